@@ -1,0 +1,1 @@
+"""Shelfwise demand forecasting and inventory optimisation."""

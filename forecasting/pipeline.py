@@ -1,0 +1,15 @@
+"""Pipeline steps of the forecasting package: forecast, then plan orders (see warehouse.pipeline)."""
+
+from __future__ import annotations
+
+import importlib
+
+from warehouse.pipeline import PipelineStep
+
+STEPS: list[PipelineStep] = []
+for _name in ("forecasting.forecast_cli", "forecasting.inventory_cli"):
+    try:
+        STEPS.extend(importlib.import_module(_name).PIPELINE_STEPS)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _name:
+            raise

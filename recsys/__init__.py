@@ -1,0 +1,1 @@
+"""Shelfwise recommendations: two-tower model, baselines, serving and exports."""

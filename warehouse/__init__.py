@@ -1,0 +1,1 @@
+"""Shelfwise warehouse: one DuckDB file, raw -> staging -> marts."""

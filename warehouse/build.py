@@ -1,0 +1,102 @@
+"""Build the dbt-style layers: staging views over raw tables, then mart tables, then key tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import holidays
+import polars as pl
+
+from warehouse.db import execute, scalar, sql_text
+from warehouse.defaults import DEFAULT_COST_RATIO, HOLIDAY_COUNTRY, SUPPLY_DEFAULTS
+
+STAGING: tuple[str, ...] = (
+    "stg_sales_lines",
+    "stg_products",
+    "stg_stores",
+    "stg_customers",
+    "stg_inventory",
+    "stg_supply",
+    "stg_promotions",
+)
+
+#: Marts in build order, each with its unique, not-null key.
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "dim_date": ("date_day",),
+    "dim_store": ("store_id",),
+    "dim_product": ("product_id",),
+    "dim_customer": ("customer_id",),
+    "fct_sales": ("sale_line_id",),
+    "fct_promotion": ("promotion_id",),
+    "fct_sales_daily": ("store_id", "product_id", "sale_date"),
+    "fct_inventory": ("store_id", "product_id", "snapshot_date"),
+    "dim_supply": ("store_id", "product_id"),
+}
+
+_BUILD_PARAMS: dict[str, object] = {
+    "default_cost_ratio": DEFAULT_COST_RATIO,
+    **{f"default_{k}": v for k, v in SUPPLY_DEFAULTS.items()},
+}
+
+
+@dataclass(frozen=True)
+class KeyTestFailure:
+    """A mart whose key has NULLs or duplicates."""
+
+    mart: str
+    null_keys: int
+    duplicate_keys: int
+
+    def __str__(self) -> str:
+        return f"{self.mart}: {self.null_keys} null key(s), {self.duplicate_keys} duplicate key(s)"
+
+
+def refresh_holidays(con: duckdb.DuckDBPyConnection, country: str = HOLIDAY_COUNTRY) -> None:
+    """Fill ref_holiday for every year the sales cover (plus the next, for forecasts)."""
+    rows = con.execute(
+        "SELECT year(min(sold_at)), year(max(sold_at)) FROM raw_sales_line"
+    ).fetchall()
+    row = rows[0]
+    if row[0] is None:
+        return
+    years = range(int(row[0]), int(row[1]) + 2)
+    calendar = holidays.country_holidays(country, years=years)
+    frame = pl.DataFrame(
+        {
+            "holiday_date": list(calendar.keys()),
+            "country": [country] * len(calendar),
+            "holiday_name": [str(v) for v in calendar.values()],
+        },
+        schema={"holiday_date": pl.Date, "country": pl.String, "holiday_name": pl.String},
+    )
+    execute(con, "DELETE FROM ref_holiday WHERE country = $c", {"c": country})
+    con.register("_holidays", frame)
+    execute(con, "INSERT INTO ref_holiday SELECT * FROM _holidays")
+    con.unregister("_holidays")
+
+
+def build_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create staging views and mart tables from the raw tables, in the caller's transaction."""
+    refresh_holidays(con)
+    for name in STAGING:
+        sql = sql_text(f"staging/{name}")
+        execute(con, f"CREATE OR REPLACE VIEW {name} AS {sql}")
+    for name in MART_KEYS:
+        sql = sql_text(f"marts/{name}")
+        execute(con, f"CREATE OR REPLACE TABLE {name} AS {sql}", _BUILD_PARAMS)
+
+
+def check_mart_keys(con: duckdb.DuckDBPyConnection) -> list[KeyTestFailure]:
+    """Unique and not-null key tests for every mart; returns the failures (empty = all pass)."""
+    failures = []
+    for mart, keys in MART_KEYS.items():
+        null_cond = " OR ".join(f"{k} IS NULL" for k in keys)
+        cols = ", ".join(keys)
+        null_n = int(scalar(con, f"SELECT count(*) FROM {mart} WHERE {null_cond}"))
+        dup_n = int(scalar(
+            con, f"SELECT count(*) FROM (SELECT {cols} FROM {mart} GROUP BY ALL HAVING count(*) > 1)"
+        ))
+        if null_n or dup_n:
+            failures.append(KeyTestFailure(mart, null_n, dup_n))
+    return failures

@@ -1,0 +1,162 @@
+"""`python -m warehouse ...`: build the demo, ingest real data, query, inspect."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from warehouse.db import WarehouseError, reading, resolve_db_path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m warehouse",
+        description="Shelfwise warehouse: demo data, real-data ingest, SQL and info.",
+    )
+    parser.add_argument("--db", help="warehouse file (default $SHELFWISE_DB or data/shelfwise.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the deterministic demo retailer")
+    demo.add_argument("--scale", type=float, default=1.0, help="1 = 10 stores, 1,000 products")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--force", action="store_true", help="replace an existing warehouse")
+
+    ingest = sub.add_parser("ingest", help="load a real data file (atomic, idempotent)")
+    kinds = ingest.add_subparsers(dest="kind", required=True)
+    retail = kinds.add_parser("online-retail", help="UCI Online Retail (II) invoice lines")
+    retail.add_argument("file")
+    panel = kinds.add_parser("sales-panel", help="store x item sales panel, daily or weekly")
+    panel.add_argument("file")
+    panel.add_argument("--date-col", required=True)
+    panel.add_argument("--store-col", required=True)
+    panel.add_argument("--item-col", required=True)
+    panel.add_argument("--qty-col", required=True)
+    panel.add_argument("--price-col")
+    panel.add_argument("--source", default="sales_panel", help="name of this source")
+    panel.add_argument("--member", help="CSV inside a .zip (default train.csv or the only one)")
+    inv = kinds.add_parser("inventory", help="stock snapshots CSV")
+    inv.add_argument("file")
+    inv.add_argument("--store-col", default="store_id")
+    inv.add_argument("--product-col", default="product_id")
+    inv.add_argument("--date-col", default="snapshot_date")
+    inv.add_argument("--on-hand-col", default="on_hand_units")
+    inv.add_argument("--on-order-col", default="on_order_units")
+    sup = kinds.add_parser("supply", help="supply parameters CSV (lead times, costs, packs)")
+    sup.add_argument("file")
+    sup.add_argument("--product-col", default="product_id")
+    sup.add_argument("--store-col", default="store_id")
+
+    sql = sub.add_parser("sql", help="run one read-only query and print the result")
+    sql.add_argument("query")
+    sql.add_argument("--max-rows", type=int, default=50)
+
+    sub.add_parser("info", help="row counts and date ranges of the marts")
+    sub.add_parser("check", help="run the mart key tests (unique, not null)")
+    pipe = sub.add_parser("pipeline", help="train, forecast and plan (the steps built so far)")
+    pipe.add_argument("--if-missing", action="store_true", help="only steps whose output is missing")
+    return parser
+
+
+def _cmd_demo(db: Path, args: argparse.Namespace) -> None:
+    from warehouse.demo import DemoConfig, build_demo
+
+    if db.exists() and not args.force:
+        raise WarehouseError(f"{db}: a warehouse exists; pass --force to replace it with the demo")
+    cfg = DemoConfig(scale=args.scale, seed=args.seed)
+    start = time.perf_counter()
+    counts = build_demo(db, cfg)
+    print(f"Built demo warehouse {db} (scale {cfg.scale:g}, seed {cfg.seed}) "
+          f"in {time.perf_counter() - start:.1f} s")
+    for mart, n in counts.items():
+        print(f"  {mart:<18} {n:>12,}")
+
+
+def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
+    from warehouse import ingest
+    from warehouse.ingest.sales_panel import PanelColumns
+
+    if args.kind == "online-retail":
+        report = ingest.ingest_online_retail(db, args.file)
+    elif args.kind == "sales-panel":
+        cols = PanelColumns(args.date_col, args.store_col, args.item_col, args.qty_col,
+                            args.price_col)
+        report = ingest.ingest_sales_panel(db, args.file, cols, source=args.source,
+                                           member=args.member)
+    elif args.kind == "inventory":
+        report = ingest.ingest_inventory(
+            db, args.file, store_col=args.store_col, product_col=args.product_col,
+            date_col=args.date_col, on_hand_col=args.on_hand_col, on_order_col=args.on_order_col)
+    else:
+        report = ingest.ingest_supply(db, args.file, product_col=args.product_col,
+                                      store_col=args.store_col)
+    print(report.render())
+
+
+def _cmd_sql(db: Path, args: argparse.Namespace) -> None:
+    from warehouse.queries import run_readonly
+
+    result = run_readonly(db, args.query, max_rows=args.max_rows)
+    with pl.Config(tbl_rows=args.max_rows, tbl_cols=50, fmt_str_lengths=60, tbl_width_chars=200):
+        print(result.frame)
+    if result.truncated:
+        print(f"(truncated: showing the first {args.max_rows} rows)")
+
+
+def _cmd_info(db: Path) -> None:
+    from warehouse.queries import warehouse_info
+
+    with reading(db) as con:
+        info = warehouse_info(con)
+    print(f"Warehouse {db}")
+    with pl.Config(tbl_rows=100, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+        print(info)
+
+
+def _cmd_check(db: Path) -> None:
+    from warehouse.build import MART_KEYS, check_mart_keys
+
+    with reading(db) as con:
+        failures = check_mart_keys(con)
+    for failure in failures:
+        print(f"FAIL {failure}")
+    if failures:
+        raise WarehouseError(f"{len(failures)} mart key test(s) failed")
+    print(f"all {len(MART_KEYS)} mart key tests passed (unique and not null)")
+
+
+def _cmd_pipeline(db: Path, args: argparse.Namespace) -> None:
+    from warehouse.pipeline import run_pipeline
+
+    for line in run_pipeline(db, if_missing=args.if_missing):
+        print(line)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code (0 ok, 2 user error)."""
+    args = _parser().parse_args(argv)
+    db = resolve_db_path(args.db)
+    try:
+        if args.command == "demo":
+            _cmd_demo(db, args)
+        elif args.command == "ingest":
+            _cmd_ingest(db, args)
+        elif args.command == "sql":
+            _cmd_sql(db, args)
+        elif args.command == "info":
+            _cmd_info(db)
+        elif args.command == "check":
+            _cmd_check(db)
+        elif args.command == "pipeline":
+            _cmd_pipeline(db, args)
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the warehouse is unchanged", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,246 @@
+"""Connections to the Shelfwise warehouse: one DuckDB file.
+
+Readers open the file read-only. Writers never touch the live file: they copy it, change the
+copy inside one transaction, checkpoint, and swap it into place with an atomic rename. So a
+failed load leaves the warehouse byte-for-byte as it was, and readers that already hold the
+old file keep a consistent snapshot until they reopen (see `generation`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = Path("data/shelfwise.duckdb")
+DB_ENV_VAR = "SHELFWISE_DB"
+_PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class WarehouseError(Exception):
+    """A user-facing, one-line error (bad file, wrong schema, locked database...)."""
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    """The warehouse path: explicit `db`, else $SHELFWISE_DB, else data/shelfwise.duckdb."""
+    if db:
+        return Path(db)
+    env = os.environ.get(DB_ENV_VAR)
+    return Path(env) if env else DEFAULT_DB
+
+
+def sql_text(name: str) -> str:
+    """Text of `warehouse/sql/<name>.sql`, e.g. `sql_text("queries/kpis")`."""
+    path = resources.files("warehouse").joinpath("sql", f"{name}.sql")
+    return path.read_text(encoding="utf-8")
+
+
+def bind_params(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Only the `$param`s that `sql` uses, so callers may pass a superset; a missing one raises."""
+    wanted = set(_PARAM_RE.findall(_strip_sql_comments(sql)))
+    params = params or {}
+    missing = wanted - set(params)
+    if missing:
+        raise WarehouseError(f"SQL parameter(s) not given: {', '.join(sorted(missing))}")
+    return {k: params[k] for k in wanted}
+
+
+def _strip_sql_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def query(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    """Run one SELECT with `$param` placeholders and return a polars frame."""
+    table = con.execute(sql, bind_params(sql, params)).to_arrow_table()
+    return pl.from_arrow(table)  # type: ignore[return-value]
+
+
+def run_named(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
+) -> pl.DataFrame:
+    """Run the stored query `warehouse/sql/<name>.sql` with `$param` placeholders."""
+    return query(con, sql_text(name), params)
+
+
+def scalar(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
+) -> Any:
+    """First column of the first row (None when no row); consumes the whole result."""
+    rows = con.execute(sql, bind_params(sql, params)).fetchall()
+    return rows[0][0] if rows else None
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
+) -> None:
+    """Run a statement to completion (DuckDB 2 keeps results open until fetched)."""
+    con.execute(sql, bind_params(sql, params)).fetchall()
+
+
+def generation(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(inode, mtime_ns) of the file: changes whenever a writer swaps in a new version."""
+    st = os.stat(path)
+    return st.st_ino, st.st_mtime_ns
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Raise a clear WarehouseError when `path` is not a warehouse of this schema version."""
+    if not table_exists(con, "_meta"):
+        raise WarehouseError(
+            f"{path}: not a Shelfwise warehouse (no _meta table); build one with "
+            "`python -m warehouse demo` or ingest into a new file"
+        )
+    value = scalar(con, "SELECT value FROM _meta WHERE key = 'schema_version'")
+    version = int(value) if value is not None else 0
+    if version < SCHEMA_VERSION:
+        raise WarehouseError(
+            f"{path}: warehouse schema v{version} is older than this Shelfwise (v{SCHEMA_VERSION}); "
+            "rebuild it (`python -m warehouse demo --force`, or re-ingest into a new file)"
+        )
+    if version > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"{path}: warehouse schema v{version} was written by a newer Shelfwise "
+            f"(this one reads v{SCHEMA_VERSION}); upgrade Shelfwise to open it"
+        )
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        msg = str(exc).splitlines()[0]
+        if "lock" in msg.lower():
+            raise WarehouseError(
+                f"{path}: the database is locked by another process ({msg})"
+            ) from exc
+        raise WarehouseError(f"{path}: cannot open the database ({msg})") from exc
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: cannot open the database ({exc})") from exc
+
+
+def connect_read(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to an existing, current-schema warehouse. Caller closes it."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        raise WarehouseError(
+            f"{path}: no warehouse here; build the demo with `python -m warehouse demo` "
+            "or ingest data with `python -m warehouse ingest ...`"
+        )
+    con = _open(path, read_only=True)
+    try:
+        check_schema(con, path)
+    except Exception:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def reading(db: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Context manager around `connect_read`."""
+    con = connect_read(db)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def init_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw landing tables, logs and `_meta` (idempotent)."""
+    con.execute(sql_text("raw/schema")).fetchall()
+    execute(con, "INSERT OR REPLACE INTO _meta VALUES ('schema_version', $v)",
+            {"v": str(SCHEMA_VERSION)})
+
+
+@contextmanager
+def _writer_lock(path: Path) -> Iterator[None]:
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WarehouseError(
+                f"{path}: the database is locked by another load; try again when it finishes"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def writing(
+    db: str | os.PathLike[str] | None = None, *, create: bool = False, fresh: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a private copy of the warehouse, swapped in on success.
+
+    Args:
+        db: warehouse path (see `resolve_db_path`).
+        create: create a new warehouse when none exists.
+        fresh: start from an empty warehouse even if one exists (the old one is replaced only
+            when the block succeeds).
+
+    Everything done inside the block is one transaction; on any exception the copy is deleted
+    and the live file is untouched.
+    """
+    path = resolve_db_path(db)
+    with _writer_lock(path):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        if path.exists() and not fresh:
+            probe = _open(path, read_only=True)  # detects a foreign writer's lock
+            try:
+                check_schema(probe, path)
+            finally:
+                probe.close()
+            shutil.copyfile(path, tmp)
+        elif not path.exists() and not (create or fresh):
+            raise WarehouseError(
+                f"{path}: no warehouse here; build the demo with `python -m warehouse demo`"
+            )
+        con = _open(tmp, read_only=False)
+        try:
+            init_schema(con)
+            execute(con, "BEGIN TRANSACTION")
+            yield con
+            execute(con, "COMMIT")
+            execute(con, "CHECKPOINT")
+            con.close()
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        except BaseException:
+            try:
+                con.close()
+            finally:
+                tmp.unlink(missing_ok=True)
+                tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+            raise
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a table or view called `name` exists in the main schema."""
+    return bool(scalar(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = $name",
+        {"name": name},
+    ))

@@ -1,0 +1,449 @@
+"""Deterministic demo retailer: stores, products, customers, two years of sales, stock and supply.
+
+At scale 1: 10 stores, 1,000 products in 13 categories, 20,000 customers, 730 days. Sales
+carry weekly and yearly seasonality, a trend, UK holidays (closed on Christmas Day), price
+promotions with uplift, a long tail of intermittent items, and customers with category tastes
+and staple products they buy again. Stock is simulated day by day with a deliberately imperfect
+(s, S) policy, so stockouts happen and cap sales (lost sales), as in a real shop.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import holidays
+import numpy as np
+import polars as pl
+from tqdm import tqdm
+
+from warehouse.build import build_marts, check_mart_keys
+from warehouse.db import WarehouseError, execute, writing
+from warehouse.demo_catalog import (
+    ADJECTIVES,
+    CATEGORIES,
+    REGIONS,
+    TOWNS,
+    VARIANTS,
+    WEEKDAY_PROFILE,
+    category_season,
+)
+
+SOURCE = "demo"
+N_DAYS = 730
+FIRST_DAY = date(2024, 11, 1)
+BASKETS_PER_STORE_DAY = 95.0
+IDENTIFIED_SHARE = 0.72
+REPEAT_SHARE = 0.38
+N_STAPLES = 8
+SNAPSHOT_DAILY_TAIL = 91  # daily stock snapshots for the last 91 days, weekly (Sundays) before
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Size and seed of the demo retailer."""
+
+    scale: float = 1.0
+    seed: int = 42
+    first_day: date = FIRST_DAY
+    n_days: int = N_DAYS
+
+    def __post_init__(self) -> None:
+        if not 0.01 <= self.scale <= 100:
+            raise WarehouseError(f"--scale must be between 0.01 and 100, got {self.scale}")
+        if self.n_days < 60:
+            raise WarehouseError(f"n_days must be at least 60, got {self.n_days}")
+
+    @property
+    def n_stores(self) -> int:
+        return max(2, round(10 * self.scale))
+
+    @property
+    def n_products(self) -> int:
+        return max(50, round(1000 * self.scale))
+
+    @property
+    def n_customers(self) -> int:
+        return max(200, round(20000 * self.scale))
+
+
+@dataclass
+class Catalogue:
+    """Products as arrays (index = product number)."""
+
+    codes: list[str]
+    category: np.ndarray  # int, [n_products]
+    popularity: np.ndarray  # within-category draw weight, [n_products]
+    price: np.ndarray  # list price GBP before the 2026 price rise
+    price_rise: np.ndarray  # share added to list price from the first January in the data
+    cost: np.ndarray
+    lead_time_mean: np.ndarray  # days
+    case_pack: np.ndarray
+
+
+def _products(cfg: DemoConfig, rng: np.random.Generator) -> tuple[Catalogue, pl.DataFrame]:
+    n = cfg.n_products
+    shares = np.array([c.share for c in CATEGORIES])
+    category = rng.choice(len(CATEGORIES), size=n, p=shares / shares.sum())
+    popularity = rng.lognormal(0.0, 1.35, size=n)
+    lo = np.array([CATEGORIES[c].price_range[0] for c in category])
+    hi = np.array([CATEGORIES[c].price_range[1] for c in category])
+    price = np.round(np.exp(rng.uniform(np.log(lo), np.log(hi))), 1) - 0.01
+    price = np.maximum(price, 0.49)
+    cost = np.round(price * rng.uniform(0.45, 0.72, size=n), 2)
+    names = [
+        f"{ADJECTIVES[rng.integers(len(ADJECTIVES))]} "
+        f"{CATEGORIES[c].nouns[rng.integers(len(CATEGORIES[c].nouns))]} "
+        f"{VARIANTS[rng.integers(len(VARIANTS))]}"
+        for c in category
+    ]
+    codes = [f"P{i + 1:05d}" for i in range(n)]
+    catalogue = Catalogue(
+        codes=codes, category=category, popularity=popularity, price=price,
+        price_rise=rng.choice([0.0, 0.0, 0.03, 0.05, 0.08], size=n), cost=cost,
+        lead_time_mean=rng.choice([2, 3, 5, 7, 10, 14], size=n, p=[.1, .2, .25, .25, .12, .08]),
+        case_pack=rng.choice([1, 4, 6, 12, 24], size=n, p=[.3, .15, .3, .2, .05]),
+    )
+    frame = pl.DataFrame({
+        "source": SOURCE, "product_code": codes, "description": names,
+        "category": [CATEGORIES[c].name for c in category],
+        "unit_price": price, "unit_cost": cost,
+    })
+    return catalogue, frame
+
+
+def _stores(cfg: DemoConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
+    """(size factor, opening day index, raw_store frame)."""
+    n = cfg.n_stores
+    size = rng.lognormal(0.0, 0.35, size=n)
+    opening = np.zeros(n, dtype=np.int64)
+    opening[-1] = cfg.n_days // 4  # the newest store opens a quarter of the way in
+    codes = [f"S{i + 1:03d}" for i in range(n)]
+    names = [f"{TOWNS[i % len(TOWNS)]}{'' if i < len(TOWNS) else f' {i // len(TOWNS) + 1}'}"
+             for i in range(n)]
+    frame = pl.DataFrame({
+        "source": SOURCE, "store_code": codes, "store_name": names,
+        "region": [REGIONS[i % len(REGIONS)] for i in range(n)],
+    })
+    return size, opening, frame
+
+
+@dataclass
+class Customers:
+    """Customers as arrays."""
+
+    codes: list[str]
+    home_store: np.ndarray
+    activity: np.ndarray
+    signup_day: np.ndarray
+    taste: np.ndarray  # [n_customers, n_categories], rows sum to 1
+    staples: np.ndarray  # [n_customers, N_STAPLES] product numbers
+
+
+def _customers(
+    cfg: DemoConfig, rng: np.random.Generator, store_size: np.ndarray, cat: Catalogue
+) -> tuple[Customers, pl.DataFrame]:
+    n, n_cat = cfg.n_customers, len(CATEGORIES)
+    home = rng.choice(len(store_size), size=n, p=store_size / store_size.sum())
+    activity = rng.lognormal(0.0, 0.8, size=n)
+    signup = np.where(rng.random(n) < 0.6, 0, rng.integers(0, int(cfg.n_days * 0.8), size=n))
+    shares = np.array([c.share for c in CATEGORIES])
+    taste = rng.gamma(shape=0.35 * shares * n_cat, size=(n, n_cat)) + 1e-6
+    taste /= taste.sum(axis=1, keepdims=True)
+    # staples: products from the customer's favourite categories, weighted by popularity
+    staple_cat = np.array([rng.choice(n_cat, size=N_STAPLES, p=t) for t in taste])
+    staples = np.empty_like(staple_cat)
+    by_cat = [np.flatnonzero(cat.category == c) for c in range(n_cat)]
+    cum = [np.cumsum(cat.popularity[idx]) / cat.popularity[idx].sum() for idx in by_cat]
+    for c in range(n_cat):
+        mask = staple_cat == c
+        if mask.any() and len(by_cat[c]):
+            pick = np.searchsorted(cum[c], rng.random(mask.sum()))
+            staples[mask] = by_cat[c][np.minimum(pick, len(by_cat[c]) - 1)]
+    codes = [f"C{i + 1:06d}" for i in range(n)]
+    segments = np.where(activity > 2.0, "loyal", np.where(activity < 0.5, "occasional", "regular"))
+    frame = pl.DataFrame({
+        "source": SOURCE, "customer_code": codes,
+        "home_store_code": [f"S{h + 1:03d}" for h in home],
+        "region": [REGIONS[h % len(REGIONS)] for h in home], "segment": segments,
+    })
+    return Customers(codes, home, activity, signup, taste, staples), frame
+
+
+@dataclass
+class Promotions:
+    """Promotion events (every store) and the daily boost lookup."""
+
+    frame: pl.DataFrame
+    discount: np.ndarray  # [n_products, n_days], 0 when not on promotion
+
+
+def _promotions(cfg: DemoConfig, rng: np.random.Generator, cat: Catalogue) -> Promotions:
+    n_p, n_d = cfg.n_products, cfg.n_days
+    discount = np.zeros((n_p, n_d), dtype=np.float32)
+    eligible = np.flatnonzero(cat.popularity > np.quantile(cat.popularity, 0.35))
+    n_events = int(len(eligible) * 1.6)
+    prods = rng.choice(eligible, size=n_events)
+    starts = rng.integers(0, n_d - 14, size=n_events)
+    lengths = rng.choice([7, 14], size=n_events, p=[0.7, 0.3])
+    cuts = rng.choice([0.1, 0.2, 0.25, 0.33, 0.5], size=n_events, p=[.25, .3, .2, .15, .1])
+    for p, s, length, cut in zip(prods, starts, lengths, cuts, strict=True):
+        discount[p, s:s + length] = np.maximum(discount[p, s:s + length], cut)
+    frame = pl.DataFrame({
+        "source": SOURCE,
+        "promotion_code": [f"PR{i + 1:05d}" for i in range(n_events)],
+        "store_code": pl.Series([None] * n_events, dtype=pl.String),
+        "product_code": [cat.codes[p] for p in prods],
+        "start_date": [cfg.first_day + timedelta(days=int(s)) for s in starts],
+        "end_date": [cfg.first_day + timedelta(days=int(s + ln - 1)) for s, ln in zip(starts, lengths, strict=True)],
+        "discount_pct": (cuts * 100).round(0),
+    })
+    # overlapping events of one product keep the deeper cut; drop events fully shadowed
+    return Promotions(frame, discount)
+
+
+def _calendar(cfg: DemoConfig) -> tuple[list[date], np.ndarray, np.ndarray]:
+    """(dates, trip multiplier per day, category season [n_cat, n_days])."""
+    days = [cfg.first_day + timedelta(days=i) for i in range(cfg.n_days)]
+    uk = holidays.country_holidays("GB", years={d.year for d in days})
+    doy = np.array([d.timetuple().tm_yday for d in days], dtype=np.float64)
+    to_xmas = np.array([(date(d.year, 12, 25) - d).days for d in days], dtype=np.float64)
+    weekday = WEEKDAY_PROFILE[[d.weekday() for d in days]]
+    trend = 1.0 + 0.08 * np.arange(cfg.n_days) / 365.0
+    yearly = 1.0 + 0.18 * np.cos(2 * np.pi * (doy - 350) / 365.25)
+    holiday = np.array([1.25 if d in uk else 1.0 for d in days])
+    holiday[[i for i, d in enumerate(days) if d.month == 12 and d.day == 25]] = 0.0
+    return days, weekday * trend * yearly * holiday, category_season(doy, to_xmas)
+
+
+def _sample_in_category(
+    rng: np.random.Generator, cats: np.ndarray, by_cat: list[np.ndarray], cum: list[np.ndarray]
+) -> np.ndarray:
+    out = np.empty(len(cats), dtype=np.int64)
+    for c in np.unique(cats):
+        mask = cats == c
+        pick = np.searchsorted(cum[c], rng.random(mask.sum()))
+        out[mask] = by_cat[c][np.minimum(pick, len(by_cat[c]) - 1)]
+    return out
+
+
+def _simulate_stock(
+    rng: np.random.Generator, demand: np.ndarray, cat: Catalogue
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Day-by-day (s, S) replenishment with random lead times and lost sales.
+
+    Args:
+        demand: units wanted, [n_products, n_days].
+    Returns:
+        (units sold, on-hand at end of day, on-order at end of day), each [n_products, n_days].
+    """
+    n_p, n_d = demand.shape
+    level = demand[:, :28].mean(axis=1) + 1e-3  # the shop's view of demand: 4-week EWMA
+    lead = cat.lead_time_mean.astype(np.float64)
+    # a deliberately imperfect policy: some items under-stocked, some over-stocked
+    cover = rng.uniform(0.5, 1.6, size=n_p)
+    cycle_days = rng.uniform(7, 21, size=n_p)
+    on_hand = np.ceil(level * (lead + 1 + cycle_days))
+    arrivals = np.zeros((n_p, n_d + 40))
+    on_order = np.zeros(n_p)
+    sold = np.zeros_like(demand, dtype=np.float32)
+    hand_hist = np.zeros((n_p, n_d), dtype=np.float32)
+    order_hist = np.zeros((n_p, n_d), dtype=np.float32)
+    pack = cat.case_pack.astype(np.float64)
+    for d in range(n_d):
+        on_hand += arrivals[:, d]
+        on_order -= arrivals[:, d]
+        sold_d = np.minimum(demand[:, d], np.maximum(on_hand, 0))
+        on_hand -= sold_d
+        sold[:, d] = sold_d
+        level += (demand[:, d] - level) / 28.0
+        reorder_point = np.ceil(level * (lead + 1) * cover)
+        order_up_to = reorder_point + np.ceil(level * cycle_days)
+        position = on_hand + on_order
+        need = position <= reorder_point
+        if need.any():
+            qty = np.ceil((order_up_to[need] - position[need]) / pack[need]) * pack[need]
+            lt = np.clip(np.round(rng.normal(lead[need], 0.3 * lead[need])), 1, 39).astype(int)
+            idx = np.flatnonzero(need)
+            np.add.at(arrivals, (idx, d + lt), qty)
+            on_order[need] += qty
+        hand_hist[:, d] = on_hand
+        order_hist[:, d] = on_order
+    return sold, hand_hist, order_hist
+
+
+def _store_sales(
+    cfg: DemoConfig, rng: np.random.Generator, store: int, size: float, opening: int,
+    trips: np.ndarray, season: np.ndarray, cat: Catalogue, cust: Customers, promo: Promotions,
+    days: list[date],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Sale lines and stock snapshots of one store."""
+    n_d, n_cat, n_p = cfg.n_days, len(CATEGORIES), cfg.n_products
+    rate = BASKETS_PER_STORE_DAY * size * trips
+    rate[:opening] = 0.0
+    baskets_per_day = rng.poisson(rate)
+    basket_day = np.repeat(np.arange(n_d), baskets_per_day)
+    n_b = len(basket_day)
+    # who shops: mostly local customers, some from other stores; must have signed up
+    local = np.flatnonzero(cust.home_store == store)
+    pool = np.concatenate([local, rng.choice(len(cust.codes), size=max(1, len(local) // 4))])
+    weights = cust.activity[pool] / cust.activity[pool].sum()
+    customer = pool[np.searchsorted(np.cumsum(weights), rng.random(n_b)).clip(0, len(pool) - 1)]
+    known = (rng.random(n_b) < IDENTIFIED_SHARE) & (cust.signup_day[customer] <= basket_day)
+    customer = np.where(known, customer, -1)
+    size_b = 1 + rng.poisson(1.9, size=n_b)
+    slot_basket = np.repeat(np.arange(n_b), size_b)
+    slot_day = basket_day[slot_basket]
+    slot_cust = customer[slot_basket]
+    n_s = len(slot_basket)
+    product = np.empty(n_s, dtype=np.int64)
+    repeat = (slot_cust >= 0) & (rng.random(n_s) < REPEAT_SHARE)
+    product[repeat] = cust.staples[slot_cust[repeat], rng.integers(0, N_STAPLES, repeat.sum())]
+    # category by taste (or the average shopper) x season, then product by popularity x promo
+    fresh = ~repeat
+    base = np.array([c.share for c in CATEGORIES])
+    taste = np.where((slot_cust[fresh] >= 0)[:, None], cust.taste[slot_cust[fresh].clip(0)], base)
+    w = taste * season[:, slot_day[fresh]].T
+    cum = np.cumsum(w, axis=1)
+    u = rng.random(len(cum)) * cum[:, -1]
+    cats = (u[:, None] > cum).sum(axis=1).clip(0, n_cat - 1)
+    by_cat = [np.flatnonzero(cat.category == c) for c in range(n_cat)]
+    cum_pop = [np.cumsum(cat.popularity[i]) / cat.popularity[i].sum() for i in by_cat]
+    drawn = _sample_in_category(rng, cats, by_cat, cum_pop)
+    # promotions pull demand: redraw from promoted items with probability = their boosted share
+    disc = promo.discount[drawn, slot_day[fresh]]
+    uplift = (1.0 - disc) ** -2.5 - 1.0
+    extra = rng.random(len(drawn)) < uplift / (1.0 + uplift)
+    product[fresh] = drawn
+    qty_mean = np.array([c.qty_mean for c in CATEGORIES])[cat.category[product]]
+    quantity = 1 + rng.poisson(qty_mean)
+    # promoted items bought on promotion also get extra units (stock-up)
+    fresh_idx = np.flatnonzero(fresh)
+    quantity[fresh_idx[extra]] += rng.poisson(1.0, size=extra.sum())
+    # stock: demand matrix -> simulation -> keep lines until the day's sellable units run out
+    demand = np.bincount(product * n_d + slot_day, weights=quantity, minlength=n_p * n_d)
+    demand = demand.reshape(n_p, n_d)
+    sold, on_hand, on_order = _simulate_stock(rng, demand, cat)
+    minute = np.clip(rng.normal(14 * 60, 150, size=n_b), 8 * 60, 21 * 60 - 1).astype(np.int64)
+    order = np.lexsort((minute[slot_basket], slot_day, product))
+    key = product[order] * n_d + slot_day[order]
+    cum_qty = np.cumsum(quantity[order])
+    group_start = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
+    starts = np.repeat(cum_qty[group_start] - quantity[order][group_start],
+                       np.diff(np.r_[group_start, len(key)]))
+    keep_sorted = (cum_qty - starts) <= sold.reshape(-1)[key] + 1e-9
+    keep = np.empty(n_s, dtype=bool)
+    keep[order] = keep_sorted
+    idx = np.flatnonzero(keep)
+    first_rise = next((i for i, d in enumerate(days) if d.month == 1 and d.day == 1), n_d)
+    list_price = cat.price[product[idx]] * (1 + cat.price_rise[product[idx]] * (slot_day[idx] >= first_rise))
+    paid = np.round(list_price * (1 - promo.discount[product[idx], slot_day[idx]]), 2)
+    code = f"S{store + 1:03d}"
+    b = slot_basket[idx]
+    lines = pl.DataFrame({
+        "basket": b, "day": slot_day[idx], "minute": minute[b], "customer": slot_cust[idx],
+        "product": product[idx], "quantity": quantity[idx].astype(np.float64),
+        "unit_price": paid, "list_price": np.round(list_price, 2),
+    }).with_columns(
+        (pl.lit(datetime.combine(days[0], datetime.min.time())) + pl.duration(days=pl.col("day"), minutes=pl.col("minute")))
+        .cast(pl.Datetime("us")).alias("sold_at"),
+        pl.concat_str([pl.lit(f"{code}-"), pl.col("basket").cast(pl.String).str.zfill(7)])
+        .alias("order_id"),
+    )
+    snap_days = [d for d in range(n_d) if d >= n_d - SNAPSHOT_DAILY_TAIL or days[d].weekday() == 6]
+    snap_days = [d for d in snap_days if d >= opening]
+    p_idx, d_idx = np.meshgrid(np.arange(n_p), np.array(snap_days), indexing="ij")
+    stocked = (demand.sum(axis=1) > 0)[p_idx.ravel()]
+    snapshots = pl.DataFrame({
+        "product": p_idx.ravel()[stocked], "day": d_idx.ravel()[stocked],
+        "on_hand_units": on_hand[p_idx, d_idx].ravel()[stocked].astype(np.float64),
+        "on_order_units": on_order[p_idx, d_idx].ravel()[stocked].astype(np.float64),
+    })
+    return lines.with_columns(pl.lit(code).alias("store_code")), snapshots.with_columns(
+        pl.lit(code).alias("store_code"))
+
+
+def _supply(cfg: DemoConfig, rng: np.random.Generator, cat: Catalogue, store_codes: list[str]) -> pl.DataFrame:
+    n = cfg.n_products
+    product_rows = pl.DataFrame({
+        "source": SOURCE, "store_code": pl.Series([None] * n, dtype=pl.String),
+        "product_code": cat.codes, "lead_time_mean_days": cat.lead_time_mean.astype(float),
+        "lead_time_sd_days": np.round(cat.lead_time_mean * 0.3, 1),
+        "order_cost": rng.choice([10.0, 15.0, 25.0, 40.0], size=n),
+        "holding_cost_rate": rng.choice([0.2, 0.25, 0.3], size=n),
+        "min_order_qty": np.where(rng.random(n) < 0.2, cat.case_pack * 2, cat.case_pack).astype(float),
+        "case_pack": cat.case_pack.astype(float),
+    })
+    # the last store is remote: two extra days of lead time on everything
+    remote = product_rows.with_columns(
+        pl.lit(store_codes[-1]).alias("store_code"),
+        (pl.col("lead_time_mean_days") + 2).alias("lead_time_mean_days"),
+    )
+    return pl.concat([product_rows, remote])
+
+
+def generate(cfg: DemoConfig) -> dict[str, pl.DataFrame]:
+    """All raw tables of the demo retailer, keyed by raw table name (without load_id)."""
+    rng = np.random.default_rng(cfg.seed)
+    cat, products = _products(cfg, rng)
+    size, opening, stores = _stores(cfg, rng)
+    cust, customers = _customers(cfg, rng, size, cat)
+    promo = _promotions(cfg, rng, cat)
+    days, trips, season = _calendar(cfg)
+    line_parts, snap_parts = [], []
+    for s in tqdm(range(cfg.n_stores), desc="demo stores", unit="store", leave=False):
+        lines, snaps = _store_sales(cfg, rng, s, size[s], opening[s], trips, season, cat, cust,
+                                    promo, days)
+        line_parts.append(lines)
+        snap_parts.append(snaps)
+    codes = np.array(cat.codes, dtype=object)
+    cust_codes = np.array([None, *cust.codes], dtype=object)
+    lines = pl.concat(line_parts).sort("sold_at", "order_id")
+    lines = lines.with_columns(
+        pl.Series("customer_code", cust_codes[lines["customer"].to_numpy() + 1], dtype=pl.String),
+        pl.Series("product_code", codes[lines["product"].to_numpy()], dtype=pl.String),
+    )
+    sales = lines.select(
+        pl.format("D{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(9)).alias("line_key"),
+        pl.lit(SOURCE).alias("source"),
+        "order_id", "sold_at", "store_code",
+        "customer_code", "product_code",
+        pl.lit(None, pl.String).alias("description"),
+        "quantity", "unit_price", "list_price",
+    )
+    snaps = pl.concat(snap_parts)
+    inventory = snaps.select(
+        pl.lit(SOURCE).alias("source"), "store_code",
+        pl.Series("product_code", codes[snaps["product"].to_numpy()], dtype=pl.String),
+        (pl.lit(days[0]) + pl.duration(days=pl.col("day"))).cast(pl.Date).alias("snapshot_date"),
+        "on_hand_units", "on_order_units",
+    )
+    return {
+        "raw_store": stores, "raw_product": products, "raw_customer": customers,
+        "raw_promotion": promo.frame, "raw_supply": _supply(cfg, rng, cat, stores["store_code"].to_list()),
+        "raw_sales_line": sales, "raw_inventory": inventory,
+    }
+
+
+def build_demo(db: str | os.PathLike[str] | None, cfg: DemoConfig) -> dict[str, int]:
+    """Generate the demo retailer into a new warehouse file (replacing any, atomically).
+
+    Returns:
+        Row counts of the marts.
+    """
+    tables = generate(cfg)
+    load_id = f"demo-seed{cfg.seed}-scale{cfg.scale:g}"
+    with writing(db, fresh=True) as con:
+        for name, frame in tqdm(tables.items(), desc="demo write", unit="table", leave=False):
+            con.register("_frame", frame.with_columns(pl.lit(load_id).alias("load_id")))
+            execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _frame")
+            con.unregister("_frame")
+        execute(con, "INSERT OR REPLACE INTO source_frequency VALUES ('demo', 'D')")
+        build_marts(con)
+        failures = check_mart_keys(con)
+        if failures:
+            raise WarehouseError("demo mart key tests failed: " + "; ".join(map(str, failures)))
+        from warehouse.build import MART_KEYS
+
+        return {m: int(con.execute(f"SELECT count(*) FROM {m}").fetchall()[0][0]) for m in MART_KEYS}

@@ -1,0 +1,175 @@
+"""Atomic, idempotent loads of real data files into the warehouse.
+
+Every load: read the file as text -> check and split rows (accepted / quarantined with a
+reason) -> in one transaction on a private copy: append only rows not loaded before, keep the
+quarantine, rebuild the marts, run the mart key tests, log the load -> swap the copy in.
+A failure at any step leaves the warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from tqdm import tqdm
+
+from warehouse.build import build_marts, check_mart_keys
+from warehouse.db import WarehouseError, execute, scalar, writing
+from warehouse.ingest import online_retail, sales_panel, stock
+from warehouse.load import (
+    LoadReport,
+    append_new,
+    file_sha256,
+    log_load,
+    new_load_id,
+    read_as_text,
+    replace_by_key,
+    store_quarantine,
+)
+
+#: Test seam: a stage name at which a load raises, to prove that a mid-load failure changes nothing.
+FAULT_ENV = "SHELFWISE_FAIL_LOAD_AT"
+
+Stage = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+class InjectedFault(RuntimeError):
+    """Raised when SHELFWISE_FAIL_LOAD_AT names the current stage."""
+
+
+def _run_load(
+    db: str | os.PathLike[str] | None, report: LoadReport, stages: list[tuple[str, Stage]]
+) -> LoadReport:
+    """Run the write stages in one transaction, then rebuild marts, test keys and log."""
+    fail_at = os.environ.get(FAULT_ENV)
+    steps: list[tuple[str, Stage]] = [
+        *stages,
+        ("build marts", build_marts),
+        ("key tests", _assert_keys),
+        ("log", lambda con: log_load(con, report)),
+    ]
+    with (
+        writing(db, create=True) as con,
+        tqdm(total=len(steps), desc=f"load {report.kind}", unit="step", leave=False) as bar,
+    ):
+        for name, step in steps:
+            bar.set_postfix_str(name)
+            step(con)
+            if fail_at == name:
+                raise InjectedFault(f"injected failure after stage {name!r}")
+            bar.update()
+    return report
+
+
+def _assert_keys(con: duckdb.DuckDBPyConnection) -> None:
+    failures = check_mart_keys(con)
+    if failures:
+        raise WarehouseError("mart key tests failed: " + "; ".join(map(str, failures)))
+
+
+def _with_load_id(frame: pl.DataFrame, load_id: str) -> pl.DataFrame:
+    return frame.with_columns(pl.lit(load_id).alias("load_id"))
+
+
+def _new_report(kind: str, source: str, path: Path, rows_read: int) -> LoadReport:
+    return LoadReport(kind=kind, source=source, file=str(path), load_id=new_load_id(),
+                      rows_read=rows_read, file_sha256=file_sha256(path))
+
+
+def _sales_stage(report: LoadReport, lines: pl.DataFrame) -> Stage:
+    def stage(con: duckdb.DuckDBPyConnection) -> None:
+        report.rows_accepted = lines.height
+        report.rows_added = append_new(
+            con, "raw_sales_line", _with_load_id(lines, report.load_id), "line_key"
+        )
+        report.rows_already_loaded = report.rows_accepted - report.rows_added
+    return stage
+
+
+def ingest_online_retail(db: str | os.PathLike[str] | None, file: str | os.PathLike[str]) -> LoadReport:
+    """Load an Online Retail (II) invoice-line file (parquet, csv or xlsx)."""
+    path = Path(file)
+    raw = read_as_text(path)
+    lines, customers, quarantined = online_retail.prepare(raw, path)
+    report = _new_report("online-retail", online_retail.SOURCE, path, raw.height)
+    return _run_load(db, report, [
+        ("insert lines", _sales_stage(report, lines)),
+        ("insert customers", lambda con: replace_by_key(
+            con, "raw_customer", _with_load_id(customers, report.load_id),
+            ["source", "customer_code"])),
+        ("insert store", lambda con: replace_by_key(
+            con, "raw_store", _with_load_id(online_retail.store_rows(), report.load_id),
+            ["source", "store_code"])),
+        ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+    ])
+
+
+def ingest_sales_panel(
+    db: str | os.PathLike[str] | None, file: str | os.PathLike[str],
+    columns: sales_panel.PanelColumns, *, source: str = "sales_panel", member: str | None = None,
+) -> LoadReport:
+    """Load a store x item sales panel (daily or weekly)."""
+    path = Path(file)
+    raw = read_as_text(path, member=member)
+    lines, quarantined, frequency = sales_panel.prepare(raw, path, columns, source)
+    report = _new_report("sales-panel", source, path, raw.height)
+
+    def record_frequency(con: duckdb.DuckDBPyConnection) -> None:
+        execute(con, "INSERT OR REPLACE INTO source_frequency VALUES ($s, $f)",
+                {"s": source, "f": frequency})
+
+    return _run_load(db, report, [
+        ("insert lines", _sales_stage(report, lines)),
+        ("frequency", record_frequency),
+        ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+    ])
+
+
+def _upsert_stage(report: LoadReport, table: str, rows: pl.DataFrame, keys: list[str]) -> Stage:
+    def stage(con: duckdb.DuckDBPyConnection) -> None:
+        before = scalar(con, f"SELECT count(*) FROM {table}")
+        replace_by_key(con, table, _with_load_id(rows, report.load_id), keys)
+        after = scalar(con, f"SELECT count(*) FROM {table}")
+        report.rows_accepted = rows.height
+        report.rows_added = int(after - before)
+        report.rows_already_loaded = report.rows_accepted - report.rows_added
+    return stage
+
+
+def ingest_inventory(
+    db: str | os.PathLike[str] | None, file: str | os.PathLike[str], *,
+    store_col: str = "store_id", product_col: str = "product_id",
+    date_col: str = "snapshot_date", on_hand_col: str = "on_hand_units",
+    on_order_col: str | None = "on_order_units", source: str = "inventory",
+) -> LoadReport:
+    """Load stock snapshots (CSV): a later load of the same key replaces the earlier value."""
+    path = Path(file)
+    raw = read_as_text(path)
+    rows, quarantined = stock.prepare_inventory(
+        raw, path, store_col=store_col, product_col=product_col, date_col=date_col,
+        on_hand_col=on_hand_col, on_order_col=on_order_col, source=source)
+    report = _new_report("inventory", source, path, raw.height)
+    return _run_load(db, report, [
+        ("insert inventory", _upsert_stage(
+            report, "raw_inventory", rows, ["store_code", "product_code", "snapshot_date"])),
+        ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+    ])
+
+
+def ingest_supply(
+    db: str | os.PathLike[str] | None, file: str | os.PathLike[str], *,
+    product_col: str = "product_id", store_col: str | None = "store_id", source: str = "supply",
+) -> LoadReport:
+    """Load supply parameters (CSV), per product or per store x product."""
+    path = Path(file)
+    raw = read_as_text(path)
+    rows, quarantined = stock.prepare_supply(
+        raw, path, product_col=product_col, store_col=store_col, source=source)
+    report = _new_report("supply", source, path, raw.height)
+    return _run_load(db, report, [
+        ("insert supply", _upsert_stage(report, "raw_supply", rows, ["store_code", "product_code"])),
+        ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+    ])

@@ -1,0 +1,126 @@
+"""Ingest of a store x item sales panel (daily or weekly), e.g. the Kaggle store-item demand file.
+
+Rules (first match wins; rejected rows go to `quarantine` with their reason):
+
+1. `missing_field`: date, store, item or quantity empty.
+2. `bad_date` / `bad_quantity` / `bad_price`: the value does not parse.
+3. `duplicate_key`: the same store x item x date again in the file (first row kept).
+
+Quantities may be fractional (a sales value) and negative (returns, stock adjustments): they are
+kept as they are, so `fct_sales_daily.units` is net sales; forecasting clips history at zero.
+Dates are kept as in the source (a weekly panel keeps its own week dates). The frequency is
+detected from the most common gap between a series' consecutive dates (1 day: 'D', 7: 'W') and
+stored in `source_frequency`. Each panel row becomes one sale line with no order id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from warehouse.db import WarehouseError
+from warehouse.ingest.online_retail import normalise_code
+from warehouse.load import first_failing_reason, quarantine_frame, require_columns, row_hash
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class PanelColumns:
+    """Which source columns hold the panel's fields."""
+
+    date: str
+    store: str
+    item: str
+    qty: str
+    price: str | None = None
+
+    def required(self) -> list[str]:
+        """Every column that must be in the file."""
+        return [c for c in (self.date, self.store, self.item, self.qty, self.price) if c]
+
+
+def detect_frequency(dates: pl.DataFrame, path: Path) -> str:
+    """'D' or 'W' from the modal gap between consecutive dates within each series."""
+    gaps = (
+        dates.sort("store_code", "product_code", "_date")
+        .with_columns(
+            (pl.col("_date") - pl.col("_date").shift(1))
+            .over("store_code", "product_code")
+            .dt.total_days()
+            .alias("_gap")
+        )
+        .filter(pl.col("_gap") > 0)
+    )
+    if gaps.height == 0:
+        dists = dates["_date"].unique().sort()
+        if dists.len() < 2:
+            return "D"
+        gaps = pl.DataFrame({"_gap": dists.diff().drop_nulls().dt.total_days()})
+    modal = int(gaps["_gap"].mode().sort()[0])
+    if modal == 1:
+        return "D"
+    if modal == 7:
+        return "W"
+    raise WarehouseError(
+        f"{path}: cannot tell the panel's frequency (most common gap between dates is {modal} "
+        "days; daily or weekly panels are supported)"
+    )
+
+
+def prepare(
+    raw: pl.DataFrame, path: Path, columns: PanelColumns, source: str
+) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """Split text rows into (accepted raw_sales_line rows, quarantine rows, frequency)."""
+    require_columns(raw, path, columns.required())
+    source_cols = columns.required()
+    price = pl.col(columns.price).str.strip_chars() if columns.price else pl.lit(None, pl.String)
+    date_text = pl.col(columns.date).str.strip_chars()
+    typed = raw.with_row_index("_row", offset=1).with_columns(
+        pl.coalesce([date_text.str.strptime(pl.Date, f, strict=False) for f in _DATE_FORMATS])
+        .alias("_date"),
+        normalise_code(pl.col(columns.store)).alias("store_code"),
+        normalise_code(pl.col(columns.item)).alias("product_code"),
+        pl.col(columns.qty).str.strip_chars().cast(pl.Float64, strict=False).alias("_qty"),
+        price.cast(pl.Float64, strict=False).alias("_price"),
+        price.alias("_price_text"),
+        pl.concat_str([pl.col(c).fill_null("") for c in source_cols], separator="|")
+        .alias("_content"),
+    ).with_columns(
+        pl.int_range(pl.len()).over("store_code", "product_code", "_date").alias("_occurrence")
+    )
+
+    def empty(c: str) -> pl.Expr:
+        return pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+
+    rules = [
+        ("missing_field", empty(columns.date) | empty(columns.store) | empty(columns.item)
+         | empty(columns.qty)),
+        ("bad_date", pl.col("_date").is_null()),
+        ("bad_quantity", pl.col("_qty").is_null() | pl.col("_qty").is_nan()),
+        ("bad_price", pl.col("_price_text").is_not_null() & pl.col("_price").is_null()),
+        ("duplicate_key", pl.col("_occurrence") > 0),
+    ]
+    judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
+    accepted = judged.filter(pl.col("_reason").is_null())
+    if accepted.height == 0:
+        raise WarehouseError(f"{path}: no row passed the checks (see the quarantine reasons)")
+    frequency = detect_frequency(accepted.select("store_code", "product_code", "_date"), path)
+    lines = accepted.select(
+        row_hash(pl.lit(source), pl.col("store_code"), pl.col("product_code"), pl.col("_date"))
+        .alias("line_key"),
+        pl.lit(source).alias("source"),
+        pl.lit(None, pl.String).alias("order_id"),
+        pl.col("_date").cast(pl.Datetime("us")).alias("sold_at"),
+        pl.col("store_code"),
+        pl.lit(None, pl.String).alias("customer_code"),
+        pl.col("product_code"),
+        pl.lit(None, pl.String).alias("description"),
+        pl.col("_qty").alias("quantity"),
+        pl.col("_price").alias("unit_price"),
+        pl.lit(None, pl.Float64).alias("list_price"),
+    )
+    rejected = judged.filter(pl.col("_reason").is_not_null())
+    return lines, quarantine_frame(rejected, source_cols), frequency

@@ -1,0 +1,254 @@
+"""Shared machinery of every load: reading files, idempotent appends, quarantine, load report."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from warehouse.db import WarehouseError, execute, scalar
+
+#: Columns of the quarantine frame a preparer returns: the 1-based source row and a reason.
+QUARANTINE_SCHEMA = pl.Schema(
+    {"row_number": pl.Int64, "reason": pl.String, "record": pl.String, "quarantine_key": pl.String}
+)
+
+
+@dataclass
+class LoadReport:
+    """What one load did; printed by the CLI and stored in `load_log`."""
+
+    kind: str
+    source: str
+    file: str
+    load_id: str
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_added: int = 0
+    rows_already_loaded: int = 0
+    rows_quarantined: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    file_sha256: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+    finished_at: datetime | None = None
+
+    def render(self) -> str:
+        """Human-readable multi-line report."""
+        lines = [
+            f"Load report: {self.kind} <- {self.file}",
+            f"  rows read          {self.rows_read:>10,}",
+            f"  accepted           {self.rows_accepted:>10,}",
+            f"    added            {self.rows_added:>10,}",
+            f"    already loaded   {self.rows_already_loaded:>10,}",
+            f"  quarantined        {self.rows_quarantined:>10,}",
+        ]
+        for reason, n in sorted(self.quarantine_reasons.items(), key=lambda kv: -kv[1]):
+            lines.append(f"    {reason:<20} {n:>8,}")
+        lines.append(f"  load id            {self.load_id}")
+        return "\n".join(lines)
+
+
+def new_load_id() -> str:
+    """Time-ordered load id: later loads sort after earlier ones."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
+    """Read a parquet, csv, xlsx (or a csv inside a zip) with every column as text.
+
+    Reading as text lets the preparers type-check each value and quarantine the rows that fail,
+    naming the column, instead of failing the whole file on one bad cell.
+    """
+    if not path.exists():
+        raise WarehouseError(f"{path}: file not found")
+    if path.is_dir():
+        raise WarehouseError(f"{path}: is a directory, expected a file")
+    if path.stat().st_size == 0:
+        raise WarehouseError(f"{path}: file is empty")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pl.read_parquet(path)
+        elif suffix in {".csv", ".txt"}:
+            frame = pl.read_csv(path, infer_schema=False)
+        elif suffix in {".xlsx", ".xls"}:
+            frame = pl.read_excel(path, infer_schema_length=0)
+        elif suffix == ".zip":
+            frame = _read_zip_member(path, member)
+        else:
+            raise WarehouseError(f"{path}: unsupported file type {suffix!r} (parquet, csv, xlsx, zip)")
+    except WarehouseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, said in one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WarehouseError(f"{path}: not a readable {suffix.lstrip('.')} file ({first})") from exc
+    if frame.height == 0:
+        raise WarehouseError(f"{path}: no data rows")
+    return frame.with_columns(pl.all().cast(pl.String))
+
+
+def _read_zip_member(path: Path, member: str | None) -> pl.DataFrame:
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
+        if member is None:
+            if "train.csv" in names:
+                member = "train.csv"
+            elif len(names) == 1:
+                member = names[0]
+            else:
+                raise WarehouseError(
+                    f"{path}: holds several CSV files ({', '.join(names)}); pick one with --member"
+                )
+        if member not in archive.namelist():
+            raise WarehouseError(f"{path}: no member {member!r} (has: {', '.join(names)})")
+        data = archive.read(member)
+    return pl.read_csv(io.BytesIO(data), infer_schema=False)
+
+
+def require_columns(frame: pl.DataFrame, path: Path, wanted: Sequence[str]) -> None:
+    """Raise naming the file and every missing column (and what the file has)."""
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise WarehouseError(
+            f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; "
+            f"the file has {', '.join(repr(c) for c in frame.columns)}"
+        )
+
+
+def pick_column(frame: pl.DataFrame, path: Path, spellings: Sequence[str]) -> str:
+    """The first of `spellings` present in `frame`, else a clear error naming them all."""
+    for name in spellings:
+        if name in frame.columns:
+            return name
+    raise WarehouseError(
+        f"{path}: missing column {' / '.join(repr(s) for s in spellings)}; "
+        f"the file has {', '.join(repr(c) for c in frame.columns)}"
+    )
+
+
+def row_hash(*exprs: pl.Expr) -> pl.Expr:
+    """Stable md5 hex of the given text expressions joined by '|', NULL written as empty."""
+    joined = pl.concat_str([e.cast(pl.String).fill_null("") for e in exprs], separator="|")
+    return joined.map_elements(
+        lambda s: hashlib.md5(s.encode("utf-8")).hexdigest(), return_dtype=pl.String
+    )
+
+
+def first_failing_reason(rules: Sequence[tuple[str, pl.Expr]]) -> pl.Expr:
+    """The name of the first rule whose condition is true, else NULL (row accepted)."""
+    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    for reason, condition in reversed(rules):
+        expr = pl.when(condition.fill_null(False)).then(pl.lit(reason)).otherwise(expr)
+    return expr
+
+
+def quarantine_frame(rejected: pl.DataFrame, source_cols: Sequence[str]) -> pl.DataFrame:
+    """Rows with `_row`, `_reason`, `_content`, `_occurrence` -> QUARANTINE_SCHEMA frame."""
+    if rejected.height == 0:
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    return rejected.select(
+        pl.col("_row").cast(pl.Int64).alias("row_number"),
+        pl.col("_reason").alias("reason"),
+        pl.struct([pl.col(c) for c in source_cols]).struct.json_encode().alias("record"),
+        row_hash(pl.col("_reason"), pl.col("_content"), pl.col("_occurrence")).alias(
+            "quarantine_key"
+        ),
+    )
+
+
+def append_new(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str
+) -> int:
+    """Insert the rows of `frame` whose `key` is not yet in `table`; returns rows added."""
+    if frame.height == 0:
+        return 0
+    con.register("_incoming", frame)
+    try:
+        before = _count(con, table)
+        execute(
+            con,
+            f"INSERT INTO {table} BY NAME SELECT * FROM _incoming "
+            f"WHERE {key} NOT IN (SELECT {key} FROM {table})",
+        )
+        return _count(con, table) - before
+    finally:
+        con.unregister("_incoming")
+
+
+def replace_by_key(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, keys: Sequence[str]
+) -> None:
+    """Upsert: delete rows of `table` matching `frame` on `keys`, then insert `frame`."""
+    if frame.height == 0:
+        return
+    con.register("_incoming", frame)
+    try:
+        match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM i.{k}" for k in keys)
+        execute(con, f"DELETE FROM {table} AS t WHERE EXISTS "
+                f"(SELECT 1 FROM _incoming i WHERE {match})")
+        execute(con, f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(scalar(con, f"SELECT count(*) FROM {table}"))
+
+
+def store_quarantine(
+    con: duckdb.DuckDBPyConnection, report: LoadReport, quarantined: pl.DataFrame
+) -> None:
+    """Keep rejected rows with their reason (idempotent on quarantine_key); fill the report."""
+    report.rows_quarantined = quarantined.height
+    if quarantined.height:
+        counts = quarantined.group_by("reason").len()
+        report.quarantine_reasons = dict(zip(counts["reason"], counts["len"], strict=True))
+    frame = quarantined.with_columns(
+        pl.lit(report.source).alias("source"),
+        pl.lit(report.load_id).alias("load_id"),
+        pl.lit(report.file).alias("file"),
+    )
+    append_new(con, "quarantine", frame, "quarantine_key")
+
+
+def log_load(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
+    """Append the report to `load_log` (inside the load's transaction)."""
+    report.finished_at = datetime.now(UTC).replace(tzinfo=None)
+    execute(
+        con,
+        "INSERT INTO load_log VALUES ($load_id, $kind, $source, $file, $sha, $started, $finished, "
+        "$read, $accepted, $added, $already, $quarantined, $reasons)",
+        {
+            "load_id": report.load_id,
+            "kind": report.kind,
+            "source": report.source,
+            "file": report.file,
+            "sha": report.file_sha256,
+            "started": report.started_at,
+            "finished": report.finished_at,
+            "read": report.rows_read,
+            "accepted": report.rows_accepted,
+            "added": report.rows_added,
+            "already": report.rows_already_loaded,
+            "quarantined": report.rows_quarantined,
+            "reasons": json.dumps(report.quarantine_reasons, sort_keys=True),
+        },
+    )

@@ -1,0 +1,32 @@
+with master as (
+    select * from stg_customers
+),
+
+activity as (
+    select
+        customer_id,
+        min(sold_at) as first_order_at,
+        max(sold_at) as last_order_at,
+        count(distinct coalesce(order_id, sale_line_id)) as orders,
+        mode(store_id) as most_used_store_id,
+        any_value(source) as source
+    from stg_sales_lines
+    where customer_id is not null
+    group by customer_id
+),
+
+final as (
+    select
+        coalesce(m.customer_id, a.customer_id) as customer_id,
+        coalesce(m.home_store_id, a.most_used_store_id) as home_store_id,
+        m.region,
+        m.segment,
+        a.first_order_at,
+        a.last_order_at,
+        coalesce(a.orders, 0) as orders,
+        coalesce(m.source, a.source) as source
+    from master as m
+    full outer join activity as a on m.customer_id = a.customer_id
+)
+
+select * from final
