@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("info", help="row counts and date ranges of the marts")
     sub.add_parser("check", help="run the mart key tests (unique, not null)")
+    users = sub.add_parser("users", help="manage app sign-in users (see warehouse.auth)")
+    users.add_argument("users_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | remove NAME")
     pipe = sub.add_parser("pipeline", help="train, forecast and plan (the steps built so far)")
     pipe.add_argument("--if-missing", action="store_true", help="only steps whose output is missing")
     return parser
@@ -153,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _cmd_check(db)
         elif args.command == "pipeline":
             _cmd_pipeline(db, args)
+        elif args.command == "users":
+            from warehouse.auth import users_cli  # type: ignore[attr-defined]
+
+            return int(users_cli(list(args.users_args)))
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
