@@ -1,0 +1,375 @@
+"""Read-side services of the app's dashboards (no streamlit here).
+
+Every function takes a read-only DuckDB connection (or cursor) and returns polars frames or small
+frozen dataclasses; SQL lives in `warehouse/sql/app/*.sql`. Global filters travel as one
+`Filters` value. `LiveWarehouse` hands out cursors on a connection that is reopened whenever a
+refresh swaps in a new warehouse file (`warehouse.db.generation` changes).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warehouse.db import (
+    WarehouseError,
+    connect_read,
+    generation,
+    resolve_db_path,
+    run_named,
+    table_exists,
+)
+from warehouse.paths import artifacts_dir
+
+GRAINS: tuple[str, ...] = ("day", "week", "month")
+BREAKDOWNS: tuple[str, ...] = ("store", "category", "product")
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {
+    "CSV": ("csv", "text/csv"),
+    "Excel": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "Parquet": ("parquet", "application/vnd.apache.parquet"),
+}
+#: Packages whose versioned artifacts the Data & models page lists.
+MODEL_PACKAGES: tuple[str, ...] = ("recsys", "forecasting", "inventory")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Global filters of the app: inclusive date range, stores and categories (empty = all)."""
+
+    start: date
+    end: date
+    stores: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise WarehouseError(f"filters: start {self.start} is after end {self.end}")
+
+    @property
+    def days(self) -> int:
+        """Length of the period in days (inclusive)."""
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The period of the same length just before this one, same stores and categories."""
+        prev_end = self.start - timedelta(days=1)
+        return Filters(prev_end - timedelta(days=self.days - 1), prev_end, self.stores,
+                       self.categories)
+
+    def params(self) -> dict[str, Any]:
+        """SQL parameters: start, end, prev_start, prev_end, stores, categories."""
+        prev = self.previous()
+        return {"start": self.start, "end": self.end, "prev_start": prev.start,
+                "prev_end": prev.end, "stores": list(self.stores),
+                "categories": list(self.categories)}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI card: value now, value in the previous period, relative change (None if n/a).
+
+    `higher_is_better` tells the app which way to colour the change.
+    """
+
+    name: str
+    value: float | None
+    previous: float | None
+    unit: str
+    higher_is_better: bool = True
+
+    @property
+    def change(self) -> float | None:
+        """Relative change vs the previous period (0.1 = +10 %); None without a base."""
+        if self.value is None or not self.previous:
+            return None
+        return (self.value - self.previous) / abs(self.previous)
+
+
+@dataclass(frozen=True)
+class DataRange:
+    """What the warehouse holds: sales date range and sizes."""
+
+    first_day: date | None
+    last_day: date | None
+    sale_lines: int
+    products: int
+    stores: int
+    customers: int
+
+
+@dataclass
+class LiveWarehouse:
+    """A read-only connection that follows atomic swaps of the warehouse file.
+
+    `cursor()` checks `generation(path)` and reopens when a refresh replaced the file, so readers
+    never keep a stale snapshot beyond their current query. Thread-safe; each caller gets its own
+    cursor (close it, or use `with live.cursor() as cur`).
+    """
+
+    path: Path
+    _con: duckdb.DuckDBPyConnection | None = None
+    _generation: tuple[int, int] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    reopened: int = 0
+
+    def generation(self) -> tuple[int, int]:
+        """Current (inode, mtime_ns) of the file on disk."""
+        try:
+            return generation(self.path)
+        except FileNotFoundError as exc:
+            raise WarehouseError(
+                f"{self.path}: no warehouse here; build the demo with `python -m warehouse demo`"
+            ) from exc
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor on the current file's connection (reopened after a swap)."""
+        current = self.generation()
+        with self._lock:
+            if self._con is None or current != self._generation:
+                self._con = connect_read(self.path)  # the old one closes when unreferenced
+                self._generation = current
+                self.reopened += 1
+            return self._con.cursor()
+
+
+def data_range(con: duckdb.DuckDBPyConnection) -> DataRange:
+    """Sales date range and sizes of the warehouse."""
+    row = run_named(con, "app/data_range").row(0, named=True)
+    return DataRange(row["first_day"], row["last_day"], int(row["sale_lines"]),
+                     int(row["products"]), int(row["stores"]), int(row["customers"]))
+
+
+def filter_options(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], list[str]]:
+    """({store_id: "S001 Name"}, [categories]) for the global filters."""
+    frame = run_named(con, "app/filter_options")
+    stores = frame.filter(pl.col("kind") == "store")
+    categories = frame.filter(pl.col("kind") == "category")["value"].to_list()
+    return dict(zip(stores["value"], stores["label"], strict=True)), categories
+
+
+def _period_row(frame: pl.DataFrame, period: str) -> dict[str, Any]:
+    rows = frame.filter(pl.col("period") == period)
+    return rows.row(0, named=True) if rows.height else {}
+
+
+def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[Kpi]:
+    """KPI cards with their previous-period values.
+
+    Revenue (GBP), units, orders, average basket (GBP per order), stockout rate (share of store x
+    product snapshots with on-hand <= 0), inventory value (GBP at unit cost, last snapshot of the
+    period) and days of cover (on-hand units at that snapshot / average units sold per day).
+    """
+    params = filters.params()
+    sales = run_named(con, "app/sales_kpis", params)
+    stock = run_named(con, "app/stock_kpis", params)
+    now, before = _period_row(sales, "current"), _period_row(sales, "previous")
+    stock_now, stock_before = _period_row(stock, "current"), _period_row(stock, "previous")
+
+    def basket(row: dict[str, Any]) -> float | None:
+        return row["revenue"] / row["orders"] if row.get("orders") else None
+
+    def cover(stock_row: dict[str, Any], sales_row: dict[str, Any]) -> float | None:
+        units_per_day = (sales_row.get("units") or 0) / filters.days
+        if stock_row.get("on_hand_units") is None or units_per_day <= 0:
+            return None
+        return stock_row["on_hand_units"] / units_per_day
+
+    return [
+        Kpi("Revenue", now.get("revenue", 0.0), before.get("revenue"), "GBP"),
+        Kpi("Units", now.get("units", 0.0), before.get("units"), "units"),
+        Kpi("Orders", now.get("orders", 0), before.get("orders"), "orders"),
+        Kpi("Average basket", basket(now), basket(before), "GBP"),
+        Kpi("Stockout rate", stock_now.get("stockout_rate"), stock_before.get("stockout_rate"),
+            "share", higher_is_better=False),
+        Kpi("Inventory value", stock_now.get("inventory_value"),
+            stock_before.get("inventory_value"), "GBP", higher_is_better=False),
+        Kpi("Days of cover", cover(stock_now, now), cover(stock_before, before), "days",
+            higher_is_better=False),
+    ]
+
+
+def trend(con: duckdb.DuckDBPyConnection, filters: Filters, grain: str = "day") -> pl.DataFrame:
+    """Columns period_start DATE, revenue (GBP), units: one row per `grain` with sales."""
+    if grain not in GRAINS:
+        raise WarehouseError(f"grain: {grain!r} is not one of {', '.join(GRAINS)}")
+    return run_named(con, "app/trend", {**filters.params(), "grain": grain})
+
+
+def movers(con: duckdb.DuckDBPyConnection, filters: Filters, n: int = 10) -> pl.DataFrame:
+    """Top `n` risers and fallers by revenue change vs the previous period.
+
+    Columns: direction ('up'/'down'), product_id, description, category, revenue,
+    previous_revenue, change (GBP), change_pct (None when there was no previous revenue).
+    """
+    if n < 1:
+        raise WarehouseError(f"n: must be >= 1, got {n}")
+    return run_named(con, "app/movers", {**filters.params(), "n": n})
+
+
+def alerts(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str]:
+    """Plain-language alerts: positions below their reorder point, stockouts now."""
+    messages: list[str] = []
+    params = filters.params()
+    if table_exists(con, "reorder_plan"):
+        row = run_named(con, "app/below_reorder_point", params).row(0, named=True)
+        if row["positions"]:
+            messages.append(f"{row['products']:,} products below reorder point "
+                            f"({row['positions']:,} store x product positions)")
+    row = run_named(con, "app/stockouts_now", params).row(0, named=True)
+    if row["stockouts"]:
+        messages.append(f"{row['products']:,} products out of stock in at least one store "
+                        f"({row['stockouts']:,} positions at the {row['snapshot_date']} snapshot)")
+    return messages
+
+
+def breakdown(
+    con: duckdb.DuckDBPyConnection, filters: Filters, by: str = "category",
+    drill_category: str | None = None, limit: int = 50,
+) -> pl.DataFrame:
+    """Columns label, revenue (GBP), units, revenue_share: top `limit` by revenue.
+
+    `by` is 'store', 'category' or 'product'; `drill_category` narrows to one category.
+    """
+    if by not in BREAKDOWNS:
+        raise WarehouseError(f"by: {by!r} is not one of {', '.join(BREAKDOWNS)}")
+    return run_named(con, "app/breakdown", {**filters.params(), "by": by,
+                                            "drill_category": drill_category or "",
+                                            "limit": int(limit)})
+
+
+def seasonality(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Columns week_start DATE, day_of_week (1 = Monday), day_name, revenue, units."""
+    return run_named(con, "app/heatmap", filters.params())
+
+
+@dataclass(frozen=True)
+class ProductDetail:
+    """One product: catalogue row, daily sales history and stock snapshots."""
+
+    info: dict[str, Any]
+    history: pl.DataFrame  # sale_date, units, revenue, avg_unit_price
+    stock: pl.DataFrame  # snapshot_date, on_hand_units, on_order_units
+
+
+def product_detail(
+    con: duckdb.DuckDBPyConnection, product_id: str, filters: Filters
+) -> ProductDetail:
+    """History, price and stock of one product over the filtered stores and period."""
+    info = run_named(con, "app/product_info", {"product_id": product_id})
+    if info.is_empty():
+        raise WarehouseError(f"product {product_id!r} is not in the warehouse")
+    params = {**filters.params(), "product_id": product_id}
+    return ProductDetail(info.row(0, named=True), run_named(con, "app/product_history", params),
+                         run_named(con, "app/product_stock", params))
+
+
+def products(con: duckdb.DuckDBPyConnection, categories: Sequence[str] = ()) -> pl.DataFrame:
+    """Columns product_id, label, category, revenue: best sellers first (for pickers)."""
+    return run_named(con, "app/products", {"categories": list(categories)})
+
+
+def customer_search(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 50) -> pl.DataFrame:
+    """Customers whose id starts with `prefix`: customer_id, segment, region, orders..."""
+    return run_named(con, "app/customer_search", {"prefix": prefix.strip(), "limit": int(limit)})
+
+
+def segments(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Columns segment, customers."""
+    return run_named(con, "app/segments")
+
+
+def schema_tables(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Columns table_name, kind ('table'/'view'), rows (tables), columns."""
+    return run_named(con, "app/schema_tables")
+
+
+def schema_columns(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Columns table_name, column_name, data_type, position."""
+    return run_named(con, "app/schema_columns")
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """Loads and quarantine of a warehouse."""
+
+    loads: pl.DataFrame  # the load_log, newest first
+    quarantine: pl.DataFrame  # source, reason, rows, example_record, file
+
+    @property
+    def quarantined_rows(self) -> int:
+        """Total quarantined rows."""
+        return int(self.quarantine["rows"].sum()) if self.quarantine.height else 0
+
+
+def data_quality(con: duckdb.DuckDBPyConnection) -> DataQuality:
+    """The load log and the quarantine grouped by source and reason."""
+    return DataQuality(run_named(con, "app/load_log"), run_named(con, "app/quarantine_summary"))
+
+
+def model_versions(db: str | os.PathLike[str] | None) -> pl.DataFrame:
+    """Versioned artifacts next to the warehouse, newest first.
+
+    Columns: package, version, created_at, files, details (JSON metadata files flattened to
+    `key=value` pairs, when the package wrote any).
+    """
+    rows: list[dict[str, Any]] = []
+    for package in MODEL_PACKAGES:
+        root = artifacts_dir(resolve_db_path(db), package)
+        if not root.is_dir():
+            continue
+        for version_dir in sorted(root.glob("v[0-9]*"), reverse=True):
+            if not version_dir.is_dir():
+                continue
+            files = sorted(p.name for p in version_dir.iterdir())
+            rows.append({
+                "package": package, "version": version_dir.name,
+                "created_at": datetime.fromtimestamp(version_dir.stat().st_mtime),
+                "files": ", ".join(files), "details": _json_details(version_dir),
+            })
+    schema = {"package": pl.String, "version": pl.String, "created_at": pl.Datetime("us"),
+              "files": pl.String, "details": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _json_details(folder: Path, limit: int = 400) -> str:
+    parts: list[str] = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            parts += [f"{k}={v}" for k, v in data.items() if isinstance(v, str | int | float)]
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def optional_table(con: duckdb.DuckDBPyConnection, table: str, limit: int = 1000) -> pl.DataFrame | None:
+    """Up to `limit` rows of a pipeline table (e.g. forecast_runs), or None when absent."""
+    if not table_exists(con, table):
+        return None
+    return run_named(con, "app/table_head", {"table": table, "limit": int(limit)})
+
+
+def export_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
+    """`frame` as a file in format `fmt` ('CSV', 'Excel' or 'Parquet')."""
+    if fmt not in EXPORT_FORMATS:
+        raise WarehouseError(f"export format {fmt!r}: choose {', '.join(EXPORT_FORMATS)}")
+    buffer = io.BytesIO()
+    if fmt == "CSV":
+        frame.write_csv(buffer)
+    elif fmt == "Excel":
+        frame.write_excel(buffer, autofit=True)
+    else:
+        frame.write_parquet(buffer)
+    return buffer.getvalue()
