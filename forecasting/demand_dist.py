@@ -1,0 +1,123 @@
+"""Lead-time demand distributions per store x product, as Monte Carlo samples.
+
+Two sources, chosen per pair:
+- `forecast`: the `forecasts` table's daily quantiles (q_05..q_95) for the days after the plan
+  date. Each day's demand is drawn from its piecewise-linear quantile function; days share a
+  common factor (Gaussian copula, correlation `rho`) because forecast errors persist.
+- `history`: a moving-block bootstrap of the recent daily demand window (keeps intermittency,
+  weekly pattern and short runs), used when there is no forecast for the pair.
+
+Both are compounded with a random whole-day lead time (normal with the supplier's mean and sd,
+rounded, floored at 0), plus `extra_days` (a review period) and the reorder undershoot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+from forecasting.inventory import sample_lead_times, sample_undershoot, sample_window_sums
+
+QUANTILE_LEVELS: tuple[float, ...] = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
+QUANTILE_COLUMNS: tuple[str, ...] = ("q_05", "q_10", "q_25", "q_50", "q_75", "q_90", "q_95")
+_GRID = np.array((0.0, *QUANTILE_LEVELS, 1.0))
+
+
+@dataclass(frozen=True)
+class DemandInputs:
+    """Demand evidence per pair (row order = the plan's pairs).
+
+    Attributes:
+        history: daily units over the history window, zeros filled, `[n_pairs, window_days]`.
+        forecast_q: daily quantiles after the plan date, `[n_pairs, horizon, 7]`, or None.
+        has_forecast: whether a pair's forecast rows exist, `[n_pairs]`.
+    """
+
+    history: np.ndarray
+    forecast_q: np.ndarray | None = None
+    has_forecast: np.ndarray | None = None
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.history.shape[0])
+
+    def forecast_mask(self) -> np.ndarray:
+        if self.forecast_q is None or self.has_forecast is None:
+            return np.zeros(self.n_pairs, dtype=bool)
+        return self.has_forecast
+
+
+def quantile_knots(q: np.ndarray) -> np.ndarray:
+    """Quantile values at probabilities 0, 0.05..0.95, 1 (tails extrapolated, floored at 0).
+
+    Args:
+        q: `[..., 7]` quantiles at QUANTILE_LEVELS (sorted along the last axis here).
+    Returns:
+        `[..., 9]`.
+    """
+    q = np.maximum(np.sort(q, axis=-1), 0.0)
+    low = np.maximum(q[..., :1] - (q[..., 1:2] - q[..., :1]), 0.0)
+    high = q[..., -1:] + 2.0 * (q[..., -1:] - q[..., -2:-1])
+    return np.concatenate([low, q, high], axis=-1)
+
+
+def sample_forecast_sums(rng: np.random.Generator, forecast_q: np.ndarray,
+                         lengths: np.ndarray, rho: float = 0.5) -> np.ndarray:
+    """Demand over the first `lengths` forecast days per sample: `[n_pairs, n_samples]`.
+
+    Lengths beyond the forecast horizon repeat the last day's distribution.
+    """
+    n, horizon, _ = forecast_q.shape
+    m = lengths.shape[1]
+    knots = quantile_knots(forecast_q)  # [n, H, 9]
+    span = int(max(lengths.max(), 1))
+    day_idx = np.minimum(np.arange(span), horizon - 1)
+    common = rng.standard_normal((n, m, 1))
+    own = rng.standard_normal((n, m, span))
+    u = ndtr(np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own)  # [n, m, span]
+    seg = np.clip(np.searchsorted(_GRID, u, side="right"), 1, len(_GRID) - 1)
+    k = knots[:, day_idx, :]  # [n, span, 9]
+    rows = np.arange(n)[:, None, None]
+    days = np.arange(span)[None, None, :]
+    lo = k[rows, days, seg - 1]
+    hi = k[rows, days, seg]
+    frac = (u - _GRID[seg - 1]) / (_GRID[seg] - _GRID[seg - 1])
+    daily = lo + frac * (hi - lo)
+    csum = np.concatenate([np.zeros((n, m, 1)), np.cumsum(daily, axis=2)], axis=2)
+    return np.take_along_axis(csum, lengths.astype(np.int64)[:, :, None], axis=2)[:, :, 0]
+
+
+def lead_time_demand_samples(
+    rng: np.random.Generator, demand: DemandInputs, lead_time_mean: np.ndarray,
+    lead_time_sd: np.ndarray, n_samples: int = 1000, extra_days: int = 0,
+    undershoot: bool = True, chunk: int = 2000, rho: float = 0.5,
+) -> np.ndarray:
+    """Samples of demand over (lead time + extra_days) plus the undershoot: `[n_pairs, n_samples]`.
+
+    Args:
+        lead_time_mean, lead_time_sd: days, `[n_pairs]`.
+        extra_days: review period added to the lead time (0 for continuous review).
+        undershoot: add the reorder undershoot (continuous review with daily checks).
+    """
+    n = demand.n_pairs
+    out = np.empty((n, n_samples), dtype=np.float64)
+    use_fc = demand.forecast_mask()
+    integer = np.all(np.equal(np.mod(demand.history, 1.0), 0.0), axis=1)
+    step = chunk if not use_fc.any() else max(1, chunk // 10)
+    for lo in range(0, n, step):
+        sl = slice(lo, min(n, lo + step))
+        hist = demand.history[sl]
+        lengths = sample_lead_times(rng, lead_time_mean[sl], lead_time_sd[sl], n_samples)
+        lengths = lengths + extra_days
+        sums = sample_window_sums(rng, hist, lengths) if hist.shape[1] else np.zeros_like(lengths)
+        fc = use_fc[sl]
+        if fc.any() and demand.forecast_q is not None:
+            sums[fc] = sample_forecast_sums(rng, demand.forecast_q[sl][fc], lengths[fc], rho)
+        if undershoot and hist.shape[1]:
+            sums += sample_undershoot(rng, hist, n_samples, integer=True) * integer[sl, None] + (
+                sample_undershoot(rng, hist, n_samples, integer=False) * ~integer[sl, None]
+                if not integer[sl].all() else 0.0)
+        out[sl] = sums
+    return out

@@ -1,0 +1,282 @@
+"""Replay actual demand after a date with three policies and measure the service they achieve.
+
+Policies, all continuous review (s, Q) with the same order quantity Q (EOQ rounded to packs and
+minimum order), so only the reorder point differs:
+- `shelfwise`: s from the compound (random lead time x empirical demand + undershoot) samples;
+- `normal_approx`: the textbook s = d L + z sqrt(L sd_d^2 + d^2 sd_L^2);
+- `rule_of_thumb`: reorder when the position falls under two weeks of average sales.
+
+Every `replan_days` the policies are re-estimated from the demand window ending that day (only
+the past). Day t: arrivals due are received, demand is served from stock (lost sales, or
+backorders), then the position (on hand + on order) is reviewed and orders are placed; an order's
+lead time is drawn from the supplier's normal(mean, sd) rounded to whole days, the same draw for
+all policies (common random numbers). A cycle runs from one arrival to the next; the cycle
+service level is the share of complete cycles without a day of unmet demand.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from tqdm import tqdm
+
+from forecasting.demand_dist import DemandInputs
+from forecasting.inventory import check_service_level
+from forecasting.plan import (
+    PlanConfig,
+    PlanInputs,
+    Policy,
+    _arr,
+    check_supply,
+    daily_matrix,
+    load_forecast,
+    normal_policy,
+    order_quantities,
+    rule_of_thumb_policy,
+    sales_range,
+    shelfwise_policy,
+)
+from warehouse.db import WarehouseError, execute, reading, run_named, sql_text, writing
+
+POLICIES: tuple[str, ...] = ("shelfwise", "normal_approx", "rule_of_thumb")
+METRICS: tuple[str, ...] = ("cycle_service_level", "fill_rate", "avg_on_hand_units",
+                            "stockout_days", "orders")
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """What to replay.
+
+    Attributes:
+        until: last day of known history; the replay covers the `days` days after it.
+        days: length of the replay.
+        service_level: cycle service target of the shelfwise and normal policies.
+        replan_days: re-estimate the policies every this many days (from the past only).
+        demand_mode: "lost_sales" (unmet demand is lost) or "backorders".
+        n_samples: Monte Carlo samples per pair per re-plan.
+    """
+
+    until: date
+    days: int
+    service_level: float = 0.95
+    replan_days: int = 7
+    demand_mode: Literal["lost_sales", "backorders"] = "lost_sales"
+    n_samples: int = 1000
+    window_days: int = 56
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_service_level(self.service_level, "--service-level")
+        if not 7 <= self.days <= 730:
+            raise ValueError(f"--days must be between 7 and 730, got {self.days}")
+        if not 1 <= self.replan_days <= self.days:
+            raise ValueError(f"replan_days must be 1..days, got {self.replan_days}")
+        if self.demand_mode not in ("lost_sales", "backorders"):
+            raise ValueError(f"demand_mode must be lost_sales or backorders, got "
+                             f"{self.demand_mode!r}")
+
+    def plan_config(self) -> PlanConfig:
+        return PlanConfig(service_level=self.service_level, window_days=self.window_days,
+                          n_samples=self.n_samples, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class SimData:
+    """Pairs and their daily demand from `until - window + 1` to `until + days`."""
+
+    pairs: pl.DataFrame
+    demand: np.ndarray  # [n_pairs, window + days]
+    forecast: tuple[str | None, np.ndarray | None, np.ndarray | None]
+    has_stock: bool
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """Overall metrics per policy, per-product rows and notes on assumptions."""
+
+    target: float
+    overall: dict[str, dict[str, float]]
+    per_product: pl.DataFrame
+    notes: list[str]
+
+    def as_json(self) -> dict[str, object]:
+        return {"target": self.target, "policies": self.overall}
+
+
+def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
+    """Read pairs with sales on or before `until` and their demand around it."""
+    with reading(db) as con:
+        first, last = sales_range(con)
+        end = cfg.until + timedelta(days=cfg.days)
+        if cfg.until < first + timedelta(days=7):
+            raise ValueError(f"--until {cfg.until} leaves less than a week of history "
+                             f"(sales start {first})")
+        if end > last:
+            raise ValueError(f"--until {cfg.until} + --days {cfg.days} = {end} is after the last "
+                             f"sale ({last}); use an earlier --until or fewer --days")
+        pairs = run_named(con, "inventory/pairs", {"until": cfg.until})
+        pairs = pairs.filter(pl.col("first_sale_date") <= cfg.until)
+        if pairs.is_empty():
+            raise WarehouseError(f"no store x product sold on or before {cfg.until}")
+        demand = daily_matrix(con, pairs, cfg.until - timedelta(days=cfg.window_days),
+                              cfg.window_days + cfg.days)
+        forecast = load_forecast(con, pairs, cfg.until, 120)
+    check_supply(pairs)
+    return SimData(pairs, demand, forecast, bool(pairs["on_hand_units"].is_not_null().any()))
+
+
+def _policies(data: SimData, cfg: SimConfig, day: int,
+              rng: np.random.Generator) -> list[Policy]:
+    """The three policies as of simulation day `day` (window ends the day before it)."""
+    plan_cfg = cfg.plan_config()
+    window = data.demand[:, day:day + cfg.window_days]
+    run_id, q, has = data.forecast if day == 0 else (None, None, None)
+    inputs = PlanInputs(data.pairs, DemandInputs(window, q, has),
+                        cfg.until + timedelta(days=day), run_id)
+    order_qty = order_quantities(data.pairs, window.mean(axis=1), plan_cfg)
+    target = np.full(data.pairs.height, cfg.service_level)
+    shelfwise, _ = shelfwise_policy(inputs, plan_cfg, target, order_qty, rng)
+    return [shelfwise, normal_policy(inputs, target, order_qty),
+            rule_of_thumb_policy(inputs, plan_cfg, order_qty)]
+
+
+def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
+    """Replay `cfg.days` days of actual demand for every policy (vectorised over pairs)."""
+    rng = np.random.default_rng(cfg.seed)
+    pairs, n, n_pol, horizon = data.pairs, data.pairs.height, len(POLICIES), cfg.days
+    actual = data.demand[:, cfg.window_days:]
+    lt_mean, lt_sd = _arr(pairs, "lead_time_mean_days"), _arr(pairs, "lead_time_sd_days")
+    lead = np.maximum(np.rint(lt_mean[:, None] + lt_sd[:, None]
+                              * rng.standard_normal((n, horizon))), 0).astype(np.int64)
+    arrivals = np.zeros((n_pol, n, horizon + int(lead.max()) + 2))
+    pol = _policies(data, cfg, 0, rng)
+    s = np.stack([p.reorder_point for p in pol])
+    q = np.stack([p.order_qty for p in pol])
+    has_snapshot = pairs["on_hand_units"].is_not_null().to_numpy()
+    start_up_to = np.stack([p.order_up_to for p in pol])
+    on_hand = np.where(has_snapshot, np.maximum(_arr(pairs, "on_hand_units", 0.0), 0.0),
+                       start_up_to)
+    first_arrival = np.minimum(np.ceil(lt_mean / 2).astype(np.int64), horizon - 1)
+    arrivals[:, np.arange(n), first_arrival] += _arr(pairs, "on_order_units", 0.0)
+    on_order = np.broadcast_to(_arr(pairs, "on_order_units", 0.0), (n_pol, n)).copy()
+    totals = {k: np.zeros((n_pol, n)) for k in ("demand", "met", "stockout_days", "on_hand",
+                                                 "orders", "cycles", "bad_cycles")}
+    in_cycle = np.zeros((n_pol, n), dtype=bool)
+    cycle_short = np.zeros((n_pol, n), dtype=bool)
+    days = tqdm(range(horizon), desc="simulate", unit="day", leave=False, disable=not progress)
+    for d in days:
+        if d > 0 and d % cfg.replan_days == 0:
+            pol = _policies(data, cfg, d, rng)
+            s = np.stack([p.reorder_point for p in pol])
+            q = np.stack([p.order_qty for p in pol])
+        arrived = arrivals[:, :, d]
+        received = arrived > 0
+        totals["cycles"] += received & in_cycle
+        totals["bad_cycles"] += received & in_cycle & cycle_short
+        in_cycle |= received
+        cycle_short &= ~received
+        on_hand += arrived
+        on_order -= arrived
+        want = actual[:, d][None, :]
+        met = np.minimum(want, np.maximum(on_hand, 0.0))
+        short = want - met > 1e-9
+        on_hand -= want if cfg.demand_mode == "backorders" else met
+        cycle_short |= short
+        totals["demand"] += want
+        totals["met"] += met
+        totals["stockout_days"] += short
+        totals["on_hand"] += np.maximum(on_hand, 0.0)
+        position = on_hand + on_order
+        need = (position <= s) & (q > 0)
+        n_orders = np.where(need, np.floor((s - position) / np.where(q > 0, q, 1.0)) + 1, 0)
+        qty = n_orders * q
+        if need.any():
+            p_idx, i_idx = np.nonzero(need)
+            np.add.at(arrivals, (p_idx, i_idx, d + lead[i_idx, d] + 1), qty[p_idx, i_idx])
+            on_order += qty
+            totals["orders"] += need
+    notes = _notes(data, cfg)
+    overall = {name: _summary({k: v[i] for k, v in totals.items()}, horizon)
+               for i, name in enumerate(POLICIES)}
+    return SimResult(cfg.service_level, overall, _per_product(pairs, totals, horizon, cfg),
+                     notes)
+
+
+def _summary(t: dict[str, np.ndarray], horizon: int) -> dict[str, float]:
+    cycles = float(t["cycles"].sum())
+    return {
+        "cycle_service_level": round(1.0 - float(t["bad_cycles"].sum()) / cycles, 4)
+        if cycles else float("nan"),
+        "fill_rate": round(float(t["met"].sum()) / max(float(t["demand"].sum()), 1e-9), 4),
+        "avg_on_hand_units": round(float(t["on_hand"].sum()) / (len(t["on_hand"]) * horizon), 3),
+        "stockout_days": int(t["stockout_days"].sum()),
+        "orders": int(t["orders"].sum()),
+    }
+
+
+def _per_product(pairs: pl.DataFrame, totals: dict[str, np.ndarray], horizon: int,
+                 cfg: SimConfig) -> pl.DataFrame:
+    frames = []
+    for i, name in enumerate(POLICIES):
+        frame = pairs.select("product_id").with_columns(
+            *[pl.Series(k, v[i]) for k, v in totals.items()])
+        frames.append(frame.group_by("product_id").agg(
+            pl.len().alias("pairs"), *[pl.col(k).sum() for k in totals]).with_columns(
+            pl.lit(name).alias("policy")))
+    out = pl.concat(frames)
+    return out.select(
+        "policy", pl.lit(cfg.service_level).alias("target"), pl.col("product_id").alias("scope"),
+        pl.when(pl.col("cycles") > 0).then(1 - pl.col("bad_cycles") / pl.col("cycles"))
+        .alias("cycle_service_level"),
+        pl.when(pl.col("demand") > 0).then(pl.col("met") / pl.col("demand")).alias("fill_rate"),
+        (pl.col("on_hand") / (pl.col("pairs") * horizon)).alias("avg_on_hand_units"),
+        pl.col("stockout_days").cast(pl.Int64), pl.col("orders").cast(pl.Int64),
+    ).sort("policy", "scope")
+
+
+def _notes(data: SimData, cfg: SimConfig) -> list[str]:
+    n_missing = int(data.pairs["on_hand_units"].is_null().sum())
+    notes = [f"{data.pairs.height:,} store x product pairs with sales on or before {cfg.until}; "
+             f"{cfg.days} days replayed with {cfg.demand_mode.replace('_', ' ')}; policies "
+             f"re-estimated every {cfg.replan_days} days from the past {cfg.window_days} days"]
+    if n_missing:
+        notes.append(f"{n_missing:,} pairs have no stock snapshot on or before {cfg.until}: "
+                     "each policy starts them at its own order-up-to level (s + Q)")
+    if data.forecast[0]:
+        notes.append(f"first plan uses forecast run {data.forecast[0]}; re-plans use history")
+    else:
+        notes.append("demand distribution from the history bootstrap (no forecast run as of "
+                     f"{cfg.until})")
+    return notes
+
+
+def write_results(db: str | os.PathLike[str], result: SimResult, cfg: SimConfig) -> None:
+    """Replace this target's rows of `simulation_results` (overall + per product)."""
+    overall = pl.DataFrame([
+        {"policy": name, "target": result.target, "scope": "overall", **metrics}
+        for name, metrics in result.overall.items()])
+    frame = pl.concat([overall, result.per_product], how="vertical_relaxed").with_columns(
+        pl.lit(cfg.until).alias("until"), pl.lit(cfg.days).alias("days"),
+        pl.lit(cfg.demand_mode).alias("demand_mode"))
+    with writing(db) as con:
+        con.register("simulation_frame", frame.to_arrow())
+        execute(con, sql_text("inventory/write_simulation"))
+        execute(con, sql_text("inventory/delete_simulation_target"), {"target": result.target})
+        execute(con, sql_text("inventory/insert_simulation"))
+        con.unregister("simulation_frame")
+
+
+def print_table(result: SimResult) -> None:
+    """Human-readable comparison on stdout, notes on stderr."""
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"target cycle service level {result.target:.0%}")
+    print(f"{'policy':<15}" + "".join(f"{m:>21}" for m in METRICS))
+    for name, metrics in result.overall.items():
+        print(f"{name:<15}" + "".join(f"{metrics[m]:>21}" for m in METRICS))

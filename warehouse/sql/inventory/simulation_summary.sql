@@ -1,0 +1,5 @@
+-- Overall simulation results per policy and target.
+select *
+from simulation_results
+where scope = 'overall'
+order by target, policy
