@@ -1,0 +1,177 @@
+"""Generation-aware readers: the app keeps serving while the pipeline swaps in a new warehouse.
+
+Writers (`warehouse.db.writing`) never change the live file: they build a copy and `os.replace`
+it into place. A reader connection therefore always sees one complete file (the inode it opened),
+never a half-written table. What a long-running reader must do is notice the swap and reopen:
+`WarehouseReader` keeps one connection per thread together with the file's `generation`
+((inode, mtime_ns), see `warehouse.db.generation`) and reopens when the generation changed.
+
+Why not `duckdb.connect(path, read_only=True)`: DuckDB caches database instances by path inside a
+process, so while any connection to the old file is open, a new `connect` to the same path returns
+the *old* instance, and the reader would keep the old data. Each snapshot here is its own in-memory
+instance that ATTACHes the file read-only, which always opens what the path names now.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warehouse.db import WarehouseError, check_schema, generation, query, resolve_db_path
+
+#: Catalog name of the attached warehouse inside a snapshot connection.
+WAREHOUSE_CATALOG = "warehouse"
+
+Generation = tuple[int, int]
+
+
+def _missing(path: Path) -> WarehouseError:
+    return WarehouseError(
+        f"{path}: no warehouse here; build the demo with `python -m warehouse demo` "
+        "or ingest data with `python -m warehouse ingest ...`"
+    )
+
+
+def open_snapshot(
+    db: str | os.PathLike[str] | None = None, *, config: Mapping[str, Any] | None = None
+) -> tuple[duckdb.DuckDBPyConnection, Generation]:
+    """A read-only connection to the warehouse file as it is now, and that file's generation.
+
+    Args:
+        db: warehouse path (see `resolve_db_path`).
+        config: DuckDB settings of the private in-memory instance (threads, memory_limit...).
+
+    Returns:
+        (connection, generation). The generation is read before opening, so when a swap happens
+        in between the caller sees a newer generation next time and reopens; never an older one.
+    """
+    path = resolve_db_path(db)
+    try:
+        gen = generation(path)
+    except FileNotFoundError as exc:
+        raise _missing(path) from exc
+    try:
+        con = duckdb.connect(":memory:", config=dict(config or {}))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot start a DuckDB reader ({_first_line(exc)})") from exc
+    try:
+        con.execute(
+            f"ATTACH '{_sql_string(path)}' AS {WAREHOUSE_CATALOG} (READ_ONLY)"
+        ).fetchall()
+        con.execute(f"USE {WAREHOUSE_CATALOG}").fetchall()
+        check_schema(con, path)
+    except duckdb.IOException as exc:
+        con.close()
+        if not path.exists():
+            raise _missing(path) from exc
+        raise WarehouseError(f"{path}: cannot open the database ({_first_line(exc)})") from exc
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"{path}: cannot open the database ({_first_line(exc)})") from exc
+    except BaseException:
+        con.close()
+        raise
+    return con, gen
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@dataclass
+class _ThreadSlot:
+    con: duckdb.DuckDBPyConnection | None = None
+    gen: Generation | None = None
+
+
+@dataclass
+class WarehouseReader:
+    """Per-thread read-only connections that follow the warehouse across atomic swaps.
+
+    Use one reader per warehouse for the life of the app (e.g. `st.cache_resource`). Each call of
+    `snapshot()` checks the file's generation (one `stat`) and reopens the calling thread's
+    connection when a writer swapped in a new file; everything inside one `snapshot()` block reads
+    that one file, so several queries in a block agree with each other.
+
+    Attributes:
+        db: warehouse path.
+        reopens: how many connections were opened (first opens and reopens), for monitoring.
+    """
+
+    db: str | os.PathLike[str] | None = None
+    reopens: int = 0
+    _path: Path = field(init=False, repr=False)
+    _local: threading.local = field(init=False, repr=False, default_factory=threading.local)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    _slots: list[_ThreadSlot] = field(init=False, repr=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._path = resolve_db_path(self.db)
+
+    @property
+    def path(self) -> Path:
+        """The warehouse file this reader follows."""
+        return self._path
+
+    def _slot(self) -> _ThreadSlot:
+        slot = getattr(self._local, "slot", None)
+        if slot is None:
+            slot = _ThreadSlot()
+            self._local.slot = slot
+            with self._lock:
+                self._slots.append(slot)
+        return slot
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The calling thread's connection, reopened first if the warehouse was swapped."""
+        slot = self._slot()
+        try:
+            current = generation(self._path)
+        except FileNotFoundError as exc:
+            raise _missing(self._path) from exc
+        if slot.con is None or slot.gen != current:
+            con, gen = open_snapshot(self._path)
+            old, slot.con, slot.gen = slot.con, con, gen
+            with self._lock:
+                self.reopens += 1
+            if old is not None:
+                old.close()
+        assert slot.con is not None
+        return slot.con
+
+    @property
+    def generation(self) -> Generation | None:
+        """Generation of the calling thread's open snapshot (None before its first query)."""
+        return self._slot().gen
+
+    @contextmanager
+    def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One consistent view for several queries (one file, even if a swap happens meanwhile)."""
+        yield self.connection()
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+        """Run one read query with `$param` placeholders on the newest snapshot."""
+        return query(self.connection(), sql, params)
+
+    def close(self) -> None:
+        """Close every thread's connection (call when the app shuts down)."""
+        with self._lock:
+            slots, self._slots = self._slots, []
+        for slot in slots:
+            if slot.con is not None:
+                slot.con.close()
+                slot.con, slot.gen = None, None
+        self._local = threading.local()
