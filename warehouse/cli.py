@@ -100,13 +100,17 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
 
 
 def _cmd_sql(db: Path, args: argparse.Namespace) -> None:
-    from warehouse.queries import run_readonly
+    from warehouse.sandbox import run_sandboxed
 
-    result = run_readonly(db, args.query, max_rows=args.max_rows)
+    timeout_s = float(getattr(args, "timeout", None) or 30.0)
+    result = run_sandboxed(db, args.query, max_rows=args.max_rows, timeout_s=timeout_s)
     with pl.Config(tbl_rows=args.max_rows, tbl_cols=50, fmt_str_lengths=60, tbl_width_chars=200):
         print(result.frame)
+    shown = f"{result.frame.height:,} row(s) in {result.elapsed_s:.2f} s"
     if result.truncated:
-        print(f"(truncated: showing the first {args.max_rows} rows)")
+        print(f"{shown} (truncated: showing the first {args.max_rows} rows; the query has more)")
+    else:
+        print(shown)
 
 
 def _cmd_info(db: Path) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,7 +10,8 @@ import duckdb
 import polars as pl
 
 from warehouse.build import MART_KEYS
-from warehouse.db import WarehouseError, connect_read, execute, resolve_db_path, run_named, scalar
+from warehouse.db import execute, run_named, scalar
+from warehouse.sandbox import QueryResult, run_sandboxed
 
 #: Statement kinds a read-only query may be.
 READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "RELATION"})
@@ -23,14 +22,6 @@ MART_DATE_COLUMNS: dict[str, str | None] = {
     "dim_customer": "last_order_at", "fct_sales": "sold_at", "fct_promotion": "start_date",
     "fct_sales_daily": "sale_date", "fct_inventory": "snapshot_date", "dim_supply": None,
 }
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """Rows of a query (at most the cap) and whether more existed."""
-
-    frame: pl.DataFrame
-    truncated: bool
 
 
 def lock_down(con: duckdb.DuckDBPyConnection, *, memory_limit: str = "2GB", threads: int = 2) -> None:
@@ -44,42 +35,11 @@ def lock_down(con: duckdb.DuckDBPyConnection, *, memory_limit: str = "2GB", thre
 def run_readonly(
     db: str | os.PathLike[str] | None, sql: str, *, max_rows: int = 1000, timeout_s: float = 30.0
 ) -> QueryResult:
-    """Run one read-only statement on a locked-down connection, with a row cap and a timeout."""
-    text = sql.strip()
-    if not text:
-        raise WarehouseError("empty query")
-    con = connect_read(resolve_db_path(db))
-    try:
-        lock_down(con)
-        try:
-            statements = con.extract_statements(text)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"query does not parse: {str(exc).splitlines()[0]}") from exc
-        if len(statements) != 1:
-            raise WarehouseError(f"one statement at a time, got {len(statements)}")
-        kind = statements[0].type.name
-        if kind not in READ_STATEMENTS:
-            raise WarehouseError(f"only read queries are allowed, not {kind}")
-        timer = threading.Timer(timeout_s, con.interrupt)
-        timer.start()
-        try:
-            cursor = con.execute(text)
-            batch = cursor.fetchmany(max_rows + 1)
-            columns = [d[0] for d in cursor.description or []]
-        except duckdb.InterruptException as exc:
-            raise WarehouseError(f"query stopped after the {timeout_s:g} s time limit") from exc
-        except duckdb.Error as exc:
-            raise WarehouseError(f"query failed: {str(exc).splitlines()[0]}") from exc
-        finally:
-            timer.cancel()
-        truncated = len(batch) > max_rows
-        rows = batch[:max_rows]
-        frame = pl.DataFrame(
-            {c: [r[i] for r in rows] for i, c in enumerate(columns)}, strict=False
-        ) if columns else pl.DataFrame()
-        return QueryResult(frame, truncated)
-    finally:
-        con.close()
+    """Run one read-only statement in the SQL sandbox (`warehouse.sandbox.run_sandboxed`).
+
+    Raises `warehouse.sandbox.SandboxRefusal` (a WarehouseError) with a one-line reason.
+    """
+    return run_sandboxed(db, sql, max_rows=max_rows, timeout_s=timeout_s)
 
 
 def warehouse_info(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
