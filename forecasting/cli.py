@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m forecasting",
         description="Shelfwise demand forecasts and inventory optimizer.",
     )
-    parser.add_argument("--db", help="warehouse file (default $SHELFWISE_DB or data/shelfwise.duckdb)")
+    parser.add_argument(
+        "--db", help="warehouse file (default $SHELFWISE_DB or data/shelfwise.duckdb)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         try:

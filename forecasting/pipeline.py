@@ -1,4 +1,4 @@
-"""Pipeline steps of the forecasting package: forecast, then plan orders (see warehouse.pipeline)."""
+"""Forecasting pipeline steps: forecast, then plan orders (see warehouse.pipeline)."""
 
 from __future__ import annotations
 

@@ -94,9 +94,13 @@ def check_mart_keys(con: duckdb.DuckDBPyConnection) -> list[KeyTestFailure]:
         null_cond = " OR ".join(f"{k} IS NULL" for k in keys)
         cols = ", ".join(keys)
         null_n = int(scalar(con, f"SELECT count(*) FROM {mart} WHERE {null_cond}"))
-        dup_n = int(scalar(
-            con, f"SELECT count(*) FROM (SELECT {cols} FROM {mart} GROUP BY ALL HAVING count(*) > 1)"
-        ))
+        dup_n = int(
+            scalar(
+                con,
+                f"SELECT count(*) FROM "
+                f"(SELECT {cols} FROM {mart} GROUP BY ALL HAVING count(*) > 1)",
+            )
+        )
         if null_n or dup_n:
             failures.append(KeyTestFailure(mart, null_n, dup_n))
     return failures

@@ -18,7 +18,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m warehouse",
         description="Shelfwise warehouse: demo data, real-data ingest, SQL and info.",
     )
-    parser.add_argument("--db", help="warehouse file (default $SHELFWISE_DB or data/shelfwise.duckdb)")
+    parser.add_argument(
+        "--db", help="warehouse file (default $SHELFWISE_DB or data/shelfwise.duckdb)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="generate the deterministic demo retailer")
@@ -58,9 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("info", help="row counts and date ranges of the marts")
     sub.add_parser("check", help="run the mart key tests (unique, not null)")
     users = sub.add_parser("users", help="manage app sign-in users (see warehouse.auth)")
-    users.add_argument("users_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | remove NAME")
+    users.add_argument(
+        "users_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | remove NAME"
+    )
     pipe = sub.add_parser("pipeline", help="train, forecast and plan (the steps built so far)")
-    pipe.add_argument("--if-missing", action="store_true", help="only steps whose output is missing")
+    pipe.add_argument(
+        "--if-missing", action="store_true", help="only steps whose output is missing"
+    )
     return parser
 
 
@@ -72,8 +78,10 @@ def _cmd_demo(db: Path, args: argparse.Namespace) -> None:
     cfg = DemoConfig(scale=args.scale, seed=args.seed)
     start = time.perf_counter()
     counts = build_demo(db, cfg)
-    print(f"Built demo warehouse {db} (scale {cfg.scale:g}, seed {cfg.seed}) "
-          f"in {time.perf_counter() - start:.1f} s")
+    print(
+        f"Built demo warehouse {db} (scale {cfg.scale:g}, seed {cfg.seed}) "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
     for mart, n in counts.items():
         print(f"  {mart:<18} {n:>12,}")
 
@@ -85,17 +93,26 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
     if args.kind == "online-retail":
         report = ingest.ingest_online_retail(db, args.file)
     elif args.kind == "sales-panel":
-        cols = PanelColumns(args.date_col, args.store_col, args.item_col, args.qty_col,
-                            args.price_col)
-        report = ingest.ingest_sales_panel(db, args.file, cols, source=args.source,
-                                           member=args.member)
+        cols = PanelColumns(
+            args.date_col, args.store_col, args.item_col, args.qty_col, args.price_col
+        )
+        report = ingest.ingest_sales_panel(
+            db, args.file, cols, source=args.source, member=args.member
+        )
     elif args.kind == "inventory":
         report = ingest.ingest_inventory(
-            db, args.file, store_col=args.store_col, product_col=args.product_col,
-            date_col=args.date_col, on_hand_col=args.on_hand_col, on_order_col=args.on_order_col)
+            db,
+            args.file,
+            store_col=args.store_col,
+            product_col=args.product_col,
+            date_col=args.date_col,
+            on_hand_col=args.on_hand_col,
+            on_order_col=args.on_order_col,
+        )
     else:
-        report = ingest.ingest_supply(db, args.file, product_col=args.product_col,
-                                      store_col=args.store_col)
+        report = ingest.ingest_supply(
+            db, args.file, product_col=args.product_col, store_col=args.store_col
+        )
     print(report.render())
 
 

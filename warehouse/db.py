@@ -63,8 +63,7 @@ def query(
     con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
 ) -> pl.DataFrame:
     """Run one SELECT with `$param` placeholders and return a polars frame."""
-    table = con.execute(sql, bind_params(sql, params)).to_arrow_table()
-    return pl.from_arrow(table)  # type: ignore[return-value]
+    return con.sql(sql, params=bind_params(sql, params)).pl()
 
 
 def run_named(
@@ -106,7 +105,8 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     version = int(value) if value is not None else 0
     if version < SCHEMA_VERSION:
         raise WarehouseError(
-            f"{path}: warehouse schema v{version} is older than this Shelfwise (v{SCHEMA_VERSION}); "
+            f"{path}: warehouse schema v{version} is older than this Shelfwise "
+            f"(v{SCHEMA_VERSION}); "
             "rebuild it (`python -m warehouse demo --force`, or re-ingest into a new file)"
         )
     if version > SCHEMA_VERSION:
@@ -160,8 +160,11 @@ def reading(db: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBP
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw landing tables, logs and `_meta` (idempotent)."""
     con.execute(sql_text("raw/schema")).fetchall()
-    execute(con, "INSERT OR REPLACE INTO _meta VALUES ('schema_version', $v)",
-            {"v": str(SCHEMA_VERSION)})
+    execute(
+        con,
+        "INSERT OR REPLACE INTO _meta VALUES ('schema_version', $v)",
+        {"v": str(SCHEMA_VERSION)},
+    )
 
 
 @contextmanager
@@ -240,7 +243,10 @@ def _fsync_dir(directory: Path) -> None:
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether a table or view called `name` exists in the main schema."""
-    return bool(scalar(
-        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = $name",
-        {"name": name},
-    ))
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = $name",
+            {"name": name},
+        )
+    )

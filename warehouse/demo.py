@@ -29,6 +29,7 @@ from warehouse.demo_catalog import (
     WEEKDAY_PROFILE,
     category_season,
 )
+from warehouse.load import new_load_id
 
 SOURCE = "demo"
 N_DAYS = 730
@@ -100,32 +101,51 @@ def _products(cfg: DemoConfig, rng: np.random.Generator) -> tuple[Catalogue, pl.
     ]
     codes = [f"P{i + 1:05d}" for i in range(n)]
     catalogue = Catalogue(
-        codes=codes, category=category, popularity=popularity, price=price,
-        price_rise=rng.choice([0.0, 0.0, 0.03, 0.05, 0.08], size=n), cost=cost,
-        lead_time_mean=rng.choice([2, 3, 5, 7, 10, 14], size=n, p=[.1, .2, .25, .25, .12, .08]),
-        case_pack=rng.choice([1, 4, 6, 12, 24], size=n, p=[.3, .15, .3, .2, .05]),
+        codes=codes,
+        category=category,
+        popularity=popularity,
+        price=price,
+        price_rise=rng.choice([0.0, 0.0, 0.03, 0.05, 0.08], size=n),
+        cost=cost,
+        lead_time_mean=rng.choice(
+            [2, 3, 5, 7, 10, 14], size=n, p=[0.1, 0.2, 0.25, 0.25, 0.12, 0.08]
+        ),
+        case_pack=rng.choice([1, 4, 6, 12, 24], size=n, p=[0.3, 0.15, 0.3, 0.2, 0.05]),
     )
-    frame = pl.DataFrame({
-        "source": SOURCE, "product_code": codes, "description": names,
-        "category": [CATEGORIES[c].name for c in category],
-        "unit_price": price, "unit_cost": cost,
-    })
+    frame = pl.DataFrame(
+        {
+            "source": SOURCE,
+            "product_code": codes,
+            "description": names,
+            "category": [CATEGORIES[c].name for c in category],
+            "unit_price": price,
+            "unit_cost": cost,
+        }
+    )
     return catalogue, frame
 
 
-def _stores(cfg: DemoConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
+def _stores(
+    cfg: DemoConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
     """(size factor, opening day index, raw_store frame)."""
     n = cfg.n_stores
     size = rng.lognormal(0.0, 0.35, size=n)
     opening = np.zeros(n, dtype=np.int64)
     opening[-1] = cfg.n_days // 4  # the newest store opens a quarter of the way in
     codes = [f"S{i + 1:03d}" for i in range(n)]
-    names = [f"{TOWNS[i % len(TOWNS)]}{'' if i < len(TOWNS) else f' {i // len(TOWNS) + 1}'}"
-             for i in range(n)]
-    frame = pl.DataFrame({
-        "source": SOURCE, "store_code": codes, "store_name": names,
-        "region": [REGIONS[i % len(REGIONS)] for i in range(n)],
-    })
+    names = [
+        f"{TOWNS[i % len(TOWNS)]}{'' if i < len(TOWNS) else f' {i // len(TOWNS) + 1}'}"
+        for i in range(n)
+    ]
+    frame = pl.DataFrame(
+        {
+            "source": SOURCE,
+            "store_code": codes,
+            "store_name": names,
+            "region": [REGIONS[i % len(REGIONS)] for i in range(n)],
+        }
+    )
     return size, opening, frame
 
 
@@ -149,7 +169,8 @@ def _customers(
     activity = rng.lognormal(0.0, 0.8, size=n)
     signup = np.where(rng.random(n) < 0.6, 0, rng.integers(0, int(cfg.n_days * 0.8), size=n))
     shares = np.array([c.share for c in CATEGORIES])
-    taste = rng.gamma(shape=0.35 * shares * n_cat, size=(n, n_cat)) + 1e-6
+    stocked = np.bincount(cat.category, minlength=n_cat) > 0  # tiny scales may leave one empty
+    taste = (rng.gamma(shape=0.35 * shares * n_cat, size=(n, n_cat)) + 1e-6) * stocked
     taste /= taste.sum(axis=1, keepdims=True)
     # staples: products from the customer's favourite categories, weighted by popularity
     staple_cat = np.array([rng.choice(n_cat, size=N_STAPLES, p=t) for t in taste])
@@ -163,11 +184,15 @@ def _customers(
             staples[mask] = by_cat[c][np.minimum(pick, len(by_cat[c]) - 1)]
     codes = [f"C{i + 1:06d}" for i in range(n)]
     segments = np.where(activity > 2.0, "loyal", np.where(activity < 0.5, "occasional", "regular"))
-    frame = pl.DataFrame({
-        "source": SOURCE, "customer_code": codes,
-        "home_store_code": [f"S{h + 1:03d}" for h in home],
-        "region": [REGIONS[h % len(REGIONS)] for h in home], "segment": segments,
-    })
+    frame = pl.DataFrame(
+        {
+            "source": SOURCE,
+            "customer_code": codes,
+            "home_store_code": [f"S{h + 1:03d}" for h in home],
+            "region": [REGIONS[h % len(REGIONS)] for h in home],
+            "segment": segments,
+        }
+    )
     return Customers(codes, home, activity, signup, taste, staples), frame
 
 
@@ -187,18 +212,23 @@ def _promotions(cfg: DemoConfig, rng: np.random.Generator, cat: Catalogue) -> Pr
     prods = rng.choice(eligible, size=n_events)
     starts = rng.integers(0, n_d - 14, size=n_events)
     lengths = rng.choice([7, 14], size=n_events, p=[0.7, 0.3])
-    cuts = rng.choice([0.1, 0.2, 0.25, 0.33, 0.5], size=n_events, p=[.25, .3, .2, .15, .1])
+    cuts = rng.choice([0.1, 0.2, 0.25, 0.33, 0.5], size=n_events, p=[0.25, 0.3, 0.2, 0.15, 0.1])
     for p, s, length, cut in zip(prods, starts, lengths, cuts, strict=True):
-        discount[p, s:s + length] = np.maximum(discount[p, s:s + length], cut)
-    frame = pl.DataFrame({
-        "source": SOURCE,
-        "promotion_code": [f"PR{i + 1:05d}" for i in range(n_events)],
-        "store_code": pl.Series([None] * n_events, dtype=pl.String),
-        "product_code": [cat.codes[p] for p in prods],
-        "start_date": [cfg.first_day + timedelta(days=int(s)) for s in starts],
-        "end_date": [cfg.first_day + timedelta(days=int(s + ln - 1)) for s, ln in zip(starts, lengths, strict=True)],
-        "discount_pct": (cuts * 100).round(0),
-    })
+        discount[p, s : s + length] = np.maximum(discount[p, s : s + length], cut)
+    frame = pl.DataFrame(
+        {
+            "source": SOURCE,
+            "promotion_code": [f"PR{i + 1:05d}" for i in range(n_events)],
+            "store_code": pl.Series([None] * n_events, dtype=pl.String),
+            "product_code": [cat.codes[p] for p in prods],
+            "start_date": [cfg.first_day + timedelta(days=int(s)) for s in starts],
+            "end_date": [
+                cfg.first_day + timedelta(days=int(s + ln - 1))
+                for s, ln in zip(starts, lengths, strict=True)
+            ],
+            "discount_pct": (cuts * 100).round(0),
+        }
+    )
     # overlapping events of one product keep the deeper cut; drop events fully shadowed
     return Promotions(frame, discount)
 
@@ -274,8 +304,16 @@ def _simulate_stock(
 
 
 def _store_sales(
-    cfg: DemoConfig, rng: np.random.Generator, store: int, size: float, opening: int,
-    trips: np.ndarray, season: np.ndarray, cat: Catalogue, cust: Customers, promo: Promotions,
+    cfg: DemoConfig,
+    rng: np.random.Generator,
+    store: int,
+    size: float,
+    opening: int,
+    trips: np.ndarray,
+    season: np.ndarray,
+    cat: Catalogue,
+    cust: Customers,
+    promo: Promotions,
     days: list[date],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Sale lines and stock snapshots of one store."""
@@ -302,7 +340,9 @@ def _store_sales(
     product[repeat] = cust.staples[slot_cust[repeat], rng.integers(0, N_STAPLES, repeat.sum())]
     # category by taste (or the average shopper) x season, then product by popularity x promo
     fresh = ~repeat
-    base = np.array([c.share for c in CATEGORIES])
+    base = np.array([c.share for c in CATEGORIES]) * (
+        np.bincount(cat.category, minlength=n_cat) > 0
+    )
     taste = np.where((slot_cust[fresh] >= 0)[:, None], cust.taste[slot_cust[fresh].clip(0)], base)
     w = taste * season[:, slot_day[fresh]].T
     cum = np.cumsum(w, axis=1)
@@ -330,51 +370,78 @@ def _store_sales(
     key = product[order] * n_d + slot_day[order]
     cum_qty = np.cumsum(quantity[order])
     group_start = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
-    starts = np.repeat(cum_qty[group_start] - quantity[order][group_start],
-                       np.diff(np.r_[group_start, len(key)]))
+    starts = np.repeat(
+        cum_qty[group_start] - quantity[order][group_start], np.diff(np.r_[group_start, len(key)])
+    )
     keep_sorted = (cum_qty - starts) <= sold.reshape(-1)[key] + 1e-9
     keep = np.empty(n_s, dtype=bool)
     keep[order] = keep_sorted
     idx = np.flatnonzero(keep)
     first_rise = next((i for i, d in enumerate(days) if d.month == 1 and d.day == 1), n_d)
-    list_price = cat.price[product[idx]] * (1 + cat.price_rise[product[idx]] * (slot_day[idx] >= first_rise))
+    list_price = cat.price[product[idx]] * (
+        1 + cat.price_rise[product[idx]] * (slot_day[idx] >= first_rise)
+    )
     paid = np.round(list_price * (1 - promo.discount[product[idx], slot_day[idx]]), 2)
     code = f"S{store + 1:03d}"
     b = slot_basket[idx]
-    lines = pl.DataFrame({
-        "basket": b, "day": slot_day[idx], "minute": minute[b], "customer": slot_cust[idx],
-        "product": product[idx], "quantity": quantity[idx].astype(np.float64),
-        "unit_price": paid, "list_price": np.round(list_price, 2),
-    }).with_columns(
-        (pl.lit(datetime.combine(days[0], datetime.min.time())) + pl.duration(days=pl.col("day"), minutes=pl.col("minute")))
-        .cast(pl.Datetime("us")).alias("sold_at"),
-        pl.concat_str([pl.lit(f"{code}-"), pl.col("basket").cast(pl.String).str.zfill(7)])
-        .alias("order_id"),
+    lines = pl.DataFrame(
+        {
+            "basket": b,
+            "day": slot_day[idx],
+            "minute": minute[b],
+            "customer": slot_cust[idx],
+            "product": product[idx],
+            "quantity": quantity[idx].astype(np.float64),
+            "unit_price": paid,
+            "list_price": np.round(list_price, 2),
+        }
+    ).with_columns(
+        (
+            pl.lit(datetime.combine(days[0], datetime.min.time()))
+            + pl.duration(days=pl.col("day"), minutes=pl.col("minute"))
+        )
+        .cast(pl.Datetime("us"))
+        .alias("sold_at"),
+        pl.concat_str([pl.lit(f"{code}-"), pl.col("basket").cast(pl.String).str.zfill(7)]).alias(
+            "order_id"
+        ),
     )
     snap_days = [d for d in range(n_d) if d >= n_d - SNAPSHOT_DAILY_TAIL or days[d].weekday() == 6]
     snap_days = [d for d in snap_days if d >= opening]
     p_idx, d_idx = np.meshgrid(np.arange(n_p), np.array(snap_days), indexing="ij")
     stocked = (demand.sum(axis=1) > 0)[p_idx.ravel()]
-    snapshots = pl.DataFrame({
-        "product": p_idx.ravel()[stocked], "day": d_idx.ravel()[stocked],
-        "on_hand_units": on_hand[p_idx, d_idx].ravel()[stocked].astype(np.float64),
-        "on_order_units": on_order[p_idx, d_idx].ravel()[stocked].astype(np.float64),
-    })
+    snapshots = pl.DataFrame(
+        {
+            "product": p_idx.ravel()[stocked],
+            "day": d_idx.ravel()[stocked],
+            "on_hand_units": on_hand[p_idx, d_idx].ravel()[stocked].astype(np.float64),
+            "on_order_units": on_order[p_idx, d_idx].ravel()[stocked].astype(np.float64),
+        }
+    )
     return lines.with_columns(pl.lit(code).alias("store_code")), snapshots.with_columns(
-        pl.lit(code).alias("store_code"))
+        pl.lit(code).alias("store_code")
+    )
 
 
-def _supply(cfg: DemoConfig, rng: np.random.Generator, cat: Catalogue, store_codes: list[str]) -> pl.DataFrame:
+def _supply(
+    cfg: DemoConfig, rng: np.random.Generator, cat: Catalogue, store_codes: list[str]
+) -> pl.DataFrame:
     n = cfg.n_products
-    product_rows = pl.DataFrame({
-        "source": SOURCE, "store_code": pl.Series([None] * n, dtype=pl.String),
-        "product_code": cat.codes, "lead_time_mean_days": cat.lead_time_mean.astype(float),
-        "lead_time_sd_days": np.round(cat.lead_time_mean * 0.3, 1),
-        "order_cost": rng.choice([10.0, 15.0, 25.0, 40.0], size=n),
-        "holding_cost_rate": rng.choice([0.2, 0.25, 0.3], size=n),
-        "min_order_qty": np.where(rng.random(n) < 0.2, cat.case_pack * 2, cat.case_pack).astype(float),
-        "case_pack": cat.case_pack.astype(float),
-    })
+    product_rows = pl.DataFrame(
+        {
+            "source": SOURCE,
+            "store_code": pl.Series([None] * n, dtype=pl.String),
+            "product_code": cat.codes,
+            "lead_time_mean_days": cat.lead_time_mean.astype(float),
+            "lead_time_sd_days": np.round(cat.lead_time_mean * 0.3, 1),
+            "order_cost": rng.choice([10.0, 15.0, 25.0, 40.0], size=n),
+            "holding_cost_rate": rng.choice([0.2, 0.25, 0.3], size=n),
+            "min_order_qty": np.where(rng.random(n) < 0.2, cat.case_pack * 2, cat.case_pack).astype(
+                float
+            ),
+            "case_pack": cat.case_pack.astype(float),
+        }
+    )
     # the last store is remote: two extra days of lead time on everything
     remote = product_rows.with_columns(
         pl.lit(store_codes[-1]).alias("store_code"),
@@ -393,36 +460,52 @@ def generate(cfg: DemoConfig) -> dict[str, pl.DataFrame]:
     days, trips, season = _calendar(cfg)
     line_parts, snap_parts = [], []
     for s in tqdm(range(cfg.n_stores), desc="demo stores", unit="store", leave=False):
-        lines, snaps = _store_sales(cfg, rng, s, size[s], opening[s], trips, season, cat, cust,
-                                    promo, days)
+        lines, snaps = _store_sales(
+            cfg, rng, s, size[s], opening[s], trips, season, cat, cust, promo, days
+        )
         line_parts.append(lines)
         snap_parts.append(snaps)
     codes = np.array(cat.codes, dtype=object)
     cust_codes = np.array([None, *cust.codes], dtype=object)
     lines = pl.concat(line_parts).sort("sold_at", "order_id")
     lines = lines.with_columns(
-        pl.Series("customer_code", cust_codes[lines["customer"].to_numpy() + 1], dtype=pl.String),
-        pl.Series("product_code", codes[lines["product"].to_numpy()], dtype=pl.String),
+        pl.Series(
+            "customer_code", cust_codes[lines["customer"].to_numpy() + 1].tolist(), dtype=pl.String
+        ),
+        pl.Series("product_code", codes[lines["product"].to_numpy()].tolist(), dtype=pl.String),
     )
     sales = lines.select(
-        pl.format("D{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(9)).alias("line_key"),
+        pl.format("D{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(9)).alias(
+            "line_key"
+        ),
         pl.lit(SOURCE).alias("source"),
-        "order_id", "sold_at", "store_code",
-        "customer_code", "product_code",
+        "order_id",
+        "sold_at",
+        "store_code",
+        "customer_code",
+        "product_code",
         pl.lit(None, pl.String).alias("description"),
-        "quantity", "unit_price", "list_price",
+        "quantity",
+        "unit_price",
+        "list_price",
     )
     snaps = pl.concat(snap_parts)
     inventory = snaps.select(
-        pl.lit(SOURCE).alias("source"), "store_code",
-        pl.Series("product_code", codes[snaps["product"].to_numpy()], dtype=pl.String),
+        pl.lit(SOURCE).alias("source"),
+        "store_code",
+        pl.Series("product_code", codes[snaps["product"].to_numpy()].tolist(), dtype=pl.String),
         (pl.lit(days[0]) + pl.duration(days=pl.col("day"))).cast(pl.Date).alias("snapshot_date"),
-        "on_hand_units", "on_order_units",
+        "on_hand_units",
+        "on_order_units",
     )
     return {
-        "raw_store": stores, "raw_product": products, "raw_customer": customers,
-        "raw_promotion": promo.frame, "raw_supply": _supply(cfg, rng, cat, stores["store_code"].to_list()),
-        "raw_sales_line": sales, "raw_inventory": inventory,
+        "raw_store": stores,
+        "raw_product": products,
+        "raw_customer": customers,
+        "raw_promotion": promo.frame,
+        "raw_supply": _supply(cfg, rng, cat, stores["store_code"].to_list()),
+        "raw_sales_line": sales,
+        "raw_inventory": inventory,
     }
 
 
@@ -433,7 +516,7 @@ def build_demo(db: str | os.PathLike[str] | None, cfg: DemoConfig) -> dict[str, 
         Row counts of the marts.
     """
     tables = generate(cfg)
-    load_id = f"demo-seed{cfg.seed}-scale{cfg.scale:g}"
+    load_id = new_load_id()  # time-ordered, so later loads into this warehouse win
     with writing(db, fresh=True) as con:
         for name, frame in tqdm(tables.items(), desc="demo write", unit="table", leave=False):
             con.register("_frame", frame.with_columns(pl.lit(load_id).alias("load_id")))
@@ -446,4 +529,6 @@ def build_demo(db: str | os.PathLike[str] | None, cfg: DemoConfig) -> dict[str, 
             raise WarehouseError("demo mart key tests failed: " + "; ".join(map(str, failures)))
         from warehouse.build import MART_KEYS
 
-        return {m: int(con.execute(f"SELECT count(*) FROM {m}").fetchall()[0][0]) for m in MART_KEYS}
+        return {
+            m: int(con.execute(f"SELECT count(*) FROM {m}").fetchall()[0][0]) for m in MART_KEYS
+        }

@@ -94,7 +94,9 @@ def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
         elif suffix == ".zip":
             frame = _read_zip_member(path, member)
         else:
-            raise WarehouseError(f"{path}: unsupported file type {suffix!r} (parquet, csv, xlsx, zip)")
+            raise WarehouseError(
+                f"{path}: unsupported file type {suffix!r} (parquet, csv, xlsx, zip)"
+            )
     except WarehouseError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, said in one line
@@ -174,9 +176,7 @@ def quarantine_frame(rejected: pl.DataFrame, source_cols: Sequence[str]) -> pl.D
     )
 
 
-def append_new(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str
-) -> int:
+def append_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: str) -> int:
     """Insert the rows of `frame` whose `key` is not yet in `table`; returns rows added."""
     if frame.height == 0:
         return 0
@@ -202,8 +202,9 @@ def replace_by_key(
     con.register("_incoming", frame)
     try:
         match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM i.{k}" for k in keys)
-        execute(con, f"DELETE FROM {table} AS t WHERE EXISTS "
-                f"(SELECT 1 FROM _incoming i WHERE {match})")
+        execute(
+            con, f"DELETE FROM {table} AS t WHERE EXISTS (SELECT 1 FROM _incoming i WHERE {match})"
+        )
         execute(con, f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
     finally:
         con.unregister("_incoming")

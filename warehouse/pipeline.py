@@ -39,8 +39,10 @@ def discover_steps() -> tuple[list[PipelineStep], list[str]]:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name.split(".")[0]) and (
-                exc.name == module_name or exc.name == module_name.split(".")[0]
+            if (
+                exc.name
+                and module_name.startswith(exc.name.split(".")[0])
+                and (exc.name == module_name or exc.name == module_name.split(".")[0])
             ):
                 missing.append(module_name)
                 continue
@@ -50,7 +52,9 @@ def discover_steps() -> tuple[list[PipelineStep], list[str]]:
 
 
 def run_pipeline(
-    db: str | os.PathLike[str], *, if_missing: bool,
+    db: str | os.PathLike[str],
+    *,
+    if_missing: bool,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[str]:
     """Run every available step (only the missing ones with `if_missing`). Returns a log."""

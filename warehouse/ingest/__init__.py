@@ -75,8 +75,14 @@ def _with_load_id(frame: pl.DataFrame, load_id: str) -> pl.DataFrame:
 
 
 def _new_report(kind: str, source: str, path: Path, rows_read: int) -> LoadReport:
-    return LoadReport(kind=kind, source=source, file=str(path), load_id=new_load_id(),
-                      rows_read=rows_read, file_sha256=file_sha256(path))
+    return LoadReport(
+        kind=kind,
+        source=source,
+        file=str(path),
+        load_id=new_load_id(),
+        rows_read=rows_read,
+        file_sha256=file_sha256(path),
+    )
 
 
 def _sales_stage(report: LoadReport, lines: pl.DataFrame) -> Stage:
@@ -86,30 +92,53 @@ def _sales_stage(report: LoadReport, lines: pl.DataFrame) -> Stage:
             con, "raw_sales_line", _with_load_id(lines, report.load_id), "line_key"
         )
         report.rows_already_loaded = report.rows_accepted - report.rows_added
+
     return stage
 
 
-def ingest_online_retail(db: str | os.PathLike[str] | None, file: str | os.PathLike[str]) -> LoadReport:
+def ingest_online_retail(
+    db: str | os.PathLike[str] | None, file: str | os.PathLike[str]
+) -> LoadReport:
     """Load an Online Retail (II) invoice-line file (parquet, csv or xlsx)."""
     path = Path(file)
     raw = read_as_text(path)
     lines, customers, quarantined = online_retail.prepare(raw, path)
     report = _new_report("online-retail", online_retail.SOURCE, path, raw.height)
-    return _run_load(db, report, [
-        ("insert lines", _sales_stage(report, lines)),
-        ("insert customers", lambda con: replace_by_key(
-            con, "raw_customer", _with_load_id(customers, report.load_id),
-            ["source", "customer_code"])),
-        ("insert store", lambda con: replace_by_key(
-            con, "raw_store", _with_load_id(online_retail.store_rows(), report.load_id),
-            ["source", "store_code"])),
-        ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
-    ])
+    return _run_load(
+        db,
+        report,
+        [
+            ("insert lines", _sales_stage(report, lines)),
+            (
+                "insert customers",
+                lambda con: replace_by_key(
+                    con,
+                    "raw_customer",
+                    _with_load_id(customers, report.load_id),
+                    ["source", "customer_code"],
+                ),
+            ),
+            (
+                "insert store",
+                lambda con: replace_by_key(
+                    con,
+                    "raw_store",
+                    _with_load_id(online_retail.store_rows(), report.load_id),
+                    ["source", "store_code"],
+                ),
+            ),
+            ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+        ],
+    )
 
 
 def ingest_sales_panel(
-    db: str | os.PathLike[str] | None, file: str | os.PathLike[str],
-    columns: sales_panel.PanelColumns, *, source: str = "sales_panel", member: str | None = None,
+    db: str | os.PathLike[str] | None,
+    file: str | os.PathLike[str],
+    columns: sales_panel.PanelColumns,
+    *,
+    source: str = "sales_panel",
+    member: str | None = None,
 ) -> LoadReport:
     """Load a store x item sales panel (daily or weekly)."""
     path = Path(file)
@@ -118,14 +147,21 @@ def ingest_sales_panel(
     report = _new_report("sales-panel", source, path, raw.height)
 
     def record_frequency(con: duckdb.DuckDBPyConnection) -> None:
-        execute(con, "INSERT OR REPLACE INTO source_frequency VALUES ($s, $f)",
-                {"s": source, "f": frequency})
+        execute(
+            con,
+            "INSERT OR REPLACE INTO source_frequency VALUES ($s, $f)",
+            {"s": source, "f": frequency},
+        )
 
-    return _run_load(db, report, [
-        ("insert lines", _sales_stage(report, lines)),
-        ("frequency", record_frequency),
-        ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
-    ])
+    return _run_load(
+        db,
+        report,
+        [
+            ("insert lines", _sales_stage(report, lines)),
+            ("frequency", record_frequency),
+            ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+        ],
+    )
 
 
 def _upsert_stage(report: LoadReport, table: str, rows: pl.DataFrame, keys: list[str]) -> Stage:
@@ -136,40 +172,73 @@ def _upsert_stage(report: LoadReport, table: str, rows: pl.DataFrame, keys: list
         report.rows_accepted = rows.height
         report.rows_added = int(after - before)
         report.rows_already_loaded = report.rows_accepted - report.rows_added
+
     return stage
 
 
 def ingest_inventory(
-    db: str | os.PathLike[str] | None, file: str | os.PathLike[str], *,
-    store_col: str = "store_id", product_col: str = "product_id",
-    date_col: str = "snapshot_date", on_hand_col: str = "on_hand_units",
-    on_order_col: str | None = "on_order_units", source: str = "inventory",
+    db: str | os.PathLike[str] | None,
+    file: str | os.PathLike[str],
+    *,
+    store_col: str = "store_id",
+    product_col: str = "product_id",
+    date_col: str = "snapshot_date",
+    on_hand_col: str = "on_hand_units",
+    on_order_col: str | None = "on_order_units",
+    source: str = "inventory",
 ) -> LoadReport:
     """Load stock snapshots (CSV): a later load of the same key replaces the earlier value."""
     path = Path(file)
     raw = read_as_text(path)
     rows, quarantined = stock.prepare_inventory(
-        raw, path, store_col=store_col, product_col=product_col, date_col=date_col,
-        on_hand_col=on_hand_col, on_order_col=on_order_col, source=source)
+        raw,
+        path,
+        store_col=store_col,
+        product_col=product_col,
+        date_col=date_col,
+        on_hand_col=on_hand_col,
+        on_order_col=on_order_col,
+        source=source,
+    )
     report = _new_report("inventory", source, path, raw.height)
-    return _run_load(db, report, [
-        ("insert inventory", _upsert_stage(
-            report, "raw_inventory", rows, ["store_code", "product_code", "snapshot_date"])),
-        ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
-    ])
+    return _run_load(
+        db,
+        report,
+        [
+            (
+                "insert inventory",
+                _upsert_stage(
+                    report, "raw_inventory", rows, ["store_code", "product_code", "snapshot_date"]
+                ),
+            ),
+            ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+        ],
+    )
 
 
 def ingest_supply(
-    db: str | os.PathLike[str] | None, file: str | os.PathLike[str], *,
-    product_col: str = "product_id", store_col: str | None = "store_id", source: str = "supply",
+    db: str | os.PathLike[str] | None,
+    file: str | os.PathLike[str],
+    *,
+    product_col: str = "product_id",
+    store_col: str | None = "store_id",
+    source: str = "supply",
 ) -> LoadReport:
     """Load supply parameters (CSV), per product or per store x product."""
     path = Path(file)
     raw = read_as_text(path)
     rows, quarantined = stock.prepare_supply(
-        raw, path, product_col=product_col, store_col=store_col, source=source)
+        raw, path, product_col=product_col, store_col=store_col, source=source
+    )
     report = _new_report("supply", source, path, raw.height)
-    return _run_load(db, report, [
-        ("insert supply", _upsert_stage(report, "raw_supply", rows, ["store_code", "product_code"])),
-        ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
-    ])
+    return _run_load(
+        db,
+        report,
+        [
+            (
+                "insert supply",
+                _upsert_stage(report, "raw_supply", rows, ["store_code", "product_code"]),
+            ),
+            ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+        ],
+    )

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from warehouse.db import WarehouseError
 from warehouse.load import first_failing_reason, pick_column, quarantine_frame, row_hash
 
 SOURCE = "online_retail"
@@ -40,24 +41,52 @@ COLUMN_SPELLINGS: dict[str, tuple[str, ...]] = {
 }
 
 NON_PRODUCT_CODES = frozenset(
-    {"POST", "DOT", "M", "m", "C2", "C3", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK",
-     "ADJUST", "ADJUST2", "TEST001", "TEST002", "PADS", "B", "SP1002"}
+    {
+        "POST",
+        "DOT",
+        "M",
+        "m",
+        "C2",
+        "C3",
+        "D",
+        "S",
+        "BANK CHARGES",
+        "AMAZONFEE",
+        "CRUK",
+        "ADJUST",
+        "ADJUST2",
+        "TEST001",
+        "TEST002",
+        "PADS",
+        "B",
+        "SP1002",
+    }
 )
 NON_PRODUCT_PATTERN = r"^(gift_\d+_\d+|DCGS\w*|TEST\d+)$"
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M",
-                 "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f")
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S%.f",
+)
 
 
 def _parse_timestamp(col: pl.Expr) -> pl.Expr:
-    return pl.coalesce([col.str.strptime(pl.Datetime("us"), f, strict=False) for f in _DATE_FORMATS])
+    return pl.coalesce(
+        [col.str.strptime(pl.Datetime("us"), f, strict=False) for f in _DATE_FORMATS]
+    )
 
 
 def normalise_code(col: pl.Expr) -> pl.Expr:
     """Trim, and drop a spreadsheet's '.0' from integer codes (17850.0 -> 17850)."""
     trimmed = col.str.strip_chars()
-    return pl.when(trimmed.str.contains(r"^\d+\.0+$")).then(
-        trimmed.str.replace(r"\.0+$", "")
-    ).otherwise(trimmed)
+    return (
+        pl.when(trimmed.str.contains(r"^\d+\.0+$"))
+        .then(trimmed.str.replace(r"\.0+$", ""))
+        .otherwise(trimmed)
+    )
 
 
 def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -67,8 +96,11 @@ def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, 
         raw: the file as text columns, one row per invoice line.
         path: file path, for error messages.
     """
-    cols = {key: pick_column(raw, path, names) for key, names in COLUMN_SPELLINGS.items()
-            if key not in ("description", "customer", "country")}
+    cols = {
+        key: pick_column(raw, path, names)
+        for key, names in COLUMN_SPELLINGS.items()
+        if key not in ("description", "customer", "country")
+    }
     for optional in ("description", "customer", "country"):
         present = [n for n in COLUMN_SPELLINGS[optional] if n in raw.columns]
         cols[optional] = present[0] if present else ""
@@ -76,25 +108,41 @@ def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, 
         pl.col(cols["invoice"]).str.strip_chars().alias("invoice"),
         normalise_code(pl.col(cols["stock_code"])).alias("stock_code"),
         (pl.col(cols["description"]) if cols["description"] else pl.lit(None, pl.String))
-        .str.strip_chars().alias("description"),
+        .str.strip_chars()
+        .alias("description"),
         pl.col(cols["quantity"]).str.strip_chars().alias("quantity"),
         pl.col(cols["invoice_date"]).str.strip_chars().alias("invoice_date"),
         pl.col(cols["price"]).str.strip_chars().alias("price"),
-        (normalise_code(pl.col(cols["customer"])) if cols["customer"] else pl.lit(None, pl.String))
-        .alias("customer"),
+        (
+            normalise_code(pl.col(cols["customer"]))
+            if cols["customer"]
+            else pl.lit(None, pl.String)
+        ).alias("customer"),
         (pl.col(cols["country"]) if cols["country"] else pl.lit(None, pl.String)).alias("country"),
     ).with_row_index("_row", offset=1)
-    source_cols = ["invoice", "stock_code", "description", "quantity", "invoice_date", "price",
-                   "customer", "country"]
+    source_cols = [
+        "invoice",
+        "stock_code",
+        "description",
+        "quantity",
+        "invoice_date",
+        "price",
+        "customer",
+        "country",
+    ]
     content = pl.concat_str([pl.col(c).fill_null("") for c in source_cols], separator="|")
     typed = text.with_columns(
         pl.col("quantity").cast(pl.Float64, strict=False).alias("_qty"),
         pl.col("price").cast(pl.Float64, strict=False).alias("_price"),
         _parse_timestamp(pl.col("invoice_date")).alias("_ts"),
-        pl.when(pl.col("description").is_in(["nan", "NaN", ""])).then(None)
-        .otherwise(pl.col("description")).alias("_desc"),
-        pl.when(pl.col("customer").is_in(["nan", "NaN", "", "None"])).then(None)
-        .otherwise(pl.col("customer")).alias("_customer"),
+        pl.when(pl.col("description").is_in(["nan", "NaN", ""]))
+        .then(None)
+        .otherwise(pl.col("description"))
+        .alias("_desc"),
+        pl.when(pl.col("customer").is_in(["nan", "NaN", "", "None"]))
+        .then(None)
+        .otherwise(pl.col("customer"))
+        .alias("_customer"),
         content.alias("_content"),
     ).with_columns(pl.int_range(pl.len()).over("_content").alias("_occurrence"))
 
@@ -102,14 +150,23 @@ def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, 
         return pl.col(c).is_null() | (pl.col(c) == "")
 
     rules = [
-        ("missing_field", empty("invoice") | empty("stock_code") | empty("quantity")
-         | empty("invoice_date") | empty("price")),
+        (
+            "missing_field",
+            empty("invoice")
+            | empty("stock_code")
+            | empty("quantity")
+            | empty("invoice_date")
+            | empty("price"),
+        ),
         ("bad_quantity", pl.col("_qty").is_null() | (pl.col("_qty") != pl.col("_qty").round(0))),
         ("bad_price", pl.col("_price").is_null()),
         ("bad_date", pl.col("_ts").is_null()),
         ("cancellation", pl.col("invoice").str.starts_with("C")),
-        ("non_product_code", pl.col("stock_code").is_in(list(NON_PRODUCT_CODES))
-         | pl.col("stock_code").str.contains(NON_PRODUCT_PATTERN)),
+        (
+            "non_product_code",
+            pl.col("stock_code").is_in(list(NON_PRODUCT_CODES))
+            | pl.col("stock_code").str.contains(NON_PRODUCT_PATTERN),
+        ),
         ("negative_price", pl.col("_price") < 0),
         ("zero_price", pl.col("_price") == 0),
         ("non_positive_quantity", pl.col("_qty") <= 0),
@@ -118,6 +175,10 @@ def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, 
     judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
     rejected = judged.filter(pl.col("_reason").is_not_null())
     accepted = judged.filter(pl.col("_reason").is_null())
+    if accepted.height == 0:
+        counts = rejected.group_by("_reason").len().sort("len", descending=True)
+        top = ", ".join(f"{r} x{n}" for r, n in counts.iter_rows())
+        raise WarehouseError(f"{path}: no row passed the checks ({top})")
 
     lines = accepted.select(
         row_hash(pl.lit(SOURCE), pl.col("_content")).alias("line_key"),
@@ -151,6 +212,10 @@ def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, 
 def store_rows() -> pl.DataFrame:
     """The single online store."""
     return pl.DataFrame(
-        {"source": [SOURCE], "store_code": [STORE_CODE], "store_name": ["Online shop"],
-         "region": ["United Kingdom"]}
+        {
+            "source": [SOURCE],
+            "store_code": [STORE_CODE],
+            "store_name": ["Online shop"],
+            "region": ["United Kingdom"],
+        }
     )

@@ -78,26 +78,34 @@ def prepare(
     source_cols = columns.required()
     price = pl.col(columns.price).str.strip_chars() if columns.price else pl.lit(None, pl.String)
     date_text = pl.col(columns.date).str.strip_chars()
-    typed = raw.with_row_index("_row", offset=1).with_columns(
-        pl.coalesce([date_text.str.strptime(pl.Date, f, strict=False) for f in _DATE_FORMATS])
-        .alias("_date"),
-        normalise_code(pl.col(columns.store)).alias("store_code"),
-        normalise_code(pl.col(columns.item)).alias("product_code"),
-        pl.col(columns.qty).str.strip_chars().cast(pl.Float64, strict=False).alias("_qty"),
-        price.cast(pl.Float64, strict=False).alias("_price"),
-        price.alias("_price_text"),
-        pl.concat_str([pl.col(c).fill_null("") for c in source_cols], separator="|")
-        .alias("_content"),
-    ).with_columns(
-        pl.int_range(pl.len()).over("store_code", "product_code", "_date").alias("_occurrence")
+    typed = (
+        raw.with_row_index("_row", offset=1)
+        .with_columns(
+            pl.coalesce(
+                [date_text.str.strptime(pl.Date, f, strict=False) for f in _DATE_FORMATS]
+            ).alias("_date"),
+            normalise_code(pl.col(columns.store)).alias("store_code"),
+            normalise_code(pl.col(columns.item)).alias("product_code"),
+            pl.col(columns.qty).str.strip_chars().cast(pl.Float64, strict=False).alias("_qty"),
+            price.cast(pl.Float64, strict=False).alias("_price"),
+            price.alias("_price_text"),
+            pl.concat_str([pl.col(c).fill_null("") for c in source_cols], separator="|").alias(
+                "_content"
+            ),
+        )
+        .with_columns(
+            pl.int_range(pl.len()).over("store_code", "product_code", "_date").alias("_occurrence")
+        )
     )
 
     def empty(c: str) -> pl.Expr:
         return pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
 
     rules = [
-        ("missing_field", empty(columns.date) | empty(columns.store) | empty(columns.item)
-         | empty(columns.qty)),
+        (
+            "missing_field",
+            empty(columns.date) | empty(columns.store) | empty(columns.item) | empty(columns.qty),
+        ),
         ("bad_date", pl.col("_date").is_null()),
         ("bad_quantity", pl.col("_qty").is_null() | pl.col("_qty").is_nan()),
         ("bad_price", pl.col("_price_text").is_not_null() & pl.col("_price").is_null()),
@@ -109,8 +117,9 @@ def prepare(
         raise WarehouseError(f"{path}: no row passed the checks (see the quarantine reasons)")
     frequency = detect_frequency(accepted.select("store_code", "product_code", "_date"), path)
     lines = accepted.select(
-        row_hash(pl.lit(source), pl.col("store_code"), pl.col("product_code"), pl.col("_date"))
-        .alias("line_key"),
+        row_hash(
+            pl.lit(source), pl.col("store_code"), pl.col("product_code"), pl.col("_date")
+        ).alias("line_key"),
         pl.lit(source).alias("source"),
         pl.lit(None, pl.String).alias("order_id"),
         pl.col("_date").cast(pl.Datetime("us")).alias("sold_at"),

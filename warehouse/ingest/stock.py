@@ -29,8 +29,15 @@ def _empty(c: str) -> pl.Expr:
 
 
 def prepare_inventory(
-    raw: pl.DataFrame, path: Path, *, store_col: str, product_col: str, date_col: str,
-    on_hand_col: str, on_order_col: str | None, source: str,
+    raw: pl.DataFrame,
+    path: Path,
+    *,
+    store_col: str,
+    product_col: str,
+    date_col: str,
+    on_hand_col: str,
+    on_order_col: str | None,
+    source: str,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(accepted raw_inventory rows, quarantine rows)."""
     wanted = [store_col, product_col, date_col, on_hand_col]
@@ -40,33 +47,52 @@ def prepare_inventory(
         require_columns(raw, path, [on_order_col])
     require_columns(raw, path, wanted)
     on_order = pl.col(on_order_col) if on_order_col in raw.columns else pl.lit(None, pl.String)
-    typed = raw.with_row_index("_row", offset=1).with_columns(
-        normalise_code(pl.col(store_col)).alias("store_code"),
-        normalise_code(pl.col(product_col)).alias("product_code"),
-        pl.col(date_col).str.strip_chars().str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-        .alias("snapshot_date"),
-        pl.col(on_hand_col).str.strip_chars().cast(pl.Float64, strict=False).alias("on_hand_units"),
-        on_order.str.strip_chars().cast(pl.Float64, strict=False).alias("on_order_units"),
-        on_order.alias("_on_order_text"),
-        pl.concat_str([pl.col(c).fill_null("") for c in wanted], separator="|").alias("_content"),
-    ).with_columns(
-        pl.int_range(pl.len()).over("store_code", "product_code", "snapshot_date")
-        .alias("_occurrence")
+    typed = (
+        raw.with_row_index("_row", offset=1)
+        .with_columns(
+            normalise_code(pl.col(store_col)).alias("_store"),
+            normalise_code(pl.col(product_col)).alias("_product"),
+            pl.col(date_col)
+            .str.strip_chars()
+            .str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+            .alias("_snapshot_date"),
+            pl.col(on_hand_col).str.strip_chars().cast(pl.Float64, strict=False).alias("_on_hand"),
+            on_order.str.strip_chars().cast(pl.Float64, strict=False).alias("_on_order"),
+            on_order.alias("_on_order_text"),
+            pl.concat_str([pl.col(c).fill_null("") for c in wanted], separator="|").alias(
+                "_content"
+            ),
+        )
+        .with_columns(
+            pl.int_range(pl.len()).over("_store", "_product", "_snapshot_date").alias("_occurrence")
+        )
     )
     rules = [
-        ("missing_field", _empty(store_col) | _empty(product_col) | _empty(date_col)
-         | _empty(on_hand_col)),
-        ("bad_date", pl.col("snapshot_date").is_null()),
-        ("bad_on_hand", pl.col("on_hand_units").is_null()),
-        ("bad_on_order", (pl.col("_on_order_text").is_not_null()
-                          & (pl.col("_on_order_text").str.strip_chars() != "")
-                          & pl.col("on_order_units").is_null()) | (pl.col("on_order_units") < 0)),
+        (
+            "missing_field",
+            _empty(store_col) | _empty(product_col) | _empty(date_col) | _empty(on_hand_col),
+        ),
+        ("bad_date", pl.col("_snapshot_date").is_null()),
+        ("bad_on_hand", pl.col("_on_hand").is_null()),
+        (
+            "bad_on_order",
+            (
+                pl.col("_on_order_text").is_not_null()
+                & (pl.col("_on_order_text").str.strip_chars() != "")
+                & pl.col("_on_order").is_null()
+            )
+            | (pl.col("_on_order") < 0),
+        ),
         ("duplicate_key", pl.col("_occurrence") > 0),
     ]
     judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
     accepted = judged.filter(pl.col("_reason").is_null()).select(
-        pl.lit(source).alias("source"), "store_code", "product_code", "snapshot_date",
-        "on_hand_units", "on_order_units",
+        pl.lit(source).alias("source"),
+        pl.col("_store").alias("store_code"),
+        pl.col("_product").alias("product_code"),
+        pl.col("_snapshot_date").alias("snapshot_date"),
+        pl.col("_on_hand").alias("on_hand_units"),
+        pl.col("_on_order").alias("on_order_units"),
     )
     return accepted, quarantine_frame(judged.filter(pl.col("_reason").is_not_null()), wanted)
 
@@ -79,33 +105,50 @@ def prepare_supply(
     params = [p for p in SUPPLY_PARAMS if p in raw.columns]
     if not params:
         raise WarehouseError(
-            f"{path}: no supply parameter column; expected one or more of {', '.join(SUPPLY_PARAMS)}"
+            f"{path}: no supply parameter column; expected one or more of "
+            f"{', '.join(SUPPLY_PARAMS)}"
         )
     has_store = bool(store_col) and store_col in raw.columns
     if store_col and not has_store and store_col != "store_id":
         require_columns(raw, path, [store_col])
     wanted = [product_col, *([store_col] if has_store else []), *params]
     store = normalise_code(pl.col(store_col)) if has_store else pl.lit(None, pl.String)
-    typed = raw.with_row_index("_row", offset=1).with_columns(
-        normalise_code(pl.col(product_col)).alias("product_code"),
-        pl.when(store == "").then(None).otherwise(store).alias("store_code"),
-        *[pl.col(p).str.strip_chars().cast(pl.Float64, strict=False).alias(f"_{p}") for p in params],
-        pl.concat_str([pl.col(c).fill_null("") for c in wanted], separator="|").alias("_content"),
-    ).with_columns(
-        pl.int_range(pl.len()).over(pl.col("store_code").fill_null("*"), "product_code")
-        .alias("_occurrence")
+    typed = (
+        raw.with_row_index("_row", offset=1)
+        .with_columns(
+            normalise_code(pl.col(product_col)).alias("_product"),
+            pl.when(store == "").then(None).otherwise(store).alias("_store"),
+            *[
+                pl.col(p).str.strip_chars().cast(pl.Float64, strict=False).alias(f"_{p}")
+                for p in params
+            ],
+            pl.concat_str([pl.col(c).fill_null("") for c in wanted], separator="|").alias(
+                "_content"
+            ),
+        )
+        .with_columns(
+            pl.int_range(pl.len())
+            .over(pl.col("_store").fill_null("*"), "_product")
+            .alias("_occurrence")
+        )
     )
     bad_value = [
         (f"bad_{p}", (~_empty(p) & pl.col(f"_{p}").is_null()) | (pl.col(f"_{p}") < 0))
         for p in params
     ]
-    rules = [("missing_field", _empty(product_col)), *bad_value,
-             ("duplicate_key", pl.col("_occurrence") > 0)]
+    rules = [
+        ("missing_field", _empty(product_col)),
+        *bad_value,
+        ("duplicate_key", pl.col("_occurrence") > 0),
+    ]
     judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
     accepted = judged.filter(pl.col("_reason").is_null()).select(
-        pl.lit(source).alias("source"), "store_code", "product_code",
-        *[pl.col(f"_{p}").alias(p) if p in params else pl.lit(None, pl.Float64).alias(p)
-          for p in SUPPLY_PARAMS],
+        pl.lit(source).alias("source"),
+        pl.col("_store").alias("store_code"),
+        pl.col("_product").alias("product_code"),
+        *[
+            pl.col(f"_{p}").alias(p) if p in params else pl.lit(None, pl.Float64).alias(p)
+            for p in SUPPLY_PARAMS
+        ],
     )
     return accepted, quarantine_frame(judged.filter(pl.col("_reason").is_not_null()), wanted)
-

@@ -1,0 +1,173 @@
+"""`python -m warehouse`: every bad input gets one clear line, exit 2, and no change."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.conftest import REPO, SAMPLES
+from warehouse.cli import main
+from warehouse.db import writing
+
+OR_SAMPLE = SAMPLES / "online_retail_ii_sample.csv"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write(name: str, content: bytes | str) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        path = tmp / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        return path
+
+    return make
+
+
+def _no_price(tmp: Path) -> Path:
+    path = tmp / "no_price.csv"
+    pl.read_csv(OR_SAMPLE, infer_schema_length=0).drop("Price").write_csv(path)
+    return path
+
+
+def _bad_types(tmp: Path) -> Path:
+    path = tmp / "bad_types.csv"
+    pl.read_csv(OR_SAMPLE, infer_schema_length=0).with_columns(
+        pl.lit("lots").alias("Quantity")
+    ).write_csv(path)
+    return path
+
+
+def _truncated_parquet(tmp: Path) -> Path:
+    path = tmp / "broken.parquet"
+    whole = tmp / "whole.parquet"
+    pl.read_csv(OR_SAMPLE, infer_schema_length=0).write_parquet(whole)
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    return path
+
+
+BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "missing file": (lambda tmp: tmp / "nope.csv", "file not found"),
+    "empty file": (_write("empty.csv", ""), "file is empty"),
+    "header only": (_write("header.csv", "Invoice,StockCode\n"), "no data rows"),
+    "directory": (lambda tmp: tmp, "is a directory"),
+    "unknown type": (_write("data.json", "{}"), "unsupported file type"),
+    "missing column": (_no_price, "missing column 'Price' / 'UnitPrice'"),
+    "wrong types": (_bad_types, "no row passed the checks (bad_quantity"),
+    "corrupt parquet": (
+        _write("junk.parquet", b"PAR1 this is not parquet"),
+        "not a readable parquet",
+    ),
+    "truncated parquet": (_truncated_parquet, "not a readable parquet"),
+    "corrupt xlsx": (_write("junk.xlsx", b"PK\x03\x04 not really a zip"), "not a readable xlsx"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_input_one_line_exit_2_no_change(
+    case: str, demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make, message = BAD_FILES[case]
+    bad = make(tmp_path)
+    before = _sha(demo_db)
+    code = main(["--db", str(demo_db), "ingest", "online-retail", str(bad)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert str(bad) in err[0] and message in err[0], err[0]
+    assert _sha(demo_db) == before
+
+
+def test_locked_database(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = _sha(demo_db)
+    with writing(demo_db):  # another load holds the writer lock
+        code = main(["--db", str(demo_db), "ingest", "online-retail", str(OR_SAMPLE)])
+    assert code == 2
+    assert "locked by another load" in capsys.readouterr().err
+    assert _sha(demo_db) == before
+
+
+def test_panel_missing_column_names_it(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "--db",
+            str(demo_db),
+            "ingest",
+            "sales-panel",
+            str(SAMPLES / "store_item_sample.csv"),
+            "--date-col",
+            "day",
+            "--store-col",
+            "store",
+            "--item-col",
+            "item",
+            "--qty-col",
+            "sales",
+        ]
+    )
+    assert code == 2
+    assert "missing column(s) 'day'" in capsys.readouterr().err
+
+
+def test_demo_refuses_to_overwrite_without_force(
+    demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--db", str(demo_db), "demo", "--scale", "0.05"]) == 2
+    assert "--force" in capsys.readouterr().err
+
+
+def test_sql_info_and_check(demo_db_master: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", str(demo_db_master), "sql", "SELECT count(*) AS n FROM dim_store"]) == 0
+    assert "│ 2" in capsys.readouterr().out
+    assert main(["--db", str(demo_db_master), "info"]) == 0
+    out = capsys.readouterr().out
+    assert "fct_sales_daily" in out and "2024-11-01" in out
+    assert main(["--db", str(demo_db_master), "check"]) == 0
+    assert "all 9 mart key tests passed" in capsys.readouterr().out
+
+
+def test_sql_is_read_only(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = _sha(demo_db)
+    assert main(["--db", str(demo_db), "sql", "DELETE FROM fct_sales"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert _sha(demo_db) == before
+
+
+def test_module_entry_point_exit_codes(tmp_path: Path) -> None:
+    ok = subprocess.run(
+        [sys.executable, "-m", "warehouse", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0 and "ingest" in ok.stdout
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "warehouse",
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "ingest",
+            "online-retail",
+            str(tmp_path / "missing.parquet"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().startswith("error: ") and "file not found" in bad.stderr
+    assert not (tmp_path / "w.duckdb").exists()

@@ -1,0 +1,103 @@
+"""Sales-panel ingest: daily and weekly, fractional and negative quantities, bad rows."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+from warehouse.db import WarehouseError, query, reading, scalar
+from warehouse.ingest import ingest_sales_panel
+from warehouse.ingest.sales_panel import PanelColumns
+
+KAGGLE = PanelColumns(date="date", store="store", item="item", qty="sales")
+
+
+def _frequency(db: Path) -> str:
+    with reading(db) as con:
+        return str(scalar(con, "SELECT frequency FROM source_frequency"))
+
+
+def test_daily_sample_loads_every_row(tmp_path: Path) -> None:
+    db = tmp_path / "p.duckdb"
+    report = ingest_sales_panel(db, SAMPLES / "store_item_sample.csv", KAGGLE)
+    assert report.rows_read == report.rows_added == 4386
+    assert _frequency(db) == "D"
+    with reading(db) as con:
+        assert scalar(con, "SELECT count(*) FROM fct_sales_daily") == 4386
+        assert scalar(con, "SELECT count(*) FROM dim_store") == 2
+        assert scalar(con, "SELECT count(*) FROM dim_customer") == 0
+    assert ingest_sales_panel(db, SAMPLES / "store_item_sample.csv", KAGGLE).rows_added == 0
+
+
+def test_weekly_panel_with_fractional_negative_and_bad_rows(tmp_path: Path) -> None:
+    csv = tmp_path / "weekly.csv"
+    csv.write_text(
+        "week,shop,sku,qty,price\n"
+        "2024-01-07,A,1,3.5,2.0\n"
+        "2024-01-14,A,1,-1,2.0\n"  # a return week: kept as negative net sales
+        "2024-01-21,A,1,2,2.0\n"
+        "2024-01-07,A,2,1,\n"
+        "2024-01-14,A,2,4,1.5\n"
+        "2024-01-14,A,2,9,1.5\n"  # duplicate store x item x week
+        "not-a-date,A,2,1,1.5\n"
+        "2024-01-28,A,2,many,1.5\n"
+        "2024-02-04,A,2,1,cheap\n"
+    )
+    db = tmp_path / "w.duckdb"
+    cols = PanelColumns(date="week", store="shop", item="sku", qty="qty", price="price")
+    report = ingest_sales_panel(db, csv, cols, source="weekly")
+    assert report.quarantine_reasons == {
+        "duplicate_key": 1,
+        "bad_date": 1,
+        "bad_quantity": 1,
+        "bad_price": 1,
+    }
+    assert _frequency(db) == "W"
+    with reading(db) as con:
+        rows = query(
+            con,
+            "SELECT sale_date::VARCHAR AS d, units FROM fct_sales_daily "
+            "WHERE product_id = '1' ORDER BY sale_date",
+        )
+        records = query(
+            con, "SELECT reason, row_number, record FROM quarantine ORDER BY row_number"
+        )
+    assert rows["d"].to_list() == ["2024-01-07", "2024-01-14", "2024-01-21"]  # dates as in source
+    assert rows["units"].to_list() == [3.5, -1.0, 2.0]
+    assert records["row_number"].to_list() == [6, 7, 8, 9]
+    assert '"qty":"many"' in records["record"][2]
+
+
+def test_missing_column_is_named(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match=r"missing column\(s\) 'units'.*the file has"):
+        ingest_sales_panel(
+            tmp_path / "p.duckdb",
+            SAMPLES / "store_item_sample.csv",
+            PanelColumns(date="date", store="store", item="item", qty="units"),
+        )
+    assert not (tmp_path / "p.duckdb").exists()
+
+
+def test_zip_member_is_chosen(tmp_path: Path) -> None:
+    archive = tmp_path / "panel.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(SAMPLES / "store_item_sample.csv", "train.csv")
+        z.writestr("test.csv", "id,date,store,item\n1,2018-01-01,1,1\n")
+    report = ingest_sales_panel(tmp_path / "p.duckdb", archive, KAGGLE)
+    assert report.rows_added == 4386
+    with pytest.raises(WarehouseError, match="no member 'nope.csv'"):
+        ingest_sales_panel(tmp_path / "p.duckdb", archive, KAGGLE, member="nope.csv")
+
+
+def test_full_store_item_panel(tmp_path: Path, store_item_file: Path) -> None:
+    db = tmp_path / "si.duckdb"
+    report = ingest_sales_panel(db, store_item_file, KAGGLE)
+    assert report.rows_added == 913_000
+    assert report.rows_quarantined == 0
+    with reading(db) as con:
+        assert (
+            scalar(con, "SELECT count(DISTINCT (store_id, product_id)) FROM fct_sales_daily") == 500
+        )
