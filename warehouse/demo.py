@@ -406,7 +406,12 @@ def _store_sales(
             "order_id"
         ),
     )
-    snap_days = [d for d in range(n_d) if d >= n_d - SNAPSHOT_DAILY_TAIL or days[d].weekday() == 6]
+    # beyond scale 2 (10,000s of store x product pairs) keep the last half year of weekly history
+    weekly_from = 0 if cfg.scale <= 2 else n_d - 182
+    snap_days = [
+        d for d in range(n_d)
+        if d >= n_d - SNAPSHOT_DAILY_TAIL or (days[d].weekday() == 6 and d >= weekly_from)
+    ]
     snap_days = [d for d in snap_days if d >= opening]
     p_idx, d_idx = np.meshgrid(np.arange(n_p), np.array(snap_days), indexing="ij")
     stocked = (demand.sum(axis=1) > 0)[p_idx.ravel()]
