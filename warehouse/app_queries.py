@@ -23,13 +23,13 @@ import polars as pl
 
 from warehouse.db import (
     WarehouseError,
-    connect_read,
     generation,
     resolve_db_path,
     run_named,
     table_exists,
 )
 from warehouse.paths import artifacts_dir
+from warehouse.readers import WAREHOUSE_CATALOG, open_snapshot
 
 GRAINS: tuple[str, ...] = ("day", "week", "month")
 BREAKDOWNS: tuple[str, ...] = ("store", "category", "product")
@@ -132,14 +132,21 @@ class LiveWarehouse:
             ) from exc
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A fresh cursor on the current file's connection (reopened after a swap)."""
+        """A fresh cursor on the current file's snapshot (reopened after a swap).
+
+        Snapshots come from `warehouse.readers.open_snapshot` (a private instance ATTACHing the
+        file), because DuckDB would hand back the old instance for a plain re-`connect` of the
+        same path while any connection to it is open. The old snapshot is closed by the garbage
+        collector once its last cursor is gone, so queries running during a swap finish on it.
+        """
         current = self.generation()
         with self._lock:
             if self._con is None or current != self._generation:
-                self._con = connect_read(self.path)  # the old one closes when unreferenced
-                self._generation = current
+                self._con, self._generation = open_snapshot(self.path)
                 self.reopened += 1
-            return self._con.cursor()
+            cursor = self._con.cursor()
+        cursor.execute(f"USE {WAREHOUSE_CATALOG}").fetchall()
+        return cursor
 
 
 def data_range(con: duckdb.DuckDBPyConnection) -> DataRange:

@@ -1,0 +1,83 @@
+"""Inventory: what to order today (sortable, filterable, with reasons), purchase-order export,
+per-product policy over simulated and actual stock, service-level simulation summary."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages import _shared as shared
+
+shared.require("inventory")
+st.title("Inventory")
+errors = shared.optional_module("forecasting.errors", "python -m forecasting plan",
+                                "reorder plan")
+shared.optional_module("forecasting.inventory_api", "python -m forecasting plan", "reorder plan")
+filters = shared.filters()
+stores, _ = shared.query("filter_options")
+
+order_tab, product_tab, sim_tab = st.tabs(["What to order today", "Per product",
+                                           "Service-level simulation"])
+with order_tab:
+    store = st.selectbox("Store", ["(all)", *(filters.stores or stores)],
+                         format_func=lambda s: stores.get(s, s), key="inv_store")
+    todo = shared.guarded(lambda: shared.call(
+        "forecasting.inventory_api", "what_to_order", store_id=None if store == "(all)" else store,
+        category=None), errors.NoPlanError)
+    if filters.categories and "category" in todo.columns:
+        todo = todo.filter(todo["category"].is_in(list(filters.categories)))
+    search = st.text_input("Filter by product id or description", key="inv_search")
+    if search and "description" in todo.columns:
+        needle = search.lower()
+        todo = todo.filter(todo["product_id"].str.to_lowercase().str.contains(needle, literal=True)
+                           | todo["description"].str.to_lowercase().str.contains(needle,
+                                                                                 literal=True))
+    c = st.columns(3)
+    c[0].metric("Lines to order", f"{todo.height:,}")
+    c[1].metric("Units", f"{todo['suggested_order_qty'].sum():,.0f}" if todo.height else "0")
+    if "order_value" in todo.columns:
+        c[2].metric("Order value", shared.fmt_value(float(todo["order_value"].sum() or 0), "GBP"))
+    if todo.is_empty():
+        st.success("Nothing to order for this selection.")
+    else:
+        st.dataframe(todo, hide_index=True, height=420)
+        shared.export_buttons(todo, "purchase_order", key="inv_export", label="Purchase order")
+
+with product_tab:
+    c1, c2 = st.columns(2)
+    p_store = c1.selectbox("Store", list(stores), format_func=stores.get, key="inv_p_store")
+    catalogue = shared.query("products", filters.categories)
+    labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
+    p_id = c2.selectbox("Product", list(labels), format_func=labels.get, key="inv_p_product")
+    view = shared.guarded(lambda: shared.call("forecasting.inventory_api", "stock_view",
+                                              p_store, p_id), errors.NoPlanError)
+    if view.is_empty():
+        st.info("No stock history for this store x product.")
+    else:
+        fig = go.Figure()
+        for col, name, dash in (("on_hand_units", "on hand", None),
+                                ("simulated_on_hand_units", "simulated on hand", "dot"),
+                                ("reorder_point", "reorder point", "dash"),
+                                ("order_up_to", "order-up-to", "dash")):
+            if col in view.columns:
+                fig.add_trace(go.Scatter(x=view["date"].to_list(), y=view[col].to_list(),
+                                         name=name, line={"dash": dash, "shape": "hv"}))
+        fig.update_layout(height=380, margin={"t": 10, "b": 10}, yaxis_title="units",
+                          legend={"orientation": "h"})
+        st.plotly_chart(fig, key="inv_policy_chart")
+
+with sim_tab:
+    sim = shared.guarded(lambda: shared.call("forecasting.inventory_api", "simulation_summary"),
+                         errors.NoPlanError)
+    if sim.is_empty():
+        st.info("No simulation yet: run `python -m forecasting plan`.")
+    else:
+        overall = sim.filter(sim["scope"] == "overall") if "scope" in sim.columns else sim
+        fig = px.scatter(overall.to_pandas(), x="avg_on_hand_units", y="fill_rate",
+                         color="policy", symbol="policy", hover_data=list(overall.columns),
+                         labels={"avg_on_hand_units": "average units on hand",
+                                 "fill_rate": "fill rate"})
+        fig.update_layout(height=340, margin={"t": 10, "b": 10})
+        st.plotly_chart(fig, key="inv_sim_chart")
+        st.dataframe(overall, hide_index=True)

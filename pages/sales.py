@@ -1,0 +1,112 @@
+"""Sales explorer: revenue/units by time, store, category, product (drill-down); seasonality
+heatmap; product detail (history, price, stock)."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages import _shared as shared
+
+shared.require("sales")
+filters = shared.filters()
+st.title("Sales explorer")
+
+by_time, by_dim, season, detail = st.tabs(["By time", "By store / category / product",
+                                           "Seasonality", "Product detail"])
+
+with by_time:
+    c1, c2 = st.columns(2)
+    grain = c1.radio("Grain", ["day", "week", "month"], index=1, horizontal=True,
+                     key="sales_grain")
+    measure = c2.radio("Measure", ["revenue", "units"], horizontal=True, key="sales_measure")
+    trend = shared.query("trend", filters, grain)
+    if trend.is_empty():
+        st.info("No sales for these filters.")
+    else:
+        fig = px.area(trend.to_pandas(), x="period_start", y=measure,
+                      labels={"period_start": grain})
+        fig.update_layout(height=340, margin={"t": 10, "b": 10})
+        st.plotly_chart(fig, key="sales_trend")
+        shared.export_buttons(trend, f"sales_by_{grain}", key="sales_trend_export")
+
+with by_dim:
+    c1, c2, c3 = st.columns([2, 2, 1])
+    by = c1.radio("Break down by", ["category", "store", "product"], horizontal=True,
+                  key="sales_by")
+    categories = filters.categories or tuple(shared.query("filter_options")[1])
+    drill = None
+    if by == "product":
+        drill = c2.selectbox("Drill into category", ["(all)", *categories],
+                             key="sales_drill") or "(all)"
+        drill = None if drill == "(all)" else drill
+    top = c3.number_input("Top", 5, 200, 25, step=5, key="sales_top")
+    table = shared.query("breakdown", filters, by, drill, int(top))
+    if table.is_empty():
+        st.info("No sales for these filters.")
+    else:
+        fig = px.bar(table.to_pandas(), x="revenue", y="label", orientation="h",
+                     hover_data=["units", "revenue_share"], labels={"label": by})
+        fig.update_layout(height=max(280, 22 * table.height), margin={"t": 10, "b": 10},
+                          yaxis={"autorange": "reversed"})
+        st.plotly_chart(fig, key="sales_breakdown")
+        st.dataframe(table, hide_index=True, column_config={
+            "revenue": st.column_config.NumberColumn(format="£%.0f"),
+            "revenue_share": st.column_config.ProgressColumn("share", format="percent",
+                                                             min_value=0.0, max_value=1.0)})
+        shared.export_buttons(table, f"sales_by_{by}", key="sales_breakdown_export")
+
+with season:
+    heat = shared.query("seasonality", filters)
+    if heat.is_empty():
+        st.info("No sales for these filters.")
+    else:
+        grid = heat.pivot(on="day_of_week", index="week_start", values="revenue",
+                          sort_columns=True).sort("week_start")
+        days = [c for c in grid.columns if c != "week_start"]
+        names = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
+        fig = go.Figure(go.Heatmap(
+            z=grid.select(days).to_numpy().T, x=grid["week_start"].to_list(),
+            y=[names[int(d)] for d in days], colorscale="Viridis",
+            colorbar={"title": "GBP"}, hovertemplate="week %{x}<br>%{y}: £%{z:,.0f}<extra></extra>"))
+        fig.update_layout(height=320, margin={"t": 10, "b": 10}, yaxis={"autorange": "reversed"})
+        st.plotly_chart(fig, key="sales_heatmap")
+        st.caption("Revenue per day: weeks left to right, Monday at the top.")
+
+with detail:
+    catalogue = shared.query("products", filters.categories)
+    if catalogue.is_empty():
+        st.info("No products in these categories.")
+    else:
+        labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
+        product_id = st.selectbox("Product (best sellers first)", list(labels),
+                                  format_func=labels.get, key="sales_product")
+        item = shared.query("product_detail", product_id, filters)
+        info = item.info
+        c = st.columns(4)
+        c[0].metric("Category", info["category"] or "n/a")
+        c[1].metric("List price", shared.fmt_value(info["unit_price"], "GBP"))
+        c[2].metric("Unit cost" + (" (est.)" if info["is_cost_estimated"] else ""),
+                    shared.fmt_value(info["unit_cost"], "GBP"))
+        c[3].metric("Units in period", f"{item.history['units'].sum():,.0f}")
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                            specs=[[{"secondary_y": True}], [{}]],
+                            subplot_titles=("Units sold and average price", "Stock on hand"))
+        hist = item.history
+        fig.add_trace(go.Bar(x=hist["sale_date"].to_list(), y=hist["units"].to_list(),
+                             name="units"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=hist["sale_date"].to_list(),
+                                 y=hist["avg_unit_price"].to_list(), name="avg price (GBP)",
+                                 mode="lines"), row=1, col=1, secondary_y=True)
+        stock = item.stock
+        fig.add_trace(go.Scatter(x=stock["snapshot_date"].to_list(),
+                                 y=stock["on_hand_units"].to_list(), name="on hand",
+                                 line_shape="hv"), row=2, col=1)
+        fig.add_trace(go.Scatter(x=stock["snapshot_date"].to_list(),
+                                 y=stock["on_order_units"].to_list(), name="on order",
+                                 line_shape="hv"), row=2, col=1)
+        fig.update_layout(height=520, margin={"t": 30, "b": 10}, legend={"orientation": "h"})
+        st.plotly_chart(fig, key="sales_product_chart")
+        shared.export_buttons(hist, f"product_{product_id}_history", key="sales_product_export")
