@@ -1,0 +1,99 @@
+"""Inventory read API used by the app: the reorder plan, what to order, simulation results."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+from forecasting.errors import NoPlanError
+from warehouse.db import reading, run_named, table_exists
+
+PURCHASE_ORDER_COLUMNS: tuple[str, ...] = (
+    "store_id", "product_id", "description", "category", "suggested_order_qty", "unit_cost",
+    "order_value", "on_hand", "on_order", "reorder_point", "order_up_to", "days_of_cover",
+    "stockout_risk", "reason",
+)
+
+
+def _plan_query(db: str | os.PathLike[str] | None, name: str,
+                params: dict[str, object] | None = None) -> pl.DataFrame:
+    with reading(db) as con:
+        if not table_exists(con, "reorder_plan"):
+            raise NoPlanError()
+        return run_named(con, name, params)
+
+
+def load_reorder_plan(db: str | os.PathLike[str] | None) -> pl.DataFrame:
+    """The whole `reorder_plan` table, most urgent first. Raises NoPlanError without a plan."""
+    return _plan_query(db, "inventory/reorder_plan")
+
+
+def what_to_order(db: str | os.PathLike[str] | None, store_id: str | None = None,
+                  category: str | None = None) -> pl.DataFrame:
+    """Rows with suggested_order_qty > 0 (optionally one store / category), most urgent first."""
+    return _plan_query(db, "inventory/what_to_order",
+                       {"store_id": store_id, "category": category})
+
+
+def simulation_summary(db: str | os.PathLike[str] | None) -> pl.DataFrame:
+    """Overall simulation rows (policy, target, cycle_service_level, fill_rate, ...).
+
+    Empty frame when no simulation has been run yet.
+    """
+    with reading(db) as con:
+        if not table_exists(con, "simulation_results"):
+            return pl.DataFrame(schema={"policy": pl.String, "target": pl.Float64,
+                                        "scope": pl.String, "cycle_service_level": pl.Float64,
+                                        "fill_rate": pl.Float64, "avg_on_hand_units": pl.Float64,
+                                        "stockout_days": pl.Int64, "orders": pl.Int64})
+        return run_named(con, "inventory/simulation_summary")
+
+
+def stock_view(db: str | os.PathLike[str] | None, store_id: str, product_id: str) -> pl.DataFrame:
+    """Stock history of one pair with the plan's levels: date, on_hand_units, reorder_point,
+    order_up_to (levels are null when the pair is not in the plan)."""
+    with reading(db) as con:
+        if not table_exists(con, "reorder_plan"):
+            raise NoPlanError()
+        history = run_named(con, "inventory/stock_history",
+                            {"store_id": store_id, "product_id": product_id})
+        plan = run_named(con, "inventory/plan_row",
+                         {"store_id": store_id, "product_id": product_id})
+    s = plan["reorder_point"][0] if plan.height else None
+    up_to = plan["order_up_to"][0] if plan.height else None
+    return history.select(
+        "date", "on_hand_units",
+        pl.lit(s, dtype=pl.Float64).alias("reorder_point"),
+        pl.lit(up_to, dtype=pl.Float64).alias("order_up_to"),
+    )
+
+
+def export_purchase_orders(frame: pl.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the rows to order (suggested_order_qty > 0) as .csv or .xlsx, atomically.
+
+    Raises ValueError for another extension or a frame without the plan's columns.
+    """
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValueError(f"--export {out}: use a .csv or .xlsx file name")
+    needed = ("store_id", "product_id", "suggested_order_qty")
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"purchase orders need the plan columns; missing {', '.join(missing)}")
+    rows = frame.filter(pl.col("suggested_order_qty") > 0).select(
+        [c for c in PURCHASE_ORDER_COLUMNS if c in frame.columns])
+    if not out.parent.exists():
+        raise ValueError(f"--export {out}: folder {out.parent} does not exist")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp{suffix}")
+    try:
+        if suffix == ".csv":
+            rows.write_csv(tmp)
+        else:
+            rows.write_excel(tmp, worksheet="purchase orders", autofit=True)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out

@@ -1,0 +1,139 @@
+"""`python -m forecasting plan|simulate`: order suggestions and the service-level replay.
+
+Registered by `forecasting.cli`; also exposes `PIPELINE_STEPS` (plan, then a simulation
+summary) for `python -m warehouse pipeline`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from forecasting.inventory_api import export_purchase_orders
+from forecasting.plan import PlanConfig, plan_exists, run_plan, sales_range
+from forecasting.simulate import SimConfig, load_sim_data, print_table, simulate, write_results
+from warehouse.db import reading, table_exists
+from warehouse.pipeline import PipelineStep
+
+#: The pipeline's simulation summary: the last `PIPELINE_SIM_DAYS` days, replayed from before.
+PIPELINE_SIM_DAYS = 56
+PIPELINE_SIM_SAMPLES = 500
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _level(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `plan` and `simulate` subcommands."""
+    plan = subparsers.add_parser("plan", help="reorder points and order suggestions per store x "
+                                              "product (writes reorder_plan)")
+    plan.add_argument("--until", type=_date, help="plan date (default: the last sale date)")
+    plan.add_argument("--service-level", type=_level, default=0.95,
+                      help="target, a share in [0.5, 0.999] (default 0.95)")
+    plan.add_argument("--targets", choices=("fixed", "class", "cost"), default="fixed",
+                      help="one target for all, ABC/XYZ class targets, or cost-based")
+    plan.add_argument("--measure", choices=("cycle", "fill"), default="cycle",
+                      help="cycle service level or fill rate")
+    plan.add_argument("--policy", choices=("sQ", "RS"), default="sQ",
+                      help="continuous review (s, Q) or periodic review (R, S)")
+    plan.add_argument("--review-days", type=int, default=7, help="R of the (R, S) policy")
+    plan.add_argument("--window-days", type=int, default=56, help="days of history used")
+    plan.add_argument("--export", type=Path, help="also write a purchase-order list (.csv/.xlsx)")
+    plan.set_defaults(handler=_cmd_plan)
+
+    sim = subparsers.add_parser("simulate", help="replay actual demand after --until with the "
+                                                 "policy and two baselines")
+    sim.add_argument("--until", type=_date, required=True, help="last day of known history")
+    sim.add_argument("--days", type=int, required=True, help="days replayed after --until")
+    sim.add_argument("--service-level", type=_level, default=0.95, help="target (default 0.95)")
+    sim.add_argument("--demand-mode", choices=("lost_sales", "backorders"), default="lost_sales")
+    sim.add_argument("--replan-days", type=int, default=7, help="re-estimate policies every N days")
+    sim.add_argument("--window-days", type=int, default=56, help="days of history used")
+    sim.add_argument("--samples", type=int, default=1000, help="Monte Carlo samples per pair")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--json", action="store_true", help="print one JSON object")
+    sim.set_defaults(handler=_cmd_simulate)
+
+
+def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
+    cfg = PlanConfig(service_level=args.service_level, targets=args.targets,
+                     measure=args.measure, policy=args.policy, review_days=args.review_days,
+                     window_days=args.window_days)
+    if args.export is not None and args.export.suffix.lower() not in (".csv", ".xlsx"):
+        raise ValueError(f"--export {args.export}: use a .csv or .xlsx file name")
+    start = time.perf_counter()
+    frame = run_plan(db, args.until, cfg)
+    to_order = frame.filter(frame["suggested_order_qty"] > 0)
+    value = to_order["order_value"].sum() or 0.0
+    print(f"reorder_plan: {frame.height:,} store x product rows as of {frame['as_of'][0]}; "
+          f"{to_order.height:,} to order now (value {value:,.2f}); "
+          f"{time.perf_counter() - start:.1f} s")
+    sources = frame["demand_source"].value_counts(sort=True)
+    for source, count in sources.iter_rows():
+        print(f"  demand source {source}: {count:,} pairs")
+    if args.export is not None:
+        path = export_purchase_orders(frame, args.export)
+        print(f"purchase orders: {to_order.height:,} lines written to {path}")
+    return 0
+
+
+def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
+    cfg = SimConfig(until=args.until, days=args.days, service_level=args.service_level,
+                    replan_days=args.replan_days, demand_mode=args.demand_mode,
+                    n_samples=args.samples, window_days=args.window_days, seed=args.seed)
+    data = load_sim_data(db, cfg)
+    result = simulate(data, cfg, progress=not args.json)
+    write_results(db, result, cfg)
+    if args.json:
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(json.dumps(result.as_json()))
+    else:
+        print_table(result)
+    return 0
+
+
+def _pipeline_plan(db: Path) -> None:
+    run_plan(db)
+
+
+def _pipeline_simulate(db: Path) -> None:
+    with reading(db) as con:
+        first, last = sales_range(con)
+    until = last - timedelta(days=PIPELINE_SIM_DAYS)
+    if until < first + timedelta(days=PIPELINE_SIM_DAYS):
+        print(f"simulate: skipped, less than {2 * PIPELINE_SIM_DAYS} days of sales",
+              file=sys.stderr)
+        return
+    cfg = SimConfig(until=until, days=PIPELINE_SIM_DAYS, n_samples=PIPELINE_SIM_SAMPLES)
+    result = simulate(load_sim_data(db, cfg), cfg)
+    write_results(db, result, cfg)
+
+
+def _simulation_done(db: Path) -> bool:
+    try:
+        with reading(db) as con:
+            return table_exists(con, "simulation_results")
+    except Exception:
+        return False
+
+
+PIPELINE_STEPS: list[PipelineStep] = [
+    PipelineStep("inventory plan", plan_exists, _pipeline_plan),
+    PipelineStep("inventory simulate", _simulation_done, _pipeline_simulate),
+]
