@@ -13,6 +13,7 @@ rounded, floored at 0), plus `extra_days` (a review period) and the reorder unde
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,12 +90,15 @@ def sample_forecast_sums(rng: np.random.Generator, forecast_q: np.ndarray,
     return np.take_along_axis(csum, lengths.astype(np.int64)[:, :, None], axis=2)[:, :, 0]
 
 
-def lead_time_demand_samples(
+def iter_lead_time_demand_samples(
     rng: np.random.Generator, demand: DemandInputs, lead_time_mean: np.ndarray,
     lead_time_sd: np.ndarray, n_samples: int = 1000, extra_days: int = 0,
     undershoot: bool = True, chunk: int = 2000, rho: float = 0.5,
-) -> np.ndarray:
-    """Samples of demand over (lead time + extra_days) plus the undershoot: `[n_pairs, n_samples]`.
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """Samples of demand over (lead time + extra_days) plus the undershoot, by chunks of pairs.
+
+    Yields `(rows, samples)` with samples `[rows, n_samples]`, so memory stays bounded
+    (chunk x n_samples) whatever the number of pairs.
 
     Args:
         lead_time_mean, lead_time_sd: days, `[n_pairs]`.
@@ -102,7 +106,6 @@ def lead_time_demand_samples(
         undershoot: add the reorder undershoot (continuous review with daily checks).
     """
     n = demand.n_pairs
-    out = np.empty((n, n_samples), dtype=np.float64)
     use_fc = demand.forecast_mask()
     integer = np.all(np.equal(np.mod(demand.history, 1.0), 0.0), axis=1)
     step = chunk if not use_fc.any() else max(1, chunk // 10)
@@ -116,8 +119,19 @@ def lead_time_demand_samples(
         if fc.any() and demand.forecast_q is not None:
             sums[fc] = sample_forecast_sums(rng, demand.forecast_q[sl][fc], lengths[fc], rho)
         if undershoot and hist.shape[1]:
-            sums += sample_undershoot(rng, hist, n_samples, integer=True) * integer[sl, None] + (
-                sample_undershoot(rng, hist, n_samples, integer=False) * ~integer[sl, None]
-                if not integer[sl].all() else 0.0)
+            under = sample_undershoot(rng, hist, n_samples, integer=False)
+            sums += np.where(integer[sl, None], np.floor(under), under)
+        yield sl, sums
+
+
+def lead_time_demand_samples(
+    rng: np.random.Generator, demand: DemandInputs, lead_time_mean: np.ndarray,
+    lead_time_sd: np.ndarray, n_samples: int = 1000, extra_days: int = 0,
+    undershoot: bool = True, chunk: int = 2000, rho: float = 0.5,
+) -> np.ndarray:
+    """All samples at once, `[n_pairs, n_samples]` (see `iter_lead_time_demand_samples`)."""
+    out = np.empty((demand.n_pairs, n_samples), dtype=np.float64)
+    for sl, sums in iter_lead_time_demand_samples(rng, demand, lead_time_mean, lead_time_sd,
+                                                  n_samples, extra_days, undershoot, chunk, rho):
         out[sl] = sums
     return out

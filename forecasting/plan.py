@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from forecasting.demand_dist import QUANTILE_COLUMNS, DemandInputs, lead_time_demand_samples
+from forecasting.demand_dist import QUANTILE_COLUMNS, DemandInputs, iter_lead_time_demand_samples
 from forecasting.inventory import (
     DAYS_PER_YEAR,
     ClassRules,
@@ -227,23 +227,31 @@ def service_targets(pairs: pl.DataFrame, history: np.ndarray, order_qty: np.ndar
 
 
 def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
-                     order_qty: np.ndarray, rng: np.random.Generator) -> tuple[Policy, np.ndarray]:
-    """Empirical compound-distribution policy and its lead-time demand samples `[n, m]`."""
+                     order_qty: np.ndarray, rng: np.random.Generator,
+                     position: np.ndarray | None = None) -> tuple[Policy, np.ndarray]:
+    """Empirical compound-distribution policy, and P(lead-time demand > position) per pair.
+
+    Samples are drawn and reduced chunk by chunk (memory chunk x n_samples, not n x n_samples).
+    """
     pairs, demand = inputs.pairs, inputs.demand
     lt_mean, lt_sd = _arr(pairs, "lead_time_mean_days"), _arr(pairs, "lead_time_sd_days")
     periodic = cfg.policy == "RS"
-    samples = lead_time_demand_samples(
-        rng, demand, lt_mean, lt_sd, cfg.n_samples, extra_days=cfg.review_days if periodic else 0,
-        undershoot=not periodic)
     mean_daily = demand.history.mean(axis=1)
-    if cfg.measure == "fill":
-        cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
-        level = fill_rate_reorder_point(samples, cycle_qty, target)
-    else:
-        level = quantile_reorder_point(samples, target)
-    safety = level - samples.mean(axis=1)
+    n = pairs.height
+    level, safety, risk = np.empty(n), np.empty(n), np.full(n, np.nan)
+    cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
+    for sl, samples in iter_lead_time_demand_samples(
+            rng, demand, lt_mean, lt_sd, cfg.n_samples,
+            extra_days=cfg.review_days if periodic else 0, undershoot=not periodic):
+        if cfg.measure == "fill":
+            level[sl] = fill_rate_reorder_point(samples, cycle_qty[sl], target[sl])
+        else:
+            level[sl] = quantile_reorder_point(samples, target[sl])
+        safety[sl] = level[sl] - samples.mean(axis=1)
+        if position is not None:
+            risk[sl] = (samples > position[sl, None]).mean(axis=1)
     up_to = level if periodic else level + order_qty
-    return Policy(level, order_qty, up_to, safety, target, mean_daily), samples
+    return Policy(level, order_qty, up_to, safety, target, mean_daily), risk
 
 
 def normal_policy(inputs: PlanInputs, target: np.ndarray, order_qty: np.ndarray) -> Policy:
@@ -276,7 +284,6 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
     mean_daily = hist.mean(axis=1)
     order_qty = order_quantities(pairs, mean_daily, cfg)
     target, label = service_targets(pairs, hist, order_qty, cfg)
-    policy, samples = shelfwise_policy(inputs, cfg, target, order_qty, rng)
     first_sale = pairs["first_sale_date"]
     no_history = (first_sale.is_null() | (first_sale > inputs.until)).to_numpy()
     no_demand = (mean_daily <= 0) & ~no_history
@@ -284,6 +291,7 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
     on_hand = _arr(pairs, "on_hand_units", 0.0)
     on_order = _arr(pairs, "on_order_units", 0.0)
     position = on_hand + on_order
+    policy, risk_all = shelfwise_policy(inputs, cfg, target, order_qty, rng, position)
     inactive = no_history | no_demand
     s = np.where(inactive, 0.0, policy.reorder_point)
     q = np.where(inactive, 0.0, order_qty)
@@ -299,7 +307,7 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
     suggested = np.where(inactive | no_stock, 0.0, suggested)
     with np.errstate(divide="ignore", invalid="ignore"):
         cover = np.where(mean_daily > 0, np.maximum(on_hand, 0) / mean_daily, np.nan)
-    risk = np.where(inactive | no_stock, np.nan, (samples > position[:, None]).mean(axis=1))
+    risk = np.where(inactive | no_stock, np.nan, risk_all)
     fc_mask = inputs.demand.forecast_mask()
     source = np.where(fc_mask, f"forecast quantiles (run {inputs.forecast_run})",
                       f"{cfg.window_days}-day history bootstrap")
