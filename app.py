@@ -19,15 +19,19 @@ from warehouse import auth
 from warehouse.app_queries import Filters, LiveWarehouse, data_range, filter_options
 from warehouse.db import WarehouseError, resolve_db_path
 
-#: Page key -> (file, title, icon); keys and minimal roles are `warehouse.auth.PAGES`.
-PAGE_FILES: dict[str, tuple[str, str, str]] = {
-    "overview": ("pages/overview.py", "Overview", ":material/dashboard:"),
-    "sales": ("pages/sales.py", "Sales explorer", ":material/query_stats:"),
-    "recommendations": ("pages/recommendations.py", "Recommendations", ":material/recommend:"),
-    "forecasts": ("pages/forecasts.py", "Forecasts", ":material/trending_up:"),
-    "inventory": ("pages/inventory.py", "Inventory", ":material/inventory_2:"),
-    "sql": ("pages/sql.py", "SQL workbench", ":material/terminal:"),
-    "data": ("pages/data.py", "Data & models", ":material/database:"),
+#: Page key -> (file, title, icon, url path); keys and minimal roles are `warehouse.auth.PAGES`.
+#: URL paths differ from the file names on purpose: Streamlit (AppTest, and a server before its
+#: first `st.navigation` call) may treat pages/ as a legacy pages directory and would run
+#: `pages/<url path>.py` directly, without this entry point; each page also checks the role.
+PAGE_FILES: dict[str, tuple[str, str, str, str]] = {
+    "overview": ("pages/overview.py", "Overview", ":material/dashboard:", "dashboard"),
+    "sales": ("pages/sales.py", "Sales explorer", ":material/query_stats:", "sales-explorer"),
+    "recommendations": ("pages/recommendations.py", "Recommendations", ":material/recommend:",
+                        "recommend"),
+    "forecasts": ("pages/forecasts.py", "Forecasts", ":material/trending_up:", "forecast"),
+    "inventory": ("pages/inventory.py", "Inventory", ":material/inventory_2:", "stock"),
+    "sql": ("pages/sql.py", "SQL workbench", ":material/terminal:", "sql-workbench"),
+    "data": ("pages/data.py", "Data & models", ":material/database:", "data-models"),
 }
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Dashboards": ("overview", "sales", "forecasts", "inventory"),
@@ -201,7 +205,8 @@ def main() -> None:
     nav: dict[str, list[st.Page]] = {}
     for section, keys in SECTIONS.items():
         pages = [st.Page(PAGE_FILES[k][0], title=PAGE_FILES[k][1], icon=PAGE_FILES[k][2],
-                         url_path=k, default=(k == "overview")) for k in keys if k in allowed]
+                         url_path=PAGE_FILES[k][3], default=(k == "overview"))
+                 for k in keys if k in allowed]
         if pages:
             nav[section] = pages
     page = st.navigation(nav)

@@ -102,8 +102,9 @@ with bulk_tab:
     segment, ids = None, None
     if source == "Segment":
         segs = shared.query("segments")
-        segment = st.selectbox("Segment", segs["segment"].to_list(), key="rec_segment",
-                               format_func=lambda s: f"{s} ({segs.filter(segment=s)['customers'][0]:,})")
+        sizes = dict(zip(segs["segment"], segs["customers"], strict=True))
+        segment = st.selectbox("Segment", list(sizes), key="rec_segment",
+                               format_func=lambda s: f"{s} ({sizes[s]:,} customers)")
     else:
         upload = st.file_uploader("CSV with a customer_id column (or one id per line)",
                                   type=["csv", "txt"], key="rec_upload")

@@ -70,7 +70,8 @@ with season:
         fig = go.Figure(go.Heatmap(
             z=grid.select(days).to_numpy().T, x=grid["week_start"].to_list(),
             y=[names[int(d)] for d in days], colorscale="Viridis",
-            colorbar={"title": "GBP"}, hovertemplate="week %{x}<br>%{y}: £%{z:,.0f}<extra></extra>"))
+            colorbar={"title": "GBP"},
+            hovertemplate="week %{x}<br>%{y}: £%{z:,.0f}<extra></extra>"))
         fig.update_layout(height=320, margin={"t": 10, "b": 10}, yaxis={"autorange": "reversed"})
         st.plotly_chart(fig, key="sales_heatmap")
         st.caption("Revenue per day: weeks left to right, Monday at the top.")

@@ -1,0 +1,200 @@
+"""AppTest runs of every page on a small demo warehouse (sign-in off, as the local demo)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from warehouse.app_queries import LiveWarehouse, data_range
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT_S = 120
+
+
+@pytest.fixture()
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str | None, bytes]]:
+    """file id -> (file name, bytes) of every download button rendered during the test."""
+    files: dict[str, tuple[str | None, bytes]] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def capture(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        if isinstance(path_or_data, bytes):
+            files[file_id] = (filename, path_or_data)
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    return files
+
+
+@pytest.fixture()
+def app_factory(monkeypatch: pytest.MonkeyPatch, demo_db_master: Path) -> Callable[..., AppTest]:
+    """Build an AppTest of app.py on the small demo warehouse with sign-in off."""
+
+    def make(db: Path = demo_db_master) -> AppTest:
+        monkeypatch.setenv("SHELFWISE_DB", str(db))
+        monkeypatch.setenv("SHELFWISE_AUTH", "0")
+        return AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+
+    return make
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def downloaded(at: AppTest, files: dict[str, tuple[str | None, bytes]], index: int = 0) -> bytes:
+    url = at.get("download_button")[index].proto.url
+    file_id = url.rsplit("/", 1)[-1].split(".")[0]
+    return files[file_id][1]
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_kpis_trend_movers_and_store_filter(app_factory, downloads) -> None:
+    at = open_page(app_factory(), "overview")
+    assert at.title[0].value == "Overview"
+    values = metric_values(at)
+    assert set(values) == {"Revenue", "Units", "Orders", "Average basket", "Stockout rate",
+                           "Inventory value", "Days of cover"}
+    assert values["Revenue"].startswith("£")
+    assert at.get("plotly_chart"), "trend and movers charts"
+    assert len(at.dataframe) == 2  # rising and falling
+    assert "Local demo" in " ".join(m.value for m in at.sidebar.markdown) or \
+        "Sign-in off" in " ".join(m.value for m in at.sidebar.markdown)
+    everything = values["Revenue"]
+    store = at.sidebar.multiselect(key="flt_stores")
+    first_store = store.options[0].split()[0]  # options show "S001 Leeds", values are ids
+    store.set_value([first_store]).run()
+    assert not at.exception
+    one_store = metric_values(at)["Revenue"]
+    assert one_store != everything  # the filter reaches the KPIs
+    assert float(one_store.strip("£").replace(",", "")) < float(everything.strip("£")
+                                                                  .replace(",", ""))
+    # the filter persists on another page
+    at.switch_page("pages/sales.py").run()
+    assert at.sidebar.multiselect(key="flt_stores").value == [first_store]
+
+
+def test_overview_exports_every_format(app_factory, downloads) -> None:
+    at = open_page(app_factory(), "overview")
+    fmt = at.selectbox(key="overview_export_fmt")
+    csv = downloaded(at, downloads)
+    assert csv.decode().splitlines()[0].startswith("direction,product_id")
+    fmt.set_value("Excel").run()
+    xlsx = downloaded(at, downloads)
+    assert xlsx[:2] == b"PK" and len(xlsx) > 1000
+    at.selectbox(key="overview_export_fmt").set_value("Parquet").run()
+    frame = pl.read_parquet(io.BytesIO(downloaded(at, downloads)))
+    assert {"direction", "product_id", "change"} <= set(frame.columns) and frame.height > 0
+
+
+def test_movers_slider_changes_list_length(app_factory) -> None:
+    at = open_page(app_factory(), "overview")
+    before = sum(len(df.value) for df in at.dataframe)
+    at.slider(key="overview_movers_n").set_value(3).run()
+    after = sum(len(df.value) for df in at.dataframe)
+    assert after <= 6 < before
+
+
+def test_sales_breakdown_drilldown_heatmap_and_product(app_factory) -> None:
+    at = open_page(app_factory(), "sales")
+    assert at.title[0].value == "Sales explorer"
+    table = at.dataframe[0].value
+    categories = set(table["label"])
+    at.radio(key="sales_by").set_value("store").run()
+    stores = set(at.dataframe[0].value["label"])
+    assert stores != categories and all(label.startswith("S") for label in stores)
+    at.radio(key="sales_by").set_value("product").run()
+    drill = at.selectbox(key="sales_drill")
+    drill.set_value(drill.options[1]).run()
+    assert not at.exception
+    product_labels = at.dataframe[0].value["label"].tolist()
+    assert product_labels and all(label.startswith("P") for label in product_labels)
+    assert len(at.get("plotly_chart")) >= 4  # trend, breakdown, heatmap, product detail
+    assert {m.label for m in at.metric} >= {"Category", "List price", "Units in period"}
+
+
+def test_sql_workbench_runs_refuses_and_keeps_history(app_factory, downloads) -> None:
+    at = open_page(app_factory(), "sql")
+    assert at.title[0].value == "SQL workbench"
+    assert any("fct_sales_daily" in e.label for e in at.expander)  # schema browser
+    at.text_area(key="sql_text").set_value(
+        "SELECT store_id, count(*) AS n FROM dim_store GROUP BY ALL ORDER BY 1").run()
+    at.button(key="sql_run").click().run()
+    assert not at.exception
+    results = [df.value for df in at.dataframe if list(df.value.columns) == ["store_id", "n"]]
+    assert len(results) == 1 and results[0]["n"].tolist() == [1, 1]  # 2 stores at scale 0.1
+    assert downloaded(at, downloads).decode().startswith("store_id,n")
+    at.text_area(key="sql_text").set_value("DROP TABLE dim_store").run()
+    at.button(key="sql_run").click().run()
+    assert not at.exception
+    assert any("Refused" in e.value for e in at.error)
+    assert any("history (2)" in e.label for e in at.expander)
+
+
+def test_sql_row_cap_shows_truncated_notice(app_factory) -> None:
+    at = open_page(app_factory(), "sql")
+    at.text_area(key="sql_text").set_value("SELECT * FROM range(500)").run()
+    at.number_input(key="sql_max_rows").set_value(10).run()
+    at.button(key="sql_run").click().run()
+    assert any("Truncated" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize(("page", "command"), [
+    ("recommendations", "python -m recsys train"),
+    ("forecasts", "python -m forecasting run"),
+    ("inventory", "python -m forecasting plan"),
+])
+def test_pages_without_models_show_the_command(app_factory, page: str, command: str) -> None:
+    at = open_page(app_factory(), page)
+    assert not at.exception
+    texts = " ".join(i.value for i in at.info)
+    assert command in texts
+
+
+def test_data_page_ingests_a_file_and_picks_up_the_new_warehouse(
+    app_factory, demo_db: Path
+) -> None:
+    live = LiveWarehouse(demo_db)
+    cursor = live.cursor()
+    stores = data_range(cursor).stores
+    cursor.close()
+    at = open_page(app_factory(demo_db), "data")
+    assert at.title[0].value == "Data & models"
+    assert metric_values(at)["Loads"] == "0"
+    at.selectbox(key="data_kind").set_value("inventory").run()
+    csv = ("store_id,product_id,snapshot_date,on_hand_units,on_order_units\n"
+           "S001,P00001,2026-10-30,5,0\nS001,P00002,not-a-date,3,0\n")
+    at.file_uploader(key="data_upload").set_value(("stock.csv", csv.encode(), "text/csv")).run()
+    at.button(key="data_load").click().run()
+    assert not at.exception
+    assert any("Loaded stock.csv" in s.value for s in at.success)
+    assert "quarantined" in at.code[0].value
+    assert metric_values(at)["Loads"] == "1"  # new file generation seen without a restart
+    assert metric_values(at)["Rows quarantined"] == "1"
+    assert stores >= 1
+
+
+def test_data_page_rejects_a_bad_file_and_changes_nothing(app_factory, demo_db: Path) -> None:
+    before = demo_db.read_bytes()
+    at = open_page(app_factory(demo_db), "data")
+    at.selectbox(key="data_kind").set_value("inventory").run()
+    at.file_uploader(key="data_upload").set_value(("x.csv", b"nothing,useful\n1,2\n",
+                                                   "text/csv")).run()
+    at.button(key="data_load").click().run()
+    assert not at.exception
+    assert any("warehouse unchanged" in e.value for e in at.error)
+    assert demo_db.read_bytes() == before
