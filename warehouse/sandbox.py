@@ -408,9 +408,24 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _lock_down(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in _LOCK_SETTINGS:
-        con.execute(statement).fetchall()
+def open_sandbox(db: str | os.PathLike[str] | None) -> duckdb.DuckDBPyConnection:
+    """The locked-down connection a sandboxed query runs on (the last line of defence).
+
+    A private in-memory DuckDB instance with the warehouse attached READ_ONLY as its default
+    database, external access off, no extension autoload, `SANDBOX_CONFIG` limits, and the
+    configuration locked. Caller closes it.
+    """
+    try:
+        con, _ = open_snapshot(db, config=SANDBOX_CONFIG)
+    except WarehouseError as exc:
+        raise SandboxRefusal(str(exc)) from exc
+    try:
+        for statement in _LOCK_SETTINGS:
+            con.execute(statement).fetchall()
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _fetch_capped(
@@ -428,10 +443,25 @@ def _fetch_capped(
         if rows > max_rows:
             break
     table = pa.Table.from_batches(batches, schema=reader.schema)
+    table = table.rename_columns(unique_names(table.column_names))
     truncated = table.num_rows > max_rows
     frame = pl.from_arrow(table.slice(0, max_rows))
     assert isinstance(frame, pl.DataFrame)
     return frame, truncated
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique for a frame: a repeated `x` becomes `x_2`, `x_3`, ..."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
 
 
 def run_sandboxed(
@@ -460,16 +490,10 @@ def run_sandboxed(
     _role_rank(role)
     text = clean_text(sql)
     start = time.perf_counter()
-    try:
-        con, _ = open_snapshot(db, config=SANDBOX_CONFIG)
-    except SandboxRefusal:
-        raise
-    except WarehouseError as exc:
-        raise SandboxRefusal(str(exc)) from exc
+    con = open_sandbox(db)
     timer = threading.Timer(timeout_s, con.interrupt)
     timer.daemon = True
     try:
-        _lock_down(con)
         timer.start()
         to_run = check_query(con, text, role)
         frame, truncated = _fetch_capped(con, to_run, max_rows)
