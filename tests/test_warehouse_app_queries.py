@@ -1,0 +1,206 @@
+"""warehouse.app_queries: KPIs, trends and movers checked against sums worked out in polars from
+the fact tables; filters honoured; readers follow an atomic swap; exports round-trip."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from warehouse import app_queries as aq
+from warehouse.db import WarehouseError, execute, query, reading, writing
+from warehouse.paths import artifacts_dir
+
+
+@pytest.fixture(scope="module")
+def facts(demo_db_master: Path) -> dict[str, pl.DataFrame]:
+    with reading(demo_db_master) as con:
+        return {
+            "sales": query(con, "SELECT s.*, p.category FROM fct_sales s "
+                                "JOIN dim_product p USING (product_id)"),
+            "inventory": query(con, "SELECT i.*, p.category, p.unit_cost FROM fct_inventory i "
+                                    "JOIN dim_product p USING (product_id)"),
+        }
+
+
+@pytest.fixture(scope="module")
+def live(demo_db_master: Path) -> aq.LiveWarehouse:
+    return aq.LiveWarehouse(demo_db_master)
+
+
+@pytest.fixture()
+def con(live: aq.LiveWarehouse):  # noqa: ANN201
+    cursor = live.cursor()
+    yield cursor
+    cursor.close()
+
+
+def period(facts: dict[str, pl.DataFrame], days: int = 60) -> aq.Filters:
+    last = facts["sales"]["sale_date"].max()
+    return aq.Filters(last - timedelta(days=days - 1), last)
+
+
+def test_filters_previous_period_and_validation() -> None:
+    f = aq.Filters(date(2026, 3, 1), date(2026, 3, 31), ("S001",), ("Pet",))
+    prev = f.previous()
+    assert (prev.start, prev.end, prev.days) == (date(2026, 1, 29), date(2026, 2, 28), 31)
+    assert prev.stores == ("S001",) and prev.categories == ("Pet",)
+    with pytest.raises(WarehouseError, match="after end"):
+        aq.Filters(date(2026, 3, 2), date(2026, 3, 1))
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_sales_kpis_match_the_fact_table(con, facts, narrow: bool) -> None:
+    f = period(facts)
+    sales = facts["sales"]
+    if narrow:
+        store = sales["store_id"].unique().sort()[0]
+        category = sales["category"].unique().sort()[0]
+        f = aq.Filters(f.start, f.end, (store,), (category,))
+        sales = sales.filter(pl.col("store_id") == store, pl.col("category") == category)
+    kpis = {k.name: k for k in aq.kpis(con, f)}
+
+    def expected(start: date, end: date) -> dict[str, float]:
+        part = sales.filter(pl.col("sale_date").is_between(start, end))
+        orders = part.select(pl.coalesce("order_id", "sale_line_id").n_unique()).item()
+        return {"revenue": part["revenue"].sum(), "units": part["quantity"].sum(),
+                "orders": orders}
+
+    now, before = expected(f.start, f.end), expected(f.previous().start, f.previous().end)
+    assert kpis["Revenue"].value == pytest.approx(now["revenue"])
+    assert kpis["Revenue"].previous == pytest.approx(before["revenue"])
+    assert kpis["Units"].value == pytest.approx(now["units"])
+    assert kpis["Orders"].value == now["orders"]
+    assert kpis["Average basket"].value == pytest.approx(now["revenue"] / now["orders"])
+    assert kpis["Revenue"].change == pytest.approx(
+        (now["revenue"] - before["revenue"]) / before["revenue"])
+
+
+def test_stock_kpis_match_the_inventory_snapshots(con, facts) -> None:
+    f = period(facts)
+    inv = facts["inventory"].filter(pl.col("snapshot_date").is_between(f.start, f.end))
+    kpis = {k.name: k for k in aq.kpis(con, f)}
+    assert kpis["Stockout rate"].value == pytest.approx((inv["on_hand_units"] <= 0).mean())
+    last = inv.filter(pl.col("snapshot_date") == inv["snapshot_date"].max())
+    on_hand = last["on_hand_units"].clip(lower_bound=0)
+    assert kpis["Inventory value"].value == pytest.approx((on_hand * last["unit_cost"]).sum())
+    units_per_day = kpis["Units"].value / f.days
+    assert kpis["Days of cover"].value == pytest.approx(on_hand.sum() / units_per_day)
+    assert not kpis["Stockout rate"].higher_is_better
+
+
+def test_trend_sums_to_the_period_revenue_at_every_grain(con, facts) -> None:
+    f = period(facts, 90)
+    total = {k.name: k for k in aq.kpis(con, f)}["Revenue"].value
+    for grain in aq.GRAINS:
+        frame = aq.trend(con, f, grain)
+        assert frame["revenue"].sum() == pytest.approx(total)
+    assert aq.trend(con, f, "day").height == f.days
+    with pytest.raises(WarehouseError, match="grain"):
+        aq.trend(con, f, "hour")
+
+
+def test_movers_are_the_largest_changes(con, facts) -> None:
+    f = period(facts)
+    sales = facts["sales"]
+    prev = f.previous()
+    by = (sales.filter(pl.col("sale_date").is_between(prev.start, f.end))
+          .group_by("product_id")
+          .agg(now=pl.col("revenue").filter(pl.col("sale_date") >= f.start).sum(),
+               before=pl.col("revenue").filter(pl.col("sale_date") < f.start).sum())
+          .with_columns(change=pl.col("now") - pl.col("before")))
+    movers = aq.movers(con, f, 3)
+    up = movers.filter(direction="up")
+    down = movers.filter(direction="down")
+    assert up["change"].to_list() == pytest.approx(by.sort("change", descending=True)
+                                                   ["change"].head(3).to_list())
+    assert down["change"].to_list() == pytest.approx(by.sort("change")["change"].head(3).to_list())
+
+
+def test_breakdown_store_filter_and_drilldown(con, facts) -> None:
+    f = period(facts)
+    stores = aq.breakdown(con, f, "store")
+    assert stores["revenue_share"].sum() == pytest.approx(1.0)
+    one = sorted(facts["sales"]["store_id"].unique())[0]
+    only = aq.breakdown(con, aq.Filters(f.start, f.end, (one,)), "store")
+    assert only.height == 1 and only["label"][0].startswith(one)
+    category = facts["sales"]["category"].unique().sort()[0]
+    products = aq.breakdown(con, f, "product", drill_category=category, limit=500)
+    ids = {label.split()[0] for label in products["label"]}
+    in_category = set(facts["sales"].filter(pl.col("category") == category)["product_id"])
+    assert ids and ids <= in_category
+
+
+def test_seasonality_covers_each_day_once(con, facts) -> None:
+    f = period(facts, 28)
+    heat = aq.seasonality(con, f)
+    assert heat.height == 28 and set(heat["day_of_week"]) == set(range(1, 8))
+
+
+def test_product_detail_and_unknown_product(con, facts) -> None:
+    f = period(facts)
+    product = facts["sales"]["product_id"].mode()[0]
+    item = aq.product_detail(con, product, f)
+    expected = facts["sales"].filter(pl.col("product_id") == product,
+                                     pl.col("sale_date").is_between(f.start, f.end))
+    assert item.history["units"].sum() == pytest.approx(expected["quantity"].sum())
+    assert item.info["product_id"] == product and item.stock.height > 0
+    with pytest.raises(WarehouseError, match="not in the warehouse"):
+        aq.product_detail(con, "NO-SUCH", f)
+
+
+def test_schema_browser_and_data_quality(con) -> None:
+    tables = aq.schema_tables(con)
+    row = tables.filter(pl.col("table_name") == "dim_store").row(0, named=True)
+    assert row["kind"] == "table" and row["rows"] == 2
+    cols = aq.schema_columns(con).filter(pl.col("table_name") == "dim_store")
+    assert cols["column_name"].to_list() == ["store_id", "store_name", "region", "source"]
+    quality = aq.data_quality(con)
+    assert quality.quarantined_rows == 0 and quality.loads.height == 0
+
+
+def test_live_warehouse_reopens_after_an_atomic_swap(demo_db: Path) -> None:
+    live = aq.LiveWarehouse(demo_db)
+    old = live.cursor()
+    assert aq.data_range(old).stores == 2
+    with writing(demo_db) as con:
+        execute(con, "INSERT INTO dim_store VALUES ('S999', 'New', 'North', 'demo')")
+    new = live.cursor()
+    assert aq.data_range(new).stores == 3 and live.reopened == 2
+    assert aq.data_range(old).stores == 2  # a running reader keeps its consistent snapshot
+
+
+def test_alerts_mention_stockouts(con, facts) -> None:
+    f = period(facts)
+    messages = aq.alerts(con, f)
+    inv = facts["inventory"]
+    latest = inv.filter(pl.col("snapshot_date") == inv.filter(
+        pl.col("snapshot_date") <= f.end)["snapshot_date"].max())
+    out = latest.filter(pl.col("on_hand_units") <= 0)
+    if out.height:
+        assert any(f"{out['product_id'].n_unique():,} products out of stock" in m
+                   for m in messages)
+
+
+@pytest.mark.parametrize("fmt", list(aq.EXPORT_FORMATS))
+def test_exports_round_trip(fmt: str) -> None:
+    frame = pl.DataFrame({"customer_id": ["C1", "C2"], "score": [0.5, 0.25]})
+    data = aq.export_bytes(frame, fmt)
+    back = {"CSV": pl.read_csv, "Excel": pl.read_excel, "Parquet": pl.read_parquet}[fmt](
+        io.BytesIO(data))
+    assert back.equals(frame)
+
+
+def test_model_versions_lists_artifacts_newest_first(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    for version in ("v0001", "v0002"):
+        folder = artifacts_dir(db, "recsys") / version
+        folder.mkdir(parents=True)
+        (folder / "meta.json").write_text('{"ndcg_at_10": 0.31, "model": "two-tower"}')
+    frame = aq.model_versions(db)
+    assert frame["version"].to_list() == ["v0002", "v0001"]
+    assert "ndcg_at_10=0.31" in frame["details"][0]
+    assert aq.model_versions(tmp_path / "none.duckdb").is_empty()
