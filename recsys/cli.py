@@ -1,0 +1,216 @@
+"""`python -m recsys train|evaluate|export|recommend|status`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from recsys.data import load_train_data, parse_date
+from recsys.errors import RecsysError
+from recsys.train import TwoTowerConfig, TwoTowerRecommender
+from warehouse.db import WarehouseError, resolve_db_path
+from warehouse.paths import artifacts_dir
+
+PSEUDONYM_KEY_ENV = "SHELFWISE_PSEUDONYM_KEY"
+
+
+def train_and_register(db: str | os.PathLike[str] | None, until: dt.date | None,
+                       progress: bool = True, config: TwoTowerConfig | None = None) -> Path:
+    """Fit the two-tower model on sales through `until` and save a new registry version."""
+    from recsys.registry import save_model
+
+    config = config or TwoTowerConfig(show_progress=progress)
+    data = load_train_data(db, until=until)
+    model = TwoTowerRecommender(config).fit(data)
+    t = data.events["t_days"]
+    first = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.min()))
+    last = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.max()))
+    metrics: dict[str, Any] = {"epochs": model.history,
+                               "train_examples_per_s": round(model.examples_per_s, 1),
+                               "customers": data.n_users, "items": data.n_items,
+                               "purchases": data.events.height}
+    return save_model(db, model, data_range={"first_sale": first.isoformat(),
+                                             "last_sale": last.isoformat(),
+                                             "until": until.isoformat() if until else None},
+                      metrics=metrics, extra={"buy_again_weight": 4.0,
+                                              "serving_model": "blend(buy-again+two-tower)"})
+
+
+def _two_tower_config(args: argparse.Namespace) -> TwoTowerConfig:
+    return TwoTowerConfig(epochs=args.epochs, seed=args.seed, show_progress=not args.quiet)
+
+
+def _cmd_train(db: Path, args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    path = train_and_register(db, parse_date(args.until), not args.quiet, _two_tower_config(args))
+    manifest = json.loads((path / "manifest.json").read_text())
+    print(f"trained {manifest['model']} version {manifest['version']} in "
+          f"{time.perf_counter() - start:.0f} s -> {path}")
+    for epoch in manifest["metrics"]["epochs"]:
+        print("  " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                               for k, v in epoch.items()))
+
+
+def _cmd_evaluate(db: Path, args: argparse.Namespace) -> None:
+    from recsys.evaluate import (
+        EvalConfig,
+        default_models,
+        format_table,
+        make_split,
+        run_evaluation,
+        write_report,
+    )
+
+    until = parse_date(args.until)
+    assert until is not None
+    cfg = EvalConfig(until=until, k=args.k, horizon_days=args.horizon_days,
+                     max_users=args.max_users, seed=args.seed)
+    split = make_split(db, cfg)
+    print(f"{db}: train on sales through {until} ({split.train.n_users:,} customers, "
+          f"{split.train.events.height:,} purchases), test {split.test_start}..{split.test_end}, "
+          f"{split.users.size:,} customers, ranking all {split.train.n_items:,} products")
+    rows = run_evaluation(split, default_models(_two_tower_config(args)), args.k)
+    print(format_table(rows, args.k))
+    out = Path(args.json) if args.json else (
+        artifacts_dir(db, "recsys") / "evaluations" / f"eval-{until}-k{args.k}.json")
+    write_report(out, cfg, split, rows)
+    print(f"\nwrote {out}")
+
+
+def _rules(args: argparse.Namespace) -> Any:
+    from recsys.service import BusinessRules
+
+    return BusinessRules(
+        exclude_purchased=args.exclude_purchased, in_stock_only=args.in_stock_only,
+        include_categories=tuple(args.category or ()),
+        exclude_categories=tuple(args.exclude_category or ()),
+        min_price=args.min_price, max_price=args.max_price,
+        allow_list=tuple(args.allow or ()), block_list=tuple(args.block or ()),
+        max_per_category=args.max_per_category)
+
+
+def _pseudonymise(frame: pl.DataFrame) -> pl.DataFrame:
+    try:
+        from warehouse.privacy import pseudonymise
+    except ImportError as exc:
+        raise RecsysError("--pseudonymise: warehouse.privacy is not available yet") from exc
+    key = os.environ.get(PSEUDONYM_KEY_ENV)
+    if not key:
+        raise RecsysError(f"--pseudonymise: set the key in ${PSEUDONYM_KEY_ENV}")
+    return frame.with_columns(customer_id=pseudonymise(frame["customer_id"], key.encode()))
+
+
+def _cmd_export(db: Path, args: argparse.Namespace) -> None:
+    from recsys.export import read_customer_file, write_file, write_table
+    from recsys.service import bulk_recommendations
+
+    customers = read_customer_file(args.customers) if args.customers else None
+    start = time.perf_counter()
+    frame = bulk_recommendations(db, customers, args.segment, args.k, _rules(args),
+                                 progress=not args.quiet)
+    seconds = time.perf_counter() - start
+    n_customers = frame["customer_id"].n_unique()
+    table_frame = frame
+    if args.pseudonymise:
+        frame = _pseudonymise(frame)
+    path = write_file(frame, args.out)
+    print(f"wrote {frame.height:,} rows for {n_customers:,} customers to {path} "
+          f"({n_customers / max(seconds, 1e-9):,.0f} customers/s)")
+    if not args.no_table:
+        write_table(db, table_frame)
+        print(f"replaced table recommendations in {db}")
+
+
+def _cmd_recommend(db: Path, args: argparse.Namespace) -> None:
+    from recsys import service
+
+    with pl.Config(tbl_rows=100, fmt_str_lengths=60, tbl_width_chars=200):
+        if args.similar:
+            print(service.similar_products(db, args.similar, args.k))
+        elif args.basket:
+            print(service.complete_basket(db, args.basket.split(","), args.k, _rules(args)))
+        elif args.customer:
+            print(service.recommend_for_customer(db, args.customer, args.k, _rules(args)))
+        else:
+            raise RecsysError("recommend: give a CUSTOMER, --basket P1,P2 or --similar P")
+
+
+def _cmd_status(db: Path, args: argparse.Namespace) -> None:
+    from recsys.service import model_status
+
+    status = model_status(db)
+    print(json.dumps(status, indent=2, default=str) if status else
+          "no trained model: run `python -m recsys train`")
+
+
+def _add_rule_options(parser: argparse.ArgumentParser, exclude_default: bool) -> None:
+    parser.add_argument("--exclude-purchased", action=argparse.BooleanOptionalAction,
+                        default=exclude_default, help="drop items the customer already bought")
+    parser.add_argument("--in-stock-only", action="store_true")
+    parser.add_argument("--category", action="append", help="only this category (repeatable)")
+    parser.add_argument("--exclude-category", action="append")
+    parser.add_argument("--min-price", type=float)
+    parser.add_argument("--max-price", type=float)
+    parser.add_argument("--allow", action="append", help="allowed product id (repeatable)")
+    parser.add_argument("--block", action="append", help="blocked product id (repeatable)")
+    parser.add_argument("--max-per-category", type=int)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recsys",
+                                     description="Shelfwise recommendations.")
+    parser.add_argument("--db", help="warehouse (default $SHELFWISE_DB or data/shelfwise.duckdb)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train and register a new model version")
+    evaluate = sub.add_parser("evaluate", help="time-split evaluation against the baselines")
+    for p in (train, evaluate):
+        p.add_argument("--epochs", type=int, default=TwoTowerConfig.epochs)
+        p.add_argument("--seed", type=int, default=0)
+    train.add_argument("--until", help="use sales on or before this date (YYYY-MM-DD)")
+    evaluate.add_argument("--until", required=True, help="train through this date")
+    evaluate.add_argument("--k", type=int, default=20)
+    evaluate.add_argument("--horizon-days", type=int, default=30, help="length of the test period")
+    evaluate.add_argument("--max-users", type=int, help="evaluate a random sample of customers")
+    evaluate.add_argument("--json", help="where to write the JSON report")
+    export = sub.add_parser("export", help="lists for many customers to a file and the table")
+    export.add_argument("--k", type=int, default=20)
+    export.add_argument("--customers", help="file of customer ids (one per line or CSV column)")
+    export.add_argument("--segment", help="dim_customer segment")
+    export.add_argument("--out", required=True, help="FILE.csv, FILE.xlsx or FILE.parquet")
+    export.add_argument("--no-table", action="store_true", help="do not write the warehouse table")
+    export.add_argument("--pseudonymise", action="store_true",
+                        help=f"keyed-hash customer ids in the file (key in ${PSEUDONYM_KEY_ENV})")
+    _add_rule_options(export, exclude_default=False)
+    rec = sub.add_parser("recommend", help="one customer's list, a basket, or similar products")
+    rec.add_argument("customer", nargs="?")
+    rec.add_argument("--k", type=int, default=10)
+    rec.add_argument("--basket", help="comma-separated product ids (complete the basket)")
+    rec.add_argument("--similar", help="a product id (similar products)")
+    _add_rule_options(rec, exclude_default=True)
+    sub.add_parser("status", help="the latest good model version")
+    return parser
+
+
+COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "export": _cmd_export,
+            "recommend": _cmd_recommend, "status": _cmd_status}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    db = resolve_db_path(args.db)
+    try:
+        COMMANDS[args.command](db, args)
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,96 @@
+"""Retrieval over item vectors: exact inner-product top-K, or faiss HNSW above a size threshold.
+
+Vectors are L2-normalised, so inner product = cosine. The approximate index's recall@K against
+exact search is measured by `recall_against_exact` (and reported by bench/bench_recsys.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from recsys.base import top_k
+from recsys.errors import RecsysError
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """When and how to go approximate.
+
+    Attributes:
+        exact_max_items: catalogues up to this size use exact search.
+        hnsw_m: HNSW graph degree; ef_construction / ef_search: build / query beam widths.
+    """
+
+    exact_max_items: int = 50_000
+    hnsw_m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 128
+
+    def __post_init__(self) -> None:
+        if min(self.exact_max_items, self.hnsw_m, self.ef_construction, self.ef_search) < 1:
+            raise RecsysError("IndexConfig: every value must be at least 1")
+
+
+class VectorIndex(Protocol):
+    name: str
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """ids [n, k] (-1 padding) and inner products [n, k] of the best items per query."""
+        ...
+
+
+class ExactIndex:
+    """Brute-force matrix product in blocks of queries."""
+
+    name = "exact"
+
+    def __init__(self, vectors: np.ndarray, block: int = 256) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.block = block
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        ids = np.empty((len(queries), k), np.int64)
+        scores = np.empty((len(queries), k), np.float32)
+        for start in range(0, len(queries), self.block):
+            part = queries[start:start + self.block] @ self.vectors.T
+            ids[start:start + len(part)], scores[start:start + len(part)] = top_k(part, k)
+        return ids, scores
+
+
+class HnswIndex:
+    """faiss `IndexHNSWFlat` with the inner-product metric."""
+
+    name = "faiss-hnsw"
+
+    def __init__(self, vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> None:
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.index = faiss.IndexHNSWFlat(vectors.shape[1], config.hnsw_m,
+                                         faiss.METRIC_INNER_PRODUCT)
+        self.index.hnsw.efConstruction = config.ef_construction
+        self.index.hnsw.efSearch = config.ef_search
+        self.index.add(vectors)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        scores, ids = self.index.search(queries, k)
+        return ids.astype(np.int64), scores.astype(np.float32)
+
+
+def build_index(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> VectorIndex:
+    """Exact for small catalogues, HNSW above `config.exact_max_items`."""
+    if len(vectors) <= config.exact_max_items:
+        return ExactIndex(vectors)
+    return HnswIndex(vectors, config)
+
+
+def recall_against_exact(approx_ids: np.ndarray, exact_ids: np.ndarray) -> float:
+    """Mean share of the exact top-K ids that the approximate search also returned."""
+    hits = [len(set(a[a >= 0]) & set(e[e >= 0])) / max((e >= 0).sum(), 1)
+            for a, e in zip(approx_ids, exact_ids, strict=True)]
+    return float(np.mean(hits)) if hits else float("nan")

@@ -1,0 +1,39 @@
+"""`make run` steps: train a model when none is loadable, then write the `recommendations` table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from recsys.registry import latest_manifest
+from warehouse.db import reading, table_exists
+from warehouse.pipeline import PipelineStep
+
+
+def _has_model(db: Path) -> bool:
+    return latest_manifest(db) is not None
+
+
+def _train(db: Path) -> None:
+    from recsys.cli import train_and_register
+
+    train_and_register(db, until=None, progress=True)
+
+
+def _has_table(db: Path) -> bool:
+    if not db.exists():
+        return False
+    with reading(db) as con:
+        return table_exists(con, "recommendations")
+
+
+def _export(db: Path) -> None:
+    from recsys.export import write_table
+    from recsys.service import BusinessRules, bulk_recommendations
+
+    write_table(db, bulk_recommendations(db, k=20, rules=BusinessRules(), progress=True))
+
+
+STEPS: list[PipelineStep] = [
+    PipelineStep("recsys train", _has_model, _train),
+    PipelineStep("recsys export", _has_table, _export),
+]

@@ -1,0 +1,172 @@
+"""Versioned model artifacts under `artifacts_dir(db, "recsys")/vNNNN/`.
+
+A version is written into a temporary folder, fsynced, then renamed into place, so a reader
+sees either a complete version or none. `manifest.json` (written last) lists each file's
+SHA-256; a version whose files are missing or do not match is skipped with a warning and the
+previous good version is loaded instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from recsys.errors import NoModelError, RecsysError
+from recsys.train import TwoTowerRecommender
+from warehouse.paths import artifacts_dir
+
+log = logging.getLogger(__name__)
+PACKAGE = "recsys"
+WEIGHTS, META, MANIFEST = "weights.pt", "meta.json", "manifest.json"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A loaded version: the model, its manifest and where it lives."""
+
+    model: TwoTowerRecommender
+    manifest: dict[str, Any]
+    path: Path
+    skipped: tuple[str, ...] = ()  # why newer versions were not loaded
+
+    @property
+    def version(self) -> int:
+        return int(self.manifest["version"])
+
+
+def model_root(db: str | os.PathLike[str] | None) -> Path:
+    return artifacts_dir(db, PACKAGE)
+
+
+def list_versions(db: str | os.PathLike[str] | None) -> list[Path]:
+    """Version folders, newest first."""
+    root = model_root(db)
+    if not root.exists():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and p.name[:1] == "v" and p.name[1:].isdigit()]
+    return sorted(found, key=lambda p: int(p.name[1:]), reverse=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def save_model(
+    db: str | os.PathLike[str] | None, model: TwoTowerRecommender, *,
+    data_range: dict[str, str], metrics: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a new version atomically; returns its folder."""
+    root = model_root(db)
+    root.mkdir(parents=True, exist_ok=True)
+    state = model.to_state()
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        torch.save(state["weights"], tmp / WEIGHTS)
+        _write_json(tmp / META, state["meta"])
+        files = {name: _sha256(tmp / name) for name in (WEIGHTS, META)}
+        for attempt in range(100):
+            existing = list_versions(db)
+            version = (int(existing[0].name[1:]) if existing else 0) + 1 + attempt
+            manifest = {
+                "version": version, "model": model.name,
+                "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "data_range": data_range, "metrics": metrics or {}, "files": files,
+                **(extra or {}),
+            }
+            _write_json(tmp / MANIFEST, manifest)
+            target = root / f"v{version:04d}"
+            try:
+                os.rename(tmp, target)  # atomic; fails if the name exists (a concurrent save)
+            except OSError:
+                continue
+            _fsync_dir(root)
+            return target
+        raise RecsysError(f"{root}: could not allocate a new model version")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of a version after checking every file's SHA-256."""
+    manifest_path = path / MANIFEST
+    if not manifest_path.exists():
+        raise RecsysError(f"{path}: no {MANIFEST} (incomplete version)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RecsysError(f"{manifest_path}: unreadable ({exc})") from exc
+    for name, digest in manifest.get("files", {}).items():
+        file = path / name
+        if not file.exists():
+            raise RecsysError(f"{file}: missing")
+        if _sha256(file) != digest:
+            raise RecsysError(f"{file}: checksum mismatch (corrupt artifact)")
+    return manifest
+
+
+def load_version(path: Path) -> LoadedModel:
+    """Load one version folder (raises RecsysError when corrupt)."""
+    manifest = read_manifest(path)
+    try:
+        weights = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+        model = TwoTowerRecommender.from_state(weights, meta)
+    except Exception as exc:  # a corrupt file must never crash serving
+        raise RecsysError(f"{path}: cannot load the model ({type(exc).__name__}: {exc})") from exc
+    return LoadedModel(model, manifest, path)
+
+
+def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
+    """The newest version that loads; broken newer versions are logged and skipped."""
+    problems: list[str] = []
+    for path in list_versions(db):
+        try:
+            loaded = load_version(path)
+        except RecsysError as exc:
+            log.warning("skipping model version: %s", exc)
+            problems.append(str(exc))
+            continue
+        return LoadedModel(loaded.model, loaded.manifest, loaded.path, tuple(problems))
+    detail = f"{model_root(db)}: " + ("; ".join(problems) if problems else "no model versions")
+    raise NoModelError(detail)
+
+
+def latest_manifest(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:
+    """Manifest of the newest version whose files check out (None when there is none)."""
+    for path in list_versions(db):
+        try:
+            return read_manifest(path)
+        except RecsysError as exc:
+            log.warning("skipping model version: %s", exc)
+    return None
