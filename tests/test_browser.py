@@ -1,0 +1,147 @@
+"""A real browser: Debian's headless Chromium, driven by Playwright, against `streamlit run app.py`.
+
+Visits every page, checks that no error box is shown, and saves a screenshot of each page under
+artifacts/browser/. A second run with sign-in on checks a viewer's navigation in the browser.
+Skips when /usr/bin/chromium is missing (`make browser` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from warehouse.auth import add_user
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = REPO / "artifacts" / "browser"
+#: url path -> page title, as registered in app.py.
+PAGES: dict[str, str] = {
+    "": "Overview",  # the default page lives at the root "sales-explorer": "Sales explorer", "forecast": "Forecasts",
+    "stock": "Inventory", "recommend": "Recommendations", "sql-workbench": "SQL workbench",
+    "data-models": "Data & models",
+}
+STARTUP_TIMEOUT_S = 90
+RUN_TIMEOUT_MS = 90_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_app(db: Path, env_extra: dict[str, str], address: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "SHELFWISE_DB": str(db), **env_extra}
+    log = open(REPO / "artifacts" / f"streamlit-{port}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+         "--server.address", address, "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError(f"streamlit did not answer within {STARTUP_TIMEOUT_S} s")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} missing: install Debian's chromium (`make browser`)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def served(request: pytest.FixtureRequest, demo_db_master: Path) -> Iterator[str]:
+    env_extra, address = request.param
+    (REPO / "artifacts").mkdir(exist_ok=True)
+    if "SHELFWISE_USERS" in env_extra:
+        env_extra = {**env_extra, "SHELFWISE_USERS": str(demo_db_master.parent / "users.toml")}
+        add_user("vera", "viewer", "viewer-password", Path(env_extra["SHELFWISE_USERS"]))
+    proc, base = start_app(demo_db_master, env_extra, address)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_until_rendered(page, title: str) -> None:  # noqa: ANN001 - playwright Page
+    """Wait for the page's h1 and for Streamlit to stop running the script."""
+    page.get_by_role("heading", name=title, level=1).wait_for(timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=RUN_TIMEOUT_MS)
+    page.wait_for_timeout(500)  # let plotly finish drawing before the screenshot
+
+
+@pytest.mark.parametrize("served", [({"SHELFWISE_AUTH": "0"}, "127.0.0.1")], indirect=True)
+def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    failures: list[str] = []
+    for url_path, title in PAGES.items():
+        page.goto(f"{served}/{url_path}")
+        wait_until_rendered(page, title)
+        errors = page.locator('[data-testid="stException"]')
+        if errors.count():
+            failures.append(f"{url_path}: {errors.first.inner_text()[:300]}")
+        if page.get_by_text("Page not found").count():
+            failures.append(f"/{url_path}: page not found")
+        page.screenshot(path=str(SCREENSHOTS / f"{url_path or 'overview'}.png"), full_page=True)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    context.close()
+    assert not failures, failures
+    assert all(title in nav for title in PAGES.values())
+
+
+@pytest.mark.parametrize("served", [({"SHELFWISE_USERS": "", "SHELFWISE_AUTH": ""}, "0.0.0.0")],
+                         indirect=True)
+def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(served)
+    wait_until_rendered(page, "Sign in to Shelfwise")
+    page.get_by_role("textbox", name="User name").fill("vera")
+    page.get_by_role("textbox", name="Password").fill("wrong-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Wrong user name or password").wait_for(timeout=RUN_TIMEOUT_MS)
+    page.get_by_role("textbox", name="Password").fill("viewer-password")
+    page.get_by_role("button", name="Sign in").click()
+    wait_until_rendered(page, "Overview")
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Forecasts" in nav and "SQL workbench" not in nav and "Data & models" not in nav
+    page.screenshot(path=str(SCREENSHOTS / "signed-in-viewer.png"), full_page=True)
+    context.close()
