@@ -19,7 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from forecasting.inventory import sample_lead_times, sample_undershoot, sample_window_sums
+from forecasting.inventory import (
+    sample_lead_times,
+    sample_nb_window_sums,
+    sample_undershoot,
+    sample_window_sums,
+)
 
 QUANTILE_LEVELS: tuple[float, ...] = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
 QUANTILE_COLUMNS: tuple[str, ...] = ("q_05", "q_10", "q_25", "q_50", "q_75", "q_90", "q_95")
@@ -93,7 +98,7 @@ def sample_forecast_sums(rng: np.random.Generator, forecast_q: np.ndarray,
 def iter_lead_time_demand_samples(
     rng: np.random.Generator, demand: DemandInputs, lead_time_mean: np.ndarray,
     lead_time_sd: np.ndarray, n_samples: int = 1000, extra_days: int = 0,
-    undershoot: bool = True, chunk: int = 2000, rho: float = 0.5,
+    undershoot: bool = True, chunk: int = 2000, rho: float = 0.5, method: str = "block",
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """Samples of demand over (lead time + extra_days) plus the undershoot, by chunks of pairs.
 
@@ -104,6 +109,8 @@ def iter_lead_time_demand_samples(
         lead_time_mean, lead_time_sd: days, `[n_pairs]`.
         extra_days: review period added to the lead time (0 for continuous review).
         undershoot: add the reorder undershoot (continuous review with daily checks).
+        method: history source "block" (moving-block bootstrap) or "nb" (negative binomial
+            matched to the window-sum moments).
     """
     n = demand.n_pairs
     use_fc = demand.forecast_mask()
@@ -114,7 +121,8 @@ def iter_lead_time_demand_samples(
         hist = demand.history[sl]
         lengths = sample_lead_times(rng, lead_time_mean[sl], lead_time_sd[sl], n_samples)
         lengths = lengths + extra_days
-        sums = sample_window_sums(rng, hist, lengths) if hist.shape[1] else np.zeros_like(lengths)
+        sampler = sample_nb_window_sums if method == "nb" else sample_window_sums
+        sums = sampler(rng, hist, lengths) if hist.shape[1] else np.zeros_like(lengths)
         fc = use_fc[sl]
         if fc.any() and demand.forecast_q is not None:
             sums[fc] = sample_forecast_sums(rng, demand.forecast_q[sl][fc], lengths[fc], rho)

@@ -165,6 +165,53 @@ def sample_window_sums(rng: np.random.Generator, history: np.ndarray,
     return full * csum[:, window][:, None] + partial
 
 
+def window_sum_moments(history: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the demand over every run of L consecutive (circular) days.
+
+    Args:
+        history: daily demand `[n_pairs, n_days]`.
+        max_len: largest L.
+    Returns:
+        (mean, variance), each `[n_pairs, max_len + 1]`, column L for runs of L days.
+    """
+    n_pairs, window = history.shape
+    doubled = np.concatenate([history, history], axis=1)
+    csum = np.concatenate([np.zeros((n_pairs, 1)), np.cumsum(doubled, axis=1)], axis=1)
+    total = csum[:, window]
+    mean = np.zeros((n_pairs, max_len + 1))
+    var = np.zeros((n_pairs, max_len + 1))
+    starts = np.arange(window)
+    for length in range(1, max_len + 1):
+        full, rest = divmod(length, window)
+        sums = full * total[:, None] + csum[:, starts + rest] - csum[:, starts]
+        mean[:, length] = sums.mean(axis=1)
+        var[:, length] = sums.var(axis=1)
+    return mean, var
+
+
+def sample_nb_window_sums(rng: np.random.Generator, history: np.ndarray,
+                          lengths: np.ndarray) -> np.ndarray:
+    """Demand over `lengths` days from a negative binomial matched to the window-sum moments.
+
+    Smooth version of `sample_window_sums`: for each L the mean and variance of the L-day runs
+    of the history (so autocorrelation and weekly pattern count) define a negative binomial
+    (Poisson when not over-dispersed), which has no gaps between the few observed window sums.
+    Returns `[n_pairs, n_samples]`.
+    """
+    lengths = lengths.astype(np.int64)
+    mean_l, var_l = window_sum_moments(history, int(lengths.max(initial=0)))
+    rows = np.arange(history.shape[0])[:, None]
+    mu = mean_l[rows, lengths]
+    var = var_l[rows, lengths]
+    over = var > mu * 1.0001
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(over, mu / var, 0.5)
+        size = np.where(over, mu**2 / (var - mu), 1.0)
+    nb = rng.negative_binomial(np.maximum(size, 1e-9), np.clip(p, 1e-12, 1.0))
+    poisson = rng.poisson(np.maximum(mu, 0.0))
+    return np.where(mu <= 0, 0.0, np.where(over, nb, poisson)).astype(np.float64)
+
+
 def sample_undershoot(rng: np.random.Generator, history: np.ndarray, n_samples: int,
                       integer: bool = True) -> np.ndarray:
     """How far the position is below the reorder point when an order triggers: `[n, samples]`.

@@ -65,6 +65,7 @@ class PlanConfig:
     use_forecast: bool = True
     no_cost_cover_days: float = 7.0
     rule_of_thumb_days: float = 14.0
+    method: Literal["block", "nb"] = "block"
     class_rules: ClassRules = field(default_factory=ClassRules)
 
     def __post_init__(self) -> None:
@@ -81,6 +82,8 @@ class PlanConfig:
             raise ValueError(f"window_days must be 7..730, got {self.window_days}")
         if not 100 <= self.n_samples <= 100_000:
             raise ValueError(f"n_samples must be 100..100000, got {self.n_samples}")
+        if self.method not in ("block", "nb"):
+            raise ValueError(f"method must be block or nb, got {self.method!r}")
         if self.no_cost_cover_days <= 0 or self.rule_of_thumb_days <= 0:
             raise ValueError("cover days must be positive")
 
@@ -242,7 +245,8 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
     for sl, samples in iter_lead_time_demand_samples(
             rng, demand, lt_mean, lt_sd, cfg.n_samples,
-            extra_days=cfg.review_days if periodic else 0, undershoot=not periodic):
+            extra_days=cfg.review_days if periodic else 0, undershoot=not periodic,
+            method=cfg.method):
         if cfg.measure == "fill":
             level[sl] = fill_rate_reorder_point(samples, cycle_qty[sl], target[sl])
         else:

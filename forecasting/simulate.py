@@ -60,6 +60,8 @@ class SimConfig:
         replan_days: re-estimate the policies every this many days (from the past only).
         demand_mode: "lost_sales" (unmet demand is lost) or "backorders".
         n_samples: Monte Carlo samples per pair per re-plan.
+        normal_level: the normal formula's level when it differs from the target (benchmarks
+            sweep it to trace that policy's stock / service curve).
     """
 
     until: date
@@ -70,9 +72,13 @@ class SimConfig:
     n_samples: int = 1000
     window_days: int = 56
     seed: int = 0
+    method: Literal["block", "nb"] = "block"
+    normal_level: float | None = None
 
     def __post_init__(self) -> None:
         check_service_level(self.service_level, "--service-level")
+        if self.normal_level is not None:
+            check_service_level(self.normal_level, "normal_level")
         if not 7 <= self.days <= 730:
             raise ValueError(f"--days must be between 7 and 730, got {self.days}")
         if not 1 <= self.replan_days <= self.days:
@@ -83,7 +89,7 @@ class SimConfig:
 
     def plan_config(self) -> PlanConfig:
         return PlanConfig(service_level=self.service_level, window_days=self.window_days,
-                          n_samples=self.n_samples, seed=self.seed)
+                          n_samples=self.n_samples, seed=self.seed, method=self.method)
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class SimResult:
     overall: dict[str, dict[str, float]]
     per_product: pl.DataFrame
     notes: list[str]
+    per_pair: dict[str, np.ndarray] | None = None  # totals `[n_policies, n_pairs]`
 
     def as_json(self) -> dict[str, object]:
         return {"target": self.target, "policies": self.overall}
@@ -142,7 +149,8 @@ def _policies(data: SimData, cfg: SimConfig, day: int,
     order_qty = order_quantities(data.pairs, window.mean(axis=1), plan_cfg)
     target = np.full(data.pairs.height, cfg.service_level)
     shelfwise, _ = shelfwise_policy(inputs, plan_cfg, target, order_qty, rng)
-    return [shelfwise, normal_policy(inputs, target, order_qty),
+    normal_target = np.full(data.pairs.height, cfg.normal_level or cfg.service_level)
+    return [shelfwise, normal_policy(inputs, normal_target, order_qty),
             rule_of_thumb_policy(inputs, plan_cfg, order_qty)]
 
 
@@ -202,10 +210,17 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
             on_order += qty
             totals["orders"] += need
     notes = _notes(data, cfg)
-    overall = {name: _summary({k: v[i] for k, v in totals.items()}, horizon)
-               for i, name in enumerate(POLICIES)}
+    overall = summarise(totals, horizon)
     return SimResult(cfg.service_level, overall, _per_product(pairs, totals, horizon, cfg),
-                     notes)
+                     notes, totals)
+
+
+def summarise(totals: dict[str, np.ndarray], horizon: int,
+              mask: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """Overall metrics per policy from per-pair totals, optionally for a subset of pairs."""
+    return {name: _summary({k: (v[i] if mask is None else v[i][mask])
+                            for k, v in totals.items()}, horizon)
+            for i, name in enumerate(POLICIES)}
 
 
 def _summary(t: dict[str, np.ndarray], horizon: int) -> dict[str, float]:
@@ -214,7 +229,8 @@ def _summary(t: dict[str, np.ndarray], horizon: int) -> dict[str, float]:
         "cycle_service_level": round(1.0 - float(t["bad_cycles"].sum()) / cycles, 4)
         if cycles else float("nan"),
         "fill_rate": round(float(t["met"].sum()) / max(float(t["demand"].sum()), 1e-9), 4),
-        "avg_on_hand_units": round(float(t["on_hand"].sum()) / (len(t["on_hand"]) * horizon), 3),
+        "avg_on_hand_units": round(float(t["on_hand"].sum()) / max(len(t["on_hand"]) * horizon, 1),
+                                   3),
         "stockout_days": int(t["stockout_days"].sum()),
         "orders": int(t["orders"].sum()),
     }
