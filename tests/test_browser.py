@@ -30,7 +30,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOTS = REPO / "artifacts" / "browser"
 #: url path -> page title, as registered in app.py.
 PAGES: dict[str, str] = {
-    "": "Overview",  # the default page lives at the root "sales-explorer": "Sales explorer", "forecast": "Forecasts",
+    "": "Overview",  # the default page lives at the root
+    "sales-explorer": "Sales explorer", "forecast": "Forecasts",
     "stock": "Inventory", "recommend": "Recommendations", "sql-workbench": "SQL workbench",
     "data-models": "Data & models",
 }
