@@ -104,7 +104,11 @@ def wait_until_rendered(page, title: str) -> None:  # noqa: ANN001 - playwright 
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
         timeout=RUN_TIMEOUT_MS)
-    page.wait_for_timeout(500)  # let plotly finish drawing before the screenshot
+    page.wait_for_load_state("networkidle", timeout=RUN_TIMEOUT_MS)  # lazy widget code
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
+        timeout=RUN_TIMEOUT_MS)
+    page.wait_for_timeout(1000)  # let plotly finish drawing before the screenshot
 
 
 @pytest.mark.parametrize("served", [({"SHELFWISE_AUTH": "0"}, "127.0.0.1")], indirect=True)
