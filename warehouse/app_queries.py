@@ -361,7 +361,9 @@ def _json_details(folder: Path, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def optional_table(con: duckdb.DuckDBPyConnection, table: str, limit: int = 1000) -> pl.DataFrame | None:
+def optional_table(
+    con: duckdb.DuckDBPyConnection, table: str, limit: int = 1000
+) -> pl.DataFrame | None:
     """Up to `limit` rows of a pipeline table (e.g. forecast_runs), or None when absent."""
     if not table_exists(con, table):
         return None

@@ -69,9 +69,8 @@ class SignInLocked(WarehouseError):
 
     def __init__(self, username: str, retry_after_s: float) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__(
-            f"too many failed sign-ins for {username!r}; try again in {max(1, round(retry_after_s))} s"
-        )
+        wait_s = max(1, round(retry_after_s))
+        super().__init__(f"too many failed sign-ins for {username!r}; try again in {wait_s} s")
 
 
 @dataclass(frozen=True)
