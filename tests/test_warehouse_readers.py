@@ -131,6 +131,8 @@ def test_a_snapshot_block_keeps_its_file_across_a_swap(demo_db: Path) -> None:
         before = scalar(con, "SELECT count(*) FROM fct_sales")
         ingest.ingest_sales_panel(demo_db, PANEL, PANEL_COLUMNS)
         assert scalar(con, "SELECT count(*) FROM fct_sales") == before
+        assert reader.query("SELECT count(*) AS n FROM fct_sales")["n"][0] == before
+        assert scalar(con, "SELECT count(*) FROM fct_sales") == before  # still open
     assert reader.query("SELECT count(*) AS n FROM fct_sales")["n"][0] > before
     reader.close()
 

@@ -95,6 +95,7 @@ def _first_line(exc: BaseException) -> str:
 class _ThreadSlot:
     con: duckdb.DuckDBPyConnection | None = None
     gen: Generation | None = None
+    depth: int = 0  # open snapshot() blocks: no reopening inside one
 
 
 @dataclass
@@ -136,8 +137,13 @@ class WarehouseReader:
         return slot
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The calling thread's connection, reopened first if the warehouse was swapped."""
+        """The calling thread's connection, reopened first if the warehouse was swapped.
+
+        Inside a `snapshot()` block of this thread it is that block's connection, unchanged.
+        """
         slot = self._slot()
+        if slot.depth and slot.con is not None:
+            return slot.con
         try:
             current = generation(self._path)
         except FileNotFoundError as exc:
@@ -159,8 +165,17 @@ class WarehouseReader:
 
     @contextmanager
     def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One consistent view for several queries (one file, even if a swap happens meanwhile)."""
-        yield self.connection()
+        """One consistent view for several queries (one file, even if a swap happens meanwhile).
+
+        `query()` and `connection()` called by this thread inside the block use the same view.
+        """
+        con = self.connection()
+        slot = self._slot()
+        slot.depth += 1
+        try:
+            yield con
+        finally:
+            slot.depth -= 1
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
         """Run one read query with `$param` placeholders on the newest snapshot."""
