@@ -20,8 +20,6 @@ from recsys.train import TwoTowerConfig, TwoTowerRecommender
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.paths import artifacts_dir
 
-PSEUDONYM_KEY_ENV = "SHELFWISE_PSEUDONYM_KEY"
-
 
 def train_and_register(db: str | os.PathLike[str] | None, until: dt.date | None,
                        progress: bool = True, config: TwoTowerConfig | None = None) -> Path:
@@ -99,14 +97,10 @@ def _rules(args: argparse.Namespace) -> Any:
 
 
 def _pseudonymise(frame: pl.DataFrame) -> pl.DataFrame:
-    try:
-        from warehouse.privacy import pseudonymise
-    except ImportError as exc:
-        raise RecsysError("--pseudonymise: warehouse.privacy is not available yet") from exc
-    key = os.environ.get(PSEUDONYM_KEY_ENV)
-    if not key:
-        raise RecsysError(f"--pseudonymise: set the key in ${PSEUDONYM_KEY_ENV}")
-    return frame.with_columns(customer_id=pseudonymise(frame["customer_id"], key.encode()))
+    """customer_id replaced by a keyed hash (key from `warehouse.privacy.load_key`)."""
+    from warehouse.privacy import pseudonymise_frame
+
+    return pseudonymise_frame(frame, columns=("customer_id",))
 
 
 def _cmd_export(db: Path, args: argparse.Namespace) -> None:
@@ -189,7 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="FILE.csv, FILE.xlsx or FILE.parquet")
     export.add_argument("--no-table", action="store_true", help="do not write the warehouse table")
     export.add_argument("--pseudonymise", action="store_true",
-                        help=f"keyed-hash customer ids in the file (key in ${PSEUDONYM_KEY_ENV})")
+                        help="keyed-hash customer ids in the file (warehouse.privacy key)")
     _add_rule_options(export, exclude_default=False)
     rec = sub.add_parser("recommend", help="one customer's list, a basket, or similar products")
     rec.add_argument("customer", nargs="?")

@@ -118,6 +118,8 @@ def bulk_frame(state: ServingState, db: str | os.PathLike[str] | None,
         users = np.array([index[c] for c in chunk], dtype=np.int64)
         scores = apply_filters(state.ranker.score(state.data, users), state.data, users,
                                Filters(exclude_seen=rules.exclude_purchased, item_mask=mask))
+        if rules.in_stock_only:
+            scores[np.stack([state.out_of_stock_for(c) for c in chunk])] = -np.inf
         if rules.max_per_category is None:
             rec, best = top_k(scores, k)
         else:
@@ -139,21 +141,22 @@ def bulk_frame(state: ServingState, db: str | os.PathLike[str] | None,
         }, schema_overrides={"customer_id": pl.String, "product_id": pl.String,
                              "description": pl.String}))
         bar.update(len(chunk))
-    if cold:
-        scores = np.where(mask, _popular_scores(state), -np.inf)
+    for group in _by_stock_mask(state, cold, rules):
+        scores = np.where(mask & ~state.out_of_stock_for(group[0]), _popular_scores(state),
+                          -np.inf)
         ids, vals = _pick(scores, k, state.categories, rules.max_per_category)
         n = len(ids)
         parts.append(pl.DataFrame({
-            "customer_id": np.repeat(np.array(cold, dtype=object), n).tolist(),
-            "rank": np.tile(np.arange(1, n + 1, dtype=np.int32), len(cold)),
-            "product_id": np.tile(item_ids[ids], len(cold)).tolist(),
-            "description": np.tile(names[ids], len(cold)).tolist(),
-            "score": np.tile(vals.astype(np.float64), len(cold)),
-            "reason": ["no purchases yet: popular with customers now"] * (n * len(cold)),
-            "model": [POPULAR_MODEL] * (n * len(cold)),
+            "customer_id": np.repeat(np.array(group, dtype=object), n).tolist(),
+            "rank": np.tile(np.arange(1, n + 1, dtype=np.int32), len(group)),
+            "product_id": np.tile(item_ids[ids], len(group)).tolist(),
+            "description": np.tile(names[ids], len(group)).tolist(),
+            "score": np.tile(vals.astype(np.float64), len(group)),
+            "reason": ["no purchases yet: popular with customers now"] * (n * len(group)),
+            "model": [POPULAR_MODEL] * (n * len(group)),
         }, schema_overrides={"customer_id": pl.String, "product_id": pl.String,
                              "description": pl.String}))
-        bar.update(len(cold))
+        bar.update(len(group))
     bar.close()
     if not parts:
         return pl.DataFrame(schema={"customer_id": pl.String, "rank": pl.Int32,
@@ -161,6 +164,21 @@ def bulk_frame(state: ServingState, db: str | os.PathLike[str] | None,
                                     "score": pl.Float64, "reason": pl.String,
                                     "model": pl.String})
     return pl.concat(parts).select(BULK_COLUMNS)
+
+
+def _by_stock_mask(state: ServingState, customers: list[str],
+                   rules: BusinessRules) -> list[list[str]]:
+    """Customers grouped so that each group shares one out-of-stock mask."""
+    if not customers:
+        return []
+    if not rules.in_stock_only:
+        return [customers]
+    groups: dict[str | None, list[str]] = {}
+    for c in customers:
+        store = state.home_store.get(c)
+        key = store if store is None or store in state.out_of_stock else "(no stock data)"
+        groups.setdefault(key, []).append(c)
+    return list(groups.values())
 
 
 def write_file(frame: pl.DataFrame, out: str | os.PathLike[str]) -> Path:

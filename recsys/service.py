@@ -72,7 +72,18 @@ class ServingState:
 
     loaded: LoadedModel
     data: TrainData
-    out_of_stock: np.ndarray  # [n_items] bool
+    out_of_stock: dict[str, np.ndarray]  # store_id -> [n_items] bool, stores with stock data
+    home_store: dict[str, str]  # customer_id -> home_store_id
+
+    def out_of_stock_for(self, customer_id: str | None) -> np.ndarray:
+        """[n_items] bool: out of stock at the customer's home store; without a known home
+        store, out of stock in every store that reports stock for the item."""
+        store = self.home_store.get(customer_id) if customer_id is not None else None
+        if store in self.out_of_stock:
+            return self.out_of_stock[store]
+        if store is not None or not self.out_of_stock:
+            return np.zeros(self.data.n_items, dtype=bool)
+        return np.logical_and.reduce(list(self.out_of_stock.values()))
 
     @cached_property
     def ranker(self) -> BlendRecommender:
@@ -118,19 +129,32 @@ def serving_state(db: str | os.PathLike[str] | None) -> ServingState:
         loaded = load_latest(path)
         data = load_train_data(path, half_life_days=120.0)
         with reading(path) as con:
-            out = set(run_named(con, "recsys/in_stock")["product_id"].to_list())
-        out_of_stock = np.array([p in out for p in data.catalogue.item_ids], dtype=bool)
-        state = ServingState(loaded, data, out_of_stock)
+            out = run_named(con, "recsys/out_of_stock")
+            homes = run_named(con, "recsys/home_stores").drop_nulls()
+        out_of_stock: dict[str, np.ndarray] = {}
+        for (store,), rows in out.group_by(["store_id"]):
+            mask = np.zeros(data.n_items, dtype=bool)
+            rows_idx = [data.catalogue.index[p] for p in rows["product_id"].to_list()
+                        if p in data.catalogue.index]
+            mask[rows_idx] = True
+            out_of_stock[str(store)] = mask
+        home_store = dict(zip(homes["customer_id"].to_list(), homes["home_store_id"].to_list(),
+                              strict=True))
+        state = ServingState(loaded, data, out_of_stock, home_store)
         _STATES[path] = (key, state)
         return state
 
 
-def rules_mask(state: ServingState, rules: BusinessRules) -> np.ndarray:
-    """[n_items] bool: items the rules allow (purchase history is handled separately)."""
+def rules_mask(state: ServingState, rules: BusinessRules,
+               customer_id: str | None = None) -> np.ndarray:
+    """[n_items] bool: items the rules allow for this customer (None = no home store).
+
+    Purchase history is handled separately (Filters.exclude_seen).
+    """
     products = state.products
     mask = np.ones(products.height, dtype=bool)
     if rules.in_stock_only:
-        mask &= ~state.out_of_stock
+        mask &= ~state.out_of_stock_for(customer_id)
     categories = products["category"]
     if rules.include_categories:
         mask &= categories.is_in(list(rules.include_categories)).to_numpy()
@@ -231,7 +255,7 @@ def recommend_for_customer(
     if k < 1:
         raise RecsysError(f"k: must be at least 1, got {k}")
     state = serving_state(db)
-    mask = rules_mask(state, rules)
+    mask = rules_mask(state, rules, str(customer_id))
     user = state.data.user_index.get(str(customer_id))
     if user is None:
         _require_customer(db, str(customer_id))

@@ -45,7 +45,7 @@ class TwoTowerConfig:
     patience: int = 1
     max_examples_per_epoch: int = 150_000
     seed: int = 0
-    num_threads: int = 2
+    num_threads: int = 1
     show_progress: bool = True
 
     def __post_init__(self) -> None:

@@ -1,0 +1,74 @@
+"""Model registry: atomic versioned writes, latest good version, fallback on corrupt artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from recsys import registry
+from recsys.errors import NoModelError
+from recsys.train import TwoTowerConfig, TwoTowerRecommender
+from tests.test_recsys_base import small_data
+
+
+@pytest.fixture(scope="module")
+def model() -> TwoTowerRecommender:
+    config = TwoTowerConfig(dim=8, epochs=1, batch_size=16, val_days=0, show_progress=False)
+    return TwoTowerRecommender(config).fit(small_data())
+
+
+def _save(db: Path, model: TwoTowerRecommender) -> Path:
+    return registry.save_model(db, model, data_range={"until": "2025-03-31"},
+                               metrics={"val_recall": 0.5})
+
+
+def test_versions_increase_and_latest_loads(tmp_path: Path, model: TwoTowerRecommender) -> None:
+    db = tmp_path / "w.duckdb"
+    first, second = _save(db, model), _save(db, model)
+    assert (first.name, second.name) == ("v0001", "v0002")
+    loaded = registry.load_latest(db)
+    assert loaded.version == 2 and loaded.skipped == ()
+    data = small_data()
+    users = np.arange(5)
+    assert np.allclose(loaded.model.score(data, users), model.score(data, users), atol=1e-6)
+    assert loaded.manifest["data_range"] == {"until": "2025-03-31"}
+
+
+def test_corrupt_latest_falls_back_to_previous(tmp_path: Path,
+                                               model: TwoTowerRecommender) -> None:
+    db = tmp_path / "w.duckdb"
+    _save(db, model)
+    newest = _save(db, model)
+    (newest / registry.WEIGHTS).write_bytes(b"not a torch file")
+    loaded = registry.load_latest(db)
+    assert loaded.version == 1
+    assert "checksum mismatch" in loaded.skipped[0] and "v0002" in loaded.skipped[0]
+    (loaded.path / registry.MANIFEST).unlink()
+    with pytest.raises(NoModelError, match="python -m recsys train") as err:
+        registry.load_latest(db)
+    assert "v0001" in str(err.value) and "v0002" in str(err.value)
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(NoModelError, match="no model versions.*python -m recsys train"):
+        registry.load_latest(tmp_path / "none.duckdb")
+    assert registry.latest_manifest(tmp_path / "none.duckdb") is None
+
+
+def test_failed_save_leaves_nothing_behind(tmp_path: Path, model: TwoTowerRecommender,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "w.duckdb"
+    _save(db, model)
+
+    def broken_save(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        _save(db, model)
+    root = registry.model_root(db)
+    assert sorted(p.name for p in root.iterdir()) == ["v0001"]
+    assert registry.load_latest(db).version == 1
