@@ -55,12 +55,15 @@ with schema:
     st.subheader("Schema")
     tables = shared.query("schema_tables")
     columns = shared.query("schema_columns")
-    for kind in ("table", "view"):
-        for row in tables.filter(pl.col("kind") == kind).iter_rows(named=True):
-            rows = f" · {row['rows']:,} rows" if row["rows"] is not None else " · view"
-            with st.expander(f"{row['table_name']}{rows}"):
-                cols = columns.filter(pl.col("table_name") == row["table_name"])
-                st.dataframe(cols.select("column_name", "data_type"), hide_index=True)
+    st.dataframe(tables, hide_index=True, height=260, key="sql_tables", column_config={
+        "table_name": "table", "rows": st.column_config.NumberColumn(format="localized")})
+    names = tables["table_name"].to_list()
+    chosen = st.selectbox("Columns of", names, key="sql_schema_table",
+                          index=names.index("fct_sales_daily") if "fct_sales_daily" in names
+                          else 0)
+    st.dataframe(columns.filter(pl.col("table_name") == chosen).select("column_name",
+                                                                        "data_type"),
+                 hide_index=True, key="sql_columns")
 with editor:
     st.selectbox("Example queries", list(EXAMPLES), key="sql_example", on_change=load_example,
                  index=None, placeholder="Load an example...")

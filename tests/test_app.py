@@ -130,7 +130,10 @@ def test_sales_breakdown_drilldown_heatmap_and_product(app_factory) -> None:
 def test_sql_workbench_runs_refuses_and_keeps_history(app_factory, downloads) -> None:
     at = open_page(app_factory(), "sql")
     assert at.title[0].value == "SQL workbench"
-    assert any("fct_sales_daily" in e.label for e in at.expander)  # schema browser
+    assert "fct_sales_daily" in at.dataframe[0].value["table_name"].tolist()  # schema browser
+    at.selectbox(key="sql_schema_table").set_value("dim_store").run()
+    assert at.dataframe[1].value["column_name"].tolist() == ["store_id", "store_name", "region",
+                                                            "source"]
     at.text_area(key="sql_text").set_value(
         "SELECT store_id, count(*) AS n FROM dim_store GROUP BY ALL ORDER BY 1").run()
     at.button(key="sql_run").click().run()
