@@ -160,8 +160,9 @@ def sample_window_sums(rng: np.random.Generator, history: np.ndarray,
     csum = np.concatenate([np.zeros((n_pairs, 1)), np.cumsum(doubled, axis=1)], axis=1)
     starts = rng.integers(0, window, size=lengths.shape)
     full, rest = np.divmod(lengths, window)
-    rows = np.arange(n_pairs)[:, None]
-    partial = csum[rows, starts + rest] - csum[rows, starts]
+    flat = csum.ravel()
+    base = (np.arange(n_pairs) * csum.shape[1])[:, None] + starts  # flat gathers are faster
+    partial = np.take(flat, base + rest) - np.take(flat, base)
     return full * csum[:, window][:, None] + partial
 
 
@@ -224,8 +225,10 @@ def sample_undershoot(rng: np.random.Generator, history: np.ndarray, n_samples: 
     totals = history.sum(axis=1)
     flat_cum = np.cumsum(history.ravel())
     offsets = np.concatenate([[0.0], flat_cum[window - 1::window][:-1]])
-    targets = offsets[:, None] + rng.random((n_pairs, n_samples)) * totals[:, None]
-    idx = np.searchsorted(flat_cum, targets, side="right")
+    # sorted draws make the search cache-friendly; sample order within a row does not matter
+    draws = np.sort(rng.random((n_pairs, n_samples)), axis=1)
+    targets = offsets[:, None] + draws * totals[:, None]
+    idx = np.searchsorted(flat_cum, targets.ravel(), side="right").reshape(targets.shape)
     idx = np.minimum(idx, n_pairs * window - 1)
     day_demand = history.ravel()[idx]
     under = rng.random((n_pairs, n_samples)) * day_demand

@@ -66,6 +66,7 @@ class PlanConfig:
     no_cost_cover_days: float = 7.0
     rule_of_thumb_days: float = 14.0
     method: Literal["block", "nb"] = "block"
+    level_days: int = 0
     class_rules: ClassRules = field(default_factory=ClassRules)
 
     def __post_init__(self) -> None:
@@ -229,6 +230,18 @@ def service_targets(pairs: pl.DataFrame, history: np.ndarray, order_qty: np.ndar
     return np.where(known, csl, cfg.service_level), np.where(known, "cost", "fixed")
 
 
+def recent_level_history(history: np.ndarray, level_days: int) -> np.ndarray:
+    """The window rescaled to the recent level: x mean(last `level_days`) / mean(window).
+
+    The ratio is clipped to [0.5, 2] and left at 1 where the window has no demand. Shape kept.
+    """
+    window_mean = history.mean(axis=1)
+    recent = history[:, -level_days:].mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(window_mean > 0, recent / window_mean, 1.0)
+    return history * np.clip(ratio, 0.5, 2.0)[:, None]
+
+
 def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
                      order_qty: np.ndarray, rng: np.random.Generator,
                      position: np.ndarray | None = None) -> tuple[Policy, np.ndarray]:
@@ -237,6 +250,9 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
     Samples are drawn and reduced chunk by chunk (memory chunk x n_samples, not n x n_samples).
     """
     pairs, demand = inputs.pairs, inputs.demand
+    if cfg.level_days:
+        demand = DemandInputs(recent_level_history(demand.history, cfg.level_days),
+                              demand.forecast_q, demand.has_forecast)
     lt_mean, lt_sd = _arr(pairs, "lead_time_mean_days"), _arr(pairs, "lead_time_sd_days")
     periodic = cfg.policy == "RS"
     mean_daily = demand.history.mean(axis=1)

@@ -74,6 +74,7 @@ class SimConfig:
     seed: int = 0
     method: Literal["block", "nb"] = "block"
     normal_level: float | None = None
+    level_days: int = 0
 
     def __post_init__(self) -> None:
         check_service_level(self.service_level, "--service-level")
@@ -89,7 +90,8 @@ class SimConfig:
 
     def plan_config(self) -> PlanConfig:
         return PlanConfig(service_level=self.service_level, window_days=self.window_days,
-                          n_samples=self.n_samples, seed=self.seed, method=self.method)
+                          n_samples=self.n_samples, seed=self.seed, method=self.method,
+                          level_days=self.level_days)
 
 
 @dataclass(frozen=True)
