@@ -201,8 +201,9 @@ def writing(
     """
     path = resolve_db_path(db)
     with _writer_lock(path):
+        for stale in path.parent.glob(f".{path.name}.*.tmp*"):  # left by a killed writer
+            _remove(stale)  # safe: we hold the writer lock
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
         if path.exists() and not fresh:
             probe = _open(path, read_only=True)  # detects a foreign writer's lock
             try:
@@ -216,6 +217,7 @@ def writing(
             )
         con = _open(tmp, read_only=False)
         try:
+            _bound_memory(con, tmp)
             init_schema(con)
             execute(con, "BEGIN TRANSACTION")
             yield con
@@ -224,13 +226,36 @@ def writing(
             con.close()
             os.replace(tmp, path)
             _fsync_dir(path.parent)
+            _remove(tmp.with_name(tmp.name + ".spill"))
         except BaseException:
             try:
                 con.close()
             finally:
-                tmp.unlink(missing_ok=True)
-                tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+                for leftover in (
+                    tmp,
+                    tmp.with_name(tmp.name + ".wal"),
+                    tmp.with_name(tmp.name + ".spill"),
+                ):
+                    _remove(leftover)
             raise
+
+
+def _bound_memory(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
+    """Cap a writer's memory (default 40% of RAM, `SHELFWISE_DUCKDB_MEMORY`) and let it spill."""
+    limit = os.environ.get("SHELFWISE_DUCKDB_MEMORY")
+    if not limit:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        limit = f"{max(1, int(total * 0.4 / 2**30))}GB"
+    con.execute(f"SET memory_limit = '{limit}'").fetchall()
+    spill = db_file.with_name(db_file.name + ".spill")
+    con.execute(f"SET temp_directory = '{spill}'").fetchall()
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _fsync_dir(directory: Path) -> None:

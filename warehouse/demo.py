@@ -10,6 +10,7 @@ and staple products they buy again. Stock is simulated day by day with a deliber
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,8 +19,8 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from warehouse.build import build_marts, check_mart_keys
-from warehouse.db import WarehouseError, execute, writing
+from warehouse.build import MART_KEYS, build_marts, check_mart_keys
+from warehouse.db import WarehouseError, execute, scalar, writing
 from warehouse.demo_catalog import (
     ADJECTIVES,
     CATEGORIES,
@@ -409,7 +410,8 @@ def _store_sales(
     # beyond scale 2 (10,000s of store x product pairs) keep the last half year of weekly history
     weekly_from = 0 if cfg.scale <= 2 else n_d - 182
     snap_days = [
-        d for d in range(n_d)
+        d
+        for d in range(n_d)
         if d >= n_d - SNAPSHOT_DAILY_TAIL or (days[d].weekday() == 6 and d >= weekly_from)
     ]
     snap_days = [d for d in snap_days if d >= opening]
@@ -455,63 +457,70 @@ def _supply(
     return pl.concat([product_rows, remote])
 
 
-def generate(cfg: DemoConfig) -> dict[str, pl.DataFrame]:
-    """All raw tables of the demo retailer, keyed by raw table name (without load_id)."""
+def iter_tables(cfg: DemoConfig) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Raw tables of the demo retailer as (raw table name, frame) parts, store by store.
+
+    Streaming the sales store by store keeps memory flat at large scales.
+    """
     rng = np.random.default_rng(cfg.seed)
     cat, products = _products(cfg, rng)
     size, opening, stores = _stores(cfg, rng)
     cust, customers = _customers(cfg, rng, size, cat)
     promo = _promotions(cfg, rng, cat)
     days, trips, season = _calendar(cfg)
-    line_parts, snap_parts = [], []
+    yield "raw_store", stores
+    yield "raw_product", products
+    yield "raw_customer", customers
+    yield "raw_promotion", promo.frame
+    yield "raw_supply", _supply(cfg, rng, cat, stores["store_code"].to_list())
+    product_codes = pl.Series("product_code", cat.codes, dtype=pl.String)
+    customer_codes = pl.Series("customer_code", [None, *cust.codes], dtype=pl.String)
     for s in tqdm(range(cfg.n_stores), desc="demo stores", unit="store", leave=False):
         lines, snaps = _store_sales(
             cfg, rng, s, size[s], opening[s], trips, season, cat, cust, promo, days
         )
-        line_parts.append(lines)
-        snap_parts.append(snaps)
-    codes = np.array(cat.codes, dtype=object)
-    cust_codes = np.array([None, *cust.codes], dtype=object)
-    lines = pl.concat(line_parts).sort("sold_at", "order_id")
-    lines = lines.with_columns(
-        pl.Series(
-            "customer_code", cust_codes[lines["customer"].to_numpy() + 1].tolist(), dtype=pl.String
-        ),
-        pl.Series("product_code", codes[lines["product"].to_numpy()].tolist(), dtype=pl.String),
-    )
-    sales = lines.select(
-        pl.format("D{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(9)).alias(
-            "line_key"
-        ),
-        pl.lit(SOURCE).alias("source"),
-        "order_id",
-        "sold_at",
-        "store_code",
-        "customer_code",
-        "product_code",
-        pl.lit(None, pl.String).alias("description"),
-        "quantity",
-        "unit_price",
-        "list_price",
-    )
-    snaps = pl.concat(snap_parts)
-    inventory = snaps.select(
-        pl.lit(SOURCE).alias("source"),
-        "store_code",
-        pl.Series("product_code", codes[snaps["product"].to_numpy()].tolist(), dtype=pl.String),
-        (pl.lit(days[0]) + pl.duration(days=pl.col("day"))).cast(pl.Date).alias("snapshot_date"),
-        "on_hand_units",
-        "on_order_units",
-    )
-    return {
-        "raw_store": stores,
-        "raw_product": products,
-        "raw_customer": customers,
-        "raw_promotion": promo.frame,
-        "raw_supply": _supply(cfg, rng, cat, stores["store_code"].to_list()),
-        "raw_sales_line": sales,
-        "raw_inventory": inventory,
-    }
+        lines = lines.sort("sold_at", "basket")
+        yield (
+            "raw_sales_line",
+            lines.select(
+                pl.format(
+                    "D{}-{}",
+                    pl.col("store_code"),
+                    pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(8),
+                ).alias("line_key"),
+                pl.lit(SOURCE).alias("source"),
+                "order_id",
+                "sold_at",
+                "store_code",
+                customer_codes.gather(lines["customer"] + 1),
+                product_codes.gather(lines["product"]),
+                pl.lit(None, pl.String).alias("description"),
+                "quantity",
+                "unit_price",
+                "list_price",
+            ),
+        )
+        yield (
+            "raw_inventory",
+            snaps.select(
+                pl.lit(SOURCE).alias("source"),
+                "store_code",
+                product_codes.gather(snaps["product"]),
+                (pl.lit(days[0]) + pl.duration(days=pl.col("day")))
+                .cast(pl.Date)
+                .alias("snapshot_date"),
+                "on_hand_units",
+                "on_order_units",
+            ),
+        )
+
+
+def generate(cfg: DemoConfig) -> dict[str, pl.DataFrame]:
+    """All raw tables of the demo retailer in memory (small scales), keyed by raw table name."""
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for name, frame in iter_tables(cfg):
+        parts.setdefault(name, []).append(frame)
+    return {name: pl.concat(frames) for name, frames in parts.items()}
 
 
 def build_demo(db: str | os.PathLike[str] | None, cfg: DemoConfig) -> dict[str, int]:
@@ -520,10 +529,9 @@ def build_demo(db: str | os.PathLike[str] | None, cfg: DemoConfig) -> dict[str, 
     Returns:
         Row counts of the marts.
     """
-    tables = generate(cfg)
     load_id = new_load_id()  # time-ordered, so later loads into this warehouse win
     with writing(db, fresh=True) as con:
-        for name, frame in tqdm(tables.items(), desc="demo write", unit="table", leave=False):
+        for name, frame in iter_tables(cfg):
             con.register("_frame", frame.with_columns(pl.lit(load_id).alias("load_id")))
             execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _frame")
             con.unregister("_frame")
@@ -532,8 +540,4 @@ def build_demo(db: str | os.PathLike[str] | None, cfg: DemoConfig) -> dict[str, 
         failures = check_mart_keys(con)
         if failures:
             raise WarehouseError("demo mart key tests failed: " + "; ".join(map(str, failures)))
-        from warehouse.build import MART_KEYS
-
-        return {
-            m: int(con.execute(f"SELECT count(*) FROM {m}").fetchall()[0][0]) for m in MART_KEYS
-        }
+        return {m: int(scalar(con, f"SELECT count(*) FROM {m}")) for m in MART_KEYS}
