@@ -119,7 +119,13 @@ class Policy:
 
 
 def sales_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
-    """(first, last) sale date; raises when the warehouse has no sales."""
+    """(first, last) sale date; raises when the warehouse has no sales or weekly sales."""
+    if table_exists(con, "source_frequency"):
+        weekly = run_named(con, "inventory/weekly_sources")
+        if not weekly.is_empty():
+            raise WarehouseError(
+                f"source {weekly['source'][0]} has weekly sales; the inventory optimizer needs "
+                "daily sales (reorder points are in days of demand)")
     row = run_named(con, "inventory/sales_range").row(0)
     if row[1] is None:
         raise WarehouseError("the warehouse has no sales; load data before planning")

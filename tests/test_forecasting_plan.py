@@ -230,3 +230,20 @@ def test_json_is_valid_for_simulation_smoke(demo_db: Path,
                                 "stockout_days", "orders"}
     summary = simulation_summary(demo_db)
     assert summary.height == 3 and set(summary["scope"]) == {"overall"}
+
+
+def test_weekly_panel_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = ["date,store,item,sales"] + [
+        f"{date(2024, 1, 7) + timedelta(weeks=w)},1,{item},{5 + w % 3}"
+        for w in range(20) for item in (1, 2)]
+    source = tmp_path / "weekly.csv"
+    source.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "weekly.duckdb"
+    from warehouse.cli import main as warehouse_main
+
+    assert warehouse_main(["--db", str(db), "ingest", "sales-panel", str(source), "--date-col",
+                           "date", "--store-col", "store", "--item-col", "item",
+                           "--qty-col", "sales"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(db), "plan"]) == 2
+    assert "weekly sales" in capsys.readouterr().err
