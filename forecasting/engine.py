@@ -1,0 +1,250 @@
+"""Fit every model twice (calibration origin and cutoff), add conformal intervals, fall back on
+failures, and choose a model per segment ("auto") from the calibration window.
+
+`forecast_panel` is the one entry point used by both `run` and `backtest`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from forecasting.data import Panel
+from forecasting.intervals import (
+    ConformalTable,
+    horizon_buckets,
+    interval,
+    level,
+    probabilities,
+    segments,
+)
+from forecasting.models.base import Forecaster, make_model
+from forecasting.models.lgbm import LightGBMConfig, LightGBMGlobal
+
+log = logging.getLogger(__name__)
+
+FALLBACK = "moving_average"
+#: Models every series gets (the candidates of the per-segment choice).
+DEFAULT_MODELS: tuple[str, ...] = (
+    "seasonal_naive", "moving_average", "croston_sba", "tsb", "ets", "lightgbm",
+)
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What to forecast and with which models.
+
+    Attributes:
+        horizon: periods ahead.
+        levels: central interval levels in percent.
+        models: models run on every series (must include FALLBACK).
+        prophet_series: how many smooth, high-volume series also get Prophet (0 = none).
+        lightgbm: options of the global model.
+        refit: refit LightGBM at the cutoff; by default the booster fitted at the calibration
+            origin also forecasts from the cutoff (half the cost; residuals stay out-of-sample).
+    """
+
+    horizon: int = 28
+    levels: tuple[int, ...] = (80, 95)
+    models: tuple[str, ...] = DEFAULT_MODELS
+    prophet_series: int = 20
+    lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
+    refit: bool = False
+
+    def __post_init__(self) -> None:
+        if self.horizon < 1:
+            raise ValueError(f"--horizon must be >= 1, got {self.horizon}")
+        if FALLBACK not in self.models:
+            raise ValueError(f"models must include the fallback {FALLBACK!r}")
+        if self.prophet_series < 0:
+            raise ValueError(f"prophet_series must be >= 0, got {self.prophet_series}")
+        if "prophet" in self.models:
+            raise ValueError("prophet runs on a subset: set prophet_series instead")
+        probabilities(self.levels)
+
+
+@dataclass
+class ModelForecast:
+    """One model's forecast with quantiles, for the series in `rows` of the panel.
+
+    Attributes:
+        rows: (m,) panel rows covered.
+        model: (m,) model actually used per series (the fallback where the model failed).
+        yhat: (m, h); quantiles: {p: (m, h)}; cal_yhat: (m, h) calibration-window forecast.
+    """
+
+    rows: np.ndarray
+    model: np.ndarray
+    yhat: np.ndarray
+    quantiles: dict[float, np.ndarray]
+    cal_yhat: np.ndarray
+    seconds: float = 0.0
+
+    def interval(self, level_pct: int) -> tuple[np.ndarray, np.ndarray]:
+        """(lo, hi) of the central `level_pct`% interval."""
+        return interval(self.quantiles, self.yhat, level_pct)
+
+
+@dataclass
+class EngineResult:
+    """Every model's forecast, the auto choice, and the fitted LightGBM (for drivers)."""
+
+    panel: Panel
+    end: int
+    forecasts: dict[str, ModelForecast]
+    segment: np.ndarray
+    choice: dict[str, str]
+    prophet_rows: np.ndarray
+    lightgbm: LightGBMGlobal | None
+
+
+def _build(name: str, cfg: EngineConfig) -> Forecaster:
+    if name == "lightgbm":
+        return LightGBMGlobal(LightGBMConfig(**{**cfg.lightgbm.__dict__, "horizon": cfg.horizon}))
+    return make_model(name)
+
+
+def _fit_predict(model: Forecaster, panel: Panel, end: int, h: int) -> np.ndarray:
+    try:
+        out = np.asarray(model.fit(panel, end).predict(h), dtype=np.float64)
+    except Exception as exc:  # noqa: BLE001 - a failing model falls back, never kills the run
+        log.warning("%s failed (%s); its series fall back to %s", model.name, exc, FALLBACK)
+        return np.full((panel.n, h), np.nan)
+    out[~np.isfinite(out).all(1)] = np.nan
+    return out
+
+
+def _predict_from(model: LightGBMGlobal, panel: Panel, end: int, h: int) -> np.ndarray:
+    try:
+        out = model.with_origin(panel, end).predict(h)
+    except Exception as exc:  # noqa: BLE001 - falls back like any failing model
+        log.warning("lightgbm failed at the cutoff (%s); falling back to %s", exc, FALLBACK)
+        return np.full((panel.n, h), np.nan)
+    out[~np.isfinite(out).all(1)] = np.nan
+    return out
+
+
+def select_prophet_rows(panel: Panel, end: int, segment: np.ndarray, k: int) -> np.ndarray:
+    """Up to `k` smooth series with at least a year of history, highest volume first."""
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    volume = panel.y[:, max(0, end - 363): end + 1].sum(1)
+    old = (end - panel.start) >= min(365, end // 2)
+    smooth = np.flatnonzero((segment == "smooth") & old)
+    pool = smooth if smooth.size else np.flatnonzero(old)
+    return pool[np.argsort(-volume[pool], kind="stable")][:k]
+
+
+def forecast_panel(panel: Panel, end: int, cfg: EngineConfig) -> EngineResult:
+    """Forecast periods end+1..end+h for every series with every model, plus the auto choice.
+
+    Calibration fits need `end - h` periods of history: at least 2 seasons must remain.
+    """
+    h = cfg.horizon
+    cal_end = end - h
+    if cal_end < 2 * panel.season:
+        raise ValueError(
+            f"--horizon {h}: needs at least {h + 2 * panel.season} periods of history before the "
+            f"cutoff for calibration, found {end + 1}")
+    probs = probabilities(cfg.levels)
+    seg_cal, seg = segments(panel, cal_end), segments(panel, end)
+    scale_cal, scale = level(panel, cal_end), level(panel, end)
+    buckets = horizon_buckets(h, panel.freq)
+    actual_cal = panel.y[:, cal_end + 1: end + 1].astype(np.float64)
+    all_rows = np.arange(panel.n)
+
+    raw: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+    lgbm: LightGBMGlobal | None = None
+    for name in cfg.models:
+        t0 = time.perf_counter()
+        model = _build(name, cfg)
+        cal = _fit_predict(model, panel, cal_end, h)
+        if name == "lightgbm" and not cfg.refit and np.isfinite(cal).any():
+            fut = _predict_from(model, panel, end, h)  # type: ignore[arg-type]
+        else:
+            model = _build(name, cfg)
+            fut = _fit_predict(model, panel, end, h)
+        if name == "lightgbm" and np.isfinite(fut).any():
+            lgbm = model  # type: ignore[assignment]
+        raw[name] = (all_rows, cal, fut, time.perf_counter() - t0)
+    prophet_rows = select_prophet_rows(panel, end, seg, cfg.prophet_series)
+    if prophet_rows.size:
+        t0 = time.perf_counter()
+        sub = panel.subset(prophet_rows)
+        cal = _fit_predict(make_model("prophet"), sub, cal_end, h)
+        fut = _fit_predict(make_model("prophet"), sub, end, h)
+        raw["prophet"] = (prophet_rows, cal, fut, time.perf_counter() - t0)
+
+    fb_rows, fb_cal, fb_fut, _ = raw[FALLBACK]
+    forecasts: dict[str, ModelForecast] = {}
+    for name, (rows, cal, fut, secs) in raw.items():
+        used = np.full(rows.size, name, dtype=object)
+        failed = ~np.isfinite(fut).all(1) | ~np.isfinite(cal).all(1)
+        if failed.any():
+            log.warning("%s: %d series fell back to %s", name, int(failed.sum()), FALLBACK)
+            cal, fut = cal.copy(), fut.copy()
+            cal[failed], fut[failed] = fb_cal[rows[failed]], fb_fut[rows[failed]]
+            used[failed] = f"{FALLBACK} (fallback)"
+        table = ConformalTable.fit(actual_cal[rows], cal, scale_cal[rows], seg_cal[rows],
+                                   buckets, probs)
+        quant = table.apply(fut, scale[rows], seg[rows], buckets)
+        forecasts[name] = ModelForecast(rows, used.astype(str), fut, quant, cal, secs)
+
+    choice = choose_per_segment(forecasts, actual_cal, seg_cal, prophet_rows)
+    forecasts[AUTO] = assemble_auto(forecasts, choice, seg, prophet_rows, panel.n)
+    return EngineResult(panel, end, forecasts, seg, choice, prophet_rows, lgbm)
+
+
+def _wape(actual: np.ndarray, yhat: np.ndarray) -> float:
+    total = actual.sum()
+    return float(np.abs(actual - yhat).sum() / total) if total > 0 else float("inf")
+
+
+def choose_per_segment(forecasts: dict[str, ModelForecast], actual_cal: np.ndarray,
+                       seg_cal: np.ndarray, prophet_rows: np.ndarray) -> dict[str, str]:
+    """{segment: model} with the lowest calibration WAPE; key "prophet_subset" for that subset.
+
+    Segments come from the calibration origin, so the choice uses no data after the cutoff.
+    """
+    choice: dict[str, str] = {}
+    full = {k: v for k, v in forecasts.items() if v.rows.size == actual_cal.shape[0]}
+    for s in np.unique(seg_cal):
+        mask = seg_cal == s
+        scores = {k: _wape(actual_cal[mask], v.cal_yhat[mask]) for k, v in full.items()}
+        choice[str(s)] = min(scores, key=scores.__getitem__)
+    if "prophet" in forecasts and prophet_rows.size:
+        rows = prophet_rows
+        best_other = {k: _wape(actual_cal[rows], v.cal_yhat[rows]) for k, v in full.items()}
+        other = min(best_other, key=best_other.__getitem__)
+        prophet = _wape(actual_cal[rows], forecasts["prophet"].cal_yhat)
+        choice["prophet_subset"] = "prophet" if prophet < best_other[other] else other
+    return choice
+
+
+def assemble_auto(forecasts: dict[str, ModelForecast], choice: dict[str, str], seg: np.ndarray,
+                  prophet_rows: np.ndarray, n: int) -> ModelForecast:
+    """The auto forecaster: each series takes its segment's chosen model (with its intervals)."""
+    first = next(iter(forecasts.values()))
+    h = first.yhat.shape[1]
+    yhat, cal = np.zeros((n, h)), np.zeros((n, h))
+    quant = {p: np.zeros((n, h)) for p in first.quantiles}
+    used = np.empty(n, dtype=object)
+    pick = np.array([choice.get(str(s), FALLBACK) for s in seg], dtype=object)
+    if "prophet_subset" in choice:
+        pick[prophet_rows] = choice["prophet_subset"]
+    for name in np.unique(pick.astype(str)):
+        fc = forecasts[name]
+        where = np.flatnonzero(pick == name)
+        pos = where
+        if fc.rows.size != n:  # a subset model: map panel rows to its own rows
+            order = {r: i for i, r in enumerate(fc.rows)}
+            pos = np.array([order[r] for r in where])
+        yhat[where], cal[where] = fc.yhat[pos], fc.cal_yhat[pos]
+        for p in quant:
+            quant[p][where] = fc.quantiles[p][pos]
+        used[where] = fc.model[pos]
+    return ModelForecast(np.arange(n), used.astype(str), yhat, quant, cal)

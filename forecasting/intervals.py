@@ -1,0 +1,121 @@
+"""Demand segments and conformal prediction intervals from backtest residuals.
+
+Conformal recipe (split conformal, normalised): a model is fitted on history through
+`end - h` and forecasts the last `h` known periods; the residuals `(y - yhat) / s` (s = the
+series' recent mean level) are pooled per segment x horizon bucket, and their empirical
+quantiles turn a later forecast into quantiles `max(0, yhat + Q_r(p) * s)`. Pooling across series
+is what makes them stable; the calibration window is the same length as the forecast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting.data import YEAR, Panel
+from forecasting.schemas import QUANTILES, SEGMENTS
+
+MIN_GROUP_POINTS = 300
+
+
+def segments(panel: Panel, end: int) -> np.ndarray:
+    """(n,) 'smooth' | 'intermittent' | 'lumpy' | 'erratic' (Syntetos-Boylan ADI / CV^2 rule).
+
+    Computed on the last year of history through `end` (since each series started):
+    ADI = periods per non-zero period (cut 1.32), CV^2 of the non-zero sizes (cut 0.49).
+    """
+    lo = max(0, end + 1 - YEAR[panel.freq])
+    y = panel.y[:, lo: end + 1].astype(np.float64)
+    alive = (np.arange(lo, end + 1)[None, :] >= panel.start[:, None])
+    nz = (y > 0) & alive
+    n_nz = nz.sum(1)
+    adi = np.divide(alive.sum(1), n_nz, out=np.full(panel.n, np.inf), where=n_nz > 0)
+    mean = np.divide((y * nz).sum(1), n_nz, out=np.zeros(panel.n), where=n_nz > 0)
+    var = np.divide(((y - mean[:, None]) ** 2 * nz).sum(1), n_nz, out=np.zeros(panel.n),
+                    where=n_nz > 0)
+    cv2 = np.divide(var, mean**2, out=np.zeros(panel.n), where=mean > 0)
+    frequent = adi < 1.32
+    steady = cv2 < 0.49
+    return np.select([frequent & steady, frequent, steady], list(SEGMENTS[:1] + ("erratic",
+                     "intermittent")), default="lumpy").astype("<U12")
+
+
+def level(panel: Panel, end: int) -> np.ndarray:
+    """(n,) residual scale: mean of the last 13 weeks through `end`, floored at 0.05."""
+    w = 91 if panel.freq == "D" else 13
+    lo = np.maximum(end + 1 - w, panel.start)
+    lo = np.minimum(lo, end + 1)
+    total = np.array([panel.y[i, lo[i]: end + 1].sum() for i in range(panel.n)], dtype=np.float64)
+    return np.maximum(total / np.maximum(end + 1 - lo, 1), 0.05)
+
+
+def horizon_buckets(h: int, freq: str) -> np.ndarray:
+    """(h,) bucket id of each horizon step (finer near the origin)."""
+    edges = [7, 14, 28, 56] if freq == "D" else [1, 2, 4, 8]
+    return np.searchsorted(np.array(edges), np.arange(1, h + 1), side="left")
+
+
+def probabilities(levels: tuple[int, ...]) -> list[float]:
+    """Every quantile level needed: the stored q_05..q_95 and each interval's two ends."""
+    probs = set(QUANTILES)
+    for lv in levels:
+        if not 0 < lv < 100:
+            raise ValueError(f"level {lv}: expected a percentage between 0 and 100")
+        probs.add(round((1 - lv / 100) / 2, 6))
+        probs.add(round(1 - (1 - lv / 100) / 2, 6))
+    return sorted(probs)
+
+
+@dataclass(frozen=True)
+class ConformalTable:
+    """Residual quantiles per (segment, horizon bucket); `probs` sorted ascending.
+
+    Attributes:
+        probs: quantile levels.
+        table: {(segment or "*", bucket): (len(probs),) normalised residual quantiles}.
+    """
+
+    probs: tuple[float, ...]
+    table: dict[tuple[str, int], np.ndarray]
+
+    @classmethod
+    def fit(cls, actual: np.ndarray, yhat: np.ndarray, scale: np.ndarray, segment: np.ndarray,
+            buckets: np.ndarray, probs: list[float]) -> ConformalTable:
+        """From calibration actuals and forecasts, both (n, h); scale and segment (n,)."""
+        ok = np.isfinite(yhat).all(1)
+        resid = (actual[ok] - yhat[ok]) / scale[ok, None]
+        seg = segment[ok]
+        table: dict[tuple[str, int], np.ndarray] = {}
+        if resid.size == 0:
+            resid = np.zeros((1, actual.shape[1]))
+            seg = np.array(["*"])
+        table[("*", -1)] = np.quantile(resid, probs)
+        for b in np.unique(buckets):
+            cols = resid[:, buckets == b]
+            table[("*", int(b))] = np.quantile(cols, probs)
+            for s in np.unique(seg):
+                vals = cols[seg == s]
+                if vals.size >= MIN_GROUP_POINTS:
+                    table[(str(s), int(b))] = np.quantile(vals, probs)
+        return cls(tuple(probs), table)
+
+    def apply(self, yhat: np.ndarray, scale: np.ndarray, segment: np.ndarray,
+              buckets: np.ndarray) -> dict[float, np.ndarray]:
+        """{p: (n, h) quantile forecasts}, non-negative and non-decreasing in p."""
+        n, h = yhat.shape
+        q = np.empty((len(self.probs), n, h))
+        for j, b in enumerate(buckets):
+            fallback = self.table.get(("*", int(b)), self.table[("*", -1)])
+            rows = np.stack([self.table.get((str(s), int(b)), fallback) for s in segment])
+            q[:, :, j] = yhat[None, :, j] + rows.T * scale[None, :]
+        q = np.maximum(np.maximum.accumulate(q, axis=0), 0.0)
+        return {p: q[i] for i, p in enumerate(self.probs)}
+
+
+def interval(quantiles: dict[float, np.ndarray], yhat: np.ndarray,
+             level_pct: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) of a central interval, widened if needed so that lo <= yhat <= hi."""
+    lo_p = round((1 - level_pct / 100) / 2, 6)
+    hi_p = round(1 - lo_p, 6)
+    return np.minimum(quantiles[lo_p], yhat), np.maximum(quantiles[hi_p], yhat)

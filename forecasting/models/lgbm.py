@@ -1,0 +1,167 @@
+"""LightGBM global model: one model for all series, direct multi-step with the horizon as a feature.
+
+Training rows are (series, origin, horizon) triples sampled from past origins whose targets lie
+at or before the fit cutoff; features read history up to the origin only (`forecasting.features`).
+Prediction uses the cutoff as the origin for every horizon 1..h at once (no recursion, so no
+error feedback and no need to forecast the features). Objective: tweedie on `y / scale`, weighted
+by `scale`, so the loss is on the units' scale (like the M5 winners' tweedie models).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning threads hurt on shared cores
+
+import lightgbm as lgb  # noqa: E402
+import numpy as np
+
+from forecasting.data import Panel
+from forecasting.features import (
+    CATEGORICAL,
+    DRIVER_GROUPS,
+    FEATURE_NAMES,
+    PanelStats,
+    build_features,
+)
+
+
+@dataclass(frozen=True)
+class LightGBMConfig:
+    """Options of the global model.
+
+    Attributes:
+        horizon: the longest horizon trained (periods).
+        history: periods of past origins used for training.
+        origin_step: periods between training origins.
+        max_rows: cap on training rows (horizons are sampled per series x origin).
+        min_age: periods a series must have existed at an origin to be trained on.
+        n_estimators, learning_rate, num_leaves, min_data_in_leaf: LightGBM options.
+        tweedie_variance_power: 1 = poisson, 2 = gamma.
+        num_threads: LightGBM threads.
+        seed: sampling and bagging seed.
+    """
+
+    horizon: int = 90
+    history: int = 400
+    origin_step: int = 3
+    max_rows: int = 250_000
+    min_age: int = 14
+    n_estimators: int = 200
+    learning_rate: float = 0.08
+    num_leaves: int = 31
+    min_data_in_leaf: int = 100
+    tweedie_variance_power: float = 1.2
+    num_threads: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {self.horizon}")
+        if self.origin_step < 1 or self.history < 1 or self.max_rows < 1000:
+            raise ValueError("origin_step and history must be >= 1, max_rows >= 1000")
+        if not 1.0 <= self.tweedie_variance_power < 2.0:
+            raise ValueError("tweedie_variance_power must be in [1, 2)")
+
+
+@dataclass
+class LightGBMGlobal:
+    """The global model behind the `Forecaster` protocol."""
+
+    config: LightGBMConfig = field(default_factory=LightGBMConfig)
+    name: str = "lightgbm"
+
+    def _codes(self, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+        _, stores = np.unique(panel.store_id, return_inverse=True)
+        _, cats = np.unique(panel.category, return_inverse=True)
+        return stores.astype(np.float32), cats.astype(np.float32)
+
+    def training_rows(
+        self, panel: Panel, end: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, origins, horizons) sampled so that every target is at or before `end`."""
+        cfg = self.config
+        step = cfg.origin_step if panel.freq == "D" else 1
+        origins = np.arange(end - 1, max(end - cfg.history, 0), -step)
+        series, orig = np.meshgrid(np.arange(panel.n), origins, indexing="ij")
+        series, orig = series.ravel(), orig.ravel()
+        keep = orig - panel.start[series] >= min(cfg.min_age, panel.season * 2)
+        series, orig = series[keep], orig[keep]
+        if series.size == 0:
+            raise ValueError("not enough history to train the LightGBM model")
+        per_pair = max(1, min(cfg.horizon, cfg.max_rows // series.size))
+        series = np.repeat(series, per_pair)
+        orig = np.repeat(orig, per_pair)
+        max_h = np.minimum(cfg.horizon, end - orig)
+        horizon = 1 + (rng.random(series.size) * max_h).astype(np.int64)
+        return series, orig, horizon
+
+    def fit(self, panel: Panel, end: int) -> LightGBMGlobal:
+        """Train on origins before `end` with targets through `end`."""
+        cfg = self.config
+        rng = np.random.default_rng(cfg.seed)
+        self._panel, self._end = panel, end
+        self._stats = PanelStats(panel)
+        self._stores, self._cats = self._codes(panel)
+        rows, orig, hor = self.training_rows(panel, end, rng)
+        x, scale = build_features(panel, self._stats, rows, orig, hor, self._stores, self._cats)
+        target = panel.y[rows, orig + hor] / scale
+        params = {
+            "objective": "tweedie", "tweedie_variance_power": cfg.tweedie_variance_power,
+            "learning_rate": cfg.learning_rate, "num_leaves": cfg.num_leaves,
+            "min_data_in_leaf": cfg.min_data_in_leaf, "feature_fraction": 0.8,
+            "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+            "num_threads": cfg.num_threads, "seed": cfg.seed, "verbose": -1,
+            "max_cat_to_onehot": 64, "max_bin": 63,
+        }
+        data = lgb.Dataset(x, label=target, weight=scale, feature_name=list(FEATURE_NAMES),
+                           categorical_feature=list(CATEGORICAL), free_raw_data=True)
+        self.booster = lgb.train(params, data, num_boost_round=cfg.n_estimators)
+        return self
+
+    def with_origin(self, panel: Panel, end: int) -> LightGBMGlobal:
+        """Forecast from a later origin `end` with the same booster (no refit)."""
+        if panel is not self._panel:
+            self._stats = PanelStats(panel)
+            self._stores, self._cats = self._codes(panel)
+        self._panel, self._end = panel, end
+        return self
+
+    def _prediction_features(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        n = self._panel.n
+        rows = np.repeat(np.arange(n), h)
+        orig = np.full(rows.size, self._end)
+        hor = np.tile(np.arange(1, h + 1), n)
+        return build_features(self._panel, self._stats, rows, orig, hor, self._stores,
+                              self._cats)
+
+    def predict(self, h: int) -> np.ndarray:
+        """(n, h) forecasts from origin `end`; NaN rows where a prediction is not finite."""
+        x, scale = self._prediction_features(h)
+        pred = self.booster.predict(x, num_threads=self.config.num_threads) * scale
+        out = np.maximum(pred.reshape(self._panel.n, h), 0.0)
+        out[~np.isfinite(out).all(axis=1)] = np.nan
+        return out
+
+    def drivers(self, h: int) -> np.ndarray:
+        """(n, len(DRIVER_GROUPS)) mean contribution (units/period) over the first week.
+
+        LightGBM's `pred_contrib` is on the raw (log-link) score; each group's share of the
+        summed non-bias contributions is applied to the forecast's deviation from the
+        bias-only forecast, so contributions are in units and add up to that deviation.
+        """
+        week = min(h, 7 if self._panel.freq == "D" else 1)
+        x, scale = self._prediction_features(week)
+        contrib = self.booster.predict(x, pred_contrib=True, num_threads=self.config.num_threads)
+        pred = self.booster.predict(x, num_threads=self.config.num_threads) * scale
+        base = np.exp(contrib[:, -1]) * scale
+        raw = contrib[:, :-1]
+        total = raw.sum(axis=1)
+        share = np.divide(raw, total[:, None], out=np.zeros_like(raw), where=total[:, None] != 0)
+        units = share * (pred - base)[:, None]
+        index = {name: i for i, name in enumerate(FEATURE_NAMES)}
+        grouped = np.column_stack([units[:, [index[f] for f in feats]].sum(axis=1)
+                                   for feats in DRIVER_GROUPS.values()])
+        return grouped.reshape(self._panel.n, week, -1).mean(axis=1)
