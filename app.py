@@ -8,7 +8,6 @@ signed-in role may not open is left out of the navigation and refuses a direct v
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import date, timedelta
 from typing import Any
 
@@ -134,17 +133,11 @@ def resolve_user() -> tuple[auth.User | None, str]:
     return None, "Sign-in required."
 
 
-def pseudonym_key() -> bytes:
-    """Key of pseudonymised customer ids: [shelfwise] pseudonym_key, $SHELFWISE_PSEUDONYM_KEY,
-    else a random key for this server process (pseudonyms then change on restart)."""
-    key = _secrets_section("shelfwise").get("pseudonym_key") or os.environ.get(
-        "SHELFWISE_PSEUDONYM_KEY")
-    return str(key).encode() if key else _process_key()
-
-
-@st.cache_resource(show_spinner=False)
-def _process_key() -> bytes:
-    return secrets.token_bytes(32)
+def pseudonym_key() -> bytes | None:
+    """Key of pseudonymised customer ids from secrets ([shelfwise] pseudonym_key); None lets
+    `warehouse.privacy.load_key` use $SHELFWISE_PSEUDONYM_KEY or its key file."""
+    key = _secrets_section("shelfwise").get("pseudonym_key")
+    return str(key).encode() if key else None
 
 
 def sign_out() -> None:

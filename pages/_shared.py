@@ -53,8 +53,14 @@ def filters() -> Filters:
 
 
 def privacy_key() -> bytes:
-    """The key of keyed-hash pseudonyms in exports (set by app.py from secrets or env)."""
-    return st.session_state[PRIVACY_KEY]
+    """The key of keyed-hash pseudonyms in exports: from secrets (set by app.py), else
+    `warehouse.privacy.load_key()` ($SHELFWISE_PSEUDONYM_KEY or the key file outside the repo)."""
+    key = st.session_state.get(PRIVACY_KEY)
+    if key:
+        return key
+    from warehouse.privacy import load_key
+
+    return load_key()
 
 
 def require(page: str) -> User:

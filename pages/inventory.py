@@ -71,7 +71,7 @@ with sim_tab:
     sim = shared.guarded(lambda: shared.call("forecasting.inventory_api", "simulation_summary"),
                          errors.NoPlanError)
     if sim.is_empty():
-        st.info("No simulation yet: run `python -m forecasting plan`.")
+        st.info("No simulation yet: run `python -m forecasting simulate`.")
     else:
         overall = sim.filter(sim["scope"] == "overall") if "scope" in sim.columns else sim
         fig = px.scatter(overall.to_pandas(), x="avg_on_hand_units", y="fill_rate",

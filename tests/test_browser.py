@@ -132,6 +132,7 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
     assert all(title in nav for title in PAGES.values())
 
 
+@pytest.mark.heavy  # a second server start; the AppTest sign-in tests cover the same by default
 @pytest.mark.parametrize("served", [({"SHELFWISE_USERS": "", "SHELFWISE_AUTH": ""}, "0.0.0.0")],
                          indirect=True)
 def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:

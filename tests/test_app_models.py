@@ -1,0 +1,102 @@
+"""AppTest of the pages that show other packages' outputs once they exist: the inventory page on
+a warehouse with a real reorder plan and simulation (light), recommendations with a real trained
+model (heavy: training takes about a minute on 2 cores)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 - fixture
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def open_app(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
+    monkeypatch.setenv("SHELFWISE_DB", str(db))
+    monkeypatch.setenv("SHELFWISE_AUTH", "0")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def planned_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo with a reorder plan and a simulation, made by the real pipeline steps."""
+    inventory_cli = pytest.importorskip("forecasting.inventory_cli")
+    db = tmp_path_factory.mktemp("planned") / "demo.duckdb"
+    shutil.copyfile(demo_db_master, db)
+    for step in inventory_cli.PIPELINE_STEPS:
+        step.run(db)
+    return db
+
+
+def test_inventory_page_orders_exports_and_simulation(monkeypatch, planned_db: Path,
+                                                      downloads) -> None:  # noqa: F811
+    from forecasting.inventory_api import simulation_summary, what_to_order
+
+    at = open_app(monkeypatch, planned_db, "inventory")
+    todo = what_to_order(planned_db)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Lines to order"] == f"{todo.height:,}"
+    assert todo.height > 0
+    header = downloaded(at, downloads).decode().splitlines()[0]
+    assert "product_id" in header and "suggested_order_qty" in header
+    store = todo["store_id"].sort()[0]
+    at.selectbox(key="inv_store").set_value(store).run()
+    expected = what_to_order(planned_db, store_id=store).height
+    assert {m.label: m.value for m in at.metric}["Lines to order"] == f"{expected:,}"
+    policies = set(simulation_summary(planned_db).filter(scope="overall")["policy"])
+    shown = [df.value for df in at.dataframe if "fill_rate" in df.value.columns]
+    assert shown and set(shown[0]["policy"]) == policies
+    assert len(at.get("plotly_chart")) >= 2  # policy over stock, service-level scatter
+
+
+def test_overview_alerts_positions_below_reorder_point(monkeypatch, planned_db: Path) -> None:
+    at = open_app(monkeypatch, planned_db, "overview")
+    assert any("below reorder point" in w.value for w in at.warning)
+
+
+@pytest.fixture(scope="module")
+def trained_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("recsys.service")
+    db = tmp_path_factory.mktemp("trained") / "demo.duckdb"
+    shutil.copyfile(demo_db_master, db)
+    subprocess.run([sys.executable, "-m", "recsys", "--db", str(db), "--quiet", "train",
+                    "--epochs", "1"], cwd=REPO, check=True, timeout=900,
+                   env={**os.environ, "SHELFWISE_DB": str(db)})
+    return db
+
+
+@pytest.mark.heavy
+def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path,
+                                                   downloads) -> None:  # noqa: F811
+    at = open_app(monkeypatch, trained_db, "recommendations")
+    recs = at.dataframe[0].value
+    assert len(recs) == 20 and {"product_id", "score", "reason"} <= set(recs.columns)
+    assert len(at.dataframe[1].value) > 0  # the customer's history
+    at.slider(key="rec_k").set_value(5).run()
+    assert len(at.dataframe[0].value) == 5
+    category = at.dataframe[0].value["category"].iloc[-1]  # has at least one eligible product
+    at.multiselect(key="rec_incl").set_value([category]).run()
+    assert not at.exception
+    only = at.dataframe[0].value
+    assert len(only) >= 1 and set(only["category"]) == {category}
+    assert downloaded(at, downloads).decode().startswith("rank,product_id")
+    at.radio(key="rec_bulk_source").set_value("Segment").run()
+    at.toggle(key="rec_bulk_go").set_value(True).run()
+    assert not at.exception
+    bulk = [df.value for df in at.dataframe if "customer_id" in df.value.columns]
+    assert bulk and len(bulk[0]) > 0
+    monkeypatch.setenv("SHELFWISE_PSEUDONYM_KEY", "a test key that is long enough")
+    at.checkbox(key="rec_pseudo").check().run()
+    exported = downloaded(at, downloads, index=-1).decode().splitlines()
+    assert exported[0].startswith("customer_id") and exported[1].startswith("anon_")
