@@ -1,9 +1,11 @@
-"""The blended ranker: the customer's own purchases (buy-again) plus the two-tower model.
+"""The blended ranker: the customer's own purchases (buy-again), the two-tower model, and
+optionally EASE.
 
-Score = two-tower cosine (in [-1, 1]) + weight x buy-again score scaled to [0, 1] per customer.
-With the default weight the customer's regular items lead the list in buy-again order (the two
-tower only breaks near-ties), and new items are ranked by the two-tower model. With "already
-purchased" excluded, the list is the two-tower model's.
+Score = z(two-tower) + w_ease x z(EASE) + w_buy x buy-again scaled to [0, 1] per customer, where
+z() standardises a customer's scores over the catalogue. With the default w_buy (10,000) the
+customer's own items lead the list in buy-again order (the other parts only break ties) and
+new items are ranked by two-tower (+ EASE). w_ease is chosen in `fit` on the two-tower's own
+validation period (the last `val_days` before the end of the training data), never on test data.
 """
 
 from __future__ import annotations
@@ -12,36 +14,88 @@ from typing import Self
 
 import numpy as np
 
-from recsys.base import BaseRecommender
-from recsys.baselines import BuyAgain
+from recsys.base import BaseRecommender, top_k
+from recsys.baselines import BuyAgain, Ease
 from recsys.data import TrainData
 from recsys.errors import RecsysError
+from recsys.metrics import ranking_metrics
 from recsys.train import TwoTowerRecommender
+
+#: 0 = two-tower alone; 1000 = EASE alone in effect (the two-tower only breaks its ties).
+EASE_WEIGHT_GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 1000.0)
+
+
+def standardise(scores: np.ndarray) -> np.ndarray:
+    """Row-wise (x - mean) / std of [n, n_items] scores (std 0 -> 1)."""
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return ((scores - mean) / np.where(std > 0, std, 1.0)).astype(np.float32)
 
 
 class BlendRecommender(BaseRecommender):
-    """Buy-again + two-tower; `fit` trains the two-tower model unless it is already fitted."""
+    """Buy-again + two-tower (+ EASE); `fit` trains the parts that are not fitted yet."""
 
-    name = "blend(buy-again+two-tower)"
-
-    def __init__(self, two_tower: TwoTowerRecommender, buy_again_weight: float = 4.0) -> None:
-        if buy_again_weight < 0:
-            raise RecsysError(f"buy_again_weight: must be >= 0, got {buy_again_weight}")
+    def __init__(self, two_tower: TwoTowerRecommender, ease: Ease | None = None,
+                 ease_weight: float | None = None, buy_again_weight: float = 10_000.0) -> None:
+        if buy_again_weight < 0 or (ease_weight is not None and ease_weight < 0):
+            raise RecsysError("blend weights must be >= 0")
         self.two_tower = two_tower
+        self.ease = ease
+        self.ease_weight = ease_weight
         self.buy_again = BuyAgain()
         self.buy_again_weight = buy_again_weight
+        self.tuning: list[dict[str, float]] = []
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        parts = "buy-again+two-tower" + ("+ease" if self.ease is not None else "")
+        return f"blend({parts})"
 
     def fit(self, data: TrainData) -> Self:
         if self.two_tower.net is None:
             self.two_tower.fit(data)
+        if self.ease is not None and self.ease.weights.size == 0:
+            self.ease.fit(data)
+        if self.ease is not None and self.ease_weight is None:
+            self.ease_weight = self._tune_ease_weight(data)
         self.buy_again.fit(data)
         return self
+
+    def _tune_ease_weight(self, data: TrainData) -> float:
+        """The grid weight with the best new-item recall@K on the validation period."""
+        cfg = self.two_tower.config
+        cut = data.as_of - cfg.val_days
+        validation = self.two_tower._validation_set(data, cut, np.random.default_rng(cfg.seed))
+        if validation is None or cfg.val_days == 0:
+            return 1.0
+        _, users, items, ages, seen, new_items = validation
+        before = TrainData(data.catalogue, data.user_ids,
+                           data.events.filter(data.events["t_days"] < cut), cut,
+                           data.half_life_days)
+        tower = standardise(self.two_tower._scores_from_history(data, users, items, ages))
+        ease = standardise(Ease(self.ease.config if self.ease else Ease().config)
+                           .fit(before).score(before, users))
+        rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
+        best_weight, best_recall = 1.0, -1.0
+        self.tuning = []
+        for weight in EASE_WEIGHT_GRID:
+            scores = tower + weight * ease
+            scores[rows, seen.indices] = -np.inf
+            ids, _ = top_k(scores, cfg.val_k)
+            recall = ranking_metrics(ids, new_items.tocsr())["recall"]
+            self.tuning.append({"ease_weight": weight, "val_recall": recall})
+            if recall > best_recall:
+                best_weight, best_recall = weight, recall
+        return best_weight
 
     def score(self, data: TrainData, users: np.ndarray) -> np.ndarray:
         own = self.buy_again.own_scores(data, users)
         top = own.max(axis=1, keepdims=True)
         scaled = np.divide(own, top, out=np.zeros_like(own), where=top > 0)
-        return self.two_tower.score(data, users) + self.buy_again_weight * scaled
+        scores = standardise(self.two_tower.score(data, users))
+        if self.ease is not None:
+            scores += (self.ease_weight or 0.0) * standardise(self.ease.score(data, users))
+        return scores + self.buy_again_weight * scaled
 
     def item_similarity(self, data: TrainData, items: np.ndarray) -> np.ndarray:
         return self.two_tower.item_similarity(data, items)

@@ -14,7 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from recsys.data import load_train_data, parse_date
+from recsys.baselines import Ease
+from recsys.blend import BlendRecommender
+from recsys.data import catalogue_fingerprint, load_train_data, parse_date
 from recsys.errors import RecsysError
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
 from warehouse.db import WarehouseError, resolve_db_path
@@ -29,6 +31,8 @@ def train_and_register(db: str | os.PathLike[str] | None, until: dt.date | None,
     config = config or TwoTowerConfig(show_progress=progress)
     data = load_train_data(db, until=until)
     model = TwoTowerRecommender(config).fit(data)
+    ease = Ease() if data.n_items <= Ease().config.max_items else None
+    blend = BlendRecommender(model, ease=ease).fit(data)
     t = data.events["t_days"]
     first = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.min()))
     last = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.max()))
@@ -39,8 +43,11 @@ def train_and_register(db: str | os.PathLike[str] | None, until: dt.date | None,
     return save_model(db, model, data_range={"first_sale": first.isoformat(),
                                              "last_sale": last.isoformat(),
                                              "until": until.isoformat() if until else None},
-                      metrics=metrics, extra={"buy_again_weight": 4.0,
-                                              "serving_model": "blend(buy-again+two-tower)"})
+                      metrics={**metrics, "ease_weight_tuning": blend.tuning},
+                      extra={"buy_again_weight": blend.buy_again_weight,
+                             "ease_weight": blend.ease_weight, "serving_model": blend.name,
+                             "catalogue_sha256": catalogue_fingerprint(data.catalogue.item_ids)},
+                      ease=ease)
 
 
 def _two_tower_config(args: argparse.Namespace) -> TwoTowerConfig:

@@ -7,6 +7,7 @@ float days since 1970-01-01 (`t_days`); `as_of` is the end of the last day of da
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,6 +29,11 @@ PRODUCTS_SCHEMA = pl.Schema({
     "unit_price": pl.Float64, "first_sold_on": pl.Date,
 })
 _DAY_US = 86_400 * 1_000_000
+
+
+def catalogue_fingerprint(item_ids: list[str]) -> str:
+    """SHA-256 of the ordered product ids (models indexed by catalogue row must match it)."""
+    return hashlib.sha256("\n".join(item_ids).encode()).hexdigest()
 
 
 def parse_date(value: str | dt.date | None, name: str = "--until") -> dt.date | None:

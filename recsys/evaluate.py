@@ -21,7 +21,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from recsys.base import BaseRecommender, Filters
-from recsys.baselines import all_baselines
+from recsys.baselines import Ease, all_baselines
 from recsys.blend import BlendRecommender
 from recsys.data import (
     TrainData,
@@ -128,8 +128,11 @@ def evaluate_model(model: BaseRecommender, split: EvalSplit, k: int) -> list[dic
 
 def default_models(two_tower_config: TwoTowerConfig) -> list[BaseRecommender]:
     """Every baseline, the two-tower model and the blend (sharing the fitted two-tower)."""
+    baselines = all_baselines()
+    ease = next(m for m in baselines if isinstance(m, Ease))
     two_tower = TwoTowerRecommender(two_tower_config)
-    return [*all_baselines(), two_tower, BlendRecommender(two_tower)]
+    return [*baselines, two_tower, BlendRecommender(two_tower),
+            BlendRecommender(two_tower, ease=ease)]
 
 
 def run_evaluation(split: EvalSplit, models: list[BaseRecommender], k: int,
@@ -144,6 +147,9 @@ def run_evaluation(split: EvalSplit, models: list[BaseRecommender], k: int,
             print(f"  fitted {model.name} in {fit_s:.1f} s", flush=True)
         for row in evaluate_model(model, split, k):
             rows.append({**row, "fit_s": round(fit_s, 2)})
+        if isinstance(model, BlendRecommender) and model.tuning and progress:
+            print(f"    {model.name}: ease_weight {model.ease_weight} chosen on validation "
+                  + str([(t["ease_weight"], round(t["val_recall"], 4)) for t in model.tuning]))
     return rows
 
 
@@ -154,9 +160,9 @@ def format_table(rows: list[dict[str, Any]], k: int) -> str:
     for segment in SEGMENTS:
         lines.append(f"\n{segment} purchases" if segment == "repeat" else
                      "\nnew items (already-bought items excluded)")
-        lines.append(f"{names[0]:<28}{names[1]:>7}" + "".join(f"{n:>12}" for n in names[2:]))
+        lines.append(f"{names[0]:<33}{names[1]:>7}" + "".join(f"{n:>12}" for n in names[2:]))
         for row in (r for r in rows if r["segment"] == segment):
-            lines.append(f"{row['model']:<28}{row['users']:>7}"
+            lines.append(f"{row['model']:<33}{row['users']:>7}"
                          + "".join(f"{row[m]:>12.4f}" for m in METRICS)
                          + f"{row['coverage']:>12.4f}")
     return "\n".join(lines)

@@ -82,6 +82,33 @@ class HnswIndex:
         return ids.astype(np.int64), scores.astype(np.float32)
 
 
+class IvfIndex:
+    """faiss `IndexIVFFlat` (inner product): k-means cells, `nprobe` cells searched per query."""
+
+    name = "faiss-ivf"
+
+    def __init__(self, vectors: np.ndarray, n_lists: int | None = None, n_probe: int = 16,
+                 train_sample: int = 100_000, seed: int = 0) -> None:
+        import faiss
+
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        n_lists = n_lists or max(1, int(4 * np.sqrt(len(vectors))))
+        quantiser = faiss.IndexFlatIP(vectors.shape[1])
+        self.index = faiss.IndexIVFFlat(quantiser, vectors.shape[1], n_lists,
+                                        faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(seed)
+        sample = vectors[rng.choice(len(vectors), min(train_sample, len(vectors)), replace=False)]
+        self.index.train(sample)
+        self.index.add(vectors)
+        self.index.nprobe = n_probe
+        self._quantiser = quantiser  # keep alive
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        scores, ids = self.index.search(queries, k)
+        return ids.astype(np.int64), scores.astype(np.float32)
+
+
 def build_index(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> VectorIndex:
     """Exact for small catalogues, HNSW above `config.exact_max_items`."""
     if len(vectors) <= config.exact_max_items:

@@ -13,10 +13,16 @@ def _has_model(db: Path) -> bool:
     return latest_manifest(db) is not None
 
 
+#: `make run` must finish in a few minutes on 2 cores: fewer, capped epochs than the CLI default.
+PIPELINE_CONFIG_OVERRIDES = {"epochs": 3, "max_examples_per_epoch": 100_000}
+
+
 def _train(db: Path) -> None:
     from recsys.cli import train_and_register
+    from recsys.train import TwoTowerConfig
 
-    train_and_register(db, until=None, progress=True)
+    train_and_register(db, until=None, progress=True,
+                       config=TwoTowerConfig(**PIPELINE_CONFIG_OVERRIDES))
 
 
 def _has_table(db: Path) -> bool:

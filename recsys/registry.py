@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
+from recsys.baselines import Ease
 from recsys.errors import NoModelError, RecsysError
 from recsys.train import TwoTowerRecommender
 from warehouse.paths import artifacts_dir
 
 log = logging.getLogger(__name__)
 PACKAGE = "recsys"
-WEIGHTS, META, MANIFEST = "weights.pt", "meta.json", "manifest.json"
+WEIGHTS, META, MANIFEST, EASE = "weights.pt", "meta.json", "manifest.json", "ease.npy"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class LoadedModel:
     manifest: dict[str, Any]
     path: Path
     skipped: tuple[str, ...] = ()  # why newer versions were not loaded
+    ease: Ease | None = None  # the blend's EASE part, when the version has one
 
     @property
     def version(self) -> int:
@@ -75,9 +78,13 @@ def _write_json(path: Path, payload: Any) -> None:
 def save_model(
     db: str | os.PathLike[str] | None, model: TwoTowerRecommender, *,
     data_range: dict[str, str], metrics: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None, ease: Ease | None = None,
 ) -> Path:
-    """Write a new version atomically; returns its folder."""
+    """Write a new version atomically; returns its folder.
+
+    Files: weights.pt (two-tower state dict), meta.json (config, feature spec, id maps),
+    optional ease.npy ([n_items, n_items] float32 of the blend), manifest.json (last).
+    """
     root = model_root(db)
     root.mkdir(parents=True, exist_ok=True)
     state = model.to_state()
@@ -85,7 +92,14 @@ def save_model(
     try:
         torch.save(state["weights"], tmp / WEIGHTS)
         _write_json(tmp / META, state["meta"])
-        files = {name: _sha256(tmp / name) for name in (WEIGHTS, META)}
+        names = [WEIGHTS, META]
+        if ease is not None:
+            with open(tmp / EASE, "wb") as handle:
+                np.save(handle, ease.weights)
+                handle.flush()
+                os.fsync(handle.fileno())
+            names.append(EASE)
+        files = {name: _sha256(tmp / name) for name in names}
         for attempt in range(100):
             existing = list_versions(db)
             version = (int(existing[0].name[1:]) if existing else 0) + 1 + attempt
@@ -142,9 +156,13 @@ def load_version(path: Path) -> LoadedModel:
         weights = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
         meta = json.loads((path / META).read_text(encoding="utf-8"))
         model = TwoTowerRecommender.from_state(weights, meta)
+        ease = None
+        if EASE in manifest.get("files", {}):
+            ease = Ease()
+            ease.weights = np.load(path / EASE, allow_pickle=False)
     except Exception as exc:  # a corrupt file must never crash serving
         raise RecsysError(f"{path}: cannot load the model ({type(exc).__name__}: {exc})") from exc
-    return LoadedModel(model, manifest, path)
+    return LoadedModel(model, manifest, path, (), ease)
 
 
 def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
@@ -157,7 +175,8 @@ def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
             log.warning("skipping model version: %s", exc)
             problems.append(str(exc))
             continue
-        return LoadedModel(loaded.model, loaded.manifest, loaded.path, tuple(problems))
+        return LoadedModel(loaded.model, loaded.manifest, loaded.path, tuple(problems),
+                           loaded.ease)
     detail = f"{model_root(db)}: " + ("; ".join(problems) if problems else "no model versions")
     raise NoModelError(detail)
 

@@ -20,7 +20,7 @@ import polars as pl
 
 from recsys.base import Filters, apply_filters
 from recsys.blend import BlendRecommender
-from recsys.data import TrainData, build_train_data, load_train_data
+from recsys.data import TrainData, build_train_data, catalogue_fingerprint, load_train_data
 from recsys.errors import RecsysError
 from recsys.index import IndexConfig, VectorIndex, build_index
 from recsys.registry import LoadedModel, latest_manifest, list_versions, load_latest
@@ -87,8 +87,14 @@ class ServingState:
 
     @cached_property
     def ranker(self) -> BlendRecommender:
-        weight = float(self.loaded.manifest.get("buy_again_weight", 4.0))
-        blend = BlendRecommender(self.loaded.model, weight)
+        """The blend of the manifest; EASE only when the catalogue is the one it was fit on."""
+        manifest = self.loaded.manifest
+        same_catalogue = manifest.get("catalogue_sha256") == catalogue_fingerprint(
+            self.data.catalogue.item_ids)
+        ease = self.loaded.ease if same_catalogue else None
+        blend = BlendRecommender(self.loaded.model, ease=ease,
+                                 ease_weight=manifest.get("ease_weight") if ease else None,
+                                 buy_again_weight=float(manifest.get("buy_again_weight", 10_000.0)))
         blend.buy_again.fit(self.data)
         return blend
 

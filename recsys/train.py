@@ -32,7 +32,7 @@ class TwoTowerConfig:
     """Two-tower options (sizes, optimisation, early stopping, determinism)."""
 
     dim: int = 64
-    epochs: int = 6
+    epochs: int = 5
     batch_size: int = 1024
     learning_rate: float = 3e-3
     temperature: float = 0.05

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from recsys import registry
+from recsys.baselines import Ease
 from recsys.errors import NoModelError
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
 from tests.test_recsys_base import small_data
@@ -35,6 +36,15 @@ def test_versions_increase_and_latest_loads(tmp_path: Path, model: TwoTowerRecom
     users = np.arange(5)
     assert np.allclose(loaded.model.score(data, users), model.score(data, users), atol=1e-6)
     assert loaded.manifest["data_range"] == {"until": "2025-03-31"}
+
+
+def test_ease_part_round_trips(tmp_path: Path, model: TwoTowerRecommender) -> None:
+    data = small_data()
+    ease = Ease().fit(data)
+    db = tmp_path / "w.duckdb"
+    registry.save_model(db, model, data_range={}, ease=ease)
+    loaded = registry.load_latest(db)
+    assert loaded.ease is not None and np.array_equal(loaded.ease.weights, ease.weights)
 
 
 def test_corrupt_latest_falls_back_to_previous(tmp_path: Path,

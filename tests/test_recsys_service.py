@@ -46,7 +46,7 @@ def test_recommend_columns_and_exclusions(trained_db: Path, customer: str) -> No
     recs = service.recommend_for_customer(trained_db, customer, k=10)
     assert recs.columns == list(service.REC_COLUMNS)
     assert recs["rank"].to_list() == list(range(1, 11))
-    assert recs["model"].unique().to_list() == ["blend(buy-again+two-tower)"]
+    assert recs["model"].unique().to_list() == ["blend(buy-again+two-tower+ease)"]
     assert (recs["score"].diff().drop_nulls() <= 1e-9).all()
     bought = set(service.customer_history(trained_db, customer)["product_id"].to_list())
     assert not bought & set(recs["product_id"].to_list())
@@ -62,7 +62,7 @@ def test_business_rules_are_honoured(trained_db: Path, customer: str) -> None:
     products = state.products
     categories = products["category"].unique().sort().to_list()
     blocked = service.recommend_for_customer(trained_db, customer, k=3)["product_id"].to_list()
-    rules = BusinessRules(include_categories=tuple(categories[:3]),
+    rules = BusinessRules(exclude_purchased=False, include_categories=tuple(categories[:3]),
                           exclude_categories=(categories[0],), min_price=2.0, max_price=20.0,
                           block_list=tuple(blocked), max_per_category=2)
     recs = service.recommend_for_customer(trained_db, customer, k=10, rules=rules)
@@ -170,4 +170,5 @@ def test_cli_export_writes_file_and_table(trained_db: Path, tmp_path: Path,
 def test_model_status(trained_db: Path) -> None:
     status = service.model_status(trained_db)
     assert status is not None and status["version"] == 1
+    assert status["model"] == "two-tower" and status["metrics"]["epochs"]
     assert status["data_range"]["last_sale"] >= status["data_range"]["first_sale"]

@@ -1,0 +1,171 @@
+"""Recommendations benchmarks: training speed, serving latency, export speed, retrieval.
+
+Usage:
+    python bench/bench_recsys.py --db /tmp/demo.duckdb [--sizes 100000 1000000] [--queries 200]
+
+The warehouse is copied to a temporary folder first (the bench trains and writes there).
+Prints one table per part with the baselines or exact search side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from recsys import service
+from recsys.baselines import Ease, ItemKNN
+from recsys.cli import train_and_register
+from recsys.data import load_train_data
+from recsys.index import ExactIndex, HnswIndex, IndexConfig, IvfIndex, recall_against_exact
+from recsys.service import BusinessRules
+from recsys.train import TwoTowerConfig, TwoTowerRecommender
+
+
+def bench_training(db: Path, examples: int) -> None:
+    data = load_train_data(db)
+    rows = []
+    for threads in (1, 2):
+        cfg = TwoTowerConfig(epochs=1, max_examples_per_epoch=examples, val_days=0,
+                             show_progress=False, num_threads=threads)
+        model = TwoTowerRecommender(cfg)
+        start = time.perf_counter()
+        model.fit(data)
+        rows.append((f"two-tower, {threads} thread(s)", model.examples_per_s,
+                     time.perf_counter() - start))
+    for baseline in (ItemKNN(), Ease()):
+        start = time.perf_counter()
+        baseline.fit(data)
+        seconds = time.perf_counter() - start
+        rows.append((f"{baseline.name} (full fit)", data.events.height / seconds, seconds))
+    print(f"\n## Training ({data.events.height:,} purchases, {data.n_users:,} customers, "
+          f"{data.n_items:,} products)")
+    print(f"{'model':<32}{'examples/s':>14}{'wall s':>10}")
+    for name, rate, seconds in rows:
+        print(f"{name:<32}{rate:>14,.0f}{seconds:>10.1f}")
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ms = np.array(samples) * 1000
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+
+
+def bench_serving(db: Path, queries: int) -> None:
+    state = service.serving_state(db)
+    rng = np.random.default_rng(0)
+    customers = rng.choice(state.data.user_ids, size=queries, replace=False)
+    categories = state.products["category"].unique().sort().to_list()
+    all_rules = BusinessRules(
+        exclude_purchased=True, in_stock_only=True, include_categories=tuple(categories[:-1]),
+        exclude_categories=(categories[0],), min_price=1.0, max_price=50.0,
+        block_list=tuple(state.data.catalogue.item_ids[:10]), max_per_category=5)
+    cases = {"no rules (exclude purchased only)": BusinessRules(), "all filters on": all_rules}
+    print(f"\n## Single-customer top-20 latency ({queries} customers, warm state)")
+    print(f"{'rules':<36}{'p50 ms':>10}{'p95 ms':>10}")
+    service.recommend_for_customer(db, str(customers[0]), 20, all_rules)  # warm-up
+    for name, rules in cases.items():
+        times = []
+        for customer in customers:
+            start = time.perf_counter()
+            service.recommend_for_customer(db, str(customer), 20, rules)
+            times.append(time.perf_counter() - start)
+        p50, p95 = _percentiles(times)
+        print(f"{name:<36}{p50:>10.2f}{p95:>10.2f}")
+    times = []
+    for customer in customers[:50]:
+        start = time.perf_counter()
+        service.similar_products(db, state.data.catalogue.item_ids[hash(customer) % 100], 10)
+        times.append(time.perf_counter() - start)
+    p50, p95 = _percentiles(times)
+    print(f"{'similar products (k=10)':<36}{p50:>10.2f}{p95:>10.2f}")
+
+
+def bench_export(db: Path) -> None:
+    print("\n## Export (all customers, k = 20)")
+    print(f"{'rules':<36}{'customers':>10}{'rows':>11}{'seconds':>9}{'customers/s':>13}")
+    for name, rules in {"exclude purchased": BusinessRules(),
+                        "+ max 3 per category": BusinessRules(max_per_category=3)}.items():
+        start = time.perf_counter()
+        frame = service.bulk_recommendations(db, k=20, rules=rules)
+        seconds = time.perf_counter() - start
+        n = frame["customer_id"].n_unique()
+        print(f"{name:<36}{n:>10,}{frame.height:>11,}{seconds:>9.1f}{n / seconds:>13,.0f}")
+
+
+def synthetic_vectors(n: int, dim: int, seed: int) -> np.ndarray:
+    """Clustered unit vectors (1,000 centres), like item embeddings."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((1000, dim)).astype(np.float32)
+    vectors = centres[rng.integers(0, 1000, n)] + 0.6 * rng.standard_normal((n, dim)).astype(
+        np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def bench_retrieval(sizes: list[int], dim: int, queries: int, k: int) -> None:
+    print(f"\n## Retrieval top-{k}, {dim}-d, {queries} queries (recall against exact)")
+    print(f"{'items':>10}  {'index':<26}{'build s':>9}{'ms/query':>10}{'speed-up':>10}"
+          f"{f'recall@{k}':>11}")
+    for n in sizes:
+        vectors = synthetic_vectors(n, dim, seed=1)
+        query = synthetic_vectors(queries, dim, seed=2)
+        exact = ExactIndex(vectors)
+        start = time.perf_counter()
+        exact_ids = np.vstack([exact.search(q[None, :], k)[0] for q in query])
+        exact_ms = (time.perf_counter() - start) / queries * 1000
+        print(f"{n:>10,}  {'exact (numpy)':<26}{0.0:>9.1f}{exact_ms:>10.2f}{1.0:>10.1f}"
+              f"{1.0:>11.3f}")
+        builders = {
+            "faiss HNSW M=16 ef=64": lambda v: HnswIndex(v, IndexConfig(hnsw_m=16,
+                                                                        ef_construction=40,
+                                                                        ef_search=64)),
+            "faiss IVF nprobe=16": lambda v: IvfIndex(v, n_probe=16),
+        }
+        for name, build in builders.items():
+            start = time.perf_counter()
+            index = build(vectors)
+            build_s = time.perf_counter() - start
+            start = time.perf_counter()
+            ids = np.vstack([index.search(q[None, :], k)[0] for q in query])
+            ms = (time.perf_counter() - start) / queries * 1000
+            recall = recall_against_exact(ids, exact_ids)
+            print(f"{n:>10,}  {name:<26}{build_s:>9.1f}{ms:>10.2f}{exact_ms / ms:>10.1f}"
+                  f"{recall:>11.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="a warehouse (copied, never written)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--train-examples", type=int, default=60_000)
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["training", "serving", "export", "retrieval"])
+    args = parser.parse_args()
+    import faiss
+
+    faiss.omp_set_num_threads(2)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / Path(args.db).name
+        shutil.copyfile(args.db, db)
+        if "training" not in args.skip:
+            bench_training(db, args.train_examples)
+        if not {"serving", "export"} <= set(args.skip):
+            start = time.perf_counter()
+            train_and_register(db, None, False, TwoTowerConfig(
+                epochs=1, max_examples_per_epoch=args.train_examples, show_progress=False))
+            print(f"\n(trained the serving model in {time.perf_counter() - start:.0f} s)")
+        if "serving" not in args.skip:
+            bench_serving(db, args.queries)
+        if "export" not in args.skip:
+            bench_export(db)
+    if "retrieval" not in args.skip:
+        bench_retrieval(args.sizes, args.dim, args.queries, 20)
+
+
+if __name__ == "__main__":
+    main()
