@@ -66,7 +66,7 @@ with left:
     backtest = shared.guarded(lambda: shared.call("forecasting.api", "backtest_summary"),
                               errors.NoForecastError)
     if backtest.is_empty():
-        st.info("No backtest yet: run `python -m forecasting run`.")
+        st.info("No backtest yet: run `python -m forecasting backtest`.")
     else:
         segments = backtest["segment"].unique().sort().to_list()
         seg = st.selectbox("Segment", segments,

@@ -100,3 +100,30 @@ def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path
     at.checkbox(key="rec_pseudo").check().run()
     exported = downloaded(at, downloads, index=-1).decode().splitlines()
     assert exported[0].startswith("customer_id") and exported[1].startswith("anon_")
+
+
+@pytest.fixture(scope="module")
+def forecast_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("forecasting.api")
+    db = tmp_path_factory.mktemp("forecast") / "demo.duckdb"
+    shutil.copyfile(demo_db_master, db)
+    subprocess.run([sys.executable, "-m", "forecasting", "--db", str(db), "run",
+                    "--prophet-series", "0"], cwd=REPO, check=True, timeout=900)
+    return db
+
+
+@pytest.mark.heavy
+def test_forecasts_page_with_a_real_forecast(monkeypatch, forecast_db: Path) -> None:
+    from forecasting.api import load_forecast
+
+    at = open_app(monkeypatch, forecast_db, "forecasts")
+    assert len(at.get("plotly_chart")) >= 1
+    caption = " ".join(c.value for c in at.caption)
+    total = load_forecast(forecast_db, store_id=at.selectbox(key="fc_store").value,
+                          product_id=at.selectbox(key="fc_product").value)["yhat"].sum()
+    assert f"{total:,.0f} units forecast" in caption
+    at.radio(key="fc_level").set_value("Total").run()
+    assert not at.exception
+    grand = load_forecast(forecast_db)["yhat"].sum()
+    assert f"{grand:,.0f} units forecast" in " ".join(c.value for c in at.caption)
+    assert grand > total
