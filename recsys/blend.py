@@ -36,7 +36,8 @@ class BlendRecommender(BaseRecommender):
     """Buy-again + two-tower (+ EASE); `fit` trains the parts that are not fitted yet."""
 
     def __init__(self, two_tower: TwoTowerRecommender, ease: Ease | None = None,
-                 ease_weight: float | None = None, buy_again_weight: float = 10_000.0) -> None:
+                 ease_weight: float | None = None,
+                 buy_again_weight: float = 10_000.0) -> None:
         if buy_again_weight < 0 or (ease_weight is not None and ease_weight < 0):
             raise RecsysError("blend weights must be >= 0")
         self.two_tower = two_tower

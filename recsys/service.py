@@ -94,7 +94,8 @@ class ServingState:
         ease = self.loaded.ease if same_catalogue else None
         blend = BlendRecommender(self.loaded.model, ease=ease,
                                  ease_weight=manifest.get("ease_weight") if ease else None,
-                                 buy_again_weight=float(manifest.get("buy_again_weight", 10_000.0)))
+                                 buy_again_weight=float(manifest.get("buy_again_weight",
+                                                                     10_000.0)))
         blend.buy_again.fit(self.data)
         return blend
 
