@@ -1,0 +1,42 @@
+"""Variants of the shelfwise history source, replayed beside the normal formula.
+
+Usage:
+    python bench/bench_inventory_variants.py DB UNTIL TARGET DAYS [--method block,nb]
+        [--level-days 0,14] [--samples 500]
+
+Prints one line per variant and policy (cycle service, fill rate, average on hand, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date
+
+from forecasting.simulate import SimConfig, load_sim_data, simulate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("db")
+    parser.add_argument("until", type=date.fromisoformat)
+    parser.add_argument("target", type=float)
+    parser.add_argument("days", type=int)
+    parser.add_argument("--method", default="block")
+    parser.add_argument("--level-days", default="0")
+    parser.add_argument("--samples", type=int, default=500)
+    args = parser.parse_args()
+    for method in args.method.split(","):
+        for level_days in (int(x) for x in args.level_days.split(",")):
+            cfg = SimConfig(until=args.until, days=args.days, service_level=args.target,
+                            method=method, level_days=level_days,  # type: ignore[arg-type]
+                            n_samples=args.samples)
+            start = time.perf_counter()
+            result = simulate(load_sim_data(args.db, cfg), cfg, progress=False)
+            for policy, metrics in result.overall.items():
+                print(f"{method} level_days={level_days} target={args.target} {policy} "
+                      f"{metrics} {time.perf_counter() - start:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
