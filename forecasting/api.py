@@ -29,7 +29,8 @@ def _filters(store_id: ForecastFilter, product_id: ForecastFilter,
 
 
 def load_forecast(db: str | os.PathLike[str], store_id: ForecastFilter = None,
-                  product_id: ForecastFilter = None, category: ForecastFilter = None) -> pl.DataFrame:
+                  product_id: ForecastFilter = None,
+                  category: ForecastFilter = None) -> pl.DataFrame:
     """Forecast per date, summed bottom-up over the matching series.
 
     Returns:
@@ -50,7 +51,8 @@ def load_forecast_rows(db: str | os.PathLike[str]) -> pl.DataFrame:
 
 
 def load_history(db: str | os.PathLike[str], store_id: ForecastFilter = None,
-                 product_id: ForecastFilter = None, category: ForecastFilter = None) -> pl.DataFrame:
+                 product_id: ForecastFilter = None,
+                 category: ForecastFilter = None) -> pl.DataFrame:
     """Units sold per date (date, units) for the matching series (days without sales absent)."""
     with reading(db) as con:
         return run_named(con, "forecasting/history_view", _filters(store_id, product_id, category))

@@ -152,10 +152,7 @@ def build_panel(
     step = STEP_DAYS[freq]
     hist = validate(hist, HISTORY_SCHEMA, "history").filter(pl.col("ds") <= until)
     d0 = hist["ds"].min()
-    if freq == "W":  # anchor on the source's own week dates
-        until_idx = (until - d0).days // step
-    else:
-        until_idx = (until - d0).days
+    until_idx = (until - d0).days // step  # weekly panels keep the source's own week dates
     n_t = until_idx + 1
     keys = hist.group_by("store_id", "product_id").agg(pl.len()).sort("store_id", "product_id")
     if active_days is not None:

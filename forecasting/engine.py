@@ -182,21 +182,34 @@ def forecast_panel(panel: Panel, end: int, cfg: EngineConfig) -> EngineResult:
     fb_rows, fb_cal, fb_fut, _ = raw[FALLBACK]
     forecasts: dict[str, ModelForecast] = {}
     for name, (rows, cal, fut, secs) in raw.items():
-        used = np.full(rows.size, name, dtype=object)
         failed = ~np.isfinite(fut).all(1) | ~np.isfinite(cal).all(1)
-        if failed.any():
-            log.warning("%s: %d series fell back to %s", name, int(failed.sum()), FALLBACK)
-            cal, fut = cal.copy(), fut.copy()
-            cal[failed], fut[failed] = fb_cal[rows[failed]], fb_fut[rows[failed]]
-            used[failed] = f"{FALLBACK} (fallback)"
+        cal, _ = apply_fallback(name, cal, fb_cal[rows], failed)
+        fut, used = apply_fallback(name, fut, fb_fut[rows], failed)
         table = ConformalTable.fit(actual_cal[rows], cal, scale_cal[rows], seg_cal[rows],
                                    buckets, probs)
         quant = table.apply(fut, scale[rows], seg[rows], buckets)
-        forecasts[name] = ModelForecast(rows, used.astype(str), fut, quant, cal, secs)
+        forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs)
 
     choice = choose_per_segment(forecasts, actual_cal, seg_cal, prophet_rows)
     forecasts[AUTO] = assemble_auto(forecasts, choice, seg, prophet_rows, panel.n)
     return EngineResult(panel, end, forecasts, seg, choice, prophet_rows, lgbm)
+
+
+def apply_fallback(name: str, values: np.ndarray, fallback: np.ndarray,
+                   failed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Replace failed rows (default: any non-finite value) by the fallback baseline.
+
+    Returns:
+        (values (n, h), model used per series (n,): `name` or "moving_average (fallback)").
+    """
+    if failed is None:
+        failed = ~np.isfinite(values).all(1)
+    used = np.where(failed, f"{FALLBACK} (fallback)", name).astype(str)
+    if failed.any():
+        log.warning("%s: %d series fell back to %s", name, int(failed.sum()), FALLBACK)
+        values = values.copy()
+        values[failed] = fallback[failed]
+    return values, used
 
 
 def _wape(actual: np.ndarray, yhat: np.ndarray) -> float:

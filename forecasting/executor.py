@@ -7,6 +7,7 @@ A distributed engine (Ray, Dask, Spark) can take the place of `ProcessExecutor` 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -63,7 +64,9 @@ class ProcessExecutor:
         if self.workers == 1 or len(items) <= 1:
             yield from SerialExecutor(self.progress).map(fn, items, desc)
             return
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        # spawn, not fork: forking after LightGBM/OpenMP threads started can deadlock
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
             futures = {pool.submit(_safe, fn, item): i for i, item in enumerate(items)}
             for fut in tqdm(as_completed(futures), total=len(futures), desc=desc,
                             disable=not self.progress):

@@ -121,9 +121,8 @@ def build_features(
     half = 3 if freq == "D" else 1
     lo_w = np.clip(ly - half, 0, None)
     hi_w = np.clip(np.minimum(ly + half + 1, origin + 1), 0, None)
-    ly_window = np.where(ly_ok & (hi_w > lo_w),
-                         (stats.cum[rows, hi_w] - stats.cum[rows, lo_w]) / np.maximum(hi_w - lo_w, 1),
-                         np.nan)
+    window_sum = stats.cum[rows, hi_w] - stats.cum[rows, lo_w]
+    ly_window = np.where(ly_ok & (hi_w > lo_w), window_sum / np.maximum(hi_w - lo_w, 1), np.nan)
 
     days = panel.dates[0] + np.timedelta64(1 if freq == "D" else 7, "D") * target
     dow = (days.astype("datetime64[D]").view("int64") - 4) % 7  # 0 = Monday

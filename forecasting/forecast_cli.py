@@ -12,7 +12,8 @@ import polars as pl
 
 from forecasting.backtest import BacktestConfig, BacktestReport, run_backtest
 from forecasting.engine import DEFAULT_MODELS, EngineConfig
-from forecasting.run import RunConfig, export_forecasts, run_forecast
+from forecasting.export import export_forecasts
+from forecasting.run import RunConfig, run_forecast
 from warehouse.db import execute, reading, sql_text, table_exists, writing
 from warehouse.pipeline import PipelineStep
 

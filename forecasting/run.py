@@ -24,7 +24,7 @@ from forecasting.engine import AUTO, EngineConfig, EngineResult, forecast_panel
 from forecasting.features import DRIVER_GROUPS
 from forecasting.intervals import interval
 from forecasting.schemas import FORECAST_SCHEMA, QUANTILES
-from warehouse.db import execute, run_named, sql_text, writing
+from warehouse.db import execute, sql_text, writing
 from warehouse.paths import artifacts_dir
 
 
@@ -133,31 +133,3 @@ def run_forecast(db: str | os.PathLike[str], cfg: RunConfig) -> dict[str, object
         for name in ("_new_forecasts", "_new_drivers", "_new_run"):
             con.unregister(name)
     return {**meta, "rows": frame.height, "model_version": version, "models": models}
-
-
-def export_forecasts(db: str | os.PathLike[str], out: str | os.PathLike[str]) -> int:
-    """Write the latest forecasts to .csv, .xlsx or .parquet (atomic); returns the row count."""
-    from forecasting.api import require_forecasts
-    from warehouse.db import reading
-
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx", ".parquet"):
-        raise ValueError(f"--out {path}: expected a .csv, .xlsx or .parquet file name")
-    with reading(db) as con:
-        require_forecasts(con)
-        frame = run_named(con, "forecasting/export")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
-    try:
-        if suffix == ".csv":
-            frame.write_csv(tmp)
-        elif suffix == ".parquet":
-            frame.write_parquet(tmp)
-        else:
-            frame.write_excel(tmp, worksheet="forecasts")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return frame.height

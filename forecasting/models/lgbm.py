@@ -9,9 +9,8 @@ by `scale`, so the loss is on the units' scale (like the M5 winners' tweedie mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import os
+from dataclasses import dataclass, field
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning threads hurt on shared cores
 

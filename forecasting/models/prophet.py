@@ -41,7 +41,8 @@ def fit_predict_one(job: ProphetJob) -> np.ndarray:
     if job.holiday_dates.size:
         holidays = pd.DataFrame({"holiday": "holiday", "ds": pd.to_datetime(job.holiday_dates)})
     model = Prophet(
-        weekly_seasonality=job.freq == "D", yearly_seasonality=len(frame) > 365 // STEP_DAYS[job.freq],
+        weekly_seasonality=job.freq == "D",
+        yearly_seasonality=len(frame) > 365 // STEP_DAYS[job.freq],
         daily_seasonality=False, holidays=holidays, uncertainty_samples=0,
     )
     model.fit(frame)
