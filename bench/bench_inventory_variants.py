@@ -25,16 +25,18 @@ def main() -> None:
     parser.add_argument("--method", default="block")
     parser.add_argument("--level-days", default="0")
     parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--no-undershoot", action="store_true")
     args = parser.parse_args()
     for method in args.method.split(","):
         for level_days in (int(x) for x in args.level_days.split(",")):
             cfg = SimConfig(until=args.until, days=args.days, service_level=args.target,
                             method=method, level_days=level_days,  # type: ignore[arg-type]
-                            n_samples=args.samples)
+                            n_samples=args.samples, undershoot=not args.no_undershoot)
             start = time.perf_counter()
             result = simulate(load_sim_data(args.db, cfg), cfg, progress=False)
             for policy, metrics in result.overall.items():
-                print(f"{method} level_days={level_days} target={args.target} {policy} "
+                print(f"{method} level_days={level_days} undershoot={cfg.undershoot} "
+                      f"target={args.target} {policy} "
                       f"{metrics} {time.perf_counter() - start:.0f}s", flush=True)
 
 

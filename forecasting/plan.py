@@ -52,6 +52,9 @@ class PlanConfig:
         n_samples: Monte Carlo samples per pair.
         no_cost_cover_days: order quantity in days of demand when the unit cost is unknown.
         rule_of_thumb_days: the retailer's rule: reorder under this many days of average sales.
+        method: history sampler, "block" bootstrap or "nb" (negative binomial on its moments).
+        level_days: rescale the window to the mean of its last N days (0 = off).
+        undershoot: add the reorder undershoot to the (s, Q) lead-time demand.
     """
 
     service_level: float = 0.95
@@ -67,6 +70,7 @@ class PlanConfig:
     rule_of_thumb_days: float = 14.0
     method: Literal["block", "nb"] = "block"
     level_days: int = 0
+    undershoot: bool = True
     class_rules: ClassRules = field(default_factory=ClassRules)
 
     def __post_init__(self) -> None:
@@ -267,7 +271,8 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
     for sl, samples in iter_lead_time_demand_samples(
             rng, demand, lt_mean, lt_sd, cfg.n_samples,
-            extra_days=cfg.review_days if periodic else 0, undershoot=not periodic,
+            extra_days=cfg.review_days if periodic else 0,
+            undershoot=cfg.undershoot and not periodic,
             method=cfg.method):
         if cfg.measure == "fill":
             level[sl] = fill_rate_reorder_point(samples, cycle_qty[sl], target[sl])

@@ -75,6 +75,7 @@ class SimConfig:
     method: Literal["block", "nb"] = "block"
     normal_level: float | None = None
     level_days: int = 0
+    undershoot: bool = True
 
     def __post_init__(self) -> None:
         check_service_level(self.service_level, "--service-level")
@@ -91,7 +92,7 @@ class SimConfig:
     def plan_config(self) -> PlanConfig:
         return PlanConfig(service_level=self.service_level, window_days=self.window_days,
                           n_samples=self.n_samples, seed=self.seed, method=self.method,
-                          level_days=self.level_days)
+                          level_days=self.level_days, undershoot=self.undershoot)
 
 
 @dataclass(frozen=True)
