@@ -164,6 +164,9 @@ def test_plan_cli_writes_contract_table_and_exports(demo_db: Path, tmp_path: Pat
     top = what_to_order(demo_db, store_id="S001")
     assert top.height > 0 and set(top["store_id"]) == {"S001"}
     assert top["stockout_risk"].to_list() == sorted(top["stockout_risk"].to_list(), reverse=True)
+    category = top["category"][0]
+    by_category = what_to_order(demo_db, category=category)
+    assert by_category.height > 0 and set(by_category["category"]) == {category}
     view = stock_view(demo_db, "S001", top["product_id"][0])
     assert view.columns == ["date", "on_hand_units", "reorder_point", "order_up_to"]
     assert view.height > 10 and view["reorder_point"][0] == top["reorder_point"][0]
