@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import HEAVY
 from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 - fixture
 
 REPO = Path(__file__).resolve().parents[1]
+#: Training a model or forecasting every series takes about a minute on 2 cores: full form only.
+needs_heavy = pytest.mark.skipif(not HEAVY, reason="trains a model; SHELFWISE_HEAVY=1 runs it")
 
 
 def open_app(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
@@ -77,6 +80,7 @@ def trained_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.mark.heavy
+@needs_heavy
 def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path,
                                                    downloads) -> None:  # noqa: F811
     at = open_app(monkeypatch, trained_db, "recommendations")
@@ -113,6 +117,7 @@ def forecast_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.mark.heavy
+@needs_heavy
 def test_forecasts_page_with_a_real_forecast(monkeypatch, forecast_db: Path) -> None:
     from forecasting.api import load_forecast
 

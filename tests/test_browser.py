@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HEAVY
 from warehouse.auth import add_user
 
 pytestmark = pytest.mark.browser
@@ -133,6 +134,7 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
 
 
 @pytest.mark.heavy  # a second server start; the AppTest sign-in tests cover the same by default
+@pytest.mark.skipif(not HEAVY, reason="second server start; SHELFWISE_HEAVY=1 runs it")
 @pytest.mark.parametrize("served", [({"SHELFWISE_USERS": "", "SHELFWISE_AUTH": ""}, "0.0.0.0")],
                          indirect=True)
 def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:
