@@ -119,21 +119,27 @@ def bench_retrieval(sizes: list[int], dim: int, queries: int, k: int) -> None:
         print(f"{n:>10,}  {'exact (numpy)':<26}{0.0:>9.1f}{exact_ms:>10.2f}{1.0:>10.1f}"
               f"{1.0:>11.3f}")
         builders = {
-            "faiss HNSW M=16 ef=64": lambda v: HnswIndex(v, IndexConfig(hnsw_m=16,
-                                                                        ef_construction=40,
-                                                                        ef_search=64)),
-            "faiss IVF nprobe=16": lambda v: IvfIndex(v, n_probe=16),
+            "faiss HNSW M=16": lambda v: HnswIndex(v, IndexConfig(hnsw_m=16, ef_construction=40)),
+            "faiss IVF": lambda v: IvfIndex(v),
         }
         for name, build in builders.items():
             start = time.perf_counter()
             index = build(vectors)
             build_s = time.perf_counter() - start
-            start = time.perf_counter()
-            ids = np.vstack([index.search(q[None, :], k)[0] for q in query])
-            ms = (time.perf_counter() - start) / queries * 1000
-            recall = recall_against_exact(ids, exact_ids)
-            print(f"{n:>10,}  {name:<26}{build_s:>9.1f}{ms:>10.2f}{exact_ms / ms:>10.1f}"
-                  f"{recall:>11.3f}")
+            knobs = ([("ef", ef) for ef in (64, 256)] if isinstance(index, HnswIndex)
+                     else [("nprobe", p) for p in (16, 64)])
+            for knob, value in knobs:
+                if knob == "ef":
+                    index.index.hnsw.efSearch = value
+                else:
+                    index.index.nprobe = value
+                start = time.perf_counter()
+                ids = np.vstack([index.search(q[None, :], k)[0] for q in query])
+                ms = (time.perf_counter() - start) / queries * 1000
+                recall = recall_against_exact(ids, exact_ids)
+                label = f"{name} {knob}={value}"
+                print(f"{n:>10,}  {label:<26}{build_s:>9.1f}{ms:>10.2f}{exact_ms / ms:>10.1f}"
+                      f"{recall:>11.3f}")
 
 
 def main() -> None:

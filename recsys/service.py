@@ -94,8 +94,7 @@ class ServingState:
         ease = self.loaded.ease if same_catalogue else None
         blend = BlendRecommender(self.loaded.model, ease=ease,
                                  ease_weight=manifest.get("ease_weight") if ease else None,
-                                 buy_again_weight=float(manifest.get("buy_again_weight",
-                                                                     10_000.0)))
+                                 buy_again_weight=float(manifest.get("buy_again_weight", 1)))
         blend.buy_again.fit(self.data)
         return blend
 

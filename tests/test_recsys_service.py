@@ -13,6 +13,7 @@ from recsys import service
 from recsys.cli import main, train_and_register
 from recsys.errors import NoModelError, RecsysError
 from recsys.export import write_file
+from recsys.pipeline import STEPS
 from recsys.service import BusinessRules
 from recsys.train import TwoTowerConfig
 from warehouse.db import query, reading
@@ -37,6 +38,7 @@ def customer(trained_db: Path) -> str:
 
 
 def test_no_model_is_a_clear_error(demo_db: Path) -> None:
+    assert [step.is_done(demo_db) for step in STEPS] == [False, False]
     with pytest.raises(NoModelError, match="python -m recsys train"):
         service.recommend_for_customer(demo_db, "C000001")
     assert service.model_status(demo_db) is None
@@ -162,6 +164,7 @@ def test_cli_export_writes_file_and_table(trained_db: Path, tmp_path: Path,
     with reading(trained_db) as con:
         table = query(con, "select * from recommendations order by customer_id, rank")
     assert table.height == 8 and table["product_id"].to_list() == frame["product_id"].to_list()
+    assert [step.is_done(trained_db) for step in STEPS] == [True, True]
     assert main(["--db", str(trained_db), "export", "--out", str(tmp_path / "x.txt")]) == 1
     assert "unsupported format" in capsys.readouterr().err
     assert not (tmp_path / "x.txt").exists()
