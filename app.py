@@ -15,7 +15,7 @@ import streamlit as st
 
 from pages import _shared as shared
 from warehouse import auth
-from warehouse.app_queries import Filters, LiveWarehouse, data_range, filter_options
+from warehouse.app_queries import Filters, LiveWarehouse
 from warehouse.db import WarehouseError, resolve_db_path
 
 #: Page key -> (file, title, icon, url path); keys and minimal roles are `warehouse.auth.PAGES`.
@@ -149,12 +149,8 @@ def sign_out() -> None:
 
 def sidebar_filters(live: LiveWarehouse) -> Filters:
     """Warehouse in use, data range and the global filters; kept in session_state across pages."""
-    cursor = live.cursor()
-    try:
-        span = data_range(cursor)
-        stores, categories = filter_options(cursor)
-    finally:
-        cursor.close()
+    span = shared.query("data_range")  # cached per warehouse file generation
+    stores, categories = shared.query("filter_options")
     st.sidebar.caption(f"Warehouse **{live.path.name}** · `{live.path}`")
     if span.first_day is None or span.last_day is None:
         st.sidebar.warning("The warehouse has no sales yet.")
