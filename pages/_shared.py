@@ -93,18 +93,24 @@ def query(name: str, *args: Any) -> Any:
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=256, show_spinner=False)
 def _cached_call(
-    module: str, name: str, path: str, gen: tuple[int, int], args: tuple[Any, ...],
-    kwargs: tuple[tuple[str, Any], ...],
+    module: str, name: str, path: str, gen: tuple[int, int], version: Any,
+    args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
 ) -> Any:
     return getattr(importlib.import_module(module), name)(Path(path), *args, **dict(kwargs))
 
 
-def call(module: str, name: str, *args: Any, cache: bool = True, **kwargs: Any) -> Any:
-    """`<module>.<name>(db_path, *args, **kwargs)` of another package, cached per generation."""
+def call(
+    module: str, name: str, *args: Any, cache: bool = True, version: Any = None, **kwargs: Any
+) -> Any:
+    """`<module>.<name>(db_path, *args, **kwargs)` of another package.
+
+    Cached per warehouse generation and `version` (e.g. the model version, for results that
+    depend on artifacts outside the warehouse file); `cache=False` always calls.
+    """
     live = warehouse()
     if not cache:
         return getattr(importlib.import_module(module), name)(live.path, *args, **kwargs)
-    return _cached_call(module, name, str(live.path), live.generation(), args,
+    return _cached_call(module, name, str(live.path), live.generation(), version, args,
                         tuple(sorted(kwargs.items())))
 
 

@@ -14,10 +14,12 @@ st.title("Recommendations")
 errors = shared.optional_module("recsys.errors", "python -m recsys train", "recommendation model")
 service = shared.optional_module("recsys.service", "python -m recsys train",
                                  "recommendation model")
-status = shared.guarded(lambda: shared.call("recsys.service", "model_status"), errors.NoModelError)
+status = shared.guarded(lambda: shared.call("recsys.service", "model_status", cache=False),
+                        errors.NoModelError)
 if status is None:
     shared.empty_state("No model yet: run `python -m recsys train`.")
-st.caption(f"Model {status.get('version', '?')} trained {status.get('trained_at', '?')}.")
+version = status.get("version")
+st.caption(f"Model {status.get('model', '')} v{version} trained {status.get('trained_at', '?')}.")
 categories = list(shared.query("filter_options")[1])
 
 with st.expander("Business rules", expanded=False, icon=":material/rule:"):
@@ -62,8 +64,8 @@ with customer_tab:
             format_func=lambda c: f"{c} · {found.filter(customer_id=c)['segment'][0]} · "
                                   f"{found.filter(customer_id=c)['orders'][0]} orders")
         recs = shared.guarded(lambda: shared.call(
-            "recsys.service", "recommend_for_customer", customer_id, k=k, rules=rules),
-            errors.NoModelError)
+            "recsys.service", "recommend_for_customer", customer_id, k=k, rules=rules,
+            version=version), errors.NoModelError)
         left, right = st.columns([3, 2])
         with left:
             st.subheader(f"Top {k} for {customer_id}")
@@ -80,7 +82,8 @@ with similar_tab:
     labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
     product_id = st.selectbox("Product", list(labels), format_func=labels.get, key="rec_similar")
     similar = shared.guarded(lambda: shared.call("recsys.service", "similar_products",
-                                                 product_id, k=k), errors.NoModelError)
+                                                 product_id, k=k, version=version),
+                             errors.NoModelError)
     rec_chart(similar, "rec_similar_chart")
     st.dataframe(similar, hide_index=True)
 
@@ -91,8 +94,8 @@ with basket_tab:
         st.info("Pick one or more products to complete the basket.")
     else:
         completion = shared.guarded(lambda: shared.call(
-            "recsys.service", "complete_basket", tuple(basket), k=k, rules=rules),
-            errors.NoModelError)
+            "recsys.service", "complete_basket", tuple(basket), k=k, rules=rules,
+            version=version), errors.NoModelError)
         rec_chart(completion, "rec_basket_chart")
         st.dataframe(completion, hide_index=True)
 
@@ -116,7 +119,7 @@ with bulk_tab:
     if (segment or ids) and st.toggle("Build the list", key="rec_bulk_go"):
         bulk = shared.guarded(lambda: shared.call(
             "recsys.service", "bulk_recommendations", customer_ids=ids, segment=segment, k=k,
-            rules=rules), errors.NoModelError)
+            rules=rules, version=version), errors.NoModelError)
         st.dataframe(bulk.head(200), hide_index=True)
         st.caption(f"Preview of the first 200 of {bulk.height:,} rows.")
         if st.checkbox("Pseudonymise customer ids (keyed hash)", key="rec_pseudo"):
