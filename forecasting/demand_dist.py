@@ -73,24 +73,30 @@ def sample_forecast_sums(rng: np.random.Generator, forecast_q: np.ndarray,
                          lengths: np.ndarray, rho: float = 0.5) -> np.ndarray:
     """Demand over the first `lengths` forecast days per sample: `[n_pairs, n_samples]`.
 
-    Lengths beyond the forecast horizon repeat the last day's distribution.
+    Day by day, only for the samples whose lead time reaches that day (work ~ mean lead time,
+    not the longest one). Each sample has one common factor (Gaussian copula, correlation
+    `rho` between days). Lengths beyond the forecast horizon repeat the last day's distribution.
     """
     n, horizon, _ = forecast_q.shape
-    m = lengths.shape[1]
-    span = int(max(lengths.max(), 1))
-    day_idx = np.minimum(np.arange(span), horizon - 1)
-    knots = quantile_knots(forecast_q)[:, day_idx, :].astype(np.float32).ravel()  # [n*span*9]
-    z = rng.standard_normal((n, m, span), dtype=np.float32)
-    z *= np.float32(np.sqrt(1.0 - rho))
-    z += np.float32(np.sqrt(rho)) * rng.standard_normal((n, m, 1), dtype=np.float32)
-    u = ndtr(z)  # [n, m, span], one common factor per sample
-    seg = np.searchsorted(_GRID[1:-1], u, side="right")  # index of the knot below u, 0..7
-    flat = (np.arange(n)[:, None, None] * span + np.arange(span)[None, None, :]) * len(_GRID) + seg
-    lo, hi = np.take(knots, flat), np.take(knots, flat + 1)  # flat gathers: fast
+    knots = quantile_knots(forecast_q).astype(np.float32)  # [n, H, 9]
     grid = _GRID.astype(np.float32)
-    daily = lo + (u - grid[seg]) / (grid[seg + 1] - grid[seg]) * (hi - lo)
-    daily *= np.arange(span)[None, None, :] < lengths[:, :, None]
-    return daily.sum(axis=2, dtype=np.float64)
+    common = np.float32(np.sqrt(rho)) * rng.standard_normal(lengths.size, dtype=np.float32)
+    own_scale = np.float32(np.sqrt(1.0 - rho))
+    flat_len = lengths.ravel()
+    rows = np.repeat(np.arange(n), lengths.shape[1])
+    total = np.zeros(lengths.size, dtype=np.float64)
+    active = np.flatnonzero(flat_len > 0)
+    day = 0
+    while active.size:
+        u = ndtr(common[active] + own_scale * rng.standard_normal(active.size, dtype=np.float32))
+        seg = np.searchsorted(_GRID[1:-1], u, side="right")  # index of the knot below u, 0..7
+        day_knots = knots[:, min(day, horizon - 1), :].ravel()
+        at = rows[active] * len(_GRID) + seg
+        lo, hi = day_knots[at], day_knots[at + 1]
+        total[active] += lo + (u - grid[seg]) / (grid[seg + 1] - grid[seg]) * (hi - lo)
+        day += 1
+        active = active[flat_len[active] > day]
+    return total.reshape(lengths.shape)
 
 
 def iter_lead_time_demand_samples(
@@ -113,7 +119,7 @@ def iter_lead_time_demand_samples(
     n = demand.n_pairs
     use_fc = demand.forecast_mask()
     integer = np.all(np.equal(np.mod(demand.history, 1.0), 0.0), axis=1)
-    step = chunk if not use_fc.any() else max(1, chunk // 10)
+    step = chunk
     for lo in range(0, n, step):
         sl = slice(lo, min(n, lo + step))
         hist = demand.history[sl]
