@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from forecasting.data import STEP_DAYS, Panel, load_panel
+from forecasting.data import STEP_DAYS, Panel, last_sale_day, load_panel, warehouse_frequency
 from forecasting.engine import EngineConfig, EngineResult, forecast_panel
 from forecasting.errors import ForecastInputError
 from forecasting.metrics import insample_scales, pool, series_stats
@@ -76,7 +76,8 @@ def window_stats(result: EngineResult, actual: np.ndarray) -> pl.DataFrame:
         cut = (end + 1) % 7
         wk_hist = _weekly(hist[:, cut:])
         wk_start = np.maximum(panel.start - cut, 0) // 7
-        wk_mae, wk_mse = insample_scales(wk_hist, wk_start, 52)
+        wk_season = 52 if wk_hist.shape[1] >= 104 else 1  # under 2 years: naive scale
+        wk_mae, wk_mse = insample_scales(wk_hist, wk_start, wk_season)
     frames = []
     for name, fc in result.forecasts.items():
         rows = fc.rows
@@ -120,15 +121,15 @@ def run_backtest(db: str | os.PathLike[str], cfg: BacktestConfig,
                  progress: bool = True) -> BacktestReport:
     """Run every window and pool the metrics (see the module docstring)."""
     h = cfg.engine.horizon
-    probe = load_panel(db, cfg.until, horizon=h, active_days=None, lookback_days=10)
-    step = STEP_DAYS[probe.freq]
+    step = STEP_DAYS[warehouse_frequency(db)]
     last_needed = cfg.until + dt.timedelta(days=step * h)
+    last_sale = last_sale_day(db)
+    if last_sale is None or last_sale < last_needed - dt.timedelta(days=step - 1):
+        raise ForecastInputError(
+            f"--until {cfg.until} --horizon {h}: actuals end on {last_sale}, the last window "
+            f"needs them through {last_needed}")
     panel = load_panel(db, last_needed, horizon=h, active_days=None,
                        lookback_days=1100 + step * h * (cfg.windows + 1))
-    if panel.dates[-1] < np.datetime64(last_needed - dt.timedelta(days=step - 1), "D"):
-        raise ForecastInputError(
-            f"--until {cfg.until} --horizon {h}: actuals end on {panel.dates[-1]}, the last "
-            "window needs them through " + str(last_needed))
     until_idx = panel.index_of(cfg.until)
     frames, windows, keys = [], [], []
     for w in tqdm(range(cfg.windows - 1, -1, -1), desc="backtest windows", disable=not progress):

@@ -97,6 +97,12 @@ def warehouse_frequency(db: str | os.PathLike[str]) -> str:
         return str(run_named(con, "forecasting/frequency")["frequency"][0])
 
 
+def last_sale_day(db: str | os.PathLike[str]) -> dt.date | None:
+    """The last date in `fct_sales_daily` (None when empty)."""
+    with reading(db) as con:
+        return run_named(con, "forecasting/bounds")["last_day"][0]
+
+
 def load_panel(
     db: str | os.PathLike[str],
     until: dt.date | None,

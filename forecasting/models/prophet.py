@@ -34,7 +34,7 @@ def fit_predict_one(job: ProphetJob) -> np.ndarray:
     import pandas as pd
     from prophet import Prophet
 
-    logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
+    logging.getLogger("cmdstanpy").disabled = True  # one INFO line per chain otherwise
     logging.getLogger("prophet").setLevel(logging.ERROR)
     frame = pd.DataFrame({"ds": pd.to_datetime(job.dates), "y": job.y})
     holidays = None
