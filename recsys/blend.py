@@ -97,17 +97,22 @@ class BlendRecommender(BaseRecommender):
         return scores
 
     def score(self, data: TrainData, users: np.ndarray) -> np.ndarray:
-        """Own items: 1 + buy-again score scaled to (0, 1], model order breaking exact ties;
-        other items: the model score mapped into [0, 1). So own items always come first."""
-        own = self.buy_again.own_scores(data, users)
-        top = own.max(axis=1, keepdims=True)
-        scaled = np.divide(own, top, out=np.zeros_like(own), where=top > 0)
+        """Own items get (1, 2] in buy-again order (its popularity tie-break included; the model
+        breaks what is left); other items get the model score mapped into [0, 1)."""
         model = self.model_scores(data, users)
         low, high = model.min(axis=1, keepdims=True), model.max(axis=1, keepdims=True)
-        unit = (model - low) / np.maximum(high - low, 1e-9) * 0.999  # [0, 1)
+        unit = ((model - low) / np.maximum(high - low, 1e-9) * 0.999).astype(np.float32)
         if self.buy_again_weight == 0:
             return unit
-        return np.where(own > 0, 1.0 + scaled + 1e-6 * unit, unit).astype(np.float32)
+        own = data.weighted()[users].tocsr()
+        buy_again = self.buy_again.score(data, users)
+        for row in range(len(users)):
+            items = own.indices[own.indptr[row]:own.indptr[row + 1]]
+            if items.size == 0:
+                continue
+            order = np.lexsort((-unit[row, items], -buy_again[row, items]))
+            unit[row, items[order]] = 2.0 - np.arange(items.size) / items.size
+        return unit
 
     def item_similarity(self, data: TrainData, items: np.ndarray) -> np.ndarray:
         return self.two_tower.item_similarity(data, items)
