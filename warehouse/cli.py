@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="run one read-only query and print the result")
     sql.add_argument("query")
     sql.add_argument("--max-rows", type=int, default=50)
+    sql.add_argument("--timeout", type=float, default=30.0, help="seconds before the query stops")
 
     sub.add_parser("info", help="row counts and date ranges of the marts")
     sub.add_parser("check", help="run the mart key tests (unique, not null)")

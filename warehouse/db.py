@@ -130,21 +130,55 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(f"{path}: cannot open the database ({exc})") from exc
 
 
-def connect_read(db: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to an existing, current-schema warehouse. Caller closes it."""
+#: Catalog name of the attached warehouse inside a reader connection.
+WAREHOUSE_CATALOG = "warehouse"
+
+
+def connect_read(
+    db: str | os.PathLike[str] | None = None, *, config: Mapping[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse file as the path names it now. Caller closes it.
+
+    A private in-memory DuckDB ATTACHes the file read-only. (`duckdb.connect(path)` would reuse
+    a cached instance of the *old* file while any connection to it is open in this process, so a
+    long-running app would miss a swapped-in refresh.)
+
+    Args:
+        db: warehouse path (see `resolve_db_path`).
+        config: settings of the private instance (threads, memory_limit...).
+    """
     path = resolve_db_path(db)
     if not path.exists():
         raise WarehouseError(
             f"{path}: no warehouse here; build the demo with `python -m warehouse demo` "
             "or ingest data with `python -m warehouse ingest ...`"
         )
-    con = _open(path, read_only=True)
     try:
+        con = duckdb.connect(":memory:", config=dict(config or {}))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot start a DuckDB reader ({_first_line(exc)})") from exc
+    try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS {WAREHOUSE_CATALOG} (READ_ONLY)").fetchall()
+        con.execute(f"USE {WAREHOUSE_CATALOG}").fetchall()
         check_schema(con, path)
-    except Exception:
+    except duckdb.Error as exc:
+        con.close()
+        msg = _first_line(exc)
+        if "lock" in msg.lower():
+            raise WarehouseError(
+                f"{path}: the database is locked by another process ({msg})"
+            ) from exc
+        raise WarehouseError(f"{path}: cannot open the database ({msg})") from exc
+    except BaseException:
         con.close()
         raise
     return con
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @contextmanager

@@ -10,26 +10,21 @@ import duckdb
 import polars as pl
 
 from warehouse.build import MART_KEYS
-from warehouse.db import execute, run_named, scalar
+from warehouse.db import run_named, scalar
 from warehouse.sandbox import QueryResult, run_sandboxed
-
-#: Statement kinds a read-only query may be.
-READ_STATEMENTS = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "RELATION"})
 
 #: Date column of each mart shown by `info` (None: no date).
 MART_DATE_COLUMNS: dict[str, str | None] = {
-    "dim_date": "date_day", "dim_store": None, "dim_product": "last_sold_on",
-    "dim_customer": "last_order_at", "fct_sales": "sold_at", "fct_promotion": "start_date",
-    "fct_sales_daily": "sale_date", "fct_inventory": "snapshot_date", "dim_supply": None,
+    "dim_date": "date_day",
+    "dim_store": None,
+    "dim_product": "last_sold_on",
+    "dim_customer": "last_order_at",
+    "fct_sales": "sold_at",
+    "fct_promotion": "start_date",
+    "fct_sales_daily": "sale_date",
+    "fct_inventory": "snapshot_date",
+    "dim_supply": None,
 }
-
-
-def lock_down(con: duckdb.DuckDBPyConnection, *, memory_limit: str = "2GB", threads: int = 2) -> None:
-    """No file or network access, bounded memory and threads, configuration frozen."""
-    execute(con, "SET enable_external_access = false")
-    execute(con, f"SET memory_limit = '{memory_limit}'")
-    execute(con, f"SET threads = {int(threads)}")
-    execute(con, "SET lock_configuration = true")
 
 
 def run_readonly(
@@ -54,13 +49,16 @@ def warehouse_info(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                 f"SELECT min({date_col})::VARCHAR, max({date_col})::VARCHAR FROM {mart}"
             ).fetchall()[0]
         rows.append({"table": mart, "rows": count, "first": first, "last": last})
-    return pl.DataFrame(rows, schema={"table": pl.String, "rows": pl.Int64, "first": pl.String,
-                                      "last": pl.String})
+    return pl.DataFrame(
+        rows, schema={"table": pl.String, "rows": pl.Int64, "first": pl.String, "last": pl.String}
+    )
 
 
 def sales_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
     """First and last sale date in the warehouse."""
-    first, last = con.execute("SELECT min(sale_date), max(sale_date) FROM fct_sales_daily").fetchall()[0]
+    first, last = con.execute(
+        "SELECT min(sale_date), max(sale_date) FROM fct_sales_daily"
+    ).fetchall()[0]
     return first, last
 
 

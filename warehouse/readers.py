@@ -25,10 +25,14 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from warehouse.db import WarehouseError, check_schema, generation, query, resolve_db_path
-
-#: Catalog name of the attached warehouse inside a snapshot connection.
-WAREHOUSE_CATALOG = "warehouse"
+from warehouse.db import WAREHOUSE_CATALOG as WAREHOUSE_CATALOG  # re-exported for callers
+from warehouse.db import (
+    WarehouseError,
+    connect_read,
+    generation,
+    query,
+    resolve_db_path,
+)
 
 Generation = tuple[int, int]
 
@@ -58,37 +62,7 @@ def open_snapshot(
         gen = generation(path)
     except FileNotFoundError as exc:
         raise _missing(path) from exc
-    try:
-        con = duckdb.connect(":memory:", config=dict(config or {}))
-    except duckdb.Error as exc:
-        raise WarehouseError(f"cannot start a DuckDB reader ({_first_line(exc)})") from exc
-    try:
-        con.execute(
-            f"ATTACH '{_sql_string(path)}' AS {WAREHOUSE_CATALOG} (READ_ONLY)"
-        ).fetchall()
-        con.execute(f"USE {WAREHOUSE_CATALOG}").fetchall()
-        check_schema(con, path)
-    except duckdb.IOException as exc:
-        con.close()
-        if not path.exists():
-            raise _missing(path) from exc
-        raise WarehouseError(f"{path}: cannot open the database ({_first_line(exc)})") from exc
-    except duckdb.Error as exc:
-        con.close()
-        raise WarehouseError(f"{path}: cannot open the database ({_first_line(exc)})") from exc
-    except BaseException:
-        con.close()
-        raise
-    return con, gen
-
-
-def _sql_string(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return connect_read(path, config=config), gen
 
 
 @dataclass

@@ -32,8 +32,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from warehouse.db import WarehouseError
-from warehouse.readers import WAREHOUSE_CATALOG, open_snapshot
+from warehouse.db import WAREHOUSE_CATALOG, WarehouseError
+from warehouse.readers import open_snapshot
 
 #: Roles from least to most trusted (same order as `warehouse.auth.ROLES`).
 ROLE_ORDER: tuple[str, ...] = ("viewer", "merchandiser", "analyst", "admin")
