@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import duckdb
 import holidays
 import polars as pl
+from tqdm import tqdm
 
 from warehouse.db import execute, scalar, sql_text
 from warehouse.defaults import DEFAULT_COST_RATIO, HOLIDAY_COUNTRY, SUPPLY_DEFAULTS
@@ -79,10 +80,11 @@ def refresh_holidays(con: duckdb.DuckDBPyConnection, country: str = HOLIDAY_COUN
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create staging views and mart tables from the raw tables, in the caller's transaction."""
     refresh_holidays(con)
+    execute(con, "SET preserve_insertion_order = false")  # lets large CREATE TABLE AS spill
     for name in STAGING:
         sql = sql_text(f"staging/{name}")
         execute(con, f"CREATE OR REPLACE VIEW {name} AS {sql}")
-    for name in MART_KEYS:
+    for name in tqdm(MART_KEYS, desc="build marts", unit="mart", leave=False):
         sql = sql_text(f"marts/{name}")
         execute(con, f"CREATE OR REPLACE TABLE {name} AS {sql}", _BUILD_PARAMS)
 

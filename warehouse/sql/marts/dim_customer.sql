@@ -2,16 +2,27 @@ with master as (
     select * from stg_customers
 ),
 
+orders as (
+    select
+        customer_id,
+        coalesce(order_id, sale_line_id) as order_key,
+        min(sold_at) as sold_at,
+        any_value(store_id) as store_id,
+        any_value(source) as source
+    from stg_sales_lines
+    where customer_id is not null
+    group by customer_id, order_key
+),
+
 activity as (
     select
         customer_id,
         min(sold_at) as first_order_at,
         max(sold_at) as last_order_at,
-        count(distinct coalesce(order_id, sale_line_id)) as orders,
+        count(*) as orders,
         mode(store_id) as most_used_store_id,
         any_value(source) as source
-    from stg_sales_lines
-    where customer_id is not null
+    from orders
     group by customer_id
 ),
 
