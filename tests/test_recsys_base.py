@@ -131,3 +131,21 @@ def test_top_k_pads_and_breaks_ties_by_id() -> None:
     ids, scores = top_k(np.array([[1.0, 3.0, 3.0, -np.inf]]), 5)
     assert ids.tolist() == [[1, 2, 0, NO_ITEM, NO_ITEM]]
     assert scores[0, :3].tolist() == [3.0, 3.0, 1.0]
+
+
+def test_blend_puts_own_items_first_in_buy_again_order(data: TrainData) -> None:
+    blend = BlendRecommender(tiny_two_tower()).fit(data)
+    buy_again = BuyAgain().fit(data)
+    users = np.arange(N_USERS)
+    ids_blend, _ = blend.recommend(data, users, k=N_ITEMS)
+    again = buy_again.score(data, users)
+    for user in users:
+        own = set(data.counts()[user].indices.tolist())
+        first = ids_blend[user][: len(own)]
+        assert set(first.tolist()) == own
+        assert (np.diff(again[user][first]) <= 0).all(), "buy-again order (ties: model)"
+    # new-item lists (own excluded) are the model's, not popularity's
+    new_blend, _ = blend.recommend(data, users, k=3, filters=Filters(exclude_seen=True))
+    model_only = blend.model_scores(data, users)
+    assert new_blend[0, 0] == max(set(range(N_ITEMS)) - set(data.counts()[0].indices),
+                                  key=lambda i: model_only[0, i])
