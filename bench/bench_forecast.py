@@ -40,6 +40,13 @@ def _pin() -> int:
         return os.cpu_count() or 1
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children (all threads)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -78,14 +85,14 @@ def case_panel(db: str, until: dt.date, horizon: int) -> dict[str, object]:
                                                   prophet_series=20))
     models = {k: v.seconds for k, v in res.forecasts.items() if v.seconds}
     n_by = {k: int(v.rows.size) for k, v in res.forecasts.items()}
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), _cpu_s()
     panel = load_panel(db, until, horizon=horizon, active_days=90)
     forecast_panel(panel, end, EngineConfig(horizon=horizon, models=("moving_average", "lightgbm"),
                                             prophet_series=0))
-    e2e = time.perf_counter() - t1
+    e2e, e2e_cpu = time.perf_counter() - t1, _cpu_s() - c1
     return {"case": "panel", "cores": cores, "n_series": panel.n, "load_s": load_s,
             "model_s": models, "model_n": n_by, "lightgbm_end_to_end_s": e2e,
-            "peak_mb": _peak_mb()}
+            "lightgbm_end_to_end_cpu_s": e2e_cpu, "peak_mb": _peak_mb()}
 
 
 def case_synthetic(n: int, horizon: int) -> dict[str, object]:
@@ -96,13 +103,13 @@ def case_synthetic(n: int, horizon: int) -> dict[str, object]:
     t0 = time.perf_counter()
     panel = synthetic_panel(n)
     make_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), _cpu_s()
     res = forecast_panel(panel, panel.y.shape[1] - 1,
                          EngineConfig(horizon=horizon, models=MODELS_SYNTH, prophet_series=0))
-    total = time.perf_counter() - t1
+    total, cpu = time.perf_counter() - t1, _cpu_s() - c1
     return {"case": "synthetic", "cores": cores, "n_series": n, "make_s": make_s,
-            "total_s": total, "model_s": {k: v.seconds for k, v in res.forecasts.items()
-                                          if v.seconds}, "peak_mb": _peak_mb()}
+            "total_s": total, "cpu_s": cpu, "peak_mb": _peak_mb(),
+            "model_s": {k: v.seconds for k, v in res.forecasts.items() if v.seconds}}
 
 
 def _sub(args: list[str]) -> dict[str, object]:
@@ -140,19 +147,21 @@ def main() -> None:
             print(f"{name:<16}{n:>8}{secs:>10.1f}{n / secs:>10.1f}")
         e2e = r["lightgbm_end_to_end_s"]
         print(f"{'lightgbm e2e':<16}{r['n_series']:>8}{e2e:>10.1f}{r['n_series'] / e2e:>10.1f}"
-              "   (load + features + fit + predict + intervals, with the fallback baseline)")
+              "   (load + features + fit + predict + intervals, with the fallback baseline; "
+              f"{r['lightgbm_end_to_end_cpu_s']:.1f} CPU s)")
     if args.sizes:
         print(f"\nsynthetic daily series, horizon {args.synthetic_horizon}, models "
               f"{', '.join(MODELS_SYNTH)}")
-        print(f"{'series':>8}{'total s':>10}{'series/s':>10}{'peak MB':>10}{'x time':>8}"
-              "  per model s")
+        print(f"{'series':>8}{'total s':>10}{'CPU s':>8}{'series/s':>10}{'peak MB':>10}"
+              f"{'x time':>8}  per model s")
         first = None
         for n in args.sizes:
             r = _sub(["--case", "synthetic", "--n", str(n), "--synthetic-horizon",
                       str(args.synthetic_horizon)])
             first = first or r["total_s"]
             per = ", ".join(f"{k} {v:.1f}" for k, v in r["model_s"].items())
-            print(f"{n:>8}{r['total_s']:>10.1f}{n / r['total_s']:>10.0f}{r['peak_mb']:>10.0f}"
+            print(f"{n:>8}{r['total_s']:>10.1f}{r['cpu_s']:>8.1f}{n / r['total_s']:>10.0f}"
+                  f"{r['peak_mb']:>10.0f}"
                   f"{r['total_s'] / first:>8.1f}  {per}", flush=True)
 
 

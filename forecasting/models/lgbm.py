@@ -90,6 +90,9 @@ class LightGBMGlobal:
         series, orig = series[keep], orig[keep]
         if series.size == 0:
             raise ValueError("not enough history to train the LightGBM model")
+        if series.size > cfg.max_rows:  # many series: a random subset of (series, origin) pairs
+            pick = np.sort(rng.choice(series.size, cfg.max_rows, replace=False))
+            series, orig = series[pick], orig[pick]
         per_pair = max(1, min(cfg.horizon, cfg.max_rows // series.size))
         series = np.repeat(series, per_pair)
         orig = np.repeat(orig, per_pair)
