@@ -111,9 +111,13 @@ def _pseudonymise(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _cmd_export(db: Path, args: argparse.Namespace) -> None:
-    from recsys.export import read_customer_file, write_file, write_table
+    from recsys.export import FORMATS, read_customer_file, write_file, write_table
     from recsys.service import bulk_recommendations
 
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in FORMATS:  # fail before the work, not after it
+        raise RecsysError(f"--out {args.out}: unsupported format {suffix or '(none)'}; "
+                          f"use one of {', '.join(FORMATS)}")
     customers = read_customer_file(args.customers) if args.customers else None
     start = time.perf_counter()
     frame = bulk_recommendations(db, customers, args.segment, args.k, _rules(args),
@@ -199,6 +203,8 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--similar", help="a product id (similar products)")
     _add_rule_options(rec, exclude_default=True)
     sub.add_parser("status", help="the latest good model version")
+    for choice in sub.choices.values():  # `--quiet` also accepted after the sub-command
+        choice.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS)
     return parser
 
 
