@@ -83,11 +83,16 @@ def _cmd_evaluate(db: Path, args: argparse.Namespace) -> None:
     print(f"{db}: train on sales through {until} ({split.train.n_users:,} customers, "
           f"{split.train.events.height:,} purchases), test {split.test_start}..{split.test_end}, "
           f"{split.users.size:,} customers, ranking all {split.train.n_items:,} products")
-    rows = run_evaluation(split, default_models(_two_tower_config(args)), args.k)
+    models = default_models(_two_tower_config(args))
+    rows = run_evaluation(split, models, args.k)
     print(format_table(rows, args.k))
     out = Path(args.json) if args.json else (
         artifacts_dir(db, "recsys") / "evaluations" / f"eval-{until}-k{args.k}.json")
-    write_report(out, cfg, split, rows)
+    extra = {"blend_tuning": {m.name: {"ease_weight": m.ease_weight, "grid": m.tuning}
+                              for m in models if isinstance(m, BlendRecommender) and m.tuning},
+             "two_tower_epochs": next(m.history for m in models
+                                      if isinstance(m, TwoTowerRecommender))}
+    write_report(out, cfg, split, rows, extra)
     print(f"\nwrote {out}")
 
 
