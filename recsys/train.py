@@ -36,6 +36,7 @@ class TwoTowerConfig:
     batch_size: int = 1024
     learning_rate: float = 3e-3
     temperature: float = 0.05
+    logq_weight: float = 1.0
     history_len: int = 30
     history_half_life_days: float = 60.0
     id_dropout: float = 0.3
@@ -52,6 +53,8 @@ class TwoTowerConfig:
         for name in ("dim", "epochs", "batch_size", "history_len", "val_k", "num_threads"):
             if getattr(self, name) < 1:
                 raise RecsysError(f"{name}: must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.logq_weight <= 1:
+            raise RecsysError(f"logq_weight: must be in [0, 1], got {self.logq_weight}")
         for name in ("learning_rate", "temperature", "history_half_life_days"):
             if getattr(self, name) <= 0:
                 raise RecsysError(f"{name}: must be positive, got {getattr(self, name)}")
@@ -110,8 +113,9 @@ class TwoTowerRecommender(BaseRecommender):
             raise RecsysError("two-tower: fewer than 2 training purchases; nothing to learn")
         item_of = events["item"].to_numpy().astype(np.int64)
         counts = np.bincount(item_of[examples], minlength=data.n_items).astype(np.float64)
-        log_q = torch.as_tensor(np.log(np.maximum(counts, 1) / examples.size),
-                                dtype=torch.float32, device=self.device)
+        share = np.maximum(counts, 1) / examples.size
+        log_q = torch.as_tensor(cfg.logq_weight * np.log(share), dtype=torch.float32,
+                                device=self.device)
         model_user = self._model_users(data, np.arange(data.n_users))
         features = self.spec.encode(data.catalogue.products, self.item_id_map).tensors(self.device)
         validation = self._validation_set(data, cut, rng) if cut < data.as_of else None

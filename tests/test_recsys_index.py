@@ -38,6 +38,9 @@ def test_approximate_indexes_find_most_exact_neighbours() -> None:
 
 
 def test_threshold_picks_the_index() -> None:
-    items = _unit(100, 8, 4)
-    assert build_index(items, IndexConfig(exact_max_items=100)).name == "exact"
-    assert build_index(items, IndexConfig(exact_max_items=99)).name == "faiss-hnsw"
+    items = _unit(2000, 8, 4)
+    assert build_index(items, IndexConfig(exact_max_items=2000)).name == "exact"
+    approx = build_index(items, IndexConfig(exact_max_items=1999))
+    assert approx.name == "faiss-ivf"
+    exact, _ = ExactIndex(items).search(items[:20], 5)
+    assert recall_against_exact(approx.search(items[:20], 5)[0], exact) > 0.9
