@@ -70,3 +70,24 @@ def test_cli_evaluate_writes_json(demo_db_master: Path, tmp_path: Path) -> None:
     assert {"popularity-recent", "buy-again", "item-knn", "ease", "two-tower",
             "blend(buy-again+two-tower+ease)"} <= models
     assert {row["segment"] for row in report["rows"]} == {"repeat", "new"}
+
+
+@pytest.mark.heavy
+def test_online_retail_must_show(online_retail_file: Path, tmp_path: Path) -> None:
+    """Full size: Online Retail II through 2010-09-30 (about 6 minutes on 2 cores)."""
+    from tests.conftest import HEAVY
+    from warehouse.ingest import ingest_online_retail
+
+    if not HEAVY:
+        pytest.skip("full-size run: set SHELFWISE_HEAVY=1 (make test-heavy)")
+    db = tmp_path / "or.duckdb"
+    ingest_online_retail(db, online_retail_file)
+    out = tmp_path / "eval.json"
+    assert main(["--db", str(db), "--quiet", "evaluate", "--until", "2010-09-30",
+                 "--json", str(out)]) == 0
+    rows = {(r["model"], r["segment"]): r["recall"] for r in json.loads(out.read_text())["rows"]}
+    blend = "blend(buy-again+two-tower+ease)"
+    assert rows[(blend, "repeat")] >= rows[("buy-again", "repeat")] - 1e-3
+    best_new = max(v for (m, s), v in rows.items() if s == "new" and m in
+                   {"popularity-recent", "buy-again", "item-knn", "ease"})
+    assert rows[(blend, "new")] >= best_new - 1e-3
