@@ -67,10 +67,11 @@ def backtest_summary(db: str | os.PathLike[str]) -> pl.DataFrame:
 
 
 def forecast_drivers(db: str | os.PathLike[str], store_id: str, product_id: str) -> pl.DataFrame:
-    """(driver, contribution) of one series' forecast, in units/period over the first week.
+    """(driver, contribution) of one series' next-period forecast, in units.
 
     Contributions come from LightGBM `pred_contrib`, grouped into readable drivers
-    (`forecasting.features.DRIVER_GROUPS`); empty when LightGBM did not run.
+    (`forecasting.features.DRIVER_GROUPS`); stored for the 3,000 series with the largest
+    forecast volume of the run; empty for other series or when LightGBM did not run.
     """
     with reading(db) as con:
         require_forecasts(con)

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm import tqdm
 
 from forecasting.data import Panel
 from forecasting.intervals import (
@@ -139,10 +140,12 @@ def select_prophet_rows(panel: Panel, end: int, segment: np.ndarray, k: int) -> 
     return pool[np.argsort(-volume[pool], kind="stable")][:k]
 
 
-def forecast_panel(panel: Panel, end: int, cfg: EngineConfig) -> EngineResult:
+def forecast_panel(panel: Panel, end: int, cfg: EngineConfig,
+                   progress: bool = False) -> EngineResult:
     """Forecast periods end+1..end+h for every series with every model, plus the auto choice.
 
     Calibration fits need `end - h` periods of history: at least 2 seasons must remain.
+    With `progress`, a tqdm bar counts series x models done.
     """
     h = cfg.horizon
     cal_end = end - h
@@ -159,7 +162,10 @@ def forecast_panel(panel: Panel, end: int, cfg: EngineConfig) -> EngineResult:
 
     raw: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
     lgbm: LightGBMGlobal | None = None
+    bar = tqdm(total=panel.n * len(cfg.models), desc="forecast series x models", unit="series",
+               disable=not progress)
     for name in cfg.models:
+        bar.set_postfix_str(name)
         t0 = time.perf_counter()
         model = _build(name, cfg)
         cal = _fit_predict(model, panel, cal_end, h)
@@ -171,6 +177,8 @@ def forecast_panel(panel: Panel, end: int, cfg: EngineConfig) -> EngineResult:
         if name == "lightgbm" and np.isfinite(fut).any():
             lgbm = model  # type: ignore[assignment]
         raw[name] = (all_rows, cal, fut, time.perf_counter() - t0)
+        bar.update(panel.n)
+    bar.close()
     prophet_rows = select_prophet_rows(panel, end, seg, cfg.prophet_series)
     if prophet_rows.size:
         t0 = time.perf_counter()

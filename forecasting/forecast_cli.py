@@ -74,7 +74,7 @@ def _quiet() -> None:
 def _cmd_run(db: Path, args: argparse.Namespace) -> int:
     _quiet()
     summary = run_forecast(db, RunConfig(until=args.until, active_days=args.active_days,
-                                         engine=_engine(args)))
+                                         engine=_engine(args)), progress=True)
     print(f"forecast run {summary['run_id']}: {summary['n_series']:,} series x "
           f"{summary['horizon']} periods after {summary['until']} ({summary['rows']:,} rows); "
           f"models used: {', '.join(summary['models'])}; choice per segment: {summary['choice']}; "

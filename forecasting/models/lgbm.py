@@ -131,11 +131,14 @@ class LightGBMGlobal:
         self._panel, self._end = panel, end
         return self
 
-    def _prediction_features(self, h: int) -> tuple[np.ndarray, np.ndarray]:
-        n = self._panel.n
-        rows = np.repeat(np.arange(n), h)
+    def _prediction_features(self, h: int | np.ndarray,
+                             series: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        series = np.arange(self._panel.n) if series is None else series
+        n = series.size
+        steps = np.arange(1, h + 1) if np.isscalar(h) else np.asarray(h)
+        rows = np.repeat(series, steps.size)
         orig = np.full(rows.size, self._end)
-        hor = np.tile(np.arange(1, h + 1), n)
+        hor = np.tile(steps, n)
         return build_features(self._panel, self._stats, rows, orig, hor, self._stores,
                               self._cats)
 
@@ -147,23 +150,23 @@ class LightGBMGlobal:
         out[~np.isfinite(out).all(axis=1)] = np.nan
         return out
 
-    def drivers(self, h: int) -> np.ndarray:
-        """(n, len(DRIVER_GROUPS)) mean contribution (units/period) over the first week.
+    def drivers(self, series: np.ndarray) -> np.ndarray:
+        """(len(series), len(DRIVER_GROUPS)) contributions (units) to the next period's forecast.
 
-        LightGBM's `pred_contrib` is on the raw (log-link) score; each group's share of the
+        LightGBM's `pred_contrib` (SHAP) is on the raw (log-link) score; each group's share of the
         summed non-bias contributions is applied to the forecast's deviation from the
         bias-only forecast, so contributions are in units and add up to that deviation.
+        SHAP costs about a millisecond per row, so callers pass the series they need.
         """
-        week = min(h, 7 if self._panel.freq == "D" else 1)
-        x, scale = self._prediction_features(week)
-        contrib = self.booster.predict(x, pred_contrib=True, num_threads=self.config.num_threads)
-        pred = self.booster.predict(x, num_threads=self.config.num_threads) * scale
+        x, scale = self._prediction_features(np.array([1]), series)
+        threads = self.config.num_threads
+        contrib = self.booster.predict(x, pred_contrib=True, num_threads=threads)
+        pred = self.booster.predict(x, num_threads=threads) * scale
         base = np.exp(contrib[:, -1]) * scale
         raw = contrib[:, :-1]
         total = raw.sum(axis=1)
         share = np.divide(raw, total[:, None], out=np.zeros_like(raw), where=total[:, None] != 0)
         units = share * (pred - base)[:, None]
         index = {name: i for i, name in enumerate(FEATURE_NAMES)}
-        grouped = np.column_stack([units[:, [index[f] for f in feats]].sum(axis=1)
-                                   for feats in DRIVER_GROUPS.values()])
-        return grouped.reshape(self._panel.n, week, -1).mean(axis=1)
+        return np.column_stack([units[:, [index[f] for f in feats]].sum(axis=1)
+                                for feats in DRIVER_GROUPS.values()])
