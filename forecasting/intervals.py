@@ -105,10 +105,11 @@ class ConformalTable:
         """{p: (n, h) quantile forecasts}, non-negative and non-decreasing in p."""
         n, h = yhat.shape
         q = np.empty((len(self.probs), n, h))
+        names, code = np.unique(segment, return_inverse=True)
         for j, b in enumerate(buckets):
             fallback = self.table.get(("*", int(b)), self.table[("*", -1)])
-            rows = np.stack([self.table.get((str(s), int(b)), fallback) for s in segment])
-            q[:, :, j] = yhat[None, :, j] + rows.T * scale[None, :]
+            lookup = np.stack([self.table.get((str(s), int(b)), fallback) for s in names])
+            q[:, :, j] = yhat[None, :, j] + lookup[code].T * scale[None, :]
         q = np.maximum(np.maximum.accumulate(q, axis=0), 0.0)
         return {p: q[i] for i, p in enumerate(self.probs)}
 
