@@ -132,3 +132,19 @@ def test_forecasts_page_with_a_real_forecast(monkeypatch, forecast_db: Path) -> 
     grand = load_forecast(forecast_db)["yhat"].sum()
     assert f"{grand:,.0f} units forecast" in " ".join(c.value for c in at.caption)
     assert grand > total
+
+
+@pytest.mark.heavy
+@needs_heavy
+def test_data_page_refresh_runs_the_pipeline_with_progress(monkeypatch, demo_db: Path) -> None:
+    """The Refresh tab runs every built step (train, forecast, plan) and shows the log."""
+    at = open_app(monkeypatch, demo_db, "data")
+    before = demo_db.stat().st_ino
+    at.button(key="data_refresh").click().run(timeout=1800)
+    assert not at.exception
+    assert at.status and at.status[0].label == "Refresh done"
+    log = " ".join(m.value for m in at.markdown)
+    assert "done" in log
+    assert demo_db.stat().st_ino != before  # a new file was swapped in
+    at.switch_page("pages/inventory.py").run()
+    assert not at.exception and any(m.label == "Lines to order" for m in at.metric)
