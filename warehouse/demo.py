@@ -407,12 +407,12 @@ def _store_sales(
             "order_id"
         ),
     )
-    # beyond scale 2 (10,000s of store x product pairs) keep the last half year of weekly history
-    weekly_from = 0 if cfg.scale <= 2 else n_d - 182
+    # beyond scale 2 (100,000s of store x product pairs): the last quarter weekly, 4 weeks daily
+    weekly_from, daily_tail = (0, SNAPSHOT_DAILY_TAIL) if cfg.scale <= 2 else (n_d - 91, 28)
     snap_days = [
         d
         for d in range(n_d)
-        if d >= n_d - SNAPSHOT_DAILY_TAIL or (days[d].weekday() == 6 and d >= weekly_from)
+        if d >= n_d - daily_tail or (days[d].weekday() == 6 and d >= weekly_from)
     ]
     snap_days = [d for d in snap_days if d >= opening]
     p_idx, d_idx = np.meshgrid(np.arange(n_p), np.array(snap_days), indexing="ij")
@@ -535,6 +535,11 @@ def build_demo(db: str | os.PathLike[str] | None, cfg: DemoConfig) -> dict[str, 
             con.register("_frame", frame.with_columns(pl.lit(load_id).alias("load_id")))
             execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _frame")
             con.unregister("_frame")
+            # Commit each part so memory stays flat at large scales (an open transaction holds
+            # its inserts in memory). Atomicity is kept: this is writing()'s private copy,
+            # which replaces the live file only when everything succeeded.
+            execute(con, "COMMIT")
+            execute(con, "BEGIN TRANSACTION")
         execute(con, "INSERT OR REPLACE INTO source_frequency VALUES ('demo', 'D')")
         build_marts(con)
         failures = check_mart_keys(con)
