@@ -91,15 +91,20 @@ class BlendRecommender(BaseRecommender):
 
     def model_scores(self, data: TrainData, users: np.ndarray) -> np.ndarray:
         """[n, n_items] z(two-tower) + w_ease x z(EASE)."""
-        scores = standardise(self.two_tower.score(data, users))
-        if self.ease is not None and self.ease_weight:
-            scores += self.ease_weight * standardise(self.ease.score(data, users))
-        return scores
+        return self._scores(data, users)[1]
+
+    def _scores(self, data: TrainData, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(z(two-tower), z(two-tower) + w_ease x z(EASE)), each [n, n_items]."""
+        tower = standardise(self.two_tower.score(data, users))
+        if self.ease is None or not self.ease_weight:
+            return tower, tower
+        return tower, tower + self.ease_weight * standardise(self.ease.score(data, users))
 
     def score(self, data: TrainData, users: np.ndarray) -> np.ndarray:
-        """Own items get (1, 2] in buy-again order (its popularity tie-break included; the model
-        breaks what is left); other items get the model score mapped into [0, 1)."""
-        model = self.model_scores(data, users)
+        """Own items get (1, 2] in buy-again order (its popularity tie-break included; the
+        two-tower breaks what is left, as it measured best on repeats); other items get the
+        model score mapped into [0, 1)."""
+        tower, model = self._scores(data, users)
         low, high = model.min(axis=1, keepdims=True), model.max(axis=1, keepdims=True)
         unit = ((model - low) / np.maximum(high - low, 1e-9) * 0.999).astype(np.float32)
         if self.buy_again_weight == 0:
@@ -110,7 +115,7 @@ class BlendRecommender(BaseRecommender):
             items = own.indices[own.indptr[row]:own.indptr[row + 1]]
             if items.size == 0:
                 continue
-            order = np.lexsort((-unit[row, items], -buy_again[row, items]))
+            order = np.lexsort((-tower[row, items], -buy_again[row, items]))
             unit[row, items[order]] = 2.0 - np.arange(items.size) / items.size
         return unit
 
