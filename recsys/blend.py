@@ -2,8 +2,8 @@
 optionally EASE.
 
 Model score m = z(two-tower) + w_ease x z(EASE), where z() standardises a customer's scores over
-the catalogue. The customer's own items come first, in buy-again order (m only breaks exact
-ties); the other items follow in m order. (On Online Retail the two-tower model was far below
+the catalogue. The customer's own items come first, in buy-again's exact order; the other items
+follow in m order. (On Online Retail the two-tower model was far below
 buy-again for repeat purchases, so the blend does not let it reorder them.) w_ease is chosen in
 `fit` on the two-tower's own validation period (the last `val_days` before the end of the
 training data), never on test data. buy_again_weight = 0 turns the own-items-first part off.
@@ -101,10 +101,11 @@ class BlendRecommender(BaseRecommender):
         return tower, tower + self.ease_weight * standardise(self.ease.score(data, users))
 
     def score(self, data: TrainData, users: np.ndarray) -> np.ndarray:
-        """Own items get (1, 2] in buy-again order (its popularity tie-break included; the
-        two-tower breaks what is left, as it measured best on repeats); other items get the
-        model score mapped into [0, 1)."""
-        tower, model = self._scores(data, users)
+        """Own items get (1, 2] in buy-again's exact order (its popularity tie-break, then item
+        id, as `top_k` does), so repeat purchases rank exactly as buy-again ranks them: breaking
+        its remaining ties with the two-tower or EASE moved repeat recall@20 on Online Retail by
+        +-0.0004 from run to run, i.e. noise. Other items get the model score in [0, 1)."""
+        model = self._scores(data, users)[1]
         low, high = model.min(axis=1, keepdims=True), model.max(axis=1, keepdims=True)
         unit = ((model - low) / np.maximum(high - low, 1e-9) * 0.999).astype(np.float32)
         if self.buy_again_weight == 0:
@@ -115,7 +116,7 @@ class BlendRecommender(BaseRecommender):
             items = own.indices[own.indptr[row]:own.indptr[row + 1]]
             if items.size == 0:
                 continue
-            order = np.lexsort((-tower[row, items], -buy_again[row, items]))
+            order = np.lexsort((items, -buy_again[row, items]))
             unit[row, items[order]] = 2.0 - np.arange(items.size) / items.size
         return unit
 
