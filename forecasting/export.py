@@ -7,6 +7,7 @@ from pathlib import Path
 
 from forecasting.api import require_forecasts
 from warehouse.db import reading, run_named
+from warehouse.files import write_frame_atomic
 
 
 def export_forecasts(db: str | os.PathLike[str], out: str | os.PathLike[str]) -> int:
@@ -19,16 +20,5 @@ def export_forecasts(db: str | os.PathLike[str], out: str | os.PathLike[str]) ->
         require_forecasts(con)
         frame = run_named(con, "forecasting/export")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
-    try:
-        if suffix == ".csv":
-            frame.write_csv(tmp)
-        elif suffix == ".parquet":
-            frame.write_parquet(tmp)
-        else:
-            frame.write_excel(tmp, worksheet="forecasts")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_frame_atomic(frame, path, sheet="forecasts")
     return frame.height

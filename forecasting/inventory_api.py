@@ -9,6 +9,7 @@ import polars as pl
 
 from forecasting.errors import NoPlanError
 from warehouse.db import reading, run_named, table_exists
+from warehouse.files import write_frame_atomic
 
 PURCHASE_ORDER_COLUMNS: tuple[str, ...] = (
     "store_id", "product_id", "description", "category", "suggested_order_qty", "unit_cost",
@@ -87,13 +88,5 @@ def export_purchase_orders(frame: pl.DataFrame, path: str | os.PathLike[str]) ->
         [c for c in PURCHASE_ORDER_COLUMNS if c in frame.columns])
     if not out.parent.exists():
         raise ValueError(f"--export {out}: folder {out.parent} does not exist")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp{suffix}")
-    try:
-        if suffix == ".csv":
-            rows.write_csv(tmp)
-        else:
-            rows.write_excel(tmp, worksheet="purchase orders", autofit=True)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_frame_atomic(rows, out, sheet="purchase orders", autofit=True)
     return out

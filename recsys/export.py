@@ -22,6 +22,7 @@ from recsys.service import (
     rules_mask,
 )
 from warehouse.db import reading, run_named, writing
+from warehouse.files import write_frame_atomic
 
 FORMATS = (".csv", ".xlsx", ".parquet")
 TABLE = "recommendations"
@@ -192,18 +193,7 @@ def write_file(frame: pl.DataFrame, out: str | os.PathLike[str]) -> Path:
         raise RecsysError(f"--out {path}: {frame.height:,} rows exceed an Excel sheet; "
                           "use .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{suffix}")
-    try:
-        if suffix == ".csv":
-            frame.write_csv(tmp)
-        elif suffix == ".parquet":
-            frame.write_parquet(tmp)
-        else:
-            frame.write_excel(tmp, worksheet="recommendations", autofit=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_frame_atomic(frame, path, sheet="recommendations")
     return path
 
 

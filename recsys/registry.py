@@ -25,6 +25,7 @@ import torch
 from recsys.baselines import Ease
 from recsys.errors import NoModelError, RecsysError
 from recsys.train import TwoTowerRecommender
+from warehouse.files import fsync_dir
 from warehouse.paths import artifacts_dir
 
 log = logging.getLogger(__name__)
@@ -115,20 +116,12 @@ def save_model(
                 os.rename(tmp, target)  # atomic; fails if the name exists (a concurrent save)
             except OSError:
                 continue
-            _fsync_dir(root)
+            fsync_dir(root)
             return target
         raise RecsysError(f"{root}: could not allocate a new model version")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from warehouse.files import fsync_dir
+
 SCHEMA_VERSION = 1
 DEFAULT_DB = Path("data/shelfwise.duckdb")
 DB_ENV_VAR = "SHELFWISE_DB"
@@ -259,7 +261,7 @@ def writing(
             execute(con, "CHECKPOINT")
             con.close()
             os.replace(tmp, path)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
             _remove(tmp.with_name(tmp.name + ".spill"))
         except BaseException:
             try:
@@ -290,14 +292,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
