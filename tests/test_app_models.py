@@ -1,6 +1,7 @@
-"""AppTest of the pages that show other packages' outputs once they exist: the inventory page on
-a warehouse with a real reorder plan and simulation (light), recommendations with a real trained
-model (heavy: training takes about a minute on 2 cores)."""
+"""AppTest of the pages that show other packages' outputs once they exist, on the small demo:
+the inventory page with a real reorder plan and simulation, recommendations with a real trained
+model (one epoch), forecasts with a real forecast run (about 25 s together on 2 idle cores).
+The Data page's full refresh (train + forecast + plan) is the heavy variant."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from tests.conftest import HEAVY
 from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 - fixture
 
 REPO = Path(__file__).resolve().parents[1]
-#: Training a model or forecasting every series takes about a minute on 2 cores: full form only.
-needs_heavy = pytest.mark.skipif(not HEAVY, reason="trains a model; SHELFWISE_HEAVY=1 runs it")
+#: The whole refresh pipeline takes minutes on 2 cores: full form only.
+needs_heavy = pytest.mark.skipif(
+    not HEAVY, reason="runs the whole pipeline; SHELFWISE_HEAVY=1 runs it"
+)
 
 
 def open_app(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
@@ -79,8 +82,6 @@ def trained_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -
     return db
 
 
-@pytest.mark.heavy
-@needs_heavy
 def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path,
                                                    downloads) -> None:  # noqa: F811
     at = open_app(monkeypatch, trained_db, "recommendations")
@@ -116,8 +117,6 @@ def forecast_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) 
     return db
 
 
-@pytest.mark.heavy
-@needs_heavy
 def test_forecasts_page_with_a_real_forecast(monkeypatch, forecast_db: Path) -> None:
     from forecasting.api import load_forecast
 
