@@ -9,7 +9,6 @@ previous good version is loaded instead.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -25,7 +24,7 @@ import torch
 from recsys.baselines import Ease
 from recsys.errors import NoModelError, RecsysError
 from recsys.train import TwoTowerRecommender
-from warehouse.files import fsync_dir
+from warehouse.files import file_sha256, fsync_dir
 from warehouse.paths import artifacts_dir
 
 log = logging.getLogger(__name__)
@@ -61,14 +60,6 @@ def list_versions(db: str | os.PathLike[str] | None) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name[1:]), reverse=True)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _write_json(path: Path, payload: Any) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=2, default=str)
@@ -100,7 +91,7 @@ def save_model(
                 handle.flush()
                 os.fsync(handle.fileno())
             names.append(EASE)
-        files = {name: _sha256(tmp / name) for name in names}
+        files = {name: file_sha256(tmp / name) for name in names}
         for attempt in range(100):
             existing = list_versions(db)
             version = (int(existing[0].name[1:]) if existing else 0) + 1 + attempt
@@ -137,7 +128,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
         file = path / name
         if not file.exists():
             raise RecsysError(f"{file}: missing")
-        if _sha256(file) != digest:
+        if file_sha256(file) != digest:
             raise RecsysError(f"{file}: checksum mismatch (corrupt artifact)")
     return manifest
 

@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from warehouse.db import WarehouseError, execute, scalar
+from warehouse.files import file_sha256 as file_sha256  # re-exported for loaders
 
 #: Columns of the quarantine frame a preparer returns: the 1-based source row and a reason.
 QUARANTINE_SCHEMA = pl.Schema(
@@ -60,15 +61,6 @@ class LoadReport:
 def new_load_id() -> str:
     """Time-ordered load id: later loads sort after earlier ones."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
