@@ -103,6 +103,7 @@ def iter_lead_time_demand_samples(
     rng: np.random.Generator, demand: DemandInputs, lead_time_mean: np.ndarray,
     lead_time_sd: np.ndarray, n_samples: int = 1000, extra_days: int = 0,
     undershoot: bool = True, chunk: int = 2000, rho: float = 0.5, method: str = "block",
+    scale: np.ndarray | None = None,
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """Samples of demand over (lead time + extra_days) plus the undershoot, by chunks of pairs.
 
@@ -115,6 +116,8 @@ def iter_lead_time_demand_samples(
         undershoot: add the reorder undershoot (continuous review with daily checks).
         method: history source "block" (moving-block bootstrap) or "nb" (negative binomial
             matched to the window-sum moments).
+        scale: factor on the history source's lead-time sums per pair (a seasonal ratio),
+            `[n_pairs]`; whole-unit histories keep whole-unit sums (unbiased random rounding).
     """
     n = demand.n_pairs
     use_fc = demand.forecast_mask()
@@ -127,6 +130,10 @@ def iter_lead_time_demand_samples(
         lengths = lengths + extra_days
         sampler = sample_nb_window_sums if method == "nb" else sample_window_sums
         sums = sampler(rng, hist, lengths) if hist.shape[1] else np.zeros_like(lengths)
+        if scale is not None:
+            scaled = sums * scale[sl, None]
+            rounded = np.floor(scaled + rng.random(scaled.shape))
+            sums = np.where(integer[sl, None], rounded, scaled)
         fc = use_fc[sl]
         if fc.any() and demand.forecast_q is not None:
             sums[fc] = sample_forecast_sums(rng, demand.forecast_q[sl][fc], lengths[fc], rho)

@@ -308,3 +308,99 @@ def abc_xyz_classes(value: np.ndarray, weekly_cv: np.ndarray, rules: ClassRules)
     abc = np.where(share < rules.a_share, "A", np.where(share < rules.b_share, "B", "C"))
     xyz = np.where(weekly_cv <= rules.x_cv, "X", np.where(weekly_cv <= rules.y_cv, "Y", "Z"))
     return np.char.add(abc.astype("<U1"), xyz.astype("<U1"))
+
+
+#: Candidate per-item service levels of the portfolio allocation (0.5 .. 0.999).
+SERVICE_GRID: np.ndarray = np.unique(np.concatenate([
+    np.round(np.arange(0.50, 0.99, 0.005), 3), [0.99, 0.992, 0.994, 0.996, 0.998, 0.999]]))
+
+
+def reorder_point_grid(samples: np.ndarray,
+                       levels: np.ndarray = SERVICE_GRID) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder point at each candidate level and the service it gives, per row.
+
+    Args:
+        samples: lead-time demand (+ undershoot) samples `[n, m]`.
+        levels: candidate cycle service levels `[G]`, increasing.
+    Returns:
+        (s, service), each `[n, G]`: s = `quantile_reorder_point` at each level and
+        service = P(sample <= s) (at least the level; more where demand is lumpy).
+    """
+    n, m = samples.shape
+    ordered = np.sort(samples, axis=1)
+    k = np.clip(np.ceil(levels * m - 1e-9).astype(np.int64), 1, m) - 1
+    s = np.ceil(ordered[:, k] - 1e-9)  # [n, G]
+    # rank of s in its own row: shift each row above the previous one, search the flat array
+    span = float(np.nanmax(ordered, initial=0.0)) - float(np.nanmin(ordered, initial=0.0)) + 2.0
+    offset = (np.arange(n) * span)[:, None]
+    flat = (ordered - ordered[:, :1] + offset).ravel()
+    rank = np.searchsorted(flat, (s - ordered[:, :1] + offset).ravel() + 1e-9, side="right")
+    service = (rank.reshape(n, -1) - np.arange(n)[:, None] * m) / m
+    return s, np.clip(service, 0.0, 1.0)
+
+
+def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.ndarray,
+                     target: float, floor: float,
+                     levels: np.ndarray = SERVICE_GRID) -> np.ndarray:
+    """Per-item reorder points that meet a pooled service target with the least stock.
+
+    The pooled cycle service of a group of items is sum_i w_i CSL_i(s_i) / sum_i w_i, where w_i
+    is item i's replenishment cycles per day (each cycle counts once). Raising s_i by a unit adds
+    about a unit of average stock, so the cheapest way to the target raises s where a unit buys
+    the most weighted service (Brown's exchange curve; marginal analysis as in Sherbrooke).
+    Solved by a Lagrange multiplier lam: each item takes argmax_j w_i service_ij - lam s_ij over
+    its candidate levels at or above `floor`; lam is bisected to the cheapest choice just short of
+    the target, and the items whose next unit of s buys the most service then step up one
+    candidate each until the pooled target is reached (the multiplier alone can jump past it
+    where an item's service rises linearly in s).
+
+    Args:
+        s_grid, service_grid: from `reorder_point_grid`, `[n, G]`.
+        weights: cycles per day per item, `[n]` (0 for items without demand).
+        target: pooled cycle service target of the group.
+        floor: no item is planned below this service level.
+    Returns:
+        Reorder points `[n]`.
+    """
+    allowed = levels >= floor - 1e-9
+    if not allowed.any():
+        allowed[-1] = True
+    s = s_grid[:, allowed]
+    value = weights[:, None] * service_grid[:, allowed]
+    total = float(weights.sum())
+    rows = np.arange(len(weights))
+    if total <= 0:
+        return s[:, 0]
+    need = target * total - 1e-12
+
+    def choose(lam: float) -> np.ndarray:
+        return np.argmax(value - lam * s, axis=1)  # ties: the lower (cheaper) level
+
+    top = choose(0.0)
+    if float(value[rows, top].sum()) < need:  # even every item at its best falls short
+        return s[rows, top]
+    low, high = 0.0, float(weights.max()) + 1.0  # at high every item sits at its cheapest level
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        if float(value[rows, choose(mid)].sum()) >= need:
+            low = mid
+        else:
+            high = mid
+    j = choose(high)
+    columns = np.arange(s.shape[1])
+    while (deficit := need - float(value[rows, j].sum())) > 0:
+        # each item's next candidate with a larger s, and the service per unit it buys
+        later = (s > s[rows, j][:, None]) & (columns[None, :] > j[:, None])
+        has_next = later.any(axis=1)
+        nxt = np.where(has_next, np.argmax(later, axis=1), j)
+        gain = value[rows, nxt] - value[rows, j]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(has_next, gain / (s[rows, nxt] - s[rows, j]), -np.inf)
+        order = np.argsort(-ratio, kind="stable")
+        order = order[np.isfinite(ratio[order])]
+        if order.size == 0:
+            break
+        enough = np.searchsorted(np.cumsum(gain[order]), deficit - 1e-12)
+        step = order[:enough + 1]
+        j[step] = nxt[step]
+    return s[rows, j]

@@ -53,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                       help="continuous review (s, Q) or periodic review (R, S)")
     plan.add_argument("--review-days", type=int, default=7, help="R of the (R, S) policy")
     plan.add_argument("--window-days", type=int, default=56, help="days of history used")
+    _add_target_options(plan)
     plan.add_argument("--export", type=Path, help="also write a purchase-order list (.csv/.xlsx)")
     plan.set_defaults(handler=_cmd_plan)
 
@@ -66,14 +67,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sim.add_argument("--window-days", type=int, default=56, help="days of history used")
     sim.add_argument("--samples", type=int, default=1000, help="Monte Carlo samples per pair")
     sim.add_argument("--seed", type=int, default=0)
+    _add_target_options(sim)
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.set_defaults(handler=_cmd_simulate)
+
+
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scope", choices=("portfolio", "item"), default="portfolio",
+        help="portfolio (default): the cycle service target holds over all replenishment "
+             "cycles of the items sharing it, met with the least stock; item: each item on "
+             "its own")
+    parser.add_argument("--item-floor-gap", type=_level, default=0.10,
+                        help="portfolio scope: no item planned more than this below its "
+                             "target (default 0.10)")
+    parser.add_argument("--no-seasonal", dest="seasonal", action="store_false",
+                        help="do not scale the history by last year's seasonal ratio")
 
 
 def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
     cfg = PlanConfig(service_level=args.service_level, targets=args.targets,
                      measure=args.measure, policy=args.policy, review_days=args.review_days,
-                     window_days=args.window_days)
+                     window_days=args.window_days, scope=args.scope,
+                     item_floor_gap=args.item_floor_gap, seasonal=args.seasonal)
     if args.export is not None and args.export.suffix.lower() not in (".csv", ".xlsx"):
         raise ValueError(f"--export {args.export}: use a .csv or .xlsx file name")
     start = time.perf_counter()
@@ -95,7 +111,9 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
 def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
     cfg = SimConfig(until=args.until, days=args.days, service_level=args.service_level,
                     replan_days=args.replan_days, demand_mode=args.demand_mode,
-                    n_samples=args.samples, window_days=args.window_days, seed=args.seed)
+                    n_samples=args.samples, window_days=args.window_days, seed=args.seed,
+                    scope=args.scope, item_floor_gap=args.item_floor_gap,
+                    seasonal=args.seasonal)
     data = load_sim_data(db, cfg)
     result = simulate(data, cfg, progress=not args.json)
     write_results(db, result, cfg)

@@ -19,16 +19,20 @@ import polars as pl
 from forecasting.demand_dist import QUANTILE_COLUMNS, DemandInputs, iter_lead_time_demand_samples
 from forecasting.inventory import (
     DAYS_PER_YEAR,
+    SERVICE_GRID,
     ClassRules,
     abc_xyz_classes,
+    allocate_service,
     check_service_level,
     cost_based_cycle_service,
     eoq,
     fill_rate_reorder_point,
     normal_reorder_point,
     quantile_reorder_point,
+    reorder_point_grid,
     round_order_quantity,
 )
+from forecasting.seasonal import YEAR_LAG_DAYS, seasonal_ratio
 from warehouse.db import WarehouseError, reading, run_named, scalar, table_exists, writing
 
 PAIR_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
@@ -55,6 +59,12 @@ class PlanConfig:
         method: history sampler, "block" bootstrap or "nb" (negative binomial on its moments).
         level_days: rescale the window to the mean of its last N days (0 = off).
         undershoot: add the reorder undershoot to the (s, Q) lead-time demand.
+        seasonal: scale the history window by last year's ratio of the coming weeks to the
+            window (`forecasting.seasonal`), per category; forecasts need no such scaling.
+        scope: "portfolio" (default): the cycle service target holds for each group of items
+            sharing a target, pooled over their replenishment cycles, met with the least stock
+            (`allocate_service`); "item": every item on its own hits the target.
+        item_floor_gap: under "portfolio", no item is planned more than this below its target.
     """
 
     service_level: float = 0.95
@@ -71,6 +81,9 @@ class PlanConfig:
     method: Literal["block", "nb"] = "block"
     level_days: int = 0
     undershoot: bool = True
+    seasonal: bool = True
+    scope: Literal["portfolio", "item"] = "portfolio"
+    item_floor_gap: float = 0.10
     class_rules: ClassRules = field(default_factory=ClassRules)
 
     def __post_init__(self) -> None:
@@ -89,6 +102,11 @@ class PlanConfig:
             raise ValueError(f"n_samples must be 100..100000, got {self.n_samples}")
         if self.method not in ("block", "nb"):
             raise ValueError(f"method must be block or nb, got {self.method!r}")
+        if self.scope not in ("portfolio", "item"):
+            raise ValueError(f"scope must be portfolio or item, got {self.scope!r}")
+        if not 0.0 <= self.item_floor_gap <= 0.5:
+            raise ValueError(f"--item-floor-gap must be between 0 and 0.5, got "
+                             f"{self.item_floor_gap}")
         if self.no_cost_cover_days <= 0 or self.rule_of_thumb_days <= 0:
             raise ValueError("cover days must be positive")
 
@@ -102,12 +120,14 @@ class PlanInputs:
         demand: recent daily demand (and forecast quantiles) as arrays.
         until: the plan date; history ends on it, forecasts start the day after.
         forecast_run: the forecast run used, or None (history only).
+        season: per-pair factor on the history window (`forecasting.seasonal`), or None.
     """
 
     pairs: pl.DataFrame
     demand: DemandInputs
     until: date
     forecast_run: str | None = None
+    season: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -185,8 +205,45 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
                                cfg.window_days)
         run_id, q, has = (load_forecast(con, pairs, until, 120) if cfg.use_forecast
                           else (None, None, None))
+        year_ago = (load_year_ago(con, pairs, until - timedelta(days=cfg.window_days),
+                                  cfg.window_days + max_season_horizon(pairs, cfg))
+                    if cfg.seasonal else None)
     check_supply(pairs)
-    return PlanInputs(pairs, DemandInputs(history, q, has), until, run_id)
+    season = None if year_ago is None else season_factors(pairs, year_ago, cfg)
+    return PlanInputs(pairs, DemandInputs(history, q, has), until, run_id, season)
+
+
+def season_horizons(pairs: pl.DataFrame, cfg: PlanConfig) -> np.ndarray:
+    """Days ahead a plan covers per pair: mean lead time (rounded up) + a review period."""
+    lead = np.nan_to_num(_arr(pairs, "lead_time_mean_days", 0.0))
+    return np.ceil(np.maximum(lead, 0.0)).astype(np.int64) + cfg.review_days
+
+
+def max_season_horizon(pairs: pl.DataFrame, cfg: PlanConfig) -> int:
+    return int(season_horizons(pairs, cfg).max(initial=cfg.review_days))
+
+
+def load_year_ago(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, window_start: date,
+                  n_days: int) -> np.ndarray | None:
+    """Daily units `[n_pairs, n_days]` from 52 weeks before `window_start` (exclusive).
+
+    None when the warehouse's sales start later; rows of pairs that had not sold yet are NaN.
+    """
+    first, _ = sales_range(con)
+    start = window_start - timedelta(days=YEAR_LAG_DAYS)
+    if start + timedelta(days=1) < first:
+        return None
+    matrix = daily_matrix(con, pairs, start, n_days)
+    first_sale = pairs["first_sale_date"]
+    late = (first_sale.is_null() | (first_sale > start + timedelta(days=1))).to_numpy()
+    matrix[late] = np.nan
+    return matrix
+
+
+def season_factors(pairs: pl.DataFrame, year_ago: np.ndarray, cfg: PlanConfig) -> np.ndarray:
+    """Seasonal ratio per pair by category from the year-ago matrix (`seasonal_ratio`)."""
+    groups = pairs["category"].cast(pl.String).fill_null("").to_numpy()
+    return seasonal_ratio(year_ago, groups, cfg.window_days, season_horizons(pairs, cfg))
 
 
 def check_supply(pairs: pl.DataFrame) -> None:
@@ -254,10 +311,13 @@ def recent_level_history(history: np.ndarray, level_days: int) -> np.ndarray:
 
 def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
                      order_qty: np.ndarray, rng: np.random.Generator,
-                     position: np.ndarray | None = None) -> tuple[Policy, np.ndarray]:
+                     position: np.ndarray | None = None,
+                     pooled: np.ndarray | None = None) -> tuple[Policy, np.ndarray]:
     """Empirical compound-distribution policy, and P(lead-time demand > position) per pair.
 
     Samples are drawn and reduced chunk by chunk (memory chunk x n_samples, not n x n_samples).
+    With `cfg.scope == "portfolio"` (cycle service only) the pairs whose `pooled` flag is set
+    share their target as a group (`allocate_service`); the others get their own quantile.
     """
     pairs, demand = inputs.pairs, inputs.demand
     if cfg.level_days:
@@ -266,23 +326,42 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
     lt_mean, lt_sd = _arr(pairs, "lead_time_mean_days"), _arr(pairs, "lead_time_sd_days")
     periodic = cfg.policy == "RS"
     mean_daily = demand.history.mean(axis=1)
+    if inputs.season is not None:
+        mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, inputs.season)
     n = pairs.height
-    level, safety, risk = np.empty(n), np.empty(n), np.full(n, np.nan)
+    level, mean_ltd, risk = np.empty(n), np.empty(n), np.full(n, np.nan)
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
+    portfolio = cfg.scope == "portfolio" and cfg.measure == "cycle"
+    if portfolio:
+        grid_s = np.empty((n, len(SERVICE_GRID)))
+        grid_service = np.empty((n, len(SERVICE_GRID)))
     for sl, samples in iter_lead_time_demand_samples(
             rng, demand, lt_mean, lt_sd, cfg.n_samples,
             extra_days=cfg.review_days if periodic else 0,
             undershoot=cfg.undershoot and not periodic,
-            method=cfg.method):
+            method=cfg.method, scale=inputs.season):
         if cfg.measure == "fill":
             level[sl] = fill_rate_reorder_point(samples, cycle_qty[sl], target[sl])
         else:
             level[sl] = quantile_reorder_point(samples, target[sl])
-        safety[sl] = level[sl] - samples.mean(axis=1)
+        if portfolio:
+            grid_s[sl], grid_service[sl] = reorder_point_grid(samples)
+        mean_ltd[sl] = samples.mean(axis=1)
         if position is not None:
             risk[sl] = (samples > position[sl, None]).mean(axis=1)
+    if portfolio:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cycles_per_day = np.where(
+                mean_daily > 0, 1.0 / cfg.review_days if periodic
+                else np.where(order_qty > 0, mean_daily / order_qty, 0.0), 0.0)
+        shared = np.ones(n, dtype=bool) if pooled is None else pooled
+        for group_target in np.unique(target[shared]):
+            rows = np.flatnonzero(shared & (target == group_target))
+            level[rows] = allocate_service(
+                grid_s[rows], grid_service[rows], cycles_per_day[rows], float(group_target),
+                max(0.5, float(group_target) - cfg.item_floor_gap))
     up_to = level if periodic else level + order_qty
-    return Policy(level, order_qty, up_to, safety, target, mean_daily), risk
+    return Policy(level, order_qty, up_to, level - mean_ltd, target, mean_daily), risk
 
 
 def normal_policy(inputs: PlanInputs, target: np.ndarray, order_qty: np.ndarray) -> Policy:
@@ -322,7 +401,8 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
     on_hand = _arr(pairs, "on_hand_units", 0.0)
     on_order = _arr(pairs, "on_order_units", 0.0)
     position = on_hand + on_order
-    policy, risk_all = shelfwise_policy(inputs, cfg, target, order_qty, rng, position)
+    policy, risk_all = shelfwise_policy(inputs, cfg, target, order_qty, rng, position,
+                                        pooled=label != "cost")
     inactive = no_history | no_demand
     s = np.where(inactive, 0.0, policy.reorder_point)
     q = np.where(inactive, 0.0, order_qty)
@@ -340,9 +420,16 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
         cover = np.where(mean_daily > 0, np.maximum(on_hand, 0) / mean_daily, np.nan)
     risk = np.where(inactive | no_stock, np.nan, risk_all)
     fc_mask = inputs.demand.forecast_mask()
-    source = np.where(fc_mask, f"forecast quantiles (run {inputs.forecast_run})",
-                      f"{cfg.window_days}-day history bootstrap")
+    history_text = np.full(pairs.height, f"{cfg.window_days}-day history bootstrap")
+    if inputs.season is not None:
+        factor = pl.select(pl.Series(np.round(inputs.season, 2)).cast(pl.String)).to_series()
+        history_text = np.char.add(history_text, np.char.add(
+            " x ", np.char.add(factor.to_numpy().astype(str), " (category's season a year ago)")))
+    source = np.where(fc_mask, f"forecast quantiles (run {inputs.forecast_run})", history_text)
     measure = "fill rate" if cfg.measure == "fill" else "cycle service"
+    basis = label.astype(str)
+    if cfg.scope == "portfolio" and cfg.measure == "cycle":
+        basis = np.where(basis != "cost", np.char.add(basis, ", pooled over items"), basis)
     pct = _fmt(target * 100)
     policy_text = ("reorder point " if cfg.policy == "sQ" else "order-up-to ") + _fmt(
         s if cfg.policy == "sQ" else up_to)
@@ -380,7 +467,7 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
         .otherwise(pl.concat_str([pl.lit("position "), _fmt(position), pl.lit(" above "),
                                   policy_text])),
         pl.concat_str([pl.lit("; "), pl.lit(measure), pl.lit(" target "), pct, pl.lit("% ("),
-                       pl.Series(label), pl.lit("); demand from "), pl.Series(source)]),
+                       pl.Series(basis), pl.lit("); demand from "), pl.Series(source)]),
         pl.when(pl.Series(on_hand < 0)).then(pl.concat_str([
             pl.lit("; negative on-hand "), _fmt(on_hand),
             pl.lit(" counted as is (check the count)")]))

@@ -36,10 +36,13 @@ from forecasting.plan import (
     check_supply,
     daily_matrix,
     load_forecast,
+    load_year_ago,
+    max_season_horizon,
     normal_policy,
     order_quantities,
     rule_of_thumb_policy,
     sales_range,
+    season_factors,
     shelfwise_policy,
 )
 from warehouse.db import WarehouseError, execute, reading, run_named, sql_text, writing
@@ -62,6 +65,7 @@ class SimConfig:
         n_samples: Monte Carlo samples per pair per re-plan.
         normal_level: the normal formula's level when it differs from the target (benchmarks
             sweep it to trace that policy's stock / service curve).
+        seasonal, scope, item_floor_gap: the shelfwise policy's switches (`PlanConfig`).
     """
 
     until: date
@@ -76,6 +80,9 @@ class SimConfig:
     normal_level: float | None = None
     level_days: int = 0
     undershoot: bool = True
+    seasonal: bool = True
+    scope: Literal["portfolio", "item"] = "portfolio"
+    item_floor_gap: float = 0.10
 
     def __post_init__(self) -> None:
         check_service_level(self.service_level, "--service-level")
@@ -88,11 +95,14 @@ class SimConfig:
         if self.demand_mode not in ("lost_sales", "backorders"):
             raise ValueError(f"demand_mode must be lost_sales or backorders, got "
                              f"{self.demand_mode!r}")
+        self.plan_config()  # the policy's own checks (scope, floor gap, samples, window)
 
     def plan_config(self) -> PlanConfig:
         return PlanConfig(service_level=self.service_level, window_days=self.window_days,
                           n_samples=self.n_samples, seed=self.seed, method=self.method,
-                          level_days=self.level_days, undershoot=self.undershoot)
+                          level_days=self.level_days, undershoot=self.undershoot,
+                          seasonal=self.seasonal, scope=self.scope,
+                          item_floor_gap=self.item_floor_gap)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class SimData:
     demand: np.ndarray  # [n_pairs, window + days]
     forecast: tuple[str | None, np.ndarray | None, np.ndarray | None]
     has_stock: bool
+    year_ago: np.ndarray | None = None  # [n_pairs, window + days + horizon], 52 weeks earlier
 
 
 @dataclass(frozen=True)
@@ -137,8 +148,12 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
         demand = daily_matrix(con, pairs, cfg.until - timedelta(days=cfg.window_days),
                               cfg.window_days + cfg.days)
         forecast = load_forecast(con, pairs, cfg.until, 120)
+        year_ago = load_year_ago(
+            con, pairs, cfg.until - timedelta(days=cfg.window_days),
+            cfg.window_days + cfg.days + max_season_horizon(pairs, cfg.plan_config()))
     check_supply(pairs)
-    return SimData(pairs, demand, forecast, bool(pairs["on_hand_units"].is_not_null().any()))
+    return SimData(pairs, demand, forecast, bool(pairs["on_hand_units"].is_not_null().any()),
+                   year_ago)
 
 
 def _policies(data: SimData, cfg: SimConfig, day: int,
@@ -147,8 +162,11 @@ def _policies(data: SimData, cfg: SimConfig, day: int,
     plan_cfg = cfg.plan_config()
     window = data.demand[:, day:day + cfg.window_days]
     run_id, q, has = data.forecast if day == 0 else (None, None, None)
+    season = None
+    if cfg.seasonal and data.year_ago is not None:
+        season = season_factors(data.pairs, data.year_ago[:, day:], plan_cfg)
     inputs = PlanInputs(data.pairs, DemandInputs(window, q, has),
-                        cfg.until + timedelta(days=day), run_id)
+                        cfg.until + timedelta(days=day), run_id, season)
     order_qty = order_quantities(data.pairs, window.mean(axis=1), plan_cfg)
     target = np.full(data.pairs.height, cfg.service_level)
     shelfwise, _ = shelfwise_policy(inputs, plan_cfg, target, order_qty, rng)
@@ -267,6 +285,17 @@ def _notes(data: SimData, cfg: SimConfig) -> list[str]:
     if n_missing:
         notes.append(f"{n_missing:,} pairs have no stock snapshot on or before {cfg.until}: "
                      "each policy starts them at its own order-up-to level (s + Q)")
+    if cfg.scope == "portfolio":
+        notes.append(f"shelfwise meets the {cfg.service_level:.1%} target pooled over all "
+                     f"replenishment cycles with the least stock, no item below "
+                     f"{max(0.5, cfg.service_level - cfg.item_floor_gap):.1%}")
+    if cfg.seasonal and data.year_ago is not None:
+        season = season_factors(data.pairs, data.year_ago, cfg.plan_config())
+        notes.append(f"shelfwise scales the history by last year's category ratio of the "
+                     f"weeks ahead to the window (at the start: median x{np.median(season):.2f},"
+                     f" range {season.min():.2f}..{season.max():.2f})")
+    elif cfg.seasonal:
+        notes.append("no seasonal ratio: the sales do not reach a year before the window")
     if data.forecast[0]:
         notes.append(f"first plan uses forecast run {data.forecast[0]}; re-plans use history")
     else:

@@ -10,6 +10,7 @@ import pytest
 from forecasting.inventory import (
     ClassRules,
     abc_xyz_classes,
+    allocate_service,
     check_service_level,
     cost_based_cycle_service,
     critical_fractile,
@@ -19,6 +20,7 @@ from forecasting.inventory import (
     newsvendor_quantity,
     normal_reorder_point,
     quantile_reorder_point,
+    reorder_point_grid,
     round_order_quantity,
     sample_lead_times,
     sample_undershoot,
@@ -145,3 +147,51 @@ def test_class_rules_validate() -> None:
         ClassRules(a_share=0.96)
     with pytest.raises(ValueError, match="target of class A"):
         ClassRules(targets={"A": 1.0, "B": 0.95, "C": 0.9})
+
+
+def test_reorder_point_grid_gives_the_service_each_level_buys() -> None:
+    # ten samples; P(X <= 1) = 0.5, P(X <= 2) = 0.7, P(X <= 5) = 0.9, P(X <= 9) = 1
+    samples = np.array([[0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 2.0, 3.0, 5.0, 9.0]])
+    s, service = reorder_point_grid(samples, np.array([0.5, 0.6, 0.9, 0.95]))
+    assert s.tolist() == [[1.0, 2.0, 5.0, 9.0]]
+    assert service.tolist() == [[0.5, 0.7, 0.9, 1.0]]  # the 60% point really gives 70%
+    # rows are ranked on their own, whatever the other rows hold
+    two, service2 = reorder_point_grid(np.vstack([samples, samples + 100.5]), np.array([0.5]))
+    assert two[:, 0].tolist() == [1.0, 102.0] and service2[:, 0].tolist() == [0.5, 0.5]
+
+
+def test_allocation_buys_pooled_service_where_it_is_cheap() -> None:
+    # Same candidate levels for both items; A has three times B's replenishment cycles and
+    # cheap steps, B's steps cost 4-8 units. Each item at 95% on its own: 12 + 18 = 30 units.
+    # Pooled service (3 CSL_A + CSL_B) / 4 >= 0.95, by enumeration of all 16 pairs of levels:
+    # A 99% + B 80% = 24 units but (2.97 + 0.80) / 4 = 0.9425 is short; A 95% + B 90% = 26,
+    # 0.9375, short; A 99% + B 90% = 28 units, 0.9675: the cheapest that meets the target.
+    levels = np.array([0.80, 0.90, 0.95, 0.99])
+    s_grid = np.array([[10.0, 11.0, 12.0, 14.0], [10.0, 14.0, 18.0, 26.0]])
+    service = np.tile(levels, (2, 1))
+    weights = np.array([3.0, 1.0])
+    chosen = allocate_service(s_grid, service, weights, 0.95, floor=0.5, levels=levels)
+    assert chosen.tolist() == [14.0, 14.0]
+    best = min((s_grid[0, i] + s_grid[1, j], i, j) for i in range(4) for j in range(4)
+               if (3 * levels[i] + levels[j]) / 4 >= 0.95)
+    assert best == (28.0, 3, 1)
+    # a floor of 90% leaves the same answer; a floor of 95% forces every item to 95%+
+    assert allocate_service(s_grid, service, weights, 0.95, 0.90, levels).tolist() == [14, 14]
+    assert allocate_service(s_grid, service, weights, 0.95, 0.95, levels).tolist() == [12, 18]
+
+
+def test_allocation_edge_cases() -> None:
+    levels = np.array([0.80, 0.90, 0.99])
+    s_grid = np.array([[5.0, 6.0, 9.0], [2.0, 3.0, 4.0]])
+    service = np.tile(levels, (2, 1))
+    # an item without demand (weight 0) sits at the floor; the other carries the target
+    out = allocate_service(s_grid, service, np.array([1.0, 0.0]), 0.90, 0.80, levels)
+    assert out.tolist() == [6.0, 2.0]
+    # an unreachable target gives every item its highest level; no demand at all, the floor
+    assert allocate_service(s_grid, service, np.ones(2), 0.999, 0.8, levels).tolist() == [9, 4]
+    assert allocate_service(s_grid, service, np.zeros(2), 0.95, 0.9, levels).tolist() == [6, 3]
+    # one item whose service rises linearly in s: the repair step stops at the first level
+    # that meets the target instead of jumping to the top (the multiplier alone would)
+    line = np.array([[10.0, 11.0, 12.0]])
+    assert allocate_service(line, np.array([[0.80, 0.85, 0.90]]), np.ones(1), 0.85, 0.5,
+                            np.array([0.80, 0.85, 0.90])).tolist() == [11.0]

@@ -250,3 +250,46 @@ def test_weekly_panel_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[
     capsys.readouterr()
     assert main(["--db", str(db), "plan"]) == 2
     assert "weekly sales" in capsys.readouterr().err
+
+
+def test_portfolio_scope_spends_stock_where_cycles_are_frequent() -> None:
+    # A sells ~20 a day (a cycle every ~3 weeks), B a case of 6 every ~10 days (a cycle every
+    # ~4 months, and 95% of its lead-time demand is several units above 85%): the pooled
+    # target lets B's reorder point fall toward its floor and puts a few units on A instead
+    rng = np.random.default_rng(5)
+    history = np.vstack([rng.poisson(20.0, 56), 6.0 * (rng.random(56) < 0.1)])
+    pairs = pairs_frame([{"product_id": "A"}, {"product_id": "B"}])
+    inputs = PlanInputs(pairs, DemandInputs(history), UNTIL)
+    item = build_plan(inputs, PlanConfig(scope="item"))
+    pooled = build_plan(inputs, PlanConfig())
+    floor = build_plan(inputs, PlanConfig(scope="item", service_level=0.85))
+    assert pooled["reorder_point"].sum() < item["reorder_point"].sum()
+    assert pooled["reorder_point"][1] < item["reorder_point"][1]
+    assert pooled["reorder_point"][1] >= floor["reorder_point"][1]  # no item under 95% - 10
+    assert "pooled over items" in pooled["reason"][0]
+    assert "pooled over items" not in item["reason"][0]
+    with pytest.raises(ValueError, match="item-floor-gap"):
+        PlanConfig(item_floor_gap=0.9)
+
+
+def test_plan_scales_history_by_last_years_season(demo_db: Path) -> None:
+    # the demo starts 2024-11-01: a plan in mid 2026 has a year-ago window, one in 2025 has not
+    inputs = load_inputs(demo_db, date(2026, 6, 30), PlanConfig())
+    assert inputs.season is not None and inputs.season.shape == (inputs.pairs.height,)
+    assert ((inputs.season >= 0.5) & (inputs.season <= 2.0)).all()
+    assert len(np.unique(inputs.season)) > 1  # categories differ
+    reason = build_plan(inputs, PlanConfig())["reason"][0]
+    assert "history bootstrap x " in reason and "season a year ago" in reason
+    assert load_inputs(demo_db, date(2025, 6, 1), PlanConfig()).season is None
+    assert load_inputs(demo_db, date(2026, 6, 30), PlanConfig(seasonal=False)).season is None
+
+
+def test_plan_cli_target_options(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--db", str(demo_db), "plan", "--scope", "item", "--no-seasonal"]) == 0
+    reason = load_reorder_plan(demo_db)["reason"]
+    assert not reason.str.contains("pooled over items").any()
+    assert not reason.str.contains("season a year ago").any()
+    before = demo_db.read_bytes()
+    assert main(["--db", str(demo_db), "plan", "--item-floor-gap", "0.7"]) == 2
+    assert "--item-floor-gap must be between 0 and 0.5" in capsys.readouterr().err
+    assert demo_db.read_bytes() == before
