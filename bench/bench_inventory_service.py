@@ -2,15 +2,19 @@
 
 Usage:
     python bench/bench_inventory_service.py --db NAME=PATH:UNTIL [--db ...] [--days 90]
+        [--samples 1000] [--variants item,no_season]
 
 For each warehouse and target, `forecasting.simulate` replays the `--days` days after UNTIL with
 three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise (empirical
-compound distribution), normal_approx (textbook formula) and rule_of_thumb (two weeks of sales).
+compound distribution, seasonal ratio, pooled target met at least stock), normal_approx (textbook
+formula) and rule_of_thumb (two weeks of sales). Shelfwise variants rerun the same replay with one
+switch changed (`item`: every item on its own target; `no_season`: no seasonal ratio).
 Prints:
 1. achieved cycle service, gap to target, fill rate, average stock (ratio to normal_approx);
-2. stock at equal service: the normal formula's stock / service curve (its runs at 0.85, 0.90,
-   0.95, 0.99, 0.995) interpolated at the service shelfwise achieved;
-3. the same by demand segment: intermittent pairs (more than half of the window's days without
+2. mean absolute gap to target per warehouse and policy;
+3. stock at equal service: the normal formula's stock / service curve (its runs at 0.85, 0.90,
+   0.95, 0.99, 0.995, 0.999) interpolated at the service shelfwise achieved;
+4. the same by demand segment: intermittent pairs (more than half of the window's days without
    sales) versus smooth ones.
 Nothing is written to the warehouse.
 """
@@ -18,25 +22,44 @@ Nothing is written to the warehouse.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from datetime import date
 
 import numpy as np
 
-from forecasting.simulate import POLICIES, SimConfig, SimData, load_sim_data, simulate, summarise
+from forecasting.service_check import EXTRA_NORMAL_LEVELS, TARGETS, check_service
+from forecasting.simulate import (
+    POLICIES,
+    SimConfig,
+    SimData,
+    load_sim_data,
+    simulate,
+    stock_at_service,
+    summarise,
+)
 
-TARGETS = (0.90, 0.95, 0.99)
-EXTRA_NORMAL_LEVELS = (0.85, 0.995)
+VARIANTS: dict[str, dict[str, object]] = {
+    "item": {"scope": "item"},
+    "no_season": {"seasonal": False},
+}
 
 
-def _interp_stock(curve: list[tuple[float, float]], service: float) -> float:
-    """Stock of the normal policy at `service`, linear between its measured points."""
-    points = sorted(curve)
-    xs = np.array([p[0] for p in points])
-    ys = np.array([p[1] for p in points])
-    if service > xs.max():  # beyond the normal formula's best measured service
-        return float("nan")
-    return float(np.interp(service, xs, ys))
+def _interp_stock(curve: list[tuple[float, float]], service: float) -> tuple[float, str]:
+    """Stock of the normal policy at `service` (`stock_at_service`), and how to print it."""
+    stock = stock_at_service(curve, service)
+    if np.isnan(stock):
+        best = max(curve)
+        return stock, f"never reached (best {best[0]:.4f} at {best[1]:.2f})"
+    return stock, f"{stock:.2f}"
+
+
+def _row(name: str, target: float, label: str, m: dict[str, float], normal_stock: float) -> str:
+    gap = (m["cycle_service_level"] - target) * 100
+    return (f"| {name} | {target:.2f} | {label} | {m['cycle_service_level']:.4f} | {gap:+.2f} | "
+            f"{m['fill_rate']:.4f} | {m['avg_on_hand_units']:.2f} | "
+            f"{m['avg_on_hand_units'] / normal_stock:.3f} | {m['stockout_days']:,} | "
+            f"{m['orders']:,} |")
 
 
 def main() -> None:
@@ -45,43 +68,42 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--demand-mode", default="lost_sales")
+    parser.add_argument("--variants", default="item,no_season",
+                        help=f"comma-separated shelfwise variants of {sorted(VARIANTS)} or ''")
     args = parser.parse_args()
-    main_rows, iso_rows, seg_rows, notes = [], [], [], []
+    variants = [v for v in args.variants.split(",") if v]
+    main_rows, iso_rows, seg_rows, notes, verdicts = [], [], [], [], []
     gaps: dict[str, list[float]] = {}
     for spec in args.db:
         name, rest = spec.split("=", 1)
         path, until = rest.rsplit(":", 1)
         base = SimConfig(until=date.fromisoformat(until), days=args.days,
-                         n_samples=args.samples, demand_mode=args.demand_mode)
+                         n_samples=args.samples, demand_mode=args.demand_mode)  # type: ignore[arg-type]
+        start = time.perf_counter()
         data: SimData = load_sim_data(path, base)
+        read_s = time.perf_counter() - start
+        check = check_service(data, base)
+        notes.append(f"{name}: warehouse read {read_s:.1f} s, {len(TARGETS)} targets and "
+                     f"{len(EXTRA_NORMAL_LEVELS)} extra normal levels replayed in "
+                     f"{time.perf_counter() - start - read_s:.0f} s; "
+                     + "; ".join(check.results[TARGETS[0]].notes))
         window = data.demand[:, :base.window_days]
         intermittent = (window == 0).mean(axis=1) > 0.5
-        curve: list[tuple[float, float]] = []
-        shelf: dict[float, dict[str, float]] = {}
-        for target in TARGETS + EXTRA_NORMAL_LEVELS:
-            extra = target in EXTRA_NORMAL_LEVELS
-            level = 0.95 if extra else target
-            cfg = SimConfig(until=base.until, days=args.days, service_level=level,
-                            n_samples=100 if extra else args.samples,
-                            demand_mode=args.demand_mode, normal_level=target)
-            start = time.perf_counter()
-            result = simulate(data, cfg, progress=False)
-            notes.append(f"{name} {target}: {time.perf_counter() - start:.0f} s; "
-                         + "; ".join(result.notes))
-            normal = result.overall["normal_approx"]
-            curve.append((normal["cycle_service_level"], normal["avg_on_hand_units"]))
-            if extra:
-                continue
-            shelf[target] = result.overall["shelfwise"]
+        for level, result in check.results.items():
+            normal_stock = result.overall["normal_approx"]["avg_on_hand_units"]
             for policy in POLICIES:
                 m = result.overall[policy]
-                gap = (m["cycle_service_level"] - target) * 100
-                gaps.setdefault(f"{name} {policy}", []).append(abs(gap))
-                main_rows.append(
-                    f"| {name} | {target:.2f} | {policy} | {m['cycle_service_level']:.4f} | "
-                    f"{gap:+.2f} | {m['fill_rate']:.4f} | {m['avg_on_hand_units']:.2f} | "
-                    f"{m['avg_on_hand_units'] / normal['avg_on_hand_units']:.3f} | "
-                    f"{m['stockout_days']:,} | {m['orders']:,} |")
+                gaps.setdefault(f"{name} {policy}", []).append(
+                    abs(m["cycle_service_level"] - level) * 100)
+                main_rows.append(_row(name, level, policy, m, normal_stock))
+            for variant in variants:
+                vcfg = dataclasses.replace(base, service_level=level,
+                                           **VARIANTS[variant])  # type: ignore[arg-type]
+                m = simulate(data, vcfg, progress=False).overall["shelfwise"]
+                label = f"shelfwise ({variant})"
+                gaps.setdefault(f"{name} {label}", []).append(
+                    abs(m["cycle_service_level"] - level) * 100)
+                main_rows.append(_row(name, level, label, m, normal_stock))
             assert result.per_pair is not None
             for seg_name, mask in (("intermittent", intermittent), ("smooth", ~intermittent)):
                 if not mask.any():
@@ -90,15 +112,21 @@ def main() -> None:
                 cells = " | ".join(
                     f"{seg[p]['cycle_service_level']:.4f} / {seg[p]['avg_on_hand_units']:.2f}"
                     for p in POLICIES)
-                seg_rows.append(f"| {name} | {target:.2f} | {seg_name} ({int(mask.sum()):,}) | "
+                seg_rows.append(f"| {name} | {level:.2f} | {seg_name} ({int(mask.sum()):,}) | "
                                 f"{cells} |")
-        for target, m in shelf.items():
-            normal_stock = _interp_stock(curve, m["cycle_service_level"])
+            shelf, normal = result.overall["shelfwise"], result.overall["normal_approx"]
+            stock_then, text = _interp_stock(check.normal_curve, shelf["cycle_service_level"])
+            dominates = (shelf["cycle_service_level"] >= normal["cycle_service_level"]
+                         and shelf["avg_on_hand_units"] < normal["avg_on_hand_units"])
+            less = check.less_stock_at_equal_or_better_service(level)
+            ratio = ("-" if np.isnan(stock_then)
+                     else f"{shelf['avg_on_hand_units'] / stock_then:.3f}")
             iso_rows.append(
-                f"| {name} | {target:.2f} | {m['cycle_service_level']:.4f} | "
-                f"{m['avg_on_hand_units']:.2f} | {normal_stock:.2f} | "
-                f"{m['avg_on_hand_units'] / normal_stock:.3f} |")
-        pts = ", ".join(f"{s:.4f} -> {k:.2f}" for s, k in sorted(curve))
+                f"| {name} | {level:.2f} | {shelf['cycle_service_level']:.4f} | "
+                f"{shelf['avg_on_hand_units']:.2f} | {text} | {ratio} | "
+                f"{'yes' if dominates else 'no'} | {'yes' if less else 'no'} |")
+            verdicts.append(less)
+        pts = ", ".join(f"{s:.4f} -> {k:.2f}" for s, k in sorted(check.normal_curve))
         notes.append(f"{name} normal_approx curve (service -> stock): {pts}")
     print("| warehouse | target | policy | cycle service | gap (pts) | fill rate | "
           "avg on hand | stock vs normal | stockout days | orders |")
@@ -108,8 +136,11 @@ def main() -> None:
     for key, values in gaps.items():
         print(f"| {key} | {sum(values) / len(values):.2f} |")
     print("\n| warehouse | target | shelfwise service | shelfwise stock | normal stock at that "
-          "service | ratio |\n|---|---|---|---|---|---|")
+          "service | ratio | more service and less stock than normal at this target | "
+          "less stock at equal service |\n|---|---|---|---|---|---|---|---|")
     print("\n".join(iso_rows))
+    print(f"\nless stock than the normal formula at equal or better service: "
+          f"{sum(verdicts)} of {len(verdicts)} (warehouse, target) cases")
     print("\n| warehouse | target | segment (pairs) | " + " | ".join(
         f"{p} service / stock" for p in POLICIES) + " |\n|---|---|---|---|---|---|")
     print("\n".join(seg_rows))

@@ -257,6 +257,21 @@ def _summary(t: dict[str, np.ndarray], horizon: int) -> dict[str, float]:
     }
 
 
+def stock_at_service(curve: list[tuple[float, float]], service: float) -> float:
+    """A policy's average stock at `service`, linear between its measured points.
+
+    Args:
+        curve: (cycle service, average on hand) of the same policy run at several levels.
+    Returns:
+        Units, or NaN when `service` is above every measured point (the policy never got there).
+    """
+    points = sorted(curve)
+    services = np.array([p[0] for p in points])
+    if service > services.max():
+        return float("nan")
+    return float(np.interp(service, services, np.array([p[1] for p in points])))
+
+
 def _per_product(pairs: pl.DataFrame, totals: dict[str, np.ndarray], horizon: int,
                  cfg: SimConfig) -> pl.DataFrame:
     frames = []
