@@ -5,8 +5,9 @@ Usage:
 
 Inputs are the demo warehouse's real pairs (supply, stock, 56-day demand window), tiled with
 renamed stores to reach each size. Timed in the same run:
-- `shelfwise`: the full plan (`forecasting.plan.build_plan`: EOQ, compound Monte Carlo with
-  1,000 samples per pair, quantiles, stockout risk, reasons), vectorised over pairs;
+- `shelfwise`: the full plan (`forecasting.plan.build_plan`: EOQ, seasonal ratio, compound
+  Monte Carlo with 1,000 samples per pair, the pooled-target allocation, stockout risk,
+  reasons), vectorised over pairs; and the same with `scope="item"` (no allocation);
 - `normal formula`: EOQ + the closed-form normal reorder point only (the cheap baseline);
 - `per-pair loop`: the same Monte Carlo written as a Python loop over pairs, timed on 500 pairs
   and scaled linearly (what the vectorised code avoids).
@@ -18,6 +19,7 @@ size tables then use the history source).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
@@ -42,7 +44,8 @@ def tiled(inputs: PlanInputs, n_pairs: int) -> PlanInputs:
               for r in range(reps)]
     pairs = pl.concat(frames).head(n_pairs)
     history = np.tile(inputs.demand.history, (reps, 1))[:n_pairs]
-    return PlanInputs(pairs, DemandInputs(history), inputs.until)
+    season = None if inputs.season is None else np.tile(inputs.season, reps)[:n_pairs]
+    return PlanInputs(pairs, DemandInputs(history), inputs.until, season=season)
 
 
 def per_pair_loop(inputs: PlanInputs, cfg: PlanConfig, n: int) -> float:
@@ -76,18 +79,22 @@ def main() -> None:
         print(f"plan with the forecast source (run {real.forecast_run}, "
               f"{int(real.demand.forecast_mask().sum()):,} of {real.pairs.height:,} pairs from "
               f"forecast quantiles): {time.perf_counter() - start:.1f} s")
-        real = PlanInputs(real.pairs, DemandInputs(real.demand.history), real.until)
+        real = PlanInputs(real.pairs, DemandInputs(real.demand.history), real.until,
+                          season=real.season)
     loop_n = 500
     loop_s = per_pair_loop(real, cfg, loop_n)
     print()
-    print("| pairs | shelfwise plan (s) | normal formula (s) | per-pair loop (s, scaled) | "
-          "loop / shelfwise | pairs per s |")
-    print("|---|---|---|---|---|---|")
+    print("| pairs | shelfwise plan (s) | item scope (s) | normal formula (s) | "
+          "per-pair loop (s, scaled) | loop / shelfwise | pairs per s |")
+    print("|---|---|---|---|---|---|---|")
     for n in [int(x) for x in args.sizes.split(",")]:
         inputs = tiled(real, n)
         start = time.perf_counter()
         plan = build_plan(inputs, cfg)
         plan_s = time.perf_counter() - start
+        start = time.perf_counter()
+        build_plan(inputs, dataclasses.replace(cfg, scope="item"))
+        item_s = time.perf_counter() - start
         start = time.perf_counter()
         mean = inputs.demand.history.mean(axis=1)
         q = order_quantities(inputs.pairs, mean, cfg)
@@ -95,7 +102,7 @@ def main() -> None:
         normal_s = time.perf_counter() - start
         loop_scaled = loop_s * n / loop_n
         assert plan.height == n
-        print(f"| {n:,} | {plan_s:.2f} | {normal_s:.3f} | {loop_scaled:.1f} | "
+        print(f"| {n:,} | {plan_s:.2f} | {item_s:.2f} | {normal_s:.3f} | {loop_scaled:.1f} | "
               f"{loop_scaled / plan_s:.1f}x | {n / plan_s:,.0f} |")
     print(f"\nper-pair loop measured on {loop_n} pairs: {loop_s:.2f} s; "
           f"{cfg.n_samples} Monte Carlo samples per pair")

@@ -2,13 +2,14 @@
 
 Usage:
     python bench/bench_inventory_service.py --db NAME=PATH:UNTIL [--db ...] [--days 90]
-        [--samples 1000] [--variants item,no_season]
+        [--samples 1000] [--variants item,no_season,item_no_season]
 
 For each warehouse and target, `forecasting.simulate` replays the `--days` days after UNTIL with
 three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise (empirical
 compound distribution, seasonal ratio, pooled target met at least stock), normal_approx (textbook
 formula) and rule_of_thumb (two weeks of sales). Shelfwise variants rerun the same replay with one
-switch changed (`item`: every item on its own target; `no_season`: no seasonal ratio).
+switch changed (`item`: every item on its own target; `no_season`: no seasonal ratio;
+`item_no_season`: both, the policy as it was before either existed).
 Prints:
 1. achieved cycle service, gap to target, fill rate, average stock (ratio to normal_approx);
 2. mean absolute gap to target per warehouse and policy;
@@ -42,6 +43,7 @@ from forecasting.simulate import (
 VARIANTS: dict[str, dict[str, object]] = {
     "item": {"scope": "item"},
     "no_season": {"seasonal": False},
+    "item_no_season": {"scope": "item", "seasonal": False},  # shelfwise before both switches
 }
 
 
@@ -68,7 +70,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--demand-mode", default="lost_sales")
-    parser.add_argument("--variants", default="item,no_season",
+    parser.add_argument("--variants", default="item,no_season,item_no_season",
                         help=f"comma-separated shelfwise variants of {sorted(VARIANTS)} or ''")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]

@@ -99,6 +99,10 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
     print(f"reorder_plan: {frame.height:,} store x product rows as of {frame['as_of'][0]}; "
           f"{to_order.height:,} to order now (value {value:,.2f}); "
           f"{time.perf_counter() - start:.1f} s")
+    if cfg.scope == "portfolio" and cfg.measure == "cycle" and cfg.targets != "cost":
+        print(f"  cycle service target pooled over each target's items (least stock), no item "
+              f"more than {cfg.item_floor_gap:.0%} below its target; --scope item: each item "
+              "on its own")
     sources = frame["demand_source"].value_counts(sort=True)
     for source, count in sources.iter_rows():
         print(f"  demand source {source}: {count:,} pairs")

@@ -332,6 +332,7 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
     level, mean_ltd, risk = np.empty(n), np.empty(n), np.full(n, np.nan)
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
     portfolio = cfg.scope == "portfolio" and cfg.measure == "cycle"
+    shared = np.full(n, portfolio) if pooled is None else pooled & portfolio
     if portfolio:
         grid_s = np.empty((n, len(SERVICE_GRID)))
         grid_service = np.empty((n, len(SERVICE_GRID)))
@@ -343,9 +344,11 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
         if cfg.measure == "fill":
             level[sl] = fill_rate_reorder_point(samples, cycle_qty[sl], target[sl])
         else:
-            level[sl] = quantile_reorder_point(samples, target[sl])
-        if portfolio:
-            grid_s[sl], grid_service[sl] = reorder_point_grid(samples)
+            own = ~shared[sl]
+            if own.any():
+                level[sl][own] = quantile_reorder_point(samples[own], target[sl][own])
+            if portfolio:
+                grid_s[sl], grid_service[sl] = reorder_point_grid(samples)
         mean_ltd[sl] = samples.mean(axis=1)
         if position is not None:
             risk[sl] = (samples > position[sl, None]).mean(axis=1)
@@ -354,7 +357,6 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
             cycles_per_day = np.where(
                 mean_daily > 0, 1.0 / cfg.review_days if periodic
                 else np.where(order_qty > 0, mean_daily / order_qty, 0.0), 0.0)
-        shared = np.ones(n, dtype=bool) if pooled is None else pooled
         for group_target in np.unique(target[shared]):
             rows = np.flatnonzero(shared & (target == group_target))
             level[rows] = allocate_service(
@@ -422,9 +424,9 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
     fc_mask = inputs.demand.forecast_mask()
     history_text = np.full(pairs.height, f"{cfg.window_days}-day history bootstrap")
     if inputs.season is not None:
-        factor = pl.select(pl.Series(np.round(inputs.season, 2)).cast(pl.String)).to_series()
-        history_text = np.char.add(history_text, np.char.add(
-            " x ", np.char.add(factor.to_numpy().astype(str), " (category's season a year ago)")))
+        factor = np.char.mod("%.2f", inputs.season)
+        history_text = np.char.add(np.char.add(history_text, " x "),
+                                   np.char.add(factor, " (category's season a year ago)"))
     source = np.where(fc_mask, f"forecast quantiles (run {inputs.forecast_run})", history_text)
     measure = "fill rate" if cfg.measure == "fill" else "cycle service"
     basis = label.astype(str)

@@ -74,10 +74,16 @@ with sim_tab:
         st.info("No simulation yet: run `python -m forecasting simulate`.")
     else:
         overall = sim.filter(sim["scope"] == "overall") if "scope" in sim.columns else sim
-        fig = px.scatter(overall.to_pandas(), x="avg_on_hand_units", y="fill_rate",
+        st.caption("Achieved cycle service (share of replenishment cycles without a stockout, "
+                   "pooled over items) against the stock it took; dotted lines: the targets. "
+                   "Up and to the left is better.")
+        fig = px.scatter(overall.to_pandas(), x="avg_on_hand_units", y="cycle_service_level",
                          color="policy", symbol="policy", hover_data=list(overall.columns),
                          labels={"avg_on_hand_units": "average units on hand",
-                                 "fill_rate": "fill rate"})
+                                 "cycle_service_level": "achieved cycle service"})
+        for target in overall["target"].unique().to_list():
+            fig.add_hline(y=target, line_dash="dot", line_color="grey",
+                          annotation_text=f"target {target:.0%}")
         fig.update_layout(height=340, margin={"t": 10, "b": 10})
         st.plotly_chart(fig, key="inv_sim_chart")
         st.dataframe(overall, hide_index=True)
