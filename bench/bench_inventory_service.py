@@ -2,7 +2,7 @@
 
 Usage:
     python bench/bench_inventory_service.py --db NAME=PATH:UNTIL [--db ...] [--days 90]
-        [--samples 1000] [--variants item,no_season,item_no_season]
+        [--samples 1000] [--variants item,no_season,item_no_season] [--policy sQ|RS]
 
 For each warehouse and target, `forecasting.simulate` replays the `--days` days after UNTIL with
 three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise (empirical
@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--demand-mode", default="lost_sales")
+    parser.add_argument("--policy", choices=("sQ", "RS"), default="sQ",
+                        help="continuous (s, Q) or periodic (R, S) review for every policy")
     parser.add_argument("--variants", default="item,no_season,item_no_season",
                         help=f"comma-separated shelfwise variants of {sorted(VARIANTS)} or ''")
     args = parser.parse_args()
@@ -80,7 +82,8 @@ def main() -> None:
         name, rest = spec.split("=", 1)
         path, until = rest.rsplit(":", 1)
         base = SimConfig(until=date.fromisoformat(until), days=args.days,
-                         n_samples=args.samples, demand_mode=args.demand_mode)  # type: ignore[arg-type]
+                         n_samples=args.samples, demand_mode=args.demand_mode,  # type: ignore[arg-type]
+                         policy=args.policy)  # type: ignore[arg-type]
         start = time.perf_counter()
         data: SimData = load_sim_data(path, base)
         read_s = time.perf_counter() - start

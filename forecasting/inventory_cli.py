@@ -67,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sim.add_argument("--window-days", type=int, default=56, help="days of history used")
     sim.add_argument("--samples", type=int, default=1000, help="Monte Carlo samples per pair")
     sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--policy", choices=("sQ", "RS"), default="sQ",
+                     help="continuous review (s, Q) or periodic review (R, S) for all policies")
+    sim.add_argument("--review-days", type=int, default=7, help="R of the (R, S) policy")
     _add_target_options(sim)
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.set_defaults(handler=_cmd_simulate)
@@ -117,7 +120,7 @@ def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
                     replan_days=args.replan_days, demand_mode=args.demand_mode,
                     n_samples=args.samples, window_days=args.window_days, seed=args.seed,
                     scope=args.scope, item_floor_gap=args.item_floor_gap,
-                    seasonal=args.seasonal)
+                    seasonal=args.seasonal, policy=args.policy, review_days=args.review_days)
     data = load_sim_data(db, cfg)
     result = simulate(data, cfg, progress=not args.json)
     write_results(db, result, cfg)

@@ -366,22 +366,33 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
     return Policy(level, order_qty, up_to, level - mean_ltd, target, mean_daily), risk
 
 
-def normal_policy(inputs: PlanInputs, target: np.ndarray, order_qty: np.ndarray) -> Policy:
-    """Textbook (s, Q): s = d L + z sqrt(L sd_d^2 + d^2 sd_L^2), from the same history window."""
+def normal_policy(inputs: PlanInputs, target: np.ndarray, order_qty: np.ndarray,
+                  review_days: int = 0) -> Policy:
+    """Textbook (s, Q): s = d L + z sqrt(L sd_d^2 + d^2 sd_L^2), from the same history window.
+
+    With `review_days` = R > 0, the (R, S) version: S = the same over L + R days (order up to S
+    every R days; `reorder_point` and `order_up_to` both hold S).
+    """
     pairs, hist = inputs.pairs, inputs.demand.history
     mean_daily, sd_daily = hist.mean(axis=1), hist.std(axis=1, ddof=1)
-    s, safety = normal_reorder_point(mean_daily, sd_daily, _arr(pairs, "lead_time_mean_days"),
-                                     _arr(pairs, "lead_time_sd_days"), target)
+    s, safety = normal_reorder_point(
+        mean_daily, sd_daily, _arr(pairs, "lead_time_mean_days") + review_days,
+        _arr(pairs, "lead_time_sd_days"), target)
     s = np.ceil(s - 1e-9)
-    return Policy(s, order_qty, s + order_qty, safety, target, mean_daily)
+    return Policy(s, order_qty, s if review_days else s + order_qty, safety, target, mean_daily)
 
 
 def rule_of_thumb_policy(inputs: PlanInputs, cfg: PlanConfig, order_qty: np.ndarray) -> Policy:
-    """Reorder when the position falls under `rule_of_thumb_days` of average sales; same Q."""
+    """Reorder when the position falls under `rule_of_thumb_days` of average sales; same Q.
+
+    Periodic review (`cfg.policy == "RS"`): order up to `rule_of_thumb_days` + R days of sales.
+    """
     mean_daily = inputs.demand.history.mean(axis=1)
-    s = np.ceil(mean_daily * cfg.rule_of_thumb_days - 1e-9)
-    lead = _arr(inputs.pairs, "lead_time_mean_days")
-    return Policy(s, order_qty, s + order_qty, s - mean_daily * lead,
+    periodic = cfg.policy == "RS"
+    cover = cfg.rule_of_thumb_days + (cfg.review_days if periodic else 0)
+    s = np.ceil(mean_daily * cover - 1e-9)
+    lead = _arr(inputs.pairs, "lead_time_mean_days") + (cfg.review_days if periodic else 0)
+    return Policy(s, order_qty, s if periodic else s + order_qty, s - mean_daily * lead,
                   np.full(len(s), np.nan), mean_daily)
 
 

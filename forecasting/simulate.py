@@ -1,10 +1,12 @@
 """Replay actual demand after a date with three policies and measure the service they achieve.
 
-Policies, all continuous review (s, Q) with the same order quantity Q (EOQ rounded to packs and
-minimum order), so only the reorder point differs:
+Policies, by default all continuous review (s, Q) with the same order quantity Q (EOQ rounded
+to packs and minimum order), so only the reorder point differs:
 - `shelfwise`: s from the compound (random lead time x empirical demand + undershoot) samples;
 - `normal_approx`: the textbook s = d L + z sqrt(L sd_d^2 + d^2 sd_L^2);
 - `rule_of_thumb`: reorder when the position falls under two weeks of average sales.
+With `policy="RS"` each orders up to its level S every `review_days` days instead (shelfwise: the
+quantile of demand over L + R; normal: the formula over L + R; rule: two weeks + R of sales).
 
 Every `replan_days` the policies are re-estimated from the demand window ending that day (only
 the past). Day t: arrivals due are received, demand is served from stock (lost sales, or
@@ -27,7 +29,7 @@ import polars as pl
 from tqdm import tqdm
 
 from forecasting.demand_dist import DemandInputs
-from forecasting.inventory import check_service_level
+from forecasting.inventory import check_service_level, round_order_quantity
 from forecasting.plan import (
     PlanConfig,
     PlanInputs,
@@ -66,6 +68,8 @@ class SimConfig:
         normal_level: the normal formula's level when it differs from the target (benchmarks
             sweep it to trace that policy's stock / service curve).
         seasonal, scope, item_floor_gap: the shelfwise policy's switches (`PlanConfig`).
+        policy, review_days: "sQ" (continuous review, the default) or "RS" (every policy
+            orders up to its level S on every `review_days`-th day of the replay).
     """
 
     until: date
@@ -83,6 +87,8 @@ class SimConfig:
     seasonal: bool = True
     scope: Literal["portfolio", "item"] = "portfolio"
     item_floor_gap: float = 0.10
+    policy: Literal["sQ", "RS"] = "sQ"
+    review_days: int = 7
 
     def __post_init__(self) -> None:
         check_service_level(self.service_level, "--service-level")
@@ -102,7 +108,8 @@ class SimConfig:
                           n_samples=self.n_samples, seed=self.seed, method=self.method,
                           level_days=self.level_days, undershoot=self.undershoot,
                           seasonal=self.seasonal, scope=self.scope,
-                          item_floor_gap=self.item_floor_gap)
+                          item_floor_gap=self.item_floor_gap, policy=self.policy,
+                          review_days=self.review_days)
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,8 @@ def _policies(data: SimData, cfg: SimConfig, day: int,
     target = np.full(data.pairs.height, cfg.service_level)
     shelfwise, _ = shelfwise_policy(inputs, plan_cfg, target, order_qty, rng)
     normal_target = np.full(data.pairs.height, cfg.normal_level or cfg.service_level)
-    return [shelfwise, normal_policy(inputs, normal_target, order_qty),
+    review = cfg.review_days if cfg.policy == "RS" else 0
+    return [shelfwise, normal_policy(inputs, normal_target, order_qty, review),
             rule_of_thumb_policy(inputs, plan_cfg, order_qty)]
 
 
@@ -185,8 +193,9 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
                               * rng.standard_normal((n, horizon))), 0).astype(np.int64)
     arrivals = np.zeros((n_pol, n, horizon + int(lead.max()) + 2))
     pol = _policies(data, cfg, 0, rng)
-    s = np.stack([p.reorder_point for p in pol])
-    q = np.stack([p.order_qty for p in pol])
+    s, q, up_to = _levels(pol)
+    periodic = cfg.policy == "RS"
+    pack, moq = _arr(pairs, "case_pack", 1.0), _arr(pairs, "min_order_qty", 1.0)
     has_snapshot = pairs["on_hand_units"].is_not_null().to_numpy()
     start_up_to = np.stack([p.order_up_to for p in pol])
     on_hand = np.where(has_snapshot, np.maximum(_arr(pairs, "on_hand_units", 0.0), 0.0),
@@ -201,9 +210,7 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     days = tqdm(range(horizon), desc="simulate", unit="day", leave=False, disable=not progress)
     for d in days:
         if d > 0 and d % cfg.replan_days == 0:
-            pol = _policies(data, cfg, d, rng)
-            s = np.stack([p.reorder_point for p in pol])
-            q = np.stack([p.order_qty for p in pol])
+            s, q, up_to = _levels(_policies(data, cfg, d, rng))
         arrived = arrivals[:, :, d]
         received = arrived > 0
         totals["cycles"] += received & in_cycle
@@ -222,9 +229,14 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
         totals["stockout_days"] += short
         totals["on_hand"] += np.maximum(on_hand, 0.0)
         position = on_hand + on_order
-        need = (position <= s) & (q > 0)
-        n_orders = np.where(need, np.floor((s - position) / np.where(q > 0, q, 1.0)) + 1, 0)
-        qty = n_orders * q
+        if periodic:  # review day: order up to S in whole packs, at least the minimum
+            raw = np.maximum(up_to - position, 0.0) if d % cfg.review_days == 0 else 0 * s
+            qty = round_order_quantity(raw, pack, moq)
+            need = qty > 0
+        else:  # the smallest multiple of Q that lifts the position above s
+            need = (position <= s) & (q > 0)
+            n_orders = np.where(need, np.floor((s - position) / np.where(q > 0, q, 1.0)) + 1, 0)
+            qty = n_orders * q
         if need.any():
             p_idx, i_idx = np.nonzero(need)
             np.add.at(arrivals, (p_idx, i_idx, d + lead[i_idx, d] + 1), qty[p_idx, i_idx])
@@ -234,6 +246,12 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     overall = summarise(totals, horizon)
     return SimResult(cfg.service_level, overall, _per_product(pairs, totals, horizon, cfg),
                      notes, totals)
+
+
+def _levels(policies: list[Policy]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reorder point, order quantity, order-up-to), each `[n_policies, n_pairs]`."""
+    return tuple(np.stack([getattr(p, name) for p in policies])  # type: ignore[return-value]
+                 for name in ("reorder_point", "order_qty", "order_up_to"))
 
 
 def summarise(totals: dict[str, np.ndarray], horizon: int,
@@ -294,9 +312,12 @@ def _per_product(pairs: pl.DataFrame, totals: dict[str, np.ndarray], horizon: in
 
 def _notes(data: SimData, cfg: SimConfig) -> list[str]:
     n_missing = int(data.pairs["on_hand_units"].is_null().sum())
+    review = ("continuous review (s, Q)" if cfg.policy == "sQ"
+              else f"periodic review (R, S), orders every {cfg.review_days} days")
     notes = [f"{data.pairs.height:,} store x product pairs with sales on or before {cfg.until}; "
-             f"{cfg.days} days replayed with {cfg.demand_mode.replace('_', ' ')}; policies "
-             f"re-estimated every {cfg.replan_days} days from the past {cfg.window_days} days"]
+             f"{cfg.days} days replayed with {cfg.demand_mode.replace('_', ' ')}, {review}; "
+             f"policies re-estimated every {cfg.replan_days} days from the past "
+             f"{cfg.window_days} days"]
     if n_missing:
         notes.append(f"{n_missing:,} pairs have no stock snapshot on or before {cfg.until}: "
                      "each policy starts them at its own order-up-to level (s + Q)")

@@ -105,3 +105,26 @@ def test_simulate_cli_rejects_horizon_past_the_data(demo_db: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", str(demo_db), "simulate", "--until", "2026-10-01", "--days", "60"]) == 2
     assert "after the last sale" in capsys.readouterr().err
+
+
+def test_periodic_review_orders_up_to_s_on_review_days_only() -> None:
+    # 2 units/day, fixed lead time 4, review every 7 days: the normal (R, S) level with sd 0 is
+    # S = 2 x (4 + 7) = 22. An order placed on a review day arrives before day t + 5's sales
+    # and the next one before day t + 12's: 11 days = 22 units, so the shelf just empties and
+    # no sale is lost. Start 40 on hand: day 0 position 38, day 7 24 (> 22, no order); from
+    # day 14 (position 10) every review orders, 16 reviews from day 14 to day 119.
+    cfg = SimConfig(until=UNTIL, days=120, service_level=0.95, n_samples=200, policy="RS")
+    data = sim_data(np.full((1, 56 + 120), 2.0), [{"on_hand_units": 40.0}])
+    result = simulate(data, cfg, progress=False)
+    normal = result.overall["normal_approx"]
+    assert normal["stockout_days"] == 0 and normal["fill_rate"] == 1.0
+    assert normal["orders"] == 16
+    assert any("periodic review (R, S), orders every 7 days" in note for note in result.notes)
+    # a case pack of 5 rounds each order up (never down), so stock stays above zero as well
+    packed = simulate(sim_data(np.full((1, 176), 2.0), [{"on_hand_units": 40.0,
+                                                          "case_pack": 5.0}]), cfg,
+                      progress=False).overall["normal_approx"]
+    assert packed["stockout_days"] == 0 and packed["avg_on_hand_units"] >= normal[
+        "avg_on_hand_units"]
+    with pytest.raises(ValueError, match="review_days"):
+        SimConfig(until=UNTIL, days=30, policy="RS", review_days=0)
