@@ -340,8 +340,7 @@ def reorder_point_grid(samples: np.ndarray,
 
 
 def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.ndarray,
-                     target: float, floor: float,
-                     levels: np.ndarray = SERVICE_GRID) -> np.ndarray:
+                     target: float, floor: float) -> np.ndarray:
     """Per-item reorder points that meet a pooled service target with the least stock.
 
     The pooled cycle service of a group of items is sum_i w_i CSL_i(s_i) / sum_i w_i, where w_i
@@ -349,28 +348,29 @@ def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.n
     about a unit of average stock, so the cheapest way to the target raises s where a unit buys
     the most weighted service (Brown's exchange curve; marginal analysis as in Sherbrooke).
     Solved by a Lagrange multiplier lam: each item takes argmax_j w_i service_ij - lam s_ij over
-    its candidate levels at or above `floor`; lam is bisected to the cheapest choice just short of
-    the target, and the items whose next unit of s buys the most service then step up one
-    candidate each until the pooled target is reached (the multiplier alone can jump past it
-    where an item's service rises linearly in s).
+    its candidates whose service is at least `floor`; lam is bisected to the cheapest choice
+    just short of the target, and the items whose next unit of s buys the most service then
+    step up one candidate each until the pooled target is reached (the multiplier alone can
+    jump past it where an item's service rises linearly in s).
 
     Args:
-        s_grid, service_grid: from `reorder_point_grid`, `[n, G]`.
+        s_grid, service_grid: candidate reorder points and the cycle service each gives, `[n, G]`,
+            both non-decreasing along G (e.g. from `reorder_point_grid`).
         weights: cycles per day per item, `[n]` (0 for items without demand).
         target: pooled cycle service target of the group.
-        floor: no item is planned below this service level.
+        floor: no item is planned below this service (an item that never reaches it gets its
+            highest candidate).
     Returns:
         Reorder points `[n]`.
     """
-    allowed = levels >= floor - 1e-9
-    if not allowed.any():
-        allowed[-1] = True
-    s = s_grid[:, allowed]
-    value = weights[:, None] * service_grid[:, allowed]
+    allowed = service_grid >= floor - 1e-9
+    allowed[~allowed.any(axis=1), -1] = True
+    s = s_grid
+    value = np.where(allowed, weights[:, None] * service_grid, -np.inf)
     total = float(weights.sum())
     rows = np.arange(len(weights))
     if total <= 0:
-        return s[:, 0]
+        return s[rows, np.argmax(allowed, axis=1)]
     need = target * total - 1e-12
 
     def choose(lam: float) -> np.ndarray:
@@ -390,7 +390,7 @@ def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.n
     columns = np.arange(s.shape[1])
     while (deficit := need - float(value[rows, j].sum())) > 0:
         # each item's next candidate with a larger s, and the service per unit it buys
-        later = (s > s[rows, j][:, None]) & (columns[None, :] > j[:, None])
+        later = (s > s[rows, j][:, None]) & (columns[None, :] > j[:, None]) & allowed
         has_next = later.any(axis=1)
         nxt = np.where(has_next, np.argmax(later, axis=1), j)
         gain = value[rows, nxt] - value[rows, j]

@@ -333,6 +333,13 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
     portfolio = cfg.scope == "portfolio" and cfg.measure == "cycle"
     shared = np.full(n, portfolio) if pooled is None else pooled & portfolio
+    cycles_per_day = expected_cycles_per_day(pairs, mean_daily, order_qty, cfg)
+    # (R, S): a cycle spans `periods` reviews where the smallest order outlasts one; the
+    # samples give the service of one review period, and a cycle fails if any of its periods
+    # does, so per cycle 1 - periods x (1 - per-period service) (union bound)
+    periods = (np.maximum(1.0 / np.maximum(cycles_per_day * cfg.review_days, 1e-12), 1.0)
+               if periodic else np.ones(n))
+    period_target = 1.0 - (1.0 - target) / periods
     if portfolio:
         grid_s = np.empty((n, len(SERVICE_GRID)))
         grid_service = np.empty((n, len(SERVICE_GRID)))
@@ -346,17 +353,14 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
         else:
             own = ~shared[sl]
             if own.any():
-                level[sl][own] = quantile_reorder_point(samples[own], target[sl][own])
+                level[sl][own] = quantile_reorder_point(samples[own], period_target[sl][own])
             if portfolio:
-                grid_s[sl], grid_service[sl] = reorder_point_grid(samples)
+                grid_s[sl], per_period = reorder_point_grid(samples)
+                grid_service[sl] = np.clip(1.0 - periods[sl, None] * (1.0 - per_period), 0, 1)
         mean_ltd[sl] = samples.mean(axis=1)
         if position is not None:
             risk[sl] = (samples > position[sl, None]).mean(axis=1)
     if portfolio:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cycles_per_day = np.where(
-                mean_daily > 0, 1.0 / cfg.review_days if periodic
-                else np.where(order_qty > 0, mean_daily / order_qty, 0.0), 0.0)
         for group_target in np.unique(target[shared]):
             rows = np.flatnonzero(shared & (target == group_target))
             level[rows] = allocate_service(
@@ -364,6 +368,23 @@ def shelfwise_policy(inputs: PlanInputs, cfg: PlanConfig, target: np.ndarray,
                 max(0.5, float(group_target) - cfg.item_floor_gap))
     up_to = level if periodic else level + order_qty
     return Policy(level, order_qty, up_to, level - mean_ltd, target, mean_daily), risk
+
+
+def expected_cycles_per_day(pairs: pl.DataFrame, mean_daily: np.ndarray,
+                            order_qty: np.ndarray, cfg: PlanConfig) -> np.ndarray:
+    """Replenishment cycles per day per pair, the weight of its service in a pooled target.
+
+    (s, Q): demand / Q. (R, S): one order per review, unless the smallest order (a case pack
+    or the minimum order) lasts longer: then every ceil(min order / (demand x R)) reviews.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if cfg.policy == "sQ":
+            cycles = np.where(order_qty > 0, mean_daily / order_qty, 0.0)
+        else:
+            smallest = np.maximum(_arr(pairs, "case_pack", 1.0), _arr(pairs, "min_order_qty", 1.0))
+            reviews = np.maximum(np.ceil(smallest / (mean_daily * cfg.review_days) - 1e-9), 1.0)
+            cycles = 1.0 / (cfg.review_days * reviews)
+    return np.where(mean_daily > 0, cycles, 0.0)
 
 
 def normal_policy(inputs: PlanInputs, target: np.ndarray, order_qty: np.ndarray,

@@ -75,12 +75,14 @@ with sim_tab:
     else:
         overall = sim.filter(sim["scope"] == "overall") if "scope" in sim.columns else sim
         st.caption("Achieved cycle service (share of replenishment cycles without a stockout, "
-                   "pooled over items) against the stock it took; dotted lines: the targets. "
-                   "Up and to the left is better.")
-        fig = px.scatter(overall.to_pandas(), x="avg_on_hand_units", y="cycle_service_level",
-                         color="policy", symbol="policy", hover_data=list(overall.columns),
-                         labels={"avg_on_hand_units": "average units on hand",
-                                 "cycle_service_level": "achieved cycle service"})
+                   "pooled over items) against the stock it took, one point per target run; "
+                   "dotted lines: the targets. Up and to the left is better.")
+        fig = px.line(overall.sort("policy", "avg_on_hand_units").to_pandas(),
+                      x="avg_on_hand_units", y="cycle_service_level", color="policy",
+                      symbol="policy", markers=True, hover_data=list(overall.columns),
+                      labels={"avg_on_hand_units": "average units on hand",
+                              "cycle_service_level": "achieved cycle service"})
+        fig.update_yaxes(tickformat=".0%")
         for target in overall["target"].unique().to_list():
             fig.add_hline(y=target, line_dash="dot", line_color="grey",
                           annotation_text=f"target {target:.0%}")

@@ -170,14 +170,14 @@ def test_allocation_buys_pooled_service_where_it_is_cheap() -> None:
     s_grid = np.array([[10.0, 11.0, 12.0, 14.0], [10.0, 14.0, 18.0, 26.0]])
     service = np.tile(levels, (2, 1))
     weights = np.array([3.0, 1.0])
-    chosen = allocate_service(s_grid, service, weights, 0.95, floor=0.5, levels=levels)
+    chosen = allocate_service(s_grid, service, weights, 0.95, floor=0.5)
     assert chosen.tolist() == [14.0, 14.0]
     best = min((s_grid[0, i] + s_grid[1, j], i, j) for i in range(4) for j in range(4)
                if (3 * levels[i] + levels[j]) / 4 >= 0.95)
     assert best == (28.0, 3, 1)
     # a floor of 90% leaves the same answer; a floor of 95% forces every item to 95%+
-    assert allocate_service(s_grid, service, weights, 0.95, 0.90, levels).tolist() == [14, 14]
-    assert allocate_service(s_grid, service, weights, 0.95, 0.95, levels).tolist() == [12, 18]
+    assert allocate_service(s_grid, service, weights, 0.95, 0.90).tolist() == [14, 14]
+    assert allocate_service(s_grid, service, weights, 0.95, 0.95).tolist() == [12, 18]
 
 
 def test_allocation_edge_cases() -> None:
@@ -185,13 +185,22 @@ def test_allocation_edge_cases() -> None:
     s_grid = np.array([[5.0, 6.0, 9.0], [2.0, 3.0, 4.0]])
     service = np.tile(levels, (2, 1))
     # an item without demand (weight 0) sits at the floor; the other carries the target
-    out = allocate_service(s_grid, service, np.array([1.0, 0.0]), 0.90, 0.80, levels)
+    out = allocate_service(s_grid, service, np.array([1.0, 0.0]), 0.90, 0.80)
     assert out.tolist() == [6.0, 2.0]
     # an unreachable target gives every item its highest level; no demand at all, the floor
-    assert allocate_service(s_grid, service, np.ones(2), 0.999, 0.8, levels).tolist() == [9, 4]
-    assert allocate_service(s_grid, service, np.zeros(2), 0.95, 0.9, levels).tolist() == [6, 3]
+    assert allocate_service(s_grid, service, np.ones(2), 0.999, 0.8).tolist() == [9, 4]
+    assert allocate_service(s_grid, service, np.zeros(2), 0.95, 0.9).tolist() == [6, 3]
     # one item whose service rises linearly in s: the repair step stops at the first level
     # that meets the target instead of jumping to the top (the multiplier alone would)
     line = np.array([[10.0, 11.0, 12.0]])
-    assert allocate_service(line, np.array([[0.80, 0.85, 0.90]]), np.ones(1), 0.85, 0.5,
-                            np.array([0.80, 0.85, 0.90])).tolist() == [11.0]
+    assert allocate_service(line, np.array([[0.80, 0.85, 0.90]]), np.ones(1), 0.85,
+                            0.5).tolist() == [11.0]
+
+
+def test_allocation_floor_is_on_each_items_service() -> None:
+    # the floor reads the service a candidate gives, not its nominal level: item B's service
+    # never reaches 80%, so it gets its highest candidate whatever the target
+    s_grid = np.array([[5.0, 6.0, 9.0], [2.0, 3.0, 4.0]])
+    service = np.array([[0.80, 0.90, 0.99], [0.50, 0.60, 0.70]])
+    out = allocate_service(s_grid, service, np.ones(2), 0.5, 0.80)
+    assert out.tolist() == [5.0, 4.0]
