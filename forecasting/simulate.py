@@ -197,9 +197,8 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     periodic = cfg.policy == "RS"
     pack, moq = _arr(pairs, "case_pack", 1.0), _arr(pairs, "min_order_qty", 1.0)
     has_snapshot = pairs["on_hand_units"].is_not_null().to_numpy()
-    start_up_to = np.stack([p.order_up_to for p in pol])
     on_hand = np.where(has_snapshot, np.maximum(_arr(pairs, "on_hand_units", 0.0), 0.0),
-                       start_up_to)
+                       up_to)
     first_arrival = np.minimum(np.ceil(lt_mean / 2).astype(np.int64), horizon - 1)
     arrivals[:, np.arange(n), first_arrival] += _arr(pairs, "on_order_units", 0.0)
     on_order = np.broadcast_to(_arr(pairs, "on_order_units", 0.0), (n_pol, n)).copy()
@@ -230,7 +229,8 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
         totals["on_hand"] += np.maximum(on_hand, 0.0)
         position = on_hand + on_order
         if periodic:  # review day: order up to S in whole packs, at least the minimum
-            raw = np.maximum(up_to - position, 0.0) if d % cfg.review_days == 0 else 0 * s
+            review = d % cfg.review_days == 0
+            raw = np.maximum(up_to - position, 0.0) if review else np.zeros_like(s)
             qty = round_order_quantity(raw, pack, moq)
             need = qty > 0
         else:  # the smallest multiple of Q that lifts the position above s
