@@ -365,30 +365,36 @@ def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.n
     """
     allowed = service_grid >= floor - 1e-9
     allowed[~allowed.any(axis=1), -1] = True
-    s = s_grid
-    value = np.where(allowed, weights[:, None] * service_grid, -np.inf)
+    kept = allowed.any(axis=0)  # candidates below the floor for every item: dropped
+    # float32 halves the memory traffic of the bisection (values ~1e-4..1, s whole units)
+    allowed, s = allowed[:, kept], s_grid[:, kept].astype(np.float32)
+    value = np.where(allowed, weights[:, None] * service_grid[:, kept], -np.inf).astype(
+        np.float32)
     total = float(weights.sum())
     rows = np.arange(len(weights))
     if total <= 0:
-        return s[rows, np.argmax(allowed, axis=1)]
-    need = target * total - 1e-12
+        return s[rows, np.argmax(allowed, axis=1)].astype(np.float64)
+    need = target * total * (1.0 - 1e-6)  # float32 values: 1e-4 points of service slack
+
+    def pooled(j: np.ndarray) -> float:
+        return float(value[rows, j].sum(dtype=np.float64))
 
     def choose(lam: float) -> np.ndarray:
-        return np.argmax(value - lam * s, axis=1)  # ties: the lower (cheaper) level
+        return np.argmax(value - np.float32(lam) * s, axis=1)  # ties: the lower (cheaper) one
 
     top = choose(0.0)
-    if float(value[rows, top].sum()) < need:  # even every item at its best falls short
-        return s[rows, top]
+    if pooled(top) < need:  # even every item at its best falls short
+        return s[rows, top].astype(np.float64)
     low, high = 0.0, float(weights.max()) + 1.0  # at high every item sits at its cheapest level
-    for _ in range(60):
+    for _ in range(40):  # lam to ~1e-12 of its range: finer steps change no choice
         mid = 0.5 * (low + high)
-        if float(value[rows, choose(mid)].sum()) >= need:
+        if pooled(choose(mid)) >= need:
             low = mid
         else:
             high = mid
     j = choose(high)
     columns = np.arange(s.shape[1])
-    while (deficit := need - float(value[rows, j].sum())) > 0:
+    while (deficit := need - pooled(j)) > 0:
         # each item's next candidate with a larger s, and the service per unit it buys
         later = (s > s[rows, j][:, None]) & (columns[None, :] > j[:, None]) & allowed
         has_next = later.any(axis=1)
@@ -403,4 +409,4 @@ def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.n
         enough = np.searchsorted(np.cumsum(gain[order]), deficit - 1e-12)
         step = order[:enough + 1]
         j[step] = nxt[step]
-    return s[rows, j]
+    return s[rows, j].astype(np.float64)
