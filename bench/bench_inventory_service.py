@@ -29,14 +29,18 @@ from datetime import date
 
 import numpy as np
 
-from forecasting.service_check import EXTRA_NORMAL_LEVELS, TARGETS, check_service
+from forecasting.service_check import (
+    EXTRA_NORMAL_LEVELS,
+    TARGETS,
+    ServiceCheck,
+    check_service,
+)
 from forecasting.simulate import (
     POLICIES,
     SimConfig,
     SimData,
     load_sim_data,
     simulate,
-    stock_at_service,
     summarise,
 )
 
@@ -47,13 +51,13 @@ VARIANTS: dict[str, dict[str, object]] = {
 }
 
 
-def _interp_stock(curve: list[tuple[float, float]], service: float) -> tuple[float, str]:
-    """Stock of the normal policy at `service` (`stock_at_service`), and how to print it."""
-    stock = stock_at_service(curve, service)
+def _normal_stock_text(check: ServiceCheck, target: float) -> str:
+    """The normal formula's stock at shelfwise's service, or why there is none."""
+    stock = check.normal_stock_at_shelfwise_service(target)
     if np.isnan(stock):
-        best = max(curve)
-        return stock, f"never reached (best {best[0]:.4f} at {best[1]:.2f})"
-    return stock, f"{stock:.2f}"
+        best = max(check.normal_curve)
+        return f"never reached (best {best[0]:.4f} at {best[1]:.2f})"
+    return f"{stock:.2f}"
 
 
 def _row(name: str, target: float, label: str, m: dict[str, float], normal_stock: float) -> str:
@@ -120,7 +124,8 @@ def main() -> None:
                 seg_rows.append(f"| {name} | {level:.2f} | {seg_name} ({int(mask.sum()):,}) | "
                                 f"{cells} |")
             shelf, normal = result.overall["shelfwise"], result.overall["normal_approx"]
-            stock_then, text = _interp_stock(check.normal_curve, shelf["cycle_service_level"])
+            stock_then = check.normal_stock_at_shelfwise_service(level)
+            text = _normal_stock_text(check, level)
             dominates = (shelf["cycle_service_level"] >= normal["cycle_service_level"]
                          and shelf["avg_on_hand_units"] < normal["avg_on_hand_units"])
             less = check.less_stock_at_equal_or_better_service(level)

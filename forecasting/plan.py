@@ -205,7 +205,7 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
                                cfg.window_days)
         run_id, q, has = (load_forecast(con, pairs, until, 120) if cfg.use_forecast
                           else (None, None, None))
-        year_ago = (load_year_ago(con, pairs, until - timedelta(days=cfg.window_days),
+        year_ago = (load_year_ago(con, pairs, first, until - timedelta(days=cfg.window_days),
                                   cfg.window_days + max_season_horizon(pairs, cfg))
                     if cfg.seasonal else None)
     check_supply(pairs)
@@ -223,15 +223,15 @@ def max_season_horizon(pairs: pl.DataFrame, cfg: PlanConfig) -> int:
     return int(season_horizons(pairs, cfg).max(initial=cfg.review_days))
 
 
-def load_year_ago(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, window_start: date,
-                  n_days: int) -> np.ndarray | None:
+def load_year_ago(con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, first_sale: date,
+                  window_start: date, n_days: int) -> np.ndarray | None:
     """Daily units `[n_pairs, n_days]` from 52 weeks before `window_start` (exclusive).
 
-    None when the warehouse's sales start later; rows of pairs that had not sold yet are NaN.
+    None when the warehouse's sales (from `first_sale`, see `sales_range`) start later; rows
+    of pairs that had not sold yet are NaN.
     """
-    first, _ = sales_range(con)
     start = window_start - timedelta(days=YEAR_LAG_DAYS)
-    if start + timedelta(days=1) < first:
+    if start + timedelta(days=1) < first_sale:
         return None
     matrix = daily_matrix(con, pairs, start, n_days)
     first_sale = pairs["first_sale_date"]

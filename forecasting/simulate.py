@@ -156,7 +156,7 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
                               cfg.window_days + cfg.days)
         forecast = load_forecast(con, pairs, cfg.until, 120)
         year_ago = load_year_ago(
-            con, pairs, cfg.until - timedelta(days=cfg.window_days),
+            con, pairs, first, cfg.until - timedelta(days=cfg.window_days),
             cfg.window_days + cfg.days + max_season_horizon(pairs, cfg.plan_config()))
     check_supply(pairs)
     return SimData(pairs, demand, forecast, bool(pairs["on_hand_units"].is_not_null().any()),
