@@ -5,7 +5,7 @@ Usage:
 
 Inputs are the demo warehouse's real pairs (supply, stock, 56-day demand window), tiled with
 renamed stores to reach each size. Timed in the same run:
-- `shelfwise`: the full plan (`forecasting.plan.build_plan`: EOQ, seasonal ratio, compound
+- `shelfwise`: the full plan (`forecasting.inventory.plan.build_plan`: EOQ, seasonal ratio, compound
   Monte Carlo with 1,000 samples per pair, the pooled-target allocation, stockout risk,
   reasons), vectorised over pairs; and the same with `scope="item"` (no allocation);
 - `normal formula`: EOQ + the closed-form normal reorder point only (the cheap baseline);
@@ -25,16 +25,12 @@ import time
 import numpy as np
 import polars as pl
 
-from forecasting.demand_dist import DemandInputs, lead_time_demand_samples
-from forecasting.plan import (
-    PlanConfig,
-    PlanInputs,
-    build_plan,
-    load_inputs,
-    normal_policy,
-    order_quantities,
-    quantile_reorder_point,
-)
+from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.demand_dist import DemandInputs, lead_time_demand_samples
+from forecasting.inventory.inputs import PlanInputs, load_inputs
+from forecasting.inventory.maths import quantile_reorder_point
+from forecasting.inventory.plan import build_plan
+from forecasting.inventory.policies import normal_policy, order_quantities
 
 
 def tiled(inputs: PlanInputs, n_pairs: int) -> PlanInputs:

@@ -4,8 +4,8 @@ Usage:
     python bench/bench_inventory_service.py --db NAME=PATH:UNTIL [--db ...] [--days 90]
         [--samples 1000] [--variants item,no_season,item_no_season] [--policy sQ|RS]
 
-For each warehouse and target, `forecasting.simulate` replays the `--days` days after UNTIL with
-three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise (empirical
+For each warehouse and target, `forecasting.inventory.simulate` replays the `--days` days after
+UNTIL with three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise (empirical
 compound distribution, seasonal ratio, pooled target met at least stock), normal_approx (textbook
 formula) and rule_of_thumb (two weeks of sales). Shelfwise variants rerun the same replay with one
 switch changed (`item`: every item on its own target; `no_season`: no seasonal ratio;
@@ -29,13 +29,13 @@ from datetime import date
 
 import numpy as np
 
-from forecasting.service_check import (
+from forecasting.inventory.service_check import (
     EXTRA_NORMAL_LEVELS,
     TARGETS,
     ServiceCheck,
     check_service,
 )
-from forecasting.simulate import (
+from forecasting.inventory.simulate import (
     POLICIES,
     SimConfig,
     SimData,

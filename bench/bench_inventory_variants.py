@@ -13,7 +13,7 @@ import argparse
 import time
 from datetime import date
 
-from forecasting.simulate import SimConfig, load_sim_data, simulate
+from forecasting.inventory.simulate import SimConfig, load_sim_data, simulate
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import importlib
 from warehouse.pipeline import PipelineStep
 
 STEPS: list[PipelineStep] = []
-for _name in ("forecasting.forecast_cli", "forecasting.inventory_cli"):
+for _name in ("forecasting.cli", "forecasting.inventory.cli"):
     try:
         STEPS.extend(importlib.import_module(_name).PIPELINE_STEPS)
     except ModuleNotFoundError as _exc:

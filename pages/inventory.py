@@ -13,7 +13,7 @@ shared.require("inventory")
 st.title("Inventory")
 errors = shared.optional_module("forecasting.errors", "python -m forecasting plan",
                                 "reorder plan")
-shared.optional_module("forecasting.inventory_api", "python -m forecasting plan", "reorder plan")
+shared.optional_module("forecasting.inventory.api", "python -m forecasting plan", "reorder plan")
 filters = shared.filters()
 stores, _ = shared.query("filter_options")
 
@@ -23,7 +23,7 @@ with order_tab:
     store = st.selectbox("Store", ["(all)", *(filters.stores or stores)],
                          format_func=lambda s: stores.get(s, s), key="inv_store")
     todo = shared.guarded(lambda: shared.call(
-        "forecasting.inventory_api", "what_to_order", store_id=None if store == "(all)" else store,
+        "forecasting.inventory.api", "what_to_order", store_id=None if store == "(all)" else store,
         category=None), errors.NoPlanError)
     if filters.categories and "category" in todo.columns:
         todo = todo.filter(todo["category"].is_in(list(filters.categories)))
@@ -50,7 +50,7 @@ with product_tab:
     catalogue = shared.query("products", filters.categories)
     labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
     p_id = c2.selectbox("Product", list(labels), format_func=labels.get, key="inv_p_product")
-    view = shared.guarded(lambda: shared.call("forecasting.inventory_api", "stock_view",
+    view = shared.guarded(lambda: shared.call("forecasting.inventory.api", "stock_view",
                                               p_store, p_id), errors.NoPlanError)
     if view.is_empty():
         st.info("No stock history for this store x product.")
@@ -68,7 +68,7 @@ with product_tab:
         st.plotly_chart(fig, key="inv_policy_chart")
 
 with sim_tab:
-    sim = shared.guarded(lambda: shared.call("forecasting.inventory_api", "simulation_summary"),
+    sim = shared.guarded(lambda: shared.call("forecasting.inventory.api", "simulation_summary"),
                          errors.NoPlanError)
     if sim.is_empty():
         st.info("No simulation yet: run `python -m forecasting simulate`.")

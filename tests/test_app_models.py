@@ -37,7 +37,7 @@ def open_app(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
 @pytest.fixture(scope="module")
 def planned_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small demo with a reorder plan and a simulation, made by the real pipeline steps."""
-    inventory_cli = pytest.importorskip("forecasting.inventory_cli")
+    inventory_cli = pytest.importorskip("forecasting.inventory.cli")
     db = tmp_path_factory.mktemp("planned") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
     for step in inventory_cli.PIPELINE_STEPS:
@@ -47,7 +47,7 @@ def planned_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 def test_inventory_page_orders_exports_and_simulation(monkeypatch, planned_db: Path,
                                                       downloads) -> None:  # noqa: F811
-    from forecasting.inventory_api import simulation_summary, what_to_order
+    from forecasting.inventory.api import simulation_summary, what_to_order
 
     at = open_app(monkeypatch, planned_db, "inventory")
     todo = what_to_order(planned_db)

@@ -1,11 +1,11 @@
-"""Pipeline steps of the inventory optimizer (forecasting/inventory_cli.py)."""
+"""Pipeline steps of the inventory optimizer (forecasting/inventory/cli.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from forecasting.inventory_api import load_reorder_plan, simulation_summary
-from forecasting.inventory_cli import PIPELINE_STEPS
+from forecasting.inventory.api import load_reorder_plan, simulation_summary
+from forecasting.inventory.cli import PIPELINE_STEPS
 
 
 def test_pipeline_steps_plan_then_simulate(demo_db: Path) -> None:

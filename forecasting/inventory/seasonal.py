@@ -23,8 +23,9 @@ MIN_GROUP_UNITS = 500.0
 RATIO_BOUNDS = (0.5, 2.0)
 
 
-def seasonal_ratio(year_ago: np.ndarray, groups: np.ndarray, window_days: int,
-                   horizons: np.ndarray) -> np.ndarray:
+def seasonal_ratio(
+    year_ago: np.ndarray, groups: np.ndarray, window_days: int, horizons: np.ndarray
+) -> np.ndarray:
     """Per-pair ratio of next-`horizon` to last-`window_days` mean daily demand, a year ago.
 
     Args:

@@ -4,10 +4,10 @@ Conventions (units): demand in units per day, lead times in days, costs in GBP, 
 rates as a share of unit cost per year. Arrays are 1-D `[n_pairs]` unless a shape says otherwise;
 samples are `[n_pairs, n_samples]`.
 
-Timing used everywhere (and by `forecasting.simulate`): stock is reviewed at the end of each day;
-an order placed at the end of day t with lead time L arrives in time for day t + L + 1, so the
-order is exposed to L days of demand, plus the *undershoot*: how far the inventory position had
-already fallen below the reorder point when the order was triggered.
+Timing used everywhere (and by `forecasting.inventory.simulate`): stock is reviewed at the end
+of each day; an order placed at the end of day t with lead time L arrives in time for day
+t + L + 1, so the order is exposed to L days of demand, plus the *undershoot*: how far the
+inventory position had already fallen below the reorder point when the order was triggered.
 """
 
 from __future__ import annotations
@@ -42,8 +42,11 @@ def check_non_negative(values: np.ndarray | float, name: str) -> None:
         raise ValueError(f"{name} must be a non-negative number, got {first}")
 
 
-def eoq(annual_demand: np.ndarray | float, order_cost: np.ndarray | float,
-        holding_cost_per_unit_year: np.ndarray | float) -> np.ndarray:
+def eoq(
+    annual_demand: np.ndarray | float,
+    order_cost: np.ndarray | float,
+    holding_cost_per_unit_year: np.ndarray | float,
+) -> np.ndarray:
     """Economic order quantity sqrt(2 D K / h) in units (0 where demand is 0).
 
     Args:
@@ -62,8 +65,9 @@ def eoq(annual_demand: np.ndarray | float, order_cost: np.ndarray | float,
     return np.where(d > 0, q, 0.0)
 
 
-def round_order_quantity(qty: np.ndarray | float, case_pack: np.ndarray | float,
-                         min_order_qty: np.ndarray | float) -> np.ndarray:
+def round_order_quantity(
+    qty: np.ndarray | float, case_pack: np.ndarray | float, min_order_qty: np.ndarray | float
+) -> np.ndarray:
     """Round quantities up to whole case packs, at least the minimum order (0 stays 0)."""
     q = np.asarray(qty, dtype=np.float64)
     pack = np.maximum(np.asarray(case_pack, dtype=np.float64), 1e-9)
@@ -72,8 +76,9 @@ def round_order_quantity(qty: np.ndarray | float, case_pack: np.ndarray | float,
     return np.where(q > 0, rounded, 0.0)
 
 
-def critical_fractile(underage_cost: np.ndarray | float,
-                      overage_cost: np.ndarray | float) -> np.ndarray:
+def critical_fractile(
+    underage_cost: np.ndarray | float, overage_cost: np.ndarray | float
+) -> np.ndarray:
     """Newsvendor optimal service level cu / (cu + co)."""
     cu = np.asarray(underage_cost, dtype=np.float64)
     co = np.asarray(overage_cost, dtype=np.float64)
@@ -89,9 +94,12 @@ def newsvendor_quantity(mean: float, sd: float, underage_cost: float, overage_co
     return float(mean + norm.ppf(fractile) * sd)
 
 
-def cost_based_cycle_service(annual_demand: np.ndarray, order_qty: np.ndarray,
-                             holding_cost_per_unit_year: np.ndarray,
-                             shortage_cost_per_unit: np.ndarray) -> np.ndarray:
+def cost_based_cycle_service(
+    annual_demand: np.ndarray,
+    order_qty: np.ndarray,
+    holding_cost_per_unit_year: np.ndarray,
+    shortage_cost_per_unit: np.ndarray,
+) -> np.ndarray:
     """Cost-optimal cycle service level of an (s, Q) policy with lost sales.
 
     Hadley-Whitin: P(stockout per cycle) = h Q / (h Q + p D), so CSL = p D / (p D + h Q); clipped
@@ -104,9 +112,12 @@ def cost_based_cycle_service(annual_demand: np.ndarray, order_qty: np.ndarray,
     return np.clip(csl, MIN_SERVICE_LEVEL, MAX_SERVICE_LEVEL)
 
 
-def lead_time_demand_sigma(mean_daily: np.ndarray | float, sd_daily: np.ndarray | float,
-                           lead_time_mean: np.ndarray | float,
-                           lead_time_sd: np.ndarray | float) -> np.ndarray:
+def lead_time_demand_sigma(
+    mean_daily: np.ndarray | float,
+    sd_daily: np.ndarray | float,
+    lead_time_mean: np.ndarray | float,
+    lead_time_sd: np.ndarray | float,
+) -> np.ndarray:
     """Standard deviation of demand over a random lead time: sqrt(L sd_d^2 + d^2 sd_L^2)."""
     d = np.asarray(mean_daily, dtype=np.float64)
     sd_d = np.asarray(sd_daily, dtype=np.float64)
@@ -117,9 +128,13 @@ def lead_time_demand_sigma(mean_daily: np.ndarray | float, sd_daily: np.ndarray 
     return np.sqrt(lt * sd_d**2 + d**2 * sd_l**2)
 
 
-def normal_reorder_point(mean_daily: np.ndarray | float, sd_daily: np.ndarray | float,
-                         lead_time_mean: np.ndarray | float, lead_time_sd: np.ndarray | float,
-                         service_level: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+def normal_reorder_point(
+    mean_daily: np.ndarray | float,
+    sd_daily: np.ndarray | float,
+    lead_time_mean: np.ndarray | float,
+    lead_time_sd: np.ndarray | float,
+    service_level: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Textbook reorder point under normal lead-time demand: (reorder point, safety stock).
 
     safety stock = z(service) * sqrt(L sd_d^2 + d^2 sd_L^2); reorder point = d L + safety stock.
@@ -132,8 +147,9 @@ def normal_reorder_point(mean_daily: np.ndarray | float, sd_daily: np.ndarray | 
     return np.asarray(mean_daily) * np.asarray(lead_time_mean) + safety, safety
 
 
-def sample_lead_times(rng: np.random.Generator, mean: np.ndarray, sd: np.ndarray,
-                      n_samples: int) -> np.ndarray:
+def sample_lead_times(
+    rng: np.random.Generator, mean: np.ndarray, sd: np.ndarray, n_samples: int
+) -> np.ndarray:
     """Whole-day lead times, normal(mean, sd) rounded and floored at 0: `[n_pairs, n_samples]`."""
     check_non_negative(mean, "lead time")
     check_non_negative(sd, "lead time sd")
@@ -141,8 +157,9 @@ def sample_lead_times(rng: np.random.Generator, mean: np.ndarray, sd: np.ndarray
     return np.maximum(np.rint(mean[:, None] + sd[:, None] * draws), 0.0)
 
 
-def sample_window_sums(rng: np.random.Generator, history: np.ndarray,
-                       lengths: np.ndarray) -> np.ndarray:
+def sample_window_sums(
+    rng: np.random.Generator, history: np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
     """Moving-block bootstrap: demand over `lengths` consecutive days of each pair's history.
 
     Each sample starts on a random day of the (circular) history window, so weekly patterns and
@@ -190,8 +207,9 @@ def window_sum_moments(history: np.ndarray, max_len: int) -> tuple[np.ndarray, n
     return mean, var
 
 
-def sample_nb_window_sums(rng: np.random.Generator, history: np.ndarray,
-                          lengths: np.ndarray) -> np.ndarray:
+def sample_nb_window_sums(
+    rng: np.random.Generator, history: np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
     """Demand over `lengths` days from a negative binomial matched to the window-sum moments.
 
     Smooth version of `sample_window_sums`: for each L the mean and variance of the L-day runs
@@ -213,8 +231,9 @@ def sample_nb_window_sums(rng: np.random.Generator, history: np.ndarray,
     return np.where(mu <= 0, 0.0, np.where(over, nb, poisson)).astype(np.float64)
 
 
-def sample_undershoot(rng: np.random.Generator, history: np.ndarray, n_samples: int,
-                      integer: bool = True) -> np.ndarray:
+def sample_undershoot(
+    rng: np.random.Generator, history: np.ndarray, n_samples: int, integer: bool = True
+) -> np.ndarray:
     """How far the position is below the reorder point when an order triggers: `[n, samples]`.
 
     Renewal theory: the day that crosses the reorder point is drawn with probability
@@ -224,7 +243,7 @@ def sample_undershoot(rng: np.random.Generator, history: np.ndarray, n_samples: 
     n_pairs, window = history.shape
     totals = history.sum(axis=1)
     flat_cum = np.cumsum(history.ravel())
-    offsets = np.concatenate([[0.0], flat_cum[window - 1::window][:-1]])
+    offsets = np.concatenate([[0.0], flat_cum[window - 1 :: window][:-1]])
     # sorted draws make the search cache-friendly; sample order within a row does not matter
     draws = np.sort(rng.random((n_pairs, n_samples)), axis=1)
     targets = offsets[:, None] + draws * totals[:, None]
@@ -247,8 +266,9 @@ def quantile_reorder_point(samples: np.ndarray, service_level: np.ndarray) -> np
     return np.ceil(ordered[np.arange(samples.shape[0]), k] - 1e-9)
 
 
-def fill_rate_reorder_point(samples: np.ndarray, order_qty: np.ndarray,
-                            fill_rate: np.ndarray | float) -> np.ndarray:
+def fill_rate_reorder_point(
+    samples: np.ndarray, order_qty: np.ndarray, fill_rate: np.ndarray | float
+) -> np.ndarray:
     """Smallest sample value s whose expected shortage per cycle E[(X - s)+] <= (1 - fill) Q."""
     n, m = samples.shape
     ordered = np.sort(samples, axis=1)
@@ -276,14 +296,23 @@ class ClassRules:
     b_share: float = 0.95
     x_cv: float = 0.5
     y_cv: float = 1.0
-    targets: Mapping[str, float] = field(default_factory=lambda: {
-        "AX": 0.99, "AY": 0.98, "AZ": 0.95, "B": 0.95, "CX": 0.95, "CY": 0.92, "CZ": 0.90,
-    })
+    targets: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "AX": 0.99,
+            "AY": 0.98,
+            "AZ": 0.95,
+            "B": 0.95,
+            "CX": 0.95,
+            "CY": 0.92,
+            "CZ": 0.90,
+        }
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.a_share < self.b_share < 1:
-            raise ValueError(f"class shares need 0 < a_share < b_share < 1, got "
-                             f"{self.a_share}, {self.b_share}")
+            raise ValueError(
+                f"class shares need 0 < a_share < b_share < 1, got {self.a_share}, {self.b_share}"
+            )
         if not 0 < self.x_cv < self.y_cv:
             raise ValueError(f"class cv limits need 0 < x_cv < y_cv, got {self.x_cv}, {self.y_cv}")
         for key, level in self.targets.items():
@@ -311,12 +340,16 @@ def abc_xyz_classes(value: np.ndarray, weekly_cv: np.ndarray, rules: ClassRules)
 
 
 #: Candidate per-item service levels of the portfolio allocation (0.5 .. 0.999).
-SERVICE_GRID: np.ndarray = np.unique(np.concatenate([
-    np.round(np.arange(0.50, 0.99, 0.005), 3), [0.99, 0.992, 0.994, 0.996, 0.998, 0.999]]))
+SERVICE_GRID: np.ndarray = np.unique(
+    np.concatenate(
+        [np.round(np.arange(0.50, 0.99, 0.005), 3), [0.99, 0.992, 0.994, 0.996, 0.998, 0.999]]
+    )
+)
 
 
-def reorder_point_grid(samples: np.ndarray,
-                       levels: np.ndarray = SERVICE_GRID) -> tuple[np.ndarray, np.ndarray]:
+def reorder_point_grid(
+    samples: np.ndarray, levels: np.ndarray = SERVICE_GRID
+) -> tuple[np.ndarray, np.ndarray]:
     """Reorder point at each candidate level and the service it gives, per row.
 
     Args:
@@ -339,8 +372,9 @@ def reorder_point_grid(samples: np.ndarray,
     return s, np.clip(service, 0.0, 1.0)
 
 
-def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.ndarray,
-                     target: float, floor: float) -> np.ndarray:
+def allocate_service(
+    s_grid: np.ndarray, service_grid: np.ndarray, weights: np.ndarray, target: float, floor: float
+) -> np.ndarray:
     """Per-item reorder points that meet a pooled service target with the least stock.
 
     The pooled cycle service of a group of items is sum_i w_i CSL_i(s_i) / sum_i w_i, where w_i
@@ -368,8 +402,7 @@ def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.n
     kept = allowed.any(axis=0)  # candidates below the floor for every item: dropped
     # float32 halves the memory traffic of the bisection (values ~1e-4..1, s whole units)
     allowed, s = allowed[:, kept], s_grid[:, kept].astype(np.float32)
-    value = np.where(allowed, weights[:, None] * service_grid[:, kept], -np.inf).astype(
-        np.float32)
+    value = np.where(allowed, weights[:, None] * service_grid[:, kept], -np.inf).astype(np.float32)
     total = float(weights.sum())
     rows = np.arange(len(weights))
     if total <= 0:
@@ -407,6 +440,6 @@ def allocate_service(s_grid: np.ndarray, service_grid: np.ndarray, weights: np.n
         if order.size == 0:
             break
         enough = np.searchsorted(np.cumsum(gain[order]), deficit - 1e-12)
-        step = order[:enough + 1]
+        step = order[: enough + 1]
         j[step] = nxt[step]
     return s[rows, j].astype(np.float64)

@@ -1,11 +1,11 @@
-"""Last year's seasonal ratio (forecasting/seasonal.py), worked out by hand."""
+"""Last year's seasonal ratio (forecasting/inventory/seasonal.py), worked out by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from forecasting.seasonal import MIN_GROUP_UNITS, seasonal_ratio
+from forecasting.inventory.seasonal import MIN_GROUP_UNITS, seasonal_ratio
 
 
 def test_group_ratio_of_the_weeks_ahead_to_the_window() -> None:

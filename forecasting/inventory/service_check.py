@@ -1,6 +1,6 @@
 """The inventory optimizer's acceptance check: service hit and stock at equal service.
 
-For targets such as 90/95/99%, `forecasting.simulate` replays the same days with the three
+For targets such as 90/95/99%, `forecasting.inventory.simulate` replays the same days with the three
 policies. Two questions are answered from those replays:
 - how far the achieved pooled cycle service of each policy lands from its target;
 - whether shelfwise holds less stock than the normal-approximation formula at equal or better
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.simulate import SimConfig, SimData, SimResult, simulate, stock_at_service
+from forecasting.inventory.simulate import SimConfig, SimData, SimResult, simulate, stock_at_service
 
 TARGETS: tuple[float, ...] = (0.90, 0.95, 0.99)
 EXTRA_NORMAL_LEVELS: tuple[float, ...] = (0.85, 0.995, 0.999)
@@ -41,8 +41,9 @@ class ServiceCheck:
 
     def normal_stock_at_shelfwise_service(self, target: float) -> float:
         """The normal formula's stock at the service shelfwise achieved (NaN: never reached)."""
-        return stock_at_service(self.normal_curve,
-                                self.metric(target, "shelfwise", "cycle_service_level"))
+        return stock_at_service(
+            self.normal_curve, self.metric(target, "shelfwise", "cycle_service_level")
+        )
 
     def less_stock_at_equal_or_better_service(self, target: float) -> bool:
         """Shelfwise stock below the normal formula's at shelfwise's service (or unreachable)."""
@@ -51,8 +52,12 @@ class ServiceCheck:
         return bool(np.isnan(normal) or stock < normal)
 
 
-def check_service(data: SimData, base: SimConfig, targets: Sequence[float] = TARGETS,
-                  normal_levels: Sequence[float] = EXTRA_NORMAL_LEVELS) -> ServiceCheck:
+def check_service(
+    data: SimData,
+    base: SimConfig,
+    targets: Sequence[float] = TARGETS,
+    normal_levels: Sequence[float] = EXTRA_NORMAL_LEVELS,
+) -> ServiceCheck:
     """Replay `base` at each target, and the normal formula alone at `normal_levels`."""
     results: dict[float, SimResult] = {}
     curve: list[tuple[float, float]] = []

@@ -12,16 +12,18 @@ import polars as pl
 import pytest
 
 from forecasting.cli import main
-from forecasting.demand_dist import DemandInputs
 from forecasting.errors import NoPlanError
-from forecasting.inventory_api import (
+from forecasting.inventory.api import (
     export_purchase_orders,
     load_reorder_plan,
     simulation_summary,
     stock_view,
     what_to_order,
 )
-from forecasting.plan import PlanConfig, PlanInputs, build_plan, load_inputs
+from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.demand_dist import DemandInputs
+from forecasting.inventory.inputs import PlanInputs, load_inputs
+from forecasting.inventory.plan import build_plan
 from warehouse.db import execute, query, reading, scalar, writing
 
 UNTIL = date(2026, 1, 31)

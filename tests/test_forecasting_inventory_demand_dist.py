@@ -1,11 +1,11 @@
-"""Lead-time demand samples (forecasting/demand_dist.py): the seasonal scale on the history."""
+"""Lead-time demand samples (forecasting/inventory/demand_dist.py): seasonal scale on history."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from forecasting.demand_dist import (
+from forecasting.inventory.demand_dist import (
     DemandInputs,
     iter_lead_time_demand_samples,
     lead_time_demand_samples,

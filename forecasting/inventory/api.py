@@ -12,14 +12,26 @@ from warehouse.db import reading, run_named, table_exists
 from warehouse.files import write_frame_atomic
 
 PURCHASE_ORDER_COLUMNS: tuple[str, ...] = (
-    "store_id", "product_id", "description", "category", "suggested_order_qty", "unit_cost",
-    "order_value", "on_hand", "on_order", "reorder_point", "order_up_to", "days_of_cover",
-    "stockout_risk", "reason",
+    "store_id",
+    "product_id",
+    "description",
+    "category",
+    "suggested_order_qty",
+    "unit_cost",
+    "order_value",
+    "on_hand",
+    "on_order",
+    "reorder_point",
+    "order_up_to",
+    "days_of_cover",
+    "stockout_risk",
+    "reason",
 )
 
 
-def _plan_query(db: str | os.PathLike[str] | None, name: str,
-                params: dict[str, object] | None = None) -> pl.DataFrame:
+def _plan_query(
+    db: str | os.PathLike[str] | None, name: str, params: dict[str, object] | None = None
+) -> pl.DataFrame:
     with reading(db) as con:
         if not table_exists(con, "reorder_plan"):
             raise NoPlanError()
@@ -31,11 +43,11 @@ def load_reorder_plan(db: str | os.PathLike[str] | None) -> pl.DataFrame:
     return _plan_query(db, "inventory/reorder_plan")
 
 
-def what_to_order(db: str | os.PathLike[str] | None, store_id: str | None = None,
-                  category: str | None = None) -> pl.DataFrame:
+def what_to_order(
+    db: str | os.PathLike[str] | None, store_id: str | None = None, category: str | None = None
+) -> pl.DataFrame:
     """Rows with suggested_order_qty > 0 (optionally one store / category), most urgent first."""
-    return _plan_query(db, "inventory/what_to_order",
-                       {"store_id": store_id, "category": category})
+    return _plan_query(db, "inventory/what_to_order", {"store_id": store_id, "category": category})
 
 
 def simulation_summary(db: str | os.PathLike[str] | None) -> pl.DataFrame:
@@ -45,10 +57,18 @@ def simulation_summary(db: str | os.PathLike[str] | None) -> pl.DataFrame:
     """
     with reading(db) as con:
         if not table_exists(con, "simulation_results"):
-            return pl.DataFrame(schema={"policy": pl.String, "target": pl.Float64,
-                                        "scope": pl.String, "cycle_service_level": pl.Float64,
-                                        "fill_rate": pl.Float64, "avg_on_hand_units": pl.Float64,
-                                        "stockout_days": pl.Int64, "orders": pl.Int64})
+            return pl.DataFrame(
+                schema={
+                    "policy": pl.String,
+                    "target": pl.Float64,
+                    "scope": pl.String,
+                    "cycle_service_level": pl.Float64,
+                    "fill_rate": pl.Float64,
+                    "avg_on_hand_units": pl.Float64,
+                    "stockout_days": pl.Int64,
+                    "orders": pl.Int64,
+                }
+            )
         return run_named(con, "inventory/simulation_summary")
 
 
@@ -58,14 +78,17 @@ def stock_view(db: str | os.PathLike[str] | None, store_id: str, product_id: str
     with reading(db) as con:
         if not table_exists(con, "reorder_plan"):
             raise NoPlanError()
-        history = run_named(con, "inventory/stock_history",
-                            {"store_id": store_id, "product_id": product_id})
-        plan = run_named(con, "inventory/plan_row",
-                         {"store_id": store_id, "product_id": product_id})
+        history = run_named(
+            con, "inventory/stock_history", {"store_id": store_id, "product_id": product_id}
+        )
+        plan = run_named(
+            con, "inventory/plan_row", {"store_id": store_id, "product_id": product_id}
+        )
     s = plan["reorder_point"][0] if plan.height else None
     up_to = plan["order_up_to"][0] if plan.height else None
     return history.select(
-        "date", "on_hand_units",
+        "date",
+        "on_hand_units",
         pl.lit(s, dtype=pl.Float64).alias("reorder_point"),
         pl.lit(up_to, dtype=pl.Float64).alias("order_up_to"),
     )
@@ -85,7 +108,8 @@ def export_purchase_orders(frame: pl.DataFrame, path: str | os.PathLike[str]) ->
     if missing:
         raise ValueError(f"purchase orders need the plan columns; missing {', '.join(missing)}")
     rows = frame.filter(pl.col("suggested_order_qty") > 0).select(
-        [c for c in PURCHASE_ORDER_COLUMNS if c in frame.columns])
+        [c for c in PURCHASE_ORDER_COLUMNS if c in frame.columns]
+    )
     if not out.parent.exists():
         raise ValueError(f"--export {out}: folder {out.parent} does not exist")
     write_frame_atomic(rows, out, sheet="purchase orders", autofit=True)

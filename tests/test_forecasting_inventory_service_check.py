@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from forecasting.service_check import TARGETS, ServiceCheck, check_service
-from forecasting.simulate import SimConfig, load_sim_data, stock_at_service
+from forecasting.inventory.service_check import TARGETS, ServiceCheck, check_service
+from forecasting.inventory.simulate import SimConfig, load_sim_data, stock_at_service
 from tests.conftest import HEAVY, REPO
 from warehouse.demo import DemoConfig, build_demo
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from forecasting.inventory import (
+from forecasting.inventory.maths import (
     sample_lead_times,
     sample_nb_window_sums,
     sample_undershoot,
@@ -69,8 +69,9 @@ def quantile_knots(q: np.ndarray) -> np.ndarray:
     return np.concatenate([low, q, high], axis=-1)
 
 
-def sample_forecast_sums(rng: np.random.Generator, forecast_q: np.ndarray,
-                         lengths: np.ndarray, rho: float = 0.5) -> np.ndarray:
+def sample_forecast_sums(
+    rng: np.random.Generator, forecast_q: np.ndarray, lengths: np.ndarray, rho: float = 0.5
+) -> np.ndarray:
     """Demand over the first `lengths` forecast days per sample: `[n_pairs, n_samples]`.
 
     Day by day, only for the samples whose lead time reaches that day (work ~ mean lead time,
@@ -100,9 +101,16 @@ def sample_forecast_sums(rng: np.random.Generator, forecast_q: np.ndarray,
 
 
 def iter_lead_time_demand_samples(
-    rng: np.random.Generator, demand: DemandInputs, lead_time_mean: np.ndarray,
-    lead_time_sd: np.ndarray, n_samples: int = 1000, extra_days: int = 0,
-    undershoot: bool = True, chunk: int = 2000, rho: float = 0.5, method: str = "block",
+    rng: np.random.Generator,
+    demand: DemandInputs,
+    lead_time_mean: np.ndarray,
+    lead_time_sd: np.ndarray,
+    n_samples: int = 1000,
+    extra_days: int = 0,
+    undershoot: bool = True,
+    chunk: int = 2000,
+    rho: float = 0.5,
+    method: str = "block",
     scale: np.ndarray | None = None,
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """Samples of demand over (lead time + extra_days) plus the undershoot, by chunks of pairs.
@@ -144,13 +152,20 @@ def iter_lead_time_demand_samples(
 
 
 def lead_time_demand_samples(
-    rng: np.random.Generator, demand: DemandInputs, lead_time_mean: np.ndarray,
-    lead_time_sd: np.ndarray, n_samples: int = 1000, extra_days: int = 0,
-    undershoot: bool = True, chunk: int = 2000, rho: float = 0.5,
+    rng: np.random.Generator,
+    demand: DemandInputs,
+    lead_time_mean: np.ndarray,
+    lead_time_sd: np.ndarray,
+    n_samples: int = 1000,
+    extra_days: int = 0,
+    undershoot: bool = True,
+    chunk: int = 2000,
+    rho: float = 0.5,
 ) -> np.ndarray:
     """All samples at once, `[n_pairs, n_samples]` (see `iter_lead_time_demand_samples`)."""
     out = np.empty((demand.n_pairs, n_samples), dtype=np.float64)
-    for sl, sums in iter_lead_time_demand_samples(rng, demand, lead_time_mean, lead_time_sd,
-                                                  n_samples, extra_days, undershoot, chunk, rho):
+    for sl, sums in iter_lead_time_demand_samples(
+        rng, demand, lead_time_mean, lead_time_sd, n_samples, extra_days, undershoot, chunk, rho
+    ):
         out[sl] = sums
     return out

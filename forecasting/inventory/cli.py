@@ -13,9 +13,17 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from forecasting.inventory_api import export_purchase_orders
-from forecasting.plan import PlanConfig, plan_exists, run_plan, sales_range
-from forecasting.simulate import SimConfig, load_sim_data, print_table, simulate, write_results
+from forecasting.inventory.api import export_purchase_orders
+from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.inputs import sales_range
+from forecasting.inventory.plan import plan_exists, run_plan
+from forecasting.inventory.simulate import (
+    SimConfig,
+    load_sim_data,
+    print_table,
+    simulate,
+    write_results,
+)
 from warehouse.db import reading, table_exists
 from warehouse.pipeline import PipelineStep
 
@@ -40,25 +48,44 @@ def _level(text: str) -> float:
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the `plan` and `simulate` subcommands."""
-    plan = subparsers.add_parser("plan", help="reorder points and order suggestions per store x "
-                                              "product (writes reorder_plan)")
+    plan = subparsers.add_parser(
+        "plan",
+        help="reorder points and order suggestions per store x product (writes reorder_plan)",
+    )
     plan.add_argument("--until", type=_date, help="plan date (default: the last sale date)")
-    plan.add_argument("--service-level", type=_level, default=0.95,
-                      help="target, a share in [0.5, 0.999] (default 0.95)")
-    plan.add_argument("--targets", choices=("fixed", "class", "cost"), default="fixed",
-                      help="one target for all, ABC/XYZ class targets, or cost-based")
-    plan.add_argument("--measure", choices=("cycle", "fill"), default="cycle",
-                      help="cycle service level or fill rate")
-    plan.add_argument("--policy", choices=("sQ", "RS"), default="sQ",
-                      help="continuous review (s, Q) or periodic review (R, S)")
+    plan.add_argument(
+        "--service-level",
+        type=_level,
+        default=0.95,
+        help="target, a share in [0.5, 0.999] (default 0.95)",
+    )
+    plan.add_argument(
+        "--targets",
+        choices=("fixed", "class", "cost"),
+        default="fixed",
+        help="one target for all, ABC/XYZ class targets, or cost-based",
+    )
+    plan.add_argument(
+        "--measure",
+        choices=("cycle", "fill"),
+        default="cycle",
+        help="cycle service level or fill rate",
+    )
+    plan.add_argument(
+        "--policy",
+        choices=("sQ", "RS"),
+        default="sQ",
+        help="continuous review (s, Q) or periodic review (R, S)",
+    )
     plan.add_argument("--review-days", type=int, default=7, help="R of the (R, S) policy")
     plan.add_argument("--window-days", type=int, default=56, help="days of history used")
     _add_target_options(plan)
     plan.add_argument("--export", type=Path, help="also write a purchase-order list (.csv/.xlsx)")
     plan.set_defaults(handler=_cmd_plan)
 
-    sim = subparsers.add_parser("simulate", help="replay actual demand after --until with the "
-                                                 "policy and two baselines")
+    sim = subparsers.add_parser(
+        "simulate", help="replay actual demand after --until with the policy and two baselines"
+    )
     sim.add_argument("--until", type=_date, required=True, help="last day of known history")
     sim.add_argument("--days", type=int, required=True, help="days replayed after --until")
     sim.add_argument("--service-level", type=_level, default=0.95, help="target (default 0.95)")
@@ -67,8 +94,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sim.add_argument("--window-days", type=int, default=56, help="days of history used")
     sim.add_argument("--samples", type=int, default=1000, help="Monte Carlo samples per pair")
     sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--policy", choices=("sQ", "RS"), default="sQ",
-                     help="continuous review (s, Q) or periodic review (R, S) for all policies")
+    sim.add_argument(
+        "--policy",
+        choices=("sQ", "RS"),
+        default="sQ",
+        help="continuous review (s, Q) or periodic review (R, S) for all policies",
+    )
     sim.add_argument("--review-days", type=int, default=7, help="R of the (R, S) policy")
     _add_target_options(sim)
     sim.add_argument("--json", action="store_true", help="print one JSON object")
@@ -77,35 +108,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--scope", choices=("portfolio", "item"), default="portfolio",
+        "--scope",
+        choices=("portfolio", "item"),
+        default="portfolio",
         help="portfolio (default): the cycle service target holds over all replenishment "
-             "cycles of the items sharing it, met with the least stock; item: each item on "
-             "its own")
-    parser.add_argument("--item-floor-gap", type=_level, default=0.10,
-                        help="portfolio scope: no item planned more than this below its "
-                             "target (default 0.10)")
-    parser.add_argument("--no-seasonal", dest="seasonal", action="store_false",
-                        help="do not scale the history by last year's seasonal ratio")
+        "cycles of the items sharing it, met with the least stock; item: each item on "
+        "its own",
+    )
+    parser.add_argument(
+        "--item-floor-gap",
+        type=_level,
+        default=0.10,
+        help="portfolio scope: no item planned more than this below its target (default 0.10)",
+    )
+    parser.add_argument(
+        "--no-seasonal",
+        dest="seasonal",
+        action="store_false",
+        help="do not scale the history by last year's seasonal ratio",
+    )
 
 
 def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
-    cfg = PlanConfig(service_level=args.service_level, targets=args.targets,
-                     measure=args.measure, policy=args.policy, review_days=args.review_days,
-                     window_days=args.window_days, scope=args.scope,
-                     item_floor_gap=args.item_floor_gap, seasonal=args.seasonal)
+    cfg = PlanConfig(
+        service_level=args.service_level,
+        targets=args.targets,
+        measure=args.measure,
+        policy=args.policy,
+        review_days=args.review_days,
+        window_days=args.window_days,
+        scope=args.scope,
+        item_floor_gap=args.item_floor_gap,
+        seasonal=args.seasonal,
+    )
     if args.export is not None and args.export.suffix.lower() not in (".csv", ".xlsx"):
         raise ValueError(f"--export {args.export}: use a .csv or .xlsx file name")
     start = time.perf_counter()
     frame = run_plan(db, args.until, cfg)
     to_order = frame.filter(frame["suggested_order_qty"] > 0)
     value = to_order["order_value"].sum() or 0.0
-    print(f"reorder_plan: {frame.height:,} store x product rows as of {frame['as_of'][0]}; "
-          f"{to_order.height:,} to order now (value {value:,.2f}); "
-          f"{time.perf_counter() - start:.1f} s")
+    print(
+        f"reorder_plan: {frame.height:,} store x product rows as of {frame['as_of'][0]}; "
+        f"{to_order.height:,} to order now (value {value:,.2f}); "
+        f"{time.perf_counter() - start:.1f} s"
+    )
     if cfg.scope == "portfolio" and cfg.measure == "cycle" and cfg.targets != "cost":
-        print(f"  cycle service target pooled over each target's items (least stock), no item "
-              f"more than {cfg.item_floor_gap:.0%} below its target; --scope item: each item "
-              "on its own")
+        print(
+            f"  cycle service target pooled over each target's items (least stock), no item "
+            f"more than {cfg.item_floor_gap:.0%} below its target; --scope item: each item "
+            "on its own"
+        )
     sources = frame["demand_source"].value_counts(sort=True)
     for source, count in sources.iter_rows():
         print(f"  demand source {source}: {count:,} pairs")
@@ -116,11 +168,21 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
-    cfg = SimConfig(until=args.until, days=args.days, service_level=args.service_level,
-                    replan_days=args.replan_days, demand_mode=args.demand_mode,
-                    n_samples=args.samples, window_days=args.window_days, seed=args.seed,
-                    scope=args.scope, item_floor_gap=args.item_floor_gap,
-                    seasonal=args.seasonal, policy=args.policy, review_days=args.review_days)
+    cfg = SimConfig(
+        until=args.until,
+        days=args.days,
+        service_level=args.service_level,
+        replan_days=args.replan_days,
+        demand_mode=args.demand_mode,
+        n_samples=args.samples,
+        window_days=args.window_days,
+        seed=args.seed,
+        scope=args.scope,
+        item_floor_gap=args.item_floor_gap,
+        seasonal=args.seasonal,
+        policy=args.policy,
+        review_days=args.review_days,
+    )
     data = load_sim_data(db, cfg)
     result = simulate(data, cfg, progress=not args.json)
     write_results(db, result, cfg)
@@ -142,8 +204,9 @@ def _pipeline_simulate(db: Path) -> None:
         first, last = sales_range(con)
     until = last - timedelta(days=PIPELINE_SIM_DAYS)
     if until < first + timedelta(days=PIPELINE_SIM_DAYS):
-        print(f"simulate: skipped, less than {2 * PIPELINE_SIM_DAYS} days of sales",
-              file=sys.stderr)
+        print(
+            f"simulate: skipped, less than {2 * PIPELINE_SIM_DAYS} days of sales", file=sys.stderr
+        )
         return
     cfg = SimConfig(until=until, days=PIPELINE_SIM_DAYS, n_samples=PIPELINE_SIM_SAMPLES)
     result = simulate(load_sim_data(db, cfg), cfg)

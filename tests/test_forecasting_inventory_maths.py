@@ -1,4 +1,4 @@
-"""Policy maths against textbook cases worked out by hand (forecasting/inventory.py)."""
+"""Policy maths against textbook cases worked out by hand (forecasting/inventory/maths.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from forecasting.inventory import (
+from forecasting.inventory.maths import (
     ClassRules,
     abc_xyz_classes,
     allocate_service,

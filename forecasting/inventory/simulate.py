@@ -28,30 +28,37 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from forecasting.demand_dist import DemandInputs
-from forecasting.inventory import check_service_level, round_order_quantity
-from forecasting.plan import (
-    PlanConfig,
+from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.demand_dist import DemandInputs
+from forecasting.inventory.inputs import (
     PlanInputs,
-    Policy,
-    _arr,
     check_supply,
+    column_array,
     daily_matrix,
     load_forecast,
     load_year_ago,
     max_season_horizon,
+    sales_range,
+    season_factors,
+)
+from forecasting.inventory.maths import check_service_level, round_order_quantity
+from forecasting.inventory.policies import (
+    Policy,
     normal_policy,
     order_quantities,
     rule_of_thumb_policy,
-    sales_range,
-    season_factors,
     shelfwise_policy,
 )
 from warehouse.db import WarehouseError, execute, reading, run_named, sql_text, writing
 
 POLICIES: tuple[str, ...] = ("shelfwise", "normal_approx", "rule_of_thumb")
-METRICS: tuple[str, ...] = ("cycle_service_level", "fill_rate", "avg_on_hand_units",
-                            "stockout_days", "orders")
+METRICS: tuple[str, ...] = (
+    "cycle_service_level",
+    "fill_rate",
+    "avg_on_hand_units",
+    "stockout_days",
+    "orders",
+)
 
 
 @dataclass(frozen=True)
@@ -99,17 +106,26 @@ class SimConfig:
         if not 1 <= self.replan_days <= self.days:
             raise ValueError(f"replan_days must be 1..days, got {self.replan_days}")
         if self.demand_mode not in ("lost_sales", "backorders"):
-            raise ValueError(f"demand_mode must be lost_sales or backorders, got "
-                             f"{self.demand_mode!r}")
+            raise ValueError(
+                f"demand_mode must be lost_sales or backorders, got {self.demand_mode!r}"
+            )
         self.plan_config()  # the policy's own checks (scope, floor gap, samples, window)
 
     def plan_config(self) -> PlanConfig:
-        return PlanConfig(service_level=self.service_level, window_days=self.window_days,
-                          n_samples=self.n_samples, seed=self.seed, method=self.method,
-                          level_days=self.level_days, undershoot=self.undershoot,
-                          seasonal=self.seasonal, scope=self.scope,
-                          item_floor_gap=self.item_floor_gap, policy=self.policy,
-                          review_days=self.review_days)
+        return PlanConfig(
+            service_level=self.service_level,
+            window_days=self.window_days,
+            n_samples=self.n_samples,
+            seed=self.seed,
+            method=self.method,
+            level_days=self.level_days,
+            undershoot=self.undershoot,
+            seasonal=self.seasonal,
+            scope=self.scope,
+            item_floor_gap=self.item_floor_gap,
+            policy=self.policy,
+            review_days=self.review_days,
+        )
 
 
 @dataclass(frozen=True)
@@ -143,67 +159,86 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
         first, last = sales_range(con)
         end = cfg.until + timedelta(days=cfg.days)
         if cfg.until < first + timedelta(days=7):
-            raise ValueError(f"--until {cfg.until} leaves less than a week of history "
-                             f"(sales start {first})")
+            raise ValueError(
+                f"--until {cfg.until} leaves less than a week of history (sales start {first})"
+            )
         if end > last:
-            raise ValueError(f"--until {cfg.until} + --days {cfg.days} = {end} is after the last "
-                             f"sale ({last}); use an earlier --until or fewer --days")
+            raise ValueError(
+                f"--until {cfg.until} + --days {cfg.days} = {end} is after the last "
+                f"sale ({last}); use an earlier --until or fewer --days"
+            )
         pairs = run_named(con, "inventory/pairs", {"until": cfg.until})
         pairs = pairs.filter(pl.col("first_sale_date") <= cfg.until)
         if pairs.is_empty():
             raise WarehouseError(f"no store x product sold on or before {cfg.until}")
-        demand = daily_matrix(con, pairs, cfg.until - timedelta(days=cfg.window_days),
-                              cfg.window_days + cfg.days)
+        demand = daily_matrix(
+            con, pairs, cfg.until - timedelta(days=cfg.window_days), cfg.window_days + cfg.days
+        )
         forecast = load_forecast(con, pairs, cfg.until, 120)
         year_ago = load_year_ago(
-            con, pairs, first, cfg.until - timedelta(days=cfg.window_days),
-            cfg.window_days + cfg.days + max_season_horizon(pairs, cfg.plan_config()))
+            con,
+            pairs,
+            first,
+            cfg.until - timedelta(days=cfg.window_days),
+            cfg.window_days + cfg.days + max_season_horizon(pairs, cfg.plan_config()),
+        )
     check_supply(pairs)
-    return SimData(pairs, demand, forecast, bool(pairs["on_hand_units"].is_not_null().any()),
-                   year_ago)
+    return SimData(
+        pairs, demand, forecast, bool(pairs["on_hand_units"].is_not_null().any()), year_ago
+    )
 
 
-def _policies(data: SimData, cfg: SimConfig, day: int,
-              rng: np.random.Generator) -> list[Policy]:
+def _policies(data: SimData, cfg: SimConfig, day: int, rng: np.random.Generator) -> list[Policy]:
     """The three policies as of simulation day `day` (window ends the day before it)."""
     plan_cfg = cfg.plan_config()
-    window = data.demand[:, day:day + cfg.window_days]
+    window = data.demand[:, day : day + cfg.window_days]
     run_id, q, has = data.forecast if day == 0 else (None, None, None)
     season = None
     if cfg.seasonal and data.year_ago is not None:
         season = season_factors(data.pairs, data.year_ago[:, day:], plan_cfg)
-    inputs = PlanInputs(data.pairs, DemandInputs(window, q, has),
-                        cfg.until + timedelta(days=day), run_id, season)
+    inputs = PlanInputs(
+        data.pairs, DemandInputs(window, q, has), cfg.until + timedelta(days=day), run_id, season
+    )
     order_qty = order_quantities(data.pairs, window.mean(axis=1), plan_cfg)
     target = np.full(data.pairs.height, cfg.service_level)
     shelfwise, _ = shelfwise_policy(inputs, plan_cfg, target, order_qty, rng)
     normal_target = np.full(data.pairs.height, cfg.normal_level or cfg.service_level)
     review = cfg.review_days if cfg.policy == "RS" else 0
-    return [shelfwise, normal_policy(inputs, normal_target, order_qty, review),
-            rule_of_thumb_policy(inputs, plan_cfg, order_qty)]
+    return [
+        shelfwise,
+        normal_policy(inputs, normal_target, order_qty, review),
+        rule_of_thumb_policy(inputs, plan_cfg, order_qty),
+    ]
 
 
 def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     """Replay `cfg.days` days of actual demand for every policy (vectorised over pairs)."""
     rng = np.random.default_rng(cfg.seed)
     pairs, n, n_pol, horizon = data.pairs, data.pairs.height, len(POLICIES), cfg.days
-    actual = data.demand[:, cfg.window_days:]
-    lt_mean, lt_sd = _arr(pairs, "lead_time_mean_days"), _arr(pairs, "lead_time_sd_days")
-    lead = np.maximum(np.rint(lt_mean[:, None] + lt_sd[:, None]
-                              * rng.standard_normal((n, horizon))), 0).astype(np.int64)
+    actual = data.demand[:, cfg.window_days :]
+    lt_mean, lt_sd = (
+        column_array(pairs, "lead_time_mean_days"),
+        column_array(pairs, "lead_time_sd_days"),
+    )
+    lead = np.maximum(
+        np.rint(lt_mean[:, None] + lt_sd[:, None] * rng.standard_normal((n, horizon))), 0
+    ).astype(np.int64)
     arrivals = np.zeros((n_pol, n, horizon + int(lead.max()) + 2))
     pol = _policies(data, cfg, 0, rng)
     s, q, up_to = _levels(pol)
     periodic = cfg.policy == "RS"
-    pack, moq = _arr(pairs, "case_pack", 1.0), _arr(pairs, "min_order_qty", 1.0)
+    pack, moq = column_array(pairs, "case_pack", 1.0), column_array(pairs, "min_order_qty", 1.0)
     has_snapshot = pairs["on_hand_units"].is_not_null().to_numpy()
-    on_hand = np.where(has_snapshot, np.maximum(_arr(pairs, "on_hand_units", 0.0), 0.0),
-                       up_to)
+    on_hand = np.where(
+        has_snapshot, np.maximum(column_array(pairs, "on_hand_units", 0.0), 0.0), up_to
+    )
     first_arrival = np.minimum(np.ceil(lt_mean / 2).astype(np.int64), horizon - 1)
-    arrivals[:, np.arange(n), first_arrival] += _arr(pairs, "on_order_units", 0.0)
-    on_order = np.broadcast_to(_arr(pairs, "on_order_units", 0.0), (n_pol, n)).copy()
-    totals = {k: np.zeros((n_pol, n)) for k in ("demand", "met", "stockout_days", "on_hand",
-                                                 "orders", "cycles", "bad_cycles")}
+    arrivals[:, np.arange(n), first_arrival] += column_array(pairs, "on_order_units", 0.0)
+    on_order = np.broadcast_to(column_array(pairs, "on_order_units", 0.0), (n_pol, n)).copy()
+    totals = {
+        k: np.zeros((n_pol, n))
+        for k in ("demand", "met", "stockout_days", "on_hand", "orders", "cycles", "bad_cycles")
+    }
     in_cycle = np.zeros((n_pol, n), dtype=bool)
     cycle_short = np.zeros((n_pol, n), dtype=bool)
     days = tqdm(range(horizon), desc="simulate", unit="day", leave=False, disable=not progress)
@@ -244,32 +279,41 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
             totals["orders"] += need
     notes = _notes(data, cfg)
     overall = summarise(totals, horizon)
-    return SimResult(cfg.service_level, overall, _per_product(pairs, totals, horizon, cfg),
-                     notes, totals)
+    return SimResult(
+        cfg.service_level, overall, _per_product(pairs, totals, horizon, cfg), notes, totals
+    )
 
 
 def _levels(policies: list[Policy]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(reorder point, order quantity, order-up-to), each `[n_policies, n_pairs]`."""
-    return tuple(np.stack([getattr(p, name) for p in policies])  # type: ignore[return-value]
-                 for name in ("reorder_point", "order_qty", "order_up_to"))
+    return tuple(
+        np.stack([getattr(p, name) for p in policies])  # type: ignore[return-value]
+        for name in ("reorder_point", "order_qty", "order_up_to")
+    )
 
 
-def summarise(totals: dict[str, np.ndarray], horizon: int,
-              mask: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+def summarise(
+    totals: dict[str, np.ndarray], horizon: int, mask: np.ndarray | None = None
+) -> dict[str, dict[str, float]]:
     """Overall metrics per policy from per-pair totals, optionally for a subset of pairs."""
-    return {name: _summary({k: (v[i] if mask is None else v[i][mask])
-                            for k, v in totals.items()}, horizon)
-            for i, name in enumerate(POLICIES)}
+    return {
+        name: _summary(
+            {k: (v[i] if mask is None else v[i][mask]) for k, v in totals.items()}, horizon
+        )
+        for i, name in enumerate(POLICIES)
+    }
 
 
 def _summary(t: dict[str, np.ndarray], horizon: int) -> dict[str, float]:
     cycles = float(t["cycles"].sum())
     return {
         "cycle_service_level": round(1.0 - float(t["bad_cycles"].sum()) / cycles, 4)
-        if cycles else float("nan"),
+        if cycles
+        else float("nan"),
         "fill_rate": round(float(t["met"].sum()) / max(float(t["demand"].sum()), 1e-9), 4),
-        "avg_on_hand_units": round(float(t["on_hand"].sum()) / max(len(t["on_hand"]) * horizon, 1),
-                                   3),
+        "avg_on_hand_units": round(
+            float(t["on_hand"].sum()) / max(len(t["on_hand"]) * horizon, 1), 3
+        ),
         "stockout_days": int(t["stockout_days"].sum()),
         "orders": int(t["orders"].sum()),
     }
@@ -290,64 +334,89 @@ def stock_at_service(curve: list[tuple[float, float]], service: float) -> float:
     return float(np.interp(service, services, np.array([p[1] for p in points])))
 
 
-def _per_product(pairs: pl.DataFrame, totals: dict[str, np.ndarray], horizon: int,
-                 cfg: SimConfig) -> pl.DataFrame:
+def _per_product(
+    pairs: pl.DataFrame, totals: dict[str, np.ndarray], horizon: int, cfg: SimConfig
+) -> pl.DataFrame:
     frames = []
     for i, name in enumerate(POLICIES):
         frame = pairs.select("product_id").with_columns(
-            *[pl.Series(k, v[i]) for k, v in totals.items()])
-        frames.append(frame.group_by("product_id").agg(
-            pl.len().alias("pairs"), *[pl.col(k).sum() for k in totals]).with_columns(
-            pl.lit(name).alias("policy")))
+            *[pl.Series(k, v[i]) for k, v in totals.items()]
+        )
+        frames.append(
+            frame.group_by("product_id")
+            .agg(pl.len().alias("pairs"), *[pl.col(k).sum() for k in totals])
+            .with_columns(pl.lit(name).alias("policy"))
+        )
     out = pl.concat(frames)
     return out.select(
-        "policy", pl.lit(cfg.service_level).alias("target"), pl.col("product_id").alias("scope"),
-        pl.when(pl.col("cycles") > 0).then(1 - pl.col("bad_cycles") / pl.col("cycles"))
+        "policy",
+        pl.lit(cfg.service_level).alias("target"),
+        pl.col("product_id").alias("scope"),
+        pl.when(pl.col("cycles") > 0)
+        .then(1 - pl.col("bad_cycles") / pl.col("cycles"))
         .alias("cycle_service_level"),
         pl.when(pl.col("demand") > 0).then(pl.col("met") / pl.col("demand")).alias("fill_rate"),
         (pl.col("on_hand") / (pl.col("pairs") * horizon)).alias("avg_on_hand_units"),
-        pl.col("stockout_days").cast(pl.Int64), pl.col("orders").cast(pl.Int64),
+        pl.col("stockout_days").cast(pl.Int64),
+        pl.col("orders").cast(pl.Int64),
     ).sort("policy", "scope")
 
 
 def _notes(data: SimData, cfg: SimConfig) -> list[str]:
     n_missing = int(data.pairs["on_hand_units"].is_null().sum())
-    review = ("continuous review (s, Q)" if cfg.policy == "sQ"
-              else f"periodic review (R, S), orders every {cfg.review_days} days")
-    notes = [f"{data.pairs.height:,} store x product pairs with sales on or before {cfg.until}; "
-             f"{cfg.days} days replayed with {cfg.demand_mode.replace('_', ' ')}, {review}; "
-             f"policies re-estimated every {cfg.replan_days} days from the past "
-             f"{cfg.window_days} days"]
+    review = (
+        "continuous review (s, Q)"
+        if cfg.policy == "sQ"
+        else f"periodic review (R, S), orders every {cfg.review_days} days"
+    )
+    notes = [
+        f"{data.pairs.height:,} store x product pairs with sales on or before {cfg.until}; "
+        f"{cfg.days} days replayed with {cfg.demand_mode.replace('_', ' ')}, {review}; "
+        f"policies re-estimated every {cfg.replan_days} days from the past "
+        f"{cfg.window_days} days"
+    ]
     if n_missing:
-        notes.append(f"{n_missing:,} pairs have no stock snapshot on or before {cfg.until}: "
-                     "each policy starts them at its own order-up-to level (s + Q)")
+        notes.append(
+            f"{n_missing:,} pairs have no stock snapshot on or before {cfg.until}: "
+            "each policy starts them at its own order-up-to level (s + Q)"
+        )
     if cfg.scope == "portfolio":
-        notes.append(f"shelfwise meets the {cfg.service_level:.1%} target pooled over all "
-                     f"replenishment cycles with the least stock, no item below "
-                     f"{max(0.5, cfg.service_level - cfg.item_floor_gap):.1%}")
+        notes.append(
+            f"shelfwise meets the {cfg.service_level:.1%} target pooled over all "
+            f"replenishment cycles with the least stock, no item below "
+            f"{max(0.5, cfg.service_level - cfg.item_floor_gap):.1%}"
+        )
     if cfg.seasonal and data.year_ago is not None:
         season = season_factors(data.pairs, data.year_ago, cfg.plan_config())
-        notes.append(f"shelfwise scales the history by last year's category ratio of the "
-                     f"weeks ahead to the window (at the start: median x{np.median(season):.2f},"
-                     f" range {season.min():.2f}..{season.max():.2f})")
+        notes.append(
+            f"shelfwise scales the history by last year's category ratio of the "
+            f"weeks ahead to the window (at the start: median x{np.median(season):.2f},"
+            f" range {season.min():.2f}..{season.max():.2f})"
+        )
     elif cfg.seasonal:
         notes.append("no seasonal ratio: the sales do not reach a year before the window")
     if data.forecast[0]:
         notes.append(f"first plan uses forecast run {data.forecast[0]}; re-plans use history")
     else:
-        notes.append("demand distribution from the history bootstrap (no forecast run as of "
-                     f"{cfg.until})")
+        notes.append(
+            f"demand distribution from the history bootstrap (no forecast run as of {cfg.until})"
+        )
     return notes
 
 
 def write_results(db: str | os.PathLike[str], result: SimResult, cfg: SimConfig) -> None:
     """Replace this target's rows of `simulation_results` (overall + per product)."""
-    overall = pl.DataFrame([
-        {"policy": name, "target": result.target, "scope": "overall", **metrics}
-        for name, metrics in result.overall.items()])
+    overall = pl.DataFrame(
+        [
+            {"policy": name, "target": result.target, "scope": "overall", **metrics}
+            for name, metrics in result.overall.items()
+        ]
+    )
     frame = pl.concat([overall, result.per_product], how="vertical_relaxed").with_columns(
-        pl.lit(cfg.until).alias("until"), pl.lit(cfg.days).alias("days"),
-        pl.lit(cfg.demand_mode).alias("demand_mode"))
+        pl.lit(cfg.until).alias("until"),
+        pl.lit(cfg.days).alias("days"),
+        pl.lit(cfg.demand_mode).alias("demand_mode"),
+    )
     with writing(db) as con:
         con.register("simulation_frame", frame.to_arrow())
         execute(con, sql_text("inventory/write_simulation"))

@@ -1,0 +1,1 @@
+"""The inventory optimizer: reorder policies per store x product, the plan and its replay."""

@@ -1,0 +1,187 @@
+"""What a plan reads from the warehouse as of a date: pairs, demand window, forecast, last year.
+
+Vectorised over pairs (numpy). Queries live in `warehouse/sql/inventory/*.sql`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.demand_dist import QUANTILE_COLUMNS, DemandInputs
+from forecasting.inventory.seasonal import YEAR_LAG_DAYS, seasonal_ratio
+from warehouse.db import WarehouseError, reading, run_named, table_exists
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything the policy maths needs, row order = `pairs`.
+
+    Attributes:
+        pairs: one row per store x product (pairs.sql columns).
+        demand: recent daily demand (and forecast quantiles) as arrays.
+        until: the plan date; history ends on it, forecasts start the day after.
+        forecast_run: the forecast run used, or None (history only).
+        season: per-pair factor on the history window (`forecasting.inventory.seasonal`), or None.
+    """
+
+    pairs: pl.DataFrame
+    demand: DemandInputs
+    until: date
+    forecast_run: str | None = None
+    season: np.ndarray | None = None
+
+
+def sales_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
+    """(first, last) sale date; raises when the warehouse has no sales or weekly sales."""
+    if table_exists(con, "source_frequency"):
+        weekly = run_named(con, "inventory/weekly_sources")
+        if not weekly.is_empty():
+            raise WarehouseError(
+                f"source {weekly['source'][0]} has weekly sales; the inventory optimizer needs "
+                "daily sales (reorder points are in days of demand)"
+            )
+    row = run_named(con, "inventory/sales_range").row(0)
+    if row[1] is None:
+        raise WarehouseError("the warehouse has no sales; load data before planning")
+    return row[0], row[1]
+
+
+def daily_matrix(
+    con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, start: date, n_days: int
+) -> np.ndarray:
+    """Units per pair and day for days start+1 .. start+n_days: `[n_pairs, n_days]`."""
+    frame = run_named(
+        con, "inventory/daily_units", {"start": start, "end": start + timedelta(days=n_days)}
+    )
+    keyed = pairs.select("store_id", "product_id").with_row_index("row")
+    rows = frame.join(keyed, on=["store_id", "product_id"], how="inner").with_columns(
+        (pl.col("sale_date") - pl.lit(start)).dt.total_days().cast(pl.Int64).alias("day")
+    )
+    out = np.zeros((pairs.height, n_days), dtype=np.float64)
+    out[rows["row"].to_numpy(), rows["day"].to_numpy() - 1] = rows["units"].to_numpy()
+    return out
+
+
+def load_forecast(
+    con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, until: date, max_days: int
+) -> tuple[str | None, np.ndarray | None, np.ndarray | None]:
+    """(run id, quantiles `[n, H, 7]`, has-forecast mask) of the run made as of `until`."""
+    if not (table_exists(con, "forecasts") and table_exists(con, "forecast_runs")):
+        return None, None, None
+    run = run_named(con, "inventory/forecast_run", {"until": until})
+    if run.is_empty():
+        return None, None, None
+    run_id, horizon = run.row(0)
+    horizon = int(min(int(horizon), max_days))
+    frame = run_named(
+        con, "inventory/forecast_quantiles", {"run_id": run_id, "until": until, "horizon": horizon}
+    )
+    keyed = pairs.select("store_id", "product_id").with_row_index("row")
+    rows = frame.join(keyed, on=["store_id", "product_id"], how="inner").with_columns(
+        (pl.col("date") - pl.lit(until)).dt.total_days().cast(pl.Int64).alias("day")
+    )
+    q = np.full((pairs.height, horizon, len(QUANTILE_COLUMNS)), np.nan)
+    q[rows["row"].to_numpy(), rows["day"].to_numpy() - 1] = rows.select(QUANTILE_COLUMNS).to_numpy()
+    has = ~np.isnan(q).any(axis=(1, 2))
+    return str(run_id), np.nan_to_num(q), has
+
+
+def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig) -> PlanInputs:
+    """Read pairs, stock, demand window and forecast quantiles as of `until` (or last sale)."""
+    with reading(db) as con:
+        first, last = sales_range(con)
+        until = until or last
+        if until < first:
+            raise ValueError(f"--until {until} is before the first sale ({first})")
+        pairs = run_named(con, "inventory/pairs", {"until": until})
+        if pairs.is_empty():
+            raise WarehouseError("no store x product pairs in dim_supply; load sales first")
+        history = daily_matrix(con, pairs, until - timedelta(days=cfg.window_days), cfg.window_days)
+        run_id, q, has = (
+            load_forecast(con, pairs, until, 120) if cfg.use_forecast else (None, None, None)
+        )
+        year_ago = (
+            load_year_ago(
+                con,
+                pairs,
+                first,
+                until - timedelta(days=cfg.window_days),
+                cfg.window_days + max_season_horizon(pairs, cfg),
+            )
+            if cfg.seasonal
+            else None
+        )
+    check_supply(pairs)
+    season = None if year_ago is None else season_factors(pairs, year_ago, cfg)
+    return PlanInputs(pairs, DemandInputs(history, q, has), until, run_id, season)
+
+
+def season_horizons(pairs: pl.DataFrame, cfg: PlanConfig) -> np.ndarray:
+    """Days ahead a plan covers per pair: mean lead time (rounded up) + a review period."""
+    lead = np.nan_to_num(column_array(pairs, "lead_time_mean_days", 0.0))
+    return np.ceil(np.maximum(lead, 0.0)).astype(np.int64) + cfg.review_days
+
+
+def max_season_horizon(pairs: pl.DataFrame, cfg: PlanConfig) -> int:
+    return int(season_horizons(pairs, cfg).max(initial=cfg.review_days))
+
+
+def load_year_ago(
+    con: duckdb.DuckDBPyConnection,
+    pairs: pl.DataFrame,
+    first_sale: date,
+    window_start: date,
+    n_days: int,
+) -> np.ndarray | None:
+    """Daily units `[n_pairs, n_days]` from 52 weeks before `window_start` (exclusive).
+
+    None when the warehouse's sales (from `first_sale`, see `sales_range`) start later; rows
+    of pairs that had not sold yet are NaN.
+    """
+    start = window_start - timedelta(days=YEAR_LAG_DAYS)
+    if start + timedelta(days=1) < first_sale:
+        return None
+    matrix = daily_matrix(con, pairs, start, n_days)
+    first_sale = pairs["first_sale_date"]
+    late = (first_sale.is_null() | (first_sale > start + timedelta(days=1))).to_numpy()
+    matrix[late] = np.nan
+    return matrix
+
+
+def season_factors(pairs: pl.DataFrame, year_ago: np.ndarray, cfg: PlanConfig) -> np.ndarray:
+    """Seasonal ratio per pair by category from the year-ago matrix (`seasonal_ratio`)."""
+    groups = pairs["category"].cast(pl.String).fill_null("").to_numpy()
+    return seasonal_ratio(year_ago, groups, cfg.window_days, season_horizons(pairs, cfg))
+
+
+def check_supply(pairs: pl.DataFrame) -> None:
+    """Reject negative or missing supply parameters, naming the pair and the column."""
+    for column in (
+        "lead_time_mean_days",
+        "lead_time_sd_days",
+        "order_cost",
+        "holding_cost_rate",
+        "min_order_qty",
+        "case_pack",
+    ):
+        bad = pairs.filter(
+            pl.col(column).is_null() | (pl.col(column) < 0) | pl.col(column).is_nan()
+        )
+        if not bad.is_empty():
+            row = bad.row(0, named=True)
+            raise ValueError(
+                f"dim_supply: store {row['store_id']} product {row['product_id']}: {column} "
+                f"must be a non-negative number, got {row[column]} ({bad.height} pair(s) affected)"
+            )
+
+
+def column_array(pairs: pl.DataFrame, column: str, default: float = np.nan) -> np.ndarray:
+    """A pair column as float64 `[n_pairs]`, nulls as `default`."""
+    return pairs[column].cast(pl.Float64).fill_null(default).to_numpy().astype(np.float64)
