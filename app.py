@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 
 from pages import _shared as shared
-from warehouse import auth
-from warehouse.app_queries import Filters, LiveWarehouse
+from services import auth
+from services.dashboard import Filters, LiveWarehouse
 from warehouse.db import WarehouseError, resolve_db_path
 
 #: Page key -> (file, title, icon, url path); keys and minimal roles are `warehouse.auth.PAGES`.

@@ -100,8 +100,8 @@ _MISSING_OUTPUT = _missing_output_errors()
 
 def services_once(key: str, db: Path) -> float:
     """Seconds of the service calls behind the page's first render, without Streamlit."""
-    from warehouse import app_queries as aq
-    from warehouse.app_queries import Filters, LiveWarehouse
+    from services import dashboard as aq
+    from services.dashboard import Filters, LiveWarehouse
 
     live = LiveWarehouse(db)
     start = time.perf_counter()
@@ -133,7 +133,7 @@ def services_once(key: str, db: Path) -> float:
 
 def _package_calls(db: Path, con: object) -> dict[str, list[Callable[[], object]]]:
     """The other packages' service calls behind the first render of their pages."""
-    from warehouse import app_queries as aq
+    from services import dashboard as aq
 
     stores, _ = aq.filter_options(con)
     store = next(iter(stores))

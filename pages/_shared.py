@@ -16,9 +16,9 @@ from typing import Any, NoReturn
 import polars as pl
 import streamlit as st
 
-from warehouse import app_queries
-from warehouse.app_queries import EXPORT_FORMATS, Filters, LiveWarehouse
-from warehouse.auth import PAGES, User, page_allowed
+from services import dashboard as app_queries
+from services.dashboard import EXPORT_FORMATS, Filters, LiveWarehouse
+from services.auth import PAGES, User, page_allowed
 from warehouse.db import WarehouseError
 
 WAREHOUSE_KEY = "shelfwise_warehouse"

@@ -80,7 +80,7 @@ with quality_tab:
         st.dataframe(quality.loads, hide_index=True)
 
 with models_tab:
-    versions = shared.call("warehouse.app_queries", "model_versions", cache=False)
+    versions = shared.call("services.dashboard", "model_versions", cache=False)
     if versions.is_empty():
         st.info("No model artifacts yet: run `python -m warehouse pipeline` (or the Refresh tab).")
     else:

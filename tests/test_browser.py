@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import HEAVY
-from warehouse.auth import add_user
+from services.auth import add_user
 
 pytestmark = pytest.mark.browser
 

@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "pipeline":
             _cmd_pipeline(db, args)
         elif args.command == "users":
-            from warehouse.auth import users_cli  # type: ignore[attr-defined]
+            from services.auth import users_cli  # type: ignore[attr-defined]
 
             return int(users_cli(list(args.users_args)))
     except WarehouseError as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse import auth
+from services import auth
 from warehouse.db import WarehouseError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from warehouse import app_queries as aq
+from services import dashboard as aq
 from warehouse.db import WarehouseError, execute, query, reading, writing
 from warehouse.paths import artifacts_dir
 
