@@ -72,7 +72,7 @@ def _oidc_user() -> auth.User | None:
     role = roles.get(email.lower(), settings.get("oidc_default_role"))
     if role not in auth.ROLES:
         return None
-    return auth.User(email, str(role))
+    return auth.User(email, auth.parse_role(str(role)))
 
 
 def signin_page() -> None:

@@ -32,11 +32,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from warehouse.db import WarehouseError
+from warehouse.roles import ROLES, Role, parse_role, role_at_least, role_rank
 
-ROLES: tuple[str, ...] = ("viewer", "merchandiser", "analyst", "admin")
+__all__ = ["ROLES", "Role", "parse_role", "role_at_least", "role_rank"]  # re-exported for callers
 
 #: Page key -> the least role that may open it, in navigation order.
-PAGES: dict[str, str] = {
+PAGES: dict[str, Role] = {
     "overview": "viewer",
     "sales": "viewer",
     "recommendations": "merchandiser",
@@ -47,7 +48,7 @@ PAGES: dict[str, str] = {
 }
 
 #: Roles allowed to export customer ids (recommendation lists).
-CUSTOMER_EXPORT_ROLE = "merchandiser"
+CUSTOMER_EXPORT_ROLE: Role = "merchandiser"
 
 USERS_ENV = "SHELFWISE_USERS"
 AUTH_ENV = "SHELFWISE_AUTH"
@@ -78,11 +79,10 @@ class User:
     """A signed-in user: name and role (one of ROLES)."""
 
     name: str
-    role: str
+    role: Role
 
     def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise WarehouseError(f"unknown role {self.role!r}; choose one of {', '.join(ROLES)}")
+        role_rank(self.role)
 
     def may_open(self, page: str) -> bool:
         """Whether this user's role may open page key `page`."""
@@ -134,18 +134,10 @@ class RateLimiter:
 DEFAULT_LIMITER = RateLimiter()
 
 
-def role_rank(role: str) -> int:
-    """Position of `role` in ROLES (viewer = 0); unknown roles raise WarehouseError."""
-    try:
-        return ROLES.index(role)
-    except ValueError:
-        raise WarehouseError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}") from None
-
-
 def page_allowed(role: str, page: str) -> bool:
     """Whether `role` may open page key `page` (unknown pages: never)."""
     needed = PAGES.get(page)
-    return needed is not None and role_rank(role) >= role_rank(needed)
+    return needed is not None and role_at_least(role, needed)
 
 
 def allowed_pages(role: str) -> list[str]:
@@ -224,7 +216,7 @@ def _check_name(name: str) -> None:
 def add_user(name: str, role: str, password: str, path: Path | None = None) -> User:
     """Create or replace a user with a fresh argon2 hash of `password`."""
     _check_name(name)
-    user = User(name, role)
+    user = User(name, parse_role(role))
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WarehouseError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
     users = load_users(path)
@@ -264,7 +256,7 @@ def authenticate(
         limiter.record_failure(key)
         return None
     limiter.reset(key)
-    return User(username.strip(), role)
+    return User(username.strip(), parse_role(role))
 
 
 def _cli_parser() -> argparse.ArgumentParser:

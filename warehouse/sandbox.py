@@ -34,9 +34,8 @@ import pyarrow as pa
 
 from warehouse.db import WAREHOUSE_CATALOG, WarehouseError
 from warehouse.readers import open_snapshot
+from warehouse.roles import ROLES as ROLE_ORDER
 
-#: Roles from least to most trusted (same order as `warehouse.auth.ROLES`).
-ROLE_ORDER: tuple[str, ...] = ("viewer", "merchandiser", "analyst", "admin")
 #: Least role that may read customer-level tables in the sandbox.
 CUSTOMER_DATA_ROLE = "analyst"
 
