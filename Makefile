@@ -24,7 +24,7 @@ demo: install
 
 ## Train, forecast and plan when their outputs are missing (each step skips itself when present).
 pipeline: demo
-	$(PY) -m warehouse --db $(DB) pipeline --if-missing
+	$(PY) -m services --db $(DB) pipeline --if-missing
 
 run: pipeline
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \

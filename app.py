@@ -94,7 +94,7 @@ def signin_page() -> None:
         st.error(str(exc))
         return
     if not has_users:
-        st.info(f"No users yet: create one with `python -m warehouse users add NAME --role "
+        st.info(f"No users yet: create one with `python -m services users add NAME --role "
                 f"admin` (users file: {auth.users_path()}).")
     with st.form("signin"):
         name = st.text_input("User name", key="signin_name")

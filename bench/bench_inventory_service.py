@@ -5,11 +5,11 @@ Usage:
         [--samples 1000] [--variants item,no_season,item_no_season] [--policy sQ|RS]
 
 For each warehouse and target, `forecasting.inventory.simulate` replays the `--days` days after
-UNTIL with three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise (empirical
-compound distribution, seasonal ratio, pooled target met at least stock), normal_approx (textbook
-formula) and rule_of_thumb (two weeks of sales). Shelfwise variants rerun the same replay with one
-switch changed (`item`: every item on its own target; `no_season`: no seasonal ratio;
-`item_no_season`: both, the policy as it was before either existed).
+UNTIL with three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise
+(empirical compound distribution, seasonal ratio, pooled target met at least stock),
+normal_approx (textbook formula) and rule_of_thumb (two weeks of sales). Shelfwise variants
+rerun the same replay with one switch changed (`item`: every item on its own target;
+`no_season`: no seasonal ratio; `item_no_season`: both, the policy as it was before either existed).
 Prints:
 1. achieved cycle service, gap to target, fill rate, average stock (ratio to normal_approx);
 2. mean absolute gap to target per warehouse and policy;

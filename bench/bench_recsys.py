@@ -19,9 +19,9 @@ import numpy as np
 
 from recsys import service
 from recsys.baselines import Ease, ItemKNN
-from recsys.cli import train_and_register
 from recsys.data import load_train_data
 from recsys.index import ExactIndex, HnswIndex, IndexConfig, IvfIndex, recall_against_exact
+from recsys.refresh import train_and_register
 from recsys.service import BusinessRules
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
 

@@ -21,6 +21,7 @@ from forecasting.engine import EngineConfig, EngineResult, forecast_panel
 from forecasting.errors import ForecastInputError
 from forecasting.metrics import insample_scales, pool, series_stats
 from forecasting.schemas import BACKTEST_SCHEMA
+from warehouse.db import execute, sql_text, writing
 
 log = logging.getLogger(__name__)
 
@@ -151,3 +152,20 @@ def run_backtest(db: str | os.PathLike[str], cfg: BacktestConfig,
 def _active(panel: Panel, end: int, periods: int) -> Panel:
     lo = max(0, end + 1 - periods)
     return panel.subset(np.flatnonzero(panel.y[:, lo: end + 1].sum(1) > 0))
+
+
+def save_backtest(db: str | os.PathLike[str], report: BacktestReport, cfg: BacktestConfig) -> None:
+    """Replace `backtest_results` with this report (atomic)."""
+    frame = report.table.with_columns(
+        pl.lit(cfg.until).alias("until"),
+        pl.lit(cfg.engine.horizon).alias("horizon"),
+        pl.lit(cfg.windows).alias("windows"),
+        pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("created_at"),
+    )
+    with writing(db) as con:
+        con.execute(sql_text("forecasting/create_tables")).fetchall()
+        con.register("_new_backtest", frame.to_arrow())
+        for statement in sql_text("forecasting/replace_backtest").split(";"):
+            if statement.strip():
+                execute(con, statement)
+        con.unregister("_new_backtest")

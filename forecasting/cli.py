@@ -1,33 +1,27 @@
 """`python -m forecasting ...`: forecasts (run, backtest, export) here, inventory (plan, simulate)
-from `forecasting.inventory.cli`; also the forecast pipeline steps."""
+from `forecasting.inventory.cli`."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 
-from forecasting.backtest import BacktestConfig, BacktestReport, run_backtest
+from forecasting.backtest import BacktestConfig, BacktestReport, run_backtest, save_backtest
 from forecasting.engine import DEFAULT_MODELS, EngineConfig
 from forecasting.export import export_forecasts
 from forecasting.inventory import cli as inventory_cli
+from forecasting.refresh import quiet_logging
 from forecasting.run import RunConfig, run_forecast
 from warehouse.db import (
     WarehouseError,
-    execute,
-    reading,
     resolve_db_path,
-    sql_text,
-    table_exists,
-    writing,
 )
-from warehouse.pipeline import PipelineStep
 
 
 def _date(text: str) -> dt.date:
@@ -93,10 +87,7 @@ def _engine(args: argparse.Namespace) -> EngineConfig:
     )
 
 
-def _quiet() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("cmdstanpy", "prophet"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+_quiet = quiet_logging
 
 
 def _cmd_run(db: Path, args: argparse.Namespace) -> int:
@@ -129,23 +120,6 @@ def print_report(report: BacktestReport) -> None:
         print(f"window cutoff {w['cutoff']}: {w['n_series']} series; chosen {w['choice']}")
 
 
-def save_backtest(db: Path, report: BacktestReport, cfg: BacktestConfig) -> None:
-    """Replace `backtest_results` with this report (atomic)."""
-    frame = report.table.with_columns(
-        pl.lit(cfg.until).alias("until"),
-        pl.lit(cfg.engine.horizon).alias("horizon"),
-        pl.lit(cfg.windows).alias("windows"),
-        pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("created_at"),
-    )
-    with writing(db) as con:
-        con.execute(sql_text("forecasting/create_tables")).fetchall()
-        con.register("_new_backtest", frame.to_arrow())
-        for statement in sql_text("forecasting/replace_backtest").split(";"):
-            if statement.strip():
-                execute(con, statement)
-        con.unregister("_new_backtest")
-
-
 def _cmd_backtest(db: Path, args: argparse.Namespace) -> int:
     _quiet()
     cfg = BacktestConfig(
@@ -165,43 +139,6 @@ def _cmd_export(db: Path, args: argparse.Namespace) -> int:
     rows = export_forecasts(db, args.out)
     print(f"wrote {rows:,} forecast rows to {args.out}")
     return 0
-
-
-def _has_rows(db: Path, table: str) -> bool:
-    if not Path(db).exists():
-        return False
-    with reading(db) as con:
-        if not table_exists(con, table):
-            return False
-        return bool(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-
-
-def _pipeline_run(db: Path) -> None:
-    _quiet()
-    run_forecast(db, RunConfig(engine=EngineConfig(horizon=28, prophet_series=10)))
-
-
-def _pipeline_backtest(db: Path) -> None:
-    """One window ending `horizon` periods before the last sale (so actuals exist)."""
-    _quiet()
-    with reading(db) as con:
-        last = con.execute("SELECT max(sale_date) FROM fct_sales_daily").fetchall()[0][0]
-    from forecasting.data import STEP_DAYS, warehouse_frequency
-
-    h = 28 if warehouse_frequency(db) == "D" else 8
-    until = last - dt.timedelta(days=STEP_DAYS[warehouse_frequency(db)] * h)
-    cfg = BacktestConfig(until=until, windows=1, engine=EngineConfig(horizon=h, prophet_series=10))
-    save_backtest(db, run_backtest(db, cfg, progress=False), cfg)
-
-
-PIPELINE_STEPS: list[PipelineStep] = [
-    PipelineStep("forecast run", lambda db: _has_rows(db, "forecasts"), _pipeline_run),
-    PipelineStep(
-        "forecast backtest summary",
-        lambda db: _has_rows(db, "backtest_results"),
-        _pipeline_backtest,
-    ),
-]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -232,4 +169,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-__all__ = ["PIPELINE_STEPS", "main", "register"]
+__all__ = ["main", "register", "save_backtest"]

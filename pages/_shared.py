@@ -17,8 +17,8 @@ import polars as pl
 import streamlit as st
 
 from services import dashboard as app_queries
-from services.dashboard import EXPORT_FORMATS, Filters, LiveWarehouse
 from services.auth import PAGES, User, page_allowed
+from services.dashboard import EXPORT_FORMATS, Filters, LiveWarehouse
 from warehouse.db import WarehouseError
 
 WAREHOUSE_KEY = "shelfwise_warehouse"

@@ -82,7 +82,7 @@ with quality_tab:
 with models_tab:
     versions = shared.call("services.dashboard", "model_versions", cache=False)
     if versions.is_empty():
-        st.info("No model artifacts yet: run `python -m warehouse pipeline` (or the Refresh tab).")
+        st.info("No model artifacts yet: run `python -m services pipeline` (or the Refresh tab).")
     else:
         st.dataframe(versions, hide_index=True)
     for table, label in (("forecast_runs", "Forecast runs"), ("backtest_results", "Backtest"),

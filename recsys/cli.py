@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -14,40 +12,13 @@ from typing import Any
 
 import polars as pl
 
-from recsys.baselines import Ease
 from recsys.blend import BlendRecommender
-from recsys.data import catalogue_fingerprint, load_train_data, parse_date
+from recsys.data import parse_date
 from recsys.errors import RecsysError
+from recsys.refresh import train_and_register
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.paths import artifacts_dir
-
-
-def train_and_register(db: str | os.PathLike[str] | None, until: dt.date | None,
-                       progress: bool = True, config: TwoTowerConfig | None = None) -> Path:
-    """Fit the two-tower model on sales through `until` and save a new registry version."""
-    from recsys.registry import save_model
-
-    config = config or TwoTowerConfig(show_progress=progress)
-    data = load_train_data(db, until=until)
-    model = TwoTowerRecommender(config).fit(data)
-    ease = Ease() if data.n_items <= Ease().config.max_items else None
-    blend = BlendRecommender(model, ease=ease).fit(data)
-    t = data.events["t_days"]
-    first = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.min()))
-    last = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.max()))
-    metrics: dict[str, Any] = {"epochs": model.history,
-                               "train_examples_per_s": round(model.examples_per_s, 1),
-                               "customers": data.n_users, "items": data.n_items,
-                               "purchases": data.events.height}
-    return save_model(db, model, data_range={"first_sale": first.isoformat(),
-                                             "last_sale": last.isoformat(),
-                                             "until": until.isoformat() if until else None},
-                      metrics={**metrics, "ease_weight_tuning": blend.tuning},
-                      extra={"buy_again_weight": blend.buy_again_weight,
-                             "ease_weight": blend.ease_weight, "serving_model": blend.name,
-                             "catalogue_sha256": catalogue_fingerprint(data.catalogue.item_ids)},
-                      ease=ease)
 
 
 def _two_tower_config(args: argparse.Namespace) -> TwoTowerConfig:

@@ -195,7 +195,7 @@ def save_users(users: Mapping[str, tuple[str, str]], path: Path | None = None) -
     """Write the users file atomically (temp file + rename), readable by the owner only."""
     path = path or users_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Shelfwise app users: `python -m warehouse users add|list|remove`", ""]
+    lines = ["# Shelfwise app users: `python -m services users add|list|remove`", ""]
     for name in sorted(users):
         role, hashed = users[name]
         lines += [f'[users."{name}"]', f'role = "{role}"', f'hash = "{hashed}"', ""]
@@ -261,7 +261,7 @@ def authenticate(
 
 def _cli_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m warehouse users",
+        prog="python -m services users",
         description=f"App sign-in users (file: ${USERS_ENV} or ~/.config/shelfwise/users.toml).",
     )
     sub = parser.add_subparsers(dest="action", required=True)
@@ -286,7 +286,7 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def users_cli(argv: Sequence[str]) -> int:
-    """`python -m warehouse users add NAME --role R | list | remove NAME`; returns exit code."""
+    """`python -m services users add NAME --role R | list | remove NAME`; returns exit code."""
     args = _cli_parser().parse_args(list(argv))
     path = users_path()
     try:
@@ -296,7 +296,7 @@ def users_cli(argv: Sequence[str]) -> int:
         elif args.action == "list":
             users = load_users(path)
             if not users:
-                print(f"no users in {path}; add one with `python -m warehouse users add NAME "
+                print(f"no users in {path}; add one with `python -m services users add NAME "
                       "--role admin`")
             for name in sorted(users):
                 print(f"{name:<24} {users[name][0]}")

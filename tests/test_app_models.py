@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from services.pipeline import steps
 from tests.conftest import HEAVY
 from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 - fixture
 
@@ -37,10 +38,9 @@ def open_app(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
 @pytest.fixture(scope="module")
 def planned_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small demo with a reorder plan and a simulation, made by the real pipeline steps."""
-    inventory_cli = pytest.importorskip("forecasting.inventory.cli")
     db = tmp_path_factory.mktemp("planned") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
-    for step in inventory_cli.PIPELINE_STEPS:
+    for step in steps("inventory"):
         step.run(db)
     return db
 
@@ -73,7 +73,6 @@ def test_overview_alerts_positions_below_reorder_point(monkeypatch, planned_db: 
 
 @pytest.fixture(scope="module")
 def trained_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("recsys.service")
     db = tmp_path_factory.mktemp("trained") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
     subprocess.run([sys.executable, "-m", "recsys", "--db", str(db), "--quiet", "train",
@@ -109,7 +108,6 @@ def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path
 
 @pytest.fixture(scope="module")
 def forecast_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("forecasting.api")
     db = tmp_path_factory.mktemp("forecast") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
     subprocess.run([sys.executable, "-m", "forecasting", "--db", str(db), "run",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HEAVY
 from services.auth import add_user
+from tests.conftest import HEAVY
 
 pytestmark = pytest.mark.browser
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.test_forecasting_inventory_plan import pairs_frame
 
 from forecasting.cli import main
 from forecasting.inventory.simulate import SimConfig, SimData, simulate
 from tests.conftest import HEAVY, REPO, SAMPLES
+from tests.test_forecasting_inventory_plan import pairs_frame
 
 UNTIL = date(2026, 1, 31)
 

@@ -10,12 +10,13 @@ import polars as pl
 import pytest
 
 from recsys import service
-from recsys.cli import main, train_and_register
+from recsys.cli import main
 from recsys.errors import NoModelError, RecsysError
 from recsys.export import write_file
-from recsys.pipeline import STEPS
+from recsys.refresh import train_and_register
 from recsys.service import BusinessRules
 from recsys.train import TwoTowerConfig
+from services.pipeline import steps
 from warehouse.db import query, reading
 
 FAST = TwoTowerConfig(dim=16, epochs=1, max_examples_per_epoch=20_000, val_users=200,
@@ -38,7 +39,7 @@ def customer(trained_db: Path) -> str:
 
 
 def test_no_model_is_a_clear_error(demo_db: Path) -> None:
-    assert [step.is_done(demo_db) for step in STEPS] == [False, False]
+    assert [step.is_done(demo_db) for step in steps("recsys")] == [False, False]
     with pytest.raises(NoModelError, match="python -m recsys train"):
         service.recommend_for_customer(demo_db, "C000001")
     assert service.model_status(demo_db) is None
@@ -164,7 +165,7 @@ def test_cli_export_writes_file_and_table(trained_db: Path, tmp_path: Path,
     with reading(trained_db) as con:
         table = query(con, "select * from recommendations order by customer_id, rank")
     assert table.height == 8 and table["product_id"].to_list() == frame["product_id"].to_list()
-    assert [step.is_done(trained_db) for step in STEPS] == [True, True]
+    assert [step.is_done(trained_db) for step in steps("recsys")] == [True, True]
     assert main(["--db", str(trained_db), "export", "--out", str(tmp_path / "x.txt")]) == 1
     assert "unsupported format" in capsys.readouterr().err
     assert not (tmp_path / "x.txt").exists()

@@ -99,7 +99,7 @@ def test_rate_limiter_locks_after_failures_and_unlocks_after_the_window(tmp_path
 
 def run_cli(args: list[str], users: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SHELFWISE_USERS": str(users)}
-    return subprocess.run([sys.executable, "-m", "warehouse", "users", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "services", "users", *args], input=stdin,
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
 
 

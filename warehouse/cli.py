@@ -12,6 +12,9 @@ import polars as pl
 
 from warehouse.db import WarehouseError, reading, resolve_db_path
 
+#: Sub-commands that moved to `python -m services` (the warehouse never imports upward).
+MOVED_COMMANDS: tuple[str, ...] = ("pipeline", "users")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -60,14 +63,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("info", help="row counts and date ranges of the marts")
     sub.add_parser("check", help="run the mart key tests (unique, not null)")
-    users = sub.add_parser("users", help="manage app sign-in users (see warehouse.auth)")
-    users.add_argument(
-        "users_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | remove NAME"
-    )
-    pipe = sub.add_parser("pipeline", help="train, forecast and plan (the steps built so far)")
-    pipe.add_argument(
-        "--if-missing", action="store_true", help="only steps whose output is missing"
-    )
+    for name in MOVED_COMMANDS:
+        moved = sub.add_parser(name, help=f"moved: `python -m services {name}`")
+        moved.add_argument("--if-missing", action="store_true", help=argparse.SUPPRESS)
+        moved.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
@@ -153,13 +152,6 @@ def _cmd_check(db: Path) -> None:
     print(f"all {len(MART_KEYS)} mart key tests passed (unique and not null)")
 
 
-def _cmd_pipeline(db: Path, args: argparse.Namespace) -> None:
-    from warehouse.pipeline import run_pipeline
-
-    for line in run_pipeline(db, if_missing=args.if_missing):
-        print(line)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 ok, 2 user error)."""
     args = _parser().parse_args(argv)
@@ -175,12 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _cmd_info(db)
         elif args.command == "check":
             _cmd_check(db)
-        elif args.command == "pipeline":
-            _cmd_pipeline(db, args)
-        elif args.command == "users":
-            from services.auth import users_cli  # type: ignore[attr-defined]
-
-            return int(users_cli(list(args.users_args)))
+        elif args.command in MOVED_COMMANDS:
+            print(f"error: `{args.command}` moved: run `python -m services {args.command} ...` "
+                  "(it lives in services/, above the warehouse)", file=sys.stderr)
+            return 2
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -303,3 +303,29 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
             {"name": name},
         )
     )
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+def quote_identifier(name: str) -> str:
+    """`name` double-quoted for SQL; anything but a plain identifier raises WarehouseError."""
+    if not _IDENTIFIER.match(name):
+        raise WarehouseError(f"table name {name!r}: letters, digits and '_' only")
+    return f'"{name}"'
+
+
+def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
+    """Rows in table or view `table`; None when it does not exist (name checked and quoted)."""
+    quoted = quote_identifier(table)
+    if not table_exists(con, table):
+        return None
+    return int(scalar(con, f"SELECT count(*) FROM {quoted}"))
+
+
+def has_rows(db: str | os.PathLike[str], table: str) -> bool:
+    """Whether warehouse file `db` exists and its table `table` exists with at least one row."""
+    if not Path(db).exists():
+        return False
+    with reading(db) as con:
+        return bool(row_count(con, table))

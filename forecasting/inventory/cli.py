@@ -1,7 +1,7 @@
 """`python -m forecasting plan|simulate`: order suggestions and the service-level replay.
 
-Registered by `forecasting.cli`; also exposes `PIPELINE_STEPS` (plan, then a simulation
-summary) for `python -m warehouse pipeline`.
+Registered by `forecasting.cli`; the refresh pipeline's jobs are in
+`forecasting.inventory.refresh`.
 """
 
 from __future__ import annotations
@@ -10,13 +10,12 @@ import argparse
 import json
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from forecasting.inventory.api import export_purchase_orders
 from forecasting.inventory.config import PlanConfig
-from forecasting.inventory.inputs import sales_range
-from forecasting.inventory.plan import plan_exists, run_plan
+from forecasting.inventory.plan import run_plan
 from forecasting.inventory.simulate import (
     SimConfig,
     load_sim_data,
@@ -24,12 +23,6 @@ from forecasting.inventory.simulate import (
     simulate,
     write_results,
 )
-from warehouse.db import reading, table_exists
-from warehouse.pipeline import PipelineStep
-
-#: The pipeline's simulation summary: the last `PIPELINE_SIM_DAYS` days, replayed from before.
-PIPELINE_SIM_DAYS = 56
-PIPELINE_SIM_SAMPLES = 500
 
 
 def _date(text: str) -> date:
@@ -193,35 +186,3 @@ def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
     else:
         print_table(result)
     return 0
-
-
-def _pipeline_plan(db: Path) -> None:
-    run_plan(db)
-
-
-def _pipeline_simulate(db: Path) -> None:
-    with reading(db) as con:
-        first, last = sales_range(con)
-    until = last - timedelta(days=PIPELINE_SIM_DAYS)
-    if until < first + timedelta(days=PIPELINE_SIM_DAYS):
-        print(
-            f"simulate: skipped, less than {2 * PIPELINE_SIM_DAYS} days of sales", file=sys.stderr
-        )
-        return
-    cfg = SimConfig(until=until, days=PIPELINE_SIM_DAYS, n_samples=PIPELINE_SIM_SAMPLES)
-    result = simulate(load_sim_data(db, cfg), cfg)
-    write_results(db, result, cfg)
-
-
-def _simulation_done(db: Path) -> bool:
-    try:
-        with reading(db) as con:
-            return table_exists(con, "simulation_results")
-    except Exception:
-        return False
-
-
-PIPELINE_STEPS: list[PipelineStep] = [
-    PipelineStep("inventory plan", plan_exists, _pipeline_plan),
-    PipelineStep("inventory simulate", _simulation_done, _pipeline_simulate),
-]

@@ -1,0 +1,55 @@
+"""Refresh jobs of the inventory optimizer: the reorder plan and a replay of recent days.
+
+Called by the refresh pipeline (`services.pipeline`); the CLI offers the full options.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+
+from forecasting.inventory.inputs import sales_range
+from forecasting.inventory.plan import plan_exists, run_plan
+
+__all__ = [
+    "SIM_DAYS",
+    "SIM_SAMPLES",
+    "plan_exists",
+    "plan_latest",
+    "simulate_recent",
+    "simulation_done",
+]
+from forecasting.inventory.simulate import SimConfig, load_sim_data, simulate, write_results
+from warehouse.db import reading, table_exists
+
+#: The refresh's simulation summary: the last `SIM_DAYS` days, replayed from before.
+SIM_DAYS = 56
+SIM_SAMPLES = 500
+
+
+def plan_latest(db: str | os.PathLike[str]) -> None:
+    """Write today's reorder plan with the default options."""
+    run_plan(db)
+
+
+def simulate_recent(db: str | os.PathLike[str]) -> None:
+    """Replay the last `SIM_DAYS` days and save the summary (skipped on short histories)."""
+    with reading(db) as con:
+        first, last = sales_range(con)
+    until = last - timedelta(days=SIM_DAYS)
+    if until < first + timedelta(days=SIM_DAYS):
+        print(f"simulate: skipped, less than {2 * SIM_DAYS} days of sales", file=sys.stderr)
+        return
+    cfg = SimConfig(until=until, days=SIM_DAYS, n_samples=SIM_SAMPLES)
+    result = simulate(load_sim_data(db, cfg), cfg)
+    write_results(db, result, cfg)
+
+
+def simulation_done(db: str | os.PathLike[str]) -> bool:
+    """Whether the warehouse has a `simulation_results` table (False when it cannot be read)."""
+    try:
+        with reading(db) as con:
+            return table_exists(con, "simulation_results")
+    except Exception:
+        return False

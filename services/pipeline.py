@@ -1,0 +1,91 @@
+"""The refresh pipeline after a load: train recommendations, forecast, plan orders.
+
+The one orchestration of Shelfwise: it imports the three packages directly and calls their
+refresh jobs (`recsys.refresh`, `forecasting.refresh`, `forecasting.inventory.refresh`) in
+order. Each job writes its own outputs atomically (a new warehouse file swapped in).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from forecasting import refresh as forecast_jobs
+from forecasting.inventory import refresh as inventory_jobs
+from recsys import refresh as recsys_jobs
+from recsys.train import TwoTowerConfig
+
+#: `make run` must finish in a few minutes on 2 cores: fewer, capped epochs than the CLI default.
+RECSYS_CONFIG = TwoTowerConfig(epochs=3, max_examples_per_epoch=100_000)
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    """One refresh step.
+
+    Attributes:
+        name: e.g. "recsys train".
+        is_done: whether the step's output exists for this warehouse.
+        run: does the work (writes its own outputs atomically).
+    """
+
+    name: str
+    is_done: Callable[[Path], bool]
+    run: Callable[[Path], None]
+
+
+def _train(db: Path) -> None:
+    recsys_jobs.train_and_register(db, until=None, progress=True, config=RECSYS_CONFIG)
+
+
+def _export(db: Path) -> None:
+    recsys_jobs.export_recommendations(db, k=20, progress=True)
+
+
+STEPS: tuple[PipelineStep, ...] = (
+    PipelineStep("recsys train", recsys_jobs.has_model, _train),
+    PipelineStep("recsys export", recsys_jobs.has_recommendations, _export),
+    PipelineStep("forecast run", forecast_jobs.has_forecasts, forecast_jobs.forecast_latest),
+    PipelineStep(
+        "forecast backtest summary", forecast_jobs.has_backtest, forecast_jobs.backtest_last_window
+    ),
+    PipelineStep("inventory plan", inventory_jobs.plan_exists, inventory_jobs.plan_latest),
+    PipelineStep(
+        "inventory simulate", inventory_jobs.simulation_done, inventory_jobs.simulate_recent
+    ),
+)
+
+
+def steps(prefix: str = "") -> list[PipelineStep]:
+    """The steps whose name starts with `prefix` (all by default), in running order."""
+    return [step for step in STEPS if step.name.startswith(prefix)]
+
+
+def run_pipeline(
+    db: str | os.PathLike[str],
+    *,
+    if_missing: bool,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[str]:
+    """Run every step (only the missing ones with `if_missing`); returns one log line per step.
+
+    Args:
+        db: the warehouse file.
+        if_missing: skip a step whose output already exists.
+        progress: called as (step name, steps done, steps in all) before each step and at the end.
+    """
+    path = Path(db)
+    log: list[str] = []
+    for i, step in enumerate(STEPS):
+        if progress:
+            progress(step.name, i, len(STEPS))
+        if if_missing and step.is_done(path):
+            log.append(f"{step.name}: up to date")
+            continue
+        step.run(path)
+        log.append(f"{step.name}: done")
+    if progress:
+        progress("done", len(STEPS), len(STEPS))
+    return log
