@@ -1,31 +1,28 @@
-"""Shared helpers of the pages: the signed-in user, filters, cached service calls, exports.
+"""Shared helpers of the pages: the signed-in user, filters, empty states, exports.
 
 `app.py` puts the live warehouse, the user and the global filters into `st.session_state` on
-every run; pages read them here. Query results are cached per warehouse generation, so a refresh
-that swaps in a new file is picked up on the next run without a restart.
+every run; pages read them here. Data comes from `pages._services` and `pages._reads`.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
-from typing import Any, NoReturn
+from typing import NoReturn, TypeVar
 
 import polars as pl
 import streamlit as st
 
-from services import dashboard as app_queries
 from services.auth import PAGES, User, page_allowed
-from services.dashboard import EXPORT_FORMATS, Filters, LiveWarehouse
+from services.dashboard import EXPORT_FORMATS, Filters, LiveWarehouse, export_bytes
 from warehouse.db import WarehouseError
+from warehouse.privacy import load_key
 
 WAREHOUSE_KEY = "shelfwise_warehouse"
 USER_KEY = "shelfwise_user"
 FILTERS_KEY = "shelfwise_filters"
 PRIVACY_KEY = "shelfwise_pseudonym_key"
-CACHE_TTL_S = 600
+T = TypeVar("T")
 
 
 def warehouse() -> LiveWarehouse:
@@ -58,8 +55,6 @@ def privacy_key() -> bytes:
     key = st.session_state.get(PRIVACY_KEY)
     if key:
         return key
-    from warehouse.privacy import load_key
-
     return load_key()
 
 
@@ -74,65 +69,13 @@ def require(page: str) -> User:
     return current
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
-def _cached_query(
-    _live: LiveWarehouse, path: str, gen: tuple[int, int], name: str, args: tuple[Any, ...]
-) -> Any:
-    cursor = _live.cursor()
-    try:
-        return getattr(app_queries, name)(cursor, *args)
-    finally:
-        cursor.close()
-
-
-def query(name: str, *args: Any) -> Any:
-    """`warehouse.app_queries.<name>(cursor, *args)`, cached per warehouse file generation."""
-    live = warehouse()
-    return _cached_query(live, str(live.path), live.generation(), name, args)
-
-
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=256, show_spinner=False)
-def _cached_call(
-    module: str, name: str, path: str, gen: tuple[int, int], version: Any,
-    args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
-) -> Any:
-    return getattr(importlib.import_module(module), name)(Path(path), *args, **dict(kwargs))
-
-
-def call(
-    module: str, name: str, *args: Any, cache: bool = True, version: Any = None, **kwargs: Any
-) -> Any:
-    """`<module>.<name>(db_path, *args, **kwargs)` of another package.
-
-    Cached per warehouse generation and `version` (e.g. the model version, for results that
-    depend on artifacts outside the warehouse file); `cache=False` always calls.
-    """
-    live = warehouse()
-    if not cache:
-        return getattr(importlib.import_module(module), name)(live.path, *args, **kwargs)
-    return _cached_call(module, name, str(live.path), live.generation(), version, args,
-                        tuple(sorted(kwargs.items())))
-
-
-def optional_module(module: str, command: str, what: str) -> ModuleType:
-    """Import a package module the page needs, or stop with an empty state naming `command`."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        top = module.split(".")[0]
-        if exc.name is not None and not (exc.name == module or exc.name == top
-                                         or module.startswith(exc.name + ".")):
-            raise
-        empty_state(f"No {what} yet: `{module}` is not built. Once it is, run `{command}`.")
-
-
 def empty_state(message: str) -> NoReturn:
     """Show a clear empty state and stop the page."""
     st.info(message, icon=":material/hourglass_empty:")
     st.stop()
 
 
-def guarded(fn: Callable[[], Any], *errors: type[BaseException]) -> Any:
+def guarded(fn: Callable[[], T], *errors: type[BaseException]) -> T:
     """Run `fn`; on one of `errors` (a package's No*Error) show its message as the empty state."""
     try:
         return fn()
@@ -152,7 +95,7 @@ def export_buttons(frame: pl.DataFrame, basename: str, key: str, label: str = "E
     fmt = cols[0].selectbox("Format", list(EXPORT_FORMATS), key=f"{key}_fmt")
     ext, mime = EXPORT_FORMATS[fmt]
     cols[1].download_button(
-        f"{label} ({fmt})", data=app_queries.export_bytes(frame, fmt),
+        f"{label} ({fmt})", data=export_bytes(frame, fmt),
         file_name=f"{basename}.{ext}", mime=mime, key=f"{key}_download",
         icon=":material/download:", on_click="ignore",
     )

@@ -9,8 +9,12 @@ from pathlib import Path
 import plotly.express as px
 import streamlit as st
 
+from pages import _reads as dash
 from pages import _shared as shared
+from services.pipeline import run_pipeline
+from warehouse import ingest
 from warehouse.db import WarehouseError
+from warehouse.ingest.sales_panel import PanelColumns
 
 shared.require("data")
 st.title("Data & models")
@@ -31,9 +35,6 @@ with ingest_tab:
                                                key=f"data_{name}")
     if upload is not None and st.button("Load into the warehouse", type="primary",
                                         key="data_load"):
-        from warehouse import ingest
-        from warehouse.ingest.sales_panel import PanelColumns
-
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
@@ -58,7 +59,7 @@ with ingest_tab:
                 st.code(report.render(), language=None)
 
 with quality_tab:
-    quality = shared.query("data_quality")
+    quality = dash.data_quality()
     c = st.columns(3)
     c[0].metric("Loads", f"{quality.loads.height:,}")
     c[1].metric("Rows quarantined", f"{quality.quarantined_rows:,}")
@@ -80,26 +81,24 @@ with quality_tab:
         st.dataframe(quality.loads, hide_index=True)
 
 with models_tab:
-    versions = shared.call("services.dashboard", "model_versions", cache=False)
+    versions = dash.model_versions()
     if versions.is_empty():
         st.info("No model artifacts yet: run `python -m services pipeline` (or the Refresh tab).")
     else:
         st.dataframe(versions, hide_index=True)
     for table, label in (("forecast_runs", "Forecast runs"), ("backtest_results", "Backtest"),
                          ("simulation_results", "Inventory simulation")):
-        frame = shared.query("optional_table", table, 200)
+        frame = dash.optional_table(table, 200)
         if frame is not None:
             st.subheader(label)
             st.dataframe(frame, hide_index=True)
 
 with refresh_tab:
-    st.write("Retrains recommendations, forecasts demand and plans orders (the steps built so "
-             "far), each into a new warehouse file swapped in atomically; the app keeps serving.")
+    st.write("Retrains recommendations, forecasts demand and plans orders, each into a new "
+             "warehouse file swapped in atomically; the app keeps serving.")
     only_missing = st.checkbox("Only steps whose output is missing", True, key="data_if_missing")
     if st.button("Refresh now", type="primary", key="data_refresh",
                  icon=":material/refresh:"):
-        from warehouse.pipeline import run_pipeline
-
         with st.status("Refreshing...", expanded=True) as status:
             bar = st.progress(0.0)
 

@@ -8,14 +8,15 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from forecasting.errors import NoForecastError
+from pages import _reads as dash
+from pages import _services as svc
 from pages import _shared as shared
 
 shared.require("forecasts")
 st.title("Forecasts")
-errors = shared.optional_module("forecasting.errors", "python -m forecasting run", "forecasts")
-shared.optional_module("forecasting.api", "python -m forecasting run", "forecasts")
 filters = shared.filters()
-stores, categories = shared.query("filter_options")
+stores, categories = dash.filter_options()
 
 level = st.radio("Level", ["Store x product", "Category", "Total"], horizontal=True,
                  key="fc_level")
@@ -23,17 +24,14 @@ store_id = product_id = category = None
 if level == "Store x product":
     c1, c2 = st.columns(2)
     store_id = c1.selectbox("Store", list(stores), format_func=stores.get, key="fc_store")
-    catalogue = shared.query("products", filters.categories)
+    catalogue = dash.products(filters.categories)
     labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
     product_id = c2.selectbox("Product", list(labels), format_func=labels.get, key="fc_product")
 elif level == "Category":
     category = st.selectbox("Category", categories, key="fc_category")
 
-scope = {"store_id": store_id, "product_id": product_id, "category": category}
-forecast = shared.guarded(lambda: shared.call("forecasting.api", "load_forecast", **scope),
-                          errors.NoForecastError)
-history = shared.guarded(lambda: shared.call("forecasting.api", "load_history", **scope),
-                         errors.NoForecastError)
+forecast = shared.guarded(lambda: svc.forecast(store_id, product_id, category), NoForecastError)
+history = shared.guarded(lambda: svc.history(store_id, product_id, category), NoForecastError)
 if forecast.is_empty():
     shared.empty_state("No forecast for this selection: run `python -m forecasting run`.")
 
@@ -63,8 +61,7 @@ shared.export_buttons(forecast, "forecast", key="fc_export")
 left, right = st.columns(2)
 with left:
     st.subheader("Backtest accuracy")
-    backtest = shared.guarded(lambda: shared.call("forecasting.api", "backtest_summary"),
-                              errors.NoForecastError)
+    backtest = shared.guarded(svc.backtest_summary, NoForecastError)
     if backtest.is_empty():
         st.info("No backtest yet: run `python -m forecasting backtest`.")
     else:
@@ -83,9 +80,8 @@ with right:
     if store_id is None or product_id is None:
         st.info("Drivers are shown for one store x product.")
     else:
-        drivers = shared.guarded(lambda: shared.call("forecasting.api", "forecast_drivers",
-                                                     store_id, product_id),
-                                 errors.NoForecastError)
+        drivers = shared.guarded(lambda: svc.forecast_drivers(store_id, product_id),
+                                 NoForecastError)
         if drivers.is_empty():
             st.info("This series' model has no drivers (a baseline was used).")
         else:

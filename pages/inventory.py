@@ -7,24 +7,23 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from forecasting.errors import NoPlanError
+from pages import _reads as dash
+from pages import _services as svc
 from pages import _shared as shared
 
 shared.require("inventory")
 st.title("Inventory")
-errors = shared.optional_module("forecasting.errors", "python -m forecasting plan",
-                                "reorder plan")
-shared.optional_module("forecasting.inventory.api", "python -m forecasting plan", "reorder plan")
 filters = shared.filters()
-stores, _ = shared.query("filter_options")
+stores, _ = dash.filter_options()
 
 order_tab, product_tab, sim_tab = st.tabs(["What to order today", "Per product",
                                            "Service-level simulation"])
 with order_tab:
     store = st.selectbox("Store", ["(all)", *(filters.stores or stores)],
                          format_func=lambda s: stores.get(s, s), key="inv_store")
-    todo = shared.guarded(lambda: shared.call(
-        "forecasting.inventory.api", "what_to_order", store_id=None if store == "(all)" else store,
-        category=None), errors.NoPlanError)
+    todo = shared.guarded(lambda: svc.what_to_order(None if store == "(all)" else store),
+                          NoPlanError)
     if filters.categories and "category" in todo.columns:
         todo = todo.filter(todo["category"].is_in(list(filters.categories)))
     search = st.text_input("Filter by product id or description", key="inv_search")
@@ -47,11 +46,10 @@ with order_tab:
 with product_tab:
     c1, c2 = st.columns(2)
     p_store = c1.selectbox("Store", list(stores), format_func=stores.get, key="inv_p_store")
-    catalogue = shared.query("products", filters.categories)
+    catalogue = dash.products(filters.categories)
     labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
     p_id = c2.selectbox("Product", list(labels), format_func=labels.get, key="inv_p_product")
-    view = shared.guarded(lambda: shared.call("forecasting.inventory.api", "stock_view",
-                                              p_store, p_id), errors.NoPlanError)
+    view = shared.guarded(lambda: svc.stock_view(p_store, p_id), NoPlanError)
     if view.is_empty():
         st.info("No stock history for this store x product.")
     else:
@@ -68,8 +66,7 @@ with product_tab:
         st.plotly_chart(fig, key="inv_policy_chart")
 
 with sim_tab:
-    sim = shared.guarded(lambda: shared.call("forecasting.inventory.api", "simulation_summary"),
-                         errors.NoPlanError)
+    sim = shared.guarded(svc.simulation_summary, NoPlanError)
     if sim.is_empty():
         st.info("No simulation yet: run `python -m forecasting simulate`.")
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
+from pages import _reads as dash
 from pages import _shared as shared
 
 shared.require("overview")
@@ -13,10 +14,10 @@ st.title("Overview")
 st.caption(f"{filters.start} → {filters.end} ({filters.days} days), compared with the "
            f"{filters.days} days before.")
 
-for message in shared.query("alerts", filters):
+for message in dash.alerts(filters):
     st.warning(message, icon=":material/warning:")
 
-kpis = shared.query("kpis", filters)
+kpis = dash.kpis(filters)
 for row in (kpis[:4], kpis[4:]):
     for col, kpi in zip(st.columns(4), row, strict=False):
         delta = None if kpi.change is None else f"{kpi.change:+.1%}"
@@ -27,7 +28,7 @@ left, right = st.columns([3, 1], vertical_alignment="bottom")
 left.subheader("Trend")
 grain = right.segmented_control("Grain", ["day", "week", "month"], default="week",
                                 key="overview_grain") or "week"
-trend = shared.query("trend", filters, grain)
+trend = dash.trend(filters, grain)
 if trend.is_empty():
     st.info("No sales in this period for the chosen stores and categories.")
 else:
@@ -38,7 +39,7 @@ else:
 
 st.subheader("Top and bottom movers")
 n = st.slider("Products per list", 3, 25, 10, key="overview_movers_n")
-movers = shared.query("movers", filters, n)
+movers = dash.movers(filters, n)
 if movers.is_empty():
     st.info("No revenue change to rank in this period.")
 else:

@@ -7,20 +7,21 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
+from pages import _reads as dash
+from pages import _services as svc
 from pages import _shared as shared
+from recsys.errors import NoModelError
+from recsys.service import BusinessRules
+from warehouse.privacy import pseudonymise
 
 shared.require("recommendations")
 st.title("Recommendations")
-errors = shared.optional_module("recsys.errors", "python -m recsys train", "recommendation model")
-service = shared.optional_module("recsys.service", "python -m recsys train",
-                                 "recommendation model")
-status = shared.guarded(lambda: shared.call("recsys.service", "model_status", cache=False),
-                        errors.NoModelError)
+status = shared.guarded(svc.model_status, NoModelError)
 if status is None:
     shared.empty_state("No model yet: run `python -m recsys train`.")
 version = status.get("version")
 st.caption(f"Model {status.get('model', '')} v{version} trained {status.get('trained_at', '?')}.")
-categories = list(shared.query("filter_options")[1])
+categories = list(dash.filter_options()[1])
 
 with st.expander("Business rules", expanded=False, icon=":material/rule:"):
     c1, c2, c3 = st.columns(3)
@@ -30,7 +31,7 @@ with st.expander("Business rules", expanded=False, icon=":material/rule:"):
     exclude = c2.multiselect("Never these categories", categories, key="rec_exclcat")
     price = c3.slider("Price range (GBP)", 0.0, 200.0, (0.0, 200.0), step=1.0, key="rec_price")
     per_cat = c3.number_input("Max per category (0 = no limit)", 0, 50, 0, key="rec_percat")
-rules = service.BusinessRules(
+rules = BusinessRules(
     exclude_purchased=exclude_purchased, in_stock_only=in_stock_only,
     include_categories=tuple(include), exclude_categories=tuple(exclude),
     min_price=price[0] or None, max_price=None if price[1] >= 200.0 else price[1],
@@ -55,7 +56,7 @@ def rec_chart(frame: pl.DataFrame, key: str) -> None:
 
 with customer_tab:
     prefix = st.text_input("Search customer id", key="rec_prefix", placeholder="e.g. C0001")
-    found = shared.query("customer_search", prefix or "", 50)
+    found = dash.customer_search(prefix or "", 50)
     if found.is_empty():
         st.info("No customer id starts with that.")
     else:
@@ -63,9 +64,8 @@ with customer_tab:
             "Customer", found["customer_id"].to_list(), key="rec_customer",
             format_func=lambda c: f"{c} · {found.filter(customer_id=c)['segment'][0]} · "
                                   f"{found.filter(customer_id=c)['orders'][0]} orders")
-        recs = shared.guarded(lambda: shared.call(
-            "recsys.service", "recommend_for_customer", customer_id, k=k, rules=rules,
-            version=version), errors.NoModelError)
+        recs = shared.guarded(lambda: svc.recommend(customer_id, k, rules, version),
+                              NoModelError)
         left, right = st.columns([3, 2])
         with left:
             st.subheader(f"Top {k} for {customer_id}")
@@ -74,16 +74,14 @@ with customer_tab:
             shared.export_buttons(recs, f"recommendations_{customer_id}", key="rec_cust_export")
         with right:
             st.subheader("History")
-            history = shared.call("recsys.service", "customer_history", customer_id)
+            history = svc.customer_history(customer_id)
             st.dataframe(history, hide_index=True, height=420)
 
 with similar_tab:
-    catalogue = shared.query("products", ())
+    catalogue = dash.products(())
     labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
     product_id = st.selectbox("Product", list(labels), format_func=labels.get, key="rec_similar")
-    similar = shared.guarded(lambda: shared.call("recsys.service", "similar_products",
-                                                 product_id, k=k, version=version),
-                             errors.NoModelError)
+    similar = shared.guarded(lambda: svc.similar_products(product_id, k, version), NoModelError)
     rec_chart(similar, "rec_similar_chart")
     st.dataframe(similar, hide_index=True)
 
@@ -93,9 +91,8 @@ with basket_tab:
     if not basket:
         st.info("Pick one or more products to complete the basket.")
     else:
-        completion = shared.guarded(lambda: shared.call(
-            "recsys.service", "complete_basket", tuple(basket), k=k, rules=rules,
-            version=version), errors.NoModelError)
+        completion = shared.guarded(lambda: svc.complete_basket(tuple(basket), k, rules, version),
+                                    NoModelError)
         rec_chart(completion, "rec_basket_chart")
         st.dataframe(completion, hide_index=True)
 
@@ -104,7 +101,7 @@ with bulk_tab:
                       key="rec_bulk_source")
     segment, ids = None, None
     if source == "Segment":
-        segs = shared.query("segments")
+        segs = dash.segments()
         sizes = dict(zip(segs["segment"], segs["customers"], strict=True))
         segment = st.selectbox("Segment", list(sizes), key="rec_segment",
                                format_func=lambda s: f"{s} ({sizes[s]:,} customers)")
@@ -117,17 +114,10 @@ with bulk_tab:
             ids = tuple(r for r in rows if r and r.lower() != "customer_id")
             st.caption(f"{len(ids):,} customer ids read from {upload.name}.")
     if (segment or ids) and st.toggle("Build the list", key="rec_bulk_go"):
-        bulk = shared.guarded(lambda: shared.call(
-            "recsys.service", "bulk_recommendations", customer_ids=ids, segment=segment, k=k,
-            rules=rules, version=version), errors.NoModelError)
+        bulk = shared.guarded(lambda: svc.bulk_recommendations(ids, segment, k, rules, version),
+                              NoModelError)
         st.dataframe(bulk.head(200), hide_index=True)
         st.caption(f"Preview of the first 200 of {bulk.height:,} rows.")
         if st.checkbox("Pseudonymise customer ids (keyed hash)", key="rec_pseudo"):
-            try:
-                from warehouse.privacy import pseudonymise
-            except ImportError:
-                st.warning("Pseudonymisation needs `warehouse.privacy` (not built yet).")
-            else:
-                bulk = bulk.with_columns(pseudonymise(bulk["customer_id"],
-                                                      shared.privacy_key()))
+            bulk = bulk.with_columns(pseudonymise(bulk["customer_id"], shared.privacy_key()))
         shared.export_buttons(bulk, "bulk_recommendations", key="rec_bulk_export")

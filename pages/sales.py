@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from pages import _reads as dash
 from pages import _shared as shared
 
 shared.require("sales")
@@ -22,7 +23,7 @@ with by_time:
     grain = c1.radio("Grain", ["day", "week", "month"], index=1, horizontal=True,
                      key="sales_grain")
     measure = c2.radio("Measure", ["revenue", "units"], horizontal=True, key="sales_measure")
-    trend = shared.query("trend", filters, grain)
+    trend = dash.trend(filters, grain)
     if trend.is_empty():
         st.info("No sales for these filters.")
     else:
@@ -36,14 +37,14 @@ with by_dim:
     c1, c2, c3 = st.columns([2, 2, 1])
     by = c1.radio("Break down by", ["category", "store", "product"], horizontal=True,
                   key="sales_by")
-    categories = filters.categories or tuple(shared.query("filter_options")[1])
+    categories = filters.categories or tuple(dash.filter_options()[1])
     drill = None
     if by == "product":
         drill = c2.selectbox("Drill into category", ["(all)", *categories],
                              key="sales_drill") or "(all)"
         drill = None if drill == "(all)" else drill
     top = c3.number_input("Top", 5, 200, 25, step=5, key="sales_top")
-    table = shared.query("breakdown", filters, by, drill, int(top))
+    table = dash.breakdown(filters, by, drill, int(top))
     if table.is_empty():
         st.info("No sales for these filters.")
     else:
@@ -59,7 +60,7 @@ with by_dim:
         shared.export_buttons(table, f"sales_by_{by}", key="sales_breakdown_export")
 
 with season:
-    heat = shared.query("seasonality", filters)
+    heat = dash.seasonality(filters)
     if heat.is_empty():
         st.info("No sales for these filters.")
     else:
@@ -77,14 +78,14 @@ with season:
         st.caption("Revenue per day: weeks left to right, Monday at the top.")
 
 with detail:
-    catalogue = shared.query("products", filters.categories)
+    catalogue = dash.products(filters.categories)
     if catalogue.is_empty():
         st.info("No products in these categories.")
     else:
         labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
         product_id = st.selectbox("Product (best sellers first)", list(labels),
                                   format_func=labels.get, key="sales_product")
-        item = shared.query("product_detail", product_id, filters)
+        item = dash.product_detail(product_id, filters)
         info = item.info
         c = st.columns(4)
         c[0].metric("Category", info["category"] or "n/a")

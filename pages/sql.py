@@ -9,8 +9,10 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
+from pages import _reads as dash
 from pages import _shared as shared
 from warehouse.db import WarehouseError
+from warehouse.sandbox import QueryResult, run_sandboxed
 
 user = shared.require("sql")
 st.title("SQL workbench")
@@ -33,14 +35,8 @@ EXAMPLES: dict[str, str] = {
 HISTORY_KEY = "sql_history"
 
 
-def run_query(sql: str, max_rows: int, timeout_s: float):  # noqa: ANN201 - QueryResult
-    """Run in the sandbox (`warehouse.sandbox`), or the guarded reader until it exists."""
-    try:
-        from warehouse.sandbox import run_sandboxed
-    except ImportError:
-        from warehouse.queries import run_readonly
-
-        return run_readonly(shared.db_path(), sql, max_rows=max_rows, timeout_s=timeout_s)
+def run_query(sql: str, max_rows: int, timeout_s: float) -> QueryResult:
+    """Run one statement in the read-only sandbox with the user's role."""
     return run_sandboxed(shared.db_path(), sql, max_rows=max_rows, timeout_s=timeout_s,
                          role=user.role)
 
@@ -53,8 +49,8 @@ def load_example() -> None:
 editor, schema = st.columns([3, 1])
 with schema:
     st.subheader("Schema")
-    tables = shared.query("schema_tables")
-    columns = shared.query("schema_columns")
+    tables = dash.schema_tables()
+    columns = dash.schema_columns()
     st.dataframe(tables, hide_index=True, height=260, key="sql_tables", column_config={
         "table_name": "table", "rows": st.column_config.NumberColumn(format="localized")})
     names = tables["table_name"].to_list()

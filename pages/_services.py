@@ -1,0 +1,89 @@
+"""Typed, cached reads of the packages the pages show: forecasts, the reorder plan, recommendations.
+
+Each accessor calls one package function with plain imports; package errors (NoForecastError,
+NoPlanError, NoModelError) pass through for the page to show as an empty state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from forecasting import api as forecast_api
+from forecasting.inventory import api as inventory_api
+from pages._cache import on_model, on_path
+from pages._shared import warehouse
+from recsys import service as recsys_service
+from recsys.service import BusinessRules
+
+
+def what_to_order(store_id: str | None) -> pl.DataFrame:
+    """Rows to order today for one store (None: every store), most urgent first."""
+    return on_path(inventory_api.what_to_order, store_id=store_id, category=None)
+
+
+def stock_view(store_id: str, product_id: str) -> pl.DataFrame:
+    """Stock history of one store x product with the plan's levels."""
+    return on_path(inventory_api.stock_view, store_id, product_id)
+
+
+def simulation_summary() -> pl.DataFrame:
+    """Service-level replay results per policy and target."""
+    return on_path(inventory_api.simulation_summary)
+
+
+def forecast(store_id: str | None, product_id: str | None, category: str | None) -> pl.DataFrame:
+    """Forecast per date with 80/95 % bands, summed over the matching series."""
+    return on_path(forecast_api.load_forecast, store_id=store_id, product_id=product_id,
+                   category=category)
+
+
+def history(store_id: str | None, product_id: str | None, category: str | None) -> pl.DataFrame:
+    """Units sold per date for the matching series."""
+    return on_path(forecast_api.load_history, store_id=store_id, product_id=product_id,
+                   category=category)
+
+
+def backtest_summary() -> pl.DataFrame:
+    """Backtest accuracy of every model by segment and frequency."""
+    return on_path(forecast_api.backtest_summary)
+
+
+def forecast_drivers(store_id: str, product_id: str) -> pl.DataFrame:
+    """Drivers of one series' forecast (driver, contribution)."""
+    return on_path(forecast_api.forecast_drivers, store_id, product_id)
+
+
+def model_status() -> dict[str, Any] | None:
+    """The serving model's version and metrics (never cached: a training may finish)."""
+    return recsys_service.model_status(warehouse().path)
+
+
+def recommend(customer_id: str, k: int, rules: BusinessRules, version: str) -> pl.DataFrame:
+    """Top-`k` for one customer under `rules` from model `version`."""
+    return on_model(version, recsys_service.recommend_for_customer, customer_id, k=k,
+                    rules=rules)
+
+
+def customer_history(customer_id: str) -> pl.DataFrame:
+    """What one customer bought."""
+    return on_path(recsys_service.customer_history, customer_id)
+
+
+def similar_products(product_id: str, k: int, version: str) -> pl.DataFrame:
+    """Products most like `product_id`."""
+    return on_model(version, recsys_service.similar_products, product_id, k=k)
+
+
+def complete_basket(basket: tuple[str, ...], k: int, rules: BusinessRules,
+                    version: str) -> pl.DataFrame:
+    """Products that complete a basket."""
+    return on_model(version, recsys_service.complete_basket, basket, k=k, rules=rules)
+
+
+def bulk_recommendations(ids: tuple[str, ...] | None, segment: str | None, k: int,
+                         rules: BusinessRules, version: str) -> pl.DataFrame:
+    """Top-`k` lists for uploaded customer ids or a segment."""
+    return on_model(version, recsys_service.bulk_recommendations, customer_ids=ids,
+                    segment=segment, k=k, rules=rules)
