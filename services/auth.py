@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -143,6 +144,17 @@ def page_allowed(role: str, page: str) -> bool:
 def allowed_pages(role: str) -> list[str]:
     """Page keys `role` may open, in navigation order."""
     return [page for page in PAGES if page_allowed(role, page)]
+
+
+def oidc_role(email: str, settings: Mapping[str, Any]) -> Role | None:
+    """Role of a single-sign-on user from the `[shelfwise]` secrets; None when it has none.
+
+    `settings["oidc_roles"]` maps e-mail (any case) to role; `oidc_default_role` applies to
+    other addresses. A role that is not one of ROLES counts as none.
+    """
+    roles = {str(k).lower(): str(v) for k, v in dict(settings.get("oidc_roles", {})).items()}
+    role = roles.get(email.lower(), settings.get("oidc_default_role"))
+    return parse_role(role) if role in ROLES else None
 
 
 def signin_required(server_address: str | None, env: Mapping[str, str] | None = None) -> bool:
