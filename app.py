@@ -16,8 +16,8 @@ from pages import _shared as shared
 from pages._sidebar import sidebar_filters, sidebar_user
 from pages._sign_in import SETTINGS_KEY, SSO_KEY, resolve_user, signin_page
 from services.auth import allowed_pages
-from services.dashboard import LiveWarehouse
 from warehouse.db import WarehouseError, resolve_db_path
+from warehouse.readers import LiveWarehouse
 
 #: Page key -> (file, title, icon, url path); keys and minimal roles are `services.auth.PAGES`.
 #: URL paths differ from the file names on purpose: Streamlit (AppTest, and a server before its
@@ -51,7 +51,7 @@ def secrets(name: str) -> dict[str, Any]:
     """One section of the Streamlit secrets ({} when absent or unreadable)."""
     try:
         return dict(st.secrets.get(name, {}))
-    except Exception:  # a missing or malformed secrets.toml must not take the app down
+    except Exception:  # noqa: BLE001 - a missing or malformed secrets.toml must not stop the app
         return {}
 
 

@@ -101,7 +101,8 @@ _MISSING_OUTPUT = _missing_output_errors()
 def services_once(key: str, db: Path) -> float:
     """Seconds of the service calls behind the page's first render, without Streamlit."""
     from services import dashboard as aq
-    from services.dashboard import Filters, LiveWarehouse
+    from services.dashboard import Filters
+    from warehouse.readers import LiveWarehouse
 
     live = LiveWarehouse(db)
     start = time.perf_counter()

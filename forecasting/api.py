@@ -12,14 +12,21 @@ import duckdb
 import polars as pl
 
 from forecasting.errors import NoForecastError
-from warehouse.db import reading, run_named, scalar, table_exists
+from forecasting.schemas import (
+    BACKTEST_TABLE_SCHEMA,
+    DRIVER_VIEW_SCHEMA,
+    FORECAST_VIEW_SCHEMA,
+    HISTORY_VIEW_SCHEMA,
+)
+from warehouse.contracts import validate
+from warehouse.db import reading, row_count, run_named, table_exists
 
 ForecastFilter = str | None
 
 
 def require_forecasts(con: duckdb.DuckDBPyConnection) -> None:
     """Raise `NoForecastError` unless the warehouse has a non-empty `forecasts` table."""
-    if not table_exists(con, "forecasts") or not scalar(con, "SELECT count(*) FROM forecasts"):
+    if not row_count(con, "forecasts"):
         raise NoForecastError()
 
 
@@ -40,7 +47,8 @@ def load_forecast(db: str | os.PathLike[str], store_id: ForecastFilter = None,
     """
     with reading(db) as con:
         require_forecasts(con)
-        return run_named(con, "forecasting/forecast", _filters(store_id, product_id, category))
+        frame = run_named(con, "forecasting/forecast", _filters(store_id, product_id, category))
+    return validate(frame, FORECAST_VIEW_SCHEMA, "forecasting.api.load_forecast")
 
 
 def load_forecast_rows(db: str | os.PathLike[str]) -> pl.DataFrame:
@@ -55,15 +63,17 @@ def load_history(db: str | os.PathLike[str], store_id: ForecastFilter = None,
                  category: ForecastFilter = None) -> pl.DataFrame:
     """Units sold per date (date, units) for the matching series (days without sales absent)."""
     with reading(db) as con:
-        return run_named(con, "forecasting/history_view", _filters(store_id, product_id, category))
+        frame = run_named(con, "forecasting/history_view", _filters(store_id, product_id, category))
+    return validate(frame, HISTORY_VIEW_SCHEMA, "forecasting.api.load_history")
 
 
 def backtest_summary(db: str | os.PathLike[str]) -> pl.DataFrame:
-    """The `backtest_results` table (empty frame when no backtest has run)."""
+    """The `backtest_results` table (no rows when no backtest has run)."""
     with reading(db) as con:
         if not table_exists(con, "backtest_results"):
-            return pl.DataFrame()
-        return run_named(con, "forecasting/backtest_summary")
+            return pl.DataFrame(schema=BACKTEST_TABLE_SCHEMA)
+        frame = run_named(con, "forecasting/backtest_summary")
+    return validate(frame, BACKTEST_TABLE_SCHEMA, "forecasting.api.backtest_summary")
 
 
 def forecast_drivers(db: str | os.PathLike[str], store_id: str, product_id: str) -> pl.DataFrame:
@@ -75,8 +85,9 @@ def forecast_drivers(db: str | os.PathLike[str], store_id: str, product_id: str)
     """
     with reading(db) as con:
         require_forecasts(con)
-        return run_named(con, "forecasting/drivers",
-                         {"store_id": store_id, "product_id": product_id})
+        frame = run_named(con, "forecasting/drivers",
+                          {"store_id": store_id, "product_id": product_id})
+    return validate(frame, DRIVER_VIEW_SCHEMA, "forecasting.api.forecast_drivers")
 
 
 def latest_run(db: str | os.PathLike[str]) -> dict[str, object]:

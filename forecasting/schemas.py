@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from forecasting.errors import ForecastInputError
+from warehouse import contracts
 
 #: Long-format history read from the warehouse: one row per store x product x period with sales.
 HISTORY_SCHEMA: dict[str, pl.DataType] = {
@@ -54,23 +55,38 @@ BACKTEST_SCHEMA: dict[str, pl.DataType] = {
     "coverage_95": pl.Float64(),
 }
 
-#: Per-forecast drivers from LightGBM contributions (mean over the first week of the horizon).
-DRIVER_SCHEMA: dict[str, pl.DataType] = {
-    "store_id": pl.String(),
-    "product_id": pl.String(),
-    "driver": pl.String(),
-    "contribution": pl.Float64(),
+#: The `backtest_results` table as stored: the metrics plus the run's settings.
+BACKTEST_TABLE_SCHEMA: dict[str, pl.DataType] = {
+    **BACKTEST_SCHEMA,
+    "until": pl.Date(),
+    "horizon": pl.Int32(),
+    "windows": pl.Int32(),
+    "created_at": pl.Datetime("us"),
 }
+
+#: `forecasting.api.load_forecast`: one row per date, summed over the matching series.
+FORECAST_VIEW_SCHEMA: dict[str, pl.DataType] = {
+    "date": pl.Date(),
+    "yhat": pl.Float64(),
+    "yhat_lo_80": pl.Float64(),
+    "yhat_hi_80": pl.Float64(),
+    "yhat_lo_95": pl.Float64(),
+    "yhat_hi_95": pl.Float64(),
+    "model": pl.String(),
+}
+
+#: `forecasting.api.load_history`: units sold per date (days without sales absent).
+HISTORY_VIEW_SCHEMA: dict[str, pl.DataType] = {"date": pl.Date(), "units": pl.Float64()}
+
+#: `forecasting.api.forecast_drivers`: one series' drivers (units, from LightGBM contributions).
+DRIVER_VIEW_SCHEMA: dict[str, pl.DataType] = {"driver": pl.String(), "contribution": pl.Float64()}
 
 SEGMENTS: tuple[str, ...] = ("smooth", "intermittent", "lumpy", "erratic")
 
 
 def validate(frame: pl.DataFrame, schema: dict[str, pl.DataType], what: str) -> pl.DataFrame:
-    """`frame` with exactly `schema`'s columns, cast; raises naming the first missing column."""
-    missing = [c for c in schema if c not in frame.columns]
-    if missing:
-        raise ForecastInputError(f"{what}: missing column {missing[0]!r}")
-    try:
-        return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
-    except pl.exceptions.PolarsError as exc:
-        raise ForecastInputError(f"{what}: {str(exc).splitlines()[0]}") from exc
+    """`frame` with exactly `schema`'s columns, cast; raises ForecastInputError naming the column.
+
+    Input side of `warehouse.contracts.validate`: columns beyond the schema are dropped.
+    """
+    return contracts.validate(frame, schema, what, extra="drop", error=ForecastInputError)

@@ -15,7 +15,7 @@ import duckdb
 import streamlit as st
 
 from pages._shared import warehouse
-from services.dashboard import LiveWarehouse
+from warehouse.readers import LiveWarehouse
 
 CACHE_TTL_S = 600
 P = ParamSpec("P")

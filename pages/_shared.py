@@ -14,9 +14,10 @@ import polars as pl
 import streamlit as st
 
 from services.auth import PAGES, User, page_allowed
-from services.dashboard import EXPORT_FORMATS, Filters, LiveWarehouse, export_bytes
+from services.dashboard import EXPORT_FORMATS, Filters, export_bytes
 from warehouse.db import WarehouseError
 from warehouse.privacy import load_key
+from warehouse.readers import LiveWarehouse
 
 WAREHOUSE_KEY = "shelfwise_warehouse"
 USER_KEY = "shelfwise_user"

@@ -14,7 +14,8 @@ from pages import _reads as dash
 from pages._shared import FILTERS_KEY
 from pages._sign_in import sign_out
 from services.auth import User
-from services.dashboard import Filters, LiveWarehouse
+from services.dashboard import Filters
+from warehouse.readers import LiveWarehouse
 
 DEFAULT_DAYS = 90
 

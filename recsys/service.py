@@ -24,6 +24,8 @@ from recsys.data import TrainData, build_train_data, catalogue_fingerprint, load
 from recsys.errors import RecsysError
 from recsys.index import IndexConfig, VectorIndex, build_index
 from recsys.registry import LoadedModel, latest_manifest, list_versions, load_latest
+from recsys.schemas import BULK_SCHEMA, CUSTOMER_HISTORY_SCHEMA, REC_SCHEMA, SIMILAR_SCHEMA
+from warehouse.contracts import returns
 from warehouse.db import generation, reading, resolve_db_path, run_named
 
 REC_COLUMNS = ("rank", "product_id", "description", "category", "unit_price", "score", "reason",
@@ -253,6 +255,7 @@ def _popular_scores(state: ServingState) -> np.ndarray:
     return state.ranker.buy_again.popular.popularity.astype(np.float32)
 
 
+@returns(REC_SCHEMA)
 def recommend_for_customer(
     db: str | os.PathLike[str] | None, customer_id: str, k: int = 20,
     rules: BusinessRules = DEFAULT_RULES,
@@ -286,6 +289,7 @@ def _require_customer(db: str | os.PathLike[str] | None, customer_id: str) -> No
         raise RecsysError(f"customer_id: {customer_id!r} is not a customer of this warehouse")
 
 
+@returns(REC_SCHEMA)
 def complete_basket(
     db: str | os.PathLike[str] | None, product_ids: Sequence[str], k: int = 10,
     rules: BusinessRules = DEFAULT_RULES,
@@ -317,6 +321,7 @@ def complete_basket(
     return _frame(state, data, items, best, reasons, state.loaded.model.name)
 
 
+@returns(SIMILAR_SCHEMA)
 def similar_products(db: str | os.PathLike[str] | None, product_id: str,
                      k: int = 10) -> pl.DataFrame:
     """Nearest products by two-tower item vectors (rank, product_id, ..., score, model)."""
@@ -334,12 +339,14 @@ def similar_products(db: str | os.PathLike[str] | None, product_id: str,
     return frame.drop("reason")
 
 
+@returns(CUSTOMER_HISTORY_SCHEMA)
 def customer_history(db: str | os.PathLike[str] | None, customer_id: str) -> pl.DataFrame:
     """One customer's purchase lines, newest first."""
     with reading(db) as con:
         return run_named(con, "recsys/customer_history", {"customer_id": str(customer_id)})
 
 
+@returns(BULK_SCHEMA)
 def bulk_recommendations(
     db: str | os.PathLike[str] | None, customer_ids: Sequence[str] | None = None,
     segment: str | None = None, k: int = 20, rules: BusinessRules = DEFAULT_RULES,

@@ -1,9 +1,9 @@
 """Read-side services of the app's dashboards (no streamlit here).
 
 Every function takes a read-only DuckDB connection (or cursor) and returns polars frames or small
-frozen dataclasses; SQL lives in `warehouse/sql/app/*.sql`. Global filters travel as one
-`Filters` value. `LiveWarehouse` hands out cursors on a connection that is reopened whenever a
-refresh swaps in a new warehouse file (`warehouse.db.generation` changes).
+frozen dataclasses validated against `services.schemas`; SQL lives in `warehouse/sql/app/*.sql`.
+Global filters travel as one `Filters` value. The app passes cursors of a
+`warehouse.readers.LiveWarehouse`, which follows refreshes that swap in a new warehouse file.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,15 +20,30 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from services.schemas import (
+    BREAKDOWN_SCHEMA,
+    CUSTOMER_SEARCH_SCHEMA,
+    LOAD_LOG_SCHEMA,
+    MODEL_VERSIONS_SCHEMA,
+    MOVERS_SCHEMA,
+    PRODUCT_HISTORY_SCHEMA,
+    PRODUCT_STOCK_SCHEMA,
+    PRODUCTS_SCHEMA,
+    QUARANTINE_SUMMARY_SCHEMA,
+    SCHEMA_COLUMNS_SCHEMA,
+    SCHEMA_TABLES_SCHEMA,
+    SEASONALITY_SCHEMA,
+    SEGMENTS_SCHEMA,
+    TREND_SCHEMA,
+)
+from warehouse.contracts import returns, validate
 from warehouse.db import (
     WarehouseError,
-    generation,
     resolve_db_path,
     run_named,
     table_exists,
 )
 from warehouse.paths import artifacts_dir
-from warehouse.readers import WAREHOUSE_CATALOG, open_snapshot
 
 GRAINS: tuple[str, ...] = ("day", "week", "month")
 BREAKDOWNS: tuple[str, ...] = ("store", "category", "product")
@@ -107,48 +121,6 @@ class DataRange:
     customers: int
 
 
-@dataclass
-class LiveWarehouse:
-    """A read-only connection that follows atomic swaps of the warehouse file.
-
-    `cursor()` checks `generation(path)` and reopens when a refresh replaced the file, so readers
-    never keep a stale snapshot beyond their current query. Thread-safe; each caller gets its own
-    cursor (close it, or use `with live.cursor() as cur`).
-    """
-
-    path: Path
-    _con: duckdb.DuckDBPyConnection | None = None
-    _generation: tuple[int, int] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    reopened: int = 0
-
-    def generation(self) -> tuple[int, int]:
-        """Current (inode, mtime_ns) of the file on disk."""
-        try:
-            return generation(self.path)
-        except FileNotFoundError as exc:
-            raise WarehouseError(
-                f"{self.path}: no warehouse here; build the demo with `python -m warehouse demo`"
-            ) from exc
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A fresh cursor on the current file's snapshot (reopened after a swap).
-
-        Snapshots come from `warehouse.readers.open_snapshot` (a private instance ATTACHing the
-        file), because DuckDB would hand back the old instance for a plain re-`connect` of the
-        same path while any connection to it is open. The old snapshot is closed by the garbage
-        collector once its last cursor is gone, so queries running during a swap finish on it.
-        """
-        current = self.generation()
-        with self._lock:
-            if self._con is None or current != self._generation:
-                self._con, self._generation = open_snapshot(self.path)
-                self.reopened += 1
-            cursor = self._con.cursor()
-        cursor.execute(f"USE {WAREHOUSE_CATALOG}").fetchall()
-        return cursor
-
-
 def data_range(con: duckdb.DuckDBPyConnection) -> DataRange:
     """Sales date range and sizes of the warehouse."""
     row = run_named(con, "app/data_range").row(0, named=True)
@@ -205,6 +177,7 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[Kpi]:
     ]
 
 
+@returns(TREND_SCHEMA)
 def trend(con: duckdb.DuckDBPyConnection, filters: Filters, grain: str = "day") -> pl.DataFrame:
     """Columns period_start DATE, revenue (GBP), units: one row per `grain` with sales."""
     if grain not in GRAINS:
@@ -212,6 +185,7 @@ def trend(con: duckdb.DuckDBPyConnection, filters: Filters, grain: str = "day") 
     return run_named(con, "app/trend", {**filters.params(), "grain": grain})
 
 
+@returns(MOVERS_SCHEMA)
 def movers(con: duckdb.DuckDBPyConnection, filters: Filters, n: int = 10) -> pl.DataFrame:
     """Top `n` risers and fallers by revenue change vs the previous period.
 
@@ -239,6 +213,7 @@ def alerts(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str]:
     return messages
 
 
+@returns(BREAKDOWN_SCHEMA)
 def breakdown(
     con: duckdb.DuckDBPyConnection, filters: Filters, by: str = "category",
     drill_category: str | None = None, limit: int = 50,
@@ -254,6 +229,7 @@ def breakdown(
                                             "limit": int(limit)})
 
 
+@returns(SEASONALITY_SCHEMA)
 def seasonality(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     """Columns week_start DATE, day_of_week (1 = Monday), day_name, revenue, units."""
     return run_named(con, "app/heatmap", filters.params())
@@ -276,30 +252,38 @@ def product_detail(
     if info.is_empty():
         raise WarehouseError(f"product {product_id!r} is not in the warehouse")
     params = {**filters.params(), "product_id": product_id}
-    return ProductDetail(info.row(0, named=True), run_named(con, "app/product_history", params),
-                         run_named(con, "app/product_stock", params))
+    history = validate(run_named(con, "app/product_history", params), PRODUCT_HISTORY_SCHEMA,
+                       "services.dashboard.product_detail history")
+    stock = validate(run_named(con, "app/product_stock", params), PRODUCT_STOCK_SCHEMA,
+                     "services.dashboard.product_detail stock")
+    return ProductDetail(info.row(0, named=True), history, stock)
 
 
+@returns(PRODUCTS_SCHEMA)
 def products(con: duckdb.DuckDBPyConnection, categories: Sequence[str] = ()) -> pl.DataFrame:
     """Columns product_id, label, category, revenue: best sellers first (for pickers)."""
     return run_named(con, "app/products", {"categories": list(categories)})
 
 
+@returns(CUSTOMER_SEARCH_SCHEMA)
 def customer_search(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 50) -> pl.DataFrame:
     """Customers whose id starts with `prefix`: customer_id, segment, region, orders..."""
     return run_named(con, "app/customer_search", {"prefix": prefix.strip(), "limit": int(limit)})
 
 
+@returns(SEGMENTS_SCHEMA)
 def segments(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Columns segment, customers."""
     return run_named(con, "app/segments")
 
 
+@returns(SCHEMA_TABLES_SCHEMA)
 def schema_tables(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Columns table_name, kind ('table'/'view'), rows (tables), columns."""
     return run_named(con, "app/schema_tables")
 
 
+@returns(SCHEMA_COLUMNS_SCHEMA)
 def schema_columns(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Columns table_name, column_name, data_type, position."""
     return run_named(con, "app/schema_columns")
@@ -320,9 +304,14 @@ class DataQuality:
 
 def data_quality(con: duckdb.DuckDBPyConnection) -> DataQuality:
     """The load log and the quarantine grouped by source and reason."""
-    return DataQuality(run_named(con, "app/load_log"), run_named(con, "app/quarantine_summary"))
+    loads = validate(run_named(con, "app/load_log"), LOAD_LOG_SCHEMA,
+                     "services.dashboard.data_quality loads")
+    quarantine = validate(run_named(con, "app/quarantine_summary"), QUARANTINE_SUMMARY_SCHEMA,
+                          "services.dashboard.data_quality quarantine")
+    return DataQuality(loads, quarantine)
 
 
+@returns(MODEL_VERSIONS_SCHEMA)
 def model_versions(db: str | os.PathLike[str] | None) -> pl.DataFrame:
     """Versioned artifacts next to the warehouse, newest first.
 
@@ -343,9 +332,7 @@ def model_versions(db: str | os.PathLike[str] | None) -> pl.DataFrame:
                 "created_at": datetime.fromtimestamp(version_dir.stat().st_mtime),
                 "files": ", ".join(files), "details": _json_details(version_dir),
             })
-    schema = {"package": pl.String, "version": pl.String, "created_at": pl.Datetime("us"),
-              "files": pl.String, "details": pl.String}
-    return pl.DataFrame(rows, schema=schema)
+    return pl.DataFrame(rows, schema=MODEL_VERSIONS_SCHEMA)
 
 
 def _json_details(folder: Path, limit: int = 400) -> str:

@@ -11,7 +11,8 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from services.dashboard import LiveWarehouse, data_range
+from services.dashboard import data_range
+from warehouse.readers import LiveWarehouse
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT_S = 120
@@ -23,7 +24,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str | None, by
     files: dict[str, tuple[str | None, bytes]] = {}
     original = MemoryMediaFileStorage.load_and_get_id
 
-    def capture(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
+    def capture(self, path_or_data, mimetype, kind, filename=None):
         file_id = original(self, path_or_data, mimetype, kind, filename)
         if isinstance(path_or_data, bytes):
             files[file_id] = (filename, path_or_data)

@@ -1,4 +1,4 @@
-"""warehouse.auth: argon2 users file, roles and pages, when sign-in applies, rate limiting, CLI."""
+"""services.auth: argon2 users file, roles and pages, when sign-in applies, rate limiting, CLI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""warehouse.app_queries: KPIs, trends and movers checked against sums worked out in polars from
+"""services.dashboard: KPIs, trends and movers checked against sums worked out in polars from
 the fact tables; filters honoured; readers follow an atomic swap; exports round-trip."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 from services import dashboard as aq
 from warehouse.db import WarehouseError, execute, query, reading, writing
 from warehouse.paths import artifacts_dir
+from warehouse.readers import LiveWarehouse
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +28,12 @@ def facts(demo_db_master: Path) -> dict[str, pl.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def live(demo_db_master: Path) -> aq.LiveWarehouse:
-    return aq.LiveWarehouse(demo_db_master)
+def live(demo_db_master: Path) -> LiveWarehouse:
+    return LiveWarehouse(demo_db_master)
 
 
 @pytest.fixture()
-def con(live: aq.LiveWarehouse):  # noqa: ANN201
+def con(live: LiveWarehouse):
     cursor = live.cursor()
     yield cursor
     cursor.close()
@@ -163,7 +164,7 @@ def test_schema_browser_and_data_quality(con) -> None:
 
 
 def test_live_warehouse_reopens_after_an_atomic_swap(demo_db: Path) -> None:
-    live = aq.LiveWarehouse(demo_db)
+    live = LiveWarehouse(demo_db)
     old = live.cursor()
     assert aq.data_range(old).stores == 2
     with writing(demo_db) as con:

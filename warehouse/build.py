@@ -9,7 +9,7 @@ import holidays
 import polars as pl
 from tqdm import tqdm
 
-from warehouse.db import execute, scalar, sql_text
+from warehouse.db import execute, quote_identifier, row_count, scalar, sql_text
 from warehouse.defaults import DEFAULT_COST_RATIO, HOLIDAY_COUNTRY, SUPPLY_DEFAULTS
 
 STAGING: tuple[str, ...] = (
@@ -106,3 +106,34 @@ def check_mart_keys(con: duckdb.DuckDBPyConnection) -> list[KeyTestFailure]:
         if null_n or dup_n:
             failures.append(KeyTestFailure(mart, null_n, dup_n))
     return failures
+
+
+#: Date column of each mart shown by `python -m warehouse info` (None: no date).
+MART_DATE_COLUMNS: dict[str, str | None] = {
+    "dim_date": "date_day",
+    "dim_store": None,
+    "dim_product": "last_sold_on",
+    "dim_customer": "last_order_at",
+    "fct_sales": "sold_at",
+    "fct_promotion": "start_date",
+    "fct_sales_daily": "sale_date",
+    "fct_inventory": "snapshot_date",
+    "dim_supply": None,
+}
+
+
+def warehouse_info(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Row count and date range of every mart: columns table, rows, first, last."""
+    rows: list[dict[str, object]] = []
+    for mart in MART_KEYS:
+        date_col = MART_DATE_COLUMNS.get(mart)
+        first = last = None
+        if date_col:
+            col, table = quote_identifier(date_col), quote_identifier(mart)
+            first, last = con.execute(
+                f"SELECT min({col})::VARCHAR, max({col})::VARCHAR FROM {table}"
+            ).fetchall()[0]
+        rows.append({"table": mart, "rows": row_count(con, mart), "first": first, "last": last})
+    return pl.DataFrame(
+        rows, schema={"table": pl.String, "rows": pl.Int64, "first": pl.String, "last": pl.String}
+    )

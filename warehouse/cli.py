@@ -131,7 +131,7 @@ def _cmd_sql(db: Path, args: argparse.Namespace) -> None:
 
 
 def _cmd_info(db: Path) -> None:
-    from warehouse.queries import warehouse_info
+    from warehouse.build import warehouse_info
 
     with reading(db) as con:
         info = warehouse_info(con)

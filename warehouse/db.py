@@ -315,11 +315,15 @@ def quote_identifier(name: str) -> str:
     return f'"{name}"'
 
 
-def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
-    """Rows in table or view `table`; None when it does not exist (name checked and quoted)."""
+def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows in table or view `table`, 0 when it does not exist.
+
+    The name must be a plain identifier (letters, digits, '_'); it is quoted, never formatted in
+    raw, so `row_count` cannot be used to inject SQL.
+    """
     quoted = quote_identifier(table)
     if not table_exists(con, table):
-        return None
+        return 0
     return int(scalar(con, f"SELECT count(*) FROM {quoted}"))
 
 
@@ -328,4 +332,4 @@ def has_rows(db: str | os.PathLike[str], table: str) -> bool:
     if not Path(db).exists():
         return False
     with reading(db) as con:
-        return bool(row_count(con, table))
+        return row_count(con, table) > 0

@@ -20,7 +20,7 @@ import polars as pl
 from tqdm import tqdm
 
 from warehouse.build import MART_KEYS, build_marts, check_mart_keys
-from warehouse.db import WarehouseError, execute, scalar, writing
+from warehouse.db import WarehouseError, execute, row_count, writing
 from warehouse.demo_catalog import (
     ADJECTIVES,
     CATEGORIES,
@@ -59,14 +59,17 @@ class DemoConfig:
 
     @property
     def n_stores(self) -> int:
+        """Stores at this scale (10 at scale 1, at least 2)."""
         return max(2, round(10 * self.scale))
 
     @property
     def n_products(self) -> int:
+        """Products at this scale (1,000 at scale 1, at least 50)."""
         return max(50, round(1000 * self.scale))
 
     @property
     def n_customers(self) -> int:
+        """Customers at this scale (20,000 at scale 1, at least 200)."""
         return max(200, round(20000 * self.scale))
 
 
@@ -545,4 +548,4 @@ def build_demo(db: str | os.PathLike[str] | None, cfg: DemoConfig) -> dict[str, 
         failures = check_mart_keys(con)
         if failures:
             raise WarehouseError("demo mart key tests failed: " + "; ".join(map(str, failures)))
-        return {m: int(scalar(con, f"SELECT count(*) FROM {m}")) for m in MART_KEYS}
+        return {m: row_count(con, m) for m in MART_KEYS}

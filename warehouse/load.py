@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.db import WarehouseError, execute, scalar
+from warehouse.db import WarehouseError, execute, row_count
 from warehouse.files import file_sha256 as file_sha256  # re-exported for loaders
 
 #: Columns of the quarantine frame a preparer returns: the 1-based source row and a reason.
@@ -91,7 +91,7 @@ def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
             )
     except WarehouseError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, said in one line
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WarehouseError(f"{path}: not a readable {suffix.lstrip('.')} file ({first})") from exc
     if frame.height == 0:
@@ -174,13 +174,13 @@ def append_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, 
         return 0
     con.register("_incoming", frame)
     try:
-        before = _count(con, table)
+        before = row_count(con, table)
         execute(
             con,
             f"INSERT INTO {table} BY NAME SELECT * FROM _incoming "
             f"WHERE {key} NOT IN (SELECT {key} FROM {table})",
         )
-        return _count(con, table) - before
+        return row_count(con, table) - before
     finally:
         con.unregister("_incoming")
 
@@ -200,10 +200,6 @@ def replace_by_key(
         execute(con, f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
     finally:
         con.unregister("_incoming")
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(scalar(con, f"SELECT count(*) FROM {table}"))
 
 
 def store_quarantine(

@@ -164,3 +164,45 @@ class WarehouseReader:
                 slot.con.close()
                 slot.con, slot.gen = None, None
         self._local = threading.local()
+
+
+@dataclass
+class LiveWarehouse:
+    """A read-only connection that follows atomic swaps of the warehouse file.
+
+    `cursor()` checks `generation(path)` and reopens when a refresh replaced the file, so readers
+    never keep a stale snapshot beyond their current query. Thread-safe; each caller gets its own
+    cursor (close it, or use `with live.cursor() as cur`).
+    """
+
+    path: Path
+    _con: duckdb.DuckDBPyConnection | None = None
+    _generation: tuple[int, int] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    reopened: int = 0
+
+    def generation(self) -> tuple[int, int]:
+        """Current (inode, mtime_ns) of the file on disk."""
+        try:
+            return generation(self.path)
+        except FileNotFoundError as exc:
+            raise WarehouseError(
+                f"{self.path}: no warehouse here; build the demo with `python -m warehouse demo`"
+            ) from exc
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor on the current file's snapshot (reopened after a swap).
+
+        Snapshots come from `warehouse.readers.open_snapshot` (a private instance ATTACHing the
+        file), because DuckDB would hand back the old instance for a plain re-`connect` of the
+        same path while any connection to it is open. The old snapshot is closed by the garbage
+        collector once its last cursor is gone, so queries running during a swap finish on it.
+        """
+        current = self.generation()
+        with self._lock:
+            if self._con is None or current != self._generation:
+                self._con, self._generation = open_snapshot(self.path)
+                self.reopened += 1
+            cursor = self._con.cursor()
+        cursor.execute(f"USE {WAREHOUSE_CATALOG}").fetchall()
+        return cursor

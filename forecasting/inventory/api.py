@@ -8,6 +8,12 @@ from pathlib import Path
 import polars as pl
 
 from forecasting.errors import NoPlanError
+from forecasting.inventory.schemas import (
+    REORDER_PLAN_SCHEMA,
+    SIMULATION_SUMMARY_SCHEMA,
+    STOCK_VIEW_SCHEMA,
+)
+from warehouse.contracts import validate
 from warehouse.db import reading, run_named, table_exists
 from warehouse.files import write_frame_atomic
 
@@ -40,14 +46,18 @@ def _plan_query(
 
 def load_reorder_plan(db: str | os.PathLike[str] | None) -> pl.DataFrame:
     """The whole `reorder_plan` table, most urgent first. Raises NoPlanError without a plan."""
-    return _plan_query(db, "inventory/reorder_plan")
+    frame = _plan_query(db, "inventory/reorder_plan")
+    return validate(frame, REORDER_PLAN_SCHEMA, "inventory.api.load_reorder_plan", extra="allow")
 
 
 def what_to_order(
     db: str | os.PathLike[str] | None, store_id: str | None = None, category: str | None = None
 ) -> pl.DataFrame:
     """Rows with suggested_order_qty > 0 (optionally one store / category), most urgent first."""
-    return _plan_query(db, "inventory/what_to_order", {"store_id": store_id, "category": category})
+    frame = _plan_query(
+        db, "inventory/what_to_order", {"store_id": store_id, "category": category}
+    )
+    return validate(frame, REORDER_PLAN_SCHEMA, "inventory.api.what_to_order", extra="allow")
 
 
 def simulation_summary(db: str | os.PathLike[str] | None) -> pl.DataFrame:
@@ -57,19 +67,11 @@ def simulation_summary(db: str | os.PathLike[str] | None) -> pl.DataFrame:
     """
     with reading(db) as con:
         if not table_exists(con, "simulation_results"):
-            return pl.DataFrame(
-                schema={
-                    "policy": pl.String,
-                    "target": pl.Float64,
-                    "scope": pl.String,
-                    "cycle_service_level": pl.Float64,
-                    "fill_rate": pl.Float64,
-                    "avg_on_hand_units": pl.Float64,
-                    "stockout_days": pl.Int64,
-                    "orders": pl.Int64,
-                }
-            )
-        return run_named(con, "inventory/simulation_summary")
+            return pl.DataFrame(schema=SIMULATION_SUMMARY_SCHEMA)
+        frame = run_named(con, "inventory/simulation_summary")
+    return validate(
+        frame, SIMULATION_SUMMARY_SCHEMA, "inventory.api.simulation_summary", extra="allow"
+    )
 
 
 def stock_view(db: str | os.PathLike[str] | None, store_id: str, product_id: str) -> pl.DataFrame:
@@ -86,12 +88,13 @@ def stock_view(db: str | os.PathLike[str] | None, store_id: str, product_id: str
         )
     s = plan["reorder_point"][0] if plan.height else None
     up_to = plan["order_up_to"][0] if plan.height else None
-    return history.select(
+    frame = history.select(
         "date",
         "on_hand_units",
         pl.lit(s, dtype=pl.Float64).alias("reorder_point"),
         pl.lit(up_to, dtype=pl.Float64).alias("order_up_to"),
     )
+    return validate(frame, STOCK_VIEW_SCHEMA, "inventory.api.stock_view")
 
 
 def export_purchase_orders(frame: pl.DataFrame, path: str | os.PathLike[str]) -> Path:

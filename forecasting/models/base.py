@@ -4,7 +4,7 @@ Every model is a point forecaster over a whole panel: `fit(panel, end)` learns f
 `panel.y[:, :end + 1]` and `predict(h)` returns (n_series, h) non-negative units per period.
 A row of NaN means the model failed on that series; `forecasting.intervals` then falls back to
 a baseline for it. Intervals and quantiles are added around any model by conformal calibration
-(`forecasting.intervals.ConformalForecaster.predict(h, levels)`).
+(`forecasting.intervals.ConformalTable.fit`, then `.apply` to the point forecasts).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import polars as pl
 from tqdm import tqdm
 
 from warehouse.build import build_marts, check_mart_keys
-from warehouse.db import WarehouseError, execute, scalar, writing
+from warehouse.db import WarehouseError, execute, row_count, writing
 from warehouse.ingest import online_retail, sales_panel, stock
 from warehouse.load import (
     LoadReport,
@@ -166,9 +166,9 @@ def ingest_sales_panel(
 
 def _upsert_stage(report: LoadReport, table: str, rows: pl.DataFrame, keys: list[str]) -> Stage:
     def stage(con: duckdb.DuckDBPyConnection) -> None:
-        before = scalar(con, f"SELECT count(*) FROM {table}")
+        before = row_count(con, table)
         replace_by_key(con, table, _with_load_id(rows, report.load_id), keys)
-        after = scalar(con, f"SELECT count(*) FROM {table}")
+        after = row_count(con, table)
         report.rows_accepted = rows.height
         report.rows_added = int(after - before)
         report.rows_already_loaded = report.rows_accepted - report.rows_added
