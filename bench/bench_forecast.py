@@ -51,7 +51,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def synthetic_panel(n: int, days: int = 560, seed: int = 0):  # noqa: ANN201 - Panel
+def synthetic_panel(n: int, days: int = 560, seed: int = 0):
     """A Panel of n daily series (no warehouse), deterministic."""
     from forecasting.data import Panel
 

@@ -103,6 +103,7 @@ with refresh_tab:
             bar = st.progress(0.0)
 
             def progress(name: str, done: int, total: int) -> None:
+                """Move the bar to `done` of `total` steps, naming the step."""
                 bar.progress(done / total if total else 1.0, text=f"{name} ({done}/{total})")
 
             try:

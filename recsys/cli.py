@@ -189,6 +189,7 @@ COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "export": _cmd_expor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m recsys`; returns the exit code (0 ok, 1 on a clear error)."""
     args = _parser().parse_args(argv)
     db = resolve_db_path(args.db)
     try:

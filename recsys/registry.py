@@ -44,10 +44,12 @@ class LoadedModel:
 
     @property
     def version(self) -> int:
+        """The registry version number (v0003 -> 3)."""
         return int(self.manifest["version"])
 
 
 def model_root(db: str | os.PathLike[str] | None) -> Path:
+    """Folder holding the recommender's versions next to warehouse `db`."""
     return artifacts_dir(db, PACKAGE)
 
 

@@ -99,7 +99,7 @@ def served(request: pytest.FixtureRequest, demo_db_master: Path) -> Iterator[str
             proc.kill()
 
 
-def wait_until_rendered(page, title: str) -> None:  # noqa: ANN001 - playwright Page
+def wait_until_rendered(page, title: str) -> None:
     """Wait for the page's h1 and for Streamlit to stop running the script."""
     page.get_by_role("heading", name=title, level=1).wait_for(timeout=RUN_TIMEOUT_MS)
     page.wait_for_function(

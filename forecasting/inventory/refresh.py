@@ -51,5 +51,5 @@ def simulation_done(db: str | os.PathLike[str]) -> bool:
     try:
         with reading(db) as con:
             return table_exists(con, "simulation_results")
-    except Exception:
+    except Exception:  # noqa: BLE001 - an unreadable warehouse has no simulation to keep
         return False

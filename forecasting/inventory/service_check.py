@@ -32,6 +32,7 @@ class ServiceCheck:
     normal_curve: list[tuple[float, float]]
 
     def metric(self, target: float, policy: str, name: str) -> float:
+        """Overall metric `name` (e.g. cycle_service_level) of `policy` at service `target`."""
         return float(self.results[target].overall[policy][name])
 
     def mean_abs_gap_points(self, policy: str = "shelfwise") -> float:

@@ -84,7 +84,7 @@ class StatsModel:
         self._panel, self._end = panel, end
         return self
 
-    def _model(self, season: int):  # noqa: ANN202 - statsforecast model object
+    def _model(self, season: int):
         from statsforecast.models import TSB, CrostonSBA, SeasonalExponentialSmoothingOptimized
 
         if self.kind == "croston_sba":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning threads hurt on shared cores
 
-import lightgbm as lgb  # noqa: E402
+import lightgbm as lgb
 import numpy as np
 
 from forecasting.data import Panel
