@@ -38,8 +38,11 @@ browser:
 
 install-test: install browser
 
+## Lint, format and type checks (the same hooks run from .pre-commit-config.yaml).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy warehouse recsys forecasting services
 
 test: install-test lint
 	$(PY) -m pytest -q

@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -97,10 +98,11 @@ def _cmd_run(db: Path, args: argparse.Namespace) -> int:
         RunConfig(until=args.until, active_days=args.active_days, engine=_engine(args)),
         progress=True,
     )
+    models = cast(list[str], summary["models"])
     print(
         f"forecast run {summary['run_id']}: {summary['n_series']:,} series x "
         f"{summary['horizon']} periods after {summary['until']} ({summary['rows']:,} rows); "
-        f"models used: {', '.join(summary['models'])}; choice per segment: {summary['choice']}; "
+        f"models used: {', '.join(models)}; choice per segment: {summary['choice']}; "
         f"LightGBM saved as {summary['model_version']}"
     )
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -157,7 +158,7 @@ def build_panel(
         raise ForecastInputError(f"frequency {freq!r}: expected 'D' or 'W'")
     step = STEP_DAYS[freq]
     hist = validate(hist, HISTORY_SCHEMA, "history").filter(pl.col("ds") <= until)
-    d0 = hist["ds"].min()
+    d0 = cast(dt.date, hist["ds"].min())  # a Date column's min is a date (hist is not empty)
     until_idx = (until - d0).days // step  # weekly panels keep the source's own week dates
     n_t = until_idx + 1
     keys = hist.group_by("store_id", "product_id").agg(pl.len()).sort("store_id", "product_id")

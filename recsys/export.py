@@ -50,10 +50,10 @@ def _customers(state: ServingState, db: str | os.PathLike[str] | None,
         raise RecsysError("give either customer ids or --segment, not both")
     if segment is not None:
         with reading(db) as con:
-            ids = run_named(con, "recsys/customers_in_segment", {"segment": segment})
-        if ids.is_empty():
+            members = run_named(con, "recsys/customers_in_segment", {"segment": segment})
+        if members.is_empty():
             raise RecsysError(f"--segment: no customers in segment {segment!r}")
-        return ids["customer_id"].to_list()
+        return members["customer_id"].to_list()
     if customer_ids is None:
         return list(state.data.user_ids)
     ids = [str(c) for c in customer_ids]

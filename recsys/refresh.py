@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from recsys.baselines import Ease
 from recsys.blend import BlendRecommender
 from recsys.data import catalogue_fingerprint, load_train_data
@@ -32,9 +34,9 @@ def train_and_register(
     model = TwoTowerRecommender(config).fit(data)
     ease = Ease() if data.n_items <= Ease().config.max_items else None
     blend = BlendRecommender(model, ease=ease).fit(data)
-    t = data.events["t_days"]
-    first = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.min()))
-    last = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.max()))
+    t_min, t_max = data.events.select(pl.col("t_days").min(), pl.col("t_days").max()).row(0)
+    first = dt.date(1970, 1, 1) + dt.timedelta(days=int(t_min))
+    last = dt.date(1970, 1, 1) + dt.timedelta(days=int(t_max))
     metrics: dict[str, Any] = {
         "epochs": model.history,
         "train_examples_per_s": round(model.examples_per_s, 1),

@@ -71,7 +71,7 @@ def _write_json(path: Path, payload: Any) -> None:
 
 def save_model(
     db: str | os.PathLike[str] | None, model: TwoTowerRecommender, *,
-    data_range: dict[str, str], metrics: dict[str, Any] | None = None,
+    data_range: dict[str, str | None], metrics: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None, ease: Ease | None = None,
 ) -> Path:
     """Write a new version atomically; returns its folder.

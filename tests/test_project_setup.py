@@ -35,3 +35,29 @@ def test_make_run_builds_demo_runs_pipeline_and_serves_on_localhost() -> None:
     assert "-m warehouse --db $(DB) demo" in makefile
     assert "pipeline --if-missing" in makefile
     assert "--server.address 127.0.0.1 --server.port $(PORT)" in makefile
+
+
+LINT_COMMANDS = ("ruff check", "ruff format --check", "mypy warehouse recsys forecasting services")
+
+
+def test_make_test_runs_lint_with_format_and_type_checks() -> None:
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^test: .*\blint\b", makefile, re.MULTILINE)
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    for command in LINT_COMMANDS:
+        assert command in lint, command
+
+
+def test_pre_commit_runs_the_same_checks_as_make_lint() -> None:
+    config = (REPO / ".pre-commit-config.yaml").read_text()
+    for command in LINT_COMMANDS:
+        assert command in config, command
+
+
+def test_ruff_bans_streamlit_outside_the_app_and_checks_docstrings() -> None:
+    lint = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    assert {"D1", "RUF100", "TID251"} <= set(lint["select"])
+    assert lint["pydocstyle"]["convention"] == "google"
+    assert "streamlit" in lint["flake8-tidy-imports"]["banned-api"]
+    allowed = {path for path, codes in lint["per-file-ignores"].items() if "TID251" in codes}
+    assert allowed <= {"app.py", "pages/**", "tests/**", "bench/bench_app.py"}

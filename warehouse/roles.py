@@ -18,7 +18,7 @@ ROLES: tuple[Role, ...] = get_args(Role)
 def role_rank(role: str) -> int:
     """Position of `role` in ROLES (viewer = 0); an unknown role raises WarehouseError."""
     try:
-        return ROLES.index(role)  # type: ignore[arg-type]  # any str is looked up, then refused
+        return ROLES.index(role)
     except ValueError:
         raise WarehouseError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}") from None
 

@@ -39,7 +39,7 @@ def _level(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `plan` and `simulate` subcommands."""
     plan = subparsers.add_parser(
         "plan",

@@ -111,8 +111,9 @@ def prepare_supply(
     has_store = bool(store_col) and store_col in raw.columns
     if store_col and not has_store and store_col != "store_id":
         require_columns(raw, path, [store_col])
-    wanted = [product_col, *([store_col] if has_store else []), *params]
-    store = normalise_code(pl.col(store_col)) if has_store else pl.lit(None, pl.String)
+    store_key = store_col if store_col and has_store else None
+    wanted = [product_col, *([store_key] if store_key else []), *params]
+    store = normalise_code(pl.col(store_key)) if store_key else pl.lit(None, pl.String)
     typed = (
         raw.with_row_index("_row", offset=1)
         .with_columns(
