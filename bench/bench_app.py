@@ -23,6 +23,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from forecasting import api  # noqa: E402 - after the repo is on the path
+from forecasting.errors import NoForecastError, NoPlanError  # noqa: E402
+from forecasting.inventory import api as inventory_api  # noqa: E402
+from recsys import service  # noqa: E402
+from recsys.errors import NoModelError  # noqa: E402
+
 #: url path -> (page key, title) as registered in app.py; "" is the default page.
 PAGES: dict[str, tuple[str, str]] = {
     "": ("overview", "Overview"), "sales-explorer": ("sales", "Sales explorer"),
@@ -77,25 +83,8 @@ def render_once(url_path: str, clear: bool) -> tuple[float, str]:
     return elapsed, "ok" if shown else "empty state"
 
 
-def _missing_output_errors() -> tuple[type[BaseException], ...]:
-    """The packages' "not built yet" errors (their pages then render an empty state)."""
-    errors: list[type[BaseException]] = []
-    try:
-        from recsys.errors import NoModelError
-
-        errors.append(NoModelError)
-    except ImportError:
-        pass
-    try:
-        from forecasting.errors import NoForecastError, NoPlanError
-
-        errors += [NoForecastError, NoPlanError]
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-_MISSING_OUTPUT = _missing_output_errors()
+#: The packages' "no output yet" errors (their pages then render an empty state).
+_MISSING_OUTPUT: tuple[type[BaseException], ...] = (NoModelError, NoForecastError, NoPlanError)
 
 
 def services_once(key: str, db: Path) -> float:
@@ -139,36 +128,21 @@ def _package_calls(db: Path, con: object) -> dict[str, list[Callable[[], object]
     stores, _ = aq.filter_options(con)
     store = next(iter(stores))
     product = aq.products(con)["product_id"][0]
-    calls: dict[str, list[Callable[[], object]]] = {}
-    try:
-        from recsys import service
-
-        customer = aq.customer_search(con, "", 50)["customer_id"][0]
-        calls["recommendations"] = [
+    customer = aq.customer_search(con, "", 50)["customer_id"][0]
+    return {
+        "recommendations": [
             lambda: service.model_status(db), lambda: aq.customer_search(con, "", 50),
             lambda: service.recommend_for_customer(db, customer, 20),
             lambda: service.customer_history(db, customer),
-            lambda: service.similar_products(db, product, 20)]
-    except ImportError:
-        pass
-    try:
-        from forecasting import api
-
-        calls["forecasts"] = [
+            lambda: service.similar_products(db, product, 20)],
+        "forecasts": [
             lambda: api.load_forecast(db, store_id=store, product_id=product),
             lambda: api.load_history(db, store_id=store, product_id=product),
-            lambda: api.backtest_summary(db), lambda: api.forecast_drivers(db, store, product)]
-    except ImportError:
-        pass
-    try:
-        from forecasting import inventory_api
-
-        calls["inventory"] = [lambda: inventory_api.what_to_order(db),
-                              lambda: inventory_api.stock_view(db, store, product),
-                              lambda: inventory_api.simulation_summary(db)]
-    except ImportError:
-        pass
-    return calls
+            lambda: api.backtest_summary(db), lambda: api.forecast_drivers(db, store, product)],
+        "inventory": [lambda: inventory_api.what_to_order(db),
+                      lambda: inventory_api.stock_view(db, store, product),
+                      lambda: inventory_api.simulation_summary(db)],
+    }
 
 
 def main() -> None:
