@@ -118,3 +118,11 @@ def test_users_cli_add_list_remove(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no user 'nobody'" in missing.stderr
     assert run_cli(["remove", "mia"], users).returncode == 0
     assert auth.load_users(users) == {}
+
+
+def test_oidc_role_maps_emails_case_insensitively_with_a_default() -> None:
+    settings = {"oidc_roles": {"Ana@Example.com": "analyst"}, "oidc_default_role": "viewer"}
+    assert auth.oidc_role("ana@example.com", settings) == "analyst"
+    assert auth.oidc_role("bob@example.com", settings) == "viewer"
+    assert auth.oidc_role("bob@example.com", {"oidc_roles": {}}) is None
+    assert auth.oidc_role("eve@example.com", {"oidc_default_role": "owner"}) is None
