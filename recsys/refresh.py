@@ -34,7 +34,8 @@ def train_and_register(
     model = TwoTowerRecommender(config).fit(data)
     ease = Ease() if data.n_items <= Ease().config.max_items else None
     blend = BlendRecommender(model, ease=ease).fit(data)
-    t_min, t_max = data.events.select(pl.col("t_days").min(), pl.col("t_days").max()).row(0)
+    t = pl.col("t_days")
+    t_min, t_max = data.events.select(t.min().alias("min"), t.max().alias("max")).row(0)
     first = dt.date(1970, 1, 1) + dt.timedelta(days=int(t_min))
     last = dt.date(1970, 1, 1) + dt.timedelta(days=int(t_max))
     metrics: dict[str, Any] = {
