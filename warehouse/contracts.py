@@ -68,7 +68,6 @@ def returns(
         def checked(*args: P.args, **kwargs: P.kwargs) -> pl.DataFrame:
             return validate(fn(*args, **kwargs), schema, what, extra=extra)
 
-        checked.schema = schema  # type: ignore[attr-defined]  # read by the contract tests
         return checked
 
     return decorate
