@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from forecasting.inventory.breakdown import demand_classes, service_cell
 from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.inputs import load_inputs
 from forecasting.inventory.level import estimate_level, winsorise
+from forecasting.inventory.plan import build_plan
 from forecasting.inventory.simulate import SimConfig, SimData, _policies, simulate
 from tests.test_forecasting_inventory_plan import pairs_frame
 
@@ -19,8 +22,9 @@ DAYS = 182
 
 def _level(rows: np.ndarray, horizon: int = 14, window: int = 56) -> np.ndarray:
     n = rows.shape[0]
-    level = estimate_level(rows, np.zeros(n, dtype=np.int64), np.array(["c"] * n), window,
-                           np.full(n, horizon))
+    level = estimate_level(
+        rows, np.zeros(n, dtype=np.int64), np.array(["c"] * n), window, np.full(n, horizon)
+    )
     assert level.known.all()
     return level.factor
 
@@ -60,8 +64,9 @@ def test_single_wholesale_order_does_not_move_the_level() -> None:
 def test_pairs_without_enough_sales_get_no_estimate() -> None:
     history = np.zeros((2, DAYS))
     history[1, -3] = 4.0  # one sale in the last week only
-    level = estimate_level(history, np.array([DAYS, DAYS - 5]), np.array(["a", "a"]), 56,
-                           np.array([14, 14]))
+    level = estimate_level(
+        history, np.array([DAYS, DAYS - 5]), np.array(["a", "a"]), 56, np.array([14, 14])
+    )
     assert not level.known.any()
     assert np.all(level.factor == 1.0)
 
@@ -71,8 +76,15 @@ def _growth_data(days: int = 56) -> SimData:
     before = np.full(DAYS, 2.0)
     after = np.linspace(2.0, 8.0, days)
     demand = np.round(np.concatenate([before, after]))[None, :]
-    pairs = pairs_frame([{"on_hand_units": None, "first_sale_date": UNTIL - timedelta(days=DAYS),
-                          "lead_time_sd_days": 1.0}])
+    pairs = pairs_frame(
+        [
+            {
+                "on_hand_units": None,
+                "first_sale_date": UNTIL - timedelta(days=DAYS),
+                "lead_time_sd_days": 1.0,
+            }
+        ]
+    )
     return SimData(pairs, demand, (None, None, None), False, None, DAYS)
 
 
@@ -133,15 +145,24 @@ def test_simulate_breaks_service_down_by_class_and_month() -> None:
     lumpy = np.zeros(DAYS + 70)
     lumpy[::4] = np.tile([1.0, 12.0], (DAYS + 70) // 8 + 1)[: len(lumpy[::4])]
     demand = np.vstack([data.demand[0], lumpy])
-    pairs = pairs_frame([
-        {"product_id": "GROW", "on_hand_units": None,
-         "first_sale_date": UNTIL - timedelta(days=DAYS)},
-        {"product_id": "LUMPY", "on_hand_units": None,
-         "first_sale_date": UNTIL - timedelta(days=DAYS)},
-    ])
+    pairs = pairs_frame(
+        [
+            {
+                "product_id": "GROW",
+                "on_hand_units": None,
+                "first_sale_date": UNTIL - timedelta(days=DAYS),
+            },
+            {
+                "product_id": "LUMPY",
+                "on_hand_units": None,
+                "first_sale_date": UNTIL - timedelta(days=DAYS),
+            },
+        ]
+    )
     cfg = SimConfig(until=UNTIL, days=70, plan=PlanConfig(n_samples=200))
-    result = simulate(SimData(pairs, demand, (None, None, None), False, None, DAYS), cfg,
-                      progress=False)
+    result = simulate(
+        SimData(pairs, demand, (None, None, None), False, None, DAYS), cfg, progress=False
+    )
     payload = result.as_json()["policies"]
     for metrics in payload.values():  # type: ignore[union-attr]
         assert set(metrics["by_class"]) == {"smooth", "lumpy"}
@@ -150,3 +171,18 @@ def test_simulate_breaks_service_down_by_class_and_month() -> None:
         assert sum(c["cycles"] for c in metrics["by_month"].values()) == metrics["cycles"]
         assert metrics["cycles"] > 0
     assert any("as-of level" in note for note in result.notes)
+
+
+def test_plan_reason_names_the_level_or_its_absence(demo_db: Path) -> None:
+    # the demo has two years of sales: "auto" keeps the seasonal ratio alone, "trend" adds the
+    # as-of level; pairs without enough sales say the window is used as is
+    cfg = PlanConfig(level="trend", n_samples=200)
+    inputs = load_inputs(demo_db, None, cfg)
+    assert inputs.level is not None
+    reasons = build_plan(inputs, cfg)["reason"]
+    assert reasons.str.contains("as-of level and damped trend").sum() == int(
+        inputs.level.known.sum()
+    )
+    assert reasons.str.contains("no level estimate").sum() == int((~inputs.level.known).sum())
+    auto = load_inputs(demo_db, None, PlanConfig(n_samples=200))
+    assert auto.level is None and auto.season is not None
