@@ -199,8 +199,8 @@ def load_year_ago(
     if start + timedelta(days=1) < first_sale:
         return None
     matrix = daily_matrix(con, pairs, start, n_days)
-    first_sale = pairs["first_sale_date"]
-    late = (first_sale.is_null() | (first_sale > start + timedelta(days=1))).to_numpy()
+    first = pairs["first_sale_date"]
+    late = (first.is_null() | (first > start + timedelta(days=1))).to_numpy()
     matrix[late] = np.nan
     return matrix
 

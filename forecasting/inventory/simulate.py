@@ -23,7 +23,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -107,7 +107,7 @@ class SimConfig:
         """The cycle service target (the plan's)."""
         return self.plan.service_level
 
-    def with_plan(self, **changes: object) -> SimConfig:
+    def with_plan(self, **changes: Any) -> SimConfig:
         """A copy with some `PlanConfig` fields changed."""
         return dataclasses.replace(self, plan=dataclasses.replace(self.plan, **changes))
 
