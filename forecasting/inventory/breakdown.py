@@ -77,7 +77,7 @@ def by_class(
             mask = classes == label
             if not mask.any():
                 continue
-            cells[label] = service_cell(
+            cells[str(label)] = service_cell(
                 *(
                     float(totals[k][i][mask].sum())
                     for k in ("cycles", "bad_cycles", "demand", "met")
@@ -100,7 +100,7 @@ def by_month(
     out: dict[str, dict[str, dict[str, float]]] = {}
     for i, name in enumerate(policies):
         out[name] = {
-            month: service_cell(
+            str(month): service_cell(
                 *(
                     float(daily[k][i][months == month].sum())
                     for k in ("cycles", "bad_cycles", "demand", "met")
