@@ -128,7 +128,7 @@ def iter_lead_time_demand_samples(
         scale: factor on the history source's lead-time sums per pair (a seasonal ratio),
             `[n_pairs]`; whole-unit histories keep whole-unit sums (unbiased random rounding).
         scale_sd: relative sd of that factor per pair (`[n_pairs]`, 0 = exact): each sample is
-            multiplied by a gamma draw of mean 1 and this sd (the level's uncertainty).
+            multiplied by a lognormal draw of mean 1 and this sd (the level's uncertainty).
     """
     n = demand.n_pairs
     use_fc = demand.forecast_mask()
@@ -141,10 +141,10 @@ def iter_lead_time_demand_samples(
         lengths = lengths + extra_days
         sampler = sample_nb_window_sums if method == "nb" else sample_window_sums
         sums = sampler(rng, hist, lengths) if hist.shape[1] else np.zeros_like(lengths)
-        if scale_sd is not None:  # the level's own uncertainty: a gamma factor of mean 1
-            shape = 1.0 / np.maximum(scale_sd[sl], 1e-6) ** 2
-            factor = rng.gamma(shape[:, None], 1.0 / shape[:, None], size=sums.shape)
-            sums = sums * np.where(scale_sd[sl, None] > 0, factor, 1.0)
+        if scale_sd is not None:  # the level's own uncertainty: a lognormal factor of mean 1
+            sigma = np.sqrt(np.log1p(scale_sd[sl] ** 2)).astype(np.float32)[:, None]
+            z = rng.standard_normal(sums.shape, dtype=np.float32)
+            sums = sums * np.exp(sigma * z - 0.5 * sigma * sigma)
         if scale is not None or scale_sd is not None:
             scaled = sums * (1.0 if scale is None else scale[sl, None])
             rounded = np.floor(scaled + rng.random(scaled.shape))
