@@ -11,6 +11,8 @@ renamed stores to reach each size. Timed in the same run:
 - `normal formula`: EOQ + the closed-form normal reorder point only (the cheap baseline);
 - `per-pair loop`: the same Monte Carlo written as a Python loop over pairs, timed on 500 pairs
   and scaled linearly (what the vectorised code avoids).
+- `as-of level`: the level estimator (`forecasting.inventory.level`, half a year of daily sales
+  per pair) alone, and the full plan with its factor applied (`level="trend"`);
 Also the warehouse read (`load_inputs`) for the real 10,000 pairs and, when the warehouse has a
 forecast run as of its last sale date, the plan of those pairs with the forecast source (the
 size tables then use the history source).
@@ -21,16 +23,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
 
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import DemandInputs, lead_time_demand_samples
-from forecasting.inventory.inputs import PlanInputs, load_inputs
+from forecasting.inventory.inputs import (
+    PlanInputs,
+    daily_matrix,
+    first_sale_index,
+    level_estimate,
+    load_inputs,
+    lookback_days,
+)
 from forecasting.inventory.maths import quantile_reorder_point
 from forecasting.inventory.plan import build_plan
 from forecasting.inventory.policies import normal_policy, order_quantities
+from warehouse.db import reading
 
 
 def tiled(inputs: PlanInputs, n_pairs: int) -> PlanInputs:
@@ -77,12 +88,18 @@ def main() -> None:
               f"forecast quantiles): {time.perf_counter() - start:.1f} s")
         real = PlanInputs(real.pairs, DemandInputs(real.demand.history), real.until,
                           season=real.season)
+    trend_cfg = dataclasses.replace(cfg, level="trend")
+    back = lookback_days(trend_cfg)
+    with reading(args.db) as con:
+        long_history = daily_matrix(con, real.pairs, real.until - timedelta(days=back), back)
+    first_day = first_sale_index(real.pairs, real.until - timedelta(days=back), back)
     loop_n = 500
     loop_s = per_pair_loop(real, cfg, loop_n)
     print()
     print("| pairs | shelfwise plan (s) | item scope (s) | normal formula (s) | "
-          "per-pair loop (s, scaled) | loop / shelfwise | pairs per s |")
-    print("|---|---|---|---|---|---|---|")
+          "per-pair loop (s, scaled) | loop / shelfwise | pairs per s | as-of level (s) | "
+          "plan with level (s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in args.sizes.split(",")]:
         inputs = tiled(real, n)
         start = time.perf_counter()
@@ -96,10 +113,19 @@ def main() -> None:
         q = order_quantities(inputs.pairs, mean, cfg)
         normal_policy(inputs, np.full(n, cfg.service_level), q)
         normal_s = time.perf_counter() - start
+        reps = -(-n // real.pairs.height)
+        start = time.perf_counter()
+        level = level_estimate(inputs.pairs, np.tile(long_history, (reps, 1))[:n],
+                               np.tile(first_day, reps)[:n], trend_cfg, True)
+        level_s = time.perf_counter() - start
+        start = time.perf_counter()
+        build_plan(dataclasses.replace(inputs, level=level), trend_cfg)
+        with_level_s = time.perf_counter() - start
         loop_scaled = loop_s * n / loop_n
         assert plan.height == n
         print(f"| {n:,} | {plan_s:.2f} | {item_s:.2f} | {normal_s:.3f} | {loop_scaled:.1f} | "
-              f"{loop_scaled / plan_s:.1f}x | {n / plan_s:,.0f} |")
+              f"{loop_scaled / plan_s:.1f}x | {n / plan_s:,.0f} | {level_s:.2f} | "
+              f"{with_level_s:.2f} |")
     print(f"\nper-pair loop measured on {loop_n} pairs: {loop_s:.2f} s; "
           f"{cfg.n_samples} Monte Carlo samples per pair")
 

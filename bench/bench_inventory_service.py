@@ -23,12 +23,12 @@ Nothing is written to the warehouse.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from datetime import date
 
 import numpy as np
 
+from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.service_check import (
     EXTRA_NORMAL_LEVELS,
     TARGETS,
@@ -45,6 +45,8 @@ from forecasting.inventory.simulate import (
 )
 
 VARIANTS: dict[str, dict[str, object]] = {
+    "no_level": {"level": "off"},  # the window as is where there is no seasonal ratio
+    "level_trend": {"level": "trend"},  # the as-of level also where there is a seasonal ratio
     "item": {"scope": "item"},
     "no_season": {"seasonal": False},
     "item_no_season": {"scope": "item", "seasonal": False},  # shelfwise before both switches
@@ -60,9 +62,11 @@ def _normal_stock_text(check: ServiceCheck, target: float) -> str:
     return f"{stock:.2f}"
 
 
-def _row(name: str, target: float, label: str, m: dict[str, float], normal_stock: float) -> str:
+def _row(name: str, target: float, label: str, m: dict[str, float], normal_stock: float,
+         extra: dict[str, object]) -> str:
     gap = (m["cycle_service_level"] - target) * 100
     return (f"| {name} | {target:.2f} | {label} | {m['cycle_service_level']:.4f} | {gap:+.2f} | "
+            f"{extra['cycles']:,} | {100 * float(extra['cycle_service_se']):.2f} | "  # type: ignore[arg-type]
             f"{m['fill_rate']:.4f} | {m['avg_on_hand_units']:.2f} | "
             f"{m['avg_on_hand_units'] / normal_stock:.3f} | {m['stockout_days']:,} | "
             f"{m['orders']:,} |")
@@ -76,18 +80,19 @@ def main() -> None:
     parser.add_argument("--demand-mode", default="lost_sales")
     parser.add_argument("--policy", choices=("sQ", "RS"), default="sQ",
                         help="continuous (s, Q) or periodic (R, S) review for every policy")
-    parser.add_argument("--variants", default="item,no_season,item_no_season",
+    parser.add_argument("--variants", default="no_level,item,no_season",
                         help=f"comma-separated shelfwise variants of {sorted(VARIANTS)} or ''")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     main_rows, iso_rows, seg_rows, notes, verdicts = [], [], [], [], []
+    class_rows: list[str] = []
     gaps: dict[str, list[float]] = {}
     for spec in args.db:
         name, rest = spec.split("=", 1)
         path, until = rest.rsplit(":", 1)
-        base = SimConfig(until=date.fromisoformat(until), days=args.days,
-                         n_samples=args.samples, demand_mode=args.demand_mode,  # type: ignore[arg-type]
-                         policy=args.policy)  # type: ignore[arg-type]
+        plan = PlanConfig(n_samples=args.samples, policy=args.policy)  # type: ignore[arg-type]
+        base = SimConfig(until=date.fromisoformat(until), days=args.days, plan=plan,
+                         demand_mode=args.demand_mode)  # type: ignore[arg-type]
         start = time.perf_counter()
         data: SimData = load_sim_data(path, base)
         read_s = time.perf_counter() - start
@@ -96,23 +101,35 @@ def main() -> None:
                      f"{len(EXTRA_NORMAL_LEVELS)} extra normal levels replayed in "
                      f"{time.perf_counter() - start - read_s:.0f} s; "
                      + "; ".join(check.results[TARGETS[0]].notes))
-        window = data.demand[:, :base.window_days]
+        back = data.back(base)
+        window = data.demand[:, back - base.plan.window_days:back]
         intermittent = (window == 0).mean(axis=1) > 0.5
         for level, result in check.results.items():
             normal_stock = result.overall["normal_approx"]["avg_on_hand_units"]
+            assert result.breakdown is not None
             for policy in POLICIES:
                 m = result.overall[policy]
                 gaps.setdefault(f"{name} {policy}", []).append(
                     abs(m["cycle_service_level"] - level) * 100)
-                main_rows.append(_row(name, level, policy, m, normal_stock))
+                main_rows.append(_row(name, level, policy, m, normal_stock,
+                                      result.breakdown[policy]))
+            for policy in ("shelfwise", "normal_approx"):
+                for label, cell in ({**result.breakdown[policy]["by_class"],  # type: ignore[dict-item]
+                                     **result.breakdown[policy]["by_month"]}).items():  # type: ignore[dict-item]
+                    class_rows.append(
+                        f"| {name} | {level:.2f} | {policy} | {label} | "
+                        f"{cell['cycle_service_level']:.4f} | {cell['cycles']:,} | "
+                        f"{100 * cell['cycle_service_se']:.2f} | {cell['fill_rate']:.4f} |")
             for variant in variants:
-                vcfg = dataclasses.replace(base, service_level=level,
-                                           **VARIANTS[variant])  # type: ignore[arg-type]
-                m = simulate(data, vcfg, progress=False).overall["shelfwise"]
+                vcfg = base.with_plan(service_level=level, **VARIANTS[variant])
+                vres = simulate(data, vcfg, progress=False)
+                m = vres.overall["shelfwise"]
                 label = f"shelfwise ({variant})"
                 gaps.setdefault(f"{name} {label}", []).append(
                     abs(m["cycle_service_level"] - level) * 100)
-                main_rows.append(_row(name, level, label, m, normal_stock))
+                assert vres.breakdown is not None
+                main_rows.append(_row(name, level, label, m, normal_stock,
+                                      vres.breakdown["shelfwise"]))
             assert result.per_pair is not None
             for seg_name, mask in (("intermittent", intermittent), ("smooth", ~intermittent)):
                 if not mask.any():
@@ -138,9 +155,9 @@ def main() -> None:
             verdicts.append(less)
         pts = ", ".join(f"{s:.4f} -> {k:.2f}" for s, k in sorted(check.normal_curve))
         notes.append(f"{name} normal_approx curve (service -> stock): {pts}")
-    print("| warehouse | target | policy | cycle service | gap (pts) | fill rate | "
-          "avg on hand | stock vs normal | stockout days | orders |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| warehouse | target | policy | cycle service | gap (pts) | cycles | se (pts) | "
+          "fill rate | avg on hand | stock vs normal | stockout days | orders |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(main_rows))
     print("\n| warehouse policy | mean abs gap to target (pts) |\n|---|---|")
     for key, values in gaps.items():
@@ -154,6 +171,9 @@ def main() -> None:
     print("\n| warehouse | target | segment (pairs) | " + " | ".join(
         f"{p} service / stock" for p in POLICIES) + " |\n|---|---|---|---|---|---|")
     print("\n".join(seg_rows))
+    print("\n| warehouse | target | policy | demand class or month | cycle service | cycles | "
+          "se (pts) | fill rate |\n|---|---|---|---|---|---|---|---|")
+    print("\n".join(class_rows))
     print()
     for note in notes:
         print(f"- {note}")

@@ -232,7 +232,11 @@ def test_json_is_valid_for_simulation_smoke(demo_db: Path,
     assert set(payload["policies"]) == {"shelfwise", "normal_approx", "rule_of_thumb"}
     for metrics in payload["policies"].values():
         assert set(metrics) == {"cycle_service_level", "fill_rate", "avg_on_hand_units",
-                                "stockout_days", "orders"}
+                                "stockout_days", "orders", "cycles", "cycle_service_se",
+                                "by_class", "by_month"}
+        # the breakdowns add up to the overall cycles
+        assert sum(c["cycles"] for c in metrics["by_class"].values()) == metrics["cycles"]
+        assert sum(c["cycles"] for c in metrics["by_month"].values()) == metrics["cycles"]
     summary = simulation_summary(demo_db)
     assert summary.height == 3 and set(summary["scope"]) == {"overall"}
 

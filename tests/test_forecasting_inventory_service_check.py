@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.service_check import TARGETS, ServiceCheck, check_service
 from forecasting.inventory.simulate import SimConfig, load_sim_data, stock_at_service
 from tests.conftest import HEAVY, REPO
@@ -25,7 +26,7 @@ from warehouse.demo import DemoConfig, build_demo
 
 
 def _check(db: Path, until: date, samples: int = 1000) -> ServiceCheck:
-    base = SimConfig(until=until, days=90, n_samples=samples)
+    base = SimConfig(until=until, days=90, plan=PlanConfig(n_samples=samples))
     return check_service(load_sim_data(db, base), base)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from forecasting.cli import main
+from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.simulate import SimConfig, SimData, simulate
 from tests.conftest import HEAVY, REPO, SAMPLES
 from tests.test_forecasting_inventory_plan import pairs_frame
@@ -28,7 +29,7 @@ def test_constant_demand_is_served_exactly_at_the_normal_reorder_point() -> None
     # Positions stay even, so an order is placed exactly at 8 and arrives after 4 days of demand,
     # when the shelf has just emptied: never a stockout if the timing is right (arrival before
     # day t + L + 1's demand), a stockout every cycle if it were one day late.
-    cfg = SimConfig(until=UNTIL, days=120, service_level=0.95, n_samples=200)
+    cfg = SimConfig(until=UNTIL, days=120, plan=PlanConfig(service_level=0.95, n_samples=200))
     data = sim_data(np.full((1, 56 + 120), 2.0), [{"on_hand_units": 40.0, "case_pack": 2.0}])
     result = simulate(data, cfg, progress=False)
     normal = result.overall["normal_approx"]
@@ -44,7 +45,7 @@ def test_constant_demand_is_served_exactly_at_the_normal_reorder_point() -> None
 def test_too_low_reorder_point_runs_out_and_loses_sales() -> None:
     # lead time 10 but demand 5/day; rule of thumb at 14 days of cover is fine, while a 50%
     # target with sd 0 gives s = 50 -> still fine; make the lead time random and long instead
-    cfg = SimConfig(until=UNTIL, days=60, service_level=0.5, n_samples=200)
+    cfg = SimConfig(until=UNTIL, days=60, plan=PlanConfig(service_level=0.5, n_samples=200))
     demand = np.full((1, 56 + 60), 5.0)
     data = sim_data(demand, [{"on_hand_units": 0.0, "lead_time_mean_days": 20.0}])
     result = simulate(data, cfg, progress=False)
@@ -53,13 +54,14 @@ def test_too_low_reorder_point_runs_out_and_loses_sales() -> None:
     assert rule["stockout_days"] >= 21
     assert rule["fill_rate"] < 0.7
     lost_fill = rule["fill_rate"]
-    backlog = simulate(data, SimConfig(until=UNTIL, days=60, service_level=0.5, n_samples=200,
-                                       demand_mode="backorders"), progress=False)
+    backlog_cfg = SimConfig(until=UNTIL, days=60, demand_mode="backorders",
+                            plan=PlanConfig(service_level=0.5, n_samples=200))
+    backlog = simulate(data, backlog_cfg, progress=False)
     assert backlog.overall["rule_of_thumb"]["fill_rate"] <= lost_fill
 
 
 def test_missing_stock_starts_at_order_up_to() -> None:
-    cfg = SimConfig(until=UNTIL, days=30, n_samples=200)
+    cfg = SimConfig(until=UNTIL, days=30, plan=PlanConfig(n_samples=200))
     data = SimData(pairs_frame([{"on_hand_units": None}]), np.full((1, 86), 1.0),
                    (None, None, None), False)
     result = simulate(data, cfg, progress=False)
@@ -71,7 +73,7 @@ def test_config_rejects_bad_values() -> None:
     with pytest.raises(ValueError, match="--days"):
         SimConfig(until=UNTIL, days=0)
     with pytest.raises(ValueError, match="--service-level"):
-        SimConfig(until=UNTIL, days=30, service_level=1.0)
+        SimConfig(until=UNTIL, days=30, plan=PlanConfig(service_level=1.0))
     with pytest.raises(ValueError, match="demand_mode"):
         SimConfig(until=UNTIL, days=30, demand_mode="magic")  # type: ignore[arg-type]
 
@@ -113,7 +115,8 @@ def test_periodic_review_orders_up_to_s_on_review_days_only() -> None:
     # and the next one before day t + 12's: 11 days = 22 units, so the shelf just empties and
     # no sale is lost. Start 40 on hand: day 0 position 38, day 7 24 (> 22, no order); from
     # day 14 (position 10) every review orders, 16 reviews from day 14 to day 119.
-    cfg = SimConfig(until=UNTIL, days=120, service_level=0.95, n_samples=200, policy="RS")
+    cfg = SimConfig(until=UNTIL, days=120,
+                    plan=PlanConfig(service_level=0.95, n_samples=200, policy="RS"))
     data = sim_data(np.full((1, 56 + 120), 2.0), [{"on_hand_units": 40.0}])
     result = simulate(data, cfg, progress=False)
     normal = result.overall["normal_approx"]
@@ -127,4 +130,4 @@ def test_periodic_review_orders_up_to_s_on_review_days_only() -> None:
     assert packed["stockout_days"] == 0 and packed["avg_on_hand_units"] >= normal[
         "avg_on_hand_units"]
     with pytest.raises(ValueError, match="review_days"):
-        SimConfig(until=UNTIL, days=30, policy="RS", review_days=0)
+        SimConfig(until=UNTIL, days=30, plan=PlanConfig(policy="RS", review_days=0))

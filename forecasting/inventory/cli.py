@@ -120,6 +120,13 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="do not scale the history by last year's seasonal ratio",
     )
+    parser.add_argument(
+        "--level",
+        choices=("auto", "trend", "off"),
+        default="auto",
+        help="rescale the history window to an as-of level with a damped trend: auto (default) "
+        "where there is no seasonal ratio (under a year of sales), trend always, off never",
+    )
 
 
 def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
@@ -133,6 +140,7 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
         scope=args.scope,
         item_floor_gap=args.item_floor_gap,
         seasonal=args.seasonal,
+        level=args.level,
     )
     if args.export is not None and args.export.suffix.lower() not in (".csv", ".xlsx"):
         raise ValueError(f"--export {args.export}: use a .csv or .xlsx file name")
@@ -161,20 +169,24 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
-    cfg = SimConfig(
-        until=args.until,
-        days=args.days,
+    plan = PlanConfig(
         service_level=args.service_level,
-        replan_days=args.replan_days,
-        demand_mode=args.demand_mode,
         n_samples=args.samples,
         window_days=args.window_days,
         seed=args.seed,
         scope=args.scope,
         item_floor_gap=args.item_floor_gap,
         seasonal=args.seasonal,
+        level=args.level,
         policy=args.policy,
         review_days=args.review_days,
+    )
+    cfg = SimConfig(
+        until=args.until,
+        days=args.days,
+        plan=plan,
+        replan_days=args.replan_days,
+        demand_mode=args.demand_mode,
     )
     data = load_sim_data(db, cfg)
     result = simulate(data, cfg, progress=not args.json)

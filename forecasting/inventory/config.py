@@ -31,6 +31,14 @@ class PlanConfig:
             sharing a target, pooled over their replenishment cycles, met with the least stock
             (`allocate_service`); "item": every item on its own hits the target.
         item_floor_gap: under "portfolio", no item is planned more than this below its target.
+        level: the as-of demand level (`forecasting.inventory.level`) that rescales the history
+            window: "auto" (default) where no seasonal ratio exists (under a year of sales),
+            "trend" always (times the seasonal ratio where there is one), "off" never.
+        shape_days: where the level is used, the bootstrap reads this many days, rescaled to
+            the level (a longer history of the lumpy orders than the window is possible; 182
+            measured worse than 56 on Online Retail II, docs/BENCHMARKS.md).
+        level_sd: multiplier on the level's relative standard error added to the samples
+            (0 = treat the level as exact).
     """
 
     service_level: float = 0.95
@@ -50,6 +58,9 @@ class PlanConfig:
     seasonal: bool = True
     scope: Literal["portfolio", "item"] = "portfolio"
     item_floor_gap: float = 0.10
+    level: Literal["auto", "trend", "off"] = "auto"
+    shape_days: int = 56
+    level_sd: float = 1.0
     class_rules: ClassRules = field(default_factory=ClassRules)
 
     def __post_init__(self) -> None:
@@ -74,5 +85,9 @@ class PlanConfig:
             raise ValueError(
                 f"--item-floor-gap must be between 0 and 0.5, got {self.item_floor_gap}"
             )
+        if self.level not in ("auto", "trend", "off"):
+            raise ValueError(f"level must be auto, trend or off, got {self.level!r}")
+        if not 7 <= self.shape_days <= 364:
+            raise ValueError(f"shape_days must be 7..364, got {self.shape_days}")
         if self.no_cost_cover_days <= 0 or self.rule_of_thumb_days <= 0:
             raise ValueError("cover days must be positive")

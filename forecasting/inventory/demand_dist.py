@@ -112,6 +112,7 @@ def iter_lead_time_demand_samples(
     rho: float = 0.5,
     method: str = "block",
     scale: np.ndarray | None = None,
+    scale_sd: np.ndarray | None = None,
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """Samples of demand over (lead time + extra_days) plus the undershoot, by chunks of pairs.
 
@@ -126,6 +127,8 @@ def iter_lead_time_demand_samples(
             matched to the window-sum moments).
         scale: factor on the history source's lead-time sums per pair (a seasonal ratio),
             `[n_pairs]`; whole-unit histories keep whole-unit sums (unbiased random rounding).
+        scale_sd: relative sd of that factor per pair (`[n_pairs]`, 0 = exact): each sample is
+            multiplied by a lognormal draw of mean 1 and this sd (the level's uncertainty).
     """
     n = demand.n_pairs
     use_fc = demand.forecast_mask()
@@ -138,8 +141,12 @@ def iter_lead_time_demand_samples(
         lengths = lengths + extra_days
         sampler = sample_nb_window_sums if method == "nb" else sample_window_sums
         sums = sampler(rng, hist, lengths) if hist.shape[1] else np.zeros_like(lengths)
-        if scale is not None:
-            scaled = sums * scale[sl, None]
+        if scale_sd is not None:  # the level's own uncertainty: a lognormal factor of mean 1
+            sigma = np.sqrt(np.log1p(scale_sd[sl] ** 2)).astype(np.float32)[:, None]
+            z = rng.standard_normal(sums.shape, dtype=np.float32)
+            sums = sums * np.exp(sigma * z - 0.5 * sigma * sigma)
+        if scale is not None or scale_sd is not None:
+            scaled = sums * (1.0 if scale is None else scale[sl, None])
             rounded = np.floor(scaled + rng.random(scaled.shape))
             sums = np.where(integer[sl, None], rounded, scaled)
         fc = use_fc[sl]

@@ -15,6 +15,7 @@ import polars as pl
 
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import QUANTILE_COLUMNS, DemandInputs
+from forecasting.inventory.level import LEVEL_WEEKS, Level, estimate_level
 from forecasting.inventory.seasonal import YEAR_LAG_DAYS, seasonal_ratio
 from warehouse.db import WarehouseError, reading, run_named, table_exists
 
@@ -29,6 +30,9 @@ class PlanInputs:
         until: the plan date; history ends on it, forecasts start the day after.
         forecast_run: the forecast run used, or None (history only).
         season: per-pair factor on the history window (`forecasting.inventory.seasonal`), or None.
+        level: the as-of level estimate whose factor rescales `shape` (or the window), or None.
+        shape: the longer history the bootstrap reads where the level is used
+            (`PlanConfig.shape_days`), `[n_pairs, shape_days]`, or None (the window).
     """
 
     pairs: pl.DataFrame
@@ -36,6 +40,47 @@ class PlanInputs:
     until: date
     forecast_run: str | None = None
     season: np.ndarray | None = None
+    level: Level | None = None
+    shape: np.ndarray | None = None
+
+    def history_scale(self) -> np.ndarray | None:
+        """Factor on the history source per pair: seasonal ratio x level factor (or None)."""
+        factors = [f for f in (self.season, None if self.level is None else self.level.factor)
+                   if f is not None]
+        if not factors:
+            return None
+        return factors[0] if len(factors) == 1 else factors[0] * factors[1]
+
+
+def lookback_days(cfg: PlanConfig) -> int:
+    """Days of history read before a plan date: the window, or the level's half-year."""
+    return max(cfg.window_days, 7 * LEVEL_WEEKS if cfg.level != "off" else 0,
+               cfg.shape_days if cfg.level != "off" else 0)
+
+
+def first_sale_index(pairs: pl.DataFrame, start: date, n_days: int) -> np.ndarray:
+    """Index of each pair's first sale in a matrix of days start+1.., in [0, n_days]."""
+    offset = pairs.select(
+        ((pl.col("first_sale_date") - pl.lit(start)).dt.total_days() - 1).fill_null(n_days)
+    ).to_series()
+    return np.clip(offset.to_numpy().astype(np.int64), 0, n_days)
+
+
+def level_estimate(
+    pairs: pl.DataFrame,
+    history: np.ndarray,
+    first_day: np.ndarray,
+    cfg: PlanConfig,
+    seasonal: bool,
+) -> Level | None:
+    """The as-of level of `history` (days up to the plan date) when `cfg.level` asks for it.
+
+    "auto" estimates it only where there is no seasonal ratio (`seasonal` False).
+    """
+    if cfg.level == "off" or (cfg.level == "auto" and seasonal):
+        return None
+    groups = pairs["category"].cast(pl.String).fill_null("").to_numpy()
+    return estimate_level(history, first_day, groups, cfg.shape_days, season_horizons(pairs, cfg))
 
 
 def sales_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
@@ -103,7 +148,9 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
         pairs = run_named(con, "inventory/pairs", {"until": until})
         if pairs.is_empty():
             raise WarehouseError("no store x product pairs in dim_supply; load sales first")
-        history = daily_matrix(con, pairs, until - timedelta(days=cfg.window_days), cfg.window_days)
+        back = lookback_days(cfg)
+        long_history = daily_matrix(con, pairs, until - timedelta(days=back), back)
+        history = long_history[:, back - cfg.window_days :]
         run_id, q, has = (
             load_forecast(con, pairs, until, 120) if cfg.use_forecast else (None, None, None)
         )
@@ -120,7 +167,10 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
         )
     check_supply(pairs)
     season = None if year_ago is None else season_factors(pairs, year_ago, cfg)
-    return PlanInputs(pairs, DemandInputs(history, q, has), until, run_id, season)
+    first_day = first_sale_index(pairs, until - timedelta(days=back), back)
+    level = level_estimate(pairs, long_history, first_day, cfg, season is not None)
+    shape = None if level is None else long_history[:, back - cfg.shape_days :]
+    return PlanInputs(pairs, DemandInputs(history, q, has), until, run_id, season, level, shape)
 
 
 def season_horizons(pairs: pl.DataFrame, cfg: PlanConfig) -> np.ndarray:
@@ -149,8 +199,8 @@ def load_year_ago(
     if start + timedelta(days=1) < first_sale:
         return None
     matrix = daily_matrix(con, pairs, start, n_days)
-    first_sale = pairs["first_sale_date"]
-    late = (first_sale.is_null() | (first_sale > start + timedelta(days=1))).to_numpy()
+    first = pairs["first_sale_date"]
+    late = (first.is_null() | (first > start + timedelta(days=1))).to_numpy()
     matrix[late] = np.nan
     return matrix
 

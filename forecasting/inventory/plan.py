@@ -14,6 +14,7 @@ import polars as pl
 
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.inputs import PlanInputs, column_array, load_inputs
+from forecasting.inventory.level import LEVEL_WEEKS, MIN_WEEKS
 from forecasting.inventory.maths import round_order_quantity
 from forecasting.inventory.policies import order_quantities, service_targets, shelfwise_policy
 from warehouse.db import WarehouseError, reading, scalar, sql_text, table_exists, writing
@@ -58,12 +59,23 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
         cover = np.where(mean_daily > 0, np.maximum(on_hand, 0) / mean_daily, np.nan)
     risk = np.where(inactive | no_stock, np.nan, risk_all)
     fc_mask = inputs.demand.forecast_mask()
-    history_text = np.full(pairs.height, f"{cfg.window_days}-day history bootstrap")
+    days = cfg.window_days if inputs.level is None else cfg.shape_days
+    history_text = np.full(pairs.height, f"{days}-day history bootstrap")
     if inputs.season is not None:
         factor = np.char.mod("%.2f", inputs.season)
         history_text = np.char.add(
             np.char.add(history_text, " x "), np.char.add(factor, " (category's season a year ago)")
         )
+    if inputs.level is not None:
+        level_text = np.where(
+            inputs.level.known,
+            np.char.add(
+                np.char.add(" x ", np.char.mod("%.2f", inputs.level.factor)),
+                f" (as-of level and damped trend of the last {LEVEL_WEEKS} weeks)",
+            ),
+            f" (no level estimate: under {MIN_WEEKS} weeks of sales; window as is)",
+        )
+        history_text = np.char.add(history_text, level_text)
     source = np.where(fc_mask, f"forecast quantiles (run {inputs.forecast_run})", history_text)
     measure = "fill rate" if cfg.measure == "fill" else "cycle service"
     basis = label.astype(str)

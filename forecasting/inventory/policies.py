@@ -114,6 +114,8 @@ def shelfwise_policy(
     share their target as a group (`allocate_service`); the others get their own quantile.
     """
     pairs, demand = inputs.pairs, inputs.demand
+    if inputs.shape is not None:  # the level's longer history of the demand shape
+        demand = DemandInputs(inputs.shape, demand.forecast_q, demand.has_forecast)
     if cfg.level_days:
         demand = DemandInputs(
             recent_level_history(demand.history, cfg.level_days),
@@ -126,8 +128,12 @@ def shelfwise_policy(
     )
     periodic = cfg.policy == "RS"
     mean_daily = demand.history.mean(axis=1)
-    if inputs.season is not None:
-        mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, inputs.season)
+    scale = inputs.history_scale()
+    level_sd = None if inputs.level is None or cfg.level_sd == 0 else (
+        inputs.level.rel_sd * cfg.level_sd if inputs.level.rel_sd is not None else None
+    )
+    if scale is not None:
+        mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, scale)
     n = pairs.height
     level, mean_ltd, risk = np.empty(n), np.empty(n), np.full(n, np.nan)
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
@@ -155,7 +161,8 @@ def shelfwise_policy(
         extra_days=cfg.review_days if periodic else 0,
         undershoot=cfg.undershoot and not periodic,
         method=cfg.method,
-        scale=inputs.season,
+        scale=scale,
+        scale_sd=level_sd,
     ):
         if cfg.measure == "fill":
             level[sl] = fill_rate_reorder_point(samples, cycle_qty[sl], target[sl])

@@ -9,6 +9,7 @@ import os
 import sys
 from datetime import timedelta
 
+from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.inputs import sales_range
 from forecasting.inventory.plan import plan_exists, run_plan
 
@@ -41,7 +42,7 @@ def simulate_recent(db: str | os.PathLike[str]) -> None:
     if until < first + timedelta(days=SIM_DAYS):
         print(f"simulate: skipped, less than {2 * SIM_DAYS} days of sales", file=sys.stderr)
         return
-    cfg = SimConfig(until=until, days=SIM_DAYS, n_samples=SIM_SAMPLES)
+    cfg = SimConfig(until=until, days=SIM_DAYS, plan=PlanConfig(n_samples=SIM_SAMPLES))
     result = simulate(load_sim_data(db, cfg), cfg)
     write_results(db, result, cfg)
 

@@ -63,12 +63,12 @@ def check_service(
     results: dict[float, SimResult] = {}
     curve: list[tuple[float, float]] = []
     for target in targets:
-        result = simulate(data, dataclasses.replace(base, service_level=target), progress=False)
+        result = simulate(data, base.with_plan(service_level=target), progress=False)
         results[target] = result
         normal = result.overall["normal_approx"]
         curve.append((normal["cycle_service_level"], normal["avg_on_hand_units"]))
     for level in normal_levels:
-        cfg = dataclasses.replace(base, normal_level=level, n_samples=EXTRA_RUN_SAMPLES)
+        cfg = dataclasses.replace(base.with_plan(n_samples=EXTRA_RUN_SAMPLES), normal_level=level)
         normal = simulate(data, cfg, progress=False).overall["normal_approx"]
         curve.append((normal["cycle_service_level"], normal["avg_on_hand_units"]))
     return ServiceCheck(results, curve)

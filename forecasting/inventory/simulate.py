@@ -18,16 +18,18 @@ service level is the share of complete cycles without a day of unmet demand.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 from tqdm import tqdm
 
+from forecasting.inventory.breakdown import by_class, by_month, demand_classes, service_cell
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import DemandInputs
 from forecasting.inventory.inputs import (
@@ -35,12 +37,16 @@ from forecasting.inventory.inputs import (
     check_supply,
     column_array,
     daily_matrix,
+    first_sale_index,
+    level_estimate,
     load_forecast,
     load_year_ago,
+    lookback_days,
     max_season_horizon,
     sales_range,
     season_factors,
 )
+from forecasting.inventory.level import LEVEL_WEEKS, MIN_WEEKS
 from forecasting.inventory.maths import check_service_level, round_order_quantity
 from forecasting.inventory.policies import (
     Policy,
@@ -63,42 +69,28 @@ METRICS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class SimConfig:
-    """What to replay.
+    """What to replay, and with which plan settings.
 
     Attributes:
         until: last day of known history; the replay covers the `days` days after it.
         days: length of the replay.
-        service_level: cycle service target of the shelfwise and normal policies.
+        plan: how every (re-)plan is computed (`PlanConfig`: target, samples, window, seasonal
+            ratio, level, scope, policy and review days); `targets` and `measure` are not used
+            (the replay measures cycle service against one fixed target).
         replan_days: re-estimate the policies every this many days (from the past only).
         demand_mode: "lost_sales" (unmet demand is lost) or "backorders".
-        n_samples: Monte Carlo samples per pair per re-plan.
         normal_level: the normal formula's level when it differs from the target (benchmarks
             sweep it to trace that policy's stock / service curve).
-        seasonal, scope, item_floor_gap: the shelfwise policy's switches (`PlanConfig`).
-        policy, review_days: "sQ" (continuous review, the default) or "RS" (every policy
-            orders up to its level S on every `review_days`-th day of the replay).
     """
 
     until: date
     days: int
-    service_level: float = 0.95
+    plan: PlanConfig = field(default_factory=PlanConfig)
     replan_days: int = 7
     demand_mode: Literal["lost_sales", "backorders"] = "lost_sales"
-    n_samples: int = 1000
-    window_days: int = 56
-    seed: int = 0
-    method: Literal["block", "nb"] = "block"
     normal_level: float | None = None
-    level_days: int = 0
-    undershoot: bool = True
-    seasonal: bool = True
-    scope: Literal["portfolio", "item"] = "portfolio"
-    item_floor_gap: float = 0.10
-    policy: Literal["sQ", "RS"] = "sQ"
-    review_days: int = 7
 
     def __post_init__(self) -> None:
-        check_service_level(self.service_level, "--service-level")
         if self.normal_level is not None:
             check_service_level(self.normal_level, "normal_level")
         if not 7 <= self.days <= 730:
@@ -109,34 +101,34 @@ class SimConfig:
             raise ValueError(
                 f"demand_mode must be lost_sales or backorders, got {self.demand_mode!r}"
             )
-        self.plan_config()  # the policy's own checks (scope, floor gap, samples, window)
 
-    def plan_config(self) -> PlanConfig:
-        return PlanConfig(
-            service_level=self.service_level,
-            window_days=self.window_days,
-            n_samples=self.n_samples,
-            seed=self.seed,
-            method=self.method,
-            level_days=self.level_days,
-            undershoot=self.undershoot,
-            seasonal=self.seasonal,
-            scope=self.scope,
-            item_floor_gap=self.item_floor_gap,
-            policy=self.policy,
-            review_days=self.review_days,
-        )
+    @property
+    def service_level(self) -> float:
+        """The cycle service target (the plan's)."""
+        return self.plan.service_level
+
+    def with_plan(self, **changes: Any) -> SimConfig:
+        """A copy with some `PlanConfig` fields changed."""
+        return dataclasses.replace(self, plan=dataclasses.replace(self.plan, **changes))
 
 
 @dataclass(frozen=True)
 class SimData:
-    """Pairs and their daily demand from `until - window + 1` to `until + days`."""
+    """Pairs and their daily demand from `until - history_days + 1` to `until + days`.
+
+    `history_days` None means the plan's window (`SimConfig.plan.window_days`).
+    """
 
     pairs: pl.DataFrame
-    demand: np.ndarray  # [n_pairs, window + days]
+    demand: np.ndarray  # [n_pairs, history_days + days]
     forecast: tuple[str | None, np.ndarray | None, np.ndarray | None]
     has_stock: bool
     year_ago: np.ndarray | None = None  # [n_pairs, window + days + horizon], 52 weeks earlier
+    history_days: int | None = None
+
+    def back(self, cfg: SimConfig) -> int:
+        """Days of history before the replay's first day held in `demand`."""
+        return cfg.plan.window_days if self.history_days is None else self.history_days
 
 
 @dataclass(frozen=True)
@@ -148,9 +140,15 @@ class SimResult:
     per_product: pl.DataFrame
     notes: list[str]
     per_pair: dict[str, np.ndarray] | None = None  # totals `[n_policies, n_pairs]`
+    breakdown: dict[str, dict[str, object]] | None = None  # per policy: cycles, by class/month
 
     def as_json(self) -> dict[str, object]:
-        return {"target": self.target, "policies": self.overall}
+        """The overall metrics per policy, with its cycles, by demand class and by month."""
+        policies = {
+            name: {**metrics, **(self.breakdown or {}).get(name, {})}
+            for name, metrics in self.overall.items()
+        }
+        return {"target": self.target, "policies": policies}
 
 
 def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
@@ -171,39 +169,42 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
         pairs = pairs.filter(pl.col("first_sale_date") <= cfg.until)
         if pairs.is_empty():
             raise WarehouseError(f"no store x product sold on or before {cfg.until}")
-        demand = daily_matrix(
-            con, pairs, cfg.until - timedelta(days=cfg.window_days), cfg.window_days + cfg.days
-        )
+        back = lookback_days(cfg.plan)
+        demand = daily_matrix(con, pairs, cfg.until - timedelta(days=back), back + cfg.days)
         forecast = load_forecast(con, pairs, cfg.until, 120)
         year_ago = load_year_ago(
             con,
             pairs,
             first,
-            cfg.until - timedelta(days=cfg.window_days),
-            cfg.window_days + cfg.days + max_season_horizon(pairs, cfg.plan_config()),
+            cfg.until - timedelta(days=cfg.plan.window_days),
+            cfg.plan.window_days + cfg.days + max_season_horizon(pairs, cfg.plan),
         )
     check_supply(pairs)
-    return SimData(
-        pairs, demand, forecast, bool(pairs["on_hand_units"].is_not_null().any()), year_ago
-    )
+    has_stock = bool(pairs["on_hand_units"].is_not_null().any())
+    return SimData(pairs, demand, forecast, has_stock, year_ago, back)
 
 
 def _policies(data: SimData, cfg: SimConfig, day: int, rng: np.random.Generator) -> list[Policy]:
-    """The three policies as of simulation day `day` (window ends the day before it)."""
-    plan_cfg = cfg.plan_config()
-    window = data.demand[:, day : day + cfg.window_days]
+    """The three policies as of simulation day `day` (history ends the day before it)."""
+    plan_cfg, back = cfg.plan, data.back(cfg)
+    history = data.demand[:, day : back + day]
+    window = history[:, back - plan_cfg.window_days :]
     run_id, q, has = data.forecast if day == 0 else (None, None, None)
     season = None
-    if cfg.seasonal and data.year_ago is not None:
+    if plan_cfg.seasonal and data.year_ago is not None:
         season = season_factors(data.pairs, data.year_ago[:, day:], plan_cfg)
+    as_of = cfg.until + timedelta(days=day)
+    first_day = first_sale_index(data.pairs, as_of - timedelta(days=back), back)
+    level = level_estimate(data.pairs, history, first_day, plan_cfg, season is not None)
+    shape = None if level is None else history[:, back - plan_cfg.shape_days :]
     inputs = PlanInputs(
-        data.pairs, DemandInputs(window, q, has), cfg.until + timedelta(days=day), run_id, season
+        data.pairs, DemandInputs(window, q, has), as_of, run_id, season, level, shape
     )
     order_qty = order_quantities(data.pairs, window.mean(axis=1), plan_cfg)
     target = np.full(data.pairs.height, cfg.service_level)
     shelfwise, _ = shelfwise_policy(inputs, plan_cfg, target, order_qty, rng)
     normal_target = np.full(data.pairs.height, cfg.normal_level or cfg.service_level)
-    review = cfg.review_days if cfg.policy == "RS" else 0
+    review = plan_cfg.review_days if plan_cfg.policy == "RS" else 0
     return [
         shelfwise,
         normal_policy(inputs, normal_target, order_qty, review),
@@ -213,9 +214,10 @@ def _policies(data: SimData, cfg: SimConfig, day: int, rng: np.random.Generator)
 
 def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     """Replay `cfg.days` days of actual demand for every policy (vectorised over pairs)."""
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(cfg.plan.seed)
     pairs, n, n_pol, horizon = data.pairs, data.pairs.height, len(POLICIES), cfg.days
-    actual = data.demand[:, cfg.window_days :]
+    back = data.back(cfg)
+    actual = data.demand[:, back:]
     lt_mean, lt_sd = (
         column_array(pairs, "lead_time_mean_days"),
         column_array(pairs, "lead_time_sd_days"),
@@ -226,7 +228,7 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     arrivals = np.zeros((n_pol, n, horizon + int(lead.max()) + 2))
     pol = _policies(data, cfg, 0, rng)
     s, q, up_to = _levels(pol)
-    periodic = cfg.policy == "RS"
+    periodic = cfg.plan.policy == "RS"
     pack, moq = column_array(pairs, "case_pack", 1.0), column_array(pairs, "min_order_qty", 1.0)
     has_snapshot = pairs["on_hand_units"].is_not_null().to_numpy()
     on_hand = np.where(
@@ -239,6 +241,7 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
         k: np.zeros((n_pol, n))
         for k in ("demand", "met", "stockout_days", "on_hand", "orders", "cycles", "bad_cycles")
     }
+    daily = {k: np.zeros((n_pol, horizon)) for k in ("cycles", "bad_cycles", "demand", "met")}
     in_cycle = np.zeros((n_pol, n), dtype=bool)
     cycle_short = np.zeros((n_pol, n), dtype=bool)
     days = tqdm(range(horizon), desc="simulate", unit="day", leave=False, disable=not progress)
@@ -247,8 +250,11 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
             s, q, up_to = _levels(_policies(data, cfg, d, rng))
         arrived = arrivals[:, :, d]
         received = arrived > 0
-        totals["cycles"] += received & in_cycle
-        totals["bad_cycles"] += received & in_cycle & cycle_short
+        closed = received & in_cycle
+        totals["cycles"] += closed
+        totals["bad_cycles"] += closed & cycle_short
+        daily["cycles"][:, d] = closed.sum(axis=1)
+        daily["bad_cycles"][:, d] = (closed & cycle_short).sum(axis=1)
         in_cycle |= received
         cycle_short &= ~received
         on_hand += arrived
@@ -260,11 +266,13 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
         cycle_short |= short
         totals["demand"] += want
         totals["met"] += met
+        daily["demand"][:, d] = want.sum()
+        daily["met"][:, d] = met.sum(axis=1)
         totals["stockout_days"] += short
         totals["on_hand"] += np.maximum(on_hand, 0.0)
         position = on_hand + on_order
         if periodic:  # review day: order up to S in whole packs, at least the minimum
-            review = d % cfg.review_days == 0
+            review = d % cfg.plan.review_days == 0
             raw = np.maximum(up_to - position, 0.0) if review else np.zeros_like(s)
             qty = round_order_quantity(raw, pack, moq)
             need = qty > 0
@@ -279,8 +287,31 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
             totals["orders"] += need
     notes = _notes(data, cfg)
     overall = summarise(totals, horizon)
+    first_day = first_sale_index(pairs, cfg.until - timedelta(days=back), back)
+    classes = demand_classes(data.demand[:, :back], first_day)
+    class_cells, month_cells = by_class(totals, classes, POLICIES), by_month(daily, cfg.until,
+                                                                            POLICIES)
+    breakdown: dict[str, dict[str, object]] = {
+        name: {
+            **{
+                k: v
+                for k, v in service_cell(
+                    *(float(totals[k][i].sum()) for k in ("cycles", "bad_cycles", "demand", "met"))
+                ).items()
+                if k in ("cycles", "cycle_service_se")
+            },
+            "by_class": class_cells[name],
+            "by_month": month_cells[name],
+        }
+        for i, name in enumerate(POLICIES)
+    }
     return SimResult(
-        cfg.service_level, overall, _per_product(pairs, totals, horizon, cfg), notes, totals
+        cfg.service_level,
+        overall,
+        _per_product(pairs, totals, horizon, cfg),
+        notes,
+        totals,
+        breakdown,
     )
 
 
@@ -364,39 +395,50 @@ def _per_product(
 
 def _notes(data: SimData, cfg: SimConfig) -> list[str]:
     n_missing = int(data.pairs["on_hand_units"].is_null().sum())
+    plan = cfg.plan
     review = (
         "continuous review (s, Q)"
-        if cfg.policy == "sQ"
-        else f"periodic review (R, S), orders every {cfg.review_days} days"
+        if plan.policy == "sQ"
+        else f"periodic review (R, S), orders every {plan.review_days} days"
     )
     notes = [
         f"{data.pairs.height:,} store x product pairs with sales on or before {cfg.until}; "
         f"{cfg.days} days replayed with {cfg.demand_mode.replace('_', ' ')}, {review}; "
         f"policies re-estimated every {cfg.replan_days} days from the past "
-        f"{cfg.window_days} days"
+        f"{plan.window_days} days"
     ]
     if n_missing:
         notes.append(
             f"{n_missing:,} pairs have no stock snapshot on or before {cfg.until}: "
             "each policy starts them at its own order-up-to level (s + Q)"
         )
-    if cfg.scope == "portfolio":
+    if plan.scope == "portfolio":
         notes.append(
             f"shelfwise meets the {cfg.service_level:.1%} target pooled over all "
             f"replenishment cycles with the least stock, no item below "
-            f"{max(0.5, cfg.service_level - cfg.item_floor_gap):.1%}"
+            f"{max(0.5, cfg.service_level - plan.item_floor_gap):.1%}"
         )
-    if cfg.seasonal and data.year_ago is not None:
-        season = season_factors(data.pairs, data.year_ago, cfg.plan_config())
+    if plan.seasonal and data.year_ago is not None:
+        season = season_factors(data.pairs, data.year_ago, plan)
         notes.append(
             f"shelfwise scales the history by last year's category ratio of the "
             f"weeks ahead to the window (at the start: median x{np.median(season):.2f},"
             f" range {season.min():.2f}..{season.max():.2f})"
         )
-    elif cfg.seasonal:
+    elif plan.seasonal:
         notes.append("no seasonal ratio: the sales do not reach a year before the window")
+    if plan.level == "trend" or (plan.level == "auto" and not (plan.seasonal and data.year_ago
+                                                               is not None)):
+        notes.append(
+            "shelfwise rescales the history window at every re-plan to an as-of level: a damped "
+            f"trend of the last {LEVEL_WEEKS} weeks (winsorised), shrunk towards the category's; "
+            f"pairs with under {MIN_WEEKS} weeks of sales keep the window as is"
+        )
     if data.forecast[0]:
-        notes.append(f"first plan uses forecast run {data.forecast[0]}; re-plans use history")
+        notes.append(
+            f"first plan uses forecast run {data.forecast[0]}; re-plans use the history source "
+            "(no forecast run as of their dates)"
+        )
     else:
         notes.append(
             f"demand distribution from the history bootstrap (no forecast run as of {cfg.until})"
