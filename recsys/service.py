@@ -265,11 +265,7 @@ def recommend_for_customer(
     user = state.data.user_index.get(str(customer_id))
     if user is None:
         _require_customer(db, str(customer_id))
-        scores = np.where(mask, _popular_scores(state), -np.inf)
-        items, best = _pick(scores, k, state.categories, rules.max_per_category)
-        return _frame(state, state.data, items, best,
-                      ["no purchases yet: popular with customers now"] * len(items),
-                      POPULAR_MODEL)
+        return _popular(state, mask, k, rules)
     users = np.array([user])
     raw = state.ranker.score(state.data, users)
     scores = apply_filters(raw, state.data, users,
@@ -277,6 +273,32 @@ def recommend_for_customer(
     items, best = _pick(scores, k, state.categories, rules.max_per_category)
     return _frame(state, state.data, items, best, _reasons(state, state.data, user, items),
                   state.ranker.name)
+
+
+def _popular(state: ServingState, mask: np.ndarray, k: int,
+             rules: BusinessRules) -> pl.DataFrame:
+    scores = np.where(mask, _popular_scores(state), -np.inf)
+    items, best = _pick(scores, k, state.categories, rules.max_per_category)
+    return _frame(state, state.data, items, best,
+                  ["no purchases yet: popular with customers now"] * len(items), POPULAR_MODEL)
+
+
+def popular_products(
+    db: str | os.PathLike[str] | None, k: int = 20, rules: BusinessRules = DEFAULT_RULES,
+    customer_id: str | None = None,
+) -> pl.DataFrame:
+    """The cold-start list: top-k products popular with customers now (REC_COLUMNS, model
+    POPULAR_MODEL), for a customer the model does not know (even one not in the warehouse)."""
+    if k < 1:
+        raise RecsysError(f"k: must be at least 1, got {k}")
+    state = serving_state(db)
+    cid = None if customer_id is None else str(customer_id)
+    return _popular(state, rules_mask(state, rules, cid), k, rules)
+
+
+def is_known_customer(db: str | os.PathLike[str] | None, customer_id: str) -> bool:
+    """Whether the served model has a purchase history for `customer_id`."""
+    return str(customer_id) in serving_state(db).data.user_index
 
 
 def _require_customer(db: str | os.PathLike[str] | None, customer_id: str) -> None:

@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     users.add_argument(
         "users_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | remove NAME"
     )
+    keys = sub.add_parser("keys", help="manage HTTP API keys (see warehouse.keys)")
+    keys.add_argument(
+        "keys_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | revoke NAME"
+    )
     pipe = sub.add_parser("pipeline", help="train, forecast and plan (the steps built so far)")
     pipe.add_argument(
         "--if-missing", action="store_true", help="only steps whose output is missing"
@@ -181,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from warehouse.auth import users_cli  # type: ignore[attr-defined]
 
             return int(users_cli(list(args.users_args)))
+        elif args.command == "keys":
+            from warehouse.keys import keys_cli
+
+            return keys_cli(list(args.keys_args))
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,1 @@
+"""Services above the packages: the HTTP API's glue (models, dependencies, typed calls)."""
