@@ -23,6 +23,7 @@ from forecasting import api as forecasting_api
 from forecasting.inventory import api as inventory_api
 from recsys import service as recsys
 from recsys.errors import NoModelError, RecsysError
+from recsys.registry import list_versions
 from services.api_models import (
     BasketRecommendations,
     CustomerRecommendations,
@@ -75,6 +76,9 @@ class _GenerationCache:
 
 
 _CACHE = _GenerationCache()
+# Many concurrent callers: after a refresh keep answering from the previous model state (one
+# consistent generation) while the new one loads in the background.
+recsys.serve_stale_while_reloading(True)
 _READERS: dict[Path, WarehouseReader] = {}
 _READERS_LOCK = threading.Lock()
 
@@ -105,7 +109,9 @@ def _records(frame: pl.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]
 def health(db: Path) -> Health:
     """Status, generation, sale date range, model version, latest forecast run, plan present."""
     gen = gen_text(db)
-    status = recsys.model_status(db)
+    versions = list_versions(db)
+    newest = versions[0].name if versions else None
+    status = _CACHE.get(("model", db, newest), lambda: recsys.model_status(db))
     version = str(status["version"]) if status and status.get("version") is not None else None
 
     def load() -> tuple[Any, Any, bool, bool]:
@@ -118,18 +124,30 @@ def health(db: Path) -> Health:
     if has_forecasts:
         run = _CACHE.get(("run", db, gen), lambda: forecasting_api.latest_run(db))
         run_id = str(run["run_id"]) if run.get("run_id") is not None else None
-    return Health(status="ok", generation=gen, data_from=first, data_to=last,
-                  model_version=version,
-                  model_trained_at=str(status["trained_at"]) if status else None,
-                  forecast_run_id=run_id, has_reorder_plan=has_plan)
+    return Health(
+        status="ok",
+        generation=gen,
+        data_from=first,
+        data_to=last,
+        model_version=version,
+        model_trained_at=str(status["trained_at"]) if status else None,
+        forecast_run_id=run_id,
+        has_reorder_plan=has_plan,
+    )
 
 
-def _rules(exclude_purchased: bool = True, in_stock_only: bool = False,
-           category: Sequence[str] = (), max_per_category: int | None = None
-           ) -> recsys.BusinessRules:
-    return recsys.BusinessRules(exclude_purchased=exclude_purchased, in_stock_only=in_stock_only,
-                                include_categories=tuple(category),
-                                max_per_category=max_per_category)
+def _rules(
+    exclude_purchased: bool = True,
+    in_stock_only: bool = False,
+    category: Sequence[str] = (),
+    max_per_category: int | None = None,
+) -> recsys.BusinessRules:
+    return recsys.BusinessRules(
+        exclude_purchased=exclude_purchased,
+        in_stock_only=in_stock_only,
+        include_categories=tuple(category),
+        max_per_category=max_per_category,
+    )
 
 
 def _recs(frame: pl.DataFrame) -> list[Recommendation]:
@@ -137,8 +155,13 @@ def _recs(frame: pl.DataFrame) -> list[Recommendation]:
 
 
 def customer_recommendations(
-    db: Path, customer_id: str, *, k: int = 10, exclude_purchased: bool = True,
-    category: Sequence[str] = (), max_per_category: int | None = None,
+    db: Path,
+    customer_id: str,
+    *,
+    k: int = 10,
+    exclude_purchased: bool = True,
+    category: Sequence[str] = (),
+    max_per_category: int | None = None,
     in_stock_only: bool = False,
 ) -> CustomerRecommendations:
     """Top-k for a customer; a customer the model does not know gets the popularity list."""
@@ -150,13 +173,23 @@ def customer_recommendations(
         frame = recsys.popular_products(db, k=k, rules=rules, customer_id=customer_id)
     model = str(frame["model"][0]) if frame.height else recsys.POPULAR_MODEL
     return CustomerRecommendations(
-        customer_id=customer_id, popularity_fallback=model == recsys.POPULAR_MODEL, model=model,
-        generation=gen, items=_recs(frame))
+        customer_id=customer_id,
+        popularity_fallback=model == recsys.POPULAR_MODEL,
+        model=model,
+        generation=gen,
+        items=_recs(frame),
+    )
 
 
-def basket_recommendations(db: Path, product_ids: Sequence[str], *, k: int = 10,
-                           in_stock_only: bool = False, category: Sequence[str] = (),
-                           max_per_category: int | None = None) -> BasketRecommendations:
+def basket_recommendations(
+    db: Path,
+    product_ids: Sequence[str],
+    *,
+    k: int = 10,
+    in_stock_only: bool = False,
+    category: Sequence[str] = (),
+    max_per_category: int | None = None,
+) -> BasketRecommendations:
     """Products that go with a basket (basket items excluded)."""
     gen = gen_text(db)
     rules = _rules(True, in_stock_only, category, max_per_category)
@@ -184,8 +217,14 @@ def similar(db: Path, product_id: str, *, k: int = 10) -> SimilarProducts:
     return SimilarProducts(product_id=product_id, model=model, generation=gen, items=items)
 
 
-def forecast(db: Path, *, level: str, store_id: str | None = None,
-             product_id: str | None = None, category: str | None = None) -> Forecast:
+def forecast(
+    db: Path,
+    *,
+    level: str,
+    store_id: str | None = None,
+    product_id: str | None = None,
+    category: str | None = None,
+) -> Forecast:
     """Daily forecast with intervals for an item, a category or the total (bottom-up sums)."""
     if level == "item" and not product_id:
         raise BadRequest("product_id: required when level=item")
@@ -197,21 +236,36 @@ def forecast(db: Path, *, level: str, store_id: str | None = None,
         raise BadRequest(f"category: only with level=category, not level={level}")
     gen = gen_text(db)
     key = ("forecast", db, gen, store_id, product_id, category)
-    frame = _CACHE.get(key, lambda: forecasting_api.load_forecast(
-        db, store_id=store_id, product_id=product_id, category=category))
+    frame = _CACHE.get(
+        key,
+        lambda: forecasting_api.load_forecast(
+            db, store_id=store_id, product_id=product_id, category=category
+        ),
+    )
     if frame.is_empty():
-        asked = ", ".join(f"{n}={v!r}" for n, v in (("store_id", store_id),
-                          ("product_id", product_id), ("category", category)) if v)
+        asked = ", ".join(
+            f"{n}={v!r}"
+            for n, v in (("store_id", store_id), ("product_id", product_id), ("category", category))
+            if v
+        )
         raise NotFound(f"no forecast matches {asked or 'this warehouse'}")
-    frame = frame.rename({"yhat_lo_80": "lo_80", "yhat_hi_80": "hi_80", "yhat_lo_95": "lo_95",
-                          "yhat_hi_95": "hi_95"})
+    frame = frame.rename(
+        {"yhat_lo_80": "lo_80", "yhat_hi_80": "hi_80", "yhat_lo_95": "lo_95", "yhat_hi_95": "hi_95"}
+    )
     points = [ForecastPoint(**r) for r in _records(frame, ForecastPoint.model_fields)]
-    return Forecast(level=level, store_id=store_id, product_id=product_id,  # type: ignore[arg-type]
-                    category=category, generation=gen, points=points)
+    return Forecast(
+        level=level,
+        store_id=store_id,
+        product_id=product_id,  # type: ignore[arg-type]
+        category=category,
+        generation=gen,
+        points=points,
+    )
 
 
-def _plan(db: Path, gen: str, store_id: str | None, category: str | None,
-          only_to_order: bool) -> pl.DataFrame:
+def _plan(
+    db: Path, gen: str, store_id: str | None, category: str | None, only_to_order: bool
+) -> pl.DataFrame:
     def load() -> pl.DataFrame:
         if only_to_order:
             return inventory_api.what_to_order(db, store_id=store_id, category=category)
@@ -225,21 +279,29 @@ def _plan(db: Path, gen: str, store_id: str | None, category: str | None,
     return _CACHE.get(("plan", db, gen, store_id, category, only_to_order), load)
 
 
-def reorder_plan(db: Path, *, store_id: str | None = None, category: str | None = None,
-                 only_to_order: bool = True, limit: int = 100, offset: int = 0
-                 ) -> ReorderPlanPage:
+def reorder_plan(
+    db: Path,
+    *,
+    store_id: str | None = None,
+    category: str | None = None,
+    only_to_order: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> ReorderPlanPage:
     """One page of the reorder plan (most urgent first) from one warehouse generation."""
     gen = gen_text(db)
     frame = _plan(db, gen, store_id, category, only_to_order)
     page = frame.slice(offset, limit)
     items = [ReorderLine(**r) for r in _records(page, ReorderLine.model_fields)]
     nxt = offset + limit if offset + limit < frame.height else None
-    return ReorderPlanPage(generation=gen, total=frame.height, limit=limit, offset=offset,
-                           next_offset=nxt, items=items)
+    return ReorderPlanPage(
+        generation=gen, total=frame.height, limit=limit, offset=offset, next_offset=nxt, items=items
+    )
 
 
-def purchase_orders_csv(db: Path, *, store_id: str | None = None,
-                        category: str | None = None) -> tuple[str, bytes]:
+def purchase_orders_csv(
+    db: Path, *, store_id: str | None = None, category: str | None = None
+) -> tuple[str, bytes]:
     """(generation, CSV bytes) of the lines to order: the columns of the app's export."""
     gen = gen_text(db)
     frame = _plan(db, gen, store_id, category, True)
@@ -262,8 +324,9 @@ def _json_value(value: Any) -> Any:
     return iso() if callable(iso) else str(value)
 
 
-def run_sql(db: Path, query: str, *, role: str, max_rows: int = 1000,
-            timeout_s: float = 30.0) -> SqlResult:
+def run_sql(
+    db: Path, query: str, *, role: str, max_rows: int = 1000, timeout_s: float = 30.0
+) -> SqlResult:
     """One query through the SQL sandbox (`warehouse.sandbox.run_sandboxed`) as `role`.
 
     Raises `warehouse.sandbox.SandboxRefusal` with the sandbox's one-line reason.
@@ -272,5 +335,10 @@ def run_sql(db: Path, query: str, *, role: str, max_rows: int = 1000,
     frame = result.frame
     columns = [SqlColumn(name=n, type=str(t)) for n, t in frame.schema.items()]
     rows = [[_json_value(v) for v in row] for row in frame.iter_rows()]
-    return SqlResult(columns=columns, rows=rows, row_count=len(rows),
-                     truncated=result.truncated, elapsed_s=round(result.elapsed_s, 6))
+    return SqlResult(
+        columns=columns,
+        rows=rows,
+        row_count=len(rows),
+        truncated=result.truncated,
+        elapsed_s=round(result.elapsed_s, 6),
+    )

@@ -41,8 +41,9 @@ DEFAULT_BURST = 40
 class ApiError(Exception):
     """An error answered as `{"error": {"code", "message"}}` with `status`."""
 
-    def __init__(self, status: int, code: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
@@ -132,8 +133,12 @@ def settings_from_env() -> Settings:
         raise WarehouseError(f"${RATE_ENV} / ${BURST_ENV}: not a number ({exc})") from None
     if rate <= 0 or burst < 1:
         raise WarehouseError(f"${RATE_ENV} must be > 0 and ${BURST_ENV} >= 1")
-    return Settings(db=resolve_db_path(None).resolve(), keys=KeyStore(keys_path()),
-                    audit=audit_path(), limiter=RateLimiter(rate, burst))
+    return Settings(
+        db=resolve_db_path(None).resolve(),
+        keys=KeyStore(keys_path()),
+        audit=audit_path(),
+        limiter=RateLimiter(rate, burst),
+    )
 
 
 SETTINGS = settings_from_env()
@@ -155,33 +160,48 @@ def require(role: Role, *, audit: bool = False) -> Callable[..., ApiKey]:
     def dependency(request: Request, cred: Bearer) -> ApiKey:
         challenge = {"WWW-Authenticate": "Bearer"}
         if cred is None:
-            raise ApiError(401, "unauthorized", "send an API key: `Authorization: Bearer TOKEN`",
-                           challenge)
+            raise ApiError(
+                401, "unauthorized", "send an API key: `Authorization: Bearer TOKEN`", challenge
+            )
         key = SETTINGS.keys.lookup(cred.credentials)
         if key is None:
             raise ApiError(401, "unauthorized", "the API key is unknown or revoked", challenge)
         wait = SETTINGS.limiter.take(key)
         if wait > 0:
             seconds = max(1, int(wait + 0.999))
-            raise ApiError(429, "rate_limited",
-                           f"too many requests for key {key.name!r}; retry in {seconds} s",
-                           {"Retry-After": str(seconds)})
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"too many requests for key {key.name!r}; retry in {seconds} s",
+                {"Retry-After": str(seconds)},
+            )
         if not role_at_least(key.role, role):
-            raise ApiError(403, "forbidden",
-                           f"this route needs the {role} role; key {key.name!r} is {key.role}")
+            raise ApiError(
+                403,
+                "forbidden",
+                f"this route needs the {role} role; key {key.name!r} is {key.role}",
+            )
         if audit:
             route = request.scope.get("route")
-            append_audit({"time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                          "key": key.name, "role": key.role, "method": request.method,
-                          "route": getattr(route, "path", request.url.path),
-                          "path": request.url.path}, SETTINGS.audit)
+            append_audit(
+                {
+                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "key": key.name,
+                    "role": key.role,
+                    "method": request.method,
+                    "route": getattr(route, "path", request.url.path),
+                    "path": request.url.path,
+                },
+                SETTINGS.audit,
+            )
         return key
 
     return dependency
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text} for status, text in (
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in (
         (400, "refused (e.g. a SQL query the sandbox does not allow)"),
         (401, "no API key, or an unknown or revoked one"),
         (403, "the key's role is too low for this route"),
@@ -193,16 +213,27 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     )
 }
 
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 406: "not_acceptable", 413: "too_large",
-                 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited"}
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+}
 
 
-def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The one error shape: `{"error": {"code": ..., "message": ...}}`."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
-                        headers=headers)
+    return JSONResponse(
+        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+    )
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -210,7 +241,10 @@ def _validation_message(exc: RequestValidationError) -> str:
     if not errors:
         return "invalid request"
     first = errors[0]
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body" or len(first["loc"]) == 1)
+    loc = [str(p) for p in first.get("loc", ())]
+    if first.get("type") == "json_invalid":
+        loc = loc[:1]  # ("body", <character offset>)
+    where = ".".join(loc)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{where or 'request'}: {first.get('msg', 'invalid')}{more}"
 
@@ -225,18 +259,23 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail),
-                              dict(exc.headers) if exc.headers else None)
+        return error_response(
+            exc.status_code, code, str(exc.detail), dict(exc.headers) if exc.headers else None
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, "invalid_request", _validation_message(exc))
 
     mapping: list[tuple[type[Exception], int, str]] = [
-        (NotFound, 404, "not_found"), (BadRequest, 422, "invalid_request"),
-        (SandboxRefusal, 400, "sql_refused"), (NoModelError, 503, "not_ready"),
-        (NoForecastError, 503, "not_ready"), (NoPlanError, 503, "not_ready"),
-        (RecsysError, 422, "invalid_request"), (WarehouseError, 503, "warehouse_unavailable"),
+        (NotFound, 404, "not_found"),
+        (BadRequest, 422, "invalid_request"),
+        (SandboxRefusal, 400, "sql_refused"),
+        (NoModelError, 503, "not_ready"),
+        (NoForecastError, 503, "not_ready"),
+        (NoPlanError, 503, "not_ready"),
+        (RecsysError, 422, "invalid_request"),
+        (WarehouseError, 503, "warehouse_unavailable"),
     ]
     for cls, status, code in mapping:
         app.add_exception_handler(cls, _fixed(status, code))

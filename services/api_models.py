@@ -67,7 +67,7 @@ class CustomerRecommendations(_Model):
 class BasketRequest(_Model):
     """A basket of product ids (an anonymous shopper) and how many suggestions to return."""
 
-    product_ids: list[str] = Field(min_length=1, max_length=200)
+    product_ids: list[str] = Field(min_length=1, max_length=200, examples=[["P00001", "P00002"]])
     k: int = Field(10, ge=1, le=100)
     in_stock_only: bool = False
     category: list[str] = Field(default_factory=list, max_length=50)

@@ -145,7 +145,11 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def add_key(
-    name: str, role: str, path: Path | None = None, *, rate_per_s: float | None = None,
+    name: str,
+    role: str,
+    path: Path | None = None,
+    *,
+    rate_per_s: float | None = None,
     burst: int | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns (stored key, token). The token is not kept anywhere.
@@ -233,16 +237,17 @@ def keys_cli(argv: Sequence[str]) -> int:
     path = keys_path()
     try:
         if args.action == "add":
-            key, token = add_key(args.name, args.role, path, rate_per_s=args.rate,
-                                 burst=args.burst)
+            key, token = add_key(args.name, args.role, path, rate_per_s=args.rate, burst=args.burst)
             print(f"key {key.name!r} with role {key.role} saved (as a hash) in {path}")
             print("the token is shown only now; send it as `Authorization: Bearer TOKEN`:")
             print(token)
         elif args.action == "list":
             keys = load_keys(path)
             if not keys:
-                print(f"no keys in {path}; add one with `python -m warehouse keys add NAME "
-                      "--role viewer`")
+                print(
+                    f"no keys in {path}; add one with `python -m warehouse keys add NAME "
+                    "--role viewer`"
+                )
             for name in sorted(keys):
                 key = keys[name]
                 state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
