@@ -138,9 +138,9 @@ def start_server(
         ],
         cwd=REPO,
         env=env,
-        stdout=open(log, "wb"),
+        stdout=open(log, "wb"),  # noqa: SIM115 - the child keeps it
         stderr=subprocess.STDOUT,
-    )  # noqa: SIM115
+    )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
