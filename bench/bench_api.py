@@ -363,8 +363,8 @@ def report(result: dict[str, object], args: argparse.Namespace) -> None:
         f"\nrefresh (`python -m forecasting plan`, exit {result['refresh_rc']}) from "
         f"{args.refresh_at:.0f} s to {result['refresh_end']:.1f} s ({result['refresh_s']:.1f} s);"
         f" file swapped: {result['swapped']}; generations seen in answers: "
-        f"{len(result['generations'])}"
-    )  # type: ignore[arg-type]
+        f"{len(result['generations'])}"  # type: ignore[arg-type]
+    )
     for route, errs in errors.items():
         print(f"first error on {route}: {errs[0]}")
 

@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import polars as pl
 
@@ -220,7 +220,7 @@ def similar(db: Path, product_id: str, *, k: int = 10) -> SimilarProducts:
 def forecast(
     db: Path,
     *,
-    level: str,
+    level: Literal["item", "category", "total"],
     store_id: str | None = None,
     product_id: str | None = None,
     category: str | None = None,
@@ -256,7 +256,7 @@ def forecast(
     return Forecast(
         level=level,
         store_id=store_id,
-        product_id=product_id,  # type: ignore[arg-type]
+        product_id=product_id,
         category=category,
         generation=gen,
         points=points,

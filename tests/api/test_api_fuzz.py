@@ -65,6 +65,7 @@ def _fuzz(
     before = file_sha256(server.db)
     result = run_schemathesis(server, tmp_path, max_examples, phases, max_time_s)
     out = result.stdout + result.stderr
+    print(out[-1200:])  # the summary: operations, phases, test cases (shown with -s)
     assert result.returncode == 0, out[-6000:]
     assert "Tested: 9" in out, out[-3000:]  # every operation of the schema
     assert file_sha256(server.db) == before  # /v1/sql was fuzzed too: nothing written
