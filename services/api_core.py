@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 import polars as pl
 
 from forecasting import api as forecasting_api
+from forecasting.errors import NoForecastError
 from forecasting.inventory import api as inventory_api
 from recsys import service as recsys
 from recsys.errors import NoModelError, RecsysError
@@ -38,7 +39,7 @@ from services.api_models import (
     SqlColumn,
     SqlResult,
 )
-from warehouse.db import generation, table_exists
+from warehouse.db import WarehouseError, generation, table_exists
 from warehouse.queries import sales_range
 from warehouse.readers import WarehouseReader
 from warehouse.sandbox import run_sandboxed
@@ -85,7 +86,12 @@ _READERS_LOCK = threading.Lock()
 
 def gen_text(db: Path) -> str:
     """The warehouse file's generation as text: `<inode>-<mtime_ns>`."""
-    ino, mtime = generation(db)
+    try:
+        ino, mtime = generation(db)
+    except FileNotFoundError:
+        raise WarehouseError(
+            f"{db}: no warehouse here; build one with `python -m warehouse demo`"
+        ) from None
     return f"{ino}-{mtime}"
 
 
@@ -122,7 +128,10 @@ def health(db: Path) -> Health:
     first, last, has_forecasts, has_plan = _CACHE.get(("health", db, gen), load)
     run_id = None
     if has_forecasts:
-        run = _CACHE.get(("run", db, gen), lambda: forecasting_api.latest_run(db))
+        try:
+            run = _CACHE.get(("run", db, gen), lambda: forecasting_api.latest_run(db))
+        except NoForecastError:  # an empty forecasts table
+            run = {}
         run_id = str(run["run_id"]) if run.get("run_id") is not None else None
     return Health(
         status="ok",
