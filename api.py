@@ -36,6 +36,7 @@ app = FastAPI(
     responses=ERROR_RESPONSES,  # type: ignore[arg-type]
 )
 install_error_handlers(app)
+core.configure_serving()
 
 CustomerId = Annotated[str, Path(min_length=1, max_length=64, examples=["C000001"])]
 ProductId = Annotated[str, Path(min_length=1, max_length=64, examples=["P00001"])]

@@ -77,11 +77,14 @@ class _GenerationCache:
 
 
 _CACHE = _GenerationCache()
-# Many concurrent callers: after a refresh keep answering from the previous model state (one
-# consistent generation) while the new one loads in the background.
-recsys.serve_stale_while_reloading(True)
 _READERS: dict[Path, WarehouseReader] = {}
 _READERS_LOCK = threading.Lock()
+
+
+def configure_serving() -> None:
+    """Server set-up: after a refresh keep answering from the previous recommendation state
+    (one consistent generation) while the new one loads in the background (many callers)."""
+    recsys.serve_stale_while_reloading(True)
 
 
 def gen_text(db: Path) -> str:
