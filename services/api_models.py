@@ -14,6 +14,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Request(BaseModel):
+    """Request bodies: unknown fields and loosely typed values (0 for false, "5" for 5) refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
 class ErrorDetail(_Model):
     """What went wrong: a stable machine code and a one-line human message."""
 
@@ -64,7 +70,7 @@ class CustomerRecommendations(_Model):
     items: list[Recommendation]
 
 
-class BasketRequest(_Model):
+class BasketRequest(_Request):
     """A basket of product ids (an anonymous shopper) and how many suggestions to return."""
 
     product_ids: list[str] = Field(min_length=1, max_length=200, examples=[["P00001", "P00002"]])
@@ -158,7 +164,7 @@ class ReorderPlanPage(_Model):
     items: list[ReorderLine]
 
 
-class SqlRequest(_Model):
+class SqlRequest(_Request):
     """One read-only query for the SQL sandbox, with the app's row cap and time limit."""
 
     query: str = Field(min_length=1, max_length=100_000)
