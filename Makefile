@@ -5,9 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DB ?= data/shelfwise.duckdb
 PORT ?= 8501
+## The HTTP API's port: 8600, or PORT when given (`make api PORT=9000`); API_PORT wins over both.
+API_PORT ?= $(if $(filter file,$(origin PORT)),8600,$(PORT))
 export SHELFWISE_DB ?= $(DB)
 
-.PHONY: run test test-heavy install install-test browser demo pipeline lint bench clean
+.PHONY: run api test test-heavy install install-test browser demo pipeline lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed, found " + sys.version' 
@@ -29,6 +31,10 @@ pipeline: demo
 run: pipeline
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
+
+## The HTTP API (FastAPI) on 127.0.0.1:$(API_PORT); keys: `python -m warehouse keys add`.
+api: pipeline
+	$(VENV)/bin/uvicorn api:app --host 127.0.0.1 --port $(API_PORT)
 
 ## Headless Chromium from Debian for the one real-browser test (Playwright drives it).
 browser:

@@ -7,6 +7,7 @@ blended ranker (buy-again + two-tower), applies the business rules, and explains
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -122,35 +123,84 @@ class ServingState:
 
 
 _STATES: dict[Path, tuple[tuple[Any, ...], ServingState]] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # guards _STATES and _LOADING (never held while loading)
+_LOADING: dict[Path, threading.Lock] = {}
+_STALE_OK = False
+log = logging.getLogger(__name__)
+
+
+def serve_stale_while_reloading(enabled: bool = True) -> None:
+    """Let callers keep the previous state while a newer one loads in a background thread.
+
+    Off by default (the app reloads in the request that notices the change). A server answering
+    many requests turns it on: after a refresh, calls answer from the previous (consistent)
+    warehouse generation and model until the new state is ready, instead of all waiting.
+    """
+    global _STALE_OK
+    _STALE_OK = enabled
+
+
+def _state_key(path: Path) -> tuple[Any, ...]:
+    versions = list_versions(path)
+    return (generation(path) if path.exists() else None, versions[0].name if versions else None)
 
 
 def serving_state(db: str | os.PathLike[str] | None) -> ServingState:
     """The cached state for `db`, reloaded when the file or the newest model version changes."""
     path = resolve_db_path(db).resolve()
-    versions = list_versions(path)
-    key = (generation(path) if path.exists() else None, versions[0].name if versions else None)
+    key = _state_key(path)
     with _LOCK:
         cached = _STATES.get(path)
         if cached and cached[0] == key:
             return cached[1]
-        loaded = load_latest(path)
-        data = load_train_data(path, half_life_days=120.0)
-        with reading(path) as con:
-            out = run_named(con, "recsys/out_of_stock")
-            homes = run_named(con, "recsys/home_stores").drop_nulls()
-        out_of_stock: dict[str, np.ndarray] = {}
-        for (store,), rows in out.group_by(["store_id"]):
-            mask = np.zeros(data.n_items, dtype=bool)
-            rows_idx = [data.catalogue.index[p] for p in rows["product_id"].to_list()
-                        if p in data.catalogue.index]
-            mask[rows_idx] = True
-            out_of_stock[str(store)] = mask
-        home_store = dict(zip(homes["customer_id"].to_list(), homes["home_store_id"].to_list(),
-                              strict=True))
-        state = ServingState(loaded, data, out_of_stock, home_store)
-        _STATES[path] = (key, state)
-        return state
+        load_lock = _LOADING.setdefault(path, threading.Lock())
+    if cached and _STALE_OK:
+        if load_lock.acquire(blocking=False):
+            threading.Thread(target=_reload, args=(path, key, load_lock), daemon=True,
+                             name="recsys-reload").start()
+        return cached[1]
+    with load_lock:
+        with _LOCK:
+            cached = _STATES.get(path)
+        if cached and cached[0] == key:
+            return cached[1]
+        return _load_state(path, key)
+
+
+def _reload(path: Path, key: tuple[Any, ...], lock: threading.Lock) -> None:
+    """Background reload: load and warm a new state, then publish it (errors: logged, retried
+    by the next call)."""
+    try:
+        state = _load_state(path, key, publish=False)
+        _ = state.ranker, state.index, state.descriptions
+        with _LOCK:
+            _STATES[path] = (key, state)
+    except Exception as exc:  # noqa: BLE001 - the previous state keeps serving
+        log.warning("recsys: background reload of %s failed: %s", path, exc)
+    finally:
+        lock.release()
+
+
+def _load_state(path: Path, key: tuple[Any, ...], publish: bool = True) -> ServingState:
+    loaded = load_latest(path)
+    data = load_train_data(path, half_life_days=120.0)
+    with reading(path) as con:
+        out = run_named(con, "recsys/out_of_stock")
+        homes = run_named(con, "recsys/home_stores").drop_nulls()
+    out_of_stock: dict[str, np.ndarray] = {}
+    for (store,), rows in out.group_by(["store_id"]):
+        mask = np.zeros(data.n_items, dtype=bool)
+        rows_idx = [data.catalogue.index[p] for p in rows["product_id"].to_list()
+                    if p in data.catalogue.index]
+        mask[rows_idx] = True
+        out_of_stock[str(store)] = mask
+    home_store = dict(zip(homes["customer_id"].to_list(), homes["home_store_id"].to_list(),
+                          strict=True))
+    state = ServingState(loaded, data, out_of_stock, home_store)
+    if publish:
+        with _LOCK:
+            _STATES[path] = (key, state)
+    return state
 
 
 def rules_mask(state: ServingState, rules: BusinessRules,
@@ -268,11 +318,7 @@ def recommend_for_customer(
     user = state.data.user_index.get(str(customer_id))
     if user is None:
         _require_customer(db, str(customer_id))
-        scores = np.where(mask, _popular_scores(state), -np.inf)
-        items, best = _pick(scores, k, state.categories, rules.max_per_category)
-        return _frame(state, state.data, items, best,
-                      ["no purchases yet: popular with customers now"] * len(items),
-                      POPULAR_MODEL)
+        return _popular(state, mask, k, rules)
     users = np.array([user])
     raw = state.ranker.score(state.data, users)
     scores = apply_filters(raw, state.data, users,
@@ -280,6 +326,32 @@ def recommend_for_customer(
     items, best = _pick(scores, k, state.categories, rules.max_per_category)
     return _frame(state, state.data, items, best, _reasons(state, state.data, user, items),
                   state.ranker.name)
+
+
+def _popular(state: ServingState, mask: np.ndarray, k: int,
+             rules: BusinessRules) -> pl.DataFrame:
+    scores = np.where(mask, _popular_scores(state), -np.inf)
+    items, best = _pick(scores, k, state.categories, rules.max_per_category)
+    return _frame(state, state.data, items, best,
+                  ["no purchases yet: popular with customers now"] * len(items), POPULAR_MODEL)
+
+
+def popular_products(
+    db: str | os.PathLike[str] | None, k: int = 20, rules: BusinessRules = DEFAULT_RULES,
+    customer_id: str | None = None,
+) -> pl.DataFrame:
+    """The cold-start list: top-k products popular with customers now (REC_COLUMNS, model
+    POPULAR_MODEL), for a customer the model does not know (even one not in the warehouse)."""
+    if k < 1:
+        raise RecsysError(f"k: must be at least 1, got {k}")
+    state = serving_state(db)
+    cid = None if customer_id is None else str(customer_id)
+    return _popular(state, rules_mask(state, rules, cid), k, rules)
+
+
+def is_known_customer(db: str | os.PathLike[str] | None, customer_id: str) -> bool:
+    """Whether the served model has a purchase history for `customer_id`."""
+    return str(customer_id) in serving_state(db).data.user_index
 
 
 def _require_customer(db: str | os.PathLike[str] | None, customer_id: str) -> None:

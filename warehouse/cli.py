@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
         moved = sub.add_parser(name, help=f"moved: `python -m services {name}`")
         moved.add_argument("--if-missing", action="store_true", help=argparse.SUPPRESS)
         moved.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    keys = sub.add_parser("keys", help="manage HTTP API keys (see warehouse.keys)")
+    keys.add_argument(
+        "keys_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | revoke NAME"
+    )
     return parser
 
 
@@ -171,6 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: `{args.command}` moved: run `python -m services {args.command} ...` "
                   "(it lives in services/, above the warehouse)", file=sys.stderr)
             return 2
+        elif args.command == "keys":
+            from warehouse.keys import keys_cli
+
+            return keys_cli(list(args.keys_args))
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -29,5 +29,8 @@ def parse_role(text: str) -> Role:
 
 
 def role_at_least(have: str, need: str) -> bool:
-    """Whether role `have` is `need` or above it; unknown roles raise WarehouseError."""
+    """Whether role `have` is `need` or above it (an unknown `have` never is; an unknown `need`
+    raises WarehouseError)."""
+    if have not in ROLES:
+        return False
     return role_rank(have) >= role_rank(need)

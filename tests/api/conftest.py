@@ -1,0 +1,154 @@
+"""A real API server for the API tests: uvicorn on 127.0.0.1 (a free port) over the small demo
+with a trained model (one epoch), a forecast run (LightGBM, no Prophet) and a reorder plan, and
+keys made with the real `python -m warehouse keys` command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 120.0
+ROLES = ("viewer", "merchandiser", "analyst", "admin")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO), **extra}
+
+
+@pytest.fixture(scope="session")
+def api_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo with every output the API serves, made by the real command lines."""
+    db = tmp_path_factory.mktemp("api_db") / "demo.duckdb"
+    shutil.copyfile(demo_db_master, db)
+    py = sys.executable
+    for args in (
+        ["-m", "recsys", "--db", str(db), "--quiet", "train", "--epochs", "1"],
+        ["-m", "forecasting", "--db", str(db), "run", "--prophet-series", "0", "--horizon", "14"],
+        ["-m", "forecasting", "--db", str(db), "plan"],
+    ):
+        subprocess.run(
+            [py, *args], cwd=REPO, check=True, timeout=900, env=_env(), stdout=subprocess.DEVNULL
+        )
+    return db
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def add_key(env: dict[str, str], name: str, role: str, *extra: str) -> str:
+    """`python -m warehouse keys add NAME --role ROLE`; the token from its last line."""
+    out = subprocess.run(
+        [sys.executable, "-m", "warehouse", "keys", "add", name, "--role", role, *extra],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return out.strip().splitlines()[-1]
+
+
+@dataclass
+class ApiServer:
+    """A running server: base URL, its warehouse, keys file, audit log and tokens by name."""
+
+    url: str
+    db: Path
+    keys: Path
+    audit: Path
+    env: dict[str, str]
+    tokens: dict[str, str]
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        """An HTTP client for the server, sending `token` as the bearer key when given."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=120.0)
+
+
+def start_server(db: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `uvicorn api:app` on 127.0.0.1 and wait (bounded) until /v1/health answers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    handle = open(log, "wb")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the API server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=30).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"the API server did not answer within {STARTUP_TIMEOUT_S:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate the server, killing it if it does not stop within 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def api_server(api_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    """The API on the small demo, with one key per role plus a revoked, a rate-limited and a
+    fuzzing key."""
+    home = tmp_path_factory.mktemp("api_home")
+    keys, audit = home / "api_keys.json", home / "api_audit.log"
+    env = _env(SHELFWISE_DB=str(api_db), SHELFWISE_KEYS=str(keys))
+    tokens = {role: add_key(env, role, role, "--rate", "1000", "--burst", "1000") for role in ROLES}
+    tokens["revoked"] = add_key(env, "revoked", "admin")
+    subprocess.run(
+        [sys.executable, "-m", "warehouse", "keys", "revoke", "revoked"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    tokens["limited"] = add_key(env, "limited", "viewer", "--rate", "0.2", "--burst", "3")
+    tokens["fuzz"] = add_key(env, "fuzz", "analyst", "--rate", "100000", "--burst", "100000")
+    proc, url = start_server(api_db, env, home / "server.log")
+    try:
+        yield ApiServer(url, api_db, keys, audit, env, tokens)
+    finally:
+        stop_server(proc)
