@@ -66,9 +66,11 @@ def tables(data: TrainData, category_codes: np.ndarray) -> Tables:
     since_last = (now - pair["last"].to_numpy()).astype(np.float32)
     since_first = (now - pair["first"].to_numpy()).astype(np.float32)
     gap = np.where(orders > 1, (since_first - since_last) / np.maximum(orders - 1, 1), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = since_last / gap
     pair_arr = np.column_stack([
         orders, pair["quantity"].to_numpy(), since_last, since_first, gap,
-        since_last / gap, pair["weighted"].to_numpy(), np.ones_like(orders)]).astype(np.float32)
+        ratio, pair["weighted"].to_numpy(), np.ones_like(orders)]).astype(np.float32)
 
     price = data.catalogue.products["unit_price"].to_numpy().astype(np.float32)
     b7, b30, b90 = (_per_item(ev, n_items, d, now) for d in (7.0, 30.0, 90.0))

@@ -51,7 +51,7 @@ def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:
     ranker: RankerRecommender | None = state.rank_model
     if ranker is None:
         return state.ranker.score(data, users)
-    ranked: Ranked = state.ranked_for(data)
+    ranked: Ranked = state.ranked_for(data, users)
     assert ranker.sources is not None
     pop = ranker.sources.popular / max(float(ranker.sources.popular.max()), 1e-9) * 0.999
     out = np.broadcast_to(pop.astype(np.float32), (len(users), data.n_items)).copy()
@@ -117,25 +117,18 @@ def explain(state: Any, data: TrainData, users: np.ndarray,
     ranker: RankerRecommender | None = state.rank_model
     if ranker is None:
         return state.legacy_reasons(data, users, ids), named
-    ranked: Ranked = state.ranked_for(data)
-    rows, cols, xrow = [], [], []
-    for i, u in enumerate(users):
-        lo, hi = ranked.ptr[u], ranked.ptr[u + 1]
-        cand = ranked.item[lo:hi]
-        sorter = np.argsort(cand)
-        for j in range(k):
-            item = ids[i, j]
-            if item < 0:
-                continue
-            p = np.searchsorted(cand, item, sorter=sorter)
-            if p < cand.size and cand[sorter[min(p, cand.size - 1)]] == item:
-                rows.append(i)
-                cols.append(j)
-                xrow.append(lo + sorter[p])
+    ranked: Ranked = state.ranked_for(data, users)
+    rr, cc = np.nonzero(ids >= 0)
+    keys = users[rr] * data.n_items + ids[rr, cc]
+    owner = np.repeat(np.arange(len(ranked.ptr) - 1), np.diff(ranked.ptr))
+    all_keys = owner * data.n_items + ranked.item  # sorted: by user, then item
+    pos = np.minimum(np.searchsorted(all_keys, keys), max(all_keys.size - 1, 0))
+    hit = all_keys[pos] == keys if all_keys.size else np.zeros(len(keys), bool)
+    rows, cols, xrow = rr[hit], cc[hit], pos[hit]
     text = [["popular with customers now" if ids[i, j] >= 0 else "" for j in range(k)]
             for i in range(n)]
-    if rows:
-        r, c, xi = np.array(rows), np.array(cols), np.array(xrow)
+    if len(rows):
+        r, c, xi = rows, cols, xrow
         x = ranked.x[xi]
         assert ranker.model is not None and ranker.sources is not None
         feat = explained_feature(ranker.model.contributions(x))
