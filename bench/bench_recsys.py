@@ -166,6 +166,8 @@ def main() -> None:
     parser.add_argument("--until", help="accuracy part: train through this date")
     parser.add_argument("--test-end", help="accuracy part: last test day")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--parts", nargs="+", default=["baselines", "sources", "ranker", "served"],
+                        choices=["baselines", "sources", "ranker", "served"])
     args = parser.parse_args()
     import faiss
 
@@ -181,7 +183,7 @@ def main() -> None:
 
             test_end = (dt.date.fromisoformat(args.test_end) if args.test_end
                         else until + dt.timedelta(days=30))
-            run(db, until, test_end, args.seeds)
+            run(db, until, test_end, args.seeds, tuple(args.parts))
         elif not {"serving", "export"} <= set(args.skip):
             start = time.perf_counter()
             train_and_register(db, None, False, TwoTowerConfig(

@@ -18,7 +18,7 @@ import polars as pl
 
 from recsys.base import Filters, apply_filters, top_k
 from recsys.baselines import BuyAgain, Ease, EaseConfig, ItemKNN, PopularityRecent
-from recsys.candidates import fit_sources, generate, source_recall
+from recsys.candidates import SourceConfig, fit_sources, generate, source_recall
 from recsys.cli import train_and_register
 from recsys.data import TrainData, cut_before
 from recsys.evaluate import SEGMENTS, EvalConfig, EvalSplit, evaluate_served, make_split, split_from
@@ -112,7 +112,7 @@ def sources_rows(split: EvalSplit) -> list[dict[str, Any]]:
 
 def ranker_rows(split: EvalSplit, seed: int) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """Windows built once; variants trained on them and scored on test candidates."""
-    cfg = RankerConfig(seed=seed)
+    cfg = RankerConfig(seed=seed, sources=SourceConfig(use_two_tower=True))
     rng = np.random.default_rng(seed)
     start, cpu = time.perf_counter(), time.process_time()
     parts = [window_rows(split.train, split.train.as_of - c, cfg, rng) for c in cfg.cutoffs]
@@ -128,11 +128,12 @@ def ranker_rows(split: EvalSplit, seed: int) -> tuple[list[dict[str, Any]], dict
     tt_cols = [i for i, f in enumerate(FEATURES) if f.startswith("two_tower")]
     tt_only_train = _only_two_tower(x)
     tt_only_test = _only_two_tower(xt)
+    one = replace(cfg, split_models=False)
     variants = {
-        "ranker lambdarank (one model)": (cfg, None),
-        "ranker binary (one model)": (replace(cfg, objective="binary"), None),
-        "ranker lambdarank (two models)": (replace(cfg, split_models=True), None),
-        "ranker lambdarank without two-tower": (cfg, tt_cols),
+        "ranker lambdarank (one model)": (one, None),
+        "ranker binary (one model)": (replace(one, objective="binary"), None),
+        "ranker lambdarank (two models)": (cfg, None),
+        "ranker lambdarank (two models) without two-tower": (cfg, tt_cols),
     }
     rows, timing = [], {"windows_s": windows_s}
     for name, (vcfg, drop) in variants.items():
@@ -191,22 +192,26 @@ def served_rows(db: Path, split: EvalSplit, until: dt.date, seed: int
                   "served_eval_s": served_s, "version": path.name}
 
 
-def run(db: Path, until: dt.date, test_end: dt.date, seeds: list[int]) -> list[dict[str, Any]]:
-    """Every table of the accuracy part; returns all rows (with `seed`)."""
+PARTS = ("baselines", "sources", "ranker", "served")
+
+
+def run(db: Path, until: dt.date, test_end: dt.date, seeds: list[int],
+        parts: tuple[str, ...] = PARTS) -> list[dict[str, Any]]:
+    """Every table of the accuracy part (or `parts` of it); returns all rows (with `seed`)."""
     horizon = (test_end - until).days
     split = make_split(db, EvalConfig(until=until, horizon_days=horizon))
     print(f"\n## Accuracy: train through {until}, test {split.test_start}..{split.test_end} "
           f"({split.users.size:,} customers, all {split.train.n_items:,} products), k = {K}")
     t = time.perf_counter()
-    rows = [{**r, "seed": -1} for r in baselines(split, horizon)]
+    rows = [{**r, "seed": -1} for r in baselines(split, horizon)] if "baselines" in parts else []
     print(f"(baselines tuned and scored in {time.perf_counter() - t:.0f} s)", flush=True)
     for r in rows:
         print(f"  {r['segment']:<7}{r['model']:<60} val {r['val_recall']:.4f} "
               f"test recall {r['recall']:.4f} ndcg {r['ndcg']:.4f}", flush=True)
-    rows += [{**r, "seed": -1} for r in sources_rows(split)]
+    rows += [{**r, "seed": -1} for r in sources_rows(split)] if "sources" in parts else []
     for seed in seeds:
-        rr, timing = ranker_rows(split, seed)
-        sr, stiming = served_rows(db, split, until, seed)
+        rr, timing = ranker_rows(split, seed) if "ranker" in parts else ([], {})
+        sr, stiming = served_rows(db, split, until, seed) if "served" in parts else ([], {})
         rows += [{**r, "seed": seed} for r in rr + sr]
         for r in rr + sr:
             print(f"  seed {seed} {r['segment']:<7}{r['model']:<45} recall {r['recall']:.4f} "
@@ -234,10 +239,12 @@ def report(rows: list[dict[str, Any]]) -> None:
             print(f"{r['model'][:61]:<62}{r['recall'] or float('nan'):>9.4f}{sd:>8}"
                   f"{r['ndcg'] or float('nan'):>9.4f}{cand:>9}")
         base = agg.filter(pl.col("kind") == "baseline")
+        if not base.height:
+            continue
         best = base.sort("recall", descending=True).row(0, named=True)
         best_ndcg = base.sort("ndcg", descending=True).row(0, named=True)
         served = agg.filter(pl.col("kind") == "served")
-        if served.height:
+        if served.height and base.height:
             s = served.row(0, named=True)
             print(f"served / best baseline: recall {s['recall'] / best['recall']:.3f}x "
                   f"({best['model']}), NDCG {s['ndcg'] / best_ndcg['ndcg']:.3f}x "

@@ -45,7 +45,7 @@ class SourceConfig:
     together_half_life_days: float = 60.0
     popular_days: float = 14.0
     category_days: float = 30.0
-    use_two_tower: bool = True
+    use_two_tower: bool = False
 
     def __post_init__(self) -> None:
         if min(self.n, self.n_popular, self.ease_items, self.knn_neighbours,

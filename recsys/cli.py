@@ -40,7 +40,8 @@ def train_and_register(db: str | os.PathLike[str] | None, until: dt.date | None,
         ranker = RankerModel.fit(data, ranker_config or RankerConfig(), progress)
         ranker_s = time.perf_counter() - start
     model = TwoTowerRecommender(config).fit(data)
-    ease = Ease() if data.n_items <= Ease().config.max_items else None
+    # the blend (and its EASE) only serves versions without a ranker
+    ease = Ease() if ranker is None and data.n_items <= Ease().config.max_items else None
     blend = BlendRecommender(model, ease=ease).fit(data)
     t = data.events["t_days"]
     first = dt.date(1970, 1, 1) + dt.timedelta(days=int(t.min()))

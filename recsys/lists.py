@@ -30,6 +30,7 @@ class Ranked:
     unit: np.ndarray  # BAND + unit score per candidate
     x: np.ndarray  # [rows, F] features
     ptr: np.ndarray
+    keys: np.ndarray  # [rows] user * n_items + item, sorted
 
 
 def rank_all(ranker: RankerRecommender, data: TrainData, users: np.ndarray) -> Ranked:
@@ -43,7 +44,8 @@ def rank_all(ranker: RankerRecommender, data: TrainData, users: np.ndarray) -> R
     pred = ranker.model.predict(x)
     ptr = np.zeros(data.n_users + 1, np.int64)
     np.add.at(ptr, cands.user + 1, 1)
-    return Ranked(cands.item, BAND + rank_unit(cands.user, pred), x, np.cumsum(ptr))
+    return Ranked(cands.item, BAND + rank_unit(cands.user, pred), x, np.cumsum(ptr),
+                  cands.user * data.n_items + cands.item)
 
 
 def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:
@@ -120,8 +122,7 @@ def explain(state: Any, data: TrainData, users: np.ndarray,
     ranked: Ranked = state.ranked_for(data, users)
     rr, cc = np.nonzero(ids >= 0)
     keys = users[rr] * data.n_items + ids[rr, cc]
-    owner = np.repeat(np.arange(len(ranked.ptr) - 1), np.diff(ranked.ptr))
-    all_keys = owner * data.n_items + ranked.item  # sorted: by user, then item
+    all_keys = ranked.keys
     pos = np.minimum(np.searchsorted(all_keys, keys), max(all_keys.size - 1, 0))
     hit = all_keys[pos] == keys if all_keys.size else np.zeros(len(keys), bool)
     rows, cols, xrow = rr[hit], cc[hit], pos[hit]

@@ -38,7 +38,7 @@ class RankerConfig:
     cutoffs: tuple[float, ...] = (70.0, 105.0, 140.0, 175.0)
     horizon_days: float = 70.0
     objective: str = "lambdarank"
-    split_models: bool = False
+    split_models: bool = True
     negatives_per_user: int = 60
     num_boost_round: int = 120
     learning_rate: float = 0.08

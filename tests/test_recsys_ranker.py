@@ -185,8 +185,8 @@ def test_as_of_cuts_histories_and_reproduces_the_list(
 
 def test_ranker_is_versioned_and_checksummed(ranked_db: Path, tmp_path: Path) -> None:
     loaded = load_latest(ranked_db)
-    assert loaded.ranker is not None and set(loaded.ranker.boosters) == {"all"}
-    assert {"ranker.json", "ranker_all.txt"} <= set(loaded.manifest["files"])
+    assert loaded.ranker is not None and set(loaded.ranker.boosters) == {"own", "new"}
+    assert {"ranker.json", "ranker_own.txt", "ranker_new.txt"} <= set(loaded.manifest["files"])
     meta = json.loads((loaded.path / "ranker.json").read_text())
     assert meta["config"]["cutoffs"] == [30.0, 60.0]
     copy = tmp_path / "demo.duckdb"
@@ -194,7 +194,7 @@ def test_ranker_is_versioned_and_checksummed(ranked_db: Path, tmp_path: Path) ->
     root = copy.parent / "models" / copy.stem / "recsys"
     shutil.copytree(loaded.path, root / "v0001")
     shutil.copytree(loaded.path, root / "v0002")
-    with open(root / "v0002" / "ranker_all.txt", "a", encoding="utf-8") as handle:
+    with open(root / "v0002" / "ranker_new.txt", "a", encoding="utf-8") as handle:
         handle.write("tampered")
     again = load_latest(copy)
     assert again.path.name == "v0001" and again.ranker is not None
