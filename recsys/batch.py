@@ -34,10 +34,10 @@ def _customers(state: ServingState, db: str | os.PathLike[str] | None,
         raise RecsysError("give either customer ids or --segment, not both")
     if segment is not None:
         with reading(db) as con:
-            ids = run_named(con, "recsys/customers_in_segment", {"segment": segment})
-        if ids.is_empty():
+            found = run_named(con, "recsys/customers_in_segment", {"segment": segment})
+        if found.is_empty():
             raise RecsysError(f"--segment: no customers in segment {segment!r}")
-        return ids["customer_id"].to_list()
+        return [str(c) for c in found["customer_id"].to_list()]
     if customer_ids is None:
         return list(state.data.user_ids)
     ids = [str(c) for c in customer_ids]

@@ -66,7 +66,7 @@ def together_matrix(data: TrainData, neighbours: int) -> sp.csr_matrix:
     ev = data.events
     orders = sp.csr_matrix((np.ones(ev.height, np.float32),
                             (ev["order"].to_numpy(), ev["item"].to_numpy())),
-                           shape=(int(ev["order"].max() or 0) + 1, data.n_items))
+                           shape=(int(ev["order"].to_numpy().max(initial=0)) + 1, data.n_items))
     orders.data[:] = 1.0
     co = (orders.T @ orders).tocsr().astype(np.float32)
     freq = co.diagonal().copy()

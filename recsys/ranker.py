@@ -180,13 +180,13 @@ class RankerModel:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """[n] scores; with split models own items get +BAND over new items (own first)."""
         if "all" in self.boosters:
-            return self.boosters["all"].predict(x, num_threads=self.config.num_threads)
+            return np.asarray(self.boosters["all"].predict(x, num_threads=self.config.num_threads))
         bought = x[:, FEATURES.index("ux_bought")] == 1
         out = np.empty(len(x), np.float64)
         for name, mask, shift in (("own", bought, 0.0), ("new", ~bought, -2 * BAND)):
             if mask.any():
-                out[mask] = self.boosters[name].predict(
-                    x[mask], num_threads=self.config.num_threads) + shift
+                out[mask] = np.asarray(self.boosters[name].predict(
+                    x[mask], num_threads=self.config.num_threads)) + shift
         return out
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
@@ -197,8 +197,8 @@ class RankerModel:
             mask = (np.ones(len(x), bool) if name == "all"
                     else bought if name == "own" else ~bought)
             if mask.any():
-                out[mask] = booster.predict(x[mask], pred_contrib=True,
-                                            num_threads=self.config.num_threads)[:, :-1]
+                out[mask] = np.asarray(booster.predict(
+                    x[mask], pred_contrib=True, num_threads=self.config.num_threads))[:, :-1]
         return out
 
 
@@ -254,7 +254,8 @@ def rank_unit(users: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Per user, 1 - rank / (n + 1) of each prediction (best = nearest 1): batch-independent."""
     order = np.lexsort((-pred, users))
     ranks = np.empty(len(pred), np.float64)
-    sizes = np.bincount(np.searchsorted(np.unique(users), users)) if len(users) else np.zeros(0)
+    sizes = (np.bincount(np.searchsorted(np.unique(users), users)) if len(users)
+             else np.zeros(0, np.int64))
     starts = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
     ranks[order] = np.arange(len(pred)) - np.repeat(starts, sizes) + 1
     n = np.repeat(sizes, sizes)[np.argsort(order)] if len(users) else np.zeros(0)

@@ -385,7 +385,7 @@ def _ranked_basket(state: ServingState, items: list[int], k: int,
 
     base = state.data
     user = base.n_users
-    order = int(base.events["order"].max() or 0) + 1
+    order = int(base.events["order"].to_numpy().max(initial=0)) + 1
     extra = pl.DataFrame({
         "user": [user] * len(items), "item": items, "order": [order] * len(items),
         "t_days": [base.as_of - 0.5] * len(items), "quantity": [1.0] * len(items),
