@@ -2,6 +2,12 @@
 
 Usage:
     python bench/bench_recsys.py --db /tmp/demo.duckdb [--sizes 100000 1000000] [--queries 200]
+    python bench/bench_recsys.py --db /tmp/or.duckdb --until 2010-09-30 --test-end 2010-12-09 \
+        --seeds 0 1 2 --skip training retrieval
+
+With `--until` the accuracy part runs first (bench/recsys_accuracy.py: tuned baselines, every
+candidate source, the ranker and its ablations, the served list made by the export path as of
+`--until`), and serving / export are measured as of `--until` too.
 
 The warehouse is copied to a temporary folder first (the bench trains and writes there).
 Prints one table per part with the baselines or exact search side by side.
@@ -10,6 +16,7 @@ Prints one table per part with the baselines or exact search side by side.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 import tempfile
 import time
@@ -54,8 +61,8 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
 
 
-def bench_serving(db: Path, queries: int) -> None:
-    state = service.serving_state(db)
+def bench_serving(db: Path, queries: int, as_of: dt.date | None = None) -> None:
+    state = service.serving_state(db, as_of)
     rng = np.random.default_rng(0)
     customers = rng.choice(state.data.user_ids, size=queries, replace=False)
     categories = state.products["category"].unique().sort().to_list()
@@ -66,12 +73,12 @@ def bench_serving(db: Path, queries: int) -> None:
     cases = {"no rules (exclude purchased only)": BusinessRules(), "all filters on": all_rules}
     print(f"\n## Single-customer top-20 latency ({queries} customers, warm state)")
     print(f"{'rules':<36}{'p50 ms':>10}{'p95 ms':>10}")
-    service.recommend_for_customer(db, str(customers[0]), 20, all_rules)  # warm-up
+    service.recommend_for_customer(db, str(customers[0]), 20, all_rules, as_of)  # warm-up
     for name, rules in cases.items():
         times = []
         for customer in customers:
             start = time.perf_counter()
-            service.recommend_for_customer(db, str(customer), 20, rules)
+            service.recommend_for_customer(db, str(customer), 20, rules, as_of)
             times.append(time.perf_counter() - start)
         p50, p95 = _percentiles(times)
         print(f"{name:<36}{p50:>10.2f}{p95:>10.2f}")
@@ -84,13 +91,18 @@ def bench_serving(db: Path, queries: int) -> None:
     print(f"{'similar products (k=10)':<36}{p50:>10.2f}{p95:>10.2f}")
 
 
-def bench_export(db: Path) -> None:
-    print("\n## Export (all customers, k = 20)")
+def bench_export(db: Path, as_of: dt.date | None = None) -> None:
+    start = time.perf_counter()
+    state = service.serving_state(db, as_of)
+    state.ranked_for(state.data) if state.rank_model is not None else None
+    print(f"\n## Export (all customers, k = 20, as of {as_of or 'the last sale'}; serving state "
+          f"with the ranker's candidates for every customer built in "
+          f"{time.perf_counter() - start:.1f} s, once per model version and date)")
     print(f"{'rules':<36}{'customers':>10}{'rows':>11}{'seconds':>9}{'customers/s':>13}")
     for name, rules in {"exclude purchased": BusinessRules(),
                         "+ max 3 per category": BusinessRules(max_per_category=3)}.items():
         start = time.perf_counter()
-        frame = service.bulk_recommendations(db, k=20, rules=rules)
+        frame = service.bulk_recommendations(db, k=20, rules=rules, as_of=as_of)
         seconds = time.perf_counter() - start
         n = frame["customer_id"].n_unique()
         print(f"{name:<36}{n:>10,}{frame.height:>11,}{seconds:>9.1f}{n / seconds:>13,.0f}")
@@ -151,6 +163,11 @@ def main() -> None:
     parser.add_argument("--train-examples", type=int, default=60_000)
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["training", "serving", "export", "retrieval"])
+    parser.add_argument("--until", help="accuracy part: train through this date")
+    parser.add_argument("--test-end", help="accuracy part: last test day")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--parts", nargs="+", default=["baselines", "sources", "ranker", "served"],
+                        choices=["baselines", "sources", "ranker", "served"])
     args = parser.parse_args()
     import faiss
 
@@ -160,15 +177,22 @@ def main() -> None:
         shutil.copyfile(args.db, db)
         if "training" not in args.skip:
             bench_training(db, args.train_examples)
-        if not {"serving", "export"} <= set(args.skip):
+        until = dt.date.fromisoformat(args.until) if args.until else None
+        if until is not None:
+            from recsys_accuracy import run
+
+            test_end = (dt.date.fromisoformat(args.test_end) if args.test_end
+                        else until + dt.timedelta(days=30))
+            run(db, until, test_end, args.seeds, tuple(args.parts))
+        elif not {"serving", "export"} <= set(args.skip):
             start = time.perf_counter()
             train_and_register(db, None, False, TwoTowerConfig(
                 epochs=1, max_examples_per_epoch=args.train_examples, show_progress=False))
             print(f"\n(trained the serving model in {time.perf_counter() - start:.0f} s)")
         if "serving" not in args.skip:
-            bench_serving(db, args.queries)
+            bench_serving(db, args.queries, until)
         if "export" not in args.skip:
-            bench_export(db)
+            bench_export(db, until)
     if "retrieval" not in args.skip:
         bench_retrieval(args.sizes, args.dim, args.queries, 20)
 

@@ -11,6 +11,7 @@ from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
+from scipy import linalg
 
 from recsys.base import BaseRecommender
 from recsys.data import TrainData
@@ -115,6 +116,29 @@ class EaseConfig:
             raise RecsysError(f"l2: must be positive, got {self.l2}")
 
 
+def ease_weights(counts: sp.csr_matrix, l2: float, items: np.ndarray | None = None) -> np.ndarray:
+    """[n_items, n_items] float32 EASE weights of a user x item matrix, over `items` only.
+
+    Items nobody bought have a zero Gram row, so their weights are exactly 0: the inverse is
+    taken over the bought items (or the given subset) by a float32 Cholesky solve, several times
+    faster than a float64 inverse (relative difference ~1e-7).
+    """
+    n_items = counts.shape[1]
+    binary = (counts > 0).astype(np.float32).tocsc()
+    active = (np.flatnonzero(np.diff(binary.indptr) > 0) if items is None
+              else np.sort(np.asarray(items, dtype=np.int64)))
+    sub = binary[:, active]
+    gram = (sub.T @ sub).toarray()
+    gram[np.diag_indices_from(gram)] += l2
+    inverse = linalg.cho_solve(linalg.cho_factor(gram, lower=True, overwrite_a=True),
+                               np.eye(len(active), dtype=np.float32), overwrite_b=True)
+    block = -inverse / np.diag(inverse)[None, :]
+    np.fill_diagonal(block, 0.0)
+    weights = np.zeros((n_items, n_items), np.float32)
+    weights[np.ix_(active, active)] = block
+    return weights
+
+
 class Ease(BaseRecommender):
     """EASE (Steck 2019): closed-form item-item weights B = I - P / diag(P), P = (X'X + l2 I)^-1."""
 
@@ -129,13 +153,7 @@ class Ease(BaseRecommender):
             raise RecsysError(
                 f"EASE: {data.n_items:,} items exceed max_items={self.config.max_items:,}"
             )
-        binary = (data.counts() > 0).astype(np.float64).tocsc()
-        gram = (binary.T @ binary).toarray()
-        gram[np.diag_indices_from(gram)] += self.config.l2
-        inverse = np.linalg.inv(gram)
-        weights = -inverse / np.diag(inverse)[None, :]
-        np.fill_diagonal(weights, 0.0)
-        self.weights = weights.astype(np.float32)
+        self.weights = ease_weights(data.counts(), self.config.l2)
         return self
 
     def score(self, data: TrainData, users: np.ndarray) -> np.ndarray:

@@ -46,8 +46,9 @@ def _cmd_evaluate(db: Path, args: argparse.Namespace) -> None:
         write_report,
     )
 
-    until = parse_date(args.until)
-    assert until is not None
+    until = parse_date(args.until) or parse_date(args.as_of, "--as-of")
+    if until is None:
+        raise RecsysError("evaluate: give --until DATE or --as-of DATE")
     cfg = EvalConfig(until=until, k=args.k, horizon_days=args.horizon_days,
                      max_users=args.max_users, seed=args.seed)
     split = make_split(db, cfg)
@@ -56,6 +57,10 @@ def _cmd_evaluate(db: Path, args: argparse.Namespace) -> None:
           f"{split.users.size:,} customers, ranking all {split.train.n_items:,} products")
     models = default_models(_two_tower_config(args))
     rows = run_evaluation(split, models, args.k)
+    if args.as_of:  # the registry's lists exactly as `export --as-of` serves them
+        from recsys.evaluate import evaluate_served
+
+        rows += evaluate_served(db, split, args.k, until)
     print(format_table(rows, args.k))
     out = Path(args.json) if args.json else (
         artifacts_dir(db, "recsys") / "evaluations" / f"eval-{until}-k{args.k}.json")
@@ -97,7 +102,8 @@ def _cmd_export(db: Path, args: argparse.Namespace) -> None:
     customers = read_customer_file(args.customers) if args.customers else None
     start = time.perf_counter()
     frame = bulk_recommendations(db, customers, args.segment, args.k, _rules(args),
-                                 progress=not args.quiet)
+                                 progress=not args.quiet,
+                                 as_of=parse_date(args.as_of, "--as-of"))
     seconds = time.perf_counter() - start
     n_customers = frame["customer_id"].n_unique()
     table_frame = frame
@@ -115,12 +121,15 @@ def _cmd_recommend(db: Path, args: argparse.Namespace) -> None:
     from recsys import service
 
     with pl.Config(tbl_rows=100, fmt_str_lengths=60, tbl_width_chars=200):
+        as_of = parse_date(args.as_of, "--as-of")
         if args.similar:
             print(service.similar_products(db, args.similar, args.k))
         elif args.basket:
-            print(service.complete_basket(db, args.basket.split(","), args.k, _rules(args)))
+            print(service.complete_basket(db, args.basket.split(","), args.k, _rules(args),
+                                          as_of=as_of))
         elif args.customer:
-            print(service.recommend_for_customer(db, args.customer, args.k, _rules(args)))
+            print(service.recommend_for_customer(db, args.customer, args.k, _rules(args),
+                                                 as_of=as_of))
         else:
             raise RecsysError("recommend: give a CUSTOMER, --basket P1,P2 or --similar P")
 
@@ -158,7 +167,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--epochs", type=int, default=TwoTowerConfig.epochs)
         p.add_argument("--seed", type=int, default=0)
     train.add_argument("--until", help="use sales on or before this date (YYYY-MM-DD)")
-    evaluate.add_argument("--until", required=True, help="train through this date")
+    evaluate.add_argument("--until", help="train through this date")
+    evaluate.add_argument("--as-of", help="train through this date and also score the "
+                          "registry's lists served as of it (export --as-of)")
     evaluate.add_argument("--k", type=int, default=20)
     evaluate.add_argument("--horizon-days", type=int, default=30, help="length of the test period")
     evaluate.add_argument("--max-users", type=int, help="evaluate a random sample of customers")
@@ -172,12 +183,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--pseudonymise", action="store_true",
                         help="keyed-hash customer ids in the file (warehouse.privacy key)")
     _add_rule_options(export, exclude_default=False)
+    export.add_argument("--as-of", help="histories and features cut at this date (YYYY-MM-DD)")
     rec = sub.add_parser("recommend", help="one customer's list, a basket, or similar products")
     rec.add_argument("customer", nargs="?")
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument("--basket", help="comma-separated product ids (complete the basket)")
     rec.add_argument("--similar", help="a product id (similar products)")
     _add_rule_options(rec, exclude_default=True)
+    rec.add_argument("--as-of", help="histories and features cut at this date (YYYY-MM-DD)")
     sub.add_parser("status", help="the latest good model version")
     for choice in sub.choices.values():  # `--quiet` also accepted after the sub-command
         choice.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS)

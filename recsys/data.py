@@ -108,7 +108,8 @@ class TrainData:
         catalogue: the items (columns of every matrix).
         user_ids: customer ids in index order.
         events: one row per user x item x order, sorted by user then time, columns
-            user (Int32), item (Int32), order (Int32, a running order number), t_days (Float64).
+            user (Int32), item (Int32), order (Int32, a running order number), t_days (Float64),
+            quantity (Float64, units in that order line).
         as_of: days since epoch at the end of the data (recency is measured from here).
         half_life_days: half-life of the recency weight of a purchase.
     """
@@ -192,6 +193,12 @@ class TrainData:
         return items, ages
 
 
+def cut_before(data: TrainData, cutoff: float) -> TrainData:
+    """The same users and catalogue with only events strictly before `cutoff` (as_of = cutoff)."""
+    return TrainData(data.catalogue, data.user_ids,
+                     data.events.filter(pl.col("t_days") < cutoff), cutoff, data.half_life_days)
+
+
 def build_train_data(
     interactions: pl.DataFrame, products: pl.DataFrame, as_of: float,
     half_life_days: float = 120.0,
@@ -212,7 +219,7 @@ def build_train_data(
             (pl.col("user") != pl.col("user").shift(1))
             | (pl.col("order_id") != pl.col("order_id").shift(1))
         ).fill_null(True).cum_sum().cast(pl.Int32))
-        .select("user", "item", "order", "t_days")
+        .select("user", "item", "order", "t_days", "quantity")
     )
     return TrainData(catalogue, user_ids, events, as_of, half_life_days)
 

@@ -185,3 +185,36 @@ def write_report(path: Path, cfg: EvalConfig, split: EvalSplit, rows: list[dict[
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(payload, indent=2))
     os.replace(tmp, path)
+
+
+def served_ids(frame: pl.DataFrame, split: EvalSplit, k: int) -> np.ndarray:
+    """[len(split.users), k] item indices of served lists (BULK_COLUMNS rows), -1 padding."""
+    user_of = {c: r for r, c in enumerate(np.array(split.train.user_ids)[split.users])}
+    ids = np.full((split.users.size, k), -1, np.int64)
+    index = split.train.catalogue.index
+    for cust, rank, prod in frame.select("customer_id", "rank", "product_id").iter_rows():
+        row = user_of.get(cust)
+        if row is not None and rank <= k:
+            ids[row, rank - 1] = index[prod]
+    return ids
+
+
+def evaluate_served(db: str | os.PathLike[str] | None, split: EvalSplit, k: int,
+                    as_of: dt.date) -> list[dict[str, Any]]:
+    """Metric rows of the registry's served lists made as of `as_of` (the export path):
+    repeat from lists with purchased items allowed, new from lists with them excluded."""
+    from recsys.service import BusinessRules, bulk_recommendations
+
+    customers = [split.train.user_ids[u] for u in split.users]
+    rows = []
+    for segment in SEGMENTS:
+        frame = bulk_recommendations(db, customers, k=k, as_of=as_of,
+                                     rules=BusinessRules(exclude_purchased=segment == "new"))
+        ids = served_ids(frame, split, k)
+        relevant = split.relevant[segment]
+        has = np.diff(relevant.indptr) > 0
+        model = frame["model"][0] if frame.height else "served"
+        rows.append({"model": f"served {model}", "segment": segment, "users": int(has.sum()),
+                     **ranking_metrics(ids, relevant),
+                     "coverage": coverage(ids[has], split.train.n_items)})
+    return rows

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -16,6 +17,7 @@ from recsys.baselines import Ease
 from recsys.blend import BlendRecommender
 from recsys.data import catalogue_fingerprint, load_train_data
 from recsys.export import write_table
+from recsys.ranker import RankerConfig, RankerModel
 from recsys.registry import latest_manifest, save_model
 from recsys.service import BusinessRules, bulk_recommendations
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
@@ -27,12 +29,24 @@ def train_and_register(
     until: dt.date | None,
     progress: bool = True,
     config: TwoTowerConfig | None = None,
+    ranker_config: RankerConfig | Literal[False] | None = None,
 ) -> Path:
-    """Fit the two-tower model on sales through `until` and save a new registry version."""
+    """Fit the two-tower model, the blend and the LightGBM ranker on sales through `until`.
+
+    `ranker_config` None means `RankerConfig()`, False means no ranker (the blend serves).
+    Saves one new registry version holding all of them.
+    """
     config = config or TwoTowerConfig(show_progress=progress)
     data = load_train_data(db, until=until)
+    ranker = None
+    ranker_s = 0.0
+    if ranker_config is not False:
+        start = time.perf_counter()
+        ranker = RankerModel.fit(data, ranker_config or RankerConfig(), progress)
+        ranker_s = time.perf_counter() - start
     model = TwoTowerRecommender(config).fit(data)
-    ease = Ease() if data.n_items <= Ease().config.max_items else None
+    # the blend (and its EASE) only serves versions without a ranker
+    ease = Ease() if ranker is None and data.n_items <= Ease().config.max_items else None
     blend = BlendRecommender(model, ease=ease).fit(data)
     t = pl.col("t_days")
     t_min, t_max = data.events.select(t.min().alias("min"), t.max().alias("max")).row(0)
@@ -44,6 +58,8 @@ def train_and_register(
         "customers": data.n_users,
         "items": data.n_items,
         "purchases": data.events.height,
+        "ranker_fit_s": round(ranker_s, 2),
+        "ranker": ranker.stats if ranker else None,
     }
     return save_model(
         db,
@@ -61,6 +77,7 @@ def train_and_register(
             "catalogue_sha256": catalogue_fingerprint(data.catalogue.item_ids),
         },
         ease=ease,
+        ranker=ranker,
     )
 
 

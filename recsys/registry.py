@@ -30,6 +30,7 @@ from warehouse.paths import artifacts_dir
 log = logging.getLogger(__name__)
 PACKAGE = "recsys"
 WEIGHTS, META, MANIFEST, EASE = "weights.pt", "meta.json", "manifest.json", "ease.npy"
+RANKER = "ranker.json"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class LoadedModel:
     path: Path
     skipped: tuple[str, ...] = ()  # why newer versions were not loaded
     ease: Ease | None = None  # the blend's EASE part, when the version has one
+    ranker: Any = None  # recsys.ranker.RankerModel, when the version has one
 
     @property
     def version(self) -> int:
@@ -72,12 +74,14 @@ def _write_json(path: Path, payload: Any) -> None:
 def save_model(
     db: str | os.PathLike[str] | None, model: TwoTowerRecommender, *,
     data_range: dict[str, str | None], metrics: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None, ease: Ease | None = None,
+    extra: dict[str, Any] | None = None, ease: Ease | None = None, ranker: Any = None,
 ) -> Path:
     """Write a new version atomically; returns its folder.
 
     Files: weights.pt (two-tower state dict), meta.json (config, feature spec, id maps),
-    optional ease.npy ([n_items, n_items] float32 of the blend), manifest.json (last).
+    optional ease.npy ([n_items, n_items] float32 of the blend), optional ranker files
+    (`recsys.ranker.RankerModel.to_files`: LightGBM text models + ranker.json), manifest.json
+    (last).
     """
     root = model_root(db)
     root.mkdir(parents=True, exist_ok=True)
@@ -93,6 +97,13 @@ def save_model(
                 handle.flush()
                 os.fsync(handle.fileno())
             names.append(EASE)
+        if ranker is not None:
+            for name, payload in ranker.to_files().items():
+                with open(tmp / name, "wb") as handle:
+                    handle.write(payload)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                names.append(name)
         files = {name: file_sha256(tmp / name) for name in names}
         for attempt in range(100):
             existing = list_versions(db)
@@ -146,9 +157,14 @@ def load_version(path: Path) -> LoadedModel:
         if EASE in manifest.get("files", {}):
             ease = Ease()
             ease.weights = np.load(path / EASE, allow_pickle=False)
+        ranker = None
+        if RANKER in manifest.get("files", {}):
+            from recsys.ranker import RankerModel
+
+            ranker = RankerModel.from_files(path)
     except Exception as exc:  # a corrupt file must never crash serving
         raise RecsysError(f"{path}: cannot load the model ({type(exc).__name__}: {exc})") from exc
-    return LoadedModel(model, manifest, path, (), ease)
+    return LoadedModel(model, manifest, path, (), ease, ranker)
 
 
 def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
@@ -162,7 +178,7 @@ def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
             problems.append(str(exc))
             continue
         return LoadedModel(loaded.model, loaded.manifest, loaded.path, tuple(problems),
-                           loaded.ease)
+                           loaded.ease, loaded.ranker)
     detail = f"{model_root(db)}: " + ("; ".join(problems) if problems else "no model versions")
     raise NoModelError(detail)
 

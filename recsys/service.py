@@ -1,12 +1,15 @@
 """The recommendations service the app and the export use (see docs/CONTRACTS.md).
 
-The latest good model version is loaded once per (warehouse file generation, model version)
-together with today's purchase histories; every call then ranks the whole catalogue with the
-blended ranker (buy-again + two-tower), applies the business rules, and explains each item.
+The latest good model version is loaded once per (warehouse file generation, model version,
+as-of date) together with the purchase histories up to that date; every list (one customer, a
+basket, a batch) then goes through `recsys.lists.rank_lists`: the learned ranker over the
+candidate sources (or the legacy blend for a version without a ranker), the business rules,
+diversity, and the ranker's reasons.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -21,7 +24,13 @@ import polars as pl
 
 from recsys.base import Filters, apply_filters
 from recsys.blend import BlendRecommender
-from recsys.data import TrainData, build_train_data, catalogue_fingerprint, load_train_data
+from recsys.data import (
+    TrainData,
+    build_train_data,
+    catalogue_fingerprint,
+    load_train_data,
+    parse_date,
+)
 from recsys.errors import RecsysError
 from recsys.index import IndexConfig, VectorIndex, build_index
 from recsys.registry import LoadedModel, latest_manifest, list_versions, load_latest
@@ -77,6 +86,7 @@ class ServingState:
     data: TrainData
     out_of_stock: dict[str, np.ndarray]  # store_id -> [n_items] bool, stores with stock data
     home_store: dict[str, str]  # customer_id -> home_store_id
+    as_of: dt.date | None = None  # histories cut at this date (None = all sales)
 
     def out_of_stock_for(self, customer_id: str | None) -> np.ndarray:
         """[n_items] bool: out of stock at the customer's home store; without a known home
@@ -101,6 +111,47 @@ class ServingState:
         blend.buy_again.fit(self.data)
         return blend
 
+    @cached_property
+    def rank_model(self) -> Any:
+        """The version's `RankerRecommender` with its sources fitted on the serving data
+        (None for a version saved without a ranker)."""
+        ranker = self.loaded.ranker
+        if ranker is None:
+            return None
+        from recsys.candidates import fit_sources
+        from recsys.ranker import RankerRecommender
+
+        model = RankerRecommender(ranker.config)
+        model.model = ranker
+        model.sources = fit_sources(self.data, ranker.config.sources,
+                                    self.loaded.model if ranker.config.sources.use_two_tower
+                                    else None)
+        return model
+
+    def ranked_for(self, data: TrainData, users: np.ndarray | None = None) -> Any:
+        """`recsys.lists.Ranked` of `data`: every customer of the serving data (computed once),
+        or just `users` of another data (a basket)."""
+        from recsys.lists import rank_all
+
+        if data is self.data:
+            if "_ranked" not in self.__dict__:
+                users_all = np.unique(self.data.events["user"].to_numpy())
+                self.__dict__["_ranked"] = rank_all(self.rank_model, data, users_all)
+            return self.__dict__["_ranked"]
+        key = ("_ranked_other", id(data))
+        cached = data._cache.get(str(key))
+        if cached is None:
+            assert users is not None
+            cached = rank_all(self.rank_model, data, users)
+            data._cache[str(key)] = cached
+        return cached
+
+    def legacy_reasons(self, data: TrainData, users: np.ndarray,
+                       ids: np.ndarray) -> list[list[str]]:
+        """Reasons of a version without a ranker (own purchases, or the closest past items)."""
+        return [_reasons(self, data, int(u), row[row >= 0]) for u, row in zip(users, ids,
+                                                                                strict=True)]
+
     @property
     def products(self) -> pl.DataFrame:
         return self.data.catalogue.products
@@ -122,9 +173,9 @@ class ServingState:
         return self.products["description"].to_list()
 
 
-_STATES: dict[Path, tuple[tuple[Any, ...], ServingState]] = {}
+_STATES: dict[tuple[Path, dt.date | None], tuple[tuple[Any, ...], ServingState]] = {}
 _LOCK = threading.Lock()  # guards _STATES and _LOADING (never held while loading)
-_LOADING: dict[Path, threading.Lock] = {}
+_LOADING: dict[tuple[Path, dt.date | None], threading.Lock] = {}
 _STALE_OK = False
 log = logging.getLogger(__name__)
 
@@ -140,50 +191,58 @@ def serve_stale_while_reloading(enabled: bool = True) -> None:
     _STALE_OK = enabled
 
 
-def _state_key(path: Path) -> tuple[Any, ...]:
+def _state_key(path: Path, as_of: dt.date | None) -> tuple[Any, ...]:
     versions = list_versions(path)
-    return (generation(path) if path.exists() else None, versions[0].name if versions else None)
+    return (generation(path) if path.exists() else None, versions[0].name if versions else None,
+            as_of)
 
 
-def serving_state(db: str | os.PathLike[str] | None) -> ServingState:
-    """The cached state for `db`, reloaded when the file or the newest model version changes."""
+def serving_state(db: str | os.PathLike[str] | None,
+                  as_of: str | dt.date | None = None) -> ServingState:
+    """The cached state for `db` as of a date (None = all sales), reloaded when the file or the
+    newest model version changes."""
+    as_of = parse_date(as_of, "--as-of")
     path = resolve_db_path(db).resolve()
-    key = _state_key(path)
+    key = _state_key(path, as_of)
+    slot = (path, as_of)
     with _LOCK:
-        cached = _STATES.get(path)
+        cached = _STATES.get(slot)
         if cached and cached[0] == key:
             return cached[1]
-        load_lock = _LOADING.setdefault(path, threading.Lock())
+        load_lock = _LOADING.setdefault(slot, threading.Lock())
     if cached and _STALE_OK:
         if load_lock.acquire(blocking=False):
-            threading.Thread(target=_reload, args=(path, key, load_lock), daemon=True,
+            threading.Thread(target=_reload, args=(slot, key, load_lock), daemon=True,
                              name="recsys-reload").start()
         return cached[1]
     with load_lock:
         with _LOCK:
-            cached = _STATES.get(path)
+            cached = _STATES.get(slot)
         if cached and cached[0] == key:
             return cached[1]
-        return _load_state(path, key)
+        return _load_state(slot, key)
 
 
-def _reload(path: Path, key: tuple[Any, ...], lock: threading.Lock) -> None:
+def _reload(slot: tuple[Path, dt.date | None], key: tuple[Any, ...],
+            lock: threading.Lock) -> None:
     """Background reload: load and warm a new state, then publish it (errors: logged, retried
     by the next call)."""
     try:
-        state = _load_state(path, key, publish=False)
+        state = _load_state(slot, key, publish=False)
         _ = state.ranker, state.index, state.descriptions
         with _LOCK:
-            _STATES[path] = (key, state)
+            _STATES[slot] = (key, state)
     except Exception as exc:  # noqa: BLE001 - the previous state keeps serving
-        log.warning("recsys: background reload of %s failed: %s", path, exc)
+        log.warning("recsys: background reload of %s failed: %s", slot[0], exc)
     finally:
         lock.release()
 
 
-def _load_state(path: Path, key: tuple[Any, ...], publish: bool = True) -> ServingState:
+def _load_state(slot: tuple[Path, dt.date | None], key: tuple[Any, ...],
+                publish: bool = True) -> ServingState:
+    path, as_of = slot
     loaded = load_latest(path)
-    data = load_train_data(path, half_life_days=120.0)
+    data = load_train_data(path, until=as_of, half_life_days=120.0)
     with reading(path) as con:
         out = run_named(con, "recsys/out_of_stock")
         homes = run_named(con, "recsys/home_stores").drop_nulls()
@@ -196,10 +255,10 @@ def _load_state(path: Path, key: tuple[Any, ...], publish: bool = True) -> Servi
         out_of_stock[str(store)] = mask
     home_store = dict(zip(homes["customer_id"].to_list(), homes["home_store_id"].to_list(),
                           strict=True))
-    state = ServingState(loaded, data, out_of_stock, home_store)
+    state = ServingState(loaded, data, out_of_stock, home_store, as_of)
     if publish:
         with _LOCK:
-            _STATES[path] = (key, state)
+            _STATES[slot] = (key, state)
     return state
 
 
@@ -308,24 +367,27 @@ def _popular_scores(state: ServingState) -> np.ndarray:
 @returns(REC_SCHEMA)
 def recommend_for_customer(
     db: str | os.PathLike[str] | None, customer_id: str, k: int = 20,
-    rules: BusinessRules = DEFAULT_RULES,
+    rules: BusinessRules = DEFAULT_RULES, as_of: str | dt.date | None = None,
 ) -> pl.DataFrame:
-    """Top-k products for one customer (columns REC_COLUMNS), best first."""
+    """Top-k products for one customer (columns REC_COLUMNS), best first, as of a date."""
     if k < 1:
         raise RecsysError(f"k: must be at least 1, got {k}")
-    state = serving_state(db)
+    state = serving_state(db, as_of)
     mask = rules_mask(state, rules, str(customer_id))
     user = state.data.user_index.get(str(customer_id))
     if user is None:
         _require_customer(db, str(customer_id))
         return _popular(state, mask, k, rules)
-    users = np.array([user])
-    raw = state.ranker.score(state.data, users)
-    scores = apply_filters(raw, state.data, users,
-                           Filters(exclude_seen=rules.exclude_purchased, item_mask=mask))[0]
-    items, best = _pick(scores, k, state.categories, rules.max_per_category)
-    return _frame(state, state.data, items, best, _reasons(state, state.data, user, items),
-                  state.ranker.name)
+    from recsys.lists import rank_lists
+
+    ids, best, reasons, _ = rank_lists(state, state.data, np.array([user]), k, rules, mask)
+    keep = ids[0] >= 0
+    return _frame(state, state.data, ids[0][keep], best[0][keep], reasons[0], model_name(state))
+
+
+def model_name(state: ServingState) -> str:
+    """What produced the lists: the ranker or the legacy blend."""
+    return "ranker(lightgbm)" if state.rank_model is not None else state.ranker.name
 
 
 def _popular(state: ServingState, mask: np.ndarray, k: int,
@@ -364,12 +426,12 @@ def _require_customer(db: str | os.PathLike[str] | None, customer_id: str) -> No
 @returns(REC_SCHEMA)
 def complete_basket(
     db: str | os.PathLike[str] | None, product_ids: Sequence[str], k: int = 10,
-    rules: BusinessRules = DEFAULT_RULES,
+    rules: BusinessRules = DEFAULT_RULES, as_of: str | dt.date | None = None,
 ) -> pl.DataFrame:
     """Products that go with an ad-hoc basket (a cold-start customer); basket items excluded."""
     if isinstance(product_ids, str):
         raise RecsysError("product_ids: give a list of product ids, not one string")
-    state = serving_state(db)
+    state = serving_state(db, as_of)
     index = state.data.catalogue.index
     unknown = [p for p in product_ids if p not in index]
     if unknown:
@@ -383,6 +445,8 @@ def complete_basket(
         "quantity": [1.0] * len(product_ids),
     }).with_columns(sold_at=pl.from_epoch(
         pl.lit(int((state.data.as_of - 1) * 86_400)), time_unit="s").cast(pl.Datetime("us")))
+    if state.rank_model is not None:
+        return _ranked_basket(state, [index[p] for p in product_ids], k, rules)
     data = build_train_data(basket, state.products, state.data.as_of)
     data.catalogue.__dict__["item_ids"] = state.data.catalogue.item_ids  # share cached ids
     scores = state.loaded.model.score(data, np.array([0]))
@@ -391,6 +455,30 @@ def complete_basket(
     items, best = _pick(scores, k, state.categories, rules.max_per_category)
     reasons = [r.replace("like ", "goes with ", 1) for r in _reasons(state, data, 0, items)]
     return _frame(state, data, items, best, reasons, state.loaded.model.name)
+
+
+def _ranked_basket(state: ServingState, items: list[int], k: int,
+                   rules: BusinessRules) -> pl.DataFrame:
+    """The basket as one more customer of the serving data (one order just before as-of),
+    through the same ranking path; basket items excluded."""
+    from recsys.lists import rank_lists
+
+    base = state.data
+    user = base.n_users
+    order = int(base.events["order"].to_numpy().max(initial=0)) + 1
+    extra = pl.DataFrame({
+        "user": [user] * len(items), "item": items, "order": [order] * len(items),
+        "t_days": [base.as_of - 0.5] * len(items), "quantity": [1.0] * len(items),
+    }, schema=base.events.schema)
+    data = TrainData(base.catalogue, [*base.user_ids, "__basket__"],
+                     pl.concat([base.events, extra]), base.as_of, base.half_life_days)
+    users = np.array([user])
+    rules = BusinessRules(**{**rules.__dict__, "exclude_purchased": True})
+    state.ranked_for(data, users)
+    ids, best, reasons, _ = rank_lists(state, data, users, k, rules, rules_mask(state, rules))
+    keep = ids[0] >= 0
+    return _frame(state, data, ids[0][keep], best[0][keep], reasons[0], model_name(state))
+
 
 
 @returns(SIMILAR_SCHEMA)
@@ -422,12 +510,12 @@ def customer_history(db: str | os.PathLike[str] | None, customer_id: str) -> pl.
 def bulk_recommendations(
     db: str | os.PathLike[str] | None, customer_ids: Sequence[str] | None = None,
     segment: str | None = None, k: int = 20, rules: BusinessRules = DEFAULT_RULES,
-    progress: bool = False,
+    progress: bool = False, as_of: str | dt.date | None = None,
 ) -> pl.DataFrame:
     """Top-k lists for many customers (BULK_COLUMNS); all customers with purchases by default."""
-    from recsys.export import bulk_frame  # the batch path lives with the export
+    from recsys.batch import bulk_frame
 
-    return bulk_frame(serving_state(db), db, customer_ids, segment, k, rules, progress)
+    return bulk_frame(serving_state(db, as_of), db, customer_ids, segment, k, rules, progress)
 
 
 def model_status(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ FAST = TwoTowerConfig(dim=16, epochs=1, max_examples_per_epoch=20_000, val_users
 def trained_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("recsys") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
-    train_and_register(db, until=None, progress=False, config=FAST)
+    train_and_register(db, until=None, progress=False, config=FAST, ranker_config=False)
     return db
 
 

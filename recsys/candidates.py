@@ -1,0 +1,262 @@
+"""Candidate sources for the ranker: each returns a customer's top-N items with score and rank.
+
+Sources (all fitted on a `TrainData`, so on data strictly before a cutoff when the ranker
+builds its training windows):
+- `buy_again`: the customer's own items by recency-weighted purchase count;
+- `ease`: EASE over the most bought recent items (`ease_items`), l2 `ease_l2`;
+- `knn`: item-kNN (cosine of buyer sets);
+- `together`: bought in the same order, P(j | i) over orders, recency-weighted over own items;
+- `popular`: most distinct buyers in the last `popular_days`;
+- `trending`: buyers in the last `popular_days` against the `popular_days` before (growth);
+- `category`: the customer's category shares x each category's recent best sellers;
+- `two_tower`: the two-tower model's scores (retrieved through `recsys.index` for serving).
+The union of the sources is the ranker's candidate set (the ceiling of its recall).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from recsys.base import top_k
+from recsys.baselines import ItemKNN, ease_weights
+from recsys.data import TrainData
+from recsys.errors import RecsysError
+
+SOURCES = ("buy_again", "ease", "knn", "together", "popular", "trending", "category",
+           "two_tower")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Per-source depth and settings (days are calendar days before the cutoff)."""
+
+    n: int = 40
+    n_buy_again: int = 150
+    n_popular: int = 20
+    ease_l2: float = 250.0
+    ease_items: int = 2000
+    knn_neighbours: int = 100
+    together_neighbours: int = 50
+    together_half_life_days: float = 60.0
+    popular_days: float = 14.0
+    category_days: float = 30.0
+    use_two_tower: bool = False
+
+    def __post_init__(self) -> None:
+        if min(self.n, self.n_popular, self.ease_items, self.knn_neighbours,
+               self.together_neighbours) < 1:
+            raise RecsysError("SourceConfig: depths and neighbour counts must be at least 1")
+
+
+def _buyers(data: TrainData, since: float, until: float) -> np.ndarray:
+    ev = data.events.filter((pl.col("t_days") >= since) & (pl.col("t_days") < until))
+    per_item = ev.select("user", "item").unique().group_by("item").len()
+    out = np.zeros(data.n_items, np.float32)
+    out[per_item["item"].to_numpy()] = per_item["len"].to_numpy()
+    return out
+
+
+def together_matrix(data: TrainData, neighbours: int) -> sp.csr_matrix:
+    """[n_items, n_items] P(j in order | i in order), top `neighbours` per row, no diagonal."""
+    ev = data.events
+    orders = sp.csr_matrix((np.ones(ev.height, np.float32),
+                            (ev["order"].to_numpy(), ev["item"].to_numpy())),
+                           shape=(int(ev["order"].to_numpy().max(initial=0)) + 1, data.n_items))
+    orders.data[:] = 1.0
+    co = (orders.T @ orders).tocsr().astype(np.float32)
+    freq = co.diagonal().copy()
+    co.setdiag(0)
+    co.eliminate_zeros()
+    co = sp.diags(1.0 / np.maximum(freq, 1.0)).astype(np.float32) @ co
+    co = co.tocsr()
+    rows, cols, vals = [], [], []
+    for i in range(co.shape[0]):
+        lo, hi = co.indptr[i], co.indptr[i + 1]
+        if hi == lo:
+            continue
+        keep = np.argsort(-co.data[lo:hi])[:neighbours]
+        rows.append(np.full(keep.size, i))
+        cols.append(co.indices[lo:hi][keep])
+        vals.append(co.data[lo:hi][keep])
+    if not rows:
+        return sp.csr_matrix(co.shape, dtype=np.float32)
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                         shape=co.shape)
+
+
+@dataclass
+class Sources:
+    """Fitted candidate sources over one `TrainData` (`fit_sources`)."""
+
+    config: SourceConfig
+    as_of: float
+    ease: np.ndarray
+    knn: ItemKNN
+    together: sp.csr_matrix
+    popular: np.ndarray
+    trending: np.ndarray
+    category_best: np.ndarray  # [n_items] recent buyers share within the item's category
+    category_codes: np.ndarray  # [n_items] int category code
+    two_tower: object | None = None
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s for s in SOURCES if s != "two_tower" or self.two_tower is not None)
+
+    def scorers(self, data: TrainData) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+        """Per source, users [n] -> dense scores [n, n_items] (0 or -inf = not retrieved)."""
+        weighted = data.weighted()
+        binary = (data.counts() > 0).astype(np.float32)
+        ages = data.events.select(
+            "user", "item", w=0.5 ** ((data.as_of - pl.col("t_days"))
+                                      / self.config.together_half_life_days))
+        recent = sp.csr_matrix((ages["w"].to_numpy().astype(np.float32),
+                                (ages["user"].to_numpy(), ages["item"].to_numpy())),
+                               shape=(data.n_users, data.n_items))
+        n_cats = int(self.category_codes.max()) + 1 if self.category_codes.size else 1
+        onehot = sp.csr_matrix((np.ones(data.n_items, np.float32),
+                                (np.arange(data.n_items), self.category_codes)),
+                               shape=(data.n_items, n_cats))
+        cat_counts = (data.counts() @ onehot).tocsr()
+
+        def dense(m: sp.spmatrix) -> np.ndarray:
+            return np.asarray(m.todense(), dtype=np.float32)
+
+        def category(users: np.ndarray) -> np.ndarray:
+            shares = dense(cat_counts[users])
+            shares /= np.maximum(shares.sum(axis=1, keepdims=True), 1.0)
+            return shares[:, self.category_codes] * self.category_best[None, :]
+
+        out: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+            "buy_again": lambda u: dense(weighted[u]),
+            "ease": lambda u: np.asarray(binary[u] @ self.ease, dtype=np.float32),
+            "knn": lambda u: dense(weighted[u] @ self.knn.similarity),
+            "together": lambda u: dense(recent[u] @ self.together),
+            "popular": lambda u: np.broadcast_to(self.popular, (len(u), data.n_items)),
+            "trending": lambda u: np.broadcast_to(self.trending, (len(u), data.n_items)),
+            "category": category,
+        }
+        if self.two_tower is not None:
+            tower = self.two_tower
+            out["two_tower"] = lambda u: tower.score(data, u)  # type: ignore[attr-defined]
+        return out
+
+
+def fit_sources(data: TrainData, config: SourceConfig = SourceConfig(),
+                two_tower: object | None = None) -> Sources:
+    """Fit every source on `data` (only events before `data.as_of` exist in it)."""
+    end = data.as_of
+    recent90 = _buyers(data, end - 90, end)
+    n_ease = min(config.ease_items, int((recent90 > 0).sum()) or 1)
+    ease_items = np.argsort(-recent90, kind="stable")[:n_ease]
+    ease = ease_weights(data.counts(), config.ease_l2, ease_items)
+    knn = ItemKNN(config.knn_neighbours).fit(data)
+    together = together_matrix(data, config.together_neighbours)
+    now = _buyers(data, end - config.popular_days, end)
+    before = _buyers(data, end - 2 * config.popular_days, end - config.popular_days)
+    popular = now + 1e-3 * recent90
+    trending = (now + 1.0) / (before + 1.0) * np.log1p(now)
+    codes = data.catalogue.products["category"].cast(pl.Categorical).to_physical().to_numpy()
+    codes = np.nan_to_num(codes.astype(np.float64), nan=0).astype(np.int64)
+    month = _buyers(data, end - config.category_days, end)
+    cat_total = np.bincount(codes, weights=month, minlength=codes.max() + 1)
+    category_best = (month / np.maximum(cat_total[codes], 1.0)).astype(np.float32)
+    return Sources(config, end, ease, knn, together, popular.astype(np.float32),
+                   trending.astype(np.float32), category_best, codes,
+                   two_tower if config.use_two_tower else None)
+
+
+def _depth(cfg: SourceConfig, name: str) -> int:
+    if name == "buy_again":
+        return cfg.n_buy_again
+    return cfg.n_popular if name in ("popular", "trending") else cfg.n
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The union of the sources' top-N lists, one row per (user, item).
+
+    Attributes:
+        user, item: [rows] int64, sorted by user then item.
+        scores, ranks: source name -> [rows] float32 (NaN / 0 when the source did not
+            retrieve the item; ranks start at 1).
+    """
+
+    user: np.ndarray
+    item: np.ndarray
+    scores: dict[str, np.ndarray]
+    ranks: dict[str, np.ndarray]
+
+    @property
+    def size(self) -> int:
+        return int(self.user.size)
+
+
+def generate(sources: Sources, data: TrainData, users: np.ndarray,
+             exclude: dict[str, bool] | None = None, batch_size: int = 2048) -> Candidates:
+    """Top-N per source for `users` (index of `data`) and their union."""
+    users = np.asarray(users, dtype=np.int64)
+    names = [s for s in sources.names if not (exclude or {}).get(s)]
+    scorers = sources.scorers(data)
+    cfg = sources.config
+    keys: dict[str, list[np.ndarray]] = {s: [] for s in names}
+    vals: dict[str, list[np.ndarray]] = {s: [] for s in names}
+    for start in range(0, len(users), batch_size):
+        chunk = users[start:start + batch_size]
+        for name in names:
+            depth = _depth(cfg, name)
+            scores = np.array(scorers[name](chunk), dtype=np.float32)
+            scores[scores <= 0] = -np.inf
+            ids, best = top_k(scores, depth)
+            ok = ids >= 0
+            keys[name].append((np.repeat(chunk, depth) * data.n_items + ids.ravel())[ok.ravel()])
+            vals[name].append(best[ok])
+    flat = {s: np.concatenate(keys[s]) if keys[s] else np.zeros(0, np.int64) for s in names}
+    union = np.unique(np.concatenate(list(flat.values()))) if flat else np.zeros(0, np.int64)
+    scores_out: dict[str, np.ndarray] = {}
+    ranks_out: dict[str, np.ndarray] = {}
+    for name in names:
+        k = flat[name]
+        score = np.full(union.size, np.nan, np.float32)
+        rank = np.zeros(union.size, np.float32)
+        if k.size:
+            pos = np.searchsorted(union, k)
+            score[pos] = np.concatenate(vals[name])
+            # rank within the user's list: lists were appended best first per user
+            user_of = k // data.n_items
+            starts = np.r_[0, np.flatnonzero(np.diff(user_of)) + 1]
+            lens = np.diff(np.r_[starts, k.size])
+            rank[pos] = (np.arange(k.size) - np.repeat(starts, lens) + 1).astype(np.float32)
+        scores_out[name] = score
+        ranks_out[name] = rank
+    return Candidates(union // data.n_items, union % data.n_items, scores_out, ranks_out)
+
+
+def source_recall(cands: Candidates, relevant: sp.csr_matrix, users: np.ndarray,
+                  n_items: int) -> dict[str, float]:
+    """Per source and for the union: mean share of a user's relevant items retrieved.
+
+    `relevant` rows align with `users`; users without relevant items are skipped.
+    """
+    row_of = {int(u): r for r, u in enumerate(users)}
+    rel = relevant.tocsr()
+    n_rel = np.diff(rel.indptr)
+    keep = n_rel > 0
+    rel_keys = np.concatenate([users[r] * n_items + rel.indices[rel.indptr[r]:rel.indptr[r + 1]]
+                               for r in range(len(users))]) if len(users) else np.zeros(0)
+    out: dict[str, float] = {}
+    cand_keys = cands.user * n_items + cands.item
+    for name in [*cands.scores, "union"]:
+        got = cand_keys if name == "union" else cand_keys[~np.isnan(cands.scores[name])]
+        hit = np.isin(rel_keys, got)
+        per_user = np.zeros(len(users))
+        np.add.at(per_user, np.array([row_of[int(k // n_items)] for k in rel_keys], np.int64)
+                  if rel_keys.size else np.zeros(0, np.int64), hit)
+        out[name] = float(np.mean(per_user[keep] / n_rel[keep])) if keep.any() else float("nan")
+    return out

@@ -1,0 +1,153 @@
+"""The one ranking path: single-customer, basket and batch lists all go through `rank_lists`.
+
+Steps, the same for one customer or ten thousand: model scores (the ranker's candidates above
+everything else, or the legacy blend for a model version without a ranker) -> business rules
+(exclude purchased, in stock, categories, price, allow / block) -> diversity (at most N per
+category) -> top-k -> reasons. The ranker's candidates and predictions for every customer of
+the serving data are computed once per serving state (`ranked_state`), so a list is a lookup
+plus the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from recsys.base import Filters, apply_filters, top_k
+from recsys.data import TrainData
+from recsys.features import FEATURES, feature_matrix
+from recsys.ranker import BAND, RankerRecommender, rank_unit
+from recsys.reasons import explained_feature, partners, reason_text
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Candidates of every user of one `TrainData`, sorted by user; `ptr` [n_users + 1]."""
+
+    item: np.ndarray
+    unit: np.ndarray  # BAND + unit score per candidate
+    x: np.ndarray  # [rows, F] features
+    ptr: np.ndarray
+    keys: np.ndarray  # [rows] user * n_items + item, sorted
+
+
+def rank_all(ranker: RankerRecommender, data: TrainData, users: np.ndarray) -> Ranked:
+    """Candidates, features and ranker scores of `users` (sorted) of `data`."""
+    users = np.sort(np.asarray(users, dtype=np.int64))
+    assert ranker.model is not None and ranker.sources is not None
+    from recsys.candidates import generate
+
+    cands = generate(ranker.sources, data, users)
+    x = feature_matrix(data, cands, ranker.sources.category_codes)
+    pred = ranker.model.predict(x)
+    ptr = np.zeros(data.n_users + 1, np.int64)
+    np.add.at(ptr, cands.user + 1, 1)
+    return Ranked(cands.item, BAND + rank_unit(cands.user, pred), x, np.cumsum(ptr),
+                  cands.user * data.n_items + cands.item)
+
+
+def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:
+    """[n, n_items] float32: ranker candidates in (BAND, BAND + 1], popularity below."""
+    ranker: RankerRecommender | None = state.rank_model
+    if ranker is None:
+        return state.ranker.score(data, users)
+    ranked: Ranked = state.ranked_for(data, users)
+    assert ranker.sources is not None
+    pop = ranker.sources.popular / max(float(ranker.sources.popular.max()), 1e-9) * 0.999
+    out = np.broadcast_to(pop.astype(np.float32), (len(users), data.n_items)).copy()
+    for row, u in enumerate(users):
+        lo, hi = ranked.ptr[u], ranked.ptr[u + 1]
+        out[row, ranked.item[lo:hi]] = ranked.unit[lo:hi]
+    return out
+
+
+def pick(scores: np.ndarray, k: int, categories: np.ndarray,
+         max_per_category: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Best-first ids [n, k] (-1 padding) and scores of each row, at most N per category."""
+    if max_per_category is None:
+        return top_k(scores, k)
+    n = len(scores)
+    ids = np.full((n, k), -1, np.int64)
+    best = np.full((n, k), -np.inf, np.float32)
+    depth = min(scores.shape[1], k * 20)
+    cand, _ = top_k(scores, depth)
+    for row in range(n):
+        per: dict[Any, int] = {}
+        j = 0
+        order = cand[row][cand[row] >= 0]
+        if order.size == depth and depth < scores.shape[1]:  # rare: need the whole row
+            finite = np.flatnonzero(np.isfinite(scores[row]))
+            order = finite[np.lexsort((finite, -scores[row, finite]))]
+        for item in order:
+            cat = categories[item]
+            if per.get(cat, 0) < max_per_category:
+                ids[row, j], best[row, j] = item, scores[row, item]
+                per[cat] = per.get(cat, 0) + 1
+                j += 1
+                if j == k:
+                    break
+    return ids, best
+
+
+def rank_lists(state: Any, data: TrainData, users: np.ndarray, k: int, rules: Any,
+               masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[str]], np.ndarray]:
+    """Top-k lists of `users` of `data` after every rule.
+
+    Args:
+        masks: [n, n_items] or [n_items] bool, items the rules allow (`service.rules_mask`).
+
+    Returns:
+        ids [n, k] (-1 padding), scores [n, k], reasons (one list per user), and the named
+        feature index per row [n, k] (-1 = no ranker reason).
+    """
+    users = np.asarray(users, dtype=np.int64)
+    scores = apply_filters(dense_scores(state, data, users), data, users,
+                           Filters(exclude_seen=rules.exclude_purchased))
+    scores[~np.broadcast_to(masks, scores.shape)] = -np.inf
+    ids, best = pick(scores, k, state.categories, rules.max_per_category)
+    reasons, named = explain(state, data, users, ids)
+    return ids, best, reasons, named
+
+
+def explain(state: Any, data: TrainData, users: np.ndarray,
+            ids: np.ndarray) -> tuple[list[list[str]], np.ndarray]:
+    """Reasons of [n, k] recommended ids: the ranker's largest contribution, in words."""
+    n, k = ids.shape
+    named = np.full((n, k), -1, np.int64)
+    ranker: RankerRecommender | None = state.rank_model
+    if ranker is None:
+        return state.legacy_reasons(data, users, ids), named
+    ranked: Ranked = state.ranked_for(data, users)
+    rr, cc = np.nonzero(ids >= 0)
+    keys = users[rr] * data.n_items + ids[rr, cc]
+    all_keys = ranked.keys
+    pos = np.minimum(np.searchsorted(all_keys, keys), max(all_keys.size - 1, 0))
+    hit = all_keys[pos] == keys if all_keys.size else np.zeros(len(keys), bool)
+    rows, cols, xrow = rr[hit], cc[hit], pos[hit]
+    text = [["popular with customers now" if ids[i, j] >= 0 else "" for j in range(k)]
+            for i in range(n)]
+    if len(rows):
+        r, c, xi = rows, cols, xrow
+        x = ranked.x[xi]
+        assert ranker.model is not None and ranker.sources is not None
+        feat = explained_feature(ranker.model.contributions(x))
+        named[r, c] = feat
+        own = data.counts().tocsr()
+        names = [FEATURES[f] for f in feat]
+        need = np.array([f.split("_")[0] in ("together", "ease", "knn", "two") for f in names])
+        partner = np.full(len(r), -1, np.int64)
+        for src, weights in (("together", ranker.sources.together),
+                             ("ease", ranker.sources.ease), ("knn", ranker.sources.knn.similarity)):
+            sel = need & np.array([f.startswith(src) for f in names])
+            if src == "ease":
+                sel |= need & np.array([f.startswith("two") for f in names])
+            if sel.any():
+                partner[sel] = partners(own, users[r[sel]], ids[r[sel], c[sel]], weights)
+        desc, cats = state.descriptions, state.categories
+        for t in range(len(r)):
+            item = ids[r[t], c[t]]
+            text[r[t]][c[t]] = reason_text(names[t], x[t], str(cats[item]),
+                                           desc[partner[t]] if partner[t] >= 0 else None)
+    return [[s for s in row if s] for row in text], named

@@ -1,0 +1,202 @@
+"""The ranking stage on a real (small) demo warehouse: leakage, one ranking path, reasons,
+--as-of, and the ranker in the registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from recsys import service
+from recsys.candidates import SourceConfig, fit_sources, generate
+from recsys.cli import main
+from recsys.refresh import train_and_register
+from recsys.data import cut_before, load_train_data
+from recsys.features import FEATURES, feature_matrix
+from recsys.lists import rank_lists
+from recsys.ranker import RankerConfig
+from recsys.reasons import NAMEABLE, explained_feature
+from recsys.registry import load_latest
+from recsys.service import BusinessRules, rules_mask
+from recsys.train import TwoTowerConfig
+
+FAST_TT = TwoTowerConfig(
+    dim=16, epochs=1, max_examples_per_epoch=10_000, val_users=200, show_progress=False
+)
+FAST_RANKER = RankerConfig(
+    cutoffs=(30.0, 60.0),
+    horizon_days=30.0,
+    num_boost_round=20,
+    two_tower_examples=10_000,
+    sources=SourceConfig(n=20),
+)
+
+
+@pytest.fixture(scope="module")
+def ranked_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("ranker") / "demo.duckdb"
+    shutil.copyfile(demo_db_master, db)
+    train_and_register(db, until=None, progress=False, config=FAST_TT, ranker_config=FAST_RANKER)
+    return db
+
+
+def test_no_feature_reads_a_sale_at_or_after_the_cutoff(demo_db_master: Path) -> None:
+    data = load_train_data(demo_db_master)
+    cutoff = data.as_of - 20.0
+    users = np.unique(cut_before(data, cutoff).events["user"].to_numpy())[:150]
+    planted = pl.DataFrame(
+        {
+            "user": np.repeat(users[:5].astype(np.int32), 2),
+            "item": np.tile(np.array([0, 1], np.int32), 5),
+            "order": np.arange(10, dtype=np.int32) + int(data.events["order"].max()) + 1,
+            "t_days": np.tile([cutoff, cutoff + 3.0], 5),  # at the cutoff and after it
+            "quantity": np.full(10, 50.0),
+        },
+        schema=data.events.schema,
+    )
+    future = type(data)(
+        data.catalogue,
+        data.user_ids,
+        pl.concat([data.events, planted]),
+        data.as_of,
+        data.half_life_days,
+    )
+    matrices = []
+    for source in (data, future):
+        before = cut_before(source, cutoff)
+        sources = fit_sources(before, SourceConfig(use_two_tower=False))
+        cands = generate(sources, before, users)
+        matrices.append(
+            (cands.user, cands.item, feature_matrix(before, cands, sources.category_codes))
+        )
+    (u0, i0, x0), (u1, i1, x1) = matrices
+    assert np.array_equal(u0, u1) and np.array_equal(i0, i1)
+    np.testing.assert_array_equal(x0, x1)  # NaN positions equal too
+
+
+def test_batch_and_single_lists_are_identical(ranked_db: Path) -> None:
+    state = service.serving_state(ranked_db)
+    customers = state.data.user_ids[:25]
+    cases = [
+        BusinessRules(),
+        BusinessRules(exclude_purchased=False, max_per_category=2),
+        BusinessRules(in_stock_only=True, min_price=1.0),
+    ]
+    for rules in cases:
+        batch = service.bulk_recommendations(ranked_db, customers, k=10, rules=rules)
+        assert batch["model"].unique().to_list() == ["ranker(lightgbm)"]
+        for customer in customers:
+            single = service.recommend_for_customer(ranked_db, customer, 10, rules)
+            rows = batch.filter(pl.col("customer_id") == customer)
+            assert rows["product_id"].to_list() == single["product_id"].to_list()
+            assert rows["reason"].to_list() == single["reason"].to_list()
+            np.testing.assert_allclose(rows["score"].to_numpy(), single["score"].to_numpy())
+
+
+def test_reasons_name_the_largest_contribution(ranked_db: Path) -> None:
+    state = service.serving_state(ranked_db)
+    users = np.arange(40)
+    rules = BusinessRules(exclude_purchased=False)
+    ids, _, reasons, named = rank_lists(
+        state, state.data, users, 10, rules, rules_mask(state, rules)
+    )
+    ranked = state.ranked_for(state.data)
+    checked = 0
+    for i, u in enumerate(users):
+        assert len(reasons[i]) == int((ids[i] >= 0).sum())
+        lo, hi = ranked.ptr[u], ranked.ptr[u + 1]
+        for j, item in enumerate(ids[i]):
+            if named[i, j] < 0:
+                continue
+            row = lo + int(np.flatnonzero(ranked.item[lo:hi] == item)[0])
+            contrib = state.rank_model.model.contributions(ranked.x[row : row + 1])[0]
+            assert named[i, j] == explained_feature(contrib[None, :])[0]
+            assert contrib[named[i, j]] == contrib[NAMEABLE].max()
+            feature = FEATURES[named[i, j]]
+            text = reasons[i][j]
+            if feature in ("ux_cycle_ratio", "ux_mean_gap") and "every" in text:
+                gap = ranked.x[row, FEATURES.index("ux_mean_gap")]
+                assert f"every {gap:.0f} day" in text
+            if feature.startswith("together"):
+                assert text.startswith("often bought with")
+            checked += 1
+    assert checked > 100
+
+
+def test_as_of_cuts_histories_and_reproduces_the_list(
+    ranked_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = service.serving_state(ranked_db)
+    last = dt.date(1970, 1, 1) + dt.timedelta(days=int(state.data.as_of) - 1)
+    as_of = last - dt.timedelta(days=60)
+    past = service.serving_state(ranked_db, as_of)
+    assert past.data.as_of == (as_of - dt.date(1970, 1, 1)).days + 1
+    assert past.data.events["t_days"].max() < past.data.as_of
+    assert past.data.events.height < state.data.events.height
+    customer = past.data.user_ids[3]
+    listed = service.recommend_for_customer(ranked_db, customer, 10, as_of=as_of)
+    assert (
+        main(
+            [
+                "--db",
+                str(ranked_db),
+                "--quiet",
+                "recommend",
+                customer,
+                "--k",
+                "10",
+                "--as-of",
+                as_of.isoformat(),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert all(p in printed for p in listed["product_id"].to_list())
+    out = tmp_path / "lists.csv"
+    assert (
+        main(
+            [
+                "--db",
+                str(ranked_db),
+                "--quiet",
+                "export",
+                "--out",
+                str(out),
+                "--no-table",
+                "--k",
+                "10",
+                "--exclude-purchased",
+                "--as-of",
+                as_of.isoformat(),
+            ]
+        )
+        == 0
+    )
+    exported = pl.read_csv(out, infer_schema=False).filter(pl.col("customer_id") == customer)
+    assert exported["product_id"].to_list() == listed["product_id"].to_list()
+    assert main(["--db", str(ranked_db), "recommend", customer, "--as-of", "2024-13-01"]) == 1
+    assert "--as-of" in capsys.readouterr().err
+
+
+def test_ranker_is_versioned_and_checksummed(ranked_db: Path, tmp_path: Path) -> None:
+    loaded = load_latest(ranked_db)
+    assert loaded.ranker is not None and set(loaded.ranker.boosters) == {"own", "new"}
+    assert {"ranker.json", "ranker_own.txt", "ranker_new.txt"} <= set(loaded.manifest["files"])
+    meta = json.loads((loaded.path / "ranker.json").read_text())
+    assert meta["config"]["cutoffs"] == [30.0, 60.0]
+    copy = tmp_path / "demo.duckdb"
+    shutil.copyfile(ranked_db, copy)
+    root = copy.parent / "models" / copy.stem / "recsys"
+    shutil.copytree(loaded.path, root / "v0001")
+    shutil.copytree(loaded.path, root / "v0002")
+    with open(root / "v0002" / "ranker_new.txt", "a", encoding="utf-8") as handle:
+        handle.write("tampered")
+    again = load_latest(copy)
+    assert again.path.name == "v0001" and again.ranker is not None
+    assert any("checksum" in why for why in again.skipped)
