@@ -39,8 +39,8 @@ from services.api_models import (
     SqlColumn,
     SqlResult,
 )
+from services.dashboard import data_range
 from warehouse.db import WarehouseError, generation, table_exists
-from warehouse.queries import sales_range
 from warehouse.readers import WarehouseReader
 from warehouse.sandbox import run_sandboxed
 
@@ -125,7 +125,8 @@ def health(db: Path) -> Health:
 
     def load() -> tuple[Any, Any, bool, bool]:
         with reader(db).snapshot() as con:
-            first, last = sales_range(con)
+            span = data_range(con)
+            first, last = span.first_day, span.last_day
             return first, last, table_exists(con, "forecasts"), table_exists(con, "reorder_plan")
 
     first, last, has_forecasts, has_plan = _CACHE.get(("health", db, gen), load)
