@@ -1,0 +1,124 @@
+"""`run_sandboxed`: validate, then run the query in a child process that is killed at its limit.
+
+The parent never touches the query with DuckDB. It validates the arguments, starts a child
+(`warehouse.sandbox.child`) from a fork server that has DuckDB already imported (a fresh, clean
+process per query in tens of milliseconds), waits at most `timeout_s` + `KILL_GRACE_S` for its one
+answer, kills it otherwise, and maps every failure to a one-line `SandboxRefusal`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from multiprocessing.context import BaseContext
+
+import polars as pl
+import pyarrow as pa
+
+from warehouse.db import resolve_db_path
+from warehouse.sandbox.errors import LOG, memory_limit_message, safe_message, time_limit_message
+from warehouse.sandbox.policy import QueryResult, SandboxRefusal, role_rank, validate_timeout
+from warehouse.sandbox.text import clean_text
+
+#: Seconds after `timeout_s` the parent waits for the child's own clean stop before killing it.
+KILL_GRACE_S = 0.75
+_CTX_LOCK = threading.Lock()
+_CTX: list[BaseContext] = []
+
+
+def _context() -> BaseContext:
+    """A fork-server context with the child module preloaded (spawn where there is no fork)."""
+    with _CTX_LOCK:
+        if not _CTX:
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            if "forkserver" in methods:
+                ctx.set_forkserver_preload(["warehouse.sandbox.child"])  # type: ignore[attr-defined]
+            _CTX.append(ctx)
+        return _CTX[0]
+
+
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    if process.is_alive():
+        process.kill()
+    process.join(5)
+
+
+def _from_child(message: tuple, text: str, timeout_s: float) -> tuple[pl.DataFrame, bool]:
+    status = message[0]
+    if status == "ok":
+        table = pa.ipc.open_stream(pa.py_buffer(message[1])).read_all()
+        frame = pl.from_arrow(table) if table.num_columns else pl.DataFrame()
+        assert isinstance(frame, pl.DataFrame)
+        return frame, bool(message[2])
+    if status == "refused":
+        raise SandboxRefusal(str(message[1]).splitlines()[0] if message[1] else "refused")
+    raise SandboxRefusal(safe_message(str(message[1]), str(message[2]), text, timeout_s))
+
+
+def _died(exitcode: int | None, timeout_s: float, waited_s: float) -> SandboxRefusal:
+    LOG.warning("sandbox child ended without an answer (exit code %s)", exitcode)
+    if waited_s >= timeout_s:
+        return SandboxRefusal(time_limit_message(timeout_s))
+    if exitcode is not None and exitcode < 0 and -exitcode in (signal.SIGABRT, signal.SIGSEGV,
+                                                                signal.SIGKILL, signal.SIGBUS):
+        return SandboxRefusal(memory_limit_message())
+    return SandboxRefusal("query stopped: the query process ended unexpectedly")
+
+
+def run_sandboxed(
+    db: str | os.PathLike[str] | None, sql: str | bytes, *, max_rows: int = 1000,
+    timeout_s: float = 30.0, role: str = "analyst",
+) -> QueryResult:
+    """Run one read-only query of an analyst on a locked-down snapshot of the warehouse.
+
+    Args:
+        db: warehouse path (see `warehouse.db.resolve_db_path`).
+        sql: the query text (bytes must be UTF-8).
+        max_rows: most rows returned (>= 0); `truncated` says whether more existed.
+        timeout_s: wall-clock seconds in (0, 300]; checks and query stop by then (the child
+            process is killed at most `KILL_GRACE_S` later).
+        role: one of `ROLE_ORDER`; roles below analyst may not read customer-level tables.
+
+    Returns:
+        QueryResult(frame, truncated, elapsed_s).
+
+    Raises:
+        SandboxRefusal: the query was refused or stopped; the message says why in one line.
+    """
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0:
+        raise SandboxRefusal(f"max_rows must be an integer >= 0, got {max_rows!r}")
+    timeout_s = validate_timeout(timeout_s)
+    role_rank(role)
+    text = clean_text(sql)
+    start = time.perf_counter()
+    path = str(resolve_db_path(db))
+    reader, writer = _context().Pipe(duplex=False)
+    from warehouse.sandbox.child import child_main
+
+    process = _context().Process(  # type: ignore[attr-defined]
+        target=child_main, args=(writer, path, text, role, max_rows, timeout_s), daemon=True
+    )
+    try:
+        process.start()
+        writer.close()
+        deadline = start + timeout_s + KILL_GRACE_S
+        while True:
+            if reader.poll(max(0.0, min(0.25, deadline - time.perf_counter()))):
+                try:
+                    message = reader.recv()
+                except (EOFError, OSError):
+                    process.join(1)
+                    raise _died(process.exitcode, timeout_s,
+                                time.perf_counter() - start) from None
+                break
+            if time.perf_counter() >= deadline:
+                raise SandboxRefusal(time_limit_message(timeout_s))
+    finally:
+        _stop(process)
+        reader.close()
+    frame, truncated = _from_child(message, text, timeout_s)
+    return QueryResult(frame, truncated, time.perf_counter() - start)
