@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="run one read-only query and print the result")
     sql.add_argument("query")
     sql.add_argument("--max-rows", type=int, default=50)
-    sql.add_argument("--timeout", type=float, default=30.0, help="seconds before the query stops")
+    sql.add_argument("--timeout", default="30", help="seconds before the query stops, 0 < s <= 300")
 
     sub.add_parser("info", help="row counts and date ranges of the marts")
     sub.add_parser("check", help="run the mart key tests (unique, not null)")
@@ -118,9 +118,12 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
 
 
 def _cmd_sql(db: Path, args: argparse.Namespace) -> None:
-    from warehouse.sandbox import run_sandboxed
+    from warehouse.sandbox import run_sandboxed, validate_timeout
 
-    timeout_s = float(getattr(args, "timeout", None) or 30.0)
+    try:
+        timeout_s = validate_timeout(args.timeout)
+    except WarehouseError as exc:
+        raise WarehouseError(f"--timeout: {exc}") from None
     result = run_sandboxed(db, args.query, max_rows=args.max_rows, timeout_s=timeout_s)
     with pl.Config(tbl_rows=args.max_rows, tbl_cols=50, fmt_str_lengths=60, tbl_width_chars=200):
         print(result.frame)

@@ -44,7 +44,7 @@ from warehouse.sandbox.policy import (
     SandboxRefusal,
     validate_timeout,
 )
-from warehouse.sandbox.run import run_sandboxed
+from warehouse.sandbox.run import run_sandboxed, warm_up
 from warehouse.sandbox.text import clean_text, strip_comments
 
 __all__ = [
@@ -54,4 +54,5 @@ __all__ = [
     "SIZED_FUNCTIONS", "QueryResult", "SandboxRefusal", "called_names", "check_query",
     "clean_text", "customer_level_tables", "fetch_capped", "identifiers", "open_sandbox",
     "run_sandboxed", "safe_message", "strip_comments", "unique_names", "validate_timeout",
+    "warm_up",
 ]

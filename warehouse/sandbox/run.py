@@ -8,12 +8,16 @@ answer, kills it otherwise, and maps every failure to a one-line `SandboxRefusal
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from multiprocessing.context import BaseContext
+from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
+from multiprocessing.context import BaseContext, set_spawning_popen
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -27,6 +31,41 @@ from warehouse.sandbox.text import clean_text
 KILL_GRACE_S = 0.75
 _CTX_LOCK = threading.Lock()
 _CTX: list[BaseContext] = []
+
+
+class _Popen(popen_forkserver.Popen):  # type: ignore[misc]
+    """Fork-server start that does not re-run the parent's `__main__` in the child.
+
+    multiprocessing re-imports the parent's main script in every child; an unguarded script (or
+    a web server's entry point) would then run again there. The child only needs
+    `warehouse.sandbox.child.child_main`, which is pickled by its module name.
+    """
+
+    def _launch(self, process_obj: BaseProcess) -> None:
+        prep_data = spawn.get_preparation_data(process_obj._name)  # type: ignore[attr-defined]
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        set_spawning_popen(self)
+        try:
+            reduction.dump(prep_data, buf)
+            reduction.dump(process_obj, buf)
+        finally:
+            set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        parent_w = os.dup(w)
+        self.finalizer = util.Finalize(self, util.close_fds, (parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as handle:
+            handle.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+def _process(ctx: BaseContext, **kwargs: Any) -> BaseProcess:
+    """A child process of `ctx`, started with `_Popen` when `ctx` is the fork server."""
+    process = ctx.Process(**kwargs)  # type: ignore[attr-defined]
+    if ctx.get_start_method() == "forkserver":
+        process._Popen = _Popen  # type: ignore[attr-defined]
+    return process
 
 
 def _context() -> BaseContext:
@@ -69,6 +108,13 @@ def _died(exitcode: int | None, timeout_s: float, waited_s: float) -> SandboxRef
     return SandboxRefusal("query stopped: the query process ended unexpectedly")
 
 
+def warm_up() -> None:
+    """Start the fork server now (a server calls this at start so no query pays for it)."""
+    ctx = _context()
+    if ctx.get_start_method() == "forkserver":
+        forkserver.ensure_running()
+
+
 def run_sandboxed(
     db: str | os.PathLike[str] | None, sql: str | bytes, *, max_rows: int = 1000,
     timeout_s: float = 30.0, role: str = "analyst",
@@ -99,21 +145,22 @@ def run_sandboxed(
     reader, writer = _context().Pipe(duplex=False)
     from warehouse.sandbox.child import child_main
 
-    process = _context().Process(  # type: ignore[attr-defined]
-        target=child_main, args=(writer, path, text, role, max_rows, timeout_s), daemon=True
+    process = _process(
+        _context(), target=child_main, args=(writer, path, text, role, max_rows, timeout_s),
+        daemon=True,
     )
     try:
-        process.start()
+        process.start()  # the first call also starts the fork server (seconds, not counted)
         writer.close()
-        deadline = start + timeout_s + KILL_GRACE_S
+        deadline = time.perf_counter() + timeout_s + KILL_GRACE_S
         while True:
             if reader.poll(max(0.0, min(0.25, deadline - time.perf_counter()))):
                 try:
                     message = reader.recv()
                 except (EOFError, OSError):
                     process.join(1)
-                    raise _died(process.exitcode, timeout_s,
-                                time.perf_counter() - start) from None
+                    waited = timeout_s - (deadline - KILL_GRACE_S - time.perf_counter())
+                    raise _died(process.exitcode, timeout_s, waited) from None
                 break
             if time.perf_counter() >= deadline:
                 raise SandboxRefusal(time_limit_message(timeout_s))
