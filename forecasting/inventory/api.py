@@ -9,7 +9,7 @@ import polars as pl
 
 from forecasting.errors import NoPlanError
 from warehouse.db import reading, run_named, table_exists
-from warehouse.files import write_frame_atomic
+from warehouse.files import check_output_path, write_frame_atomic
 
 PURCHASE_ORDER_COLUMNS: tuple[str, ...] = (
     "store_id",
@@ -94,8 +94,12 @@ def stock_view(db: str | os.PathLike[str] | None, store_id: str, product_id: str
     )
 
 
-def export_purchase_orders(frame: pl.DataFrame, path: str | os.PathLike[str]) -> Path:
+def export_purchase_orders(
+    frame: pl.DataFrame, path: str | os.PathLike[str], *, raw_csv: bool = False
+) -> Path:
     """Write the rows to order (suggested_order_qty > 0) as .csv or .xlsx, atomically.
+
+    CSV text cells starting with a formula character get a leading `'` unless `raw_csv`.
 
     Raises ValueError for another extension or a frame without the plan's columns.
     """
@@ -110,7 +114,6 @@ def export_purchase_orders(frame: pl.DataFrame, path: str | os.PathLike[str]) ->
     rows = frame.filter(pl.col("suggested_order_qty") > 0).select(
         [c for c in PURCHASE_ORDER_COLUMNS if c in frame.columns]
     )
-    if not out.parent.exists():
-        raise ValueError(f"--export {out}: folder {out.parent} does not exist")
-    write_frame_atomic(rows, out, sheet="purchase orders", autofit=True)
+    check_output_path(out, flag="--export")
+    write_frame_atomic(rows, out, sheet="purchase orders", autofit=True, raw_csv=raw_csv)
     return out
