@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     kinds = ingest.add_subparsers(dest="kind", required=True)
     retail = kinds.add_parser("online-retail", help="UCI Online Retail (II) invoice lines")
     retail.add_argument("file")
+    retail.add_argument("--member", help="CSV inside a .zip that holds several")
+    retail.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
     panel = kinds.add_parser("sales-panel", help="store x item sales panel, daily or weekly")
     panel.add_argument("file")
     panel.add_argument("--date-col", required=True)
@@ -41,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     panel.add_argument("--price-col")
     panel.add_argument("--source", default="sales_panel", help="name of this source")
     panel.add_argument("--member", help="CSV inside a .zip (default train.csv or the only one)")
+    panel.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
     inv = kinds.add_parser("inventory", help="stock snapshots CSV")
     inv.add_argument("file")
     inv.add_argument("--store-col", default="store_id")
@@ -92,13 +95,13 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
     from warehouse.ingest.sales_panel import PanelColumns
 
     if args.kind == "online-retail":
-        report = ingest.ingest_online_retail(db, args.file)
+        report = ingest.ingest_online_retail(db, args.file, member=args.member, sheet=args.sheet)
     elif args.kind == "sales-panel":
         cols = PanelColumns(
             args.date_col, args.store_col, args.item_col, args.qty_col, args.price_col
         )
         report = ingest.ingest_sales_panel(
-            db, args.file, cols, source=args.source, member=args.member
+            db, args.file, cols, source=args.source, member=args.member, sheet=args.sheet
         )
     elif args.kind == "inventory":
         report = ingest.ingest_inventory(
