@@ -57,7 +57,9 @@ def check_statement(con: duckdb.DuckDBPyConnection, text: str) -> str:
             f"PIVOT), not {shown}"
         )
     if kind == "MULTI" and word not in _PIVOT_WORDS:
-        raise SandboxRefusal(f"only read queries are allowed, not {word.upper()}")
+        raise SandboxRefusal(
+            "a PIVOT without an IN list must be the whole query (or give it an IN list)"
+        )
     return kind
 
 

@@ -80,10 +80,16 @@ def _context() -> BaseContext:
         return _CTX[0]
 
 
-def _stop(process: multiprocessing.process.BaseProcess) -> None:
-    if process.is_alive():
-        process.kill()
-    process.join(5)
+def _stop(process: BaseProcess) -> None:
+    """Kill and reap the child; a no-op for one that never started (Ctrl-C during `start`)."""
+    if process.pid is None:
+        return
+    try:
+        if process.is_alive():
+            process.kill()
+        process.join(5)
+    except (AssertionError, ValueError, OSError):  # already closed, or never started
+        pass
 
 
 def _from_child(message: tuple, text: str, timeout_s: float) -> tuple[pl.DataFrame, bool]:
