@@ -44,7 +44,7 @@ from warehouse.sandbox.policy import (
     SandboxRefusal,
     validate_timeout,
 )
-from warehouse.sandbox.run import run_sandboxed, warm_up
+from warehouse.sandbox.run import run_batch, run_sandboxed, warm_up
 from warehouse.sandbox.text import clean_text, strip_comments
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "MEMORY_LIMIT_BYTES", "READ_KEYWORDS", "READ_STATEMENT_TYPES", "ROLE_ORDER", "SANDBOX_CONFIG",
     "SIZED_FUNCTIONS", "QueryResult", "SandboxRefusal", "called_names", "check_query",
     "clean_text", "customer_level_tables", "fetch_capped", "identifiers", "open_sandbox",
-    "run_sandboxed", "safe_message", "strip_comments", "unique_names", "validate_timeout",
+    "run_batch", "run_sandboxed", "safe_message", "strip_comments", "unique_names",
+    "validate_timeout",
     "warm_up",
 ]

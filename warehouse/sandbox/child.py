@@ -127,6 +127,49 @@ def _answer(con: duckdb.DuckDBPyConnection | None, text: str, role: str, max_row
     return ("ok", payload, truncated)
 
 
+def child_batch_main(
+    conn: Connection, db: str, texts: list[str], role: str, max_rows: int, timeout_s: float
+) -> None:
+    """Like `child_main` for many queries on one connection: one answer per query, in order.
+
+    Each query gets its own timer. Used by `run_batch` (fuzzing, benchmarks) to avoid one process
+    start per query; the parent restarts a child after one dies or overruns.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    try:
+        con = open_sandbox(db)
+        _limit_self()
+    except BaseException as exc:  # noqa: BLE001 - reported for the first query
+        message: tuple = (("refused", str(exc)) if isinstance(exc, SandboxRefusal)
+                          else ("error", type(exc).__name__, str(exc)))
+        with contextlib.suppress(BaseException):
+            conn.send(message)
+        os._exit(0)
+    for text in texts:
+        timer = threading.Timer(timeout_s, con.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            message = _answer(con, text, role, max_rows)
+        except SandboxRefusal as exc:
+            message = ("refused", str(exc))
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a message
+            message = ("error", type(exc).__name__, str(exc))
+        finally:
+            timer.cancel()
+        try:
+            conn.send(message)
+        except BaseException:  # noqa: BLE001
+            with contextlib.suppress(BaseException):
+                conn.send(("error", "MemoryError", "result too large to send"))
+    with contextlib.suppress(BaseException):
+        conn.close()
+        con.close()
+    os._exit(0)
+
+
 def child_main(
     conn: Connection, db: str, text: str, role: str, max_rows: int, timeout_s: float
 ) -> None:

@@ -96,12 +96,26 @@ def _from_child(message: tuple, text: str, timeout_s: float) -> tuple[pl.DataFra
     status = message[0]
     if status == "ok":
         table = pa.ipc.open_stream(pa.py_buffer(message[1])).read_all()
-        frame = pl.from_arrow(table) if table.num_columns else pl.DataFrame()
-        assert isinstance(frame, pl.DataFrame)
-        return frame, bool(message[2])
+        return _to_polars(table), bool(message[2])
     if status == "refused":
         raise SandboxRefusal(str(message[1]).splitlines()[0] if message[1] else "refused")
     raise SandboxRefusal(safe_message(str(message[1]), str(message[2]), text, timeout_s))
+
+
+def _to_polars(table: pa.Table) -> pl.DataFrame:
+    """`table` as a polars frame; a column polars cannot take (e.g. intervals) becomes text."""
+    if not table.num_columns:
+        return pl.DataFrame()
+    columns: dict[str, pl.Series] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        try:
+            series = pl.from_arrow(column)
+            assert isinstance(series, pl.Series)
+        except Exception:  # noqa: BLE001 - any type polars rejects is shown as text
+            series = pl.Series([None if v is None else str(v) for v in column.to_pylist()],
+                               dtype=pl.String)
+        columns[name] = series.alias(name)
+    return pl.DataFrame(columns)
 
 
 def _died(exitcode: int | None, timeout_s: float, waited_s: float) -> SandboxRefusal:
@@ -175,3 +189,71 @@ def run_sandboxed(
         reader.close()
     frame, truncated = _from_child(message, text, timeout_s)
     return QueryResult(frame, truncated, time.perf_counter() - start)
+
+
+def run_batch(
+    db: str | os.PathLike[str] | None, queries: list[str], *, max_rows: int = 1000,
+    timeout_s: float = 30.0, role: str = "analyst",
+) -> list[QueryResult | SandboxRefusal]:
+    """Run many queries through the same checks and limits, several per child process.
+
+    Each query gets the same outcome `run_sandboxed` would give (a QueryResult or the
+    SandboxRefusal it would raise), with its own time limit; a child that overruns or dies is
+    killed and a new one continues with the next query. For fuzzing and benchmarks.
+    """
+    timeout_s = validate_timeout(timeout_s)
+    role_rank(role)
+    path = str(resolve_db_path(db))
+    outcomes: list[QueryResult | SandboxRefusal] = []
+    texts: list[str | None] = []
+    for sql in queries:
+        try:
+            texts.append(clean_text(sql))
+        except SandboxRefusal:
+            texts.append(None)
+    pending = [i for i, t in enumerate(texts) if t is not None]
+    answers: dict[int, QueryResult | SandboxRefusal] = {}
+    from warehouse.sandbox.child import child_batch_main
+
+    while pending:
+        reader, writer = _context().Pipe(duplex=False)
+        batch = [texts[i] for i in pending]
+        process = _process(_context(), target=child_batch_main,
+                           args=(writer, path, batch, role, max_rows, timeout_s), daemon=True)
+        try:
+            process.start()
+            writer.close()
+            while pending:
+                index, text = pending[0], texts[pending[0]]
+                assert text is not None
+                start = time.perf_counter()
+                if not reader.poll(timeout_s + KILL_GRACE_S):
+                    answers[index] = SandboxRefusal(time_limit_message(timeout_s))
+                    pending.pop(0)
+                    break
+                try:
+                    message = reader.recv()
+                except (EOFError, OSError):
+                    process.join(1)
+                    answers[index] = _died(process.exitcode, timeout_s,
+                                           time.perf_counter() - start)
+                    pending.pop(0)
+                    break
+                try:
+                    frame, truncated = _from_child(message, text, timeout_s)
+                    answers[index] = QueryResult(frame, truncated, time.perf_counter() - start)
+                except SandboxRefusal as exc:
+                    answers[index] = exc
+                pending.pop(0)
+        finally:
+            _stop(process)
+            reader.close()
+    for i, sql in enumerate(queries):
+        if texts[i] is None:
+            try:
+                clean_text(sql)
+            except SandboxRefusal as exc:
+                outcomes.append(exc)
+        else:
+            outcomes.append(answers[i])
+    return outcomes
