@@ -76,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ex = subparsers.add_parser("export", help="write the latest forecasts to a file")
     ex.add_argument("--out", required=True, help="FILE.csv, FILE.xlsx or FILE.parquet")
+    ex.add_argument("--raw-csv", action="store_true",
+                    help="CSV cells as they are (no ' before =, +, -, @): for programs")
     ex.set_defaults(handler=_cmd_export)
 
 
@@ -138,7 +140,7 @@ def _cmd_backtest(db: Path, args: argparse.Namespace) -> int:
 
 
 def _cmd_export(db: Path, args: argparse.Namespace) -> int:
-    rows = export_forecasts(db, args.out)
+    rows = export_forecasts(db, args.out, raw_csv=args.raw_csv)
     print(f"wrote {rows:,} forecast rows to {args.out}")
     return 0
 

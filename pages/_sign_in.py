@@ -20,8 +20,8 @@ SSO_KEY = "shelfwise_sso"
 
 @st.cache_resource(show_spinner=False)
 def signin_limiter() -> auth.RateLimiter:
-    """Failed sign-ins counted across every session of this server."""
-    return auth.RateLimiter()
+    """Failed sign-ins counted across every session and server process (a shared state file)."""
+    return auth.shared_limiter()
 
 
 def _settings() -> dict[str, Any]:
@@ -63,7 +63,9 @@ def signin_page() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = auth.authenticate(name, password, limiter=signin_limiter())
+            client = getattr(st.context, "ip_address", None)
+            client = client if isinstance(client, str) else None
+            user = auth.authenticate(name, password, limiter=signin_limiter(), client=client)
         except (auth.SignInLocked, WarehouseError) as exc:
             st.error(str(exc))
             return
@@ -77,6 +79,8 @@ def signin_page() -> None:
 def resolve_user() -> tuple[auth.User | None, str]:
     """(signed-in user or None, a sidebar note on how sign-in applies)."""
     address = st.get_option("server.address")
+    if auth.signin_warning(address):
+        st.sidebar.warning(auth.signin_warning(address))
     if not auth.signin_required(address):
         note = ("Sign-in off: local demo" + (f" on {address}" if address else "")
                 + " (sign-in is on whenever the app listens beyond localhost, or with "

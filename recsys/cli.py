@@ -94,11 +94,16 @@ def _pseudonymise(frame: pl.DataFrame) -> pl.DataFrame:
 def _cmd_export(db: Path, args: argparse.Namespace) -> None:
     from recsys.export import FORMATS, read_customer_file, write_file, write_table
     from recsys.service import bulk_recommendations
+    from warehouse.files import OutputPathError, check_output_path
 
     suffix = Path(args.out).suffix.lower()
     if suffix not in FORMATS:  # fail before the work, not after it
         raise RecsysError(f"--out {args.out}: unsupported format {suffix or '(none)'}; "
                           f"use one of {', '.join(FORMATS)}")
+    try:
+        check_output_path(args.out, flag="--out")
+    except OutputPathError as exc:
+        raise RecsysError(str(exc)) from None
     customers = read_customer_file(args.customers) if args.customers else None
     start = time.perf_counter()
     frame = bulk_recommendations(db, customers, args.segment, args.k, _rules(args),
@@ -109,7 +114,7 @@ def _cmd_export(db: Path, args: argparse.Namespace) -> None:
     table_frame = frame
     if args.pseudonymise:
         frame = _pseudonymise(frame)
-    path = write_file(frame, args.out)
+    path = write_file(frame, args.out, raw_csv=args.raw_csv)
     print(f"wrote {frame.height:,} rows for {n_customers:,} customers to {path} "
           f"({n_customers / max(seconds, 1e-9):,.0f} customers/s)")
     if not args.no_table:
@@ -180,6 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--segment", help="dim_customer segment")
     export.add_argument("--out", required=True, help="FILE.csv, FILE.xlsx or FILE.parquet")
     export.add_argument("--no-table", action="store_true", help="do not write the warehouse table")
+    export.add_argument("--raw-csv", action="store_true",
+                        help="CSV cells as they are (no ' before =, +, -, @): for programs")
     export.add_argument("--pseudonymise", action="store_true",
                         help="keyed-hash customer ids in the file (warehouse.privacy key)")
     _add_rule_options(export, exclude_default=False)

@@ -34,8 +34,10 @@ def read_customer_file(path: str | os.PathLike[str]) -> list[str]:
     return [line.strip('"') for line in lines]
 
 
-def write_file(frame: pl.DataFrame, out: str | os.PathLike[str]) -> Path:
-    """Write .csv, .xlsx or .parquet atomically (temp file + rename)."""
+def write_file(
+    frame: pl.DataFrame, out: str | os.PathLike[str], *, raw_csv: bool = False
+) -> Path:
+    """Write .csv, .xlsx or .parquet atomically (temp file + rename); CSV neutralised unless raw."""
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -45,7 +47,7 @@ def write_file(frame: pl.DataFrame, out: str | os.PathLike[str]) -> Path:
         raise RecsysError(f"--out {path}: {frame.height:,} rows exceed an Excel sheet; "
                           "use .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_frame_atomic(frame, path, sheet="recommendations")
+    write_frame_atomic(frame, path, sheet="recommendations", raw_csv=raw_csv)
     return path
 
 

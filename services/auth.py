@@ -8,8 +8,11 @@ Users live in a TOML file outside the repository (`$SHELFWISE_USERS`, else
     hash = "$argon2id$v=19$m=65536,t=3,p=4$..."
 
 Roles are ordered: each one sees what the roles before it see, plus its own pages. Failed
-sign-ins are rate limited per user name (`RateLimiter`). Nothing here imports streamlit; `app.py`
-decides when sign-in applies (`signin_required`) and renders the form.
+sign-ins are slowed down per client address and per user name with exponential delays
+(`warehouse.ratelimit.SignInLimiter`, state shared by every server process through a small file).
+A users file that other users can read or write is refused. Sign-in cannot be switched off
+(`SHELFWISE_AUTH=0`) while the server listens beyond loopback. Nothing here imports streamlit;
+`app.py` decides when sign-in applies (`signin_required`) and renders the form.
 """
 
 from __future__ import annotations
@@ -17,15 +20,15 @@ from __future__ import annotations
 import argparse
 import functools
 import getpass
+import ipaddress
+import logging
 import os
 import re
+import stat
 import sys
-import threading
-import time
 import tomllib
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from warehouse.db import WarehouseError
+from warehouse.ratelimit import SignInLimiter, SignInLocked  # noqa: F401 - re-exported
 from warehouse.roles import ROLES, Role, parse_role, role_at_least, role_rank
+
+LOG = logging.getLogger("shelfwise.auth")
 
 __all__ = ["ROLES", "Role", "parse_role", "role_at_least", "role_rank"]  # re-exported for callers
 
@@ -53,9 +59,11 @@ CUSTOMER_EXPORT_ROLE: Role = "merchandiser"
 
 USERS_ENV = "SHELFWISE_USERS"
 AUTH_ENV = "SHELFWISE_AUTH"
+#: Where the sign-in limiter keeps its shared state (default: next to the users file).
+LIMITER_STATE_ENV = "SHELFWISE_AUTH_STATE"
 MIN_PASSWORD_LENGTH = 8
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
-_LOCAL_ADDRESSES = frozenset({"localhost", "::1", "ip6-localhost"})
+_LOCAL_NAMES = frozenset({"localhost", "ip6-localhost"})
 
 _hasher = PasswordHasher()
 
@@ -64,15 +72,6 @@ _hasher = PasswordHasher()
 def _dummy_hash() -> str:
     """Verified against when the user does not exist, so timing does not reveal valid names."""
     return _hasher.hash("shelfwise-no-such-user")
-
-
-class SignInLocked(WarehouseError):
-    """Too many failed sign-ins for a name; carries the seconds to wait."""
-
-    def __init__(self, username: str, retry_after_s: float) -> None:
-        self.retry_after_s = retry_after_s
-        wait_s = max(1, round(retry_after_s))
-        super().__init__(f"too many failed sign-ins for {username!r}; try again in {wait_s} s")
 
 
 @dataclass(frozen=True)
@@ -90,49 +89,22 @@ class User:
         return page_allowed(self.role, page)
 
 
-@dataclass
-class RateLimiter:
-    """At most `max_failures` failed sign-ins per name within `window_s`; then wait.
-
-    Thread-safe; one instance is shared by every session of the app process.
-    """
-
-    max_failures: int = 5
-    window_s: float = 300.0
-    clock: Callable[[], float] = time.monotonic
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        if self.max_failures < 1 or self.window_s <= 0:
-            raise ValueError("RateLimiter: max_failures must be >= 1 and window_s > 0")
-
-    def check(self, key: str) -> None:
-        """Raise SignInLocked when `key` has used up its failures in the window."""
-        with self._lock:
-            recent = self._prune(key)
-            if len(recent) >= self.max_failures:
-                raise SignInLocked(key, recent[0] + self.window_s - self.clock())
-
-    def record_failure(self, key: str) -> None:
-        """Count one failed attempt for `key`."""
-        with self._lock:
-            self._prune(key).append(self.clock())
-
-    def reset(self, key: str) -> None:
-        """Forget the failures of `key` (after a successful sign-in)."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _prune(self, key: str) -> deque[float]:
-        recent = self._failures.setdefault(key, deque())
-        cutoff = self.clock() - self.window_s
-        while recent and recent[0] <= cutoff:
-            recent.popleft()
-        return recent
+#: The limiter type (kept under its old name for callers).
+RateLimiter = SignInLimiter
 
 
-DEFAULT_LIMITER = RateLimiter()
+def limiter_state_path(env: Mapping[str, str] | None = None) -> Path:
+    """`$SHELFWISE_AUTH_STATE`, else `signin-limiter.json` next to the users file."""
+    env = os.environ if env is None else env
+    explicit = env.get(LIMITER_STATE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    return users_path(env).with_name("signin-limiter.json")
+
+
+def shared_limiter(env: Mapping[str, str] | None = None) -> SignInLimiter:
+    """A limiter whose state file every server process on this host shares."""
+    return SignInLimiter(state_path=limiter_state_path(env))
 
 
 def page_allowed(role: str, page: str) -> bool:
@@ -157,23 +129,51 @@ def oidc_role(email: str, settings: Mapping[str, Any]) -> Role | None:
     return parse_role(role) if role in ROLES else None
 
 
+def is_loopback(address: str | None) -> bool:
+    """Whether a bound address is loopback only: a loopback IP literal, or `localhost`.
+
+    Parsed with `ipaddress`, so a host name such as `127.evil.example.com` is not local; empty
+    (every interface), `0.0.0.0`, `::` and every other name or address are not local.
+    """
+    text = (address or "").strip().lower()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if text in _LOCAL_NAMES:
+        return True
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def signin_warning(server_address: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The warning when `SHELFWISE_AUTH=0` is ignored because the server is not loopback-only."""
+    env = os.environ if env is None else env
+    if env.get(AUTH_ENV, "").strip() == "0" and not is_loopback(server_address):
+        shown = server_address or "every interface"
+        return (f"{AUTH_ENV}=0 ignored: the server listens on {shown}, beyond loopback, so "
+                "sign-in stays on (bind to 127.0.0.1 to run without sign-in)")
+    return ""
+
+
 def signin_required(server_address: str | None, env: Mapping[str, str] | None = None) -> bool:
     """Whether the app must ask for sign-in.
 
-    On when `SHELFWISE_AUTH=1`, or when the server listens beyond localhost (no address, which
+    On when `SHELFWISE_AUTH=1`, or when the server listens beyond loopback (no address, which
     Streamlit binds to every interface, or any non-loopback address). `SHELFWISE_AUTH=0` turns it
-    off explicitly (e.g. behind a proxy that authenticates).
+    off only on a loopback address; beyond loopback it is ignored with a loud warning.
     """
     env = os.environ if env is None else env
     flag = env.get(AUTH_ENV, "").strip()
     if flag == "1":
         return True
-    if flag == "0":
-        return False
-    address = (server_address or "").strip().strip("[]").lower()
-    if not address:
+    local = is_loopback(server_address)
+    if flag == "0" and not local:
+        LOG.warning(signin_warning(server_address, env))
         return True
-    return not (address in _LOCAL_ADDRESSES or address.startswith("127."))
+    return not local
 
 
 def users_path(env: Mapping[str, str] | None = None) -> Path:
@@ -200,7 +200,20 @@ def load_users(path: Path | None = None) -> dict[str, tuple[str, str]]:
             raise WarehouseError(f"{path}: user {name!r} needs a role and a hash")
         role_rank(str(entry["role"]))
         users[str(name)] = (str(entry["role"]), str(entry["hash"]))
+    _check_permissions(path)
     return users
+
+
+def _check_permissions(path: Path) -> None:
+    """Refuse a users file that group or other users may read or write (POSIX)."""
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise WarehouseError(
+            f"{path}: the users file is readable or writable by other users (mode "
+            f"{mode:04o}); run `chmod 600 {path}`"
+        )
 
 
 def save_users(users: Mapping[str, tuple[str, str]], path: Path | None = None) -> None:
@@ -248,16 +261,22 @@ def remove_user(name: str, path: Path | None = None) -> None:
 
 def authenticate(
     username: str, password: str, *, path: Path | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: SignInLimiter | None = None, client: str | None = None,
 ) -> User | None:
     """The user when the password matches its argon2 hash, else None.
 
-    Raises SignInLocked (before checking the password) when the name had too many recent
-    failures. Unknown names cost the same hash verification as known ones.
+    Args:
+        username, password: what the user typed.
+        path: the users file (default `users_path()`).
+        limiter: the rate limiter (default: the shared, file-backed one).
+        client: the client's address, for per-address delays and known clients.
+
+    Raises SignInLocked (before checking the password) while the client address or the name is
+    inside its delay. Unknown names cost the same hash verification as known ones.
     """
-    limiter = limiter or DEFAULT_LIMITER
+    limiter = limiter or shared_limiter()
     key = username.strip().lower()
-    limiter.check(key)
+    limiter.check(key, client)
     entry = load_users(path).get(username.strip())
     role, hashed = entry if entry else ("viewer", _dummy_hash())
     try:
@@ -265,9 +284,9 @@ def authenticate(
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        limiter.record_failure(key)
+        limiter.record_failure(key, client)
         return None
-    limiter.reset(key)
+    limiter.record_success(key, client)
     return User(username.strip(), parse_role(role))
 
 

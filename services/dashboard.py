@@ -43,6 +43,7 @@ from warehouse.db import (
     run_named,
     table_exists,
 )
+from warehouse.files import csv_bytes
 from warehouse.paths import artifacts_dir
 
 GRAINS: tuple[str, ...] = ("day", "week", "month")
@@ -357,13 +358,17 @@ def optional_table(
     return run_named(con, "app/table_head", {"table": table, "limit": int(limit)})
 
 
-def export_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
-    """`frame` as a file in format `fmt` ('CSV', 'Excel' or 'Parquet')."""
+def export_bytes(frame: pl.DataFrame, fmt: str, *, raw_csv: bool = False) -> bytes:
+    """`frame` as a file in format `fmt` ('CSV', 'Excel' or 'Parquet').
+
+    CSV text cells starting with a formula character get a leading `'` unless `raw_csv`
+    (`warehouse.files.csv_bytes`).
+    """
     if fmt not in EXPORT_FORMATS:
         raise WarehouseError(f"export format {fmt!r}: choose {', '.join(EXPORT_FORMATS)}")
     buffer = io.BytesIO()
     if fmt == "CSV":
-        frame.write_csv(buffer)
+        return csv_bytes(frame, raw=raw_csv)
     elif fmt == "Excel":
         frame.write_excel(buffer, autofit=True)
     else:

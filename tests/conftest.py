@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,17 @@ def store_item_file() -> Path:
     if not STORE_ITEM.exists():
         pytest.skip(f"{STORE_ITEM} not present")
     return STORE_ITEM
+
+
+@pytest.fixture()
+def loopback_app() -> Iterator[None]:
+    """Streamlit's `server.address` set to 127.0.0.1 for AppTest runs, restored afterwards.
+
+    `SHELFWISE_AUTH=0` only turns sign-in off on a loopback address (issue 12).
+    """
+    from streamlit import config
+
+    old = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", old)

@@ -35,7 +35,8 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str | None, by
 
 
 @pytest.fixture()
-def app_factory(monkeypatch: pytest.MonkeyPatch, demo_db_master: Path) -> Callable[..., AppTest]:
+def app_factory(monkeypatch: pytest.MonkeyPatch, demo_db_master: Path,
+                loopback_app: None) -> Callable[..., AppTest]:
     """Build an AppTest of app.py on the small demo warehouse with sign-in off."""
 
     def make(db: Path = demo_db_master) -> AppTest:

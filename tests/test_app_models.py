@@ -20,6 +20,7 @@ from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 -
 
 REPO = Path(__file__).resolve().parents[1]
 #: The whole refresh pipeline takes minutes on 2 cores: full form only.
+pytestmark = pytest.mark.usefixtures("loopback_app")  # SHELFWISE_AUTH=0 needs loopback
 needs_heavy = pytest.mark.skipif(
     not HEAVY, reason="runs the whole pipeline; SHELFWISE_HEAVY=1 runs it"
 )

@@ -38,8 +38,10 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def app(monkeypatch: pytest.MonkeyPatch, demo_db_master: Path, users_file: Path) -> AppTest:
+def app(monkeypatch: pytest.MonkeyPatch, demo_db_master: Path, users_file: Path,
+        tmp_path: Path) -> AppTest:
     monkeypatch.setenv("SHELFWISE_DB", str(demo_db_master))
+    monkeypatch.setenv("SHELFWISE_AUTH_STATE", str(tmp_path / "limiter.json"))  # per test
     monkeypatch.setenv("SHELFWISE_USERS", str(users_file))
     monkeypatch.delenv("SHELFWISE_AUTH", raising=False)  # server.address unset: all interfaces
     st.cache_resource.clear()  # a fresh sign-in rate limiter per test

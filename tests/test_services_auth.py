@@ -36,7 +36,10 @@ def test_roles_are_cumulative_and_match_the_contract() -> None:
     ("0.0.0.0", {}, True),
     ("192.168.1.20", {}, True),
     ("127.0.0.1", {"SHELFWISE_AUTH": "1"}, True),
-    ("0.0.0.0", {"SHELFWISE_AUTH": "0"}, False),
+    # issue 12: SHELFWISE_AUTH=0 cannot switch sign-in off beyond loopback
+    ("0.0.0.0", {"SHELFWISE_AUTH": "0"}, True),
+    ("127.0.0.1", {"SHELFWISE_AUTH": "0"}, False),
+    ("127.evil.example.com", {}, True),
 ])
 def test_signin_required(address: str | None, env: dict[str, str], required: bool) -> None:
     assert auth.signin_required(address, env) is required
@@ -82,17 +85,18 @@ def test_broken_users_file_is_a_clear_error(tmp_path: Path) -> None:
         auth.load_users(path)
 
 
-def test_rate_limiter_locks_after_failures_and_unlocks_after_the_window(tmp_path: Path) -> None:
+def test_rate_limiter_delays_grow_and_end(tmp_path: Path) -> None:
+    """Exponential delays (issue 12), not a fixed lock: free failures, then 4 s, 8 s..."""
     now = [1000.0]
-    limiter = auth.RateLimiter(max_failures=3, window_s=60, clock=lambda: now[0])
+    limiter = auth.SignInLimiter(clock=lambda: now[0])
     path = tmp_path / "users.toml"
     auth.add_user("dave", "admin", "right-password", path)
-    for _ in range(3):
+    for _ in range(4):
         assert auth.authenticate("dave", "nope", path=path, limiter=limiter) is None
-    with pytest.raises(auth.SignInLocked, match="try again in 60 s"):
+    with pytest.raises(auth.SignInLocked, match="try again in 4 s"):
         auth.authenticate("dave", "right-password", path=path, limiter=limiter)
     limiter.check("erin")  # other names are not affected
-    now[0] += 61
+    now[0] += 4.5
     assert auth.authenticate("dave", "right-password", path=path,
                              limiter=limiter) == auth.User("dave", "admin")
 

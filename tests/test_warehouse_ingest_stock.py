@@ -11,7 +11,10 @@ from warehouse.defaults import SUPPLY_DEFAULTS
 from warehouse.ingest import ingest_inventory, ingest_supply
 
 
-def test_inventory_loads_replaces_and_keeps_negative_on_hand(demo_db: Path, tmp_path: Path) -> None:
+def test_inventory_loads_replaces_and_keeps_negative_on_hand(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHELFWISE_DATE_MAX", "2031-12-31")  # its 2030 dates are deliberate
     csv = tmp_path / "stock.csv"
     csv.write_text(
         "store_id,product_id,snapshot_date,on_hand_units,on_order_units\n"

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     kinds = ingest.add_subparsers(dest="kind", required=True)
     retail = kinds.add_parser("online-retail", help="UCI Online Retail (II) invoice lines")
     retail.add_argument("file")
+    retail.add_argument("--member", help="CSV inside a .zip that holds several")
+    retail.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
     panel = kinds.add_parser("sales-panel", help="store x item sales panel, daily or weekly")
     panel.add_argument("file")
     panel.add_argument("--date-col", required=True)
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     panel.add_argument("--price-col")
     panel.add_argument("--source", default="sales_panel", help="name of this source")
     panel.add_argument("--member", help="CSV inside a .zip (default train.csv or the only one)")
+    panel.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
     inv = kinds.add_parser("inventory", help="stock snapshots CSV")
     inv.add_argument("file")
     inv.add_argument("--store-col", default="store_id")
@@ -59,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="run one read-only query and print the result")
     sql.add_argument("query")
     sql.add_argument("--max-rows", type=int, default=50)
-    sql.add_argument("--timeout", type=float, default=30.0, help="seconds before the query stops")
+    sql.add_argument("--timeout", default="30", help="seconds before the query stops, 0 < s <= 300")
 
     sub.add_parser("info", help="row counts and date ranges of the marts")
     sub.add_parser("check", help="run the mart key tests (unique, not null)")
@@ -95,13 +98,13 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
     from warehouse.ingest.sales_panel import PanelColumns
 
     if args.kind == "online-retail":
-        report = ingest.ingest_online_retail(db, args.file)
+        report = ingest.ingest_online_retail(db, args.file, member=args.member, sheet=args.sheet)
     elif args.kind == "sales-panel":
         cols = PanelColumns(
             args.date_col, args.store_col, args.item_col, args.qty_col, args.price_col
         )
         report = ingest.ingest_sales_panel(
-            db, args.file, cols, source=args.source, member=args.member
+            db, args.file, cols, source=args.source, member=args.member, sheet=args.sheet
         )
     elif args.kind == "inventory":
         report = ingest.ingest_inventory(
@@ -121,9 +124,12 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
 
 
 def _cmd_sql(db: Path, args: argparse.Namespace) -> None:
-    from warehouse.sandbox import run_sandboxed
+    from warehouse.sandbox import run_sandboxed, validate_timeout
 
-    timeout_s = float(getattr(args, "timeout", None) or 30.0)
+    try:
+        timeout_s = validate_timeout(args.timeout)
+    except WarehouseError as exc:
+        raise WarehouseError(f"--timeout: {exc}") from None
     result = run_sandboxed(db, args.query, max_rows=args.max_rows, timeout_s=timeout_s)
     with pl.Config(tbl_rows=args.max_rows, tbl_cols=50, fmt_str_lengths=60, tbl_width_chars=200):
         print(result.frame)

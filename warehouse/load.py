@@ -41,6 +41,7 @@ class LoadReport:
     file_sha256: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
     finished_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         """Human-readable multi-line report."""
@@ -55,6 +56,7 @@ class LoadReport:
         for reason, n in sorted(self.quarantine_reasons.items(), key=lambda kv: -kv[1]):
             lines.append(f"    {reason:<20} {n:>8,}")
         lines.append(f"  load id            {self.load_id}")
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -63,8 +65,24 @@ def new_load_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
 
 
-def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
-    """Read a parquet, csv, xlsx (or a csv inside a zip) with every column as text.
+@dataclass(frozen=True)
+class SourceFile:
+    """A data file read once: its rows as text, the sha256 of exactly the bytes parsed, notes."""
+
+    frame: pl.DataFrame
+    sha256: str
+    notes: tuple[str, ...] = ()
+
+
+def read_source(
+    path: Path, *, member: str | None = None, sheet: str | None = None
+) -> SourceFile:
+    """Read a parquet, csv, xlsx (every sheet) or a csv inside a zip, every column as text.
+
+    The file's bytes are read once; the hash and the rows both come from those bytes, so a file
+    replaced during a load cannot pair the new file's hash with the old file's rows. A workbook
+    loads all its sheets when they have the same columns (a note names them), else asks for
+    `sheet`; a zip with several CSV members asks for `member`.
 
     Reading as text lets the preparers type-check each value and quarantine the rows that fail,
     naming the column, instead of failing the whole file on one bad cell.
@@ -73,18 +91,21 @@ def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
         raise WarehouseError(f"{path}: file not found")
     if path.is_dir():
         raise WarehouseError(f"{path}: is a directory, expected a file")
-    if path.stat().st_size == 0:
+    data = path.read_bytes()
+    if not data:
         raise WarehouseError(f"{path}: file is empty")
+    digest = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()
+    notes: tuple[str, ...] = ()
     try:
         if suffix == ".parquet":
-            frame = pl.read_parquet(path)
+            frame = pl.read_parquet(io.BytesIO(data))
         elif suffix in {".csv", ".txt"}:
-            frame = pl.read_csv(path, infer_schema=False)
+            frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
         elif suffix in {".xlsx", ".xls"}:
-            frame = pl.read_excel(path, infer_schema_length=0)
+            frame, notes = _read_workbook(data, path, sheet)
         elif suffix == ".zip":
-            frame = _read_zip_member(path, member)
+            frame = _read_zip_member(data, path, member)
         else:
             raise WarehouseError(
                 f"{path}: unsupported file type {suffix!r} (parquet, csv, xlsx, zip)"
@@ -96,11 +117,45 @@ def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
         raise WarehouseError(f"{path}: not a readable {suffix.lstrip('.')} file ({first})") from exc
     if frame.height == 0:
         raise WarehouseError(f"{path}: no data rows")
-    return frame.with_columns(pl.all().cast(pl.String))
+    return SourceFile(frame.with_columns(pl.all().cast(pl.String)), digest, notes)
 
 
-def _read_zip_member(path: Path, member: str | None) -> pl.DataFrame:
-    with zipfile.ZipFile(path) as archive:
+def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
+    """The rows of `read_source(path, member=member)` (every column as text)."""
+    return read_source(path, member=member).frame
+
+
+def _read_workbook(
+    data: bytes, path: Path, sheet: str | None
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    sheets = pl.read_excel(io.BytesIO(data), sheet_id=0, infer_schema_length=0)
+    names = list(sheets)
+    if sheet is not None:
+        if sheet not in sheets:
+            raise WarehouseError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
+        others = [n for n in names if n != sheet]
+        note = f"loaded sheet {sheet!r} only" + (
+            f"; not loaded: {', '.join(repr(n) for n in others)}" if others else "")
+        return sheets[sheet], (note,)
+    filled = {n: f for n, f in sheets.items() if f.height > 0}
+    if not filled:
+        return sheets[names[0]], ()
+    columns = {n: f.columns for n, f in filled.items()}
+    first = next(iter(filled))
+    differing = [n for n, c in columns.items() if c != columns[first]]
+    if differing:
+        raise WarehouseError(
+            f"{path}: sheets {first!r} and {differing[0]!r} have different columns; load one "
+            f"at a time with --sheet (sheets: {', '.join(names)})"
+        )
+    frame = pl.concat(list(filled.values()), how="vertical")
+    note = "loaded every sheet: " + ", ".join(f"{n!r} ({f.height:,} rows)" for n, f in
+                                              filled.items())
+    return frame, (note,)
+
+
+def _read_zip_member(data: bytes, path: Path, member: str | None) -> pl.DataFrame:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
         if member is None:
             if "train.csv" in names:
@@ -113,8 +168,8 @@ def _read_zip_member(path: Path, member: str | None) -> pl.DataFrame:
                 )
         if member not in archive.namelist():
             raise WarehouseError(f"{path}: no member {member!r} (has: {', '.join(names)})")
-        data = archive.read(member)
-    return pl.read_csv(io.BytesIO(data), infer_schema=False)
+        member_data = archive.read(member)
+    return pl.read_csv(io.BytesIO(member_data), infer_schema=False)
 
 
 def require_columns(frame: pl.DataFrame, path: Path, wanted: Sequence[str]) -> None:

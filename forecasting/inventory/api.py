@@ -15,7 +15,7 @@ from forecasting.inventory.schemas import (
 )
 from warehouse.contracts import validate
 from warehouse.db import reading, run_named, table_exists
-from warehouse.files import write_frame_atomic
+from warehouse.files import check_output_path, write_frame_atomic
 
 PURCHASE_ORDER_COLUMNS: tuple[str, ...] = (
     "store_id",
@@ -97,8 +97,12 @@ def stock_view(db: str | os.PathLike[str] | None, store_id: str, product_id: str
     return validate(frame, STOCK_VIEW_SCHEMA, "inventory.api.stock_view")
 
 
-def export_purchase_orders(frame: pl.DataFrame, path: str | os.PathLike[str]) -> Path:
+def export_purchase_orders(
+    frame: pl.DataFrame, path: str | os.PathLike[str], *, raw_csv: bool = False
+) -> Path:
     """Write the rows to order (suggested_order_qty > 0) as .csv or .xlsx, atomically.
+
+    CSV text cells starting with a formula character get a leading `'` unless `raw_csv`.
 
     Raises ValueError for another extension or a frame without the plan's columns.
     """
@@ -113,7 +117,6 @@ def export_purchase_orders(frame: pl.DataFrame, path: str | os.PathLike[str]) ->
     rows = frame.filter(pl.col("suggested_order_qty") > 0).select(
         [c for c in PURCHASE_ORDER_COLUMNS if c in frame.columns]
     )
-    if not out.parent.exists():
-        raise ValueError(f"--export {out}: folder {out.parent} does not exist")
-    write_frame_atomic(rows, out, sheet="purchase orders", autofit=True)
+    check_output_path(out, flag="--export")
+    write_frame_atomic(rows, out, sheet="purchase orders", autofit=True, raw_csv=raw_csv)
     return out

@@ -23,6 +23,7 @@ from forecasting.inventory.simulate import (
     simulate,
     write_results,
 )
+from warehouse.files import check_output_path
 
 
 def _date(text: str) -> date:
@@ -74,6 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plan.add_argument("--window-days", type=int, default=56, help="days of history used")
     _add_target_options(plan)
     plan.add_argument("--export", type=Path, help="also write a purchase-order list (.csv/.xlsx)")
+    plan.add_argument("--raw-csv", action="store_true",
+                      help="CSV cells as they are (no ' before =, +, -, @): for programs")
     plan.set_defaults(handler=_cmd_plan)
 
     sim = subparsers.add_parser(
@@ -142,8 +145,8 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
         seasonal=args.seasonal,
         level=args.level,
     )
-    if args.export is not None and args.export.suffix.lower() not in (".csv", ".xlsx"):
-        raise ValueError(f"--export {args.export}: use a .csv or .xlsx file name")
+    if args.export is not None:  # before reorder_plan is replaced, not after
+        check_output_path(args.export, flag="--export", suffixes=(".csv", ".xlsx"))
     start = time.perf_counter()
     frame = run_plan(db, args.until, cfg)
     to_order = frame.filter(frame["suggested_order_qty"] > 0)
@@ -163,7 +166,7 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
     for source, count in sources.iter_rows():
         print(f"  demand source {source}: {count:,} pairs")
     if args.export is not None:
-        path = export_purchase_orders(frame, args.export)
+        path = export_purchase_orders(frame, args.export, raw_csv=args.raw_csv)
         print(f"purchase orders: {to_order.height:,} lines written to {path}")
     return 0
 

@@ -21,11 +21,11 @@ from warehouse.db import WarehouseError, execute, row_count, writing
 from warehouse.ingest import online_retail, sales_panel, stock
 from warehouse.load import (
     LoadReport,
+    SourceFile,
     append_new,
-    file_sha256,
     log_load,
     new_load_id,
-    read_as_text,
+    read_source,
     replace_by_key,
     store_quarantine,
 )
@@ -74,14 +74,16 @@ def _with_load_id(frame: pl.DataFrame, load_id: str) -> pl.DataFrame:
     return frame.with_columns(pl.lit(load_id).alias("load_id"))
 
 
-def _new_report(kind: str, source: str, path: Path, rows_read: int) -> LoadReport:
+def _new_report(kind: str, source: str, path: Path, read: SourceFile) -> LoadReport:
+    """The report of a load, with the hash of exactly the bytes that were parsed."""
     return LoadReport(
         kind=kind,
         source=source,
         file=str(path),
         load_id=new_load_id(),
-        rows_read=rows_read,
-        file_sha256=file_sha256(path),
+        rows_read=read.frame.height,
+        file_sha256=read.sha256,
+        notes=list(read.notes),
     )
 
 
@@ -97,13 +99,17 @@ def _sales_stage(report: LoadReport, lines: pl.DataFrame) -> Stage:
 
 
 def ingest_online_retail(
-    db: str | os.PathLike[str] | None, file: str | os.PathLike[str]
+    db: str | os.PathLike[str] | None, file: str | os.PathLike[str], *,
+    member: str | None = None, sheet: str | None = None,
 ) -> LoadReport:
-    """Load an Online Retail (II) invoice-line file (parquet, csv or xlsx)."""
+    """Load an Online Retail (II) invoice-line file (parquet, csv, xlsx: every sheet, or zip).
+
+    `member` picks the CSV inside a zip with several; `sheet` loads one workbook sheet only.
+    """
     path = Path(file)
-    raw = read_as_text(path)
-    lines, customers, quarantined = online_retail.prepare(raw, path)
-    report = _new_report("online-retail", online_retail.SOURCE, path, raw.height)
+    read = read_source(path, member=member, sheet=sheet)
+    lines, customers, quarantined = online_retail.prepare(read.frame, path)
+    report = _new_report("online-retail", online_retail.SOURCE, path, read)
     return _run_load(
         db,
         report,
@@ -139,12 +145,13 @@ def ingest_sales_panel(
     *,
     source: str = "sales_panel",
     member: str | None = None,
+    sheet: str | None = None,
 ) -> LoadReport:
     """Load a store x item sales panel (daily or weekly)."""
     path = Path(file)
-    raw = read_as_text(path, member=member)
-    lines, quarantined, frequency = sales_panel.prepare(raw, path, columns, source)
-    report = _new_report("sales-panel", source, path, raw.height)
+    read = read_source(path, member=member, sheet=sheet)
+    lines, quarantined, frequency = sales_panel.prepare(read.frame, path, columns, source)
+    report = _new_report("sales-panel", source, path, read)
 
     def record_frequency(con: duckdb.DuckDBPyConnection) -> None:
         execute(
@@ -189,9 +196,9 @@ def ingest_inventory(
 ) -> LoadReport:
     """Load stock snapshots (CSV): a later load of the same key replaces the earlier value."""
     path = Path(file)
-    raw = read_as_text(path)
+    read = read_source(path)
     rows, quarantined = stock.prepare_inventory(
-        raw,
+        read.frame,
         path,
         store_col=store_col,
         product_col=product_col,
@@ -200,7 +207,7 @@ def ingest_inventory(
         on_order_col=on_order_col,
         source=source,
     )
-    report = _new_report("inventory", source, path, raw.height)
+    report = _new_report("inventory", source, path, read)
     return _run_load(
         db,
         report,
@@ -226,11 +233,11 @@ def ingest_supply(
 ) -> LoadReport:
     """Load supply parameters (CSV), per product or per store x product."""
     path = Path(file)
-    raw = read_as_text(path)
+    read = read_source(path)
     rows, quarantined = stock.prepare_supply(
-        raw, path, product_col=product_col, store_col=store_col, source=source
+        read.frame, path, product_col=product_col, store_col=store_col, source=source
     )
-    report = _new_report("supply", source, path, raw.height)
+    report = _new_report("supply", source, path, read)
     return _run_load(
         db,
         report,

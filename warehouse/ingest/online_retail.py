@@ -3,7 +3,11 @@
 Rules (first match wins; each rejected row is kept in `quarantine` with its reason):
 
 1. `missing_field`: invoice, stock code, quantity, date or price empty.
-2. `bad_quantity` / `bad_price` / `bad_date`: the value does not parse.
+2. `non_finite_number`: NaN or infinite quantity or price.
+   `bad_quantity` / `bad_price` / `bad_date`: the value does not parse.
+   `date_out_of_range`: outside the plausible window (`warehouse.ingest.rules.date_window`).
+   Slash dates are read in one order per file; a file mixing day/month and month/day is
+   refused with the first offending row (`rules.slash_date_order`).
 3. `cancellation`: invoice starting with "C" (a cancelled or returned line; not demand).
 4. `non_product_code`: postage, fees, manual adjustments, samples, gift vouchers...
 5. `negative_price`: bad-debt adjustments.
@@ -24,6 +28,14 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.db import WarehouseError
+from warehouse.ingest.rules import (
+    SLASH_FORMATS,
+    DateWindow,
+    date_window,
+    non_finite,
+    out_of_window,
+    slash_date_order,
+)
 from warehouse.load import first_failing_reason, pick_column, quarantine_frame, row_hash
 
 SOURCE = "online_retail"
@@ -66,17 +78,14 @@ NON_PRODUCT_PATTERN = r"^(gift_\d+_\d+|DCGS\w*|TEST\d+)$"
 _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
-    "%m/%d/%Y %H:%M",
-    "%d/%m/%Y %H:%M",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S%.f",
 )
 
 
-def _parse_timestamp(col: pl.Expr) -> pl.Expr:
-    return pl.coalesce(
-        [col.str.strptime(pl.Datetime("us"), f, strict=False) for f in _DATE_FORMATS]
-    )
+def _parse_timestamp(col: pl.Expr, order: str) -> pl.Expr:
+    formats = (*_DATE_FORMATS, *SLASH_FORMATS[order])
+    return pl.coalesce([col.str.strptime(pl.Datetime("us"), f, strict=False) for f in formats])
 
 
 def normalise_code(col: pl.Expr) -> pl.Expr:
@@ -89,13 +98,17 @@ def normalise_code(col: pl.Expr) -> pl.Expr:
     )
 
 
-def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def prepare(
+    raw: pl.DataFrame, path: Path, window: DateWindow | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Split text rows into (accepted raw_sales_line rows, customers, quarantine rows).
 
     Args:
         raw: the file as text columns, one row per invoice line.
         path: file path, for error messages.
+        window: plausible dates (default `rules.date_window()`).
     """
+    window = window or date_window()
     cols = {
         key: pick_column(raw, path, names)
         for key, names in COLUMN_SPELLINGS.items()
@@ -130,11 +143,12 @@ def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, 
         "customer",
         "country",
     ]
+    order = slash_date_order(text["invoice_date"].fill_null(""), path, cols["invoice_date"])
     content = pl.concat_str([pl.col(c).fill_null("") for c in source_cols], separator="|")
     typed = text.with_columns(
         pl.col("quantity").cast(pl.Float64, strict=False).alias("_qty"),
         pl.col("price").cast(pl.Float64, strict=False).alias("_price"),
-        _parse_timestamp(pl.col("invoice_date")).alias("_ts"),
+        _parse_timestamp(pl.col("invoice_date"), order).alias("_ts"),
         pl.when(pl.col("description").is_in(["nan", "NaN", ""]))
         .then(None)
         .otherwise(pl.col("description"))
@@ -158,9 +172,11 @@ def prepare(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, pl.DataFrame, 
             | empty("invoice_date")
             | empty("price"),
         ),
+        ("non_finite_number", non_finite("_qty", "_price")),
         ("bad_quantity", pl.col("_qty").is_null() | (pl.col("_qty") != pl.col("_qty").round(0))),
         ("bad_price", pl.col("_price").is_null()),
         ("bad_date", pl.col("_ts").is_null()),
+        ("date_out_of_range", out_of_window("_ts", window)),
         ("cancellation", pl.col("invoice").str.starts_with("C")),
         (
             "non_product_code",

@@ -3,7 +3,9 @@
 Rules (first match wins; rejected rows go to `quarantine` with their reason):
 
 1. `missing_field`: date, store, item or quantity empty.
-2. `bad_date` / `bad_quantity` / `bad_price`: the value does not parse.
+2. `bad_date` / `bad_quantity` / `bad_price`: the value does not parse;
+   `non_finite_number`: NaN or infinite quantity or price;
+   `date_out_of_range`: outside the plausible window (`warehouse.ingest.rules.date_window`).
 3. `duplicate_key`: the same store x item x date again in the file (first row kept).
 
 Quantities may be fractional (a sales value) and negative (returns, stock adjustments): they are
@@ -22,6 +24,7 @@ import polars as pl
 
 from warehouse.db import WarehouseError
 from warehouse.ingest.online_retail import normalise_code
+from warehouse.ingest.rules import date_window, non_finite, out_of_window
 from warehouse.load import first_failing_reason, quarantine_frame, require_columns, row_hash
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
@@ -107,7 +110,9 @@ def prepare(
             empty(columns.date) | empty(columns.store) | empty(columns.item) | empty(columns.qty),
         ),
         ("bad_date", pl.col("_date").is_null()),
-        ("bad_quantity", pl.col("_qty").is_null() | pl.col("_qty").is_nan()),
+        ("date_out_of_range", out_of_window("_date", date_window())),
+        ("non_finite_number", non_finite("_qty", "_price")),
+        ("bad_quantity", pl.col("_qty").is_null()),
         ("bad_price", pl.col("_price_text").is_not_null() & pl.col("_price").is_null()),
         ("duplicate_key", pl.col("_occurrence") > 0),
     ]

@@ -19,6 +19,7 @@ import polars as pl
 from warehouse.db import WarehouseError
 from warehouse.defaults import SUPPLY_DEFAULTS
 from warehouse.ingest.online_retail import normalise_code
+from warehouse.ingest.rules import date_window, non_finite, out_of_window
 from warehouse.load import first_failing_reason, quarantine_frame, require_columns
 
 SUPPLY_PARAMS: tuple[str, ...] = tuple(SUPPLY_DEFAULTS)
@@ -73,6 +74,8 @@ def prepare_inventory(
             _empty(store_col) | _empty(product_col) | _empty(date_col) | _empty(on_hand_col),
         ),
         ("bad_date", pl.col("_snapshot_date").is_null()),
+        ("date_out_of_range", out_of_window("_snapshot_date", date_window())),
+        ("non_finite_number", non_finite("_on_hand", "_on_order")),
         ("bad_on_hand", pl.col("_on_hand").is_null()),
         (
             "bad_on_order",
@@ -139,6 +142,7 @@ def prepare_supply(
     ]
     rules = [
         ("missing_field", _empty(product_col)),
+        ("non_finite_number", non_finite(*[f"_{p}" for p in params])),
         *bad_value,
         ("duplicate_key", pl.col("_occurrence") > 0),
     ]

@@ -1,0 +1,111 @@
+"""Ingest rules shared by every loader: finite numbers, a plausible date window, one date order.
+
+- `non_finite_number`: NaN or +-inf in a quantity or price (one such line turns every revenue
+  total into NaN).
+- `date_out_of_range`: a date before `DateWindow.start` or after `DateWindow.end` (defaults
+  1990-01-01 .. today + 365 days; `$SHELFWISE_DATE_MIN` / `$SHELFWISE_DATE_MAX` as YYYY-MM-DD
+  override them). Year 1 or 2099 would grow the date dimension by hundreds of thousands of rows.
+- Slash dates (`a/b/yyyy`) are read with ONE order per file: day-first when some row has a first
+  field above 12, month-first when some row has a second field above 12, month-first (the UCI
+  format) when no row tells. A file with both kinds is refused, naming the first row that
+  contradicts the order of the earlier rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from warehouse.db import WarehouseError
+
+DATE_MIN_ENV = "SHELFWISE_DATE_MIN"
+DATE_MAX_ENV = "SHELFWISE_DATE_MAX"
+_SLASH = r"^\s*(\d{1,2})/(\d{1,2})/(\d{2,4})"
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """Plausible dates for a sale or a stock snapshot (inclusive)."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise WarehouseError(f"date window: {self.start} is after {self.end}")
+
+
+def _env_date(name: str) -> date | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise WarehouseError(f"${name}={text!r}: expected a date as YYYY-MM-DD") from None
+
+
+def date_window(today: date | None = None) -> DateWindow:
+    """The configured window: $SHELFWISE_DATE_MIN/MAX, else 1990-01-01 .. today + 365 days."""
+    today = today or date.today()
+    return DateWindow(_env_date(DATE_MIN_ENV) or date(1990, 1, 1),
+                      _env_date(DATE_MAX_ENV) or today + timedelta(days=365))
+
+
+def non_finite(*cols: str) -> pl.Expr:
+    """True where any of the Float64 columns `cols` is NaN or infinite (nulls are not)."""
+    expr = pl.lit(False)
+    for col in cols:
+        expr = expr | (pl.col(col).is_not_null() & ~pl.col(col).is_finite())
+    return expr
+
+
+def out_of_window(col: str, window: DateWindow) -> pl.Expr:
+    """True where the Date/Datetime column `col` lies outside `window`."""
+    value = pl.col(col).cast(pl.Date)
+    return value.is_not_null() & ((value < window.start) | (value > window.end))
+
+
+def slash_date_order(values: pl.Series, path: Path, column: str) -> str:
+    """'dmy' or 'mdy' for the slash dates of one file; a mixed file raises WarehouseError.
+
+    Args:
+        values: the date texts, in file order (row 1 = first data row).
+        path, column: for the message.
+    """
+    parts = values.str.extract_groups(_SLASH)
+    first = parts.struct.field("1").cast(pl.Int32, strict=False)
+    second = parts.struct.field("2").cast(pl.Int32, strict=False)
+    frame = pl.DataFrame({"a": first, "b": second}).with_row_index("row", offset=1)
+    day_first = frame.filter(pl.col("a") > 12)
+    month_first = frame.filter(pl.col("b") > 12)
+    if day_first.height and month_first.height:
+        d_row, m_row = int(day_first["row"][0]), int(month_first["row"][0])
+        later, order = (max(d_row, m_row), "day/month" if d_row < m_row else "month/day")
+        shown = values[later - 1]
+        raise WarehouseError(
+            f"{path}: row {later}, column {column!r}: {shown!r} contradicts the {order} order "
+            "of earlier rows; the file mixes day/month and month/day dates"
+        )
+    return "dmy" if day_first.height else "mdy"
+
+
+def has_slash_dates(values: pl.Series) -> bool:
+    """Whether any value looks like `a/b/yyyy`."""
+    return bool(values.str.contains(_SLASH).any())
+
+
+SLASH_FORMATS: dict[str, tuple[str, ...]] = {
+    "dmy": ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y"),
+    "mdy": ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"),
+}
+
+
+def is_slash(text: str) -> bool:
+    """Whether one value is a slash date."""
+    return re.match(_SLASH, text) is not None

@@ -1,0 +1,261 @@
+"""The sandbox's checks, all before any part of the query runs: statement kind, syntax tree, plan.
+
+Order for one query: parse (`extract_statements`) -> syntax tree (`json_serialize_sql`: table
+functions, denied functions, literal sizes of list/string builders, customer-level tables) ->
+plan (`EXPLAIN (FORMAT json)`: scans and table functions behind views). A PIVOT without an IN
+list (MULTI) has no syntax tree and DuckDB runs part of it while planning, so before its plan is
+asked for, its text is checked word by word: denied names, literal sizes, and for roles below
+analyst every table or view name it mentions (views expanded through their definitions).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import duckdb
+
+from warehouse.db import WAREHOUSE_CATALOG
+from warehouse.sandbox.policy import (
+    ALLOWED_TABLE_FUNCTIONS,
+    CUSTOMER_DATA_ROLE,
+    CUSTOMER_LEVEL_TABLES,
+    DENIED_FUNCTIONS,
+    MAX_CONSTANT_SIZE,
+    READ_KEYWORDS,
+    READ_STATEMENT_TYPES,
+    SIZED_FUNCTIONS,
+    SandboxRefusal,
+    role_rank,
+)
+from warehouse.sandbox.text import EXPLAIN_PREFIX, first_word, segments
+
+_PIVOT_WORDS = frozenset({"pivot", "unpivot", "pivot_wider", "pivot_longer"})
+#: Names the plan shows under "Function" that are operators, not table functions.
+_PLAN_OPERATOR_FUNCTIONS = frozenset({"column_data_scan", "seq_scan", "chunk_scan"})
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?)")
+
+
+def check_statement(con: duckdb.DuckDBPyConnection, text: str) -> str:
+    """The statement type of `text`; refuses anything but exactly one read statement."""
+    try:
+        statements = con.extract_statements(text)
+    except (duckdb.Error, ValueError) as exc:
+        raise SandboxRefusal(f"the query does not parse: {_first_line(exc)}") from exc
+    if len(statements) != 1:
+        raise SandboxRefusal(
+            f"one statement at a time: this text holds {len(statements)} statements"
+        )
+    kind = statements[0].type.name
+    word = first_word(text)
+    if kind not in READ_STATEMENT_TYPES or word not in READ_KEYWORDS:
+        shown = word.upper() or kind
+        raise SandboxRefusal(
+            f"only read queries are allowed (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE, "
+            f"PIVOT), not {shown}"
+        )
+    if kind == "MULTI" and word not in _PIVOT_WORDS:
+        raise SandboxRefusal(
+            "a PIVOT without an IN list must be the whole query (or give it an IN list)"
+        )
+    return kind
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _unquote(name: str) -> str:
+    return name.strip().strip('"').lower()
+
+
+def _literal_size(node: dict[str, Any]) -> float | None:
+    literal = node.get("literal")
+    if isinstance(literal, dict) and isinstance(literal.get("text"), str):
+        try:
+            return abs(float(literal["text"].replace("_", "")))
+        except ValueError:
+            return None
+    value = node.get("value")
+    if isinstance(value, dict) and isinstance(value.get("value"), int | float):
+        return abs(float(value["value"]))
+    return None
+
+
+def _refuse_size(name: str, size: float) -> None:
+    if size > MAX_CONSTANT_SIZE:
+        raise SandboxRefusal(
+            f"{name}() with a size of {size:,.0f} is refused: the SQL workbench allows at most "
+            f"{MAX_CONSTANT_SIZE:,} (such values are built before the memory limit applies)"
+        )
+
+
+def syntax_reads(
+    con: duckdb.DuckDBPyConnection, select_text: str
+) -> tuple[set[str], set[str], set[str]]:
+    """(table functions, all function names, table names) named in a SELECT's syntax tree.
+
+    Also refuses a literal size above `MAX_CONSTANT_SIZE` inside a `SIZED_FUNCTIONS` call.
+    """
+    raw = con.execute("SELECT json_serialize_sql($q)", {"q": select_text}).fetchall()[0][0]
+    tree = json.loads(raw)
+    if tree.get("error"):
+        raise SandboxRefusal("the query cannot be checked (its syntax tree is not available)")
+    table_functions: set[str] = set()
+    functions: set[str] = set()
+    tables: set[str] = set()
+    for node in _walk(tree):
+        if node.get("type") == "TABLE_FUNCTION" and isinstance(node.get("function"), dict):
+            table_functions.add(_unquote(node["function"].get("function_name", "")))
+            node["function"]["_table_function"] = True
+        if node.get("class") == "FUNCTION" and "function_name" in node:
+            name = _unquote(node["function_name"])
+            functions.add(name)
+            if name in SIZED_FUNCTIONS and not node.get("_table_function"):
+                for inner in _walk(node.get("arguments", node.get("children", []))):
+                    size = _literal_size(inner) if inner.get("class") == "CONSTANT" else None
+                    if size is not None:
+                        _refuse_size(name, size)
+        if node.get("type") in {"BASE_TABLE", "SHOW_REF"} and node.get("table_name"):
+            tables.add(_unquote(node["table_name"]))
+    return table_functions, functions, tables
+
+
+def plan_reads(con: duckdb.DuckDBPyConnection, text: str) -> tuple[set[str], set[str]]:
+    """(scanned tables, table functions) in the physical plan of `text`."""
+    rows = con.execute(f"EXPLAIN (FORMAT json) {text}").fetchall()
+    tables: set[str] = set()
+    functions: set[str] = set()
+    for _, plan in rows:
+        for node in _walk(json.loads(plan)):
+            info = node.get("extra_info")
+            if not isinstance(info, dict):
+                continue
+            if isinstance(info.get("Table"), str):
+                tables.add(info["Table"].split(".")[-1].strip('"').lower())
+            if isinstance(info.get("Function"), str):
+                functions.add(info["Function"].lower())
+    return tables, functions
+
+
+def customer_level_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """`CUSTOMER_LEVEL_TABLES` plus every table or view with a customer id column."""
+    rows = con.execute(
+        "SELECT DISTINCT lower(table_name) FROM duckdb_columns() "
+        "WHERE database_name = $db AND lower(column_name) IN ('customer_id', 'customer_code')",
+        {"db": WAREHOUSE_CATALOG},
+    ).fetchall()
+    return set(CUSTOMER_LEVEL_TABLES) | {r[0] for r in rows}
+
+
+def refuse_functions(table_functions: Iterable[str], functions: Iterable[str]) -> None:
+    """Refuse a table function outside the allowed list or any denied function."""
+    for name in sorted(table_functions):
+        if name not in ALLOWED_TABLE_FUNCTIONS:
+            raise SandboxRefusal(
+                f"table function {name}() is not allowed in the SQL workbench "
+                "(no file, network or settings access; query the warehouse tables)"
+            )
+    for name in sorted(functions):
+        if name in DENIED_FUNCTIONS:
+            raise SandboxRefusal(f"function {name}() is not allowed in the SQL workbench")
+
+
+def refuse_tables(tables: Iterable[str], restricted: set[str], role: str) -> None:
+    """Refuse when `tables` names a table `role` may not read."""
+    hidden = sorted(set(tables) & restricted)
+    if hidden:
+        raise SandboxRefusal(
+            f"role {role!r} may not read customer-level data ({', '.join(hidden)}); "
+            f"ask for the {CUSTOMER_DATA_ROLE} role"
+        )
+
+
+def check_query(con: duckdb.DuckDBPyConnection, text: str, role: str) -> str:
+    """Refuse `text` unless it is one read statement reading only what `role` may; the SQL to run.
+
+    The EXPLAIN'ed statement of an EXPLAIN is checked the same way. A PIVOT without an IN list
+    (parsed as MULTI) is checked from its words before its plan is built (see the module doc).
+    """
+    kind = check_statement(con, text)
+    if kind == "EXPLAIN":
+        prefix = EXPLAIN_PREFIX.match(text)
+        inner = text[prefix.end():] if prefix else ""
+        if not inner.strip() or first_word(inner) == "explain":
+            raise SandboxRefusal("EXPLAIN must be followed by one read query")
+        check_query(con, inner, role)
+        return text
+    restricted = (
+        customer_level_tables(con)
+        if role_rank(role) < role_rank(CUSTOMER_DATA_ROLE) else set()
+    )
+    if kind == "MULTI":  # PIVOT without an IN list: no syntax tree, so check the words
+        _check_pivot_words(con, text, restricted, role)
+    else:
+        table_functions, functions, syntax_tables = syntax_reads(con, text)
+        refuse_functions(table_functions, functions)
+        refuse_tables(syntax_tables, restricted, role)
+    plan_tables, plan_functions = plan_reads(con, text)
+    refuse_functions({f for f in plan_functions if f not in _PLAN_OPERATOR_FUNCTIONS}, ())
+    refuse_tables(plan_tables, restricted, role)
+    return text
+
+
+def _code_only(text: str) -> str:
+    return "".join(
+        part if kind == "code" else (f" {_unquote(part)} " if kind == "quoted" else " '' ")
+        for kind, part in segments(text)
+    )
+
+
+def called_names(text: str) -> set[str]:
+    """Lower-cased names written as `name(` outside strings and comments (quoted names too)."""
+    return {
+        m.group(1).lower()
+        for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", _code_only(text))
+    }
+
+
+def identifiers(text: str) -> set[str]:
+    """Every lower-cased word outside strings and comments (quoted identifiers unquoted)."""
+    return {m.group(0).lower() for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_$]*", _code_only(text))}
+
+
+def _check_pivot_words(
+    con: duckdb.DuckDBPyConnection, text: str, restricted: set[str], role: str
+) -> None:
+    names = called_names(text)
+    refuse_functions((), names)
+    if names & SIZED_FUNCTIONS:
+        for match in _NUMBER.finditer(_code_only(text)):
+            _refuse_size(sorted(names & SIZED_FUNCTIONS)[0], float(match.group(1).replace("_", "")))
+    if not restricted:
+        return
+    views = {
+        name.lower(): sql
+        for name, sql in con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE database_name = $db",
+            {"db": WAREHOUSE_CATALOG},
+        ).fetchall()
+    }
+    seen: set[str] = set()
+    pending = identifiers(text)
+    while pending:  # expand views through their definitions (bounded by the number of views)
+        refuse_tables(pending, restricted, role)
+        seen |= pending
+        pending = {
+            word for name in pending & set(views) for word in identifiers(views[name] or "")
+        } - seen
