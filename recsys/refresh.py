@@ -17,7 +17,8 @@ from recsys.export import write_table
 from recsys.registry import latest_manifest, save_model
 from recsys.service import BusinessRules, bulk_recommendations
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
-from warehouse.db import reading, table_exists
+from warehouse.db import reading, resolve_db_path, table_exists
+from warehouse.freshness import read_data_state
 
 
 def train_and_register(
@@ -28,6 +29,7 @@ def train_and_register(
 ) -> Path:
     """Fit the two-tower model on sales through `until` and save a new registry version."""
     config = config or TwoTowerConfig(show_progress=progress)
+    generation = read_data_state(resolve_db_path(db)).generations["sales"]  # before reading
     data = load_train_data(db, until=until)
     model = TwoTowerRecommender(config).fit(data)
     ease = Ease() if data.n_items <= Ease().config.max_items else None
@@ -56,6 +58,7 @@ def train_and_register(
             "ease_weight": blend.ease_weight,
             "serving_model": blend.name,
             "catalogue_sha256": catalogue_fingerprint(data.catalogue.item_ids),
+            "data_generation": generation,
         },
         ease=ease,
     )

@@ -23,6 +23,7 @@ from recsys.blend import BlendRecommender
 from recsys.data import TrainData, build_train_data, catalogue_fingerprint, load_train_data
 from recsys.errors import RecsysError
 from recsys.index import IndexConfig, VectorIndex, build_index
+from recsys.pin import read_pin
 from recsys.registry import LoadedModel, latest_manifest, list_versions, load_latest
 from warehouse.db import generation, reading, resolve_db_path, run_named
 
@@ -127,7 +128,8 @@ def serving_state(db: str | os.PathLike[str] | None) -> ServingState:
     """The cached state for `db`, reloaded when the file or the newest model version changes."""
     path = resolve_db_path(db).resolve()
     versions = list_versions(path)
-    key = (generation(path) if path.exists() else None, versions[0].name if versions else None)
+    key = (generation(path) if path.exists() else None, versions[0].name if versions else None,
+           read_pin(path))
     with _LOCK:
         cached = _STATES.get(path)
         if cached and cached[0] == key:
