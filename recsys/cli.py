@@ -153,7 +153,7 @@ def _cmd_versions(db: Path, args: argparse.Namespace) -> None:
     if frame.height == 0:
         print("no model versions: run `python -m recsys train`")
         return
-    with pl.Config(tbl_rows=100, tbl_width_chars=200, fmt_str_lengths=60,
+    with pl.Config(tbl_rows=100, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=60,
                    tbl_hide_dataframe_shape=True):
         print(frame)
 

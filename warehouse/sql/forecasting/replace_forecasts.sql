@@ -1,4 +1,4 @@
--- Keep only the latest run's forecasts and drivers (forecast_runs keeps the log of runs);
+-- Keep only the latest run's forecasts and drivers (forecast_runs keeps the log of runs),
 -- every run's point forecasts and 80% intervals also go to forecast_archive (newest 12 runs).
 DELETE FROM forecasts;
 DELETE FROM forecast_drivers;
