@@ -13,8 +13,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from forecasting.inventory.api import export_purchase_orders
 from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.orders import purchase_orders, write_purchase_orders
 from forecasting.inventory.plan import run_plan
 from forecasting.inventory.simulate import (
     SimConfig,
@@ -73,7 +73,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     plan.add_argument("--review-days", type=int, default=7, help="R of the (R, S) policy")
     plan.add_argument("--window-days", type=int, default=56, help="days of history used")
     _add_target_options(plan)
-    plan.add_argument("--export", type=Path, help="also write a purchase-order list (.csv/.xlsx)")
+    plan.add_argument(
+        "--export",
+        type=Path,
+        help="also write purchase orders per supplier x store (.xlsx: summary + a sheet per "
+        "supplier; .csv: lines)",
+    )
     plan.set_defaults(handler=_cmd_plan)
 
     sim = subparsers.add_parser(
@@ -155,8 +160,12 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
     for source, count in sources.iter_rows():
         print(f"  demand source {source}: {count:,} pairs")
     if args.export is not None:
-        path = export_purchase_orders(frame, args.export)
-        print(f"purchase orders: {to_order.height:,} lines written to {path}")
+        orders = purchase_orders(db, plan=frame)
+        path = write_purchase_orders(orders, args.export)
+        print(
+            f"purchase orders: {orders.orders.height:,} orders (supplier x store), "
+            f"{orders.lines.height:,} lines written to {path}"
+        )
     return 0
 
 
