@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from pages import _shared as shared
+from pages._freshness import render_freshness
 from services import auth
 from services.dashboard import Filters, LiveWarehouse
 from warehouse.db import WarehouseError, resolve_db_path
@@ -206,6 +207,7 @@ def main() -> None:
     st.session_state[shared.WAREHOUSE_KEY] = live
     try:
         st.session_state[shared.FILTERS_KEY] = sidebar_filters(live)
+        render_freshness(live.path)
     except WarehouseError as exc:
         st.error(str(exc))
         st.stop()

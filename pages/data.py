@@ -80,6 +80,20 @@ with quality_tab:
         st.dataframe(quality.loads, hide_index=True)
 
 with models_tab:
+    st.subheader("Recommendation model: serving and rollback")
+    recsys_versions = shared.call("recsys.versions", "versions_frame", cache=False)
+    st.dataframe(recsys_versions, hide_index=True)
+    if not recsys_versions.is_empty():
+        pick, pin_col, unpin_col = st.columns([2, 1, 1], vertical_alignment="bottom")
+        chosen = pick.selectbox("Version to serve", recsys_versions["version"].to_list(),
+                                key="data_pin_version")
+        if pin_col.button("Pin", key="data_pin", icon=":material/push_pin:"):
+            shared.call("recsys.versions", "pin_version", int(chosen), cache=False)
+            st.success(f"Pinned version {chosen}: serving, exports and status use it.")
+        if unpin_col.button("Unpin", key="data_unpin"):
+            shared.call("recsys.versions", "unpin", cache=False)
+            st.success("Unpinned: serving the newest good version.")
+    st.subheader("All artifacts")
     versions = shared.call("services.dashboard", "model_versions", cache=False)
     if versions.is_empty():
         st.info("No model artifacts yet: run `python -m services pipeline` (or the Refresh tab).")
@@ -93,12 +107,14 @@ with models_tab:
             st.dataframe(frame, hide_index=True)
 
 with refresh_tab:
-    st.write("Retrains recommendations, forecasts demand and plans orders (the steps built so "
-             "far), each into a new warehouse file swapped in atomically; the app keeps serving.")
-    only_missing = st.checkbox("Only steps whose output is missing", True, key="data_if_missing")
+    st.write("Retrains recommendations, forecasts demand and plans orders, each into a new "
+             "warehouse file swapped in atomically; the app keeps serving. By default only the "
+             "steps whose inputs changed since their output was made run (the sidebar's rule).")
+    mode = st.radio("Steps", ["Changed since built", "Only missing", "All"], horizontal=True,
+                    key="data_refresh_mode")
     if st.button("Refresh now", type="primary", key="data_refresh",
                  icon=":material/refresh:"):
-        from warehouse.pipeline import run_pipeline
+        from services.pipeline import run_pipeline
 
         with st.status("Refreshing...", expanded=True) as status:
             bar = st.progress(0.0)
@@ -107,7 +123,8 @@ with refresh_tab:
                 bar.progress(done / total if total else 1.0, text=f"{name} ({done}/{total})")
 
             try:
-                log = run_pipeline(shared.db_path(), if_missing=only_missing, progress=progress)
+                log = run_pipeline(shared.db_path(), if_missing=mode == "Only missing",
+                                   force=mode == "All", progress=progress)
             except WarehouseError as exc:
                 status.update(label=f"Refresh failed: {exc}", state="error")
             else:

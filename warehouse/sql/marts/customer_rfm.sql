@@ -6,7 +6,7 @@
 --   new              first order within the last 30 days
 --   champions        R >= 4 and F >= 4 and M >= 4
 --   loyal            R >= 3 and F >= 4
---   potential_loyal  R >= 4 and F >= 2
+--   potential_loyal  R >= 4 and F >= 3
 --   promising        R >= 4 (one recent order)
 --   at_risk          R <= 2 and F >= 3
 --   needs_attention  R = 3
@@ -61,7 +61,7 @@ final as (
             when tenure_days <= 30 then 'new'
             when r_score >= 4 and f_score >= 4 and m_score >= 4 then 'champions'
             when r_score >= 3 and f_score >= 4 then 'loyal'
-            when r_score >= 4 and f_score >= 2 then 'potential_loyal'
+            when r_score >= 4 and f_score >= 3 then 'potential_loyal'
             when r_score >= 4 then 'promising'
             when r_score <= 2 and f_score >= 3 then 'at_risk'
             when r_score = 3 then 'needs_attention'
