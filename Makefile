@@ -9,13 +9,13 @@ PORT ?= 8501
 API_PORT ?= $(if $(filter file,$(origin PORT)),8600,$(PORT))
 export SHELFWISE_DB ?= $(DB)
 
-.PHONY: run api test test-heavy install install-test browser demo pipeline lint bench clean
+.PHONY: run api test test-heavy install install-test browser demo pipeline lint bench clean constraints
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed, found " + sys.version' 
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
 install: $(VENV)/.installed
@@ -24,9 +24,10 @@ install: $(VENV)/.installed
 demo: install
 	@test -f $(DB) || $(PY) -m warehouse --db $(DB) demo
 
-## Train, forecast and plan when their outputs are missing (each step skips itself when present).
+## Train, forecast and plan what is missing or older than the data (a second run does nothing;
+## `python -m services pipeline --if-missing` only fills in missing outputs).
 pipeline: demo
-	$(PY) -m services --db $(DB) pipeline --if-missing
+	$(PY) -m services --db $(DB) pipeline
 
 run: pipeline
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
@@ -58,6 +59,13 @@ test-heavy: install-test
 
 bench: install
 	$(PY) bench/run_all.py
+
+## Record the versions installed now (after the suite passed) as the constraints of every install.
+constraints:
+	@{ echo "# Versions the test suite passed with (pip freeze of the project venv, the project itself excluded)."; \
+	  echo "# make installs with: pip install -c constraints.txt -e '.[dev]'; regenerate with: make constraints"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v -i '^shelfwise'; } > constraints.txt
+	@echo "wrote constraints.txt ($$(grep -vc '^#' constraints.txt) packages)"
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .ruff_cache

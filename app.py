@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from pages import _shared as shared
+from pages._freshness import render_freshness
 from pages._sidebar import sidebar_filters, sidebar_user
 from pages._sign_in import SETTINGS_KEY, SSO_KEY, resolve_user, signin_page
 from services.auth import allowed_pages
@@ -79,6 +80,7 @@ def main() -> None:
     st.session_state[shared.WAREHOUSE_KEY] = live
     try:
         st.session_state[shared.FILTERS_KEY] = sidebar_filters(live)
+        render_freshness(live.path)
     except WarehouseError as exc:
         st.error(str(exc))
         st.stop()

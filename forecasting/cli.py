@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ from forecasting.export import export_forecasts
 from forecasting.inventory import cli as inventory_cli
 from forecasting.refresh import quiet_logging
 from forecasting.run import RunConfig, run_forecast
+from forecasting.runs import register as register_runs
+from warehouse.cli_common import finish_parser
 from warehouse.db import (
     WarehouseError,
     resolve_db_path,
@@ -156,13 +159,28 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     inventory_cli.register(sub)
+    register_runs(sub)
+    finish_parser(parser, EXAMPLES)
     return parser
+
+
+#: One example per sub-command, shown by `--help`.
+EXAMPLES = {
+    "run": "python -m forecasting run --horizon 28 --db data/shelfwise.duckdb",
+    "backtest": "python -m forecasting backtest --until 2026-05-31 --windows 3",
+    "export": "python -m forecasting export --out forecasts.csv",
+    "plan": "python -m forecasting plan --service-level 0.95 --export purchase_orders.xlsx",
+    "simulate": "python -m forecasting simulate --until 2026-07-31 --days 90",
+    "runs": "python -m forecasting runs --vs-actuals --store S01",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 user error)."""
     args = _parser().parse_args(argv)
     db = resolve_db_path(args.db)
+    if args.quiet:
+        os.environ["TQDM_DISABLE"] = "1"
     try:
         return int(args.handler(db, args) or 0)
     except (WarehouseError, ValueError) as exc:

@@ -11,11 +11,14 @@ from typing import Any
 import polars as pl
 
 from forecasting import api as forecast_api
+from forecasting.drivers import DriversView, drivers_for_forecast
 from forecasting.inventory import api as inventory_api
 from pages._cache import on_model, on_path
 from pages._shared import warehouse
 from recsys import service as recsys_service
 from recsys.service import BusinessRules
+from recsys.versions import pin_version, unpin
+from recsys.versions import versions_frame as recsys_versions_frame
 
 
 def what_to_order(store_id: str | None) -> pl.DataFrame:
@@ -50,9 +53,24 @@ def backtest_summary() -> pl.DataFrame:
     return on_path(forecast_api.backtest_summary)
 
 
-def forecast_drivers(store_id: str, product_id: str) -> pl.DataFrame:
-    """Drivers of one series' forecast (driver, contribution)."""
-    return on_path(forecast_api.forecast_drivers, store_id, product_id)
+def forecast_drivers(store_id: str, product_id: str) -> DriversView:
+    """Drivers of one series' forecast, only from the model that made it (or labelled)."""
+    return on_path(drivers_for_forecast, store_id, product_id)
+
+
+def recsys_versions() -> pl.DataFrame:
+    """Every model version with its status (never cached: pins and trainings change it)."""
+    return recsys_versions_frame(warehouse().path)
+
+
+def pin_model(version: int) -> None:
+    """Serve (and export) model `version` until unpinned."""
+    pin_version(warehouse().path, version)
+
+
+def unpin_model() -> None:
+    """Serve the newest good model version again."""
+    unpin(warehouse().path)
 
 
 def model_status() -> dict[str, Any] | None:

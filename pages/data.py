@@ -10,6 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from pages import _reads as dash
+from pages import _services as svc
 from pages import _shared as shared
 from services.pipeline import run_pipeline
 from warehouse import ingest
@@ -81,6 +82,20 @@ with quality_tab:
         st.dataframe(quality.loads, hide_index=True)
 
 with models_tab:
+    st.subheader("Recommendation model: serving and rollback")
+    recsys_versions = svc.recsys_versions()
+    st.dataframe(recsys_versions, hide_index=True)
+    if not recsys_versions.is_empty():
+        pick, pin_col, unpin_col = st.columns([2, 1, 1], vertical_alignment="bottom")
+        chosen = pick.selectbox("Version to serve", recsys_versions["version"].to_list(),
+                                key="data_pin_version")
+        if pin_col.button("Pin", key="data_pin", icon=":material/push_pin:"):
+            svc.pin_model(int(chosen))
+            st.success(f"Pinned version {chosen}: serving, exports and status use it.")
+        if unpin_col.button("Unpin", key="data_unpin"):
+            svc.unpin_model()
+            st.success("Unpinned: serving the newest good version.")
+    st.subheader("All artifacts")
     versions = dash.model_versions()
     if versions.is_empty():
         st.info("No model artifacts yet: run `python -m services pipeline` (or the Refresh tab).")
@@ -95,8 +110,10 @@ with models_tab:
 
 with refresh_tab:
     st.write("Retrains recommendations, forecasts demand and plans orders, each into a new "
-             "warehouse file swapped in atomically; the app keeps serving.")
-    only_missing = st.checkbox("Only steps whose output is missing", True, key="data_if_missing")
+             "warehouse file swapped in atomically; the app keeps serving. By default only the "
+             "steps whose inputs changed since their output was made run (the sidebar's rule).")
+    mode = st.radio("Steps", ["Changed since built", "Only missing", "All"], horizontal=True,
+                    key="data_refresh_mode")
     if st.button("Refresh now", type="primary", key="data_refresh",
                  icon=":material/refresh:"):
         with st.status("Refreshing...", expanded=True) as status:
@@ -107,7 +124,8 @@ with refresh_tab:
                 bar.progress(done / total if total else 1.0, text=f"{name} ({done}/{total})")
 
             try:
-                log = run_pipeline(shared.db_path(), if_missing=only_missing, progress=progress)
+                log = run_pipeline(shared.db_path(), if_missing=mode == "Only missing",
+                                   force=mode == "All", progress=progress)
             except WarehouseError as exc:
                 status.update(label=f"Refresh failed: {exc}", state="error")
             else:

@@ -80,11 +80,13 @@ with right:
     if store_id is None or product_id is None:
         st.info("Drivers are shown for one store x product.")
     else:
-        drivers = shared.guarded(lambda: svc.forecast_drivers(store_id, product_id),
-                                 NoForecastError)
+        view = shared.guarded(lambda: svc.forecast_drivers(store_id, product_id),
+                              NoForecastError)
+        drivers = view.frame
         if drivers.is_empty():
-            st.info("This series' model has no drivers (a baseline was used).")
+            st.info(view.note)
         else:
+            (st.caption if view.from_forecast_model else st.warning)(view.note)
             bar = px.bar(drivers.sort("contribution").to_pandas(), x="contribution",
                          y="driver", orientation="h")
             bar.update_layout(height=300, margin={"t": 10, "b": 10})

@@ -107,9 +107,11 @@ class Sources:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Names of the sources this set runs (two-tower only when a model is given)."""
         return tuple(s for s in SOURCES if s != "two_tower" or self.two_tower is not None)
 
     def scorers(self, data: TrainData) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+        """Per source, a function from user rows `[n]` to scores `[n, n_items]`."""
         """Per source, users [n] -> dense scores [n, n_items] (0 or -inf = not retrieved)."""
         weighted = data.weighted()
         binary = (data.counts() > 0).astype(np.float32)

@@ -1,9 +1,10 @@
-"""`python -m recsys train|evaluate|export|recommend|status`."""
+"""`python -m recsys train|evaluate|export|recommend|status|versions|pin|unpin`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from recsys.data import parse_date
 from recsys.errors import RecsysError
 from recsys.refresh import train_and_register
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
+from warehouse.cli_common import finish_parser
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.paths import artifacts_dir
 
@@ -139,12 +141,51 @@ def _cmd_recommend(db: Path, args: argparse.Namespace) -> None:
             raise RecsysError("recommend: give a CUSTOMER, --basket P1,P2 or --similar P")
 
 
+def latest_manifest_of(db: Path) -> dict[str, Any] | None:
+    """The served version's manifest (pin-aware)."""
+    from recsys.registry import latest_manifest
+
+    return latest_manifest(db)
+
+
 def _cmd_status(db: Path, args: argparse.Namespace) -> None:
+    from recsys.pin import read_pin
     from recsys.service import model_status
 
     status = model_status(db)
+    if status:
+        status["pinned"] = read_pin(db) is not None
+        status["data_generation"] = (latest_manifest_of(db) or {}).get("data_generation")
     print(json.dumps(status, indent=2, default=str) if status else
           "no trained model: run `python -m recsys train`")
+
+
+def _cmd_versions(db: Path, args: argparse.Namespace) -> None:
+    from recsys.versions import versions_frame
+
+    frame = versions_frame(db)
+    if frame.height == 0:
+        print("no model versions: run `python -m recsys train`")
+        return
+    with pl.Config(tbl_rows=100, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=60,
+                   tbl_hide_dataframe_shape=True):
+        print(frame)
+
+
+def _cmd_pin(db: Path, args: argparse.Namespace) -> None:
+    from recsys.versions import pin_version
+
+    manifest = pin_version(db, args.version)
+    print(f"pinned version {args.version} (trained {manifest.get('trained_at')}): serving, "
+          "exports and status use it until `python -m recsys unpin`")
+
+
+def _cmd_unpin(db: Path, args: argparse.Namespace) -> None:
+    from recsys.versions import unpin
+
+    was = unpin(db)
+    print(f"unpinned version {was}: serving the newest good version" if was is not None
+          else "no pin: serving the newest good version")
 
 
 def _add_rule_options(parser: argparse.ArgumentParser, exclude_default: bool) -> None:
@@ -198,20 +239,40 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("--similar", help="a product id (similar products)")
     _add_rule_options(rec, exclude_default=True)
     rec.add_argument("--as-of", help="histories and features cut at this date (YYYY-MM-DD)")
-    sub.add_parser("status", help="the latest good model version")
+    sub.add_parser("status", help="the served model version (the pinned one, else the newest)")
+    sub.add_parser("versions", help="every model version: trained at, data, metrics, status")
+    pin = sub.add_parser("pin", help="serve this version (rollback) until `unpin`")
+    pin.add_argument("version", type=int)
+    sub.add_parser("unpin", help="serve the newest good version again")
     for choice in sub.choices.values():  # `--quiet` also accepted after the sub-command
         choice.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS)
+    finish_parser(parser, EXAMPLES)
     return parser
 
 
+#: One example per sub-command, shown by `--help`.
+EXAMPLES = {
+    "train": "python -m recsys train --epochs 5 --db data/shelfwise.duckdb",
+    "evaluate": "python -m recsys evaluate --until 2010-09-30 --k 20",
+    "export": "python -m recsys export --segment champions --out champions.csv",
+    "recommend": "python -m recsys recommend 13085 --k 10",
+    "status": "python -m recsys status",
+    "versions": "python -m recsys versions",
+    "pin": "python -m recsys pin 3",
+    "unpin": "python -m recsys unpin",
+}
+
 COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "export": _cmd_export,
-            "recommend": _cmd_recommend, "status": _cmd_status}
+            "recommend": _cmd_recommend, "status": _cmd_status, "versions": _cmd_versions,
+            "pin": _cmd_pin, "unpin": _cmd_unpin}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m recsys`; returns the exit code (0 ok, 1 on a clear error)."""
     args = _parser().parse_args(argv)
     db = resolve_db_path(args.db)
+    if args.quiet:
+        os.environ["TQDM_DISABLE"] = "1"
     try:
         COMMANDS[args.command](db, args)
     except WarehouseError as exc:

@@ -59,10 +59,12 @@ class RankerConfig:
             raise RecsysError("cutoffs and horizon_days must be positive")
 
     def to_json(self) -> dict[str, Any]:
+        """The config as JSON-ready values (saved in the registry manifest)."""
         return {**asdict(self), "cutoffs": list(self.cutoffs)}
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> RankerConfig:
+        """The config saved by `to_json`."""
         return cls(**{**payload, "cutoffs": tuple(payload["cutoffs"]),
                       "sources": SourceConfig(**payload["sources"])})
 
@@ -221,6 +223,7 @@ class RankerRecommender(BaseRecommender):
         self.exclude: dict[str, bool] = {}
 
     def fit(self, data: TrainData) -> Self:
+        """Fit the ranker and its candidate sources on `data`."""
         start = time.perf_counter()
         self.model = RankerModel.fit(data, self.config, self.progress)
         mid = time.perf_counter()
@@ -239,6 +242,7 @@ class RankerRecommender(BaseRecommender):
         return cands, x, self.model.predict(x)
 
     def score(self, data: TrainData, users: np.ndarray) -> np.ndarray:
+        """Scores `[n_users, n_items]`: ranked candidates above popularity for the rest."""
         users = np.asarray(users, dtype=np.int64)
         assert self.sources is not None
         pop = self.sources.popular / max(float(self.sources.popular.max()), 1e-9) * 0.999

@@ -21,7 +21,8 @@ from recsys.ranker import RankerConfig, RankerModel
 from recsys.registry import latest_manifest, save_model
 from recsys.service import BusinessRules, bulk_recommendations
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
-from warehouse.db import reading, table_exists
+from warehouse.db import reading, resolve_db_path, table_exists
+from warehouse.freshness import read_data_state
 
 
 def train_and_register(
@@ -37,6 +38,7 @@ def train_and_register(
     Saves one new registry version holding all of them.
     """
     config = config or TwoTowerConfig(show_progress=progress)
+    generation = read_data_state(resolve_db_path(db)).generations["sales"]  # before reading
     data = load_train_data(db, until=until)
     ranker = None
     ranker_s = 0.0
@@ -75,6 +77,7 @@ def train_and_register(
             "ease_weight": blend.ease_weight,
             "serving_model": blend.name,
             "catalogue_sha256": catalogue_fingerprint(data.catalogue.item_ids),
+            "data_generation": generation,
         },
         ease=ease,
         ranker=ranker,

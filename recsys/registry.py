@@ -23,6 +23,7 @@ import torch
 
 from recsys.baselines import Ease
 from recsys.errors import NoModelError, RecsysError
+from recsys.pin import read_pin
 from recsys.train import TwoTowerRecommender
 from warehouse.files import file_sha256, fsync_dir
 from warehouse.paths import artifacts_dir
@@ -168,7 +169,10 @@ def load_version(path: Path) -> LoadedModel:
 
 
 def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
-    """The newest version that loads; broken newer versions are logged and skipped."""
+    """The pinned version (`recsys.pin`), else the newest that loads (broken ones skipped)."""
+    pinned = read_pin(db)
+    if pinned is not None:
+        return _load_pinned(db, pinned)
     problems: list[str] = []
     for path in list_versions(db):
         try:
@@ -183,8 +187,24 @@ def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
     raise NoModelError(detail)
 
 
+def _load_pinned(db: str | os.PathLike[str] | None, version: int) -> LoadedModel:
+    path = model_root(db) / f"v{version:04d}"
+    try:
+        return load_version(path)
+    except RecsysError as exc:
+        raise NoModelError(f"pinned version {version}: {exc}; "
+                           "run `python -m recsys unpin` or pin another version") from exc
+
+
 def latest_manifest(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:
-    """Manifest of the newest version whose files check out (None when there is none)."""
+    """Manifest of the pinned version, else of the newest whose files check out (None: none)."""
+    pinned = read_pin(db)
+    if pinned is not None:
+        try:
+            return read_manifest(model_root(db) / f"v{pinned:04d}")
+        except RecsysError as exc:
+            log.warning("pinned model version unusable: %s", exc)
+            return None
     for path in list_versions(db):
         try:
             return read_manifest(path)

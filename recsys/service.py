@@ -33,6 +33,7 @@ from recsys.data import (
 )
 from recsys.errors import RecsysError
 from recsys.index import IndexConfig, VectorIndex, build_index
+from recsys.pin import read_pin
 from recsys.registry import LoadedModel, latest_manifest, list_versions, load_latest
 from recsys.schemas import BULK_SCHEMA, CUSTOMER_HISTORY_SCHEMA, REC_SCHEMA, SIMILAR_SCHEMA
 from warehouse.contracts import returns
@@ -194,7 +195,7 @@ def serve_stale_while_reloading(enabled: bool = True) -> None:
 def _state_key(path: Path, as_of: dt.date | None) -> tuple[Any, ...]:
     versions = list_versions(path)
     return (generation(path) if path.exists() else None, versions[0].name if versions else None,
-            as_of)
+            as_of, read_pin(path))
 
 
 def serving_state(db: str | os.PathLike[str] | None,

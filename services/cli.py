@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from services.auth import users_cli
 from services.pipeline import run_pipeline
+from warehouse.cli_common import finish_parser
 from warehouse.db import WarehouseError, resolve_db_path
 
 
@@ -20,15 +22,31 @@ def _parser() -> argparse.ArgumentParser:
         "--db", help="warehouse file (default $SHELFWISE_DB or data/shelfwise.duckdb)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    pipe = sub.add_parser("pipeline", help="train recommendations, forecast and plan orders")
-    pipe.add_argument(
+    pipe = sub.add_parser(
+        "pipeline",
+        help="re-run the steps whose inputs changed: train, recommend, forecast, plan",
+        description="Re-runs exactly the steps whose inputs (sales, stock, supply, promotions, "
+        "the served model, the latest forecast) changed since their output was made, and says "
+        "why for each. Safe to run nightly (see README, 'Nightly refresh').",
+    )
+    how = pipe.add_mutually_exclusive_group()
+    how.add_argument(
         "--if-missing", action="store_true", help="only steps whose output is missing"
     )
+    how.add_argument("--force", action="store_true", help="run every step")
     users = sub.add_parser("users", help="manage app sign-in users (see services.auth)")
     users.add_argument(
         "users_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | remove NAME"
     )
+    finish_parser(parser, EXAMPLES)
     return parser
+
+
+#: One example per sub-command, shown by `--help`.
+EXAMPLES = {
+    "pipeline": "python -m services pipeline --db data/online_retail.duckdb",
+    "users": "python -m services users add alice --role analyst",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,8 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "users":
         return users_cli(list(args.users_args))
+    if args.quiet:
+        os.environ["TQDM_DISABLE"] = "1"
     try:
-        for line in run_pipeline(resolve_db_path(args.db), if_missing=args.if_missing):
+        lines = run_pipeline(resolve_db_path(args.db), if_missing=args.if_missing,
+                             force=args.force)
+        for line in lines:
             print(line)
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -2,7 +2,8 @@
 
 The one orchestration of Shelfwise: it imports the three packages directly and calls their
 refresh jobs (`recsys.refresh`, `forecasting.refresh`, `forecasting.inventory.refresh`) in
-order. Each job writes its own outputs atomically (a new warehouse file swapped in).
+order. Each job writes its own outputs atomically (a new warehouse file swapped in). By default
+only the steps whose inputs changed since their output was made run (`services.freshness`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from forecasting import refresh as forecast_jobs
 from forecasting.inventory import refresh as inventory_jobs
 from recsys import refresh as recsys_jobs
 from recsys.train import TwoTowerConfig
+from services.freshness import Mode, decide, snapshot, step_inputs
+from warehouse.freshness import write_stamps
 
 #: `make run` must finish in a few minutes on 2 cores: fewer, capped epochs than the CLI default.
 RECSYS_CONFIG = TwoTowerConfig(epochs=3, max_examples_per_epoch=100_000)
@@ -63,29 +66,44 @@ def steps(prefix: str = "") -> list[PipelineStep]:
     return [step for step in STEPS if step.name.startswith(prefix)]
 
 
+def output_exists(db: Path) -> Callable[[str], bool]:
+    """Step name -> whether that step's output exists in `db` (for `services.freshness`)."""
+    by_name = {step.name: step for step in STEPS}
+    return lambda name: by_name[name].is_done(db)
+
+
 def run_pipeline(
     db: str | os.PathLike[str],
     *,
-    if_missing: bool,
+    if_missing: bool = False,
+    force: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[str]:
-    """Run every step (only the missing ones with `if_missing`); returns one log line per step.
+    """Run the steps whose inputs changed since their output was made; one log line per step.
+
+    Each step is decided just before it runs (a retrained model makes the export stale), and
+    after it ran its stamp records the generations it read (`services.freshness`).
 
     Args:
         db: the warehouse file.
-        if_missing: skip a step whose output already exists.
+        if_missing: only steps whose output is missing (`make run`).
+        force: every step.
         progress: called as (step name, steps done, steps in all) before each step and at the end.
     """
     path = Path(db)
+    mode: Mode = "force" if force else "missing" if if_missing else "changed"
     log: list[str] = []
     for i, step in enumerate(STEPS):
         if progress:
             progress(step.name, i, len(STEPS))
-        if if_missing and step.is_done(path):
-            log.append(f"{step.name}: up to date")
+        snap = snapshot(path)
+        decision = decide(step.name, step.is_done(path), snap, mode)
+        if not decision.run:
+            log.append(f"{step.name}: {decision.reason}")
             continue
         step.run(path)
-        log.append(f"{step.name}: done")
+        write_stamps(path, [(step.name, step_inputs(step.name, snap), None)])
+        log.append(f"{step.name}: ran ({decision.reason})")
     if progress:
         progress("done", len(STEPS), len(STEPS))
     return log

@@ -33,7 +33,8 @@ def test_torch_is_bounded_to_the_cpu_wheel_range() -> None:
 def test_make_run_builds_demo_runs_pipeline_and_serves_on_localhost() -> None:
     makefile = (REPO / "Makefile").read_text()
     assert "-m warehouse --db $(DB) demo" in makefile
-    assert "pipeline --if-missing" in makefile
+    # re-runs what is missing or stale (issue 17), not only what is missing
+    assert "-m services --db $(DB) pipeline\n" in makefile
     assert "--server.address 127.0.0.1 --server.port $(PORT)" in makefile
 
 

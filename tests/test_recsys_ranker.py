@@ -15,12 +15,12 @@ import pytest
 from recsys import service
 from recsys.candidates import SourceConfig, fit_sources, generate
 from recsys.cli import main
-from recsys.refresh import train_and_register
 from recsys.data import cut_before, load_train_data
 from recsys.features import FEATURES, feature_matrix
 from recsys.lists import rank_lists
 from recsys.ranker import RankerConfig
 from recsys.reasons import NAMEABLE, explained_feature
+from recsys.refresh import train_and_register
 from recsys.registry import load_latest
 from recsys.service import BusinessRules, rules_mask
 from recsys.train import TwoTowerConfig

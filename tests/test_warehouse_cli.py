@@ -133,7 +133,7 @@ def test_sql_info_and_check(demo_db_master: Path, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "fct_sales_daily" in out and "2024-11-01" in out
     assert main(["--db", str(demo_db_master), "check"]) == 0
-    assert "all 9 mart key tests passed" in capsys.readouterr().out
+    assert "all 10 mart key tests passed" in capsys.readouterr().out
 
 
 def test_sql_is_read_only(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:

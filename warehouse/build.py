@@ -10,7 +10,12 @@ import polars as pl
 from tqdm import tqdm
 
 from warehouse.db import execute, quote_identifier, row_count, scalar, sql_text
-from warehouse.defaults import DEFAULT_COST_RATIO, HOLIDAY_COUNTRY, SUPPLY_DEFAULTS
+from warehouse.defaults import (
+    DEFAULT_COST_RATIO,
+    DEFAULT_SUPPLIER_ID,
+    HOLIDAY_COUNTRY,
+    SUPPLY_DEFAULTS,
+)
 
 STAGING: tuple[str, ...] = (
     "stg_sales_lines",
@@ -27,6 +32,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "dim_date": ("date_day",),
     "dim_store": ("store_id",),
     "dim_product": ("product_id",),
+    "customer_rfm": ("customer_id",),
     "dim_customer": ("customer_id",),
     "fct_sales": ("sale_line_id",),
     "fct_promotion": ("promotion_id",),
@@ -37,6 +43,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
 
 _BUILD_PARAMS: dict[str, object] = {
     "default_cost_ratio": DEFAULT_COST_RATIO,
+    "default_supplier_id": DEFAULT_SUPPLIER_ID,
     **{f"default_{k}": v for k, v in SUPPLY_DEFAULTS.items()},
 }
 

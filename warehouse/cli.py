@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
+from warehouse.cli_common import finish_parser
 from warehouse.db import WarehouseError, reading, resolve_db_path
 
 #: Sub-commands that moved to `python -m services` (the warehouse never imports upward).
@@ -58,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("file")
     sup.add_argument("--product-col", default="product_id")
     sup.add_argument("--store-col", default="store_id")
+    sup.add_argument("--supplier-col", default="supplier_id",
+                     help="optional supplier column (default supplier: DEFAULT)")
 
     sql = sub.add_parser("sql", help="run one read-only query and print the result")
     sql.add_argument("query")
@@ -74,7 +78,26 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument(
         "keys_args", nargs=argparse.REMAINDER, help="add NAME --role R | list | revoke NAME"
     )
+    finish_parser(parser, EXAMPLES)
     return parser
+
+
+#: One example per sub-command, shown by `--help`.
+EXAMPLES = {
+    "demo": "python -m warehouse demo --scale 1 --seed 42",
+    "ingest online-retail": "python -m warehouse ingest online-retail online_retail_II.parquet "
+    "--db data/online_retail.duckdb",
+    "ingest sales-panel": "python -m warehouse ingest sales-panel train.zip --date-col date "
+    "--store-col store --item-col item --qty-col sales",
+    "ingest inventory": "python -m warehouse ingest inventory stock.csv",
+    "ingest supply": "python -m warehouse ingest supply supply.csv",
+    "sql": 'python -m warehouse sql "SELECT count(*) FROM fct_sales"',
+    "info": "python -m warehouse info --db data/online_retail.duckdb",
+    "check": "python -m warehouse check",
+    "pipeline": "python -m services pipeline",
+    "users": "python -m services users list",
+    "keys": "python -m warehouse keys add shop --role merchandiser",
+}
 
 
 def _cmd_demo(db: Path, args: argparse.Namespace) -> None:
@@ -118,7 +141,8 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
         )
     else:
         report = ingest.ingest_supply(
-            db, args.file, product_col=args.product_col, store_col=args.store_col
+            db, args.file, product_col=args.product_col, store_col=args.store_col,
+            supplier_col=args.supplier_col,
         )
     print(report.render())
 
@@ -166,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 ok, 2 user error)."""
     args = _parser().parse_args(argv)
     db = resolve_db_path(args.db)
+    if args.quiet:
+        os.environ["TQDM_DISABLE"] = "1"
     try:
         if args.command == "demo":
             _cmd_demo(db, args)

@@ -17,5 +17,8 @@ SUPPLY_DEFAULTS: Final[dict[str, float]] = {
     "case_pack": 1.0,  # units per case
 }
 
+#: Supplier of store x product pairs whose supply rows name none (purchase orders group by it).
+DEFAULT_SUPPLIER_ID: Final = "DEFAULT"
+
 #: Country whose public holidays fill dim_date (the `holidays` package, no network).
 HOLIDAY_COUNTRY: Final = "GB"

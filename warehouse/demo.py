@@ -240,6 +240,10 @@ def _store_sales(
     )
 
 
+#: Suppliers of the demo retailer (SUP01..SUP04), assigned by category.
+DEMO_SUPPLIERS = 4
+
+
 def _supply(
     cfg: DemoConfig, rng: np.random.Generator, cat: Catalogue, store_codes: list[str]
 ) -> pl.DataFrame:
@@ -257,6 +261,8 @@ def _supply(
                 float
             ),
             "case_pack": cat.case_pack.astype(float),
+            # four suppliers, each serving whole categories (no random draw: data unchanged)
+            "supplier_code": [f"SUP{c % DEMO_SUPPLIERS + 1:02d}" for c in cat.category],
         }
     )
     # the last store is remote: two extra days of lead time on everything

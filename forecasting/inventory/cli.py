@@ -13,8 +13,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from forecasting.inventory.api import export_purchase_orders
 from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.orders import purchase_orders, write_purchase_orders
 from forecasting.inventory.plan import run_plan
 from forecasting.inventory.simulate import (
     SimConfig,
@@ -74,7 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plan.add_argument("--review-days", type=int, default=7, help="R of the (R, S) policy")
     plan.add_argument("--window-days", type=int, default=56, help="days of history used")
     _add_target_options(plan)
-    plan.add_argument("--export", type=Path, help="also write a purchase-order list (.csv/.xlsx)")
+    plan.add_argument(
+        "--export",
+        type=Path,
+        help="also write purchase orders per supplier x store (.xlsx: summary + a sheet per "
+        "supplier; .csv: lines)",
+    )
     plan.add_argument("--raw-csv", action="store_true",
                       help="CSV cells as they are (no ' before =, +, -, @): for programs")
     plan.set_defaults(handler=_cmd_plan)
@@ -166,8 +171,12 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
     for source, count in sources.iter_rows():
         print(f"  demand source {source}: {count:,} pairs")
     if args.export is not None:
-        path = export_purchase_orders(frame, args.export, raw_csv=args.raw_csv)
-        print(f"purchase orders: {to_order.height:,} lines written to {path}")
+        orders = purchase_orders(db, plan=frame)
+        path = write_purchase_orders(orders, args.export, raw_csv=args.raw_csv)
+        print(
+            f"purchase orders: {orders.orders.height:,} orders (supplier x store), "
+            f"{orders.lines.height:,} lines written to {path}"
+        )
     return 0
 
 

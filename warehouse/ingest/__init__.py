@@ -230,12 +230,14 @@ def ingest_supply(
     product_col: str = "product_id",
     store_col: str | None = "store_id",
     source: str = "supply",
+    supplier_col: str | None = "supplier_id",
 ) -> LoadReport:
-    """Load supply parameters (CSV), per product or per store x product."""
+    """Load supply parameters (CSV), per product or per store x product, with the supplier."""
     path = Path(file)
     read = read_source(path)
     rows, quarantined = stock.prepare_supply(
-        read.frame, path, product_col=product_col, store_col=store_col, source=source
+        read.frame, path, product_col=product_col, store_col=store_col, source=source,
+        supplier_col=supplier_col,
     )
     report = _new_report("supply", source, path, read)
     return _run_load(

@@ -101,12 +101,17 @@ def prepare_inventory(
 
 
 def prepare_supply(
-    raw: pl.DataFrame, path: Path, *, product_col: str, store_col: str | None, source: str
+    raw: pl.DataFrame, path: Path, *, product_col: str, store_col: str | None, source: str,
+    supplier_col: str | None = "supplier_id",
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(accepted raw_supply rows, quarantine rows). At least one parameter column is needed."""
+    """(accepted raw_supply rows, quarantine rows). A parameter or supplier column is needed."""
     require_columns(raw, path, [product_col])
     params = [p for p in SUPPLY_PARAMS if p in raw.columns]
-    if not params:
+    has_supplier = bool(supplier_col) and supplier_col in raw.columns
+    if supplier_col and not has_supplier and supplier_col != "supplier_id":
+        require_columns(raw, path, [supplier_col])
+    supplier = normalise_code(pl.col(supplier_col)) if has_supplier else pl.lit(None, pl.String)
+    if not params and not has_supplier:
         raise WarehouseError(
             f"{path}: no supply parameter column; expected one or more of "
             f"{', '.join(SUPPLY_PARAMS)}"
@@ -155,5 +160,6 @@ def prepare_supply(
             pl.col(f"_{p}").alias(p) if p in params else pl.lit(None, pl.Float64).alias(p)
             for p in SUPPLY_PARAMS
         ],
+        pl.when(supplier == "").then(None).otherwise(supplier).alias("supplier_code"),
     )
     return accepted, quarantine_frame(judged.filter(pl.col("_reason").is_not_null()), wanted)

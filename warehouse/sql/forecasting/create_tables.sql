@@ -21,3 +21,9 @@ CREATE TABLE IF NOT EXISTS backtest_results (
     coverage_80 DOUBLE, coverage_95 DOUBLE, until DATE, horizon INTEGER, windows INTEGER,
     created_at TIMESTAMP
 );
+-- Earlier runs' forecasts, kept for "last week's forecast vs what happened" (newest 12 runs).
+CREATE TABLE IF NOT EXISTS forecast_archive (
+    run_id VARCHAR NOT NULL, store_id VARCHAR NOT NULL, product_id VARCHAR NOT NULL,
+    date DATE NOT NULL, model VARCHAR NOT NULL, yhat DOUBLE NOT NULL,
+    yhat_lo_80 DOUBLE, yhat_hi_80 DOUBLE
+);

@@ -26,18 +26,25 @@ activity as (
     group by customer_id
 ),
 
+rfm as (
+    select customer_id, rfm_segment from customer_rfm
+),
+
 final as (
     select
         coalesce(m.customer_id, a.customer_id) as customer_id,
         coalesce(m.home_store_id, a.most_used_store_id) as home_store_id,
         m.region,
-        m.segment,
+        -- the source's own segment, else the RFM segment (marts/customer_rfm.sql)
+        coalesce(m.segment, r.rfm_segment) as segment,
         a.first_order_at,
         a.last_order_at,
         coalesce(a.orders, 0) as orders,
-        coalesce(m.source, a.source) as source
+        coalesce(m.source, a.source) as source,
+        r.rfm_segment
     from master as m
     full outer join activity as a on m.customer_id = a.customer_id
+    left join rfm as r on r.customer_id = coalesce(m.customer_id, a.customer_id)
 )
 
 select * from final

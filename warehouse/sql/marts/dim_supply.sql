@@ -1,6 +1,7 @@
 -- Replenishment parameters resolved for every store x product that sells or holds stock:
 -- store-specific row, else the product's all-store row, else the documented defaults
--- (warehouse/defaults.py). param_source says which one applied.
+-- (warehouse/defaults.py). param_source says which one applied. supplier_id falls back the
+-- same way, to DEFAULT_SUPPLIER_ID when no supply row names one.
 with pairs as (
     select distinct store_id, product_id from fct_sales_daily
     union
@@ -24,6 +25,7 @@ final as (
             as holding_cost_rate,
         coalesce(s.min_order_qty, a.min_order_qty, $default_min_order_qty) as min_order_qty,
         coalesce(s.case_pack, a.case_pack, $default_case_pack) as case_pack,
+        coalesce(s.supplier_id, a.supplier_id, $default_supplier_id) as supplier_id,
         case
             when s.product_id is not null then 'store_product'
             when a.product_id is not null then 'product'

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS raw_supply (
     lead_time_mean_days DOUBLE, lead_time_sd_days DOUBLE, order_cost DOUBLE,
     holding_cost_rate DOUBLE, min_order_qty DOUBLE, case_pack DOUBLE
 );
+-- Supplier of the product (optional in `ingest supply`; NULL -> the default supplier).
+ALTER TABLE raw_supply ADD COLUMN IF NOT EXISTS supplier_code VARCHAR;
 
 CREATE TABLE IF NOT EXISTS raw_promotion (
     source VARCHAR NOT NULL, load_id VARCHAR NOT NULL,

@@ -15,7 +15,8 @@ final as (
         order_cost,
         holding_cost_rate,
         min_order_qty,
-        case_pack
+        case_pack,
+        supplier_code as supplier_id
     from source
 )
 

@@ -1,0 +1,1 @@
+INSERT INTO output_stamps VALUES ($output, $ref, $inputs, $built_at)
