@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from forecasting.backtest import BacktestConfig, BacktestReport, run_backtest
-from forecasting.engine import DEFAULT_MODELS, EngineConfig
+from forecasting.engine import DEFAULT_MODELS, PROPHET_ALL, EngineConfig
 from forecasting.export import export_forecasts
 from forecasting.inventory import cli as inventory_cli
 from forecasting.run import RunConfig, run_forecast
@@ -41,6 +41,18 @@ def _models(text: str) -> tuple[str, ...]:
     return tuple(m.strip() for m in text.split(",") if m.strip())
 
 
+def _prophet(text: str) -> int:
+    if text.strip().lower() == "all":
+        return PROPHET_ALL
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--prophet {text!r}: expected a count or 'all'") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--prophet {text!r}: expected a count >= 0 or 'all'")
+    return value
+
+
 def _engine_args(p: argparse.ArgumentParser, horizon: int) -> None:
     p.add_argument("--horizon", type=int, default=horizon, help="periods ahead")
     p.add_argument("--levels", type=int, nargs="+", default=[80, 95], help="interval levels (%%)")
@@ -52,9 +64,11 @@ def _engine_args(p: argparse.ArgumentParser, horizon: int) -> None:
     )
     p.add_argument(
         "--prophet-series",
-        type=int,
+        "--prophet",
+        dest="prophet_series",
+        type=_prophet,
         default=20,
-        help="smooth series that also get Prophet (0 = none)",
+        help="smooth series that also get Prophet (0 = none, 'all' = every series, in parallel)",
     )
     p.add_argument(
         "--active-days",
@@ -110,7 +124,7 @@ def _cmd_run(db: Path, args: argparse.Namespace) -> int:
         f"forecast run {summary['run_id']}: {summary['n_series']:,} series x "
         f"{summary['horizon']} periods after {summary['until']} ({summary['rows']:,} rows); "
         f"models used: {', '.join(summary['models'])}; choice per segment: {summary['choice']}; "
-        f"LightGBM saved as {summary['model_version']}"
+        f"intervals: {summary['calibration']}; LightGBM saved as {summary['model_version']}"
     )
     return 0
 
