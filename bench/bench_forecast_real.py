@@ -11,8 +11,8 @@ calibration window before the cutoff) and its peers, each fitted on the same his
 seasonal naive; AutoETS (statsforecast, season 7 / 52, model picked by AICc); TSB with its two
 smoothing constants picked on the validation window (the `h` periods before the cutoff, fitted
 at cutoff - h) from a 3x3 grid; AutoARIMA on a seeded random sample of series; Prophet on every
-series (`--prophet-sample N`: a seeded random sample of the daily dataset instead, where
-3,000 daily fits cannot finish on 2 shared cores); and a plain LightGBM global model with
+series (`--prophet-sample N`: a seeded random sample instead on the datasets with over 1,000
+series, where 3,000 fits cannot finish on 2 shared cores); and a plain LightGBM global model with
 default settings (L2 objective on raw units, 100 trees, the same features). Each peer's WAPE
 is beside the chosen forecaster's on the same series; `ratio` = chosen / peer (the goal is <= 0.95
 against every peer).
@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -177,7 +179,7 @@ def run_case(ds: Dataset, prophet_sample: int | None, arima_sample: int) -> dict
     fc = statsforecast_fit(panel, end, h, AutoARIMA(season_length=panel.season), sample)
     rows["AutoARIMA"] = (sample, fc, time.perf_counter() - t, f"sample {sample.size}")
     prophet_rows = every
-    if prophet_sample and prophet_sample < panel.n and panel.freq == "D":
+    if prophet_sample and prophet_sample < panel.n and panel.n > 1000:
         prophet_rows = np.sort(rng.choice(panel.n, prophet_sample, replace=False))
     t = time.perf_counter()
     fc = prophet_fit(panel, end, h, prophet_rows)
@@ -214,19 +216,41 @@ def run_case(ds: Dataset, prophet_sample: int | None, arima_sample: int) -> dict
     return out
 
 
+def _print(r: dict) -> None:
+    for p in r["peers"]:
+        print(
+            f"{r['name']:<34}{p['peer']:<18}{p['n']:>7}{p['peer_wape']:>10.3f}"
+            f"{p['chosen_wape']:>8.3f}{p['chosen_wape'] / p['peer_wape']:>7.2f}"
+            f"{p['seconds']:>8.1f}  {p['note']}"
+        )
+    best = min(p["peer_wape"] / p["chosen_wape"] for p in r["peers"])
+    print(
+        f"{r['name']:<34}{'CHOSEN':<18}{r['n']:>7}{'':>10}{r['chosen_wape']:>8.3f}"
+        f"{1 / best:>7.2f}{r['chosen_s']:>8.1f}  worst ratio vs a peer; 80% coverage "
+        f"{r['cover80']:.3f}; bias {r['bias']:+.3f}; lightgbm {r['lightgbm_wape']:.3f}, "
+        f"lightgbm_median {r['lightgbm_median_wape']:.3f}"
+    )
+    print(
+        f"{'':<34}chosen end to end {r['chosen_s']:.1f} s wall, {r['chosen_cpu']:.1f} CPU s;"
+        f" choice {r['choice']}"
+    )
+    print(f"{'':<34}intervals: {r['calibration']}", flush=True)
+
+
 def main() -> None:
-    """Build the warehouses, run every case, print one table."""
+    """Build the warehouses, run every case (each in its own process), print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/shelfwise-bench-forecast"))
     parser.add_argument(
         "--prophet-sample",
         type=int,
         default=None,
-        help="Prophet on a seeded random sample of this many series of the daily "
-        "dataset (every series of the weekly ones)",
+        help="Prophet on a seeded random sample of this many series of each dataset with over "
+        "1,000 series (every series of the others)",
     )
     parser.add_argument("--arima-sample", type=int, default=100)
-    parser.add_argument("--only", help="run only datasets whose name contains this")
+    parser.add_argument("--parallel", action="store_true", help="run the cases concurrently")
+    parser.add_argument("--case", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     cores = _pin()
     datasets = build(
@@ -234,38 +258,51 @@ def main() -> None:
         SHARED / "online-retail-ii-2009-2010" / "online_retail_II.parquet",
         SHARED / "store-item-demand" / "demand-forecasting-kernels-only.zip",
     )
+    if args.case is not None:
+        r = run_case(datasets[args.case], args.prophet_sample, args.arima_sample)
+        print(json.dumps(r, default=str))
+        return
     load = os.getloadavg()[0]
+    base = [
+        sys.executable,
+        __file__,
+        "--work",
+        str(args.work),
+        "--arima-sample",
+        str(args.arima_sample),
+    ]
+    if args.prophet_sample:
+        base += ["--prophet-sample", str(args.prophet_sample)]
+    jobs = (
+        [
+            subprocess.Popen([*base, "--case", str(i)], stdout=subprocess.PIPE, text=True)
+            for i in range(len(datasets))
+        ]
+        if args.parallel
+        else []
+    )
+    results = []
+    for i in range(len(datasets)):
+        proc = (
+            jobs[i]
+            if jobs
+            else subprocess.Popen([*base, "--case", str(i)], stdout=subprocess.PIPE, text=True)
+        )
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"case {datasets[i].name} failed")
+        results.append(json.loads(out.strip().splitlines()[-1]))
     print(
-        f"\n{cores} cores (load average {load:.1f} at the start); WAPE on the periods after "
+        f"\n{cores} cores per case (load average {load:.1f} at the start"
+        f"{', cases run concurrently' if args.parallel else ''}); WAPE on the periods after "
         "each cutoff; ratio = chosen / peer"
     )
     print(
         f"{'dataset':<34}{'peer':<18}{'series':>7}{'peer WAPE':>10}{'chosen':>8}{'ratio':>7}"
-        f"{'peer s':>8}  note",
-        flush=True,
+        f"{'peer s':>8}  note"
     )
-    for ds in datasets:
-        if args.only and args.only not in ds.name:
-            continue
-        r = run_case(ds, args.prophet_sample, args.arima_sample)
-        for p in r["peers"]:
-            print(
-                f"{r['name']:<34}{p['peer']:<18}{p['n']:>7}{p['peer_wape']:>10.3f}"
-                f"{p['chosen_wape']:>8.3f}{p['chosen_wape'] / p['peer_wape']:>7.2f}"
-                f"{p['seconds']:>8.1f}  {p['note']}"
-            )
-        best = min(p["peer_wape"] / p["chosen_wape"] for p in r["peers"])
-        print(
-            f"{r['name']:<34}{'CHOSEN':<18}{r['n']:>7}{'':>10}{r['chosen_wape']:>8.3f}"
-            f"{1 / best:>7.2f}{r['chosen_s']:>8.1f}  worst ratio vs a peer; 80% coverage "
-            f"{r['cover80']:.3f}; bias {r['bias']:+.3f}; lightgbm {r['lightgbm_wape']:.3f}, "
-            f"lightgbm_median {r['lightgbm_median_wape']:.3f}"
-        )
-        print(
-            f"{'':<34}chosen end to end {r['chosen_s']:.1f} s wall, {r['chosen_cpu']:.1f} CPU s;"
-            f" choice {r['choice']}"
-        )
-        print(f"{'':<34}intervals: {r['calibration']}", flush=True)
+    for r in results:
+        _print(r)
     print(
         "CHOSEN seconds = end to end (load + every candidate model fitted twice + intervals + "
         "choice)"

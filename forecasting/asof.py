@@ -92,7 +92,7 @@ def forecast_as_of(
     """Fit the global model on `history` (long: store_id, product_id, ds, y) through `cutoff`
     and forecast the next `horizon` periods of every series (`ASOF_SCHEMA`, units per period).
 
-    Rows after `cutoff` in `history` are ignored. About 5-10 s for 3,000 daily series on 2 cores.
+    Rows after `cutoff` in `history` are ignored.
     """
     cfg = config or LightGBMConfig(horizon=horizon)
     if cfg.horizon < horizon:
