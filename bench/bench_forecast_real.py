@@ -166,18 +166,38 @@ def run_case(ds: Dataset, prophet_sample: int | None, arima_sample: int) -> dict
     cover = float(((actual >= lo - 1e-9) & (actual <= hi + 1e-9)).mean())
     rng = np.random.default_rng(0)
     every = np.arange(panel.n)
+    print(
+        f"{ds.name}: {panel.n} series, chosen WAPE {wape(actual, auto.yhat):.3f}, cov80 "
+        f"{cover:.3f}, {chosen_s:.1f} s ({chosen_cpu:.1f} CPU s); choice {res.choice}; "
+        f"intervals {res.calibration}; lightgbm "
+        f"{wape(actual, res.forecasts['lightgbm'].yhat):.3f}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    def emit(name: str) -> None:
+        r, fc, secs, note = rows[name]
+        print(
+            f"{ds.name}: {name} n={r.size} WAPE {wape(actual[r], fc):.3f} chosen "
+            f"{wape(actual[r], auto.yhat[r]):.3f} {secs:.1f} s {note}",
+            file=sys.stderr,
+            flush=True,
+        )
+
     rows: dict[str, tuple[np.ndarray, np.ndarray, float, str]] = {}
     rows["seasonal naive"] = (every, res.forecasts["seasonal_naive"].yhat, 0.0, "")
+    emit("seasonal naive")
     t = time.perf_counter()
-    fc = statsforecast_fit(panel, end, h, AutoETS(season_length=panel.season), every)
-    rows["AutoETS"] = (every, fc, time.perf_counter() - t, "")
+    rows["LightGBM default"] = (every, plain_lightgbm(panel, end, h), time.perf_counter() - t, "")
+    emit("LightGBM default")
     t = time.perf_counter()
     fc, note = tsb_tuned(panel, end, h)
     rows["TSB (tuned)"] = (every, fc, time.perf_counter() - t, note)
-    sample = np.sort(rng.choice(panel.n, min(arima_sample, panel.n), replace=False))
+    emit("TSB (tuned)")
     t = time.perf_counter()
-    fc = statsforecast_fit(panel, end, h, AutoARIMA(season_length=panel.season), sample)
-    rows["AutoARIMA"] = (sample, fc, time.perf_counter() - t, f"sample {sample.size}")
+    fc = statsforecast_fit(panel, end, h, AutoETS(season_length=panel.season), every)
+    rows["AutoETS"] = (every, fc, time.perf_counter() - t, "")
+    emit("AutoETS")
     prophet_rows = every
     if prophet_sample and prophet_sample < panel.n and panel.n > 1000:
         prophet_rows = np.sort(rng.choice(panel.n, prophet_sample, replace=False))
@@ -185,8 +205,12 @@ def run_case(ds: Dataset, prophet_sample: int | None, arima_sample: int) -> dict
     fc = prophet_fit(panel, end, h, prophet_rows)
     note = "all" if prophet_rows.size == panel.n else f"sample {prophet_rows.size}"
     rows["Prophet"] = (prophet_rows, fc, time.perf_counter() - t, note)
+    emit("Prophet")
+    sample = np.sort(rng.choice(panel.n, min(arima_sample, panel.n), replace=False))
     t = time.perf_counter()
-    rows["LightGBM default"] = (every, plain_lightgbm(panel, end, h), time.perf_counter() - t, "")
+    fc = statsforecast_fit(panel, end, h, AutoARIMA(season_length=panel.season), sample)
+    rows["AutoARIMA"] = (sample, fc, time.perf_counter() - t, f"sample {sample.size}")
+    emit("AutoARIMA")
     out = {
         "name": ds.name,
         "n": panel.n,
