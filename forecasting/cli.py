@@ -15,7 +15,7 @@ from typing import cast
 import polars as pl
 
 from forecasting.backtest import BacktestConfig, BacktestReport, run_backtest, save_backtest
-from forecasting.engine import DEFAULT_MODELS, EngineConfig
+from forecasting.engine import DEFAULT_MODELS, PROPHET_ALL, EngineConfig
 from forecasting.export import export_forecasts
 from forecasting.inventory import cli as inventory_cli
 from forecasting.refresh import quiet_logging
@@ -39,6 +39,18 @@ def _models(text: str) -> tuple[str, ...]:
     return tuple(m.strip() for m in text.split(",") if m.strip())
 
 
+def _prophet(text: str) -> int:
+    if text.strip().lower() == "all":
+        return PROPHET_ALL
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--prophet {text!r}: expected a count or 'all'") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--prophet {text!r}: expected a count >= 0 or 'all'")
+    return value
+
+
 def _engine_args(p: argparse.ArgumentParser, horizon: int) -> None:
     p.add_argument("--horizon", type=int, default=horizon, help="periods ahead")
     p.add_argument("--levels", type=int, nargs="+", default=[80, 95], help="interval levels (%%)")
@@ -50,9 +62,11 @@ def _engine_args(p: argparse.ArgumentParser, horizon: int) -> None:
     )
     p.add_argument(
         "--prophet-series",
-        type=int,
+        "--prophet",
+        dest="prophet_series",
+        type=_prophet,
         default=20,
-        help="smooth series that also get Prophet (0 = none)",
+        help="smooth series that also get Prophet (0 = none, 'all' = every series, in parallel)",
     )
     p.add_argument(
         "--active-days",
@@ -108,7 +122,7 @@ def _cmd_run(db: Path, args: argparse.Namespace) -> int:
         f"forecast run {summary['run_id']}: {summary['n_series']:,} series x "
         f"{summary['horizon']} periods after {summary['until']} ({summary['rows']:,} rows); "
         f"models used: {', '.join(models)}; choice per segment: {summary['choice']}; "
-        f"LightGBM saved as {summary['model_version']}"
+        f"intervals: {summary['calibration']}; LightGBM saved as {summary['model_version']}"
     )
     return 0
 

@@ -32,11 +32,14 @@ class Panel:
     Attributes:
         store_id, product_id, category: (n,) string arrays; `unique_id` is "store_id|product_id".
         dates: (T,) datetime64[D], regular steps of one day ('D') or one week ('W').
-        y: (n, T) float32 units per period, clipped at zero, zeros where nothing sold.
+        y: (n, T) float32 units per period, zeros where nothing sold (the warehouse history is
+            clipped at zero; a frame given to `build_panel` may hold negative and fractional
+            values, see `floor`).
         start: (n,) int index of each series' first sale.
         freq: 'D' or 'W'.
         promo: (n, T + H_max) float32 planned discount pct (0-100), known ahead; zeros if none.
-        holiday: (T + H_max,) bool, a holiday in the period.
+        holiday: (T + H_max,) bool, a holiday in the period (a weekly date labels the week that
+            ends on it, e.g. Friday-ending retail weeks: the day and the 6 before it).
     """
 
     store_id: np.ndarray
@@ -59,6 +62,14 @@ class Panel:
     def season(self) -> int:
         """Season length in periods (7 days or 52 weeks)."""
         return SEASON[self.freq]
+
+    @property
+    def floor(self) -> float:
+        """Lowest value a forecast may take: 0 for demand, -inf when the history has negative
+        values (net sales with returns, sales values), which then stay forecastable."""
+        if "floor" not in self._cache:
+            self._cache["floor"] = 0.0 if self.y.size == 0 or self.y.min() >= 0 else -np.inf
+        return float(self._cache["floor"])
 
     @property
     def unique_id(self) -> np.ndarray:
@@ -164,7 +175,7 @@ def build_panel(
     keys = hist.group_by("store_id", "product_id").agg(pl.len()).sort("store_id", "product_id")
     if active_days is not None:
         recent = hist.filter((pl.col("ds") > until - dt.timedelta(days=active_days))
-                             & (pl.col("y") > 0)).select("store_id", "product_id").unique()
+                             & (pl.col("y") != 0)).select("store_id", "product_id").unique()
         keys = keys.join(recent, on=["store_id", "product_id"], how="semi")
     if keys.height == 0:
         raise ForecastInputError(f"no series sold in the {active_days} days up to {until}")
@@ -173,20 +184,21 @@ def build_panel(
         ((pl.col("ds") - pl.lit(d0)).dt.total_days() // step).alias("_t"))
     y = np.zeros((keys.height, n_t), dtype=np.float32)
     y[cells["_row"].to_numpy(), cells["_t"].to_numpy()] = cells["y"].to_numpy()
-    sold = y > 0
+    sold = y != 0
     start = np.where(sold.any(axis=1), sold.argmax(axis=1), n_t - 1)
     dates = np.datetime64(d0, "D") + np.timedelta64(step, "D") * np.arange(n_t)
     n_ext = n_t + horizon + 1
     promo = np.zeros((keys.height, n_ext), dtype=np.float32)
     if promos is not None and promos.height:
         p = promos.join(keys, on=["store_id", "product_id"]).with_columns(
-            ((pl.col("ds") - pl.lit(d0)).dt.total_days() // step).alias("_t")
+            (((pl.col("ds") - pl.lit(d0)).dt.total_days() + step - 1) // step).alias("_t")
         ).filter((pl.col("_t") >= 0) & (pl.col("_t") < n_ext))
         np.maximum.at(promo, (p["_row"].to_numpy(), p["_t"].to_numpy()),
                       p["discount_pct"].fill_null(0).to_numpy().astype(np.float32))
     holiday = np.zeros(n_ext, dtype=bool)
     if holidays is not None and holidays.height:
-        t = ((holidays["ds"] - d0).dt.total_days() // step).to_numpy()
+        # a weekly date labels the week ending on it: a day belongs to the next label on or after it
+        t = (((holidays["ds"] - d0).dt.total_days() + step - 1) // step).to_numpy()
         holiday[t[(t >= 0) & (t < n_ext)]] = True
     if products is not None and products.height:
         cats = keys.join(products, on="product_id", how="left")["category"].fill_null("Unknown")

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from forecasting.data import Panel
 from forecasting.intervals import (
+    MIN_POOLED_POINTS,
     ConformalTable,
     horizon_buckets,
     interval,
@@ -31,8 +32,13 @@ FALLBACK = "moving_average"
 #: Models every series gets (the candidates of the per-segment choice).
 DEFAULT_MODELS: tuple[str, ...] = (
     "seasonal_naive", "moving_average", "croston_sba", "tsb", "ets", "lightgbm",
+    "lightgbm_median",
 )
 AUTO = "auto"
+#: `prophet_series` value meaning every series.
+PROPHET_ALL = -1
+#: The objective of each LightGBM variant.
+LIGHTGBM_OBJECTIVES: dict[str, str] = {"lightgbm": "tweedie", "lightgbm_median": "l1"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,8 @@ class EngineConfig:
         horizon: periods ahead.
         levels: central interval levels in percent.
         models: models run on every series (must include FALLBACK).
-        prophet_series: how many smooth, high-volume series also get Prophet (0 = none).
+        prophet_series: how many smooth, high-volume series also get Prophet (0 = none,
+            PROPHET_ALL = every series, in parallel processes; it then joins the choice).
         lightgbm: options of the global model.
         refit: refit LightGBM at the cutoff; by default the booster fitted at the calibration
             origin also forecasts from the cutoff (half the cost; residuals stay out-of-sample).
@@ -61,8 +68,8 @@ class EngineConfig:
             raise ValueError(f"--horizon must be >= 1, got {self.horizon}")
         if FALLBACK not in self.models:
             raise ValueError(f"models must include the fallback {FALLBACK!r}")
-        if self.prophet_series < 0:
-            raise ValueError(f"prophet_series must be >= 0, got {self.prophet_series}")
+        if self.prophet_series < PROPHET_ALL:
+            raise ValueError(f"prophet_series must be >= 0 or 'all', got {self.prophet_series}")
         if "prophet" in self.models:
             raise ValueError("prophet runs on a subset: set prophet_series instead")
         probabilities(self.levels)
@@ -76,6 +83,7 @@ class ModelForecast:
         rows: (m,) panel rows covered.
         model: (m,) model actually used per series (the fallback where the model failed).
         yhat: (m, h); quantiles: {p: (m, h)}; cal_yhat: (m, h) calibration-window forecast.
+        calibration: how the intervals were calibrated (`ConformalTable.method`).
     """
 
     rows: np.ndarray
@@ -84,6 +92,7 @@ class ModelForecast:
     quantiles: dict[float, np.ndarray]
     cal_yhat: np.ndarray
     seconds: float = 0.0
+    calibration: str = ""
 
     def interval(self, level_pct: int) -> tuple[np.ndarray, np.ndarray]:
         """(lo, hi) of the central `level_pct`% interval."""
@@ -102,10 +111,20 @@ class EngineResult:
     prophet_rows: np.ndarray
     lightgbm: LightGBMGlobal | None
 
+    @property
+    def calibration(self) -> str:
+        """How the chosen forecaster's intervals were calibrated (one line)."""
+        return self.forecasts[AUTO].calibration
+
 
 def _build(name: str, cfg: EngineConfig) -> Forecaster:
-    if name == "lightgbm":
-        return LightGBMGlobal(LightGBMConfig(**{**cfg.lightgbm.__dict__, "horizon": cfg.horizon}))
+    if name in LIGHTGBM_OBJECTIVES:
+        opts = {**cfg.lightgbm.__dict__, "horizon": cfg.horizon,
+                "objective": LIGHTGBM_OBJECTIVES[name]}
+        if name == "lightgbm_median":  # picked on the OR II validation window, see FORECASTING.md
+            opts.update(max_rows=min(cfg.lightgbm.max_rows, 120_000), bags=3,
+                        n_estimators=min(cfg.lightgbm.n_estimators, 150), learning_rate=0.1)
+        return LightGBMGlobal(LightGBMConfig(**opts), name=name)
     return make_model(name)
 
 
@@ -130,7 +149,10 @@ def _predict_from(model: LightGBMGlobal, panel: Panel, end: int, h: int) -> np.n
 
 
 def select_prophet_rows(panel: Panel, end: int, segment: np.ndarray, k: int) -> np.ndarray:
-    """Up to `k` smooth series with at least a year of history, highest volume first."""
+    """Up to `k` smooth series with at least a year of history, highest volume first
+    (every series when `k` is PROPHET_ALL)."""
+    if k == PROPHET_ALL:
+        return np.arange(panel.n)
     if k == 0:
         return np.zeros(0, dtype=np.int64)
     volume = panel.y[:, max(0, end - 363): end + 1].sum(1)
@@ -144,15 +166,19 @@ def forecast_panel(panel: Panel, end: int, cfg: EngineConfig,
                    progress: bool = False) -> EngineResult:
     """Forecast periods end+1..end+h for every series with every model, plus the auto choice.
 
-    Calibration fits need `end - h` periods of history: at least 2 seasons must remain.
+    Calibration fits every model at `end - h` and scores the last `h` known periods, so the
+    history must hold two horizons (`min_history`); the intervals adapt to what there is
+    (`ConformalTable.fit` pools, `ConformalTable.model_based` is the last resort).
     With `progress`, a tqdm bar counts series x models done.
     """
     h = cfg.horizon
     cal_end = end - h
-    if cal_end < 2 * panel.season:
+    need = min_history(h)
+    if end + 1 < need:
+        unit = "days" if panel.freq == "D" else "weeks"
         raise ValueError(
-            f"--horizon {h}: needs at least {h + 2 * panel.season} periods of history before the "
-            f"cutoff for calibration, found {end + 1}")
+            f"--horizon {h}: needs at least {need} {unit} of history up to the cutoff (two "
+            f"horizons: one to fit, one to calibrate the intervals), found {end + 1}")
     probs = probabilities(cfg.levels)
     seg_cal, seg = segments(panel, cal_end), segments(panel, end)
     scale_cal, scale = level(panel, cal_end), level(panel, end)
@@ -169,7 +195,7 @@ def forecast_panel(panel: Panel, end: int, cfg: EngineConfig,
         t0 = time.perf_counter()
         model = _build(name, cfg)
         cal = _fit_predict(model, panel, cal_end, h)
-        if name == "lightgbm" and not cfg.refit and np.isfinite(cal).any():
+        if name in LIGHTGBM_OBJECTIVES and not cfg.refit and np.isfinite(cal).any():
             fut = _predict_from(model, panel, end, h)  # type: ignore[arg-type]
         else:
             model = _build(name, cfg)
@@ -193,14 +219,33 @@ def forecast_panel(panel: Panel, end: int, cfg: EngineConfig,
         failed = ~np.isfinite(fut).all(1) | ~np.isfinite(cal).all(1)
         cal, _ = apply_fallback(name, cal, fb_cal[rows], failed)
         fut, used = apply_fallback(name, fut, fb_fut[rows], failed)
-        table = ConformalTable.fit(actual_cal[rows], cal, scale_cal[rows], seg_cal[rows],
-                                   buckets, probs)
+        table = calibrate(panel, end, actual_cal[rows], cal, scale_cal[rows], seg_cal[rows],
+                          buckets, probs)
         quant = table.apply(fut, scale[rows], seg[rows], buckets)
-        forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs)
+        forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs, table.method)
 
     choice = choose_per_segment(forecasts, actual_cal, seg_cal, prophet_rows)
     forecasts[AUTO] = assemble_auto(forecasts, choice, seg, prophet_rows, panel.n)
+    methods = sorted({forecasts[name].calibration for name in set(choice.values())})
+    forecasts[AUTO].calibration = "; ".join(methods)
+    log.info("intervals: %s", forecasts[AUTO].calibration)
     return EngineResult(panel, end, forecasts, seg, choice, prophet_rows, lgbm)
+
+
+def min_history(horizon: int) -> int:
+    """The shortest history (periods up to the cutoff) a forecast accepts: two horizons."""
+    return 2 * horizon
+
+
+def calibrate(panel: Panel, end: int, actual: np.ndarray, cal: np.ndarray, scale: np.ndarray,
+              segment: np.ndarray, buckets: np.ndarray, probs: list[float]) -> ConformalTable:
+    """Conformal table from the calibration window (pooled as far as needed), or model-based
+    intervals when the window holds under `MIN_POOLED_POINTS` residuals."""
+    if np.isfinite(cal).all(1).sum() * cal.shape[1] < MIN_POOLED_POINTS:
+        table = ConformalTable.model_based(panel, end, probs)
+    else:
+        table = ConformalTable.fit(actual, cal, scale, segment, buckets, probs)
+    return table.with_floor(panel.floor)
 
 
 def apply_fallback(name: str, values: np.ndarray, fallback: np.ndarray,
@@ -237,7 +282,7 @@ def choose_per_segment(forecasts: dict[str, ModelForecast], actual_cal: np.ndarr
         mask = seg_cal == s
         scores = {k: _wape(actual_cal[mask], v.cal_yhat[mask]) for k, v in full.items()}
         choice[str(s)] = min(scores, key=scores.__getitem__)
-    if "prophet" in forecasts and prophet_rows.size:
+    if "prophet" in forecasts and 0 < prophet_rows.size < actual_cal.shape[0]:
         rows = prophet_rows
         best_other = {k: _wape(actual_cal[rows], v.cal_yhat[rows]) for k, v in full.items()}
         other = min(best_other, key=best_other.__getitem__)

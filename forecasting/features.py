@@ -21,17 +21,21 @@ FEATURE_NAMES: tuple[str, ...] = (
     "same_phase_4", "same_phase_12", "last_year", "last_year_window",
     "day_of_week", "day_of_month", "month", "week_of_year", "is_holiday",
     "promo_discount", "promo_recent", "store", "category",
+    "lag_2", "lag_3", "lag_4", "mean_prev_month", "mean_half_year", "trend", "holidays_near",
+    "promo_change",
 )
 CATEGORICAL: tuple[str, ...] = ("store", "category")
 
 #: Readable drivers (for the app) grouping the features.
 DRIVER_GROUPS: dict[str, tuple[str, ...]] = {
-    "recent sales": ("mean_short", "last_value", "mean_month", "std_month", "log_scale"),
+    "recent sales": ("mean_short", "last_value", "mean_month", "std_month", "log_scale",
+                     "lag_2", "lag_3", "lag_4", "mean_prev_month", "mean_half_year", "trend"),
     "same weekday / season": ("same_phase_4", "same_phase_12", "day_of_week"),
     "last year": ("last_year", "last_year_window", "mean_year"),
     "how often it sells": ("nonzero_month", "nonzero_quarter", "periods_since_sale", "age"),
-    "calendar": ("day_of_month", "month", "week_of_year", "is_holiday", "horizon"),
-    "promotion": ("promo_discount", "promo_recent"),
+    "calendar": ("day_of_month", "month", "week_of_year", "is_holiday", "horizon",
+                 "holidays_near"),
+    "promotion": ("promo_discount", "promo_recent", "promo_change"),
     "store and category": ("store", "category"),
 }
 
@@ -48,23 +52,25 @@ class PanelStats:
         n, t = y.shape
         zero = np.zeros((n, 1))
         self.cum = np.hstack([zero, np.cumsum(y, axis=1)])
+        self.cum_abs = np.hstack([zero, np.cumsum(np.abs(y), axis=1)])
         self.cum2 = np.hstack([zero, np.cumsum(y * y, axis=1)])
-        self.cum_nz = np.hstack([zero, np.cumsum(y > 0, axis=1)])
+        self.cum_nz = np.hstack([zero, np.cumsum(y != 0, axis=1)])
         self.cum_promo = np.hstack([zero, np.cumsum(panel.promo[:, :t] > 0, axis=1)])
         m = panel.season
         phase = y.copy()
         for j in range(m, t):
             phase[:, j] += phase[:, j - m]
         self.phase = phase
-        idx = np.where(y > 0, np.arange(t)[None, :], -1)
+        idx = np.where(y != 0, np.arange(t)[None, :], -1)
+        self.cum_hol = np.concatenate([[0], np.cumsum(panel.holiday)])
         self.last_sale = np.maximum.accumulate(idx, axis=1)
         self.y = y
 
 
 def scale_at(panel: Panel, stats: PanelStats, rows: np.ndarray, origin: np.ndarray) -> np.ndarray:
-    """(len(rows),) series scale at each origin: mean of the last 13 weeks, floored at 0.05."""
+    """(len(rows),) series scale at each origin: mean |y| of the last 13 weeks, floored at 0.05."""
     w = 91 if panel.freq == "D" else 13
-    return np.maximum(_window_mean(panel, stats.cum, rows, origin, w), 0.05)
+    return np.maximum(_window_mean(panel, stats.cum_abs, rows, origin, w), 0.05)
 
 
 def _window_mean(
@@ -90,7 +96,7 @@ def build_features(
     freq = panel.freq
     m = panel.season
     year = YEAR[freq]
-    short, month_w, quarter_w = (7, 28, 91) if freq == "D" else (1, 4, 13)
+    short, month_w, quarter_w, half_w = (7, 28, 91, 182) if freq == "D" else (1, 4, 13, 26)
     target = origin + horizon
     s = scale_at(panel, stats, rows, origin)
 
@@ -133,12 +139,32 @@ def build_features(
     holiday = panel.holiday[np.clip(target, 0, panel.holiday.shape[0] - 1)]
     promo = panel.promo[rows, np.clip(target, 0, panel.promo.shape[1] - 1)]
     promo_recent = _window_mean(panel, stats.cum_promo, rows, origin, month_w)
+    # lags 2..4 (lag 1 is last_value; lag 52 of a weekly target is last_year), NaN before start
+    lags = []
+    for j in (1, 2, 3):
+        at = origin - j
+        lags.append(np.where(at >= panel.start[rows], stats.y[rows, np.clip(at, 0, None)],
+                             np.nan) / s)
+    # the month before the last one, and a linear recent trend (last month vs that one)
+    prev_hi = origin + 1 - month_w
+    prev_lo = np.maximum(prev_hi - month_w, panel.start[rows])
+    has_prev = prev_hi > prev_lo
+    prev_sum = stats.cum[rows, np.clip(prev_hi, 0, None)] - stats.cum[rows, np.clip(prev_lo, 0,
+                                                                                    None)]
+    mean_prev = np.where(has_prev, prev_sum / np.maximum(prev_hi - prev_lo, 1), np.nan)
+    trend = (mean_month - mean_prev) / s
+    n_hol = panel.holiday.shape[0]
+    hol_lo = np.clip(target - (3 if freq == "D" else 1), 0, n_hol)
+    hol_hi = np.clip(target + (4 if freq == "D" else 2), 0, n_hol)
+    holidays_near = stats.cum_hol[hol_hi] - stats.cum_hol[hol_lo]
+    promo_now = panel.promo[rows, np.clip(origin, 0, panel.promo.shape[1] - 1)]
 
     cols = [
         horizon, np.log(s), mean(short) / s, mean_month / s, mean(year) / s,
         np.sqrt(np.maximum(var, 0)) / s, nz_month, nz_quarter, stats.y[rows, origin] / s,
         since_sale, age, same_phase(4) / s, same_phase(12) / s, last_year / s, ly_window / s,
         dow if freq == "D" else np.full_like(dow, -1), dom, month, doy // 7, holiday, promo,
-        promo_recent, store_codes[rows], category_codes[rows],
+        promo_recent, store_codes[rows], category_codes[rows], *lags, mean_prev / s,
+        mean(half_w) / s, trend, holidays_near, promo - promo_now,
     ]
     return np.column_stack(cols).astype(np.float32), s

@@ -17,6 +17,10 @@ from forecasting.data import YEAR, Panel
 from forecasting.schemas import QUANTILES, SEGMENTS
 
 MIN_GROUP_POINTS = 300
+#: Fewer calibration residuals than this (all series and horizons together): model-based intervals.
+MIN_POOLED_POINTS = 100
+#: A horizon bucket with fewer residuals than this uses the residuals pooled over all horizons.
+MIN_BUCKET_POINTS = 50
 
 
 def segments(panel: Panel, end: int) -> np.ndarray:
@@ -46,7 +50,8 @@ def level(panel: Panel, end: int) -> np.ndarray:
     w = 91 if panel.freq == "D" else 13
     lo = np.maximum(end + 1 - w, panel.start)
     lo = np.minimum(lo, end + 1)
-    total = np.array([panel.y[i, lo[i]: end + 1].sum() for i in range(panel.n)], dtype=np.float64)
+    total = np.array([np.abs(panel.y[i, lo[i]: end + 1]).sum() for i in range(panel.n)],
+                     dtype=np.float64)  # |y|: a scale also for net sales with returns
     return np.maximum(total / np.maximum(end + 1 - lo, 1), 0.05)
 
 
@@ -74,15 +79,24 @@ class ConformalTable:
     Attributes:
         probs: quantile levels.
         table: {(segment or "*", bucket): (len(probs),) normalised residual quantiles}.
+        method: how the table was made (for the run log and `forecast_runs.calibration`).
+        floor: lowest allowed quantile (0 for demand; -inf for series with returns).
     """
 
     probs: tuple[float, ...]
     table: dict[tuple[str, int], np.ndarray]
+    method: str = "conformal"
+    floor: float = 0.0
 
     @classmethod
     def fit(cls, actual: np.ndarray, yhat: np.ndarray, scale: np.ndarray, segment: np.ndarray,
             buckets: np.ndarray, probs: list[float]) -> ConformalTable:
-        """From calibration actuals and forecasts, both (n, h); scale and segment (n,)."""
+        """From calibration actuals and forecasts, both (n, h); scale and segment (n,).
+
+        Pools adaptively: per segment x horizon bucket where a group has `MIN_GROUP_POINTS`
+        residuals, else across segments, and across all horizons for a bucket with under
+        `MIN_BUCKET_POINTS`. `method` says which pooling was used.
+        """
         ok = np.isfinite(yhat).all(1)
         resid = (actual[ok] - yhat[ok]) / scale[ok, None]
         seg = segment[ok]
@@ -91,18 +105,51 @@ class ConformalTable:
             resid = np.zeros((1, actual.shape[1]))
             seg = np.array(["*"])
         table[("*", -1)] = np.quantile(resid, probs)
+        by_segment = pooled_h = False
         for b in np.unique(buckets):
             cols = resid[:, buckets == b]
+            if cols.size < MIN_BUCKET_POINTS:
+                pooled_h = True
+                continue  # `apply` falls back to ("*", -1)
             table[("*", int(b))] = np.quantile(cols, probs)
             for s in np.unique(seg):
                 vals = cols[seg == s]
                 if vals.size >= MIN_GROUP_POINTS:
                     table[(str(s), int(b))] = np.quantile(vals, probs)
-        return cls(tuple(probs), table)
+                    by_segment = True
+        how = ("by segment x horizon" if by_segment else
+               "pooled across series and horizons" if pooled_h else
+               "pooled across series, by horizon")
+        method = f"conformal, 1 window of {actual.shape[1]}, {resid.size:,} residuals, {how}"
+        return cls(tuple(probs), table, method)
+
+    @classmethod
+    def model_based(cls, panel: Panel, end: int, probs: list[float]) -> ConformalTable:
+        """Last resort when calibration has too few residuals: the empirical quantiles of the
+        in-sample one-step errors of a 4-period moving average, normalised like the residuals
+        (through `end`, every series pooled), used for every horizon."""
+        y = panel.y[:, : end + 1].astype(np.float64)
+        n, t = y.shape
+        w = 4
+        if t <= w:
+            errs = np.zeros(1)
+        else:
+            cum = np.hstack([np.zeros((n, 1)), np.cumsum(y, axis=1)])
+            ma = (cum[:, w:t] - cum[:, : t - w]) / w  # mean of y[j-w..j-1] for j = w..t-1
+            err = (y[:, w:] - ma) / level(panel, end)[:, None]
+            alive = np.arange(w, t)[None, :] >= panel.start[:, None] + w
+            errs = err[alive] if alive.any() else np.zeros(1)
+        table = {("*", -1): np.quantile(errs, probs)}
+        return cls(tuple(probs), table, f"model-based (in-sample moving-average errors, "
+                                        f"{errs.size:,} points)")
+
+    def with_floor(self, floor: float) -> ConformalTable:
+        """The same table with another quantile floor."""
+        return ConformalTable(self.probs, self.table, self.method, floor)
 
     def apply(self, yhat: np.ndarray, scale: np.ndarray, segment: np.ndarray,
               buckets: np.ndarray) -> dict[float, np.ndarray]:
-        """{p: (n, h) quantile forecasts}, non-negative and non-decreasing in p."""
+        """{p: (n, h) quantile forecasts}, at least `floor` and non-decreasing in p."""
         n, h = yhat.shape
         q = np.empty((len(self.probs), n, h))
         names, code = np.unique(segment, return_inverse=True)
@@ -110,7 +157,7 @@ class ConformalTable:
             fallback = self.table.get(("*", int(b)), self.table[("*", -1)])
             lookup = np.stack([self.table.get((str(s), int(b)), fallback) for s in names])
             q[:, :, j] = yhat[None, :, j] + lookup[code].T * scale[None, :]
-        q = np.maximum(np.maximum.accumulate(q, axis=0), 0.0)
+        q = np.maximum(np.maximum.accumulate(q, axis=0), self.floor)
         return {p: q[i] for i, p in enumerate(self.probs)}
 
 

@@ -118,13 +118,13 @@ def run_forecast(db: str | os.PathLike[str], cfg: RunConfig,
     models = sorted(set(result.forecasts[AUTO].model))
     until = panel.dates[end].astype(dt.date)
     meta = {"run_id": run_id, "until": until, "horizon": h, "choice": result.choice,
-            "n_series": panel.n, "frequency": panel.freq}
+            "n_series": panel.n, "frequency": panel.freq, "calibration": result.calibration}
     version = save_model(db, result, meta)
     run_row = pl.DataFrame({
         "run_id": [run_id], "created_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
         "until": [until], "horizon": [h], "models": [",".join(models)], "n_series": [panel.n],
         "frequency": [panel.freq], "model_version": [version],
-        "choice": [json.dumps(result.choice)],
+        "choice": [json.dumps(result.choice)], "calibration": [result.calibration],
     })
     with writing(db) as con:
         con.execute(sql_text("forecasting/create_tables")).fetchall()

@@ -34,7 +34,7 @@ class Forecaster(Protocol):
 
 def _registry() -> dict[str, Callable[[], Forecaster]]:
     from forecasting.models.baselines import MovingAverage, SeasonalNaive, StatsModel
-    from forecasting.models.lgbm import LightGBMGlobal
+    from forecasting.models.lgbm import LightGBMConfig, LightGBMGlobal
     from forecasting.models.prophet import ProphetModel
 
     return {
@@ -44,6 +44,8 @@ def _registry() -> dict[str, Callable[[], Forecaster]]:
         "tsb": lambda: StatsModel("tsb"),
         "ets": lambda: StatsModel("ets"),
         "lightgbm": LightGBMGlobal,
+        "lightgbm_median": lambda: LightGBMGlobal(LightGBMConfig(objective="l1"),
+                                                  name="lightgbm_median"),
         "prophet": ProphetModel,
     }
 

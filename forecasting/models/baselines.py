@@ -114,4 +114,4 @@ class StatsModel:
             log.warning("%s failed on the panel (%s); falling back", self.name, exc)
             return np.full((panel.n, h), np.nan)
         values = out.sort_values(["unique_id", "ds"]).iloc[:, -1].to_numpy(dtype=np.float64)
-        return np.maximum(values.reshape(panel.n, h), 0.0)
+        return np.maximum(values.reshape(panel.n, h), panel.floor)

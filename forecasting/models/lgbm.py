@@ -39,8 +39,13 @@ class LightGBMConfig:
         min_age: periods a series must have existed at an origin to be trained on.
         n_estimators, learning_rate, num_leaves, min_data_in_leaf: LightGBM options.
         tweedie_variance_power: 1 = poisson, 2 = gamma.
+        objective: "tweedie" (the mean; for demand), "l1" (the median: what WAPE rewards on
+            lumpy series) or "l2". A panel with negative values (returns) trains "l2" instead of
+            "tweedie", which needs non-negative targets.
         num_threads: LightGBM threads.
         seed: sampling and bagging seed.
+        bags: boosters trained on independent row samples (seeds seed, seed + 1, ...) and
+            averaged; the median objective on lumpy series varies a lot from sample to sample.
     """
 
     horizon: int = 90
@@ -55,6 +60,8 @@ class LightGBMConfig:
     tweedie_variance_power: float = 1.2
     num_threads: int = 2
     seed: int = 0
+    objective: str = "tweedie"
+    bags: int = 1
 
     def __post_init__(self) -> None:
         if self.horizon < 1:
@@ -63,6 +70,8 @@ class LightGBMConfig:
             raise ValueError("origin_step and history must be >= 1, max_rows >= 1000")
         if not 1.0 <= self.tweedie_variance_power < 2.0:
             raise ValueError("tweedie_variance_power must be in [1, 2)")
+        if self.objective not in ("tweedie", "l1", "l2"):
+            raise ValueError(f"objective {self.objective!r}: expected tweedie, l1 or l2")
 
 
 @dataclass
@@ -101,27 +110,36 @@ class LightGBMGlobal:
         return series, orig, horizon
 
     def fit(self, panel: Panel, end: int) -> LightGBMGlobal:
-        """Train on origins before `end` with targets through `end`."""
-        cfg = self.config
-        rng = np.random.default_rng(cfg.seed)
+        """Train on origins before `end` with targets through `end` (`bags` boosters)."""
         self._panel, self._end = panel, end
         self._stats = PanelStats(panel)
         self._stores, self._cats = self._codes(panel)
+        self.boosters = [self._fit_one(panel, end, self.config.seed + b)
+                         for b in range(self.config.bags)]
+        self.booster = self.boosters[0]
+        return self
+
+    def _fit_one(self, panel: Panel, end: int, seed: int) -> lgb.Booster:
+        cfg = self.config
+        rng = np.random.default_rng(seed)
         rows, orig, hor = self.training_rows(panel, end, rng)
         x, scale = build_features(panel, self._stats, rows, orig, hor, self._stores, self._cats)
         target = panel.y[rows, orig + hor] / scale
+        objective = cfg.objective
+        if objective == "tweedie" and (target < 0).any():
+            objective = "l2"  # tweedie needs non-negative targets: net sales with returns
+        self.objective = objective
         params = {
-            "objective": "tweedie", "tweedie_variance_power": cfg.tweedie_variance_power,
+            "objective": objective, "tweedie_variance_power": cfg.tweedie_variance_power,
             "learning_rate": cfg.learning_rate, "num_leaves": cfg.num_leaves,
             "min_data_in_leaf": cfg.min_data_in_leaf, "feature_fraction": 0.8,
             "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-            "num_threads": cfg.num_threads, "seed": cfg.seed, "verbose": -1,
+            "num_threads": cfg.num_threads, "seed": seed, "verbose": -1,
             "max_cat_to_onehot": 64, "max_bin": 63,
         }
         data = lgb.Dataset(x, label=target, weight=scale, feature_name=list(FEATURE_NAMES),
                            categorical_feature=list(CATEGORICAL), free_raw_data=True)
-        self.booster = lgb.train(params, data, num_boost_round=cfg.n_estimators)
-        return self
+        return lgb.train(params, data, num_boost_round=cfg.n_estimators)
 
     def with_origin(self, panel: Panel, end: int) -> LightGBMGlobal:
         """Forecast from a later origin `end` with the same booster (no refit)."""
@@ -145,8 +163,9 @@ class LightGBMGlobal:
     def predict(self, h: int) -> np.ndarray:
         """(n, h) forecasts from origin `end`; NaN rows where a prediction is not finite."""
         x, scale = self._prediction_features(h)
-        pred = self.booster.predict(x, num_threads=self.config.num_threads) * scale
-        out = np.maximum(pred.reshape(self._panel.n, h), 0.0)
+        threads = self.config.num_threads
+        pred = np.median([b.predict(x, num_threads=threads) for b in self.boosters], axis=0) * scale
+        out = np.maximum(pred.reshape(self._panel.n, h), self._panel.floor)
         out[~np.isfinite(out).all(axis=1)] = np.nan
         return out
 
@@ -162,7 +181,8 @@ class LightGBMGlobal:
         threads = self.config.num_threads
         contrib = self.booster.predict(x, pred_contrib=True, num_threads=threads)
         pred = self.booster.predict(x, num_threads=threads) * scale
-        base = np.exp(contrib[:, -1]) * scale
+        link = np.exp if self.objective == "tweedie" else (lambda v: v)
+        base = link(contrib[:, -1]) * scale
         raw = contrib[:, :-1]
         total = raw.sum(axis=1)
         share = np.divide(raw, total[:, None], out=np.zeros_like(raw), where=total[:, None] != 0)

@@ -27,6 +27,7 @@ class ProphetJob:
     h: int
     freq: str
     holiday_dates: np.ndarray
+    floor: float = 0.0
 
 
 def fit_predict_one(job: ProphetJob) -> np.ndarray:
@@ -48,7 +49,7 @@ def fit_predict_one(job: ProphetJob) -> np.ndarray:
     model.fit(frame)
     future = model.make_future_dataframe(periods=job.h, freq=f"{STEP_DAYS[job.freq]}D",
                                          include_history=False)
-    return np.maximum(model.predict(future)["yhat"].to_numpy(dtype=np.float64), 0.0)
+    return np.maximum(model.predict(future)["yhat"].to_numpy(dtype=np.float64), job.floor)
 
 
 @dataclass
@@ -79,7 +80,7 @@ class ProphetModel:
         for i in range(panel.n):
             lo = max(int(panel.start[i]), end + 1 - self.max_history)
             jobs.append(ProphetJob(panel.dates[lo: end + 1], panel.y[i, lo: end + 1].astype(float),
-                                   h, panel.freq, hol_dates))
+                                   h, panel.freq, hol_dates, panel.floor))
         out = np.full((panel.n, h), np.nan)
         for i, result in self.executor.map(fit_predict_one, jobs, desc="prophet"):
             if isinstance(result, Exception):

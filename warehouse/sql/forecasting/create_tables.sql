@@ -9,8 +9,10 @@ CREATE TABLE IF NOT EXISTS forecasts (
 CREATE TABLE IF NOT EXISTS forecast_runs (
     run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP NOT NULL, until DATE NOT NULL,
     horizon INTEGER NOT NULL, models VARCHAR NOT NULL, n_series BIGINT NOT NULL,
-    frequency VARCHAR, model_version VARCHAR, choice VARCHAR
+    frequency VARCHAR, model_version VARCHAR, choice VARCHAR, calibration VARCHAR
 );
+-- Warehouses made before the calibration column: add it (older rows keep NULL).
+ALTER TABLE forecast_runs ADD COLUMN IF NOT EXISTS calibration VARCHAR;
 CREATE TABLE IF NOT EXISTS forecast_drivers (
     store_id VARCHAR NOT NULL, product_id VARCHAR NOT NULL, driver VARCHAR NOT NULL,
     contribution DOUBLE NOT NULL, run_id VARCHAR NOT NULL

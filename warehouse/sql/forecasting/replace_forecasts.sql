@@ -4,7 +4,7 @@ DELETE FROM forecasts;
 DELETE FROM forecast_drivers;
 INSERT INTO forecasts SELECT * FROM _new_forecasts;
 INSERT INTO forecast_drivers SELECT * FROM _new_drivers;
-INSERT INTO forecast_runs SELECT * FROM _new_run;
+INSERT INTO forecast_runs BY NAME SELECT * FROM _new_run;
 INSERT INTO forecast_archive BY NAME
     SELECT run_id, store_id, product_id, date, model, yhat, yhat_lo_80, yhat_hi_80
     FROM _new_forecasts;
