@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forecast_datasets import Dataset, build  # noqa: E402
+from forecast_datasets import Dataset, build
 
 SHARED = Path(
     os.environ.get("SHELFWISE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -64,7 +64,7 @@ def wape(actual: np.ndarray, yhat: np.ndarray) -> float:
     return float(np.abs(actual - yhat).sum() / max(actual.sum(), 1e-9))
 
 
-def statsforecast_fit(panel, end: int, h: int, model, rows: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def statsforecast_fit(panel, end: int, h: int, model, rows: np.ndarray) -> np.ndarray:
     """(len(rows), h) forecasts of one statsforecast model from the history through `end`."""
     import pandas as pd
     from statsforecast import StatsForecast
@@ -87,7 +87,7 @@ def statsforecast_fit(panel, end: int, h: int, model, rows: np.ndarray) -> np.nd
     return np.maximum(np.nan_to_num(values), 0.0)
 
 
-def tsb_tuned(panel, end: int, h: int) -> tuple[np.ndarray, str]:  # noqa: ANN001
+def tsb_tuned(panel, end: int, h: int) -> tuple[np.ndarray, str]:
     """TSB with (alpha_d, alpha_p) picked on the validation window before the cutoff."""
     from statsforecast.models import TSB
 
@@ -106,7 +106,7 @@ def tsb_tuned(panel, end: int, h: int) -> tuple[np.ndarray, str]:  # noqa: ANN00
     )
 
 
-def plain_lightgbm(panel, end: int, h: int) -> np.ndarray:  # noqa: ANN001
+def plain_lightgbm(panel, end: int, h: int) -> np.ndarray:
     """LightGBM with default settings (L2 on raw units, 100 trees) on the same features."""
     import lightgbm as lgb
 
@@ -135,7 +135,7 @@ def plain_lightgbm(panel, end: int, h: int) -> np.ndarray:  # noqa: ANN001
     return np.maximum(booster.predict(xp).reshape(panel.n, h), 0.0)
 
 
-def prophet_fit(panel, end: int, h: int, rows: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def prophet_fit(panel, end: int, h: int, rows: np.ndarray) -> np.ndarray:
     """Prophet on `rows`, two worker processes (`forecasting.executor.ProcessExecutor`)."""
     from forecasting.models.prophet import ProphetModel
 

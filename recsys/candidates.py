@@ -197,6 +197,7 @@ class Candidates:
 
     @property
     def size(self) -> int:
+        """Number of (customer, product) candidate rows."""
         return int(self.user.size)
 
 
