@@ -73,7 +73,7 @@ def _cmd_runs(db: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `runs` sub-command."""
     runs = subparsers.add_parser("runs", help="list kept forecast runs (and one vs actuals)")
     runs.add_argument(

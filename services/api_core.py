@@ -67,7 +67,7 @@ class _GenerationCache:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[no-any-return]
+                return self._items[key]
         value = compute()
         with self._lock:
             self._items[key] = value

@@ -110,7 +110,11 @@ def prepare_supply(
     has_supplier = bool(supplier_col) and supplier_col in raw.columns
     if supplier_col and not has_supplier and supplier_col != "supplier_id":
         require_columns(raw, path, [supplier_col])
-    supplier = normalise_code(pl.col(supplier_col)) if has_supplier else pl.lit(None, pl.String)
+    supplier = (
+        normalise_code(pl.col(supplier_col))
+        if has_supplier and supplier_col
+        else pl.lit(None, pl.String)
+    )
     if not params and not has_supplier:
         raise WarehouseError(
             f"{path}: no supply parameter column; expected one or more of "

@@ -33,7 +33,7 @@ _CTX_LOCK = threading.Lock()
 _CTX: list[BaseContext] = []
 
 
-class _Popen(popen_forkserver.Popen):  # type: ignore[misc]
+class _Popen(popen_forkserver.Popen):
     """Fork-server start that does not re-run the parent's `__main__` in the child.
 
     multiprocessing re-imports the parent's main script in every child; an unguarded script (or
@@ -52,9 +52,11 @@ class _Popen(popen_forkserver.Popen):  # type: ignore[misc]
             reduction.dump(process_obj, buf)
         finally:
             set_spawning_popen(None)
-        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
         parent_w = os.dup(w)
-        self.finalizer = util.Finalize(self, util.close_fds, (parent_w, self.sentinel))
+        self.finalizer = util.Finalize(
+            self, util.close_fds, (parent_w, self.sentinel)  # type: ignore[attr-defined]
+        )
         with open(w, "wb", closefd=True) as handle:
             handle.write(buf.getbuffer())
         self.pid = forkserver.read_signed(self.sentinel)
@@ -64,7 +66,7 @@ def _process(ctx: BaseContext, **kwargs: Any) -> BaseProcess:
     """A child process of `ctx`, started with `_Popen` when `ctx` is the fork server."""
     process = ctx.Process(**kwargs)  # type: ignore[attr-defined]
     if ctx.get_start_method() == "forkserver":
-        process._Popen = _Popen  # type: ignore[attr-defined]
+        process._Popen = _Popen
     return process
 
 
@@ -75,7 +77,7 @@ def _context() -> BaseContext:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
             if "forkserver" in methods:
-                ctx.set_forkserver_preload(["warehouse.sandbox.child"])  # type: ignore[attr-defined]
+                ctx.set_forkserver_preload(["warehouse.sandbox.child"])
             _CTX.append(ctx)
         return _CTX[0]
 
