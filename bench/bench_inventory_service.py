@@ -2,21 +2,25 @@
 
 Usage:
     python bench/bench_inventory_service.py --db NAME=PATH:UNTIL [--db ...] [--days 90]
-        [--samples 1000] [--variants item,no_season,item_no_season] [--policy sQ|RS]
+        [--samples 1000] [--variants no_level,item,no_season] [--policy sQ|RS]
 
 For each warehouse and target, `forecasting.inventory.simulate` replays the `--days` days after
 UNTIL with three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise
-(empirical compound distribution, seasonal ratio, pooled target met at least stock),
-normal_approx (textbook formula) and rule_of_thumb (two weeks of sales). Shelfwise variants
-rerun the same replay with one switch changed (`item`: every item on its own target;
-`no_season`: no seasonal ratio; `item_no_season`: both, the policy as it was before either existed).
+(empirical compound distribution, seasonal ratio or as-of level, pooled target met at least
+stock), normal_approx (textbook formula) and rule_of_thumb (two weeks of sales). Shelfwise
+variants rerun the same replay with one switch changed (`no_level`: no as-of level;
+`level_trend`: the level also where a seasonal ratio exists; `item`: every item on its own
+target; `no_season`: no seasonal ratio; `item_no_season`: both, the policy as it was before
+either existed).
 Prints:
-1. achieved cycle service, gap to target, fill rate, average stock (ratio to normal_approx);
+1. achieved cycle service, gap to target, complete cycles and the standard error, fill rate,
+   average stock (ratio to normal_approx);
 2. mean absolute gap to target per warehouse and policy;
 3. stock at equal service: the normal formula's stock / service curve (its runs at 0.85, 0.90,
    0.95, 0.99, 0.995, 0.999) interpolated at the service shelfwise achieved;
 4. the same by demand segment: intermittent pairs (more than half of the window's days without
-   sales) versus smooth ones.
+   sales) versus smooth ones;
+5. service by Syntetos-Boylan demand class and by month, with cycles and standard errors.
 Nothing is written to the warehouse.
 """
 
