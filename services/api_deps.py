@@ -29,7 +29,7 @@ from services.api_core import BadRequest, NotFound
 from services.api_models import ErrorResponse
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.keys import ApiKey, append_audit, audit_path, find_key, keys_path, load_keys
-from warehouse.roles import Role, role_at_least
+from warehouse.roles import ROLES, Role, role_at_least
 from warehouse.sandbox import SandboxRefusal
 
 RATE_ENV = "SHELFWISE_API_RATE"
@@ -175,7 +175,7 @@ def require(role: Role, *, audit: bool = False) -> Callable[..., ApiKey]:
                 f"too many requests for key {key.name!r}; retry in {seconds} s",
                 {"Retry-After": str(seconds)},
             )
-        if not role_at_least(key.role, role):
+        if key.role not in ROLES or not role_at_least(key.role, role):
             raise ApiError(
                 403,
                 "forbidden",
