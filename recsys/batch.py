@@ -15,14 +15,14 @@ from tqdm.auto import tqdm
 
 from recsys.errors import RecsysError
 from recsys.lists import rank_lists
-from recsys.service import (
+from recsys.serving import (
     BULK_COLUMNS,
     POPULAR_MODEL,
     BusinessRules,
     ServingState,
-    _pick,
-    _popular_scores,
     model_name,
+    pick_top,
+    popular_scores,
     rules_mask,
 )
 from warehouse.db import reading, run_named
@@ -87,9 +87,9 @@ def bulk_frame(state: ServingState, db: str | os.PathLike[str] | None,
                              "description": pl.String}))
         bar.update(len(chunk))
     for group in _by_stock_mask(state, cold, rules):
-        scores = np.where(mask & ~state.out_of_stock_for(group[0]), _popular_scores(state),
+        scores = np.where(mask & ~state.out_of_stock_for(group[0]), popular_scores(state),
                           -np.inf)
-        ids, vals = _pick(scores, k, state.categories, rules.max_per_category)
+        ids, vals = pick_top(scores, k, state.categories, rules.max_per_category)
         n = len(ids)
         parts.append(pl.DataFrame({
             "customer_id": np.repeat(np.array(group, dtype=object), n).tolist(),

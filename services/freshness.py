@@ -13,7 +13,6 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from recsys.registry import latest_manifest
@@ -190,19 +189,15 @@ def _fmt_time(value: object) -> str:
 
 
 def freshness_report(
-    db: str | os.PathLike[str], has_output: Callable[[str], bool] | None = None
+    db: str | os.PathLike[str], has_output: Callable[[str], bool]
 ) -> FreshnessReport:
     """Data as-of, model trained-at, forecast as-of, plan as-of and recommendations, with the
     same staleness rule as the pipeline.
 
     Args:
         db: the warehouse.
-        has_output: step name -> whether its output exists (default: the pipeline's checks).
+        has_output: step name -> whether its output exists (`services.pipeline.output_exists`).
     """
-    if has_output is None:
-        from services.pipeline import output_exists
-
-        has_output = output_exists(Path(db))
     snap = snapshot(db)
     lines: list[OutputFreshness] = []
     model = snap.model

@@ -17,7 +17,14 @@ from forecasting import refresh as forecast_jobs
 from forecasting.inventory import refresh as inventory_jobs
 from recsys import refresh as recsys_jobs
 from recsys.train import TwoTowerConfig
-from services.freshness import Mode, decide, snapshot, step_inputs
+from services.freshness import (
+    FreshnessReport,
+    Mode,
+    decide,
+    freshness_report,
+    snapshot,
+    step_inputs,
+)
 from warehouse.freshness import write_stamps
 
 #: `make run` must finish in a few minutes on 2 cores: fewer, capped epochs than the CLI default.
@@ -70,6 +77,11 @@ def output_exists(db: Path) -> Callable[[str], bool]:
     """Step name -> whether that step's output exists in `db` (for `services.freshness`)."""
     by_name = {step.name: step for step in STEPS}
     return lambda name: by_name[name].is_done(db)
+
+
+def freshness(db: str | os.PathLike[str]) -> FreshnessReport:
+    """The sidebar's freshness report with the pipeline's own output checks."""
+    return freshness_report(db, output_exists(Path(db)))
 
 
 def run_pipeline(

@@ -29,16 +29,9 @@ MAX_LINES = 400
 MAX_PAGE_LINES = 150
 MAX_APP_LINES = 100
 #: Known exceptions to MAX_LINES, each with its reason. The lead removes them after merging.
-OVERSIZE_EXCEPTIONS = {
-    "warehouse/sandbox.py": "being hardened and split on another branch",
-    "forecasting/inventory/simulate.py": "being rewritten on another branch",
-    "forecasting/inventory/maths.py": "split (service classes and allocation apart) after the "
-    "inventory branches that edit it are merged",
-}
+OVERSIZE_EXCEPTIONS: dict[str, str] = {}
 #: Known cycles (through function-level imports), each with its reason; removed after merging.
-KNOWN_CYCLES = {
-    ("recsys.service", "recsys.export"): "single and batch ranking are being unified elsewhere",
-}
+KNOWN_CYCLES: dict[tuple[str, str], str] = {}
 
 
 def module_files() -> dict[str, Path]:

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from forecasting.inventory.allocation import allocate_service, reorder_point_grid
 from forecasting.inventory.maths import (
     ClassRules,
     abc_xyz_classes,
-    allocate_service,
     check_service_level,
     cost_based_cycle_service,
     critical_fractile,
@@ -20,7 +20,6 @@ from forecasting.inventory.maths import (
     newsvendor_quantity,
     normal_reorder_point,
     quantile_reorder_point,
-    reorder_point_grid,
     round_order_quantity,
     sample_lead_times,
     sample_undershoot,

@@ -20,7 +20,8 @@ import pytest
 
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.service_check import TARGETS, ServiceCheck, check_service
-from forecasting.inventory.simulate import SimConfig, load_sim_data, stock_at_service
+from forecasting.inventory.sim_report import stock_at_service
+from forecasting.inventory.simulate import SimConfig, load_sim_data
 from tests.conftest import HEAVY, REPO
 from warehouse.demo import DemoConfig, build_demo
 

@@ -26,9 +26,9 @@ import duckdb
 import polars as pl
 import psutil
 import pytest
-from warehouse.app_queries import export_bytes
 
-from warehouse import auth
+from services import auth
+from services.dashboard import export_bytes
 from warehouse.db import WarehouseError, reading
 from warehouse.files import csv_bytes, write_frame_atomic
 from warehouse.ingest import ingest_inventory, ingest_online_retail

@@ -25,8 +25,8 @@ from forecasting.runs import forecast_vs_actuals, list_runs
 from recsys.cli import main as recsys_main
 from recsys.service import model_status, recommend_for_customer, serving_state
 from recsys.versions import versions_frame
-from services.freshness import FreshnessReport, freshness_report
-from services.pipeline import run_pipeline
+from services.freshness import FreshnessReport
+from services.pipeline import freshness, run_pipeline
 from tests.conftest import HEAVY
 from warehouse.db import query, reading, scalar
 
@@ -99,7 +99,7 @@ def _scenario(db: Path, part1: Path, part2: Path) -> Daily:
     before = _outputs(db)
     done = _cli("warehouse", "ingest", "online-retail", str(part2), "--db", str(db), "--quiet")
     assert done.returncode == 0, done.stderr
-    stale = freshness_report(db)
+    stale = freshness(db)
     copy = os.environ.get(STALE_COPY_ENV)
     if copy:
         shutil.copyfile(db, copy)
@@ -138,7 +138,7 @@ def test_second_run_retrains_reforecasts_and_replans_saying_why(daily: Daily) ->
 
 def test_third_run_does_nothing(daily: Daily) -> None:
     assert all(line.endswith(": up to date") for line in daily.third), daily.third
-    assert not freshness_report(daily.db).stale
+    assert not freshness(daily.db).stale
 
 
 def test_versions_record_their_data_generation(daily: Daily) -> None:

@@ -15,6 +15,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
+import polars as pl
+
+POLICIES: tuple[str, ...] = ("shelfwise", "normal_approx", "rule_of_thumb")
 
 ADI_CUT = 1.32
 CV2_CUT = 0.49
@@ -109,3 +112,66 @@ def by_month(
             for month in dict.fromkeys(months)
         }
     return out
+
+
+def per_product_summary(
+    pairs: pl.DataFrame,
+    totals: dict[str, np.ndarray],
+    horizon: int,
+    target: float,
+    policies: tuple[str, ...],
+) -> pl.DataFrame:
+    """Replay totals per policy and product: service, fill rate, stock, stockout days, orders.
+
+    `totals[k]` is `[n_policies, n_pairs]`; `horizon` is the replay length in days.
+    """
+    frames = []
+    for i, name in enumerate(policies):
+        frame = pairs.select("product_id").with_columns(
+            *[pl.Series(k, v[i]) for k, v in totals.items()]
+        )
+        frames.append(
+            frame.group_by("product_id")
+            .agg(pl.len().alias("pairs"), *[pl.col(k).sum() for k in totals])
+            .with_columns(pl.lit(name).alias("policy"))
+        )
+    out = pl.concat(frames)
+    return out.select(
+        "policy",
+        pl.lit(target).alias("target"),
+        pl.col("product_id").alias("scope"),
+        pl.when(pl.col("cycles") > 0)
+        .then(1 - pl.col("bad_cycles") / pl.col("cycles"))
+        .alias("cycle_service_level"),
+        pl.when(pl.col("demand") > 0).then(pl.col("met") / pl.col("demand")).alias("fill_rate"),
+        (pl.col("on_hand") / (pl.col("pairs") * horizon)).alias("avg_on_hand_units"),
+        pl.col("stockout_days").cast(pl.Int64),
+        pl.col("orders").cast(pl.Int64),
+    ).sort("policy", "scope")
+
+
+def summarise(
+    totals: dict[str, np.ndarray], horizon: int, mask: np.ndarray | None = None
+) -> dict[str, dict[str, float]]:
+    """Overall metrics per policy from per-pair totals, optionally for a subset of pairs."""
+    return {
+        name: _summary(
+            {k: (v[i] if mask is None else v[i][mask]) for k, v in totals.items()}, horizon
+        )
+        for i, name in enumerate(POLICIES)
+    }
+
+
+def _summary(t: dict[str, np.ndarray], horizon: int) -> dict[str, float]:
+    cycles = float(t["cycles"].sum())
+    return {
+        "cycle_service_level": round(1.0 - float(t["bad_cycles"].sum()) / cycles, 4)
+        if cycles
+        else float("nan"),
+        "fill_rate": round(float(t["met"].sum()) / max(float(t["demand"].sum()), 1e-9), 4),
+        "avg_on_hand_units": round(
+            float(t["on_hand"].sum()) / max(len(t["on_hand"]) * horizon, 1), 3
+        ),
+        "stockout_days": int(t["stockout_days"].sum()),
+        "orders": int(t["orders"].sum()),
+    }

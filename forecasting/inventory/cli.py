@@ -16,13 +16,8 @@ from pathlib import Path
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.orders import purchase_orders, write_purchase_orders
 from forecasting.inventory.plan import run_plan
-from forecasting.inventory.simulate import (
-    SimConfig,
-    load_sim_data,
-    print_table,
-    simulate,
-    write_results,
-)
+from forecasting.inventory.sim_report import print_table, write_results
+from forecasting.inventory.simulate import SimConfig, load_sim_data, simulate
 from warehouse.files import check_output_path
 
 

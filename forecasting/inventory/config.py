@@ -29,7 +29,7 @@ class PlanConfig:
             window (`forecasting.inventory.seasonal`), per category; forecasts need no such scaling.
         scope: "portfolio" (default): the cycle service target holds for each group of items
             sharing a target, pooled over their replenishment cycles, met with the least stock
-            (`allocate_service`); "item": every item on its own hits the target.
+            (`allocation.allocate_service`); "item": every item on its own hits the target.
         item_floor_gap: under "portfolio", no item is planned more than this below its target.
         level: the as-of demand level (`forecasting.inventory.level`) that rescales the history
             window: "auto" (default) where no seasonal ratio exists (under a year of sales),

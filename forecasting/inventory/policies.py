@@ -10,20 +10,18 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from forecasting.inventory.allocation import SERVICE_GRID, allocate_service, reorder_point_grid
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import DemandInputs, iter_lead_time_demand_samples
 from forecasting.inventory.inputs import PlanInputs, column_array
 from forecasting.inventory.maths import (
     DAYS_PER_YEAR,
-    SERVICE_GRID,
     abc_xyz_classes,
-    allocate_service,
     cost_based_cycle_service,
     eoq,
     fill_rate_reorder_point,
     normal_reorder_point,
     quantile_reorder_point,
-    reorder_point_grid,
     round_order_quantity,
 )
 

@@ -21,7 +21,8 @@ __all__ = [
     "simulate_recent",
     "simulation_done",
 ]
-from forecasting.inventory.simulate import SimConfig, load_sim_data, simulate, write_results
+from forecasting.inventory.sim_report import write_results
+from forecasting.inventory.simulate import SimConfig, load_sim_data, simulate
 from warehouse.db import reading, table_exists
 
 #: The refresh's simulation summary: the last `SIM_DAYS` days, replayed from before.

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.inventory.simulate import SimConfig, SimData, SimResult, simulate, stock_at_service
+from forecasting.inventory.sim_report import stock_at_service
+from forecasting.inventory.simulate import SimConfig, SimData, SimResult, simulate
 
 TARGETS: tuple[float, ...] = (0.90, 0.95, 0.99)
 EXTRA_NORMAL_LEVELS: tuple[float, ...] = (0.85, 0.995, 0.999)

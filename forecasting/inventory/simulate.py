@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -29,7 +28,15 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from forecasting.inventory.breakdown import by_class, by_month, demand_classes, service_cell
+from forecasting.inventory.breakdown import (
+    POLICIES,
+    by_class,
+    by_month,
+    demand_classes,
+    per_product_summary,
+    service_cell,
+    summarise,
+)
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import DemandInputs
 from forecasting.inventory.inputs import (
@@ -55,9 +62,8 @@ from forecasting.inventory.policies import (
     rule_of_thumb_policy,
     shelfwise_policy,
 )
-from warehouse.db import WarehouseError, execute, reading, run_named, sql_text, writing
+from warehouse.db import WarehouseError, reading, run_named
 
-POLICIES: tuple[str, ...] = ("shelfwise", "normal_approx", "rule_of_thumb")
 METRICS: tuple[str, ...] = (
     "cycle_service_level",
     "fill_rate",
@@ -308,7 +314,7 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     return SimResult(
         cfg.service_level,
         overall,
-        _per_product(pairs, totals, horizon, cfg),
+        per_product_summary(pairs, totals, horizon, cfg.service_level, POLICIES),
         notes,
         totals,
         breakdown,
@@ -321,76 +327,6 @@ def _levels(policies: list[Policy]) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         np.stack([getattr(p, name) for p in policies])  # type: ignore[return-value]
         for name in ("reorder_point", "order_qty", "order_up_to")
     )
-
-
-def summarise(
-    totals: dict[str, np.ndarray], horizon: int, mask: np.ndarray | None = None
-) -> dict[str, dict[str, float]]:
-    """Overall metrics per policy from per-pair totals, optionally for a subset of pairs."""
-    return {
-        name: _summary(
-            {k: (v[i] if mask is None else v[i][mask]) for k, v in totals.items()}, horizon
-        )
-        for i, name in enumerate(POLICIES)
-    }
-
-
-def _summary(t: dict[str, np.ndarray], horizon: int) -> dict[str, float]:
-    cycles = float(t["cycles"].sum())
-    return {
-        "cycle_service_level": round(1.0 - float(t["bad_cycles"].sum()) / cycles, 4)
-        if cycles
-        else float("nan"),
-        "fill_rate": round(float(t["met"].sum()) / max(float(t["demand"].sum()), 1e-9), 4),
-        "avg_on_hand_units": round(
-            float(t["on_hand"].sum()) / max(len(t["on_hand"]) * horizon, 1), 3
-        ),
-        "stockout_days": int(t["stockout_days"].sum()),
-        "orders": int(t["orders"].sum()),
-    }
-
-
-def stock_at_service(curve: list[tuple[float, float]], service: float) -> float:
-    """A policy's average stock at `service`, linear between its measured points.
-
-    Args:
-        curve: (cycle service, average on hand) of the same policy run at several levels.
-    Returns:
-        Units, or NaN when `service` is above every measured point (the policy never got there).
-    """
-    points = sorted(curve)
-    services = np.array([p[0] for p in points])
-    if service > services.max():
-        return float("nan")
-    return float(np.interp(service, services, np.array([p[1] for p in points])))
-
-
-def _per_product(
-    pairs: pl.DataFrame, totals: dict[str, np.ndarray], horizon: int, cfg: SimConfig
-) -> pl.DataFrame:
-    frames = []
-    for i, name in enumerate(POLICIES):
-        frame = pairs.select("product_id").with_columns(
-            *[pl.Series(k, v[i]) for k, v in totals.items()]
-        )
-        frames.append(
-            frame.group_by("product_id")
-            .agg(pl.len().alias("pairs"), *[pl.col(k).sum() for k in totals])
-            .with_columns(pl.lit(name).alias("policy"))
-        )
-    out = pl.concat(frames)
-    return out.select(
-        "policy",
-        pl.lit(cfg.service_level).alias("target"),
-        pl.col("product_id").alias("scope"),
-        pl.when(pl.col("cycles") > 0)
-        .then(1 - pl.col("bad_cycles") / pl.col("cycles"))
-        .alias("cycle_service_level"),
-        pl.when(pl.col("demand") > 0).then(pl.col("met") / pl.col("demand")).alias("fill_rate"),
-        (pl.col("on_hand") / (pl.col("pairs") * horizon)).alias("avg_on_hand_units"),
-        pl.col("stockout_days").cast(pl.Int64),
-        pl.col("orders").cast(pl.Int64),
-    ).sort("policy", "scope")
 
 
 def _notes(data: SimData, cfg: SimConfig) -> list[str]:
@@ -446,32 +382,3 @@ def _notes(data: SimData, cfg: SimConfig) -> list[str]:
     return notes
 
 
-def write_results(db: str | os.PathLike[str], result: SimResult, cfg: SimConfig) -> None:
-    """Replace this target's rows of `simulation_results` (overall + per product)."""
-    overall = pl.DataFrame(
-        [
-            {"policy": name, "target": result.target, "scope": "overall", **metrics}
-            for name, metrics in result.overall.items()
-        ]
-    )
-    frame = pl.concat([overall, result.per_product], how="vertical_relaxed").with_columns(
-        pl.lit(cfg.until).alias("until"),
-        pl.lit(cfg.days).alias("days"),
-        pl.lit(cfg.demand_mode).alias("demand_mode"),
-    )
-    with writing(db) as con:
-        con.register("simulation_frame", frame.to_arrow())
-        execute(con, sql_text("inventory/write_simulation"))
-        execute(con, sql_text("inventory/delete_simulation_target"), {"target": result.target})
-        execute(con, sql_text("inventory/insert_simulation"))
-        con.unregister("simulation_frame")
-
-
-def print_table(result: SimResult) -> None:
-    """Human-readable comparison on stdout, notes on stderr."""
-    for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print(f"target cycle service level {result.target:.0%}")
-    print(f"{'policy':<15}" + "".join(f"{m:>21}" for m in METRICS))
-    for name, metrics in result.overall.items():
-        print(f"{name:<15}" + "".join(f"{metrics[m]:>21}" for m in METRICS))
