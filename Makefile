@@ -7,7 +7,7 @@ DB ?= data/shelfwise.duckdb
 PORT ?= 8501
 export SHELFWISE_DB ?= $(DB)
 
-.PHONY: run test test-heavy install install-test browser demo pipeline lint bench clean
+.PHONY: run dev test test-heavy install install-test browser demo pipeline lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed, found " + sys.version' 
@@ -26,9 +26,17 @@ demo: install
 pipeline: demo
 	$(PY) -m services --db $(DB) pipeline --if-missing
 
+## Serve on 127.0.0.1:$(PORT) (e.g. `make run PORT=8600`); .streamlit/config.toml: viewer
+## toolbar, no file watcher.
 run: pipeline
+	@echo "Shelfwise: http://127.0.0.1:$(PORT) (warehouse $(SHELFWISE_DB))"
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
+
+## Development: reload on save, developer toolbar.
+dev: pipeline
+	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--server.fileWatcherType auto --server.runOnSave true --client.toolbarMode developer
 
 ## Headless Chromium from Debian for the one real-browser test (Playwright drives it).
 browser:
