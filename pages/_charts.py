@@ -86,7 +86,7 @@ def ranked_bars(frame: pl.DataFrame, value: str, label: str, colour_by: str,
     fig = go.Figure(go.Bar(
         x=shown[value].to_list(), y=labels, orientation="h",
         marker={"color": [colours.get(c, "#7f7f7f") for c in shown[colour_by].to_list()]},
-        customdata=shown[colour_by].to_list(),
+        customdata=shown[colour_by].to_list(), showlegend=False,
         hovertemplate="%{y}<br>%{customdata}: %{x:.3f}<extra></extra>"))
     for name in dict.fromkeys(shown[colour_by].to_list()):  # legend: one entry per category
         fig.add_trace(go.Bar(x=[None], y=[None], name=name, orientation="h",

@@ -14,8 +14,9 @@ import streamlit as st
 
 #: Columns a manager decides on, shown first in this order when present.
 DECISION_FIRST: tuple[str, ...] = (
-    "supplier", "order_number", "store_id", "product_id", "description", "order_qty",
-    "suggested_order_qty", "order_value", "stockout_risk", "urgency", "reason", "rank",
+    "supplier", "order_number", "store_id", "product_id", "description", "quantity",
+    "order_qty", "suggested_order_qty", "line_value", "order_value", "stockout_risk",
+    "days_of_cover", "reason", "rank",
     "customer_id", "segment",
 )
 #: Exact names with a fixed label (anything else: snake_case -> "Sentence case").
@@ -29,6 +30,7 @@ LABELS: dict[str, str] = {
     "wape": "WAPE", "mase": "MASE", "avg_unit_price": "Avg price", "sale_date": "Date",
     "period_start": "Period", "table_name": "Table", "order_number": "Order no.",
     "cycle_service_level": "Cycle service", "avg_on_hand_units": "Avg on hand",
+    "line_value": "Line value", "quantity": "Order qty",
 }
 _MONEY = ("revenue", "value", "price", "cost", "spend", "monetary", "basket", "change")
 _SHARE = ("share", "pct", "rate", "risk", "service_level", "fill", "wape", "target")
@@ -66,6 +68,8 @@ def config(frame: pl.DataFrame) -> dict[str, Any]:
             out[name] = st.column_config.DatetimeColumn(label(name), format="D MMM YYYY HH:mm")
         elif dtype.is_numeric():
             out[name] = _number(name, dtype)
+        elif dtype == pl.Boolean:
+            out[name] = st.column_config.CheckboxColumn(label(name))
         else:
             out[name] = st.column_config.TextColumn(label(name))
     return out
