@@ -9,7 +9,7 @@ PORT ?= 8501
 API_PORT ?= $(if $(filter file,$(origin PORT)),8600,$(PORT))
 export SHELFWISE_DB ?= $(DB)
 
-.PHONY: run api test test-heavy install install-test browser demo pipeline lint bench clean constraints
+.PHONY: run api dev test test-heavy install install-test browser demo pipeline lint bench clean constraints
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed, found " + sys.version' 
@@ -29,13 +29,21 @@ demo: install
 pipeline: demo
 	$(PY) -m services --db $(DB) pipeline
 
+## Serve on 127.0.0.1:$(PORT) (e.g. `make run PORT=8600`); .streamlit/config.toml: viewer
+## toolbar, no file watcher.
 run: pipeline
+	@echo "Shelfwise: http://127.0.0.1:$(PORT) (warehouse $(SHELFWISE_DB))"
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 ## The HTTP API (FastAPI) on 127.0.0.1:$(API_PORT); keys: `python -m warehouse keys add`.
 api: pipeline
 	$(VENV)/bin/uvicorn api:app --host 127.0.0.1 --port $(API_PORT)
+
+## Development: reload on save, developer toolbar.
+dev: pipeline
+	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--server.fileWatcherType auto --server.runOnSave true --client.toolbarMode developer
 
 ## Headless Chromium from Debian for the one real-browser test (Playwright drives it).
 browser:

@@ -25,7 +25,7 @@ from warehouse.readers import LiveWarehouse
 #: first `st.navigation` call) may treat pages/ as a legacy pages directory and would run
 #: `pages/<url path>.py` directly, without this entry point; each page also checks the role.
 PAGE_FILES: dict[str, tuple[str, str, str, str]] = {
-    "overview": ("pages/overview.py", "Overview", ":material/dashboard:", "dashboard"),
+    "overview": ("pages/overview.py", "Overview", ":material/dashboard:", "home"),
     "sales": ("pages/sales.py", "Sales explorer", ":material/query_stats:", "sales-explorer"),
     "recommendations": ("pages/recommendations.py", "Recommendations", ":material/recommend:",
                         "recommend"),
@@ -74,6 +74,9 @@ def main() -> None:
                              url_path=PAGE_FILES[k][3], default=(k == "overview"))
                      for k in keys if k in allowed]
            for section, keys in SECTIONS.items()}
+    home = nav["Dashboards"][0]
+    nav["Dashboards"].append(st.Page(lambda: st.switch_page(home), title="Overview",
+                                     url_path="dashboard", visibility="hidden"))  # old link
     page = st.navigation({section: pages for section, pages in nav.items() if pages})
     sidebar_user(user, note)
     live = open_warehouse(os.fspath(resolve_db_path(None)))

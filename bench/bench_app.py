@@ -1,183 +1,218 @@
-"""Time to first render of each app page (AppTest, in process), p50/p95 over repeated sessions.
+"""App speed in a real browser: Debian's headless Chromium (Playwright) against `streamlit run`.
 
-Each sample is a new session landing directly on the page (what a browser opening its URL does):
-`cold` clears Streamlit's data cache first (the first visitor after a refresh), `warm` keeps it
-(everyone after). Beside them, in the same run: `services`, the bare service calls the page makes
-(no Streamlit), and the 1 s target. Run:
+Measures, on one server per checkout, the first render of every page (a new browser session
+landing on the page's URL until the script has finished and nothing is loading) and the main
+interactions (filter change, customer search, export format switch, bulk list, order approval,
+tab switches) until the rerun they cause has finished. Round 1 follows the server's start (cold
+caches); later rounds are new sessions on the warm server. The 1 s target is printed beside.
+Compare two checkouts in one run (the same demo warehouse, back to back):
 
-    .venv/bin/python bench/bench_app.py --db /tmp/app/demo.duckdb --repeats 7
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_app.py --db /tmp/app/demo.duckdb \\
+        --repo /tmp/app/before --repo . --rounds 3 --shots /tmp/app/shots
 
-Pages whose model is missing render their empty state; the table says so.
+"n/a" marks an interaction the checkout does not have. Needs /usr/bin/chromium.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from forecasting import api  # noqa: E402 - after the repo is on the path
-from forecasting.errors import NoForecastError, NoPlanError  # noqa: E402
-from forecasting.inventory import api as inventory_api  # noqa: E402
-from recsys import service  # noqa: E402
-from recsys.errors import NoModelError  # noqa: E402
-
-#: url path -> (page key, title) as registered in app.py; "" is the default page.
-PAGES: dict[str, tuple[str, str]] = {
-    "": ("overview", "Overview"), "sales-explorer": ("sales", "Sales explorer"),
-    "recommend": ("recommendations", "Recommendations"), "forecast": ("forecasts", "Forecasts"),
-    "stock": ("inventory", "Inventory"), "sql-workbench": ("sql", "SQL workbench"),
-    "data-models": ("data", "Data & models"),
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: url path -> h1 of the page ("" is the default page).
+PAGES: dict[str, str] = {
+    "": "Overview", "sales-explorer": "Sales explorer", "forecast": "Forecasts",
+    "stock": "Inventory", "recommend": "Recommendations", "sql-workbench": "SQL workbench",
+    "data-models": "Data & models",
 }
 TARGET_S = 1.0
+TIMEOUT_MS = 180_000
+#: Records every change of Streamlit's script state (data-test-script-state on stApp).
+OBSERVER = """() => {
+  window.__runs = [];
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => window.__runs.push(
+      [performance.now(), app.getAttribute('data-test-script-state')]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+SETTLED = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stSkeleton"]')
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-_HARNESS: dict[str, object] = {}
-
-
-def _server_like_harness() -> None:
-    """Make AppTest behave like one long-lived server: one data cache for every session (AppTest
-    makes a new one per run) and the custom-component scan done once (AppTest repeats it per
-    instance: ~2 s of reading package metadata that a real server pays at start-up only)."""
-    from streamlit.runtime.caching.storage.dummy_cache_storage import (
-        MemoryCacheStorageManager,
-    )
-    from streamlit.testing.v1 import app_test
-
-    manager = MemoryCacheStorageManager()
-    app_test.MemoryCacheStorageManager = lambda: manager  # type: ignore[assignment]
-
-
-def render_once(url_path: str, clear: bool) -> tuple[float, str]:
-    """Seconds for one new session's first run of the page, and how it ended."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-    from streamlit.util import calc_hash
-
-    if clear:
-        st.cache_data.clear()
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
-    if "components" in _HARNESS:
-        at._bidi_component_manager = _HARNESS["components"]
-    if url_path:
-        at._page_hash = calc_hash(url_path)
-    start = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - start
-    _HARNESS.setdefault("components", at._bidi_component_manager)
-    if at.exception:
-        return elapsed, "exception"
-    shown = at.metric or at.dataframe or at.get("plotly_chart")
-    return elapsed, "ok" if shown else "empty state"
-
-
-#: The packages' "no output yet" errors (their pages then render an empty state).
-_MISSING_OUTPUT: tuple[type[BaseException], ...] = (NoModelError, NoForecastError, NoPlanError)
-
-
-def services_once(key: str, db: Path) -> float:
-    """Seconds of the service calls behind the page's first render, without Streamlit."""
-    from services import dashboard as aq
-    from services.dashboard import Filters
-    from warehouse.readers import LiveWarehouse
-
-    live = LiveWarehouse(db)
-    start = time.perf_counter()
-    con = live.cursor()
-    span = aq.data_range(con)
-    aq.filter_options(con)
-    assert span.last_day is not None
-    from datetime import timedelta
-
-    f = Filters(max(span.first_day, span.last_day - timedelta(days=89)), span.last_day)
-    calls: dict[str, list[Callable[[], object]]] = {
-        "overview": [lambda: aq.alerts(con, f), lambda: aq.kpis(con, f),
-                     lambda: aq.trend(con, f, "week"), lambda: aq.movers(con, f, 10)],
-        "sales": [lambda: aq.trend(con, f, "week"), lambda: aq.breakdown(con, f, "category"),
-                  lambda: aq.seasonality(con, f), lambda: aq.products(con),
-                  lambda: aq.product_detail(con, aq.products(con)["product_id"][0], f)],
-        "sql": [lambda: aq.schema_tables(con), lambda: aq.schema_columns(con)],
-        "data": [lambda: aq.data_quality(con), lambda: aq.model_versions(db)],
-    }
-    calls.update(_package_calls(db, con))
-    for call in calls.get(key, []):
+def start_server(repo: Path, db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`streamlit run app.py` of `repo` on 127.0.0.1 (sign-in off, no file watcher)."""
+    port = free_port()
+    env = {**os.environ, "SHELFWISE_DB": str(db), "SHELFWISE_AUTH": "0",
+           "PYTHONPATH": str(repo)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(repo / "app.py"), "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=repo, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
         try:
-            call()
-        except _MISSING_OUTPUT:  # no model/forecast/plan yet: the page shows its empty state
-            break
-    con.close()
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                return proc, base
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError(f"{repo}: streamlit did not start; see {log}")
+
+
+def first_render(page, base: str, path: str, title: str) -> float:
+    """Seconds from navigating to the page's URL until its script has finished."""
+    start = time.perf_counter()
+    page.goto(f"{base}/{path}")
+    page.get_by_role("heading", name=title, level=1).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function(SETTLED, timeout=TIMEOUT_MS, polling=50)
+    elapsed = time.perf_counter() - start
+    page.evaluate(OBSERVER)
+    return elapsed
+
+
+def timed(page, action: Callable[[], None]) -> float:
+    """Seconds from `action` until the rerun it caused has finished (0.0 + UI time if none)."""
+    page.evaluate("() => { window.__runs = []; }")
+    start = time.perf_counter()
+    action()
+    try:  # a rerun starts within 1.5 s of the action, or there is none
+        page.wait_for_function("() => window.__runs.some(r => r[1] === 'running')",
+                               timeout=1500, polling=20)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: nothing ran on the server
+        return time.perf_counter() - start
+    page.wait_for_function(SETTLED, timeout=TIMEOUT_MS, polling=20)
     return time.perf_counter() - start
 
 
-def _package_calls(db: Path, con: object) -> dict[str, list[Callable[[], object]]]:
-    """The other packages' service calls behind the first render of their pages."""
-    from services import dashboard as aq
+def visible(page, testid: str, text: str):
+    """The first visible element of `testid` containing `text`."""
+    return page.locator(f'[data-testid="{testid}"]').filter(has_text=text).filter(
+        visible=True).first
 
-    stores, _ = aq.filter_options(con)
-    store = next(iter(stores))
-    product = aq.products(con)["product_id"][0]
-    customer = aq.customer_search(con, "", 50)["customer_id"][0]
-    return {
-        "recommendations": [
-            lambda: service.model_status(db), lambda: aq.customer_search(con, "", 50),
-            lambda: service.recommend_for_customer(db, customer, 20),
-            lambda: service.customer_history(db, customer),
-            lambda: service.similar_products(db, product, 20)],
-        "forecasts": [
-            lambda: api.load_forecast(db, store_id=store, product_id=product),
-            lambda: api.load_history(db, store_id=store, product_id=product),
-            lambda: api.backtest_summary(db), lambda: api.forecast_drivers(db, store, product)],
-        "inventory": [lambda: inventory_api.what_to_order(db),
-                      lambda: inventory_api.stock_view(db, store, product),
-                      lambda: inventory_api.simulation_summary(db)],
-    }
+
+def pick(page, testid: str, text: str, option: str | None) -> None:
+    """Open the select box labelled `text` and choose `option` (None: the first option)."""
+    visible(page, testid, text).click()
+    options = page.get_by_role("option")
+    (options.first if option is None else options.filter(has_text=option).first).click()
+    page.keyboard.press("Escape")
+
+
+def interactions(page, base: str) -> dict[str, float | None]:
+    """The main interactions of a manager's and a merchandiser's morning, in order."""
+    out: dict[str, float | None] = {}
+    first_render(page, base, "recommend", "Recommendations")
+    page.get_by_label("Search customer id").fill("C001")
+    out["customer search"] = timed(page, lambda: page.keyboard.press("Enter"))
+    out["tab: Bulk list"] = timed(page, lambda: page.get_by_role("tab", name="Bulk list").click())
+    out["bulk list (build)"] = timed(page, lambda: page.get_by_text("Build the list").click())
+    out["export format -> Excel"] = timed(
+        page, lambda: pick(page, "stSelectbox", "Format", "Excel"))
+    out["tab: Customer"] = timed(page, lambda: page.get_by_role("tab", name="Customer").click())
+    box = page.get_by_label("Search customer id")
+    box.fill("C002")
+    out["customer search (Excel chosen)"] = timed(page, lambda: box.press("Enter"))
+    first_render(page, base, "stock", "Inventory")
+    approve = page.get_by_role("button", name="Approve order")
+    out["order approval"] = timed(page, approve.click) if approve.count() else None
+    first_render(page, base, "", "Overview")
+    out["filter change (store)"] = timed(
+        page, lambda: pick(page, "stMultiSelect", "Stores", None))
+    return out
+
+
+def bench(repo: Path, db: Path, rounds: int, shots: Path | None) -> dict[str, list[float | None]]:
+    """Every page's first render and every interaction, `rounds` times, on a fresh server."""
+    from playwright.sync_api import sync_playwright
+
+    proc, base = start_server(repo, db, Path(f"/tmp/app/bench-{repo.name}.log"))
+    results: dict[str, list[float | None]] = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            for round_no in range(rounds):
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                for path, title in PAGES.items():
+                    seconds = first_render(page, base, path, title)
+                    results.setdefault(f"page: {title}", []).append(seconds)
+                    if shots and round_no == rounds - 1:
+                        shots.mkdir(parents=True, exist_ok=True)
+                        page.wait_for_timeout(800)  # plotly draws after the script
+                        page.screenshot(path=str(shots / f"{path or 'overview'}.png"),
+                                        full_page=True)
+                context.close()
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                for name, seconds in interactions(context.new_page(), base).items():
+                    results.setdefault(name, []).append(seconds)
+                context.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return results
+
+
+def cell(values: list[float | None], first: bool) -> str:
+    """Round 1, or the median of later rounds, in seconds."""
+    vals = values[:1] if first else values[1:] or values[:1]
+    if any(v is None for v in vals):
+        return "n/a"
+    return f"{statistics.median(v for v in vals if v is not None):.2f}"
 
 
 def main() -> None:
+    """Run every checkout back to back and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("SHELFWISE_DB", "data/shelfwise.duckdb"))
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repo", action="append", type=Path, required=True)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--shots", type=Path, help="screenshots of every page (last checkout)")
     args = parser.parse_args()
     db = Path(args.db).resolve()
-    os.environ["SHELFWISE_DB"] = str(db)
-    os.environ["SHELFWISE_AUTH"] = "0"
-    import logging
-
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
-    _server_like_harness()
-    render_once("", clear=True)  # imports (streamlit, plotly, polars) are paid once per server
-
-    print(f"App time to first render, {db.name} ({db.stat().st_size / 1e6:.0f} MB), "
-          f"{args.repeats} sessions per page, seconds")
-    header = (f"{'page':<16} {'cold p50':>8} {'cold p95':>8} {'warm p50':>8} {'warm p95':>8} "
-              f"{'services':>8} {'cold/target':>11} {'warm/target':>11}  state")
-    print(header)
-    print("-" * len(header))
-    for url_path, (key, title) in PAGES.items():
-        cold, warm, states = [], [], set()
-        for _ in range(args.repeats):
-            seconds, state = render_once(url_path, clear=True)
-            cold.append(seconds)
-            states.add(state)
-            seconds, state = render_once(url_path, clear=False)
-            warm.append(seconds)
-        services = statistics.median(services_once(key, db) for _ in range(3))
-        print(f"{title:<16} {percentile(cold, .5):>8.3f} {percentile(cold, .95):>8.3f} "
-              f"{percentile(warm, .5):>8.3f} {percentile(warm, .95):>8.3f} {services:>8.3f} "
-              f"{percentile(cold, .5) / TARGET_S:>10.2f}x {percentile(warm, .5) / TARGET_S:>10.2f}x"
-              f"  {', '.join(sorted(states))}")
+    runs = {}
+    for i, repo in enumerate(args.repo):
+        shots = args.shots if i == len(args.repo) - 1 else None
+        runs[repo] = bench(repo.resolve(), db, args.rounds, shots)
+    print(f"App in headless Chromium, {db.name}; seconds; round 1 after the server's start, "
+          f"then the median of {args.rounds - 1} later rounds (new sessions); target "
+          f"{TARGET_S:.0f} s")
+    names = list(next(iter(runs.values())))
+    for other in runs.values():
+        names += [n for n in other if n not in names]
+    head = "| measure | " + " | ".join(f"{r.resolve().name} first | {r.resolve().name} warm"
+                                      for r in runs) + " |"
+    print(head)
+    print("|" + " --- |" * (1 + 2 * len(runs)))
+    for name in names:
+        cells = []
+        for result in runs.values():
+            values = result.get(name, [None])
+            cells += [cell(values, True), cell(values, False)]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -93,3 +93,8 @@ def optional_table(table: str, limit: int) -> pl.DataFrame | None:
 def model_versions() -> pl.DataFrame:
     """Versioned model artifacts next to the warehouse (never cached: files change)."""
     return dashboard.model_versions(warehouse().path)
+
+
+def data_age() -> dashboard.DataAge:
+    """Last sale day, latest snapshot and the plan's date."""
+    return on_cursor(dashboard.data_age)

@@ -13,12 +13,13 @@ import polars as pl
 from forecasting import api as forecast_api
 from forecasting.drivers import DriversView, drivers_for_forecast
 from forecasting.inventory import api as inventory_api
-from pages._cache import on_model, on_path
+from pages._cache import on_cursor, on_model, on_path
 from pages._shared import warehouse
 from recsys import service as recsys_service
 from recsys.service import BusinessRules
 from recsys.versions import pin_version, unpin
 from recsys.versions import versions_frame as recsys_versions_frame
+from services import merch, orders, segments
 
 
 def what_to_order(store_id: str | None) -> pl.DataFrame:
@@ -89,9 +90,10 @@ def customer_history(customer_id: str) -> pl.DataFrame:
     return on_path(recsys_service.customer_history, customer_id)
 
 
-def similar_products(product_id: str, k: int, version: str) -> pl.DataFrame:
-    """Products most like `product_id`."""
-    return on_model(version, recsys_service.similar_products, product_id, k=k)
+def similar_products(product_id: str, k: int, rules: BusinessRules,
+                     version: str) -> pl.DataFrame:
+    """Products most like `product_id` under the same business rules as the other tabs."""
+    return on_model(version, merch.similar_under_rules, product_id, k, rules)
 
 
 def complete_basket(basket: tuple[str, ...], k: int, rules: BusinessRules,
@@ -102,6 +104,25 @@ def complete_basket(basket: tuple[str, ...], k: int, rules: BusinessRules,
 
 def bulk_recommendations(ids: tuple[str, ...] | None, segment: str | None, k: int,
                          rules: BusinessRules, version: str) -> pl.DataFrame:
-    """Top-`k` lists for uploaded customer ids or a segment."""
-    return on_model(version, recsys_service.bulk_recommendations, customer_ids=ids,
-                    segment=segment, k=k, rules=rules)
+    """Top-`k` lists for uploaded customer ids or a segment, with category and price."""
+    return on_model(version, merch.bulk_with_catalogue, ids, segment, k, rules)
+
+
+def customer_profile() -> pl.DataFrame:
+    """One row per customer with RFM scores, spend, country and top category."""
+    return on_cursor(segments.customer_profile)
+
+
+def saved_segments(user: str) -> dict[str, segments.SegmentRule]:
+    """The user's saved segments (never cached: the user saves new ones)."""
+    return segments.saved_segments(warehouse().path, user)
+
+
+def save_segment(user: str, name: str, rule: segments.SegmentRule) -> None:
+    """Save segment `name` for `user` next to the warehouse."""
+    segments.save_segment(warehouse().path, user, name, rule)
+
+
+def draft_orders(store_id: str | None) -> pl.DataFrame:
+    """Draft purchase orders per supplier x store (None: every store), most urgent first."""
+    return on_path(orders.draft_orders_for, store_id)

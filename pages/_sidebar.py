@@ -53,6 +53,7 @@ def sidebar_filters(live: LiveWarehouse) -> Filters:
                               placeholder="All categories")
     if isinstance(dates, tuple) and len(dates) == 2:
         start, end = dates
+        st.sidebar.caption(f"Period: {start:%d %b %Y} → {end:%d %b %Y}")
     else:  # the user is half-way through picking a range
         start, end = st.session_state.get(FILTERS_KEY, Filters(*default)).start, last
         if isinstance(dates, tuple) and dates:

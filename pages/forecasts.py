@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from forecasting.errors import NoForecastError
+from pages import _format as fmt
 from pages import _reads as dash
 from pages import _services as svc
 from pages import _shared as shared
@@ -50,6 +51,7 @@ fig.add_trace(go.Scatter(x=recent["date"].to_list(), y=recent["units"].to_list()
                          name="history", mode="lines", line={"color": "#444"}))
 fig.add_trace(go.Scatter(x=dates, y=forecast["yhat"].to_list(), name="forecast",
                          mode="lines", line={"color": "#1f77b4", "width": 2}))
+fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
 fig.update_layout(height=420, margin={"t": 10, "b": 10}, yaxis_title="units per day",
                   legend={"orientation": "h"})
 st.plotly_chart(fig, key="fc_chart")
@@ -65,16 +67,32 @@ with left:
     if backtest.is_empty():
         st.info("No backtest yet: run `python -m forecasting backtest`.")
     else:
+        c1, c2 = st.columns(2)
         segments = backtest["segment"].unique().sort().to_list()
-        seg = st.selectbox("Segment", segments,
+        seg = c1.selectbox("Segment", segments,
                            index=segments.index("all") if "all" in segments else 0,
                            key="fc_segment")
-        part = backtest.filter(pl.col("segment") == seg).sort("wape")
-        bar = px.bar(part.to_pandas(), x="model", y="wape", color="frequency", barmode="group",
-                     labels={"wape": "WAPE (lower is better)"})
-        bar.update_layout(height=300, margin={"t": 10, "b": 10})
+        freqs = backtest.filter(pl.col("segment") == seg)["frequency"].unique().sort().to_list()
+        freq = c2.selectbox("Frequency", freqs, key="fc_frequency")
+        part = backtest.filter((pl.col("segment") == seg) & (pl.col("frequency") == freq))
+        # Only models scored on the same series are compared: the set most models share.
+        sizes = part.group_by("n_series").len().sort(["len", "n_series"], descending=True)
+        same = sizes["n_series"][0] if sizes.height else None
+        ranked = part.filter(pl.col("n_series") == same).sort("wape")
+        bar = px.bar(ranked.to_pandas(), x="wape", y="model", orientation="h",
+                     labels={"wape": f"WAPE on the same {same:,} series (lower is better)",
+                             "model": ""})
+        bar.update_xaxes(tickformat=".0%")
+        bar.update_layout(height=max(200, 40 * ranked.height), margin={"t": 10, "b": 10},
+                          yaxis={"autorange": "reversed"})
         st.plotly_chart(bar, key="fc_backtest")
-        st.dataframe(part, hide_index=True)
+        fmt.table(ranked.select("model", "wape", "mase", "bias", "coverage_80", "n_series"),
+                  key="fc_backtest_table", first=("model", "wape"))
+        others = part.filter(pl.col("n_series") != same)
+        if others.height:
+            st.caption("Not compared (scored on other series): " + "; ".join(
+                f"{r['model']} on {r['n_series']:,} series, WAPE {r['wape']:.1%}"
+                for r in others.iter_rows(named=True)))
 with right:
     st.subheader("Drivers")
     if store_id is None or product_id is None:

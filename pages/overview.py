@@ -1,21 +1,24 @@
-"""Overview (managers): KPI cards vs the previous period, trend, top and bottom movers, alerts."""
+"""Overview (managers): what needs action today, KPI cards vs the previous period, revenue and
+units as small multiples (partial periods marked), top and bottom movers."""
 
 from __future__ import annotations
 
 import plotly.express as px
 import streamlit as st
 
+from pages import _charts as charts
+from pages import _format as fmt
 from pages import _reads as dash
 from pages import _shared as shared
 
 shared.require("overview")
 filters = shared.filters()
 st.title("Overview")
-st.caption(f"{filters.start} → {filters.end} ({filters.days} days), compared with the "
-           f"{filters.days} days before.")
-
+shared.freshness_banner(dash.data_age())
 for message in dash.alerts(filters):
     st.warning(message, icon=":material/warning:")
+st.caption(f"{filters.start:%d %b %Y} → {filters.end:%d %b %Y} ({filters.days} days), compared "
+           f"with the {filters.days} days before.")
 
 kpis = dash.kpis(filters)
 for row in (kpis[:4], kpis[4:]):
@@ -32,10 +35,9 @@ trend = dash.trend(filters, grain)
 if trend.is_empty():
     st.info("No sales in this period for the chosen stores and categories.")
 else:
-    fig = px.line(trend.to_pandas(), x="period_start", y=["revenue", "units"],
-                  labels={"period_start": grain, "value": "", "variable": ""}, markers=True)
-    fig.update_layout(height=320, margin={"t": 10, "b": 10}, legend={"orientation": "h"})
-    st.plotly_chart(fig, key="overview_trend")
+    st.plotly_chart(charts.trend_figure(trend, grain, filters.start, filters.end),
+                    key="overview_trend")
+    st.caption(f"Grey open circles: a {grain} only partly inside the date range (not a drop).")
 
 st.subheader("Top and bottom movers")
 n = st.slider("Products per list", 3, 25, 10, key="overview_movers_n")
@@ -43,24 +45,25 @@ movers = dash.movers(filters, n)
 if movers.is_empty():
     st.info("No revenue change to rank in this period.")
 else:
-    chart = movers.sort("change").with_columns(
-        label=movers.sort("change")["product_id"] + " " + movers.sort("change")["description"])
+    chart = movers.sort("change")
+    chart = chart.with_columns(label=chart["product_id"] + " " + chart["description"])
     fig = px.bar(chart.to_pandas(), x="change", y="label", color="direction", orientation="h",
                  color_discrete_map={"up": "#2e7d32", "down": "#c62828"},
-                 labels={"change": "revenue change (GBP)", "label": ""},
-                 hover_data=["category", "revenue", "previous_revenue", "change_pct"])
+                 labels={"change": "revenue change vs the previous period", "label": ""},
+                 hover_data={"category": True, "revenue": ":,.0f",
+                             "previous_revenue": ":,.0f", "change_pct": ":.1%"})
+    charts.money_axis(fig, "x")
     fig.update_layout(height=max(300, 24 * chart.height), margin={"t": 10, "b": 10},
                       showlegend=False)
     st.plotly_chart(fig, key="overview_movers")
     up, down = st.columns(2)
-    cfg = {"change_pct": st.column_config.NumberColumn("change", format="percent"),
-           "revenue": st.column_config.NumberColumn(format="£%.0f"),
-           "previous_revenue": st.column_config.NumberColumn("before", format="£%.0f"),
-           "change": st.column_config.NumberColumn("Δ GBP", format="£%.0f")}
-    cols = ["product_id", "description", "revenue", "previous_revenue", "change", "change_pct"]
+    cols = ["product_id", "description", "change", "change_pct", "revenue", "previous_revenue"]
+    first = ("product_id", "description", "change", "change_pct")
     up.markdown("**Rising**")
-    up.dataframe(movers.filter(direction="up").select(cols), column_config=cfg, hide_index=True)
+    with up:
+        fmt.table(movers.filter(direction="up").select(cols), key="overview_up", first=first)
     down.markdown("**Falling**")
-    down.dataframe(movers.filter(direction="down").select(cols), column_config=cfg,
-                   hide_index=True)
+    with down:
+        fmt.table(movers.filter(direction="down").select(cols), key="overview_down",
+                  first=first)
     shared.export_buttons(movers, "movers", key="overview_export")

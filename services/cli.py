@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
+
+from tqdm import tqdm
 
 from services.auth import users_cli
 from services.pipeline import run_pipeline
@@ -49,6 +52,42 @@ EXAMPLES = {
 }
 
 
+#: What each pipeline step is doing, said before it starts (`make run` is otherwise silent).
+STEP_NOTES: dict[str, str] = {
+    "recsys train": "training the recommendation model (two-tower, a few epochs)",
+    "recsys export": "writing the top-20 recommendations of every customer",
+    "forecast run": "forecasting demand for every store x product",
+    "forecast backtest summary": "scoring the forecasts on the last weeks (backtest)",
+    "inventory plan": "planning today's orders from the forecasts",
+    "inventory simulate": "replaying the ordering policy to check service levels",
+}
+
+
+class _StepProgress:
+    """A tqdm bar over the pipeline steps that names each step and its time."""
+
+    def __enter__(self) -> _StepProgress:
+        self.bar = tqdm(total=0, desc="pipeline", unit="step", position=0, leave=True)
+        self.started = time.monotonic()
+        self.current: str | None = None
+        return self
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self.current is not None:
+            tqdm.write(f"  {self.current}: finished in {now - self.started:,.0f} s")
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.set_postfix_str(name)
+        self.bar.refresh()
+        self.current, self.started = (None if name == "done" else name), now
+        if name != "done":
+            tqdm.write(f"[{done + 1}/{total}] {name}: {STEP_NOTES.get(name, 'running')}...")
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 ok, 2 user error)."""
     args = _parser().parse_args(argv)
@@ -57,8 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quiet:
         os.environ["TQDM_DISABLE"] = "1"
     try:
-        lines = run_pipeline(resolve_db_path(args.db), if_missing=args.if_missing,
-                             force=args.force)
+        with _StepProgress() as progress:
+            lines = run_pipeline(resolve_db_path(args.db), if_missing=args.if_missing,
+                                 force=args.force, progress=progress)
         for line in lines:
             print(line)
     except WarehouseError as exc:

@@ -199,19 +199,58 @@ def movers(con: duckdb.DuckDBPyConnection, filters: Filters, n: int = 10) -> pl.
 
 
 def alerts(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str]:
-    """Plain-language alerts: positions below their reorder point, stockouts now."""
+    """What needs action today, one date rule for every alert.
+
+    "Today" is the latest stock snapshot (the reorder plan's as_of); the period of `filters`
+    does not apply, its stores and categories do. Lines to order (with how many are urgent:
+    stockout risk >= 50 %) and positions out of stock at that snapshot.
+    """
     messages: list[str] = []
-    params = filters.params()
+    params = {"stores": list(filters.stores), "categories": list(filters.categories)}
     if table_exists(con, "reorder_plan"):
-        row = run_named(con, "app/below_reorder_point", params).row(0, named=True)
-        if row["positions"]:
-            messages.append(f"{row['products']:,} products below reorder point "
-                            f"({row['positions']:,} store x product positions)")
-    row = run_named(con, "app/stockouts_now", params).row(0, named=True)
+        row = run_named(con, "app/action_today", params).row(0, named=True)
+        if row["order_lines"]:
+            messages.append(
+                f"To order today ({row['snapshot_date']:%d %b %Y}): {row['urgent_lines']:,} "
+                f"urgent lines (stockout risk 50 % or more) among {row['order_lines']:,} "
+                f"lines worth £{row['order_value']:,.0f} in {row['order_stores']:,} stores; "
+                "review them under Inventory.")
+    else:
+        row = run_named(con, "app/stockouts_today", params).row(0, named=True)
     if row["stockouts"]:
-        messages.append(f"{row['products']:,} products out of stock in at least one store "
-                        f"({row['stockouts']:,} positions at the {row['snapshot_date']} snapshot)")
+        messages.append(
+            f"Out of stock today ({row['snapshot_date']:%d %b %Y}): "
+            f"{row['stockout_products']:,} products in at least one store "
+            f"({row['stockouts']:,} store x product positions).")
     return messages
+
+
+@dataclass(frozen=True)
+class DataAge:
+    """How fresh the warehouse and the plan are (None: not there yet)."""
+
+    last_sale: date | None
+    last_snapshot: date | None
+    plan_as_of: date | None
+
+    def stale(self, today: date, max_days: int = 7) -> list[str]:
+        """Plain-language notes for every date older than `max_days` before `today`."""
+        notes = []
+        for what, day in (("sales data ends", self.last_sale),
+                          ("the latest stock snapshot is", self.last_snapshot),
+                          ("the reorder plan was made for", self.plan_as_of)):
+            if day is not None and (today - day).days > max_days:
+                notes.append(f"{what} {day:%d %b %Y} ({(today - day).days:,} days ago)")
+        return notes
+
+
+def data_age(con: duckdb.DuckDBPyConnection) -> DataAge:
+    """Last sale day, latest stock snapshot and the reorder plan's date."""
+    row = run_named(con, "app/data_age").row(0, named=True)
+    plan = None
+    if table_exists(con, "reorder_plan"):
+        plan = run_named(con, "app/plan_as_of")["as_of"][0]
+    return DataAge(row["last_sale"], row["last_snapshot"], plan)
 
 
 @returns(BREAKDOWN_SCHEMA)

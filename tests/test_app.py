@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -20,8 +21,13 @@ TIMEOUT_S = 120
 
 @pytest.fixture()
 def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str | None, bytes]]:
-    """file id -> (file name, bytes) of every download button rendered during the test."""
-    files: dict[str, tuple[str | None, bytes]] = {}
+    """file id -> (file name, bytes) of every file built during the test (`.deferred`: the
+    callables of deferred download buttons, by their placeholder id)."""
+
+    class Files(dict):
+        deferred: dict[str, tuple[str | None, Callable[[], bytes]]]
+
+    files: Files = Files()
     original = MemoryMediaFileStorage.load_and_get_id
 
     def capture(self, path_or_data, mimetype, kind, filename=None):
@@ -30,7 +36,16 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str | None, by
             files[file_id] = (filename, path_or_data)
         return file_id
 
+    def defer(self, data, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = original_defer(self, data, mimetype, coordinates, file_name=file_name, **kwargs)
+        deferred[file_id] = (file_name, data)
+        return file_id
+
+    deferred: dict[str, tuple[str | None, Callable[[], bytes]]] = {}
+    original_defer = MediaFileManager.add_deferred
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", defer)
+    files.deferred = deferred
     return files
 
 
@@ -56,7 +71,14 @@ def open_page(at: AppTest, page: str) -> AppTest:
 
 
 def downloaded(at: AppTest, files: dict[str, tuple[str | None, bytes]], index: int = 0) -> bytes:
-    url = at.get("download_button")[index].proto.url
+    """The bytes behind a download button, built as a click would (deferred `data=`)."""
+    proto = at.get("download_button")[index].proto
+    if proto.deferred_file_id:  # what a click does: run the callable
+        name, build = files.deferred[proto.deferred_file_id]
+        data = build()
+        files[f"clicked-{len(files)}"] = (name, data)
+        return data
+    url = proto.url
     file_id = url.rsplit("/", 1)[-1].split(".")[0]
     return files[file_id][1]
 
@@ -92,10 +114,12 @@ def test_overview_kpis_trend_movers_and_store_filter(app_factory, downloads) -> 
 
 def test_overview_exports_every_format(app_factory, downloads) -> None:
     at = open_page(app_factory(), "overview")
+    assert not downloads  # nothing is built until a download is clicked
     fmt = at.selectbox(key="overview_export_fmt")
     csv = downloaded(at, downloads)
     assert csv.decode().splitlines()[0].startswith("direction,product_id")
     fmt.set_value("Excel").run()
+    assert len(downloads) == 1  # choosing a format builds nothing
     xlsx = downloaded(at, downloads)
     assert xlsx[:2] == b"PK" and len(xlsx) > 1000
     at.selectbox(key="overview_export_fmt").set_value("Parquet").run()
@@ -114,23 +138,33 @@ def test_movers_slider_changes_list_length(app_factory) -> None:
 def test_sales_breakdown_drilldown_heatmap_and_product(app_factory) -> None:
     at = open_page(app_factory(), "sales")
     assert at.title[0].value == "Sales explorer"
+    charts = len(at.get("plotly_chart"))  # tabs render only when open
+    at.session_state["sales_tab"] = "By store / category / product"
+    at.run()
     table = at.dataframe[0].value
-    categories = set(table["label"])
+    categories = set(table.iloc[:, 0])
     at.radio(key="sales_by").set_value("store").run()
-    stores = set(at.dataframe[0].value["label"])
+    stores = set(at.dataframe[0].value.iloc[:, 0])
     assert stores != categories and all(label.startswith("S") for label in stores)
     at.radio(key="sales_by").set_value("product").run()
     drill = at.selectbox(key="sales_drill")
     drill.set_value(drill.options[1]).run()
     assert not at.exception
-    product_labels = at.dataframe[0].value["label"].tolist()
+    product_labels = at.dataframe[0].value.iloc[:, 0].tolist()
     assert product_labels and all(label.startswith("P") for label in product_labels)
-    assert len(at.get("plotly_chart")) >= 4  # trend, breakdown, heatmap, product detail
+    charts += len(at.get("plotly_chart"))
+    for tab in ("Seasonality", "Product detail"):
+        at.session_state["sales_tab"] = tab
+        at.run()
+        assert not at.exception
+        charts += len(at.get("plotly_chart"))
+    assert charts >= 4  # trend, breakdown, heatmap, product detail
     assert {m.label for m in at.metric} >= {"Category", "List price", "Units in period"}
 
 
 def test_sql_workbench_runs_refuses_and_keeps_history(app_factory, downloads) -> None:
     at = open_page(app_factory(), "sql")
+    at.toggle(key="sql_plain").set_value(True).run()
     assert at.title[0].value == "SQL workbench"
     assert "fct_sales_daily" in at.dataframe[0].value["table_name"].tolist()  # schema browser
     at.selectbox(key="sql_schema_table").set_value("dim_store").run()
@@ -147,11 +181,15 @@ def test_sql_workbench_runs_refuses_and_keeps_history(app_factory, downloads) ->
     at.button(key="sql_run").click().run()
     assert not at.exception
     assert any("Refused" in e.value for e in at.error)
-    assert any("history (2)" in e.label for e in at.expander)
+    assert not [df for df in at.dataframe if list(df.value.columns) == ["store_id", "n"]]
+    assert any("history (2)" in e.label for e in at.expander)  # the old result is gone
+    at.button(key="sql_hist_1").click().run()  # click-to-rerun the first, good query
+    assert [df for df in at.dataframe if list(df.value.columns) == ["store_id", "n"]]
 
 
 def test_sql_row_cap_shows_truncated_notice(app_factory) -> None:
     at = open_page(app_factory(), "sql")
+    at.toggle(key="sql_plain").set_value(True).run()
     at.text_area(key="sql_text").set_value("SELECT * FROM range(500)").run()
     at.number_input(key="sql_max_rows").set_value(10).run()
     at.button(key="sql_run").click().run()

@@ -46,30 +46,63 @@ def planned_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -
     return db
 
 
-def test_inventory_page_orders_exports_and_simulation(monkeypatch, planned_db: Path,
-                                                      downloads) -> None:  # noqa: F811
+def test_inventory_order_review_edit_approve_export_and_simulation(
+        monkeypatch, planned_db: Path, downloads) -> None:  # noqa: F811
     from forecasting.inventory.api import simulation_summary, what_to_order
 
     at = open_app(monkeypatch, planned_db, "inventory")
     todo = what_to_order(planned_db)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Lines to order"] == f"{todo.height:,}"
-    assert todo.height > 0
-    header = downloaded(at, downloads).decode().splitlines()[0]
-    assert "product_id" in header and "suggested_order_qty" in header
-    store = todo["store_id"].sort()[0]
-    at.selectbox(key="inv_store").set_value(store).run()
-    expected = what_to_order(planned_db, store_id=store).height
-    assert {m.label: m.value for m in at.metric}["Lines to order"] == f"{expected:,}"
+    assert todo.height > 0 and metrics["Lines"] == f"{todo.height:,}"
+    assert metrics["Orders"] == f"{todo['store_id'].n_unique():,}"  # one per supplier x store
+    assert not at.get("download_button")  # nothing to export before approval
+    order = at.selectbox(key="inv_order").value
+    editor = at.dataframe[-1]
+    assert editor.proto.editing_mode  # the order's lines are editable
+    lines = editor.value
+    first = lines["product_id"].iloc[0]
+    at.session_state[f"inv_edit_{order}"] = {"edited_rows": {0: {"quantity": 7}, 1:
+                                                              {"quantity": 0}},
+                                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="inv_approve").click().run()
+    assert not at.exception
+    assert any("approved" in s.value for s in at.success)
+    csv = downloaded(at, downloads).decode().splitlines()
+    assert csv[0] == ("supplier,order_number,store_id,line,product_id,description,quantity,"
+                      "unit_cost,line_value")
+    assert csv[1].startswith(f"DEFAULT,{order},") and f",{first}," in csv[1]
+    assert ",7," in csv[1]  # the edited quantity
+    assert len(csv) == 1 + (len(lines) - 1) + 1  # the zeroed line dropped, one total row
+    assert "ORDER TOTAL" in csv[-1]
+    at.session_state["inv_tab"] = "Service-level simulation"
+    at.run()
     policies = set(simulation_summary(planned_db).filter(scope="overall")["policy"])
-    shown = [df.value for df in at.dataframe if "fill_rate" in df.value.columns]
+    shown = [df.value for df in at.dataframe if "policy" in df.value.columns]
     assert shown and set(shown[0]["policy"]) == policies
-    assert len(at.get("plotly_chart")) >= 2  # policy over stock, service-level scatter
 
 
-def test_overview_alerts_positions_below_reorder_point(monkeypatch, planned_db: Path) -> None:
+def test_order_grid_has_no_raw_floats_or_timestamps(monkeypatch, planned_db: Path) -> None:
+    import json
+
+    at = open_app(monkeypatch, planned_db, "inventory")
+    for grid in at.dataframe:
+        config = json.loads(grid.proto.columns)
+        frame = grid.value
+        for column in frame.columns:
+            assert column in config, f"{column}: no column_config"
+            assert "_" not in config[column].get("label", "_"), f"{column}: raw header"
+            kind = str(frame[column].dtype)
+            if kind.startswith(("float", "int")):
+                assert config[column]["type_config"].get("format"), f"{column}: raw number"
+            assert not kind.startswith("datetime") or \
+                config[column]["type_config"]["type"] in ("date", "datetime"), column
+
+
+def test_overview_alerts_what_to_order_today(monkeypatch, planned_db: Path) -> None:
     at = open_app(monkeypatch, planned_db, "overview")
-    assert any("below reorder point" in w.value for w in at.warning)
+    assert any(w.value.startswith("To order today") for w in at.warning)
+    assert any("out of date" in w.value for w in at.warning)  # the demo ends before today
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +129,8 @@ def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path
     only = at.dataframe[0].value
     assert len(only) >= 1 and set(only["category"]) == {category}
     assert downloaded(at, downloads).decode().startswith("rank,product_id")
+    at.session_state["rec_tab"] = "Bulk list"
+    at.run()
     at.radio(key="rec_bulk_source").set_value("Segment").run()
     at.toggle(key="rec_bulk_go").set_value(True).run()
     assert not at.exception
@@ -105,6 +140,25 @@ def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path
     at.checkbox(key="rec_pseudo").check().run()
     exported = downloaded(at, downloads, index=-1).decode().splitlines()
     assert exported[0].startswith("customer_id") and exported[1].startswith("anon_")
+    assert "category" in exported[0] and "unit_price" in exported[0]  # to check rules against
+    preview = [df.value for df in at.dataframe if "customer_id" in df.value.columns][0]
+    assert preview["customer_id"].str.startswith("anon_").all()  # the preview too
+
+
+def test_similar_products_follow_the_business_rules(monkeypatch, trained_db: Path,
+                                                    downloads) -> None:  # noqa: F811
+    at = open_app(monkeypatch, trained_db, "recommendations")
+    at.session_state["rec_tab"] = "Similar products"
+    at.run()
+    before = at.dataframe[0].value
+    assert len(before) == 20 and before["category"].nunique() > 1
+    kept = before["category"].iloc[0]
+    at.multiselect(key="rec_incl").set_value([kept]).run()
+    assert not at.exception
+    after = at.dataframe[0].value
+    assert len(after) >= 1 and set(after["category"]) == {kept}
+    assert list(after["rank"]) == list(range(1, len(after) + 1))
+    assert downloaded(at, downloads).decode().startswith("rank,product_id")
 
 
 @pytest.fixture(scope="module")

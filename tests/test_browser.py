@@ -7,7 +7,10 @@ Skips when /usr/bin/chromium is missing (`make browser` installs it).
 
 from __future__ import annotations
 
+import csv
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -153,3 +156,106 @@ def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:
     assert "Forecasts" in nav and "SQL workbench" not in nav and "Data & models" not in nav
     page.screenshot(path=str(SCREENSHOTS / "signed-in-viewer.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture(scope="module")
+def models_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo with a reorder plan and a (one-epoch) recommendation model."""
+    from recsys.refresh import train_and_register
+    from recsys.train import TwoTowerConfig
+    from services.pipeline import steps
+
+    db = tmp_path_factory.mktemp("browser-models") / "demo.duckdb"
+    shutil.copyfile(demo_db_master, db)
+    for step in steps("inventory"):
+        step.run(db)
+    train_and_register(db, until=None, progress=False, config=TwoTowerConfig(
+        dim=16, epochs=1, max_examples_per_epoch=20_000, val_users=200, show_progress=False))
+    return db
+
+
+@pytest.fixture(scope="module")
+def served_models(models_db: Path) -> Iterator[str]:
+    (REPO / "artifacts").mkdir(exist_ok=True)
+    proc, base = start_app(models_db, {"SHELFWISE_AUTH": "0"}, "127.0.0.1")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the rerun an action caused."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        ".getAttribute('data-test-script-state') === 'notRunning'", timeout=RUN_TIMEOUT_MS)
+
+
+def test_order_review_edit_approve_and_download(browser, served_models: str,
+                                                tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{served_models}/stock")
+    wait_until_rendered(page, "Inventory")
+    grid = page.locator('[data-testid="stDataFrame"]').last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # first line, first column
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # the editable "Order qty" column
+    page.keyboard.type("7")
+    page.keyboard.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Approve order").click()
+    note = page.get_by_text(re.compile(r"Order PO-\S+ approved"))
+    note.wait_for(timeout=RUN_TIMEOUT_MS)
+    order = note.inner_text().split()[1]
+    settle(page)
+    with page.expect_download(timeout=RUN_TIMEOUT_MS) as info:
+        page.get_by_role("button", name="Purchase order (CSV)").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    lines = path.read_text().splitlines()
+    page.screenshot(path=str(SCREENSHOTS / "order-approved.png"), full_page=True)
+    context.close()
+    assert info.value.suggested_filename == f"{order}.csv"
+    assert lines[0] == ("supplier,order_number,store_id,line,product_id,description,quantity,"
+                        "unit_cost,line_value")
+    assert lines[1].startswith(f"DEFAULT,{order},") and lines[1].split(",")[6] == "7"
+    assert "ORDER TOTAL" in lines[-1]
+
+
+def test_similar_products_follow_the_rules_in_the_browser(browser, served_models: str,
+                                                          tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{served_models}/recommend")
+    wait_until_rendered(page, "Recommendations")
+    page.get_by_role("tab", name="Similar products").click()
+    settle(page)
+    page.get_by_text("Business rules (apply to every tab)").click()
+    page.locator('[data-testid="stMultiSelect"]').filter(has_text="Only these categories") \
+        .click()
+    option = page.get_by_role("option").first
+    category = option.inner_text().strip()
+    option.click()
+    page.keyboard.press("Escape")
+    settle(page)
+    with page.expect_download(timeout=RUN_TIMEOUT_MS) as info:
+        page.get_by_role("button", name="Export (CSV)").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    rows = list(csv.DictReader(path.open()))
+    page.screenshot(path=str(SCREENSHOTS / "similar-rules.png"), full_page=True)
+    context.close()
+    assert info.value.suggested_filename.startswith("similar_to_")
+    assert rows and {row["category"] for row in rows} == {category}
+    assert [int(row["rank"]) for row in rows] == list(range(1, len(rows) + 1))
