@@ -38,7 +38,8 @@ def order_review(draft: pl.DataFrame) -> None:
     labels = {row["order_number"]: f"{row['order_number']} · {row['lines']:,} lines · "
               f"{fmt.money(row['order_value'])}" + (" · approved" if row["approved"] else "")
               for row in summary.iter_rows(named=True)}
-    order = st.selectbox("Review order", list(labels), format_func=labels.get, key="inv_order")
+    order = st.selectbox("Review order", list(labels), format_func=labels.get,
+                         key="inv_order") or next(iter(labels))
     lines = draft.filter(pl.col("order_number") == order)
     shown = fmt.tidy(lines.drop("order_number", "supplier", "store_id"))
     cfg = fmt.config(shown)
