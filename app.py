@@ -27,8 +27,12 @@ from warehouse.readers import LiveWarehouse
 PAGE_FILES: dict[str, tuple[str, str, str, str]] = {
     "overview": ("pages/overview.py", "Overview", ":material/dashboard:", "home"),
     "sales": ("pages/sales.py", "Sales explorer", ":material/query_stats:", "sales-explorer"),
-    "recommendations": ("pages/recommendations.py", "Recommendations", ":material/recommend:",
-                        "recommend"),
+    "recommendations": (
+        "pages/recommendations.py",
+        "Recommendations",
+        ":material/recommend:",
+        "recommend",
+    ),
     "forecasts": ("pages/forecasts.py", "Forecasts", ":material/trending_up:", "forecast"),
     "inventory": ("pages/inventory.py", "Inventory", ":material/inventory_2:", "stock"),
     "sql": ("pages/sql.py", "SQL workbench", ":material/terminal:", "sql-workbench"),
@@ -63,20 +67,45 @@ def main() -> None:
     st.session_state[SETTINGS_KEY], st.session_state[SSO_KEY] = settings, bool(secrets("auth"))
     user, note = resolve_user()
     if user is None:
-        st.navigation([st.Page(signin_page, title="Sign in", icon=":material/login:",
-                               url_path="signin", default=True)]).run()
+        st.navigation(
+            [
+                st.Page(
+                    signin_page,
+                    title="Sign in",
+                    icon=":material/login:",
+                    url_path="signin",
+                    default=True,
+                )
+            ]
+        ).run()
         return
     st.session_state[shared.USER_KEY] = user
     key = settings.get("pseudonym_key")  # None: warehouse.privacy.load_key() finds the key
     st.session_state[shared.PRIVACY_KEY] = str(key).encode() if key else None
     allowed = set(allowed_pages(user.role))
-    nav = {section: [st.Page(PAGE_FILES[k][0], title=PAGE_FILES[k][1], icon=PAGE_FILES[k][2],
-                             url_path=PAGE_FILES[k][3], default=(k == "overview"))
-                     for k in keys if k in allowed]
-           for section, keys in SECTIONS.items()}
+    nav = {
+        section: [
+            st.Page(
+                PAGE_FILES[k][0],
+                title=PAGE_FILES[k][1],
+                icon=PAGE_FILES[k][2],
+                url_path=PAGE_FILES[k][3],
+                default=(k == "overview"),
+            )
+            for k in keys
+            if k in allowed
+        ]
+        for section, keys in SECTIONS.items()
+    }
     home = nav["Dashboards"][0]
-    nav["Dashboards"].append(st.Page(lambda: st.switch_page(home), title="Overview",
-                                     url_path="dashboard", visibility="hidden"))  # old link
+    nav["Dashboards"].append(
+        st.Page(
+            lambda: st.switch_page(home),
+            title="Overview",
+            url_path="dashboard",
+            visibility="hidden",
+        )
+    )  # old link
     page = st.navigation({section: pages for section, pages in nav.items() if pages})
     sidebar_user(user, note)
     live = open_warehouse(os.fspath(resolve_db_path(None)))

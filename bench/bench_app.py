@@ -27,12 +27,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 #: url path -> h1 of the page ("" is the default page).
 PAGES: dict[str, str] = {
-    "": "Overview", "sales-explorer": "Sales explorer", "forecast": "Forecasts",
-    "stock": "Inventory", "recommend": "Recommendations", "sql-workbench": "SQL workbench",
+    "": "Overview",
+    "sales-explorer": "Sales explorer",
+    "forecast": "Forecasts",
+    "stock": "Inventory",
+    "recommend": "Recommendations",
+    "sql-workbench": "SQL workbench",
     "data-models": "Data & models",
 }
 TARGET_S = 1.0
@@ -63,13 +74,30 @@ def free_port() -> int:
 def start_server(repo: Path, db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """`streamlit run app.py` of `repo` on 127.0.0.1 (sign-in off, no file watcher)."""
     port = free_port()
-    env = {**os.environ, "SHELFWISE_DB": str(db), "SHELFWISE_AUTH": "0",
-           "PYTHONPATH": str(repo)}
+    env = {**os.environ, "SHELFWISE_DB": str(db), "SHELFWISE_AUTH": "0", "PYTHONPATH": str(repo)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(repo / "app.py"), "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=repo, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(repo / "app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=repo,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -99,8 +127,9 @@ def timed(page, action: Callable[[], None]) -> float:
     start = time.perf_counter()
     action()
     try:  # a rerun starts within 1.5 s of the action, or there is none
-        page.wait_for_function("() => window.__runs.some(r => r[1] === 'running')",
-                               timeout=1500, polling=20)
+        page.wait_for_function(
+            "() => window.__runs.some(r => r[1] === 'running')", timeout=1500, polling=20
+        )
     except Exception:  # noqa: BLE001 - playwright's TimeoutError: nothing ran on the server
         return time.perf_counter() - start
     page.wait_for_function(SETTLED, timeout=TIMEOUT_MS, polling=20)
@@ -109,8 +138,9 @@ def timed(page, action: Callable[[], None]) -> float:
 
 def visible(page, testid: str, text: str):
     """The first visible element of `testid` containing `text`."""
-    return page.locator(f'[data-testid="{testid}"]').filter(has_text=text).filter(
-        visible=True).first
+    return (
+        page.locator(f'[data-testid="{testid}"]').filter(has_text=text).filter(visible=True).first
+    )
 
 
 def pick(page, testid: str, text: str, option: str | None) -> None:
@@ -130,7 +160,8 @@ def interactions(page, base: str) -> dict[str, float | None]:
     out["tab: Bulk list"] = timed(page, lambda: page.get_by_role("tab", name="Bulk list").click())
     out["bulk list (build)"] = timed(page, lambda: page.get_by_text("Build the list").click())
     out["export format -> Excel"] = timed(
-        page, lambda: pick(page, "stSelectbox", "Format", "Excel"))
+        page, lambda: pick(page, "stSelectbox", "Format", "Excel")
+    )
     out["tab: Customer"] = timed(page, lambda: page.get_by_role("tab", name="Customer").click())
     box = page.get_by_label("Search customer id")
     box.fill("C002")
@@ -139,8 +170,7 @@ def interactions(page, base: str) -> dict[str, float | None]:
     approve = page.get_by_role("button", name="Approve order")
     out["order approval"] = timed(page, approve.click) if approve.count() else None
     first_render(page, base, "", "Overview")
-    out["filter change (store)"] = timed(
-        page, lambda: pick(page, "stMultiSelect", "Stores", None))
+    out["filter change (store)"] = timed(page, lambda: pick(page, "stMultiSelect", "Stores", None))
     return out
 
 
@@ -162,8 +192,9 @@ def bench(repo: Path, db: Path, rounds: int, shots: Path | None) -> dict[str, li
                     if shots and round_no == rounds - 1:
                         shots.mkdir(parents=True, exist_ok=True)
                         page.wait_for_timeout(800)  # plotly draws after the script
-                        page.screenshot(path=str(shots / f"{path or 'overview'}.png"),
-                                        full_page=True)
+                        page.screenshot(
+                            path=str(shots / f"{path or 'overview'}.png"), full_page=True
+                        )
                 context.close()
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 for name, seconds in interactions(context.new_page(), base).items():
@@ -197,14 +228,19 @@ def main() -> None:
     for i, repo in enumerate(args.repo):
         shots = args.shots if i == len(args.repo) - 1 else None
         runs[repo] = bench(repo.resolve(), db, args.rounds, shots)
-    print(f"App in headless Chromium, {db.name}; seconds; round 1 after the server's start, "
-          f"then the median of {args.rounds - 1} later rounds (new sessions); target "
-          f"{TARGET_S:.0f} s")
+    print(
+        f"App in headless Chromium, {db.name}; seconds; round 1 after the server's start, "
+        f"then the median of {args.rounds - 1} later rounds (new sessions); target "
+        f"{TARGET_S:.0f} s"
+    )
     names = list(next(iter(runs.values())))
     for other in runs.values():
         names += [n for n in other if n not in names]
-    head = "| measure | " + " | ".join(f"{r.resolve().name} first | {r.resolve().name} warm"
-                                      for r in runs) + " |"
+    head = (
+        "| measure | "
+        + " | ".join(f"{r.resolve().name} first | {r.resolve().name} warm" for r in runs)
+        + " |"
+    )
     print(head)
     print("|" + " --- |" * (1 + 2 * len(runs)))
     for name in names:

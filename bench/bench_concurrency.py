@@ -141,14 +141,35 @@ def refresh_in_process(db: Path) -> None:
 
 
 def refresh_subprocess(db: Path) -> None:
-    cmd = [sys.executable, "-m", "warehouse", "--db", str(db), "ingest", "sales-panel",
-           str(PANEL), "--date-col", "date", "--store-col", "store", "--item-col", "item",
-           "--qty-col", "sales"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "warehouse",
+        "--db",
+        str(db),
+        "ingest",
+        "sales-panel",
+        str(PANEL),
+        "--date-col",
+        "date",
+        "--store-col",
+        "store",
+        "--item-col",
+        "item",
+        "--qty-col",
+        "sales",
+    ]
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True)
 
 
-def run_one(source: Path, design_cls: type[Design], refresh_name: str,
-            refresh: Callable[[Path], None], readers: int, after_s: float) -> Outcome:
+def run_one(
+    source: Path,
+    design_cls: type[Design],
+    refresh_name: str,
+    refresh: Callable[[Path], None],
+    readers: int,
+    after_s: float,
+) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="bench_conc_") as tmp:
         db = Path(tmp) / "wh.duckdb"
         shutil.copyfile(source, db)
@@ -187,8 +208,9 @@ def run_one(source: Path, design_cls: type[Design], refresh_name: str,
         outcome.refresh_s = t1 - t0
         outcome.reads = len(outcome.samples)
         outcome.during = sum(t0 <= t <= t1 for t, _ in outcome.samples)
-        outcome.inconsistent = sum(abs(v[1] - v[2]) > 1e-6 * max(1.0, abs(v[1]))
-                                   for _, v in outcome.samples)
+        outcome.inconsistent = sum(
+            abs(v[1] - v[2]) > 1e-6 * max(1.0, abs(v[1])) for _, v in outcome.samples
+        )
         outcome.stale_after = sum(t > t1 and v == old for t, v in outcome.samples)
         return outcome
 
@@ -225,17 +247,23 @@ def main() -> None:
         ("ingest, other process (CLI)", refresh_subprocess),
     ]
     designs = [GenerationAware, ConnectPerRead, LongLived]
-    print(f"warehouse {source} ({source.stat().st_size / 1e6:.0f} MB), {args.readers} reader "
-          f"threads, {args.after:g} s of reads after each refresh")
-    print("| design | refresh | refresh s (alone s) | reads | during refresh | errors | "
-          "inconsistent | stale after refresh |")
+    print(
+        f"warehouse {source} ({source.stat().st_size / 1e6:.0f} MB), {args.readers} reader "
+        f"threads, {args.after:g} s of reads after each refresh"
+    )
+    print(
+        "| design | refresh | refresh s (alone s) | reads | during refresh | errors | "
+        "inconsistent | stale after refresh |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for refresh_name, refresh in refreshes:
         alone = refresh_alone(source, refresh)
         for design_cls in designs:
             o = run_one(source, design_cls, refresh_name, refresh, args.readers, args.after)
-            print(f"| {o.design} | {o.refresh} | {o.refresh_s:.2f} ({alone:.2f}) | {o.reads} | "
-                  f"{o.during} | {o.errors} | {o.inconsistent} | {o.stale_after} |")
+            print(
+                f"| {o.design} | {o.refresh} | {o.refresh_s:.2f} ({alone:.2f}) | {o.reads} | "
+                f"{o.during} | {o.errors} | {o.inconsistent} | {o.stale_after} |"
+            )
             if o.first_error:
                 print(f"|  first error: {o.first_error[:90]} |")
 
@@ -250,8 +278,10 @@ def main() -> None:
     rows = [
         ("duckdb.connect + query + close", latency_ms(plain, args.repeats)),
         ("WarehouseReader.query (warm)", latency_ms(lambda: reader.query(sql), args.repeats)),
-        ("run_sandboxed (open, lock, check, run)",
-         latency_ms(lambda: run_sandboxed(source, sql), args.repeats)),
+        (
+            "run_sandboxed (open, lock, check, run)",
+            latency_ms(lambda: run_sandboxed(source, sql), args.repeats),
+        ),
     ]
     reader.close()
     base = rows[0][1]

@@ -65,10 +65,17 @@ def synthetic_panel(n: int, days: int = 560, seed: int = 0):
     lam[intermittent] *= 0.15
     y = rng.poisson(lam).astype(np.float32)
     dates = np.datetime64("2023-01-02") + np.arange(days)
-    return Panel(np.array([f"S{i % 10}" for i in range(n)]), np.array([f"P{i}" for i in range(n)]),
-                 np.array([f"C{i % 12}" for i in range(n)]), dates, y,
-                 np.zeros(n, dtype=np.int64), "D", np.zeros((n, days + 120), np.float32),
-                 np.zeros(days + 120, bool))
+    return Panel(
+        np.array([f"S{i % 10}" for i in range(n)]),
+        np.array([f"P{i}" for i in range(n)]),
+        np.array([f"C{i % 12}" for i in range(n)]),
+        dates,
+        y,
+        np.zeros(n, dtype=np.int64),
+        "D",
+        np.zeros((n, days + 120), np.float32),
+        np.zeros(days + 120, bool),
+    )
 
 
 def case_panel(db: str, until: dt.date, horizon: int) -> dict[str, object]:
@@ -81,18 +88,30 @@ def case_panel(db: str, until: dt.date, horizon: int) -> dict[str, object]:
     panel = load_panel(db, until, horizon=horizon, active_days=90)
     load_s = time.perf_counter() - t0
     end = panel.y.shape[1] - 1
-    res = forecast_panel(panel, end, EngineConfig(horizon=horizon, models=MODELS_PANEL,
-                                                  prophet_series=20))
+    res = forecast_panel(
+        panel, end, EngineConfig(horizon=horizon, models=MODELS_PANEL, prophet_series=20)
+    )
     models = {k: v.seconds for k, v in res.forecasts.items() if v.seconds}
     n_by = {k: int(v.rows.size) for k, v in res.forecasts.items()}
     t1, c1 = time.perf_counter(), _cpu_s()
     panel = load_panel(db, until, horizon=horizon, active_days=90)
-    forecast_panel(panel, end, EngineConfig(horizon=horizon, models=("moving_average", "lightgbm"),
-                                            prophet_series=0))
+    forecast_panel(
+        panel,
+        end,
+        EngineConfig(horizon=horizon, models=("moving_average", "lightgbm"), prophet_series=0),
+    )
     e2e, e2e_cpu = time.perf_counter() - t1, _cpu_s() - c1
-    return {"case": "panel", "cores": cores, "n_series": panel.n, "load_s": load_s,
-            "model_s": models, "model_n": n_by, "lightgbm_end_to_end_s": e2e,
-            "lightgbm_end_to_end_cpu_s": e2e_cpu, "peak_mb": _peak_mb()}
+    return {
+        "case": "panel",
+        "cores": cores,
+        "n_series": panel.n,
+        "load_s": load_s,
+        "model_s": models,
+        "model_n": n_by,
+        "lightgbm_end_to_end_s": e2e,
+        "lightgbm_end_to_end_cpu_s": e2e_cpu,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def case_synthetic(n: int, horizon: int) -> dict[str, object]:
@@ -104,12 +123,22 @@ def case_synthetic(n: int, horizon: int) -> dict[str, object]:
     panel = synthetic_panel(n)
     make_s = time.perf_counter() - t0
     t1, c1 = time.perf_counter(), _cpu_s()
-    res = forecast_panel(panel, panel.y.shape[1] - 1,
-                         EngineConfig(horizon=horizon, models=MODELS_SYNTH, prophet_series=0))
+    res = forecast_panel(
+        panel,
+        panel.y.shape[1] - 1,
+        EngineConfig(horizon=horizon, models=MODELS_SYNTH, prophet_series=0),
+    )
     total, cpu = time.perf_counter() - t1, _cpu_s() - c1
-    return {"case": "synthetic", "cores": cores, "n_series": n, "make_s": make_s,
-            "total_s": total, "cpu_s": cpu, "peak_mb": _peak_mb(),
-            "model_s": {k: v.seconds for k, v in res.forecasts.items() if v.seconds}}
+    return {
+        "case": "synthetic",
+        "cores": cores,
+        "n_series": n,
+        "make_s": make_s,
+        "total_s": total,
+        "cpu_s": cpu,
+        "peak_mb": _peak_mb(),
+        "model_s": {k: v.seconds for k, v in res.forecasts.items() if v.seconds},
+    }
 
 
 def _sub(args: list[str]) -> dict[str, object]:
@@ -137,32 +166,61 @@ def main() -> None:
         print(json.dumps(case_synthetic(args.n, args.synthetic_horizon)))
         return
     if args.db:
-        r = _sub(["--case", "panel", "--db", args.db, "--until", str(args.until),
-                  "--horizon", str(args.horizon)])
-        print(f"\npanel {args.db} until {args.until}, horizon {args.horizon}: {r['n_series']} "
-              f"series, {r['cores']} cores, peak {r['peak_mb']:.0f} MB, load {r['load_s']:.1f} s")
+        r = _sub(
+            [
+                "--case",
+                "panel",
+                "--db",
+                args.db,
+                "--until",
+                str(args.until),
+                "--horizon",
+                str(args.horizon),
+            ]
+        )
+        print(
+            f"\npanel {args.db} until {args.until}, horizon {args.horizon}: {r['n_series']} "
+            f"series, {r['cores']} cores, peak {r['peak_mb']:.0f} MB, load {r['load_s']:.1f} s"
+        )
         print(f"{'model':<16}{'series':>8}{'seconds':>10}{'series/s':>10}")
         for name, secs in sorted(r["model_s"].items(), key=lambda kv: kv[1]):
             n = r["model_n"][name]
             print(f"{name:<16}{n:>8}{secs:>10.1f}{n / secs:>10.1f}")
         e2e = r["lightgbm_end_to_end_s"]
-        print(f"{'lightgbm e2e':<16}{r['n_series']:>8}{e2e:>10.1f}{r['n_series'] / e2e:>10.1f}"
-              "   (load + features + fit + predict + intervals, with the fallback baseline; "
-              f"{r['lightgbm_end_to_end_cpu_s']:.1f} CPU s)")
+        print(
+            f"{'lightgbm e2e':<16}{r['n_series']:>8}{e2e:>10.1f}{r['n_series'] / e2e:>10.1f}"
+            "   (load + features + fit + predict + intervals, with the fallback baseline; "
+            f"{r['lightgbm_end_to_end_cpu_s']:.1f} CPU s)"
+        )
     if args.sizes:
-        print(f"\nsynthetic daily series, horizon {args.synthetic_horizon}, models "
-              f"{', '.join(MODELS_SYNTH)}")
-        print(f"{'series':>8}{'total s':>10}{'CPU s':>8}{'series/s':>10}{'peak MB':>10}"
-              f"{'x time':>8}  per model s")
+        print(
+            f"\nsynthetic daily series, horizon {args.synthetic_horizon}, models "
+            f"{', '.join(MODELS_SYNTH)}"
+        )
+        print(
+            f"{'series':>8}{'total s':>10}{'CPU s':>8}{'series/s':>10}{'peak MB':>10}"
+            f"{'x time':>8}  per model s"
+        )
         first = None
         for n in args.sizes:
-            r = _sub(["--case", "synthetic", "--n", str(n), "--synthetic-horizon",
-                      str(args.synthetic_horizon)])
+            r = _sub(
+                [
+                    "--case",
+                    "synthetic",
+                    "--n",
+                    str(n),
+                    "--synthetic-horizon",
+                    str(args.synthetic_horizon),
+                ]
+            )
             first = first or r["total_s"]
             per = ", ".join(f"{k} {v:.1f}" for k, v in r["model_s"].items())
-            print(f"{n:>8}{r['total_s']:>10.1f}{r['cpu_s']:>8.1f}{n / r['total_s']:>10.0f}"
-                  f"{r['peak_mb']:>10.0f}"
-                  f"{r['total_s'] / first:>8.1f}  {per}", flush=True)
+            print(
+                f"{n:>8}{r['total_s']:>10.1f}{r['cpu_s']:>8.1f}{n / r['total_s']:>10.0f}"
+                f"{r['peak_mb']:>10.0f}"
+                f"{r['total_s'] / first:>8.1f}  {per}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,10 @@ from warehouse.db import reading
 def tiled(inputs: PlanInputs, n_pairs: int) -> PlanInputs:
     """`n_pairs` rows: the real pairs repeated, each copy under new store ids."""
     reps = -(-n_pairs // inputs.pairs.height)
-    frames = [inputs.pairs.with_columns((pl.col("store_id") + f"-{r}").alias("store_id"))
-              for r in range(reps)]
+    frames = [
+        inputs.pairs.with_columns((pl.col("store_id") + f"-{r}").alias("store_id"))
+        for r in range(reps)
+    ]
     pairs = pl.concat(frames).head(n_pairs)
     history = np.tile(inputs.demand.history, (reps, 1))[:n_pairs]
     season = None if inputs.season is None else np.tile(inputs.season, reps)[:n_pairs]
@@ -63,8 +65,8 @@ def per_pair_loop(inputs: PlanInputs, cfg: PlanConfig, n: int) -> float:
     sd = inputs.pairs["lead_time_sd_days"].to_numpy()
     start = time.perf_counter()
     for i in range(n):
-        one = DemandInputs(hist[i:i + 1])
-        samples = lead_time_demand_samples(rng, one, lt[i:i + 1], sd[i:i + 1], cfg.n_samples)
+        one = DemandInputs(hist[i : i + 1])
+        samples = lead_time_demand_samples(rng, one, lt[i : i + 1], sd[i : i + 1], cfg.n_samples)
         quantile_reorder_point(samples, np.array([cfg.service_level]))
     return time.perf_counter() - start
 
@@ -78,16 +80,21 @@ def main() -> None:
     start = time.perf_counter()
     real = load_inputs(args.db, None, cfg)
     load_s = time.perf_counter() - start
-    print(f"warehouse read (load_inputs, {real.pairs.height:,} real pairs, "
-          f"window {cfg.window_days} days to {real.until}): {load_s:.2f} s")
+    print(
+        f"warehouse read (load_inputs, {real.pairs.height:,} real pairs, "
+        f"window {cfg.window_days} days to {real.until}): {load_s:.2f} s"
+    )
     if real.forecast_run:
         start = time.perf_counter()
         build_plan(real, cfg)
-        print(f"plan with the forecast source (run {real.forecast_run}, "
-              f"{int(real.demand.forecast_mask().sum()):,} of {real.pairs.height:,} pairs from "
-              f"forecast quantiles): {time.perf_counter() - start:.1f} s")
-        real = PlanInputs(real.pairs, DemandInputs(real.demand.history), real.until,
-                          season=real.season)
+        print(
+            f"plan with the forecast source (run {real.forecast_run}, "
+            f"{int(real.demand.forecast_mask().sum()):,} of {real.pairs.height:,} pairs from "
+            f"forecast quantiles): {time.perf_counter() - start:.1f} s"
+        )
+        real = PlanInputs(
+            real.pairs, DemandInputs(real.demand.history), real.until, season=real.season
+        )
     trend_cfg = dataclasses.replace(cfg, level="trend")
     back = lookback_days(trend_cfg)
     with reading(args.db) as con:
@@ -96,9 +103,11 @@ def main() -> None:
     loop_n = 500
     loop_s = per_pair_loop(real, cfg, loop_n)
     print()
-    print("| pairs | shelfwise plan (s) | item scope (s) | normal formula (s) | "
-          "per-pair loop (s, scaled) | loop / shelfwise | pairs per s | as-of level (s) | "
-          "plan with level (s) |")
+    print(
+        "| pairs | shelfwise plan (s) | item scope (s) | normal formula (s) | "
+        "per-pair loop (s, scaled) | loop / shelfwise | pairs per s | as-of level (s) | "
+        "plan with level (s) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in args.sizes.split(",")]:
         inputs = tiled(real, n)
@@ -115,19 +124,28 @@ def main() -> None:
         normal_s = time.perf_counter() - start
         reps = -(-n // real.pairs.height)
         start = time.perf_counter()
-        level = level_estimate(inputs.pairs, np.tile(long_history, (reps, 1))[:n],
-                               np.tile(first_day, reps)[:n], trend_cfg, True)
+        level = level_estimate(
+            inputs.pairs,
+            np.tile(long_history, (reps, 1))[:n],
+            np.tile(first_day, reps)[:n],
+            trend_cfg,
+            True,
+        )
         level_s = time.perf_counter() - start
         start = time.perf_counter()
         build_plan(dataclasses.replace(inputs, level=level), trend_cfg)
         with_level_s = time.perf_counter() - start
         loop_scaled = loop_s * n / loop_n
         assert plan.height == n
-        print(f"| {n:,} | {plan_s:.2f} | {item_s:.2f} | {normal_s:.3f} | {loop_scaled:.1f} | "
-              f"{loop_scaled / plan_s:.1f}x | {n / plan_s:,.0f} | {level_s:.2f} | "
-              f"{with_level_s:.2f} |")
-    print(f"\nper-pair loop measured on {loop_n} pairs: {loop_s:.2f} s; "
-          f"{cfg.n_samples} Monte Carlo samples per pair")
+        print(
+            f"| {n:,} | {plan_s:.2f} | {item_s:.2f} | {normal_s:.3f} | {loop_scaled:.1f} | "
+            f"{loop_scaled / plan_s:.1f}x | {n / plan_s:,.0f} | {level_s:.2f} | "
+            f"{with_level_s:.2f} |"
+        )
+    print(
+        f"\nper-pair loop measured on {loop_n} pairs: {loop_s:.2f} s; "
+        f"{cfg.n_samples} Monte Carlo samples per pair"
+    )
 
 
 if __name__ == "__main__":

@@ -66,14 +66,22 @@ def _normal_stock_text(check: ServiceCheck, target: float) -> str:
     return f"{stock:.2f}"
 
 
-def _row(name: str, target: float, label: str, m: dict[str, float], normal_stock: float,
-         extra: dict[str, object]) -> str:
+def _row(
+    name: str,
+    target: float,
+    label: str,
+    m: dict[str, float],
+    normal_stock: float,
+    extra: dict[str, object],
+) -> str:
     gap = (m["cycle_service_level"] - target) * 100
-    return (f"| {name} | {target:.2f} | {label} | {m['cycle_service_level']:.4f} | {gap:+.2f} | "
-            f"{extra['cycles']:,} | {100 * float(extra['cycle_service_se']):.2f} | "  # type: ignore[arg-type]
-            f"{m['fill_rate']:.4f} | {m['avg_on_hand_units']:.2f} | "
-            f"{m['avg_on_hand_units'] / normal_stock:.3f} | {m['stockout_days']:,} | "
-            f"{m['orders']:,} |")
+    return (
+        f"| {name} | {target:.2f} | {label} | {m['cycle_service_level']:.4f} | {gap:+.2f} | "
+        f"{extra['cycles']:,} | {100 * float(extra['cycle_service_se']):.2f} | "  # type: ignore[arg-type]
+        f"{m['fill_rate']:.4f} | {m['avg_on_hand_units']:.2f} | "
+        f"{m['avg_on_hand_units'] / normal_stock:.3f} | {m['stockout_days']:,} | "
+        f"{m['orders']:,} |"
+    )
 
 
 def main() -> None:
@@ -82,10 +90,17 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--demand-mode", default="lost_sales")
-    parser.add_argument("--policy", choices=("sQ", "RS"), default="sQ",
-                        help="continuous (s, Q) or periodic (R, S) review for every policy")
-    parser.add_argument("--variants", default="no_level,item,no_season",
-                        help=f"comma-separated shelfwise variants of {sorted(VARIANTS)} or ''")
+    parser.add_argument(
+        "--policy",
+        choices=("sQ", "RS"),
+        default="sQ",
+        help="continuous (s, Q) or periodic (R, S) review for every policy",
+    )
+    parser.add_argument(
+        "--variants",
+        default="no_level,item,no_season",
+        help=f"comma-separated shelfwise variants of {sorted(VARIANTS)} or ''",
+    )
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     main_rows, iso_rows, seg_rows, notes, verdicts = [], [], [], [], []
@@ -95,18 +110,21 @@ def main() -> None:
         name, rest = spec.split("=", 1)
         path, until = rest.rsplit(":", 1)
         plan = PlanConfig(n_samples=args.samples, policy=args.policy)  # type: ignore[arg-type]
-        base = SimConfig(until=date.fromisoformat(until), days=args.days, plan=plan,
-                         demand_mode=args.demand_mode)  # type: ignore[arg-type]
+        base = SimConfig(
+            until=date.fromisoformat(until), days=args.days, plan=plan, demand_mode=args.demand_mode
+        )  # type: ignore[arg-type]
         start = time.perf_counter()
         data: SimData = load_sim_data(path, base)
         read_s = time.perf_counter() - start
         check = check_service(data, base)
-        notes.append(f"{name}: warehouse read {read_s:.1f} s, {len(TARGETS)} targets and "
-                     f"{len(EXTRA_NORMAL_LEVELS)} extra normal levels replayed in "
-                     f"{time.perf_counter() - start - read_s:.0f} s; "
-                     + "; ".join(check.results[TARGETS[0]].notes))
+        notes.append(
+            f"{name}: warehouse read {read_s:.1f} s, {len(TARGETS)} targets and "
+            f"{len(EXTRA_NORMAL_LEVELS)} extra normal levels replayed in "
+            f"{time.perf_counter() - start - read_s:.0f} s; "
+            + "; ".join(check.results[TARGETS[0]].notes)
+        )
         back = data.back(base)
-        window = data.demand[:, back - base.plan.window_days:back]
+        window = data.demand[:, back - base.plan.window_days : back]
         intermittent = (window == 0).mean(axis=1) > 0.5
         for level, result in check.results.items():
             normal_stock = result.overall["normal_approx"]["avg_on_hand_units"]
@@ -114,26 +132,35 @@ def main() -> None:
             for policy in POLICIES:
                 m = result.overall[policy]
                 gaps.setdefault(f"{name} {policy}", []).append(
-                    abs(m["cycle_service_level"] - level) * 100)
-                main_rows.append(_row(name, level, policy, m, normal_stock,
-                                      result.breakdown[policy]))
+                    abs(m["cycle_service_level"] - level) * 100
+                )
+                main_rows.append(
+                    _row(name, level, policy, m, normal_stock, result.breakdown[policy])
+                )
             for policy in ("shelfwise", "normal_approx"):
-                for label, cell in ({**result.breakdown[policy]["by_class"],  # type: ignore[dict-item]
-                                     **result.breakdown[policy]["by_month"]}).items():  # type: ignore[dict-item]
+                for label, cell in (
+                    {
+                        **result.breakdown[policy]["by_class"],  # type: ignore[dict-item]
+                        **result.breakdown[policy]["by_month"],
+                    }
+                ).items():  # type: ignore[dict-item]
                     class_rows.append(
                         f"| {name} | {level:.2f} | {policy} | {label} | "
                         f"{cell['cycle_service_level']:.4f} | {cell['cycles']:,} | "
-                        f"{100 * cell['cycle_service_se']:.2f} | {cell['fill_rate']:.4f} |")
+                        f"{100 * cell['cycle_service_se']:.2f} | {cell['fill_rate']:.4f} |"
+                    )
             for variant in variants:
                 vcfg = base.with_plan(service_level=level, **VARIANTS[variant])
                 vres = simulate(data, vcfg, progress=False)
                 m = vres.overall["shelfwise"]
                 label = f"shelfwise ({variant})"
                 gaps.setdefault(f"{name} {label}", []).append(
-                    abs(m["cycle_service_level"] - level) * 100)
+                    abs(m["cycle_service_level"] - level) * 100
+                )
                 assert vres.breakdown is not None
-                main_rows.append(_row(name, level, label, m, normal_stock,
-                                      vres.breakdown["shelfwise"]))
+                main_rows.append(
+                    _row(name, level, label, m, normal_stock, vres.breakdown["shelfwise"])
+                )
             assert result.per_pair is not None
             for seg_name, mask in (("intermittent", intermittent), ("smooth", ~intermittent)):
                 if not mask.any():
@@ -141,42 +168,59 @@ def main() -> None:
                 seg = summarise(result.per_pair, args.days, mask)
                 cells = " | ".join(
                     f"{seg[p]['cycle_service_level']:.4f} / {seg[p]['avg_on_hand_units']:.2f}"
-                    for p in POLICIES)
-                seg_rows.append(f"| {name} | {level:.2f} | {seg_name} ({int(mask.sum()):,}) | "
-                                f"{cells} |")
+                    for p in POLICIES
+                )
+                seg_rows.append(
+                    f"| {name} | {level:.2f} | {seg_name} ({int(mask.sum()):,}) | {cells} |"
+                )
             shelf, normal = result.overall["shelfwise"], result.overall["normal_approx"]
             stock_then = check.normal_stock_at_shelfwise_service(level)
             text = _normal_stock_text(check, level)
-            dominates = (shelf["cycle_service_level"] >= normal["cycle_service_level"]
-                         and shelf["avg_on_hand_units"] < normal["avg_on_hand_units"])
+            dominates = (
+                shelf["cycle_service_level"] >= normal["cycle_service_level"]
+                and shelf["avg_on_hand_units"] < normal["avg_on_hand_units"]
+            )
             less = check.less_stock_at_equal_or_better_service(level)
-            ratio = ("-" if np.isnan(stock_then)
-                     else f"{shelf['avg_on_hand_units'] / stock_then:.3f}")
+            ratio = (
+                "-" if np.isnan(stock_then) else f"{shelf['avg_on_hand_units'] / stock_then:.3f}"
+            )
             iso_rows.append(
                 f"| {name} | {level:.2f} | {shelf['cycle_service_level']:.4f} | "
                 f"{shelf['avg_on_hand_units']:.2f} | {text} | {ratio} | "
-                f"{'yes' if dominates else 'no'} | {'yes' if less else 'no'} |")
+                f"{'yes' if dominates else 'no'} | {'yes' if less else 'no'} |"
+            )
             verdicts.append(less)
         pts = ", ".join(f"{s:.4f} -> {k:.2f}" for s, k in sorted(check.normal_curve))
         notes.append(f"{name} normal_approx curve (service -> stock): {pts}")
-    print("| warehouse | target | policy | cycle service | gap (pts) | cycles | se (pts) | "
-          "fill rate | avg on hand | stock vs normal | stockout days | orders |")
+    print(
+        "| warehouse | target | policy | cycle service | gap (pts) | cycles | se (pts) | "
+        "fill rate | avg on hand | stock vs normal | stockout days | orders |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(main_rows))
     print("\n| warehouse policy | mean abs gap to target (pts) |\n|---|---|")
     for key, values in gaps.items():
         print(f"| {key} | {sum(values) / len(values):.2f} |")
-    print("\n| warehouse | target | shelfwise service | shelfwise stock | normal stock at that "
-          "service | ratio | more service and less stock than normal at this target | "
-          "less stock at equal service |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| warehouse | target | shelfwise service | shelfwise stock | normal stock at that "
+        "service | ratio | more service and less stock than normal at this target | "
+        "less stock at equal service |\n|---|---|---|---|---|---|---|---|"
+    )
     print("\n".join(iso_rows))
-    print(f"\nless stock than the normal formula at equal or better service: "
-          f"{sum(verdicts)} of {len(verdicts)} (warehouse, target) cases")
-    print("\n| warehouse | target | segment (pairs) | " + " | ".join(
-        f"{p} service / stock" for p in POLICIES) + " |\n|---|---|---|---|---|---|")
+    print(
+        f"\nless stock than the normal formula at equal or better service: "
+        f"{sum(verdicts)} of {len(verdicts)} (warehouse, target) cases"
+    )
+    print(
+        "\n| warehouse | target | segment (pairs) | "
+        + " | ".join(f"{p} service / stock" for p in POLICIES)
+        + " |\n|---|---|---|---|---|---|"
+    )
     print("\n".join(seg_rows))
-    print("\n| warehouse | target | policy | demand class or month | cycle service | cycles | "
-          "se (pts) | fill rate |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| warehouse | target | policy | demand class or month | cycle service | cycles | "
+        "se (pts) | fill rate |\n|---|---|---|---|---|---|---|---|"
+    )
     print("\n".join(class_rows))
     print()
     for note in notes:

@@ -30,16 +30,23 @@ def main() -> None:
     args = parser.parse_args()
     for method in args.method.split(","):
         for level_days in (int(x) for x in args.level_days.split(",")):
-            plan = PlanConfig(service_level=args.target, method=method,  # type: ignore[arg-type]
-                              level_days=level_days, n_samples=args.samples,
-                              undershoot=not args.no_undershoot)
+            plan = PlanConfig(
+                service_level=args.target,
+                method=method,  # type: ignore[arg-type]
+                level_days=level_days,
+                n_samples=args.samples,
+                undershoot=not args.no_undershoot,
+            )
             cfg = SimConfig(until=args.until, days=args.days, plan=plan)
             start = time.perf_counter()
             result = simulate(load_sim_data(args.db, cfg), cfg, progress=False)
             for policy, metrics in result.overall.items():
-                print(f"{method} level_days={level_days} undershoot={plan.undershoot} "
-                      f"target={args.target} {policy} "
-                      f"{metrics} {time.perf_counter() - start:.0f}s", flush=True)
+                print(
+                    f"{method} level_days={level_days} undershoot={plan.undershoot} "
+                    f"target={args.target} {policy} "
+                    f"{metrics} {time.perf_counter() - start:.0f}s",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

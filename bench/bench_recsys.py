@@ -37,20 +37,28 @@ def bench_training(db: Path, examples: int) -> None:
     data = load_train_data(db)
     rows = []
     for threads in (1, 2):
-        cfg = TwoTowerConfig(epochs=1, max_examples_per_epoch=examples, val_days=0,
-                             show_progress=False, num_threads=threads)
+        cfg = TwoTowerConfig(
+            epochs=1,
+            max_examples_per_epoch=examples,
+            val_days=0,
+            show_progress=False,
+            num_threads=threads,
+        )
         model = TwoTowerRecommender(cfg)
         start = time.perf_counter()
         model.fit(data)
-        rows.append((f"two-tower, {threads} thread(s)", model.examples_per_s,
-                     time.perf_counter() - start))
+        rows.append(
+            (f"two-tower, {threads} thread(s)", model.examples_per_s, time.perf_counter() - start)
+        )
     for baseline in (ItemKNN(), Ease()):
         start = time.perf_counter()
         baseline.fit(data)
         seconds = time.perf_counter() - start
         rows.append((f"{baseline.name} (full fit)", data.events.height / seconds, seconds))
-    print(f"\n## Training ({data.events.height:,} purchases, {data.n_users:,} customers, "
-          f"{data.n_items:,} products)")
+    print(
+        f"\n## Training ({data.events.height:,} purchases, {data.n_users:,} customers, "
+        f"{data.n_items:,} products)"
+    )
     print(f"{'model':<32}{'examples/s':>14}{'wall s':>10}")
     for name, rate, seconds in rows:
         print(f"{name:<32}{rate:>14,.0f}{seconds:>10.1f}")
@@ -67,9 +75,15 @@ def bench_serving(db: Path, queries: int, as_of: dt.date | None = None) -> None:
     customers = rng.choice(state.data.user_ids, size=queries, replace=False)
     categories = state.products["category"].unique().sort().to_list()
     all_rules = BusinessRules(
-        exclude_purchased=True, in_stock_only=True, include_categories=tuple(categories[:-1]),
-        exclude_categories=(categories[0],), min_price=1.0, max_price=50.0,
-        block_list=tuple(state.data.catalogue.item_ids[:10]), max_per_category=5)
+        exclude_purchased=True,
+        in_stock_only=True,
+        include_categories=tuple(categories[:-1]),
+        exclude_categories=(categories[0],),
+        min_price=1.0,
+        max_price=50.0,
+        block_list=tuple(state.data.catalogue.item_ids[:10]),
+        max_per_category=5,
+    )
     cases = {"no rules (exclude purchased only)": BusinessRules(), "all filters on": all_rules}
     print(f"\n## Single-customer top-20 latency ({queries} customers, warm state)")
     print(f"{'rules':<36}{'p50 ms':>10}{'p95 ms':>10}")
@@ -95,12 +109,16 @@ def bench_export(db: Path, as_of: dt.date | None = None) -> None:
     start = time.perf_counter()
     state = service.serving_state(db, as_of)
     state.ranked_for(state.data) if state.rank_model is not None else None
-    print(f"\n## Export (all customers, k = 20, as of {as_of or 'the last sale'}; serving state "
-          f"with the ranker's candidates for every customer built in "
-          f"{time.perf_counter() - start:.1f} s, once per model version and date)")
+    print(
+        f"\n## Export (all customers, k = 20, as of {as_of or 'the last sale'}; serving state "
+        f"with the ranker's candidates for every customer built in "
+        f"{time.perf_counter() - start:.1f} s, once per model version and date)"
+    )
     print(f"{'rules':<36}{'customers':>10}{'rows':>11}{'seconds':>9}{'customers/s':>13}")
-    for name, rules in {"exclude purchased": BusinessRules(),
-                        "+ max 3 per category": BusinessRules(max_per_category=3)}.items():
+    for name, rules in {
+        "exclude purchased": BusinessRules(),
+        "+ max 3 per category": BusinessRules(max_per_category=3),
+    }.items():
         start = time.perf_counter()
         frame = service.bulk_recommendations(db, k=20, rules=rules, as_of=as_of)
         seconds = time.perf_counter() - start
@@ -113,14 +131,17 @@ def synthetic_vectors(n: int, dim: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((1000, dim)).astype(np.float32)
     vectors = centres[rng.integers(0, 1000, n)] + 0.6 * rng.standard_normal((n, dim)).astype(
-        np.float32)
+        np.float32
+    )
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def bench_retrieval(sizes: list[int], dim: int, queries: int, k: int) -> None:
     print(f"\n## Retrieval top-{k}, {dim}-d, {queries} queries (recall against exact)")
-    print(f"{'items':>10}  {'index':<26}{'build s':>9}{'ms/query':>10}{'speed-up':>10}"
-          f"{f'recall@{k}':>11}")
+    print(
+        f"{'items':>10}  {'index':<26}{'build s':>9}{'ms/query':>10}{'speed-up':>10}"
+        f"{f'recall@{k}':>11}"
+    )
     for n in sizes:
         vectors = synthetic_vectors(n, dim, seed=1)
         query = synthetic_vectors(queries, dim, seed=2)
@@ -128,8 +149,9 @@ def bench_retrieval(sizes: list[int], dim: int, queries: int, k: int) -> None:
         start = time.perf_counter()
         exact_ids = np.vstack([exact.search(q[None, :], k)[0] for q in query])
         exact_ms = (time.perf_counter() - start) / queries * 1000
-        print(f"{n:>10,}  {'exact (numpy)':<26}{0.0:>9.1f}{exact_ms:>10.2f}{1.0:>10.1f}"
-              f"{1.0:>11.3f}")
+        print(
+            f"{n:>10,}  {'exact (numpy)':<26}{0.0:>9.1f}{exact_ms:>10.2f}{1.0:>10.1f}{1.0:>11.3f}"
+        )
         builders = {
             "faiss HNSW M=16": lambda v: HnswIndex(v, IndexConfig(hnsw_m=16, ef_construction=40)),
             "faiss IVF": lambda v: IvfIndex(v),
@@ -138,8 +160,11 @@ def bench_retrieval(sizes: list[int], dim: int, queries: int, k: int) -> None:
             start = time.perf_counter()
             index = build(vectors)
             build_s = time.perf_counter() - start
-            knobs = ([("ef", ef) for ef in (64, 256)] if isinstance(index, HnswIndex)
-                     else [("nprobe", p) for p in (16, 64)])
+            knobs = (
+                [("ef", ef) for ef in (64, 256)]
+                if isinstance(index, HnswIndex)
+                else [("nprobe", p) for p in (16, 64)]
+            )
             for knob, value in knobs:
                 if knob == "ef":
                     index.index.hnsw.efSearch = value
@@ -150,8 +175,10 @@ def bench_retrieval(sizes: list[int], dim: int, queries: int, k: int) -> None:
                 ms = (time.perf_counter() - start) / queries * 1000
                 recall = recall_against_exact(ids, exact_ids)
                 label = f"{name} {knob}={value}"
-                print(f"{n:>10,}  {label:<26}{build_s:>9.1f}{ms:>10.2f}{exact_ms / ms:>10.1f}"
-                      f"{recall:>11.3f}")
+                print(
+                    f"{n:>10,}  {label:<26}{build_s:>9.1f}{ms:>10.2f}{exact_ms / ms:>10.1f}"
+                    f"{recall:>11.3f}"
+                )
 
 
 def main() -> None:
@@ -161,13 +188,18 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--train-examples", type=int, default=60_000)
-    parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["training", "serving", "export", "retrieval"])
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["training", "serving", "export", "retrieval"]
+    )
     parser.add_argument("--until", help="accuracy part: train through this date")
     parser.add_argument("--test-end", help="accuracy part: last test day")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--parts", nargs="+", default=["baselines", "sources", "ranker", "served"],
-                        choices=["baselines", "sources", "ranker", "served"])
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=["baselines", "sources", "ranker", "served"],
+        choices=["baselines", "sources", "ranker", "served"],
+    )
     args = parser.parse_args()
     import faiss
 
@@ -181,13 +213,22 @@ def main() -> None:
         if until is not None:
             from recsys_accuracy import run
 
-            test_end = (dt.date.fromisoformat(args.test_end) if args.test_end
-                        else until + dt.timedelta(days=30))
+            test_end = (
+                dt.date.fromisoformat(args.test_end)
+                if args.test_end
+                else until + dt.timedelta(days=30)
+            )
             run(db, until, test_end, args.seeds, tuple(args.parts))
         elif not {"serving", "export"} <= set(args.skip):
             start = time.perf_counter()
-            train_and_register(db, None, False, TwoTowerConfig(
-                epochs=1, max_examples_per_epoch=args.train_examples, show_progress=False))
+            train_and_register(
+                db,
+                None,
+                False,
+                TwoTowerConfig(
+                    epochs=1, max_examples_per_epoch=args.train_examples, show_progress=False
+                ),
+            )
             print(f"\n(trained the serving model in {time.perf_counter() - start:.0f} s)")
         if "serving" not in args.skip:
             bench_serving(db, args.queries, until)

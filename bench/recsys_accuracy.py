@@ -45,9 +45,12 @@ def _inner_split(split: EvalSplit, horizon: float) -> EvalSplit:
     cut = train.as_of - horizon
     inner = cut_before(train, cut)
     after = train.events.filter(pl.col("t_days") >= cut)
-    rows = pl.DataFrame({"customer_id": np.array(train.user_ids)[after["user"].to_numpy()],
-                         "product_id": np.array(train.catalogue.item_ids)[after["item"]
-                                                                          .to_numpy()]})
+    rows = pl.DataFrame(
+        {
+            "customer_id": np.array(train.user_ids)[after["user"].to_numpy()],
+            "product_id": np.array(train.catalogue.item_ids)[after["item"].to_numpy()],
+        }
+    )
     cfg = EvalConfig(until=dt.date(1970, 1, 1) + dt.timedelta(days=int(cut) - 1))
     return split_from(inner, rows, cfg, cfg.until)
 
@@ -58,8 +61,7 @@ def baselines(split: EvalSplit, horizon: float) -> list[dict[str, Any]]:
     grids = {
         "popularity-recent": [{"window_days": w} for w in (7, 14, 30, 90)],
         "buy-again": [{"window_days": 30, "half_life": h} for h in (30, 60, 120, 365, 10_000)],
-        "item-knn": [{"neighbours": n, "half_life": h} for n in (25, 100, 400)
-                     for h in (60, 365)],
+        "item-knn": [{"neighbours": n, "half_life": h} for n in (25, 100, 400) for h in (60, 365)],
         "ease": [{"l2": v} for v in (50.0, 250.0, 1000.0)],
     }
 
@@ -79,15 +81,23 @@ def baselines(split: EvalSplit, horizon: float) -> list[dict[str, Any]]:
             data = _with_half_life(inner.train, params.get("half_life", 120.0))
             model = build(name, params).fit(data)
             scores = model.score(data, inner.users)
-            scored.append((params, {s: _metrics(scores, inner, data, s)["recall"]
-                                    for s in SEGMENTS}))
+            scored.append(
+                (params, {s: _metrics(scores, inner, data, s)["recall"] for s in SEGMENTS})
+            )
         for segment in SEGMENTS:
             params, val = max(scored, key=lambda p: p[1][segment])
             data = _with_half_life(split.train, params.get("half_life", 120.0))
             model = build(name, params).fit(data)
             m = _metrics(model.score(data, split.users), split, data, segment)
-            rows.append({"model": f"{name} {params}", "kind": "baseline", "segment": segment,
-                         "val_recall": val[segment], **m})
+            rows.append(
+                {
+                    "model": f"{name} {params}",
+                    "kind": "baseline",
+                    "segment": segment,
+                    "val_recall": val[segment],
+                    **m,
+                }
+            )
     return rows
 
 
@@ -98,15 +108,28 @@ def sources_rows(split: EvalSplit) -> list[dict[str, Any]]:
     rows = []
     scorers = sources.scorers(split.train)
     for segment in SEGMENTS:
-        recall_n = source_recall(cands, split.relevant[segment], split.users,
-                                 split.train.n_items)
+        recall_n = source_recall(cands, split.relevant[segment], split.users, split.train.n_items)
         for name in sources.names:
             m = _metrics(np.array(scorers[name](split.users)), split, split.train, segment)
-            rows.append({"model": f"source {name}", "kind": "source", "segment": segment,
-                         "cand_recall": recall_n[name], **m})
-        rows.append({"model": "union of sources", "kind": "source", "segment": segment,
-                     "cand_recall": recall_n["union"], "recall": float("nan"),
-                     "ndcg": float("nan")})
+            rows.append(
+                {
+                    "model": f"source {name}",
+                    "kind": "source",
+                    "segment": segment,
+                    "cand_recall": recall_n[name],
+                    **m,
+                }
+            )
+        rows.append(
+            {
+                "model": "union of sources",
+                "kind": "source",
+                "segment": segment,
+                "cand_recall": recall_n["union"],
+                "recall": float("nan"),
+                "ndcg": float("nan"),
+            }
+        )
     return rows
 
 
@@ -148,8 +171,10 @@ def ranker_rows(split: EvalSplit, seed: int) -> tuple[list[dict[str, Any]], dict
         model = RankerModel(vcfg, {}, {})
         if vcfg.split_models:
             bought = xs[:, FEATURES.index("ux_bought")] == 1
-            model.boosters = {n: _train_booster(xs[m], ys[m], gs[m], vcfg)
-                              for n, m in (("own", bought), ("new", ~bought))}
+            model.boosters = {
+                n: _train_booster(xs[m], ys[m], gs[m], vcfg)
+                for n, m in (("own", bought), ("new", ~bought))
+            }
         else:
             model.boosters = {"all": _train_booster(xs, ys, gs, vcfg)}
         timing[f"{name} booster_s"] = time.perf_counter() - t0
@@ -161,8 +186,14 @@ def ranker_rows(split: EvalSplit, seed: int) -> tuple[list[dict[str, Any]], dict
             scores[:] = pop[None, :]
             unit = rank_unit(cands.user[keep_test], pred[keep_test])
             scores[user_row[keep_test], cands.item[keep_test]] = 10.0 + unit
-            rows.append({"model": name, "kind": "ranker", "segment": segment,
-                         **_metrics(scores, split, split.train, segment)})
+            rows.append(
+                {
+                    "model": name,
+                    "kind": "ranker",
+                    "segment": segment,
+                    **_metrics(scores, split, split.train, segment),
+                }
+            )
     timing["cpu_s"] = time.process_time() - cpu
     return rows, timing
 
@@ -175,69 +206,106 @@ def _only_two_tower(x: np.ndarray) -> np.ndarray:
     return ~np.isnan(x[:, tt]) & np.all(np.isnan(x[:, others]), axis=1)
 
 
-def served_rows(db: Path, split: EvalSplit, until: dt.date, seed: int
-                ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+def served_rows(
+    db: Path, split: EvalSplit, until: dt.date, seed: int
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """train_and_register (sources + ranker + two-tower) then the export path as of `until`."""
     start, cpu = time.perf_counter(), time.process_time()
-    path = train_and_register(db, until, False, TwoTowerConfig(
-        epochs=1, max_examples_per_epoch=60_000, seed=seed, show_progress=False),
-        RankerConfig(seed=seed))
+    path = train_and_register(
+        db,
+        until,
+        False,
+        TwoTowerConfig(epochs=1, max_examples_per_epoch=60_000, seed=seed, show_progress=False),
+        RankerConfig(seed=seed),
+    )
     train_s, train_cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     rows = evaluate_served(db, split, K, until)
     served_s = time.perf_counter() - start
     for row in rows:
         row["kind"] = "served"
-    return rows, {"train_and_register_s": train_s, "train_and_register_cpu_s": train_cpu,
-                  "served_eval_s": served_s, "version": path.name}
+    return rows, {
+        "train_and_register_s": train_s,
+        "train_and_register_cpu_s": train_cpu,
+        "served_eval_s": served_s,
+        "version": path.name,
+    }
 
 
 PARTS = ("baselines", "sources", "ranker", "served")
 
 
-def run(db: Path, until: dt.date, test_end: dt.date, seeds: list[int],
-        parts: tuple[str, ...] = PARTS) -> list[dict[str, Any]]:
+def run(
+    db: Path, until: dt.date, test_end: dt.date, seeds: list[int], parts: tuple[str, ...] = PARTS
+) -> list[dict[str, Any]]:
     """Every table of the accuracy part (or `parts` of it); returns all rows (with `seed`)."""
     horizon = (test_end - until).days
     split = make_split(db, EvalConfig(until=until, horizon_days=horizon))
-    print(f"\n## Accuracy: train through {until}, test {split.test_start}..{split.test_end} "
-          f"({split.users.size:,} customers, all {split.train.n_items:,} products), k = {K}")
+    print(
+        f"\n## Accuracy: train through {until}, test {split.test_start}..{split.test_end} "
+        f"({split.users.size:,} customers, all {split.train.n_items:,} products), k = {K}"
+    )
     t = time.perf_counter()
     rows = [{**r, "seed": -1} for r in baselines(split, horizon)] if "baselines" in parts else []
     print(f"(baselines tuned and scored in {time.perf_counter() - t:.0f} s)", flush=True)
     for r in rows:
-        print(f"  {r['segment']:<7}{r['model']:<60} val {r['val_recall']:.4f} "
-              f"test recall {r['recall']:.4f} ndcg {r['ndcg']:.4f}", flush=True)
+        print(
+            f"  {r['segment']:<7}{r['model']:<60} val {r['val_recall']:.4f} "
+            f"test recall {r['recall']:.4f} ndcg {r['ndcg']:.4f}",
+            flush=True,
+        )
     rows += [{**r, "seed": -1} for r in sources_rows(split)] if "sources" in parts else []
     for seed in seeds:
         rr, timing = ranker_rows(split, seed) if "ranker" in parts else ([], {})
         sr, stiming = served_rows(db, split, until, seed) if "served" in parts else ([], {})
         rows += [{**r, "seed": seed} for r in rr + sr]
         for r in rr + sr:
-            print(f"  seed {seed} {r['segment']:<7}{r['model']:<45} recall {r['recall']:.4f} "
-                  f"ndcg {r['ndcg']:.4f}", flush=True)
-        print(f"seed {seed}: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
-                                          for k, v in {**timing, **stiming}.items()), flush=True)
+            print(
+                f"  seed {seed} {r['segment']:<7}{r['model']:<45} recall {r['recall']:.4f} "
+                f"ndcg {r['ndcg']:.4f}",
+                flush=True,
+            )
+        print(
+            f"seed {seed}: "
+            + ", ".join(
+                f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in {**timing, **stiming}.items()
+            ),
+            flush=True,
+        )
     report(rows)
     return rows
 
 
 def report(rows: list[dict[str, Any]]) -> None:
     """Mean (and spread over seeds) per model and mode, and the served / best-baseline ratio."""
-    frame = pl.DataFrame([{k: r.get(k) for k in ("model", "kind", "segment", "seed", "recall",
-                                                 "ndcg", "cand_recall")} for r in rows])
+    frame = pl.DataFrame(
+        [
+            {
+                k: r.get(k)
+                for k in ("model", "kind", "segment", "seed", "recall", "ndcg", "cand_recall")
+            }
+            for r in rows
+        ]
+    )
     for segment in SEGMENTS:
         part = frame.filter(pl.col("segment") == segment)
         agg = part.group_by("model", "kind", maintain_order=True).agg(
-            recall=pl.col("recall").mean(), recall_sd=pl.col("recall").std(),
-            ndcg=pl.col("ndcg").mean(), cand=pl.col("cand_recall").mean(), seeds=pl.len())
+            recall=pl.col("recall").mean(),
+            recall_sd=pl.col("recall").std(),
+            ndcg=pl.col("ndcg").mean(),
+            cand=pl.col("cand_recall").mean(),
+            seeds=pl.len(),
+        )
         print(f"\n{segment} mode (recall@{K}, NDCG@{K}; candidate recall@N for sources)")
         print(f"{'model':<62}{'recall':>9}{'+-sd':>8}{'ndcg':>9}{'cand@N':>9}")
         for r in agg.iter_rows(named=True):
             sd = "" if r["recall_sd"] is None else f"{r['recall_sd']:.4f}"
             cand = "" if r["cand"] is None else f"{r['cand']:.4f}"
-            print(f"{r['model'][:61]:<62}{r['recall'] or float('nan'):>9.4f}{sd:>8}"
-                  f"{r['ndcg'] or float('nan'):>9.4f}{cand:>9}")
+            print(
+                f"{r['model'][:61]:<62}{r['recall'] or float('nan'):>9.4f}{sd:>8}"
+                f"{r['ndcg'] or float('nan'):>9.4f}{cand:>9}"
+            )
         base = agg.filter(pl.col("kind") == "baseline")
         if not base.height:
             continue
@@ -246,6 +314,8 @@ def report(rows: list[dict[str, Any]]) -> None:
         served = agg.filter(pl.col("kind") == "served")
         if served.height and base.height:
             s = served.row(0, named=True)
-            print(f"served / best baseline: recall {s['recall'] / best['recall']:.3f}x "
-                  f"({best['model']}), NDCG {s['ndcg'] / best_ndcg['ndcg']:.3f}x "
-                  f"({best_ndcg['model']})")
+            print(
+                f"served / best baseline: recall {s['recall'] / best['recall']:.3f}x "
+                f"({best['model']}), NDCG {s['ndcg'] / best_ndcg['ndcg']:.3f}x "
+                f"({best_ndcg['model']})"
+            )

@@ -30,14 +30,18 @@ def require_forecasts(con: duckdb.DuckDBPyConnection) -> None:
         raise NoForecastError()
 
 
-def _filters(store_id: ForecastFilter, product_id: ForecastFilter,
-             category: ForecastFilter) -> dict[str, str | None]:
+def _filters(
+    store_id: ForecastFilter, product_id: ForecastFilter, category: ForecastFilter
+) -> dict[str, str | None]:
     return {"store_id": store_id, "product_id": product_id, "category": category}
 
 
-def load_forecast(db: str | os.PathLike[str], store_id: ForecastFilter = None,
-                  product_id: ForecastFilter = None,
-                  category: ForecastFilter = None) -> pl.DataFrame:
+def load_forecast(
+    db: str | os.PathLike[str],
+    store_id: ForecastFilter = None,
+    product_id: ForecastFilter = None,
+    category: ForecastFilter = None,
+) -> pl.DataFrame:
     """Forecast per date, summed bottom-up over the matching series.
 
     Returns:
@@ -58,9 +62,12 @@ def load_forecast_rows(db: str | os.PathLike[str]) -> pl.DataFrame:
         return run_named(con, "forecasting/export")
 
 
-def load_history(db: str | os.PathLike[str], store_id: ForecastFilter = None,
-                 product_id: ForecastFilter = None,
-                 category: ForecastFilter = None) -> pl.DataFrame:
+def load_history(
+    db: str | os.PathLike[str],
+    store_id: ForecastFilter = None,
+    product_id: ForecastFilter = None,
+    category: ForecastFilter = None,
+) -> pl.DataFrame:
     """Units sold per date (date, units) for the matching series (days without sales absent)."""
     with reading(db) as con:
         frame = run_named(con, "forecasting/history_view", _filters(store_id, product_id, category))
@@ -85,8 +92,9 @@ def forecast_drivers(db: str | os.PathLike[str], store_id: str, product_id: str)
     """
     with reading(db) as con:
         require_forecasts(con)
-        frame = run_named(con, "forecasting/drivers",
-                          {"store_id": store_id, "product_id": product_id})
+        frame = run_named(
+            con, "forecasting/drivers", {"store_id": store_id, "product_id": product_id}
+        )
     return validate(frame, DRIVER_VIEW_SCHEMA, "forecasting.api.forecast_drivers")
 
 

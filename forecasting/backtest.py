@@ -96,30 +96,45 @@ def _has_level(fc: object, level_pct: int) -> bool:
     return lo in fc.quantiles  # type: ignore[attr-defined]
 
 
-def _frame(name: str, freq: str, rows: np.ndarray, segment: np.ndarray,
-           stats: dict[str, np.ndarray]) -> pl.DataFrame:
-    return pl.DataFrame({"model": name, "frequency": freq, "row": rows,
-                         "segment": segment[rows], **stats})
+def _frame(
+    name: str, freq: str, rows: np.ndarray, segment: np.ndarray, stats: dict[str, np.ndarray]
+) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"model": name, "frequency": freq, "row": rows, "segment": segment[rows], **stats}
+    )
 
 
 def summarise(stats: pl.DataFrame, prophet_keys: pl.DataFrame | None) -> pl.DataFrame:
     """Pooled rows per model x segment ('all', each segment, 'prophet_subset') x frequency."""
-    parts = [pool(stats.with_columns(pl.lit("all").alias("segment")),
-                  ["model", "segment", "frequency"]),
-             pool(stats, ["model", "segment", "frequency"])]
+    parts = [
+        pool(stats.with_columns(pl.lit("all").alias("segment")), ["model", "segment", "frequency"]),
+        pool(stats, ["model", "segment", "frequency"]),
+    ]
     if prophet_keys is not None and prophet_keys.height:
         sub = stats.join(prophet_keys, on=["window", "row"], how="semi")
-        parts.append(pool(sub.with_columns(pl.lit("prophet_subset").alias("segment")),
-                          ["model", "segment", "frequency"]))
-    order = {"all": 0, "smooth": 1, "erratic": 2, "intermittent": 3, "lumpy": 4,
-             "prophet_subset": 5}
+        parts.append(
+            pool(
+                sub.with_columns(pl.lit("prophet_subset").alias("segment")),
+                ["model", "segment", "frequency"],
+            )
+        )
+    order = {
+        "all": 0,
+        "smooth": 1,
+        "erratic": 2,
+        "intermittent": 3,
+        "lumpy": 4,
+        "prophet_subset": 5,
+    }
     table = pl.concat(parts).with_columns(
-        pl.col("segment").replace_strict(order, default=9).alias("_o"))
+        pl.col("segment").replace_strict(order, default=9).alias("_o")
+    )
     return table.sort("frequency", "_o", "wape").drop("_o").select(list(BACKTEST_SCHEMA))
 
 
-def run_backtest(db: str | os.PathLike[str], cfg: BacktestConfig,
-                 progress: bool = True) -> BacktestReport:
+def run_backtest(
+    db: str | os.PathLike[str], cfg: BacktestConfig, progress: bool = True
+) -> BacktestReport:
     """Run every window and pool the metrics (see the module docstring)."""
     h = cfg.engine.horizon
     step = STEP_DAYS[warehouse_frequency(db)]
@@ -128,30 +143,43 @@ def run_backtest(db: str | os.PathLike[str], cfg: BacktestConfig,
     if last_sale is None or last_sale < last_needed - dt.timedelta(days=step - 1):
         raise ForecastInputError(
             f"--until {cfg.until} --horizon {h}: actuals end on {last_sale}, the last window "
-            f"needs them through {last_needed}")
-    panel = load_panel(db, last_needed, horizon=h, active_days=None,
-                       lookback_days=1100 + step * h * (cfg.windows + 1))
+            f"needs them through {last_needed}"
+        )
+    panel = load_panel(
+        db,
+        last_needed,
+        horizon=h,
+        active_days=None,
+        lookback_days=1100 + step * h * (cfg.windows + 1),
+    )
     until_idx = panel.index_of(cfg.until)
     frames, windows, keys = [], [], []
     for w in tqdm(range(cfg.windows - 1, -1, -1), desc="backtest windows", disable=not progress):
         end = until_idx - w * h
         sub = _active(panel, end, cfg.active_days // step)
         result = forecast_panel(sub, end, cfg.engine)
-        actual = sub.y[:, end + 1: end + 1 + h].astype(np.float64)
+        actual = sub.y[:, end + 1 : end + 1 + h].astype(np.float64)
         frames.append(window_stats(result, actual).with_columns(pl.lit(w).alias("window")))
         keys.append(pl.DataFrame({"window": w, "row": result.prophet_rows}))
-        windows.append({"cutoff": str(sub.dates[end]), "n_series": sub.n, "choice": result.choice,
-                        "seconds": {k: round(v.seconds, 2) for k, v in result.forecasts.items()}})
+        windows.append(
+            {
+                "cutoff": str(sub.dates[end]),
+                "n_series": sub.n,
+                "choice": result.choice,
+                "seconds": {k: round(v.seconds, 2) for k, v in result.forecasts.items()},
+            }
+        )
     stats = pl.concat(frames)
-    prophet_keys = pl.concat(keys).with_columns(pl.col("row").cast(pl.Int64),
-                                                pl.col("window").cast(pl.Int32))
+    prophet_keys = pl.concat(keys).with_columns(
+        pl.col("row").cast(pl.Int64), pl.col("window").cast(pl.Int32)
+    )
     stats = stats.with_columns(pl.col("row").cast(pl.Int64), pl.col("window").cast(pl.Int32))
     return BacktestReport(summarise(stats, prophet_keys), windows)
 
 
 def _active(panel: Panel, end: int, periods: int) -> Panel:
     lo = max(0, end + 1 - periods)
-    return panel.subset(np.flatnonzero(panel.y[:, lo: end + 1].sum(1) > 0))
+    return panel.subset(np.flatnonzero(panel.y[:, lo : end + 1].sum(1) > 0))
 
 
 def save_backtest(db: str | os.PathLike[str], report: BacktestReport, cfg: BacktestConfig) -> None:

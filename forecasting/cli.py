@@ -93,8 +93,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ex = subparsers.add_parser("export", help="write the latest forecasts to a file")
     ex.add_argument("--out", required=True, help="FILE.csv, FILE.xlsx or FILE.parquet")
-    ex.add_argument("--raw-csv", action="store_true",
-                    help="CSV cells as they are (no ' before =, +, -, @): for programs")
+    ex.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="CSV cells as they are (no ' before =, +, -, @): for programs",
+    )
     ex.set_defaults(handler=_cmd_export)
 
 

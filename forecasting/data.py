@@ -84,8 +84,15 @@ class Panel:
     def subset(self, rows: np.ndarray) -> Panel:
         """The panel restricted to series `rows` (indices or boolean mask)."""
         return Panel(
-            self.store_id[rows], self.product_id[rows], self.category[rows], self.dates,
-            self.y[rows], self.start[rows], self.freq, self.promo[rows], self.holiday,
+            self.store_id[rows],
+            self.product_id[rows],
+            self.category[rows],
+            self.dates,
+            self.y[rows],
+            self.start[rows],
+            self.freq,
+            self.promo[rows],
+            self.holiday,
         )
 
     def index_of(self, day: dt.date) -> int:
@@ -96,11 +103,13 @@ class Panel:
         """Long format `unique_id, ds, y` (dense, zeros included) through index `end`."""
         end = self.y.shape[1] - 1 if end is None else end
         t = end + 1
-        return pl.DataFrame({
-            "unique_id": np.repeat(self.unique_id, t),
-            "ds": np.tile(self.dates[:t], self.n),
-            "y": self.y[:, :t].reshape(-1).astype(np.float64),
-        })
+        return pl.DataFrame(
+            {
+                "unique_id": np.repeat(self.unique_id, t),
+                "ds": np.tile(self.dates[:t], self.n),
+                "y": self.y[:, :t].reshape(-1).astype(np.float64),
+            }
+        )
 
 
 def warehouse_frequency(db: str | os.PathLike[str]) -> str:
@@ -144,8 +153,11 @@ def load_panel(
         start_day = max(first, until - dt.timedelta(days=lookback_days))
         step = STEP_DAYS[freq]
         end_day = until + dt.timedelta(days=step * (horizon + 1))
-        hist = validate(run_named(con, "forecasting/history", {"start": start_day, "until": until}),
-                        HISTORY_SCHEMA, "fct_sales_daily")
+        hist = validate(
+            run_named(con, "forecasting/history", {"start": start_day, "until": until}),
+            HISTORY_SCHEMA,
+            "fct_sales_daily",
+        )
         promos = run_named(con, "forecasting/promotions", {"start": start_day, "end": end_day})
         hols = run_named(con, "forecasting/holidays", {"start": start_day, "end": end_day})
         products = run_named(con, "forecasting/products")
@@ -174,14 +186,20 @@ def build_panel(
     n_t = until_idx + 1
     keys = hist.group_by("store_id", "product_id").agg(pl.len()).sort("store_id", "product_id")
     if active_days is not None:
-        recent = hist.filter((pl.col("ds") > until - dt.timedelta(days=active_days))
-                             & (pl.col("y") != 0)).select("store_id", "product_id").unique()
+        recent = (
+            hist.filter(
+                (pl.col("ds") > until - dt.timedelta(days=active_days)) & (pl.col("y") != 0)
+            )
+            .select("store_id", "product_id")
+            .unique()
+        )
         keys = keys.join(recent, on=["store_id", "product_id"], how="semi")
     if keys.height == 0:
         raise ForecastInputError(f"no series sold in the {active_days} days up to {until}")
     keys = keys.with_row_index("_row")
     cells = hist.join(keys, on=["store_id", "product_id"]).with_columns(
-        ((pl.col("ds") - pl.lit(d0)).dt.total_days() // step).alias("_t"))
+        ((pl.col("ds") - pl.lit(d0)).dt.total_days() // step).alias("_t")
+    )
     y = np.zeros((keys.height, n_t), dtype=np.float32)
     y[cells["_row"].to_numpy(), cells["_t"].to_numpy()] = cells["y"].to_numpy()
     sold = y != 0
@@ -190,11 +208,18 @@ def build_panel(
     n_ext = n_t + horizon + 1
     promo = np.zeros((keys.height, n_ext), dtype=np.float32)
     if promos is not None and promos.height:
-        p = promos.join(keys, on=["store_id", "product_id"]).with_columns(
-            (((pl.col("ds") - pl.lit(d0)).dt.total_days() + step - 1) // step).alias("_t")
-        ).filter((pl.col("_t") >= 0) & (pl.col("_t") < n_ext))
-        np.maximum.at(promo, (p["_row"].to_numpy(), p["_t"].to_numpy()),
-                      p["discount_pct"].fill_null(0).to_numpy().astype(np.float32))
+        p = (
+            promos.join(keys, on=["store_id", "product_id"])
+            .with_columns(
+                (((pl.col("ds") - pl.lit(d0)).dt.total_days() + step - 1) // step).alias("_t")
+            )
+            .filter((pl.col("_t") >= 0) & (pl.col("_t") < n_ext))
+        )
+        np.maximum.at(
+            promo,
+            (p["_row"].to_numpy(), p["_t"].to_numpy()),
+            p["discount_pct"].fill_null(0).to_numpy().astype(np.float32),
+        )
     holiday = np.zeros(n_ext, dtype=bool)
     if holidays is not None and holidays.height:
         # a weekly date labels the week ending on it: a day belongs to the next label on or after it
@@ -205,6 +230,13 @@ def build_panel(
     else:
         cats = pl.Series(["Unknown"] * keys.height)
     return Panel(
-        keys["store_id"].to_numpy().astype(str), keys["product_id"].to_numpy().astype(str),
-        cats.to_numpy().astype(str), dates, y, start.astype(np.int64), freq, promo, holiday,
+        keys["store_id"].to_numpy().astype(str),
+        keys["product_id"].to_numpy().astype(str),
+        cats.to_numpy().astype(str),
+        dates,
+        y,
+        start.astype(np.int64),
+        freq,
+        promo,
+        holiday,
     )

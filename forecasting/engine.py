@@ -31,7 +31,12 @@ log = logging.getLogger(__name__)
 FALLBACK = "moving_average"
 #: Models every series gets (the candidates of the per-segment choice).
 DEFAULT_MODELS: tuple[str, ...] = (
-    "seasonal_naive", "moving_average", "croston_sba", "tsb", "ets", "lightgbm",
+    "seasonal_naive",
+    "moving_average",
+    "croston_sba",
+    "tsb",
+    "ets",
+    "lightgbm",
     "lightgbm_median",
 )
 AUTO = "auto"
@@ -119,11 +124,18 @@ class EngineResult:
 
 def _build(name: str, cfg: EngineConfig) -> Forecaster:
     if name in LIGHTGBM_OBJECTIVES:
-        opts = {**cfg.lightgbm.__dict__, "horizon": cfg.horizon,
-                "objective": LIGHTGBM_OBJECTIVES[name]}
+        opts = {
+            **cfg.lightgbm.__dict__,
+            "horizon": cfg.horizon,
+            "objective": LIGHTGBM_OBJECTIVES[name],
+        }
         if name == "lightgbm_median":  # picked on the OR II validation window, see FORECASTING.md
-            opts.update(max_rows=min(cfg.lightgbm.max_rows, 120_000), bags=3,
-                        n_estimators=min(cfg.lightgbm.n_estimators, 150), learning_rate=0.1)
+            opts.update(
+                max_rows=min(cfg.lightgbm.max_rows, 120_000),
+                bags=3,
+                n_estimators=min(cfg.lightgbm.n_estimators, 150),
+                learning_rate=0.1,
+            )
         return LightGBMGlobal(LightGBMConfig(**opts), name=name)
     return make_model(name)
 
@@ -155,15 +167,16 @@ def select_prophet_rows(panel: Panel, end: int, segment: np.ndarray, k: int) -> 
         return np.arange(panel.n)
     if k == 0:
         return np.zeros(0, dtype=np.int64)
-    volume = panel.y[:, max(0, end - 363): end + 1].sum(1)
+    volume = panel.y[:, max(0, end - 363) : end + 1].sum(1)
     old = (end - panel.start) >= min(365, end // 2)
     smooth = np.flatnonzero((segment == "smooth") & old)
     pool = smooth if smooth.size else np.flatnonzero(old)
     return pool[np.argsort(-volume[pool], kind="stable")][:k]
 
 
-def forecast_panel(panel: Panel, end: int, cfg: EngineConfig,
-                   progress: bool = False) -> EngineResult:
+def forecast_panel(
+    panel: Panel, end: int, cfg: EngineConfig, progress: bool = False
+) -> EngineResult:
     """Forecast periods end+1..end+h for every series with every model, plus the auto choice.
 
     Calibration fits every model at `end - h` and scores the last `h` known periods, so the
@@ -178,18 +191,23 @@ def forecast_panel(panel: Panel, end: int, cfg: EngineConfig,
         unit = "days" if panel.freq == "D" else "weeks"
         raise ValueError(
             f"--horizon {h}: needs at least {need} {unit} of history up to the cutoff (two "
-            f"horizons: one to fit, one to calibrate the intervals), found {end + 1}")
+            f"horizons: one to fit, one to calibrate the intervals), found {end + 1}"
+        )
     probs = probabilities(cfg.levels)
     seg_cal, seg = segments(panel, cal_end), segments(panel, end)
     scale_cal, scale = level(panel, cal_end), level(panel, end)
     buckets = horizon_buckets(h, panel.freq)
-    actual_cal = panel.y[:, cal_end + 1: end + 1].astype(np.float64)
+    actual_cal = panel.y[:, cal_end + 1 : end + 1].astype(np.float64)
     all_rows = np.arange(panel.n)
 
     raw: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
     lgbm: LightGBMGlobal | None = None
-    bar = tqdm(total=panel.n * len(cfg.models), desc="forecast series x models", unit="series",
-               disable=not progress)
+    bar = tqdm(
+        total=panel.n * len(cfg.models),
+        desc="forecast series x models",
+        unit="series",
+        disable=not progress,
+    )
     for name in cfg.models:
         bar.set_postfix_str(name)
         t0 = time.perf_counter()
@@ -219,8 +237,9 @@ def forecast_panel(panel: Panel, end: int, cfg: EngineConfig,
         failed = ~np.isfinite(fut).all(1) | ~np.isfinite(cal).all(1)
         cal, _ = apply_fallback(name, cal, fb_cal[rows], failed)
         fut, used = apply_fallback(name, fut, fb_fut[rows], failed)
-        table = calibrate(panel, end, actual_cal[rows], cal, scale_cal[rows], seg_cal[rows],
-                          buckets, probs)
+        table = calibrate(
+            panel, end, actual_cal[rows], cal, scale_cal[rows], seg_cal[rows], buckets, probs
+        )
         quant = table.apply(fut, scale[rows], seg[rows], buckets)
         forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs, table.method)
 
@@ -237,8 +256,16 @@ def min_history(horizon: int) -> int:
     return 2 * horizon
 
 
-def calibrate(panel: Panel, end: int, actual: np.ndarray, cal: np.ndarray, scale: np.ndarray,
-              segment: np.ndarray, buckets: np.ndarray, probs: list[float]) -> ConformalTable:
+def calibrate(
+    panel: Panel,
+    end: int,
+    actual: np.ndarray,
+    cal: np.ndarray,
+    scale: np.ndarray,
+    segment: np.ndarray,
+    buckets: np.ndarray,
+    probs: list[float],
+) -> ConformalTable:
     """Conformal table from the calibration window (pooled as far as needed), or model-based
     intervals when the window holds under `MIN_POOLED_POINTS` residuals."""
     if np.isfinite(cal).all(1).sum() * cal.shape[1] < MIN_POOLED_POINTS:
@@ -248,8 +275,9 @@ def calibrate(panel: Panel, end: int, actual: np.ndarray, cal: np.ndarray, scale
     return table.with_floor(panel.floor)
 
 
-def apply_fallback(name: str, values: np.ndarray, fallback: np.ndarray,
-                   failed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def apply_fallback(
+    name: str, values: np.ndarray, fallback: np.ndarray, failed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Replace failed rows (default: any non-finite value) by the fallback baseline.
 
     Returns:
@@ -270,8 +298,12 @@ def _wape(actual: np.ndarray, yhat: np.ndarray) -> float:
     return float(np.abs(actual - yhat).sum() / total) if total > 0 else float("inf")
 
 
-def choose_per_segment(forecasts: dict[str, ModelForecast], actual_cal: np.ndarray,
-                       seg_cal: np.ndarray, prophet_rows: np.ndarray) -> dict[str, str]:
+def choose_per_segment(
+    forecasts: dict[str, ModelForecast],
+    actual_cal: np.ndarray,
+    seg_cal: np.ndarray,
+    prophet_rows: np.ndarray,
+) -> dict[str, str]:
     """{segment: model} with the lowest calibration WAPE; key "prophet_subset" for that subset.
 
     Segments come from the calibration origin, so the choice uses no data after the cutoff.
@@ -291,8 +323,13 @@ def choose_per_segment(forecasts: dict[str, ModelForecast], actual_cal: np.ndarr
     return choice
 
 
-def assemble_auto(forecasts: dict[str, ModelForecast], choice: dict[str, str], seg: np.ndarray,
-                  prophet_rows: np.ndarray, n: int) -> ModelForecast:
+def assemble_auto(
+    forecasts: dict[str, ModelForecast],
+    choice: dict[str, str],
+    seg: np.ndarray,
+    prophet_rows: np.ndarray,
+    n: int,
+) -> ModelForecast:
     """The auto forecaster: each series takes its segment's chosen model (with its intervals)."""
     first = next(iter(forecasts.values()))
     h = first.yhat.shape[1]

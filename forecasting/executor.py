@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 class Executor(Protocol):
     """Runs `fn(item)` for every item; yields (index, result) or (index, Exception)."""
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any],
-            desc: str = "") -> Iterator[tuple[int, Any]]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], desc: str = ""
+    ) -> Iterator[tuple[int, Any]]:
         """Apply `fn` to each item (any order); errors come back as the exception object."""
         ...
 
@@ -40,8 +41,9 @@ class SerialExecutor:
 
     progress: bool = False
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any],
-            desc: str = "") -> Iterator[tuple[int, Any]]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], desc: str = ""
+    ) -> Iterator[tuple[int, Any]]:
         """See `Executor.map`."""
         for i, item in enumerate(tqdm(items, desc=desc, disable=not self.progress)):
             yield i, _safe(fn, item)
@@ -58,8 +60,9 @@ class ProcessExecutor:
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any],
-            desc: str = "") -> Iterator[tuple[int, Any]]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], desc: str = ""
+    ) -> Iterator[tuple[int, Any]]:
         """See `Executor.map`."""
         if self.workers == 1 or len(items) <= 1:
             yield from SerialExecutor(self.progress).map(fn, items, desc)
@@ -68,6 +71,7 @@ class ProcessExecutor:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
             futures = {pool.submit(_safe, fn, item): i for i, item in enumerate(items)}
-            for fut in tqdm(as_completed(futures), total=len(futures), desc=desc,
-                            disable=not self.progress):
+            for fut in tqdm(
+                as_completed(futures), total=len(futures), desc=desc, disable=not self.progress
+            ):
                 yield futures[fut], fut.result()

@@ -16,25 +16,60 @@ import numpy as np
 from forecasting.data import YEAR, Panel
 
 FEATURE_NAMES: tuple[str, ...] = (
-    "horizon", "log_scale", "mean_short", "mean_month", "mean_year", "std_month",
-    "nonzero_month", "nonzero_quarter", "last_value", "periods_since_sale", "age",
-    "same_phase_4", "same_phase_12", "last_year", "last_year_window",
-    "day_of_week", "day_of_month", "month", "week_of_year", "is_holiday",
-    "promo_discount", "promo_recent", "store", "category",
-    "lag_2", "lag_3", "lag_4", "mean_prev_month", "mean_half_year", "trend", "holidays_near",
+    "horizon",
+    "log_scale",
+    "mean_short",
+    "mean_month",
+    "mean_year",
+    "std_month",
+    "nonzero_month",
+    "nonzero_quarter",
+    "last_value",
+    "periods_since_sale",
+    "age",
+    "same_phase_4",
+    "same_phase_12",
+    "last_year",
+    "last_year_window",
+    "day_of_week",
+    "day_of_month",
+    "month",
+    "week_of_year",
+    "is_holiday",
+    "promo_discount",
+    "promo_recent",
+    "store",
+    "category",
+    "lag_2",
+    "lag_3",
+    "lag_4",
+    "mean_prev_month",
+    "mean_half_year",
+    "trend",
+    "holidays_near",
     "promo_change",
 )
 CATEGORICAL: tuple[str, ...] = ("store", "category")
 
 #: Readable drivers (for the app) grouping the features.
 DRIVER_GROUPS: dict[str, tuple[str, ...]] = {
-    "recent sales": ("mean_short", "last_value", "mean_month", "std_month", "log_scale",
-                     "lag_2", "lag_3", "lag_4", "mean_prev_month", "mean_half_year", "trend"),
+    "recent sales": (
+        "mean_short",
+        "last_value",
+        "mean_month",
+        "std_month",
+        "log_scale",
+        "lag_2",
+        "lag_3",
+        "lag_4",
+        "mean_prev_month",
+        "mean_half_year",
+        "trend",
+    ),
     "same weekday / season": ("same_phase_4", "same_phase_12", "day_of_week"),
     "last year": ("last_year", "last_year_window", "mean_year"),
     "how often it sells": ("nonzero_month", "nonzero_quarter", "periods_since_sale", "age"),
-    "calendar": ("day_of_month", "month", "week_of_year", "is_holiday", "horizon",
-                 "holidays_near"),
+    "calendar": ("day_of_month", "month", "week_of_year", "is_holiday", "horizon", "holidays_near"),
     "promotion": ("promo_discount", "promo_recent", "promo_change"),
     "store and category": ("store", "category"),
 }
@@ -85,8 +120,13 @@ def _window_mean(
 
 
 def build_features(
-    panel: Panel, stats: PanelStats, rows: np.ndarray, origin: np.ndarray, horizon: np.ndarray,
-    store_codes: np.ndarray, category_codes: np.ndarray,
+    panel: Panel,
+    stats: PanelStats,
+    rows: np.ndarray,
+    origin: np.ndarray,
+    horizon: np.ndarray,
+    store_codes: np.ndarray,
+    category_codes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Feature matrix for triples (rows[j], origin[j], horizon[j]).
 
@@ -143,14 +183,16 @@ def build_features(
     lags = []
     for j in (1, 2, 3):
         at = origin - j
-        lags.append(np.where(at >= panel.start[rows], stats.y[rows, np.clip(at, 0, None)],
-                             np.nan) / s)
+        lags.append(
+            np.where(at >= panel.start[rows], stats.y[rows, np.clip(at, 0, None)], np.nan) / s
+        )
     # the month before the last one, and a linear recent trend (last month vs that one)
     prev_hi = origin + 1 - month_w
     prev_lo = np.maximum(prev_hi - month_w, panel.start[rows])
     has_prev = prev_hi > prev_lo
-    prev_sum = stats.cum[rows, np.clip(prev_hi, 0, None)] - stats.cum[rows, np.clip(prev_lo, 0,
-                                                                                    None)]
+    prev_sum = (
+        stats.cum[rows, np.clip(prev_hi, 0, None)] - stats.cum[rows, np.clip(prev_lo, 0, None)]
+    )
     mean_prev = np.where(has_prev, prev_sum / np.maximum(prev_hi - prev_lo, 1), np.nan)
     trend = (mean_month - mean_prev) / s
     n_hol = panel.holiday.shape[0]
@@ -160,11 +202,35 @@ def build_features(
     promo_now = panel.promo[rows, np.clip(origin, 0, panel.promo.shape[1] - 1)]
 
     cols = [
-        horizon, np.log(s), mean(short) / s, mean_month / s, mean(year) / s,
-        np.sqrt(np.maximum(var, 0)) / s, nz_month, nz_quarter, stats.y[rows, origin] / s,
-        since_sale, age, same_phase(4) / s, same_phase(12) / s, last_year / s, ly_window / s,
-        dow if freq == "D" else np.full_like(dow, -1), dom, month, doy // 7, holiday, promo,
-        promo_recent, store_codes[rows], category_codes[rows], *lags, mean_prev / s,
-        mean(half_w) / s, trend, holidays_near, promo - promo_now,
+        horizon,
+        np.log(s),
+        mean(short) / s,
+        mean_month / s,
+        mean(year) / s,
+        np.sqrt(np.maximum(var, 0)) / s,
+        nz_month,
+        nz_quarter,
+        stats.y[rows, origin] / s,
+        since_sale,
+        age,
+        same_phase(4) / s,
+        same_phase(12) / s,
+        last_year / s,
+        ly_window / s,
+        dow if freq == "D" else np.full_like(dow, -1),
+        dom,
+        month,
+        doy // 7,
+        holiday,
+        promo,
+        promo_recent,
+        store_codes[rows],
+        category_codes[rows],
+        *lags,
+        mean_prev / s,
+        mean(half_w) / s,
+        trend,
+        holidays_near,
+        promo - promo_now,
     ]
     return np.column_stack(cols).astype(np.float32), s

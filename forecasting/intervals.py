@@ -30,19 +30,23 @@ def segments(panel: Panel, end: int) -> np.ndarray:
     ADI = periods per non-zero period (cut 1.32), CV^2 of the non-zero sizes (cut 0.49).
     """
     lo = max(0, end + 1 - YEAR[panel.freq])
-    y = panel.y[:, lo: end + 1].astype(np.float64)
-    alive = (np.arange(lo, end + 1)[None, :] >= panel.start[:, None])
+    y = panel.y[:, lo : end + 1].astype(np.float64)
+    alive = np.arange(lo, end + 1)[None, :] >= panel.start[:, None]
     nz = (y > 0) & alive
     n_nz = nz.sum(1)
     adi = np.divide(alive.sum(1), n_nz, out=np.full(panel.n, np.inf), where=n_nz > 0)
     mean = np.divide((y * nz).sum(1), n_nz, out=np.zeros(panel.n), where=n_nz > 0)
-    var = np.divide(((y - mean[:, None]) ** 2 * nz).sum(1), n_nz, out=np.zeros(panel.n),
-                    where=n_nz > 0)
+    var = np.divide(
+        ((y - mean[:, None]) ** 2 * nz).sum(1), n_nz, out=np.zeros(panel.n), where=n_nz > 0
+    )
     cv2 = np.divide(var, mean**2, out=np.zeros(panel.n), where=mean > 0)
     frequent = adi < 1.32
     steady = cv2 < 0.49
-    return np.select([frequent & steady, frequent, steady], list(SEGMENTS[:1] + ("erratic",
-                     "intermittent")), default="lumpy").astype("<U12")
+    return np.select(
+        [frequent & steady, frequent, steady],
+        list(SEGMENTS[:1] + ("erratic", "intermittent")),
+        default="lumpy",
+    ).astype("<U12")
 
 
 def level(panel: Panel, end: int) -> np.ndarray:
@@ -50,8 +54,9 @@ def level(panel: Panel, end: int) -> np.ndarray:
     w = 91 if panel.freq == "D" else 13
     lo = np.maximum(end + 1 - w, panel.start)
     lo = np.minimum(lo, end + 1)
-    total = np.array([np.abs(panel.y[i, lo[i]: end + 1]).sum() for i in range(panel.n)],
-                     dtype=np.float64)  # |y|: a scale also for net sales with returns
+    total = np.array(
+        [np.abs(panel.y[i, lo[i] : end + 1]).sum() for i in range(panel.n)], dtype=np.float64
+    )  # |y|: a scale also for net sales with returns
     return np.maximum(total / np.maximum(end + 1 - lo, 1), 0.05)
 
 
@@ -89,8 +94,15 @@ class ConformalTable:
     floor: float = 0.0
 
     @classmethod
-    def fit(cls, actual: np.ndarray, yhat: np.ndarray, scale: np.ndarray, segment: np.ndarray,
-            buckets: np.ndarray, probs: list[float]) -> ConformalTable:
+    def fit(
+        cls,
+        actual: np.ndarray,
+        yhat: np.ndarray,
+        scale: np.ndarray,
+        segment: np.ndarray,
+        buckets: np.ndarray,
+        probs: list[float],
+    ) -> ConformalTable:
         """From calibration actuals and forecasts, both (n, h); scale and segment (n,).
 
         Pools adaptively: per segment x horizon bucket where a group has `MIN_GROUP_POINTS`
@@ -117,9 +129,13 @@ class ConformalTable:
                 if vals.size >= MIN_GROUP_POINTS:
                     table[(str(s), int(b))] = np.quantile(vals, probs)
                     by_segment = True
-        how = ("by segment x horizon" if by_segment else
-               "pooled across series and horizons" if pooled_h else
-               "pooled across series, by horizon")
+        how = (
+            "by segment x horizon"
+            if by_segment
+            else "pooled across series and horizons"
+            if pooled_h
+            else "pooled across series, by horizon"
+        )
         method = f"conformal, 1 window of {actual.shape[1]}, {resid.size:,} residuals, {how}"
         return cls(tuple(probs), table, method)
 
@@ -140,15 +156,19 @@ class ConformalTable:
             alive = np.arange(w, t)[None, :] >= panel.start[:, None] + w
             errs = err[alive] if alive.any() else np.zeros(1)
         table = {("*", -1): np.quantile(errs, probs)}
-        return cls(tuple(probs), table, f"model-based (in-sample moving-average errors, "
-                                        f"{errs.size:,} points)")
+        return cls(
+            tuple(probs),
+            table,
+            f"model-based (in-sample moving-average errors, {errs.size:,} points)",
+        )
 
     def with_floor(self, floor: float) -> ConformalTable:
         """The same table with another quantile floor."""
         return ConformalTable(self.probs, self.table, self.method, floor)
 
-    def apply(self, yhat: np.ndarray, scale: np.ndarray, segment: np.ndarray,
-              buckets: np.ndarray) -> dict[float, np.ndarray]:
+    def apply(
+        self, yhat: np.ndarray, scale: np.ndarray, segment: np.ndarray, buckets: np.ndarray
+    ) -> dict[float, np.ndarray]:
         """{p: (n, h) quantile forecasts}, at least `floor` and non-decreasing in p."""
         n, h = yhat.shape
         q = np.empty((len(self.probs), n, h))
@@ -161,8 +181,9 @@ class ConformalTable:
         return {p: q[i] for i, p in enumerate(self.probs)}
 
 
-def interval(quantiles: dict[float, np.ndarray], yhat: np.ndarray,
-             level_pct: int) -> tuple[np.ndarray, np.ndarray]:
+def interval(
+    quantiles: dict[float, np.ndarray], yhat: np.ndarray, level_pct: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) of a central interval, widened if needed so that lo <= yhat <= hi."""
     lo_p = round((1 - level_pct / 100) / 2, 6)
     hi_p = round(1 - lo_p, 6)

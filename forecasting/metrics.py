@@ -16,12 +16,21 @@ import polars as pl
 
 #: Per-series statistics that `pool` combines.
 STAT_COLUMNS: tuple[str, ...] = (
-    "n_periods", "abs_err", "err", "actual", "mase", "rmsse", "pinball", "cover_80", "cover_95",
+    "n_periods",
+    "abs_err",
+    "err",
+    "actual",
+    "mase",
+    "rmsse",
+    "pinball",
+    "cover_80",
+    "cover_95",
 )
 
 
-def insample_scales(history: np.ndarray, start: np.ndarray, season: int) -> tuple[np.ndarray,
-                                                                                  np.ndarray]:
+def insample_scales(
+    history: np.ndarray, start: np.ndarray, season: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(mae_scale, mse_scale), each (n,): seasonal-naive MAE and lag-1 mean squared difference.
 
     Args:
@@ -48,7 +57,10 @@ def pinball(actual: np.ndarray, quantile: np.ndarray, p: float) -> np.ndarray:
 
 
 def series_stats(
-    actual: np.ndarray, yhat: np.ndarray, mae_scale: np.ndarray, mse_scale: np.ndarray,
+    actual: np.ndarray,
+    yhat: np.ndarray,
+    mae_scale: np.ndarray,
+    mse_scale: np.ndarray,
     quantiles: dict[float, np.ndarray] | None = None,
     intervals: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
@@ -63,8 +75,9 @@ def series_stats(
         "err": err.sum(1),
         "actual": actual.sum(1),
         "mase": np.where(mae_scale > 0, mae / np.where(mae_scale > 0, mae_scale, 1), np.nan),
-        "rmsse": np.where(mse_scale > 0, np.sqrt(mse / np.where(mse_scale > 0, mse_scale, 1)),
-                          np.nan),
+        "rmsse": np.where(
+            mse_scale > 0, np.sqrt(mse / np.where(mse_scale > 0, mse_scale, 1)), np.nan
+        ),
     }
     if quantiles:
         loss = np.mean([pinball(actual, q, p).sum(1) for p, q in quantiles.items()], axis=0)

@@ -56,8 +56,11 @@ def forecast_frame(result: EngineResult, run_id: str) -> pl.DataFrame:
     n, h = fc.yhat.shape
     dates = panel.future_dates(result.end, h)
     cols: dict[str, object] = {
-        "store_id": np.repeat(panel.store_id, h), "product_id": np.repeat(panel.product_id, h),
-        "date": np.tile(dates, n), "model": np.repeat(fc.model, h), "yhat": fc.yhat.ravel(),
+        "store_id": np.repeat(panel.store_id, h),
+        "product_id": np.repeat(panel.product_id, h),
+        "date": np.tile(dates, n),
+        "model": np.repeat(fc.model, h),
+        "yhat": fc.yhat.ravel(),
     }
     for lv in (80, 95):
         lo, hi = interval(fc.quantiles, fc.yhat, lv)
@@ -71,20 +74,30 @@ def forecast_frame(result: EngineResult, run_id: str) -> pl.DataFrame:
 def drivers_frame(result: EngineResult, run_id: str, max_series: int = 3000) -> pl.DataFrame:
     """Readable LightGBM drivers of the next period's forecast, for the `max_series` series
     with the largest forecast volume (SHAP values cost about a millisecond per series)."""
-    empty = pl.DataFrame(schema={"store_id": pl.String, "product_id": pl.String,
-                                 "driver": pl.String, "contribution": pl.Float64,
-                                 "run_id": pl.String})
+    empty = pl.DataFrame(
+        schema={
+            "store_id": pl.String,
+            "product_id": pl.String,
+            "driver": pl.String,
+            "contribution": pl.Float64,
+            "run_id": pl.String,
+        }
+    )
     if result.lightgbm is None:
         return empty
     volume = result.forecasts[AUTO].yhat.sum(1)
     series = np.sort(np.argsort(-volume, kind="stable")[:max_series])
     values = result.lightgbm.drivers(series)
     panel, names = result.panel, list(DRIVER_GROUPS)
-    return pl.DataFrame({
-        "store_id": np.repeat(panel.store_id[series], len(names)),
-        "product_id": np.repeat(panel.product_id[series], len(names)),
-        "driver": np.tile(names, series.size), "contribution": values.ravel(), "run_id": run_id,
-    })
+    return pl.DataFrame(
+        {
+            "store_id": np.repeat(panel.store_id[series], len(names)),
+            "product_id": np.repeat(panel.product_id[series], len(names)),
+            "driver": np.tile(names, series.size),
+            "contribution": values.ravel(),
+            "run_id": run_id,
+        }
+    )
 
 
 def save_model(db: str | os.PathLike[str], result: EngineResult, meta: dict[str, object]) -> str:
@@ -105,8 +118,9 @@ def save_model(db: str | os.PathLike[str], result: EngineResult, meta: dict[str,
     return version
 
 
-def run_forecast(db: str | os.PathLike[str], cfg: RunConfig,
-                 progress: bool = False) -> dict[str, object]:
+def run_forecast(
+    db: str | os.PathLike[str], cfg: RunConfig, progress: bool = False
+) -> dict[str, object]:
     """Forecast, save the model, write the tables; returns a summary of the run."""
     h = cfg.engine.horizon
     panel = load_panel(db, cfg.until, horizon=h, active_days=cfg.active_days)
@@ -117,15 +131,30 @@ def run_forecast(db: str | os.PathLike[str], cfg: RunConfig,
     drivers = drivers_frame(result, run_id)
     models = sorted(set(result.forecasts[AUTO].model))
     until = panel.dates[end].astype(dt.date)
-    meta = {"run_id": run_id, "until": until, "horizon": h, "choice": result.choice,
-            "n_series": panel.n, "frequency": panel.freq, "calibration": result.calibration}
+    meta = {
+        "run_id": run_id,
+        "until": until,
+        "horizon": h,
+        "choice": result.choice,
+        "n_series": panel.n,
+        "frequency": panel.freq,
+        "calibration": result.calibration,
+    }
     version = save_model(db, result, meta)
-    run_row = pl.DataFrame({
-        "run_id": [run_id], "created_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
-        "until": [until], "horizon": [h], "models": [",".join(models)], "n_series": [panel.n],
-        "frequency": [panel.freq], "model_version": [version],
-        "choice": [json.dumps(result.choice)], "calibration": [result.calibration],
-    })
+    run_row = pl.DataFrame(
+        {
+            "run_id": [run_id],
+            "created_at": [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+            "until": [until],
+            "horizon": [h],
+            "models": [",".join(models)],
+            "n_series": [panel.n],
+            "frequency": [panel.freq],
+            "model_version": [version],
+            "choice": [json.dumps(result.choice)],
+            "calibration": [result.calibration],
+        }
+    )
     with writing(db) as con:
         con.execute(sql_text("forecasting/create_tables")).fetchall()
         con.register("_new_forecasts", frame.to_arrow())

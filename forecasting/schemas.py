@@ -21,7 +21,12 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
 
 #: Daily demand quantiles stored beside every forecast (probability -> column).
 QUANTILES: dict[float, str] = {
-    0.05: "q_05", 0.10: "q_10", 0.25: "q_25", 0.50: "q_50", 0.75: "q_75", 0.90: "q_90",
+    0.05: "q_05",
+    0.10: "q_10",
+    0.25: "q_25",
+    0.50: "q_50",
+    0.75: "q_75",
+    0.90: "q_90",
     0.95: "q_95",
 }
 

@@ -27,9 +27,16 @@ def _name(fn: Callable[..., Any]) -> str:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=1024, show_spinner=False)
-def _cached(_fn: Callable[..., Any], _live: LiveWarehouse | None, name: str, path: str,
-            gen: tuple[int, int], version: object, args: tuple[Any, ...],
-            kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _cached(
+    _fn: Callable[..., Any],
+    _live: LiveWarehouse | None,
+    name: str,
+    path: str,
+    gen: tuple[int, int],
+    version: object,
+    args: tuple[Any, ...],
+    kwargs: tuple[tuple[str, Any], ...],
+) -> Any:
     """`_fn(cursor or path, *args, **kwargs)`; `name`, `path`, `gen`, `version` key the cache."""
     if _live is None:
         return _fn(Path(path), *args, **dict(kwargs))
@@ -40,24 +47,59 @@ def _cached(_fn: Callable[..., Any], _live: LiveWarehouse | None, name: str, pat
         cursor.close()
 
 
-def on_cursor(fn: Callable[Concatenate[duckdb.DuckDBPyConnection, P], T], *args: P.args,
-              **kwargs: P.kwargs) -> T:
+def on_cursor(
+    fn: Callable[Concatenate[duckdb.DuckDBPyConnection, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
     """`fn(cursor, ...)` on the live warehouse, cached per file generation."""
     live = warehouse()
-    return cast(T, _cached(fn, live, _name(fn), str(live.path), live.generation(), None, args,
-                           tuple(sorted(kwargs.items()))))
+    return cast(
+        T,
+        _cached(
+            fn,
+            live,
+            _name(fn),
+            str(live.path),
+            live.generation(),
+            None,
+            args,
+            tuple(sorted(kwargs.items())),
+        ),
+    )
 
 
 def on_path(fn: Callable[Concatenate[Path, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
     """`fn(warehouse path, ...)`, cached per file generation."""
     live = warehouse()
-    return cast(T, _cached(fn, None, _name(fn), str(live.path), live.generation(), None, args,
-                           tuple(sorted(kwargs.items()))))
+    return cast(
+        T,
+        _cached(
+            fn,
+            None,
+            _name(fn),
+            str(live.path),
+            live.generation(),
+            None,
+            args,
+            tuple(sorted(kwargs.items())),
+        ),
+    )
 
 
-def on_model(version: str, fn: Callable[Concatenate[Path, P], T], *args: P.args,
-             **kwargs: P.kwargs) -> T:
+def on_model(
+    version: str, fn: Callable[Concatenate[Path, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
     """`fn(warehouse path, ...)`, cached per file generation and model `version`."""
     live = warehouse()
-    return cast(T, _cached(fn, None, _name(fn), str(live.path), live.generation(), version,
-                           args, tuple(sorted(kwargs.items()))))
+    return cast(
+        T,
+        _cached(
+            fn,
+            None,
+            _name(fn),
+            str(live.path),
+            live.generation(),
+            version,
+            args,
+            tuple(sorted(kwargs.items())),
+        ),
+    )

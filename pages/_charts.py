@@ -35,30 +35,56 @@ def mark_partial(trend: pl.DataFrame, grain: str, first: date, last: date) -> pl
     return trend.with_columns(pl.Series("partial", flags, dtype=pl.Boolean))
 
 
-def trend_figure(trend: pl.DataFrame, grain: str, first: date, last: date,
-                 measures: tuple[str, ...] = ("revenue", "units"), height: int = 360) -> go.Figure:
+def trend_figure(
+    trend: pl.DataFrame,
+    grain: str,
+    first: date,
+    last: date,
+    measures: tuple[str, ...] = ("revenue", "units"),
+    height: int = 360,
+) -> go.Figure:
     """One small multiple per measure over a shared time axis; partial periods in grey."""
     data = mark_partial(trend, grain, first, last)
-    fig = make_subplots(rows=len(measures), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[UNITS[m][0] for m in measures])
+    fig = make_subplots(
+        rows=len(measures),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=[UNITS[m][0] for m in measures],
+    )
     full = data.filter(~pl.col("partial"))
     cut = data.filter(pl.col("partial"))
     for row, measure in enumerate(measures, start=1):
         title, prefix = UNITS[measure]
-        fig.add_trace(go.Scatter(x=full["period_start"].to_list(), y=full[measure].to_list(),
-                                 mode="lines+markers", name=title, showlegend=False,
-                                 line={"color": "#1f77b4"},
-                                 hovertemplate=f"%{{x|%d %b %Y}}: {prefix}%{{y:,.0f}}"
-                                               "<extra></extra>"), row=row, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=full["period_start"].to_list(),
+                y=full[measure].to_list(),
+                mode="lines+markers",
+                name=title,
+                showlegend=False,
+                line={"color": "#1f77b4"},
+                hovertemplate=f"%{{x|%d %b %Y}}: {prefix}%{{y:,.0f}}<extra></extra>",
+            ),
+            row=row,
+            col=1,
+        )
         if cut.height:
-            fig.add_trace(go.Scatter(
-                x=cut["period_start"].to_list(), y=cut[measure].to_list(), mode="markers",
-                name=f"partial {grain}", showlegend=row == 1,
-                marker={"color": "#bbbbbb", "symbol": "circle-open", "size": 10},
-                hovertemplate=f"partial {grain} %{{x|%d %b %Y}}: {prefix}%{{y:,.0f}}"
-                              "<extra></extra>"), row=row, col=1)
-        fig.update_yaxes(tickprefix=prefix, tickformat=",.0f", rangemode="tozero", row=row,
-                         col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=cut["period_start"].to_list(),
+                    y=cut[measure].to_list(),
+                    mode="markers",
+                    name=f"partial {grain}",
+                    showlegend=row == 1,
+                    marker={"color": "#bbbbbb", "symbol": "circle-open", "size": 10},
+                    hovertemplate=f"partial {grain} %{{x|%d %b %Y}}: {prefix}%{{y:,.0f}}"
+                    "<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+        fig.update_yaxes(tickprefix=prefix, tickformat=",.0f", rangemode="tozero", row=row, col=1)
     fig.update_layout(height=height, margin={"t": 30, "b": 10}, legend={"orientation": "h"})
     return fig
 
@@ -76,23 +102,46 @@ def category_colours(categories: list[str]) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
 
-def ranked_bars(frame: pl.DataFrame, value: str, label: str, colour_by: str,
-                all_categories: list[str], value_title: str, height_per_bar: int = 24
-                ) -> go.Figure:
+def ranked_bars(
+    frame: pl.DataFrame,
+    value: str,
+    label: str,
+    colour_by: str,
+    all_categories: list[str],
+    value_title: str,
+    height_per_bar: int = 24,
+) -> go.Figure:
     """Horizontal bars in rank order (first row on top), coloured by `colour_by`."""
     colours = category_colours(all_categories)
     shown = frame.with_columns(pl.col(colour_by).fill_null("(none)"))
     labels = [f"{i + 1}. {text}" for i, text in enumerate(shown[label].to_list())]
-    fig = go.Figure(go.Bar(
-        x=shown[value].to_list(), y=labels, orientation="h",
-        marker={"color": [colours.get(c, "#7f7f7f") for c in shown[colour_by].to_list()]},
-        customdata=shown[colour_by].to_list(), showlegend=False,
-        hovertemplate="%{y}<br>%{customdata}: %{x:.3f}<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=shown[value].to_list(),
+            y=labels,
+            orientation="h",
+            marker={"color": [colours.get(c, "#7f7f7f") for c in shown[colour_by].to_list()]},
+            customdata=shown[colour_by].to_list(),
+            showlegend=False,
+            hovertemplate="%{y}<br>%{customdata}: %{x:.3f}<extra></extra>",
+        )
+    )
     for name in dict.fromkeys(shown[colour_by].to_list()):  # legend: one entry per category
-        fig.add_trace(go.Bar(x=[None], y=[None], name=name, orientation="h",
-                             marker={"color": colours.get(name, "#7f7f7f")}))
-    fig.update_layout(height=max(260, height_per_bar * frame.height + 60), barmode="overlay",
-                      margin={"t": 10, "b": 10}, xaxis_title=value_title,
-                      yaxis={"autorange": "reversed", "categoryorder": "array",
-                             "categoryarray": labels}, legend={"title": colour_by})
+        fig.add_trace(
+            go.Bar(
+                x=[None],
+                y=[None],
+                name=name,
+                orientation="h",
+                marker={"color": colours.get(name, "#7f7f7f")},
+            )
+        )
+    fig.update_layout(
+        height=max(260, height_per_bar * frame.height + 60),
+        barmode="overlay",
+        margin={"t": 10, "b": 10},
+        xaxis_title=value_title,
+        yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
+        legend={"title": colour_by},
+    )
     return fig

@@ -14,28 +14,73 @@ import streamlit as st
 
 #: Columns a manager decides on, shown first in this order when present.
 DECISION_FIRST: tuple[str, ...] = (
-    "supplier", "order_number", "store_id", "product_id", "description", "quantity",
-    "order_qty", "suggested_order_qty", "line_value", "order_value", "stockout_risk",
-    "days_of_cover", "reason", "rank",
-    "customer_id", "segment",
+    "supplier",
+    "order_number",
+    "store_id",
+    "product_id",
+    "description",
+    "quantity",
+    "order_qty",
+    "suggested_order_qty",
+    "line_value",
+    "order_value",
+    "stockout_risk",
+    "days_of_cover",
+    "reason",
+    "rank",
+    "customer_id",
+    "segment",
 )
 #: Exact names with a fixed label (anything else: snake_case -> "Sentence case").
 LABELS: dict[str, str] = {
-    "store_id": "Store", "product_id": "Product", "customer_id": "Customer",
-    "suggested_order_qty": "Suggested qty", "order_qty": "Order qty", "unit_price": "Price",
-    "unit_cost": "Unit cost", "order_value": "Order value", "stockout_risk": "Stockout risk",
-    "days_of_cover": "Days of cover", "on_hand": "On hand", "on_order": "On order",
-    "reorder_point": "Reorder point", "order_up_to": "Order-up-to", "revenue_share": "Share",
-    "change_pct": "Change %", "previous_revenue": "Before", "change": "Change £",
-    "wape": "WAPE", "mase": "MASE", "avg_unit_price": "Avg price", "sale_date": "Date",
-    "period_start": "Period", "table_name": "Table", "order_number": "Order no.",
-    "cycle_service_level": "Cycle service", "avg_on_hand_units": "Avg on hand",
-    "line_value": "Line value", "quantity": "Order qty",
+    "store_id": "Store",
+    "product_id": "Product",
+    "customer_id": "Customer",
+    "suggested_order_qty": "Suggested qty",
+    "order_qty": "Order qty",
+    "unit_price": "Price",
+    "unit_cost": "Unit cost",
+    "order_value": "Order value",
+    "stockout_risk": "Stockout risk",
+    "days_of_cover": "Days of cover",
+    "on_hand": "On hand",
+    "on_order": "On order",
+    "reorder_point": "Reorder point",
+    "order_up_to": "Order-up-to",
+    "revenue_share": "Share",
+    "change_pct": "Change %",
+    "previous_revenue": "Before",
+    "change": "Change £",
+    "wape": "WAPE",
+    "mase": "MASE",
+    "avg_unit_price": "Avg price",
+    "sale_date": "Date",
+    "period_start": "Period",
+    "table_name": "Table",
+    "order_number": "Order no.",
+    "cycle_service_level": "Cycle service",
+    "avg_on_hand_units": "Avg on hand",
+    "line_value": "Line value",
+    "quantity": "Order qty",
 }
 _MONEY = ("revenue", "value", "price", "cost", "spend", "monetary", "basket", "change")
 _SHARE = ("share", "pct", "rate", "risk", "service_level", "fill", "wape", "target")
-_UNITS = ("units", "qty", "quantity", "on_hand", "on_order", "reorder_point", "order_up_to",
-          "orders", "rows", "customers", "lines", "products", "positions", "frequency_orders")
+_UNITS = (
+    "units",
+    "qty",
+    "quantity",
+    "on_hand",
+    "on_order",
+    "reorder_point",
+    "order_up_to",
+    "orders",
+    "rows",
+    "customers",
+    "lines",
+    "products",
+    "positions",
+    "frequency_orders",
+)
 
 
 def label(name: str) -> str:
@@ -92,8 +137,14 @@ def tidy(frame: pl.DataFrame, first: tuple[str, ...] = DECISION_FIRST) -> pl.Dat
     return frame.with_columns(fixes) if fixes else frame
 
 
-def table(frame: pl.DataFrame, *, key: str | None = None, height: int | str = "auto",
-          first: tuple[str, ...] = DECISION_FIRST, hide: tuple[str, ...] = ()) -> None:
+def table(
+    frame: pl.DataFrame,
+    *,
+    key: str | None = None,
+    height: int | str = "auto",
+    first: tuple[str, ...] = DECISION_FIRST,
+    hide: tuple[str, ...] = (),
+) -> None:
     """Show `frame` through the formatting layer (read-only grid)."""
     shown = tidy(frame.drop([c for c in hide if c in frame.columns]), first)
     st.dataframe(shown, hide_index=True, key=key, height=height, column_config=config(shown))

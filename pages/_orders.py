@@ -26,8 +26,7 @@ def order_review(draft: pl.DataFrame) -> None:
     """Orders list, the chosen order's editable lines, the approve step and the export."""
     summary = order_summary(draft)
     approved = _approved()
-    summary = summary.with_columns(
-        pl.col("order_number").is_in(list(approved)).alias("approved"))
+    summary = summary.with_columns(pl.col("order_number").is_in(list(approved)).alias("approved"))
     c = st.columns(4)
     c[0].metric("Orders", f"{summary.height:,}")
     c[1].metric("Lines", f"{draft.height:,}")
@@ -35,34 +34,49 @@ def order_review(draft: pl.DataFrame) -> None:
     c[3].metric("Order value", fmt.money(float(draft["line_value"].sum() or 0.0)))
     st.caption("One order per supplier x store, the most urgent (highest stockout risk) first.")
     fmt.table(summary, key="inv_orders", height=min(300, 38 + 35 * summary.height))
-    labels = {row["order_number"]: f"{row['order_number']} · {row['lines']:,} lines · "
-              f"{fmt.money(row['order_value'])}" + (" · approved" if row["approved"] else "")
-              for row in summary.iter_rows(named=True)}
-    order = st.selectbox("Review order", list(labels), format_func=labels.get,
-                         key="inv_order") or next(iter(labels))
+    labels = {
+        row["order_number"]: f"{row['order_number']} · {row['lines']:,} lines · "
+        f"{fmt.money(row['order_value'])}" + (" · approved" if row["approved"] else "")
+        for row in summary.iter_rows(named=True)
+    }
+    order = st.selectbox(
+        "Review order", list(labels), format_func=labels.get, key="inv_order"
+    ) or next(iter(labels))
     lines = draft.filter(pl.col("order_number") == order)
     shown = fmt.tidy(lines.drop("order_number", "supplier", "store_id"))
     cfg = fmt.config(shown)
-    cfg["quantity"] = st.column_config.NumberColumn("Order qty ✎", min_value=0, step=1,
-                                                    format="%,d", help="Edit before approving")
-    edited = st.data_editor(shown, key=f"inv_edit_{order}", hide_index=True, height=360,
-                            column_config=cfg, num_rows="fixed",
-                            disabled=[col for col in shown.columns if col not in EDITABLE])
+    cfg["quantity"] = st.column_config.NumberColumn(
+        "Order qty ✎", min_value=0, step=1, format="%,d", help="Edit before approving"
+    )
+    edited = st.data_editor(
+        shown,
+        key=f"inv_edit_{order}",
+        hide_index=True,
+        height=360,
+        column_config=cfg,
+        num_rows="fixed",
+        disabled=[col for col in shown.columns if col not in EDITABLE],
+    )
     user = shared.user()
-    if st.button("Approve order", type="primary", icon=":material/check_circle:",
-                 key="inv_approve"):
+    if st.button(
+        "Approve order", type="primary", icon=":material/check_circle:", key="inv_approve"
+    ):
         try:
-            approved[order] = approve_order(lines, order, pl.Series(edited["quantity"]),
-                                            user.name if user else "local")
+            approved[order] = approve_order(
+                lines, order, pl.Series(edited["quantity"]), user.name if user else "local"
+            )
         except WarehouseError as exc:
             st.error(str(exc))
     done = approved.get(order)
     if done is None:
         st.caption("Approve the order to export it for the supplier.")
         return
-    st.success(f"Order {done.order_number} approved by {done.approved_by} at "
-               f"{done.approved_at:%d %b %Y %H:%M}: {done.lines.height:,} lines, "
-               f"{done.total_units:,} units, {fmt.money(done.total_value)}.",
-               icon=":material/task_alt:")
-    shared.export_buttons(done.file_frame(), done.order_number, key="inv_po_export",
-                          label="Purchase order")
+    st.success(
+        f"Order {done.order_number} approved by {done.approved_by} at "
+        f"{done.approved_at:%d %b %Y %H:%M}: {done.lines.height:,} lines, "
+        f"{done.total_units:,} units, {fmt.money(done.total_value)}.",
+        icon=":material/task_alt:",
+    )
+    shared.export_buttons(
+        done.file_frame(), done.order_number, key="inv_po_export", label="Purchase order"
+    )

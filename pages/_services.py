@@ -39,14 +39,16 @@ def simulation_summary() -> pl.DataFrame:
 
 def forecast(store_id: str | None, product_id: str | None, category: str | None) -> pl.DataFrame:
     """Forecast per date with 80/95 % bands, summed over the matching series."""
-    return on_path(forecast_api.load_forecast, store_id=store_id, product_id=product_id,
-                   category=category)
+    return on_path(
+        forecast_api.load_forecast, store_id=store_id, product_id=product_id, category=category
+    )
 
 
 def history(store_id: str | None, product_id: str | None, category: str | None) -> pl.DataFrame:
     """Units sold per date for the matching series."""
-    return on_path(forecast_api.load_history, store_id=store_id, product_id=product_id,
-                   category=category)
+    return on_path(
+        forecast_api.load_history, store_id=store_id, product_id=product_id, category=category
+    )
 
 
 def backtest_summary() -> pl.DataFrame:
@@ -81,8 +83,7 @@ def model_status() -> dict[str, Any] | None:
 
 def recommend(customer_id: str, k: int, rules: BusinessRules, version: str) -> pl.DataFrame:
     """Top-`k` for one customer under `rules` from model `version`."""
-    return on_model(version, recsys_service.recommend_for_customer, customer_id, k=k,
-                    rules=rules)
+    return on_model(version, recsys_service.recommend_for_customer, customer_id, k=k, rules=rules)
 
 
 def customer_history(customer_id: str) -> pl.DataFrame:
@@ -90,20 +91,21 @@ def customer_history(customer_id: str) -> pl.DataFrame:
     return on_path(recsys_service.customer_history, customer_id)
 
 
-def similar_products(product_id: str, k: int, rules: BusinessRules,
-                     version: str) -> pl.DataFrame:
+def similar_products(product_id: str, k: int, rules: BusinessRules, version: str) -> pl.DataFrame:
     """Products most like `product_id` under the same business rules as the other tabs."""
     return on_model(version, merch.similar_under_rules, product_id, k, rules)
 
 
-def complete_basket(basket: tuple[str, ...], k: int, rules: BusinessRules,
-                    version: str) -> pl.DataFrame:
+def complete_basket(
+    basket: tuple[str, ...], k: int, rules: BusinessRules, version: str
+) -> pl.DataFrame:
     """Products that complete a basket."""
     return on_model(version, recsys_service.complete_basket, basket, k=k, rules=rules)
 
 
-def bulk_recommendations(ids: tuple[str, ...] | None, segment: str | None, k: int,
-                         rules: BusinessRules, version: str) -> pl.DataFrame:
+def bulk_recommendations(
+    ids: tuple[str, ...] | None, segment: str | None, k: int, rules: BusinessRules, version: str
+) -> pl.DataFrame:
     """Top-`k` lists for uploaded customer ids or a segment, with category and price."""
     return on_model(version, merch.bulk_with_catalogue, ids, segment, k, rules)
 

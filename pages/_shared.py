@@ -68,8 +68,9 @@ def require(page: str) -> User:
     current = user()
     if current is None or not page_allowed(current.role, page):
         role = current.role if current else "signed out"
-        st.error(f"Access refused: this page needs the {PAGES.get(page, 'admin')} role "
-                 f"(you are {role}).")
+        st.error(
+            f"Access refused: this page needs the {PAGES.get(page, 'admin')} role (you are {role})."
+        )
         st.stop()
     return current
 
@@ -91,11 +92,20 @@ def guarded(fn: Callable[[], T], *errors: type[BaseException]) -> T:
         st.stop()
 
 
-def _file_bytes(frame: pl.DataFrame, fmt: str, basename: str,
-               prepare: Callable[[pl.DataFrame], pl.DataFrame] | None) -> bytes:
+def _file_bytes(
+    frame: pl.DataFrame,
+    fmt: str,
+    basename: str,
+    prepare: Callable[[pl.DataFrame], pl.DataFrame] | None,
+) -> bytes:
     """The export file, built on click and kept per (name, format, content) for re-downloads."""
-    key = (basename, fmt, frame.height, int(frame.hash_rows().sum()) if frame.height else 0,
-           prepare is not None)
+    key = (
+        basename,
+        fmt,
+        frame.height,
+        int(frame.hash_rows().sum()) if frame.height else 0,
+        prepare is not None,
+    )
     with _EXPORT_LOCK:
         if key in _EXPORTS:
             return _EXPORTS[key]
@@ -107,8 +117,13 @@ def _file_bytes(frame: pl.DataFrame, fmt: str, basename: str,
     return data
 
 
-def export_buttons(frame: pl.DataFrame, basename: str, key: str, label: str = "Export",
-                   prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> None:
+def export_buttons(
+    frame: pl.DataFrame,
+    basename: str,
+    key: str,
+    label: str = "Export",
+    prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> None:
     """A format picker and one download button producing `basename.<ext>` from `frame`.
 
     The file is built only when the button is clicked (a callable `data=`), so choosing a format
@@ -121,9 +136,13 @@ def export_buttons(frame: pl.DataFrame, basename: str, key: str, label: str = "E
     fmt = cols[0].selectbox("Format", list(EXPORT_FORMATS), key=f"{key}_fmt")
     ext, mime = EXPORT_FORMATS[fmt]
     cols[1].download_button(
-        f"{label} ({fmt})", data=lambda: _file_bytes(frame, fmt, basename, prepare),
-        file_name=f"{basename}.{ext}", mime=mime, key=f"{key}_download",
-        icon=":material/download:", on_click="ignore",
+        f"{label} ({fmt})",
+        data=lambda: _file_bytes(frame, fmt, basename, prepare),
+        file_name=f"{basename}.{ext}",
+        mime=mime,
+        key=f"{key}_download",
+        icon=":material/download:",
+        on_click="ignore",
     )
     cols[2].caption(f"{frame.height:,} rows x {frame.width} columns")
 
@@ -146,5 +165,8 @@ def freshness_banner(age: DataAge, today: date | None = None) -> None:
     """A warning banner when the data or the plan are more than a week old."""
     notes = age.stale(today or date.today())
     if notes:
-        st.warning("Data may be out of date: " + "; ".join(notes) + ". Load new files and "
-                   "refresh under Data & models.", icon=":material/update:")
+        st.warning(
+            "Data may be out of date: " + "; ".join(notes) + ". Load new files and "
+            "refresh under Data & models.",
+            icon=":material/update:",
+        )

@@ -36,8 +36,10 @@ def sidebar_filters(live: LiveWarehouse) -> Filters:
         st.sidebar.warning("The warehouse has no sales yet.")
         today = date.today()
         return Filters(today, today)
-    st.sidebar.caption(f"Data {span.first_day} → {span.last_day} · {span.stores:,} stores · "
-                       f"{span.products:,} products · {span.customers:,} customers")
+    st.sidebar.caption(
+        f"Data {span.first_day} → {span.last_day} · {span.stores:,} stores · "
+        f"{span.products:,} products · {span.customers:,} customers"
+    )
     first, last = span.first_day, span.last_day
     default = (max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last)
     chosen = st.session_state.get("flt_dates")
@@ -47,10 +49,16 @@ def sidebar_filters(live: LiveWarehouse) -> Filters:
         st.session_state[key] = [v for v in st.session_state.get(key, []) if v in options]
     with st.sidebar.expander("Filters", expanded=True, icon=":material/filter_alt:"):
         dates = st.date_input("Date range", min_value=first, max_value=last, key="flt_dates")
-        picked = st.multiselect("Stores", list(stores), format_func=stores.get,
-                                key="flt_stores", placeholder="All stores")
-        cats = st.multiselect("Categories", categories, key="flt_categories",
-                              placeholder="All categories")
+        picked = st.multiselect(
+            "Stores",
+            list(stores),
+            format_func=stores.get,
+            key="flt_stores",
+            placeholder="All stores",
+        )
+        cats = st.multiselect(
+            "Categories", categories, key="flt_categories", placeholder="All categories"
+        )
     if isinstance(dates, tuple) and len(dates) == 2:
         start, end = dates
         st.sidebar.caption(f"Period: {start:%d %b %Y} → {end:%d %b %Y}")

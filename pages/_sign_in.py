@@ -42,12 +42,18 @@ def signin_page() -> None:
     st.title("Sign in to Shelfwise")
     if st.session_state.get(SSO_KEY):
         if getattr(st.user, "is_logged_in", False):
-            st.error(f"{st.user.get('email', 'This account')} has no Shelfwise role; "
-                     "ask an admin to add it to [shelfwise] oidc_roles.")
+            st.error(
+                f"{st.user.get('email', 'This account')} has no Shelfwise role; "
+                "ask an admin to add it to [shelfwise] oidc_roles."
+            )
             st.button("Sign out", on_click=st.logout)
         else:
-            st.button("Sign in with single sign-on", type="primary", on_click=st.login,
-                      icon=":material/key:")
+            st.button(
+                "Sign in with single sign-on",
+                type="primary",
+                on_click=st.login,
+                icon=":material/key:",
+            )
         st.divider()
     try:
         has_users = bool(auth.load_users())
@@ -55,8 +61,10 @@ def signin_page() -> None:
         st.error(str(exc))
         return
     if not has_users:
-        st.info(f"No users yet: create one with `python -m services users add NAME --role "
-                f"admin` (users file: {auth.users_path()}).")
+        st.info(
+            f"No users yet: create one with `python -m services users add NAME --role "
+            f"admin` (users file: {auth.users_path()})."
+        )
     with st.form("signin"):
         name = st.text_input("User name", key="signin_name")
         password = st.text_input("Password", type="password", key="signin_password")
@@ -82,9 +90,12 @@ def resolve_user() -> tuple[auth.User | None, str]:
     if auth.signin_warning(address):
         st.sidebar.warning(auth.signin_warning(address))
     if not auth.signin_required(address):
-        note = ("Sign-in off: local demo" + (f" on {address}" if address else "")
-                + " (sign-in is on whenever the app listens beyond localhost, or with "
-                "SHELFWISE_AUTH=1).")
+        note = (
+            "Sign-in off: local demo"
+            + (f" on {address}" if address else "")
+            + " (sign-in is on whenever the app listens beyond localhost, or with "
+            "SHELFWISE_AUTH=1)."
+        )
         return auth.User("local", "admin"), note
     user = st.session_state.get(USER_KEY)
     if isinstance(user, auth.User) and user.name != "local":

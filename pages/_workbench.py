@@ -12,8 +12,13 @@ TEXT_KEY = "sql_text"
 EDITOR_VERSION_KEY = "sql_editor_version"
 SEEN_KEY = "sql_editor_seen"
 #: Schema order: marts first, then pipeline outputs, then staging, raw and bookkeeping.
-LAYERS: tuple[tuple[str, str], ...] = (("dim_", "mart"), ("fct_", "mart"), ("stg_", "staging"),
-                                       ("raw_", "raw"), ("ref_", "reference"))
+LAYERS: tuple[tuple[str, str], ...] = (
+    ("dim_", "mart"),
+    ("fct_", "mart"),
+    ("stg_", "staging"),
+    ("raw_", "raw"),
+    ("ref_", "reference"),
+)
 INTERNAL = {"_meta", "load_log", "quarantine", "source_frequency"}
 LAYER_ORDER = {"mart": 0, "output": 1, "reference": 2, "staging": 3, "raw": 4, "internal": 5}
 
@@ -31,11 +36,24 @@ def editor(plain: bool) -> tuple[str, bool]:
     version = st.session_state.get(EDITOR_VERSION_KEY, 0)
     st.caption("SQL (one read-only statement) · Ctrl+Enter runs it")
     answer = code_editor(
-        st.session_state[TEXT_KEY], lang="sql", height=[8, 18], key=f"sql_editor_{version}",
-        response_mode=["debounce", "blur"], options={"wrap": True, "showLineNumbers": True},
-        buttons=[{"name": "Run", "feather": "Play", "primary": True, "hasText": True,
-                  "showWithIcon": True, "commands": ["submit"],
-                  "style": {"bottom": "0.44rem", "right": "0.4rem"}}])
+        st.session_state[TEXT_KEY],
+        lang="sql",
+        height=[8, 18],
+        key=f"sql_editor_{version}",
+        response_mode=["debounce", "blur"],
+        options={"wrap": True, "showLineNumbers": True},
+        buttons=[
+            {
+                "name": "Run",
+                "feather": "Play",
+                "primary": True,
+                "hasText": True,
+                "showWithIcon": True,
+                "commands": ["submit"],
+                "style": {"bottom": "0.44rem", "right": "0.4rem"},
+            }
+        ],
+    )
     if answer and answer.get("id") and answer["id"] != st.session_state.get(SEEN_KEY):
         st.session_state[SEEN_KEY] = answer["id"]
         st.session_state[TEXT_KEY] = answer.get("text", "")
@@ -45,15 +63,21 @@ def editor(plain: bool) -> tuple[str, bool]:
 
 def ordered_tables(tables: pl.DataFrame) -> pl.DataFrame:
     """Tables with a `layer` column, marts first, internal tables last."""
+
     def layer(name: str) -> str:
         if name in INTERNAL or name.startswith("_"):
             return "internal"
         return next((lay for prefix, lay in LAYERS if name.startswith(prefix)), "output")
 
-    out = tables.with_columns(pl.col("table_name").map_elements(layer, return_dtype=pl.String)
-                              .alias("layer"))
-    return out.with_columns(pl.col("layer").replace_strict(LAYER_ORDER).alias("_o")) \
-        .sort("_o", "table_name").drop("_o").select("table_name", "layer", "rows", "columns")
+    out = tables.with_columns(
+        pl.col("table_name").map_elements(layer, return_dtype=pl.String).alias("layer")
+    )
+    return (
+        out.with_columns(pl.col("layer").replace_strict(LAYER_ORDER).alias("_o"))
+        .sort("_o", "table_name")
+        .drop("_o")
+        .select("table_name", "layer", "rows", "columns")
+    )
 
 
 def default_chart(frame: pl.DataFrame) -> tuple[str, str, str] | None:
@@ -64,8 +88,11 @@ def default_chart(frame: pl.DataFrame) -> tuple[str, str, str] | None:
     """
     numeric = [c for c, t in frame.schema.items() if t.is_numeric()]
     temporal = [c for c, t in frame.schema.items() if t.is_temporal()]
-    texts = [c for c, t in frame.schema.items()
-             if t in (pl.String, pl.Categorical, pl.Boolean) and frame[c].n_unique() <= 50]
+    texts = [
+        c
+        for c, t in frame.schema.items()
+        if t in (pl.String, pl.Categorical, pl.Boolean) and frame[c].n_unique() <= 50
+    ]
     if not numeric or not frame.height:
         return None
     y = numeric[-1]

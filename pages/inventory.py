@@ -24,15 +24,19 @@ age = dash.data_age()
 shared.freshness_banner(age)
 
 order_tab, product_tab, sim_tab = st.tabs(
-    ["What to order today", "Per product", "Service-level simulation"], key="inv_tab",
-    on_change="rerun")
+    ["What to order today", "Per product", "Service-level simulation"],
+    key="inv_tab",
+    on_change="rerun",
+)
 with order_tab:
     if order_tab.open:
         choices = ["(all)", *(filters.stores or stores)]
-        store = st.selectbox("Store", choices, format_func=lambda s: stores.get(s, s),
-                             key="inv_store")
-        draft = shared.guarded(lambda: svc.draft_orders(None if store == "(all)" else store),
-                               NoPlanError)
+        store = st.selectbox(
+            "Store", choices, format_func=lambda s: stores.get(s, s), key="inv_store"
+        )
+        draft = shared.guarded(
+            lambda: svc.draft_orders(None if store == "(all)" else store), NoPlanError
+        )
         if filters.categories and "category" in draft.columns:
             draft = draft.filter(draft["category"].is_in(list(filters.categories)))
         if draft.is_empty():
@@ -46,30 +50,48 @@ with product_tab:
         p_store = c1.selectbox("Store", list(stores), format_func=stores.get, key="inv_p_store")
         catalogue = dash.products(filters.categories)
         labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
-        p_id = c2.selectbox("Product", list(labels), format_func=labels.get,
-                            key="inv_p_product")
+        p_id = c2.selectbox("Product", list(labels), format_func=labels.get, key="inv_p_product")
         view = shared.guarded(lambda: svc.stock_view(p_store, p_id), NoPlanError)
         if view.is_empty():
             st.info("No stock history for this store x product.")
         else:
-            fig = go.Figure(go.Scatter(x=view["date"].to_list(),
-                                       y=view["on_hand_units"].to_list(), name="on hand",
-                                       line={"shape": "hv", "color": "#1f77b4"}))
+            fig = go.Figure(
+                go.Scatter(
+                    x=view["date"].to_list(),
+                    y=view["on_hand_units"].to_list(),
+                    name="on hand",
+                    line={"shape": "hv", "color": "#1f77b4"},
+                )
+            )
             start = age.plan_as_of or view["date"].max()
             span = [start, start + timedelta(days=28)]
-            for col, name, color in (("reorder_point", "reorder point", "#d62728"),
-                                     ("order_up_to", "order-up-to", "#2ca02c")):
+            for col, name, color in (
+                ("reorder_point", "reorder point", "#d62728"),
+                ("order_up_to", "order-up-to", "#2ca02c"),
+            ):
                 level = view[col][0] if col in view.columns else None
                 if level is not None:  # today's plan: drawn from the plan date on, not before
-                    fig.add_trace(go.Scatter(x=span, y=[level, level], name=name,
-                                             mode="lines", line={"dash": "dash",
-                                                                 "color": color}))
+                    fig.add_trace(
+                        go.Scatter(
+                            x=span,
+                            y=[level, level],
+                            name=name,
+                            mode="lines",
+                            line={"dash": "dash", "color": color},
+                        )
+                    )
             fig.add_vline(x=start, line_dash="dot", line_color="grey")
-            fig.update_layout(height=380, margin={"t": 10, "b": 10}, yaxis_title="units",
-                              legend={"orientation": "h"})
+            fig.update_layout(
+                height=380,
+                margin={"t": 10, "b": 10},
+                yaxis_title="units",
+                legend={"orientation": "h"},
+            )
             st.plotly_chart(fig, key="inv_policy_chart")
-            st.caption(f"Stock on hand up to {start:%d %b %Y}; dashed: the plan made that day, "
-                       "for the next four weeks.")
+            st.caption(
+                f"Stock on hand up to {start:%d %b %Y}; dashed: the plan made that day, "
+                "for the next four weeks."
+            )
 
 with sim_tab:
     if sim_tab.open:
@@ -78,18 +100,31 @@ with sim_tab:
             st.info("No simulation yet: run `python -m forecasting simulate`.")
         else:
             overall = sim.filter(sim["scope"] == "overall") if "scope" in sim.columns else sim
-            st.caption("Achieved cycle service (share of replenishment cycles without a "
-                       "stockout, pooled over items) against the stock it took, one point per "
-                       "target run; dotted lines: the targets. Up and to the left is better.")
-            fig = px.line(overall.sort("policy", "avg_on_hand_units").to_pandas(),
-                          x="avg_on_hand_units", y="cycle_service_level", color="policy",
-                          symbol="policy", markers=True,
-                          labels={"avg_on_hand_units": "average units on hand",
-                                  "cycle_service_level": "achieved cycle service"})
+            st.caption(
+                "Achieved cycle service (share of replenishment cycles without a "
+                "stockout, pooled over items) against the stock it took, one point per "
+                "target run; dotted lines: the targets. Up and to the left is better."
+            )
+            fig = px.line(
+                overall.sort("policy", "avg_on_hand_units").to_pandas(),
+                x="avg_on_hand_units",
+                y="cycle_service_level",
+                color="policy",
+                symbol="policy",
+                markers=True,
+                labels={
+                    "avg_on_hand_units": "average units on hand",
+                    "cycle_service_level": "achieved cycle service",
+                },
+            )
             fig.update_yaxes(tickformat=".0%")
             for target in overall["target"].unique().to_list():
-                fig.add_hline(y=target, line_dash="dot", line_color="grey",
-                              annotation_text=f"target {target:.0%}")
+                fig.add_hline(
+                    y=target,
+                    line_dash="dot",
+                    line_color="grey",
+                    annotation_text=f"target {target:.0%}",
+                )
             fig.update_layout(height=340, margin={"t": 10, "b": 10})
             st.plotly_chart(fig, key="inv_sim_chart")
             fmt.table(overall, key="inv_sim_table")

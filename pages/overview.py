@@ -17,26 +17,36 @@ st.title("Overview")
 shared.freshness_banner(dash.data_age())
 for message in dash.alerts(filters):
     st.warning(message, icon=":material/warning:")
-st.caption(f"{filters.start:%d %b %Y} → {filters.end:%d %b %Y} ({filters.days} days), compared "
-           f"with the {filters.days} days before.")
+st.caption(
+    f"{filters.start:%d %b %Y} → {filters.end:%d %b %Y} ({filters.days} days), compared "
+    f"with the {filters.days} days before."
+)
 
 kpis = dash.kpis(filters)
 for row in (kpis[:4], kpis[4:]):
     for col, kpi in zip(st.columns(4), row, strict=False):
         delta = None if kpi.change is None else f"{kpi.change:+.1%}"
-        col.metric(kpi.name, shared.fmt_value(kpi.value, kpi.unit), delta,
-                   delta_color="normal" if kpi.higher_is_better else "inverse", border=True)
+        col.metric(
+            kpi.name,
+            shared.fmt_value(kpi.value, kpi.unit),
+            delta,
+            delta_color="normal" if kpi.higher_is_better else "inverse",
+            border=True,
+        )
 
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 left.subheader("Trend")
-grain = right.segmented_control("Grain", ["day", "week", "month"], default="week",
-                                key="overview_grain") or "week"
+grain = (
+    right.segmented_control("Grain", ["day", "week", "month"], default="week", key="overview_grain")
+    or "week"
+)
 trend = dash.trend(filters, grain)
 if trend.is_empty():
     st.info("No sales in this period for the chosen stores and categories.")
 else:
-    st.plotly_chart(charts.trend_figure(trend, grain, filters.start, filters.end),
-                    key="overview_trend")
+    st.plotly_chart(
+        charts.trend_figure(trend, grain, filters.start, filters.end), key="overview_trend"
+    )
     st.caption(f"Grey open circles: a {grain} only partly inside the date range (not a drop).")
 
 st.subheader("Top and bottom movers")
@@ -47,14 +57,25 @@ if movers.is_empty():
 else:
     chart = movers.sort("change")
     chart = chart.with_columns(label=chart["product_id"] + " " + chart["description"])
-    fig = px.bar(chart.to_pandas(), x="change", y="label", color="direction", orientation="h",
-                 color_discrete_map={"up": "#2e7d32", "down": "#c62828"},
-                 labels={"change": "revenue change vs the previous period", "label": ""},
-                 hover_data={"category": True, "revenue": ":,.0f",
-                             "previous_revenue": ":,.0f", "change_pct": ":.1%"})
+    fig = px.bar(
+        chart.to_pandas(),
+        x="change",
+        y="label",
+        color="direction",
+        orientation="h",
+        color_discrete_map={"up": "#2e7d32", "down": "#c62828"},
+        labels={"change": "revenue change vs the previous period", "label": ""},
+        hover_data={
+            "category": True,
+            "revenue": ":,.0f",
+            "previous_revenue": ":,.0f",
+            "change_pct": ":.1%",
+        },
+    )
     charts.money_axis(fig, "x")
-    fig.update_layout(height=max(300, 24 * chart.height), margin={"t": 10, "b": 10},
-                      showlegend=False)
+    fig.update_layout(
+        height=max(300, 24 * chart.height), margin={"t": 10, "b": 10}, showlegend=False
+    )
     st.plotly_chart(fig, key="overview_movers")
     up, down = st.columns(2)
     cols = ["product_id", "description", "change", "change_pct", "revenue", "previous_revenue"]
@@ -64,6 +85,5 @@ else:
         fmt.table(movers.filter(direction="up").select(cols), key="overview_up", first=first)
     down.markdown("**Falling**")
     with down:
-        fmt.table(movers.filter(direction="down").select(cols), key="overview_down",
-                  first=first)
+        fmt.table(movers.filter(direction="down").select(cols), key="overview_down", first=first)
     shared.export_buttons(movers, "movers", key="overview_export")

@@ -30,7 +30,9 @@ k = st.slider("How many (K)", 5, 50, 20, key="rec_k")
 
 customer_tab, similar_tab, basket_tab, bulk_tab, segment_tab = st.tabs(
     ["Customer", "Similar products", "Complete the basket", "Bulk list", "Segment builder"],
-    key="rec_tab", on_change="rerun")
+    key="rec_tab",
+    on_change="rerun",
+)
 
 with customer_tab:
     if customer_tab.open:
@@ -38,12 +40,15 @@ with customer_tab:
         found = dash.customer_search(prefix or "", 50)
         if found.is_empty():
             shared.empty_state("No customer id starts with that.")
-        names = {row["customer_id"]: f"{row['customer_id']} · {row['segment']} · "
-                 f"{row['orders']:,} orders" for row in found.iter_rows(named=True)}
-        customer_id = st.selectbox("Customer", list(names), format_func=names.get,
-                                   key="rec_customer")
-        recs = shared.guarded(lambda: svc.recommend(customer_id, k, rules, version),
-                              NoModelError)
+        names = {
+            row["customer_id"]: f"{row['customer_id']} · {row['segment']} · "
+            f"{row['orders']:,} orders"
+            for row in found.iter_rows(named=True)
+        }
+        customer_id = st.selectbox(
+            "Customer", list(names), format_func=names.get, key="rec_customer"
+        )
+        recs = shared.guarded(lambda: svc.recommend(customer_id, k, rules, version), NoModelError)
         left, right = st.columns([3, 2])
         with left:
             st.subheader(f"Top {k} for {customer_id}")
@@ -58,42 +63,58 @@ if similar_tab.open or basket_tab.open:
 
 with similar_tab:
     if similar_tab.open:
-        product_id = st.selectbox("Product", list(labels), format_func=labels.get,
-                                  key="rec_similar")
-        similar = shared.guarded(lambda: svc.similar_products(product_id, k, rules, version),
-                                 NoModelError)
+        product_id = st.selectbox(
+            "Product", list(labels), format_func=labels.get, key="rec_similar"
+        )
+        similar = shared.guarded(
+            lambda: svc.similar_products(product_id, k, rules, version), NoModelError
+        )
         ranked_list(similar, categories, "rec_similar", f"similar_to_{product_id}")
 
 with basket_tab:
     if basket_tab.open:
-        basket = st.multiselect("Products in the basket", list(labels), format_func=labels.get,
-                                key="rec_basket", max_selections=20)
+        basket = st.multiselect(
+            "Products in the basket",
+            list(labels),
+            format_func=labels.get,
+            key="rec_basket",
+            max_selections=20,
+        )
         if not basket:
             st.info("Pick one or more products to complete the basket.")
         else:
             completion = shared.guarded(
-                lambda: svc.complete_basket(tuple(basket), k, rules, version), NoModelError)
+                lambda: svc.complete_basket(tuple(basket), k, rules, version), NoModelError
+            )
             ranked_list(completion, categories, "rec_basket", "complete_the_basket")
 
 with bulk_tab:
     if bulk_tab.open:
         saved = svc.saved_segments(user.name)
-        sources = ["Segment", "Saved segment", "Uploaded list"] if saved else \
-            ["Segment", "Uploaded list"]
+        sources = (
+            ["Segment", "Saved segment", "Uploaded list"] if saved else ["Segment", "Uploaded list"]
+        )
         source = st.radio("Customers", sources, horizontal=True, key="rec_bulk_source")
         segment, ids = None, None
         if source == "Segment":
             segs = dash.segments()
             sizes = dict(zip(segs["segment"], segs["customers"], strict=True))
-            segment = st.selectbox("Segment", list(sizes), key="rec_segment",
-                                   format_func=lambda s: f"{s} ({sizes[s]:,} customers)")
+            segment = st.selectbox(
+                "Segment",
+                list(sizes),
+                key="rec_segment",
+                format_func=lambda s: f"{s} ({sizes[s]:,} customers)",
+            )
         elif source == "Saved segment":
             name = st.selectbox("Saved segment", sorted(saved), key="rec_saved_segment")
             ids = tuple(saved[name].apply(svc.customer_profile())["customer_id"].to_list())
             st.caption(f"{len(ids):,} customers in “{name}” today.")
         else:
-            upload = st.file_uploader("CSV with a customer_id column (or one id per line)",
-                                      type=["csv", "txt"], key="rec_upload")
+            upload = st.file_uploader(
+                "CSV with a customer_id column (or one id per line)",
+                type=["csv", "txt"],
+                key="rec_upload",
+            )
             if upload is not None:
                 text = upload.getvalue().decode("utf-8", errors="replace").splitlines()
                 rows = [line.split(",")[0].strip() for line in text if line.strip()]
@@ -102,20 +123,34 @@ with bulk_tab:
         pseudo = st.checkbox("Pseudonymise customer ids (keyed hash)", key="rec_pseudo")
         if (segment or ids) and st.toggle("Build the list", key="rec_bulk_go"):
             bulk = shared.guarded(
-                lambda: svc.bulk_recommendations(ids, segment, k, rules, version), NoModelError)
+                lambda: svc.bulk_recommendations(ids, segment, k, rules, version), NoModelError
+            )
 
             def hide_ids(frame: pl.DataFrame) -> pl.DataFrame:
                 """The list with keyed-hash customer ids (as the export writes them)."""
-                return frame.with_columns(pseudonymise(frame["customer_id"],
-                                                       shared.privacy_key()))
+                return frame.with_columns(pseudonymise(frame["customer_id"], shared.privacy_key()))
 
             preview = bulk.head(200)
-            fmt.table(hide_ids(preview) if pseudo else preview, key="rec_bulk_table",
-                      hide=("model",), first=("customer_id", "rank", "product_id",
-                                              "description", "category", "unit_price"))
+            fmt.table(
+                hide_ids(preview) if pseudo else preview,
+                key="rec_bulk_table",
+                hide=("model",),
+                first=(
+                    "customer_id",
+                    "rank",
+                    "product_id",
+                    "description",
+                    "category",
+                    "unit_price",
+                ),
+            )
             st.caption(f"Preview of the first {preview.height:,} of {bulk.height:,} rows.")
-            shared.export_buttons(bulk, "bulk_recommendations", key="rec_bulk_export",
-                                  prepare=hide_ids if pseudo else None)
+            shared.export_buttons(
+                bulk,
+                "bulk_recommendations",
+                key="rec_bulk_export",
+                prepare=hide_ids if pseudo else None,
+            )
 
 with segment_tab:
     if segment_tab.open:

@@ -24,14 +24,17 @@ EXAMPLES: dict[str, str] = {
         "SELECT p.category, round(sum(d.revenue), 2) AS revenue, sum(d.units) AS units\n"
         "FROM fct_sales_daily d JOIN dim_product p USING (product_id)\n"
         "WHERE d.sale_date > (SELECT max(sale_date) FROM fct_sales_daily) - INTERVAL 90 DAY\n"
-        "GROUP BY ALL ORDER BY revenue DESC"),
+        "GROUP BY ALL ORDER BY revenue DESC"
+    ),
     "Weekly revenue": (
         "SELECT date_trunc('week', sale_date) AS week, round(sum(revenue), 2) AS revenue\n"
-        "FROM fct_sales_daily GROUP BY ALL ORDER BY week"),
+        "FROM fct_sales_daily GROUP BY ALL ORDER BY week"
+    ),
     "Stockouts at the latest snapshot": (
         "SELECT store_id, count(*) AS positions_out_of_stock\nFROM fct_inventory\n"
         "WHERE snapshot_date = (SELECT max(snapshot_date) FROM fct_inventory)\n"
-        "  AND on_hand_units <= 0\nGROUP BY ALL ORDER BY 2 DESC"),
+        "  AND on_hand_units <= 0\nGROUP BY ALL ORDER BY 2 DESC"
+    ),
     "Columns of fct_sales_daily": "DESCRIBE fct_sales_daily",
     "Profile of dim_product": "SUMMARIZE dim_product",
 }
@@ -40,8 +43,9 @@ HISTORY_KEY = "sql_history"
 
 def run_query(sql: str, max_rows: int, timeout_s: float) -> QueryResult:
     """Run one statement in the read-only sandbox with the user's role."""
-    return run_sandboxed(shared.db_path(), sql, max_rows=max_rows, timeout_s=timeout_s,
-                         role=user.role)
+    return run_sandboxed(
+        shared.db_path(), sql, max_rows=max_rows, timeout_s=timeout_s, role=user.role
+    )
 
 
 def load(sql: str) -> None:
@@ -60,23 +64,42 @@ editor, schema = st.columns([3, 1])
 with schema:
     st.subheader("Schema")
     tables = ui.ordered_tables(dash.schema_tables())
-    st.dataframe(tables, hide_index=True, height=260, key="sql_tables",
-                 column_config=fmt.config(tables))
+    st.dataframe(
+        tables, hide_index=True, height=260, key="sql_tables", column_config=fmt.config(tables)
+    )
     names = tables["table_name"].to_list()
-    chosen = st.selectbox("Columns of", names, key="sql_schema_table",
-                          index=names.index("fct_sales_daily") if "fct_sales_daily" in names
-                          else 0)
-    st.dataframe(dash.schema_columns().filter(pl.col("table_name") == chosen)
-                 .select("column_name", "data_type"), hide_index=True, key="sql_columns")
+    chosen = st.selectbox(
+        "Columns of",
+        names,
+        key="sql_schema_table",
+        index=names.index("fct_sales_daily") if "fct_sales_daily" in names else 0,
+    )
+    st.dataframe(
+        dash.schema_columns()
+        .filter(pl.col("table_name") == chosen)
+        .select("column_name", "data_type"),
+        hide_index=True,
+        key="sql_columns",
+    )
 with editor:
     c1, c2 = st.columns(2)
-    example = c1.selectbox("Example queries", list(EXAMPLES), key="sql_example", index=None,
-                           placeholder="Load an example...")
+    example = c1.selectbox(
+        "Example queries",
+        list(EXAMPLES),
+        key="sql_example",
+        index=None,
+        placeholder="Load an example...",
+    )
     if example and st.session_state.get("sql_example_loaded") != example:
         st.session_state["sql_example_loaded"] = example
         load(EXAMPLES[example])
-    mine = c2.selectbox("My saved queries", sorted(saved), key="sql_saved", index=None,
-                        placeholder="Load a saved query..." if saved else "None saved yet")
+    mine = c2.selectbox(
+        "My saved queries",
+        sorted(saved),
+        key="sql_saved",
+        index=None,
+        placeholder="Load a saved query..." if saved else "None saved yet",
+    )
     if mine and st.session_state.get("sql_saved_loaded") != mine:
         st.session_state["sql_saved_loaded"] = mine
         load(saved[mine])
@@ -107,15 +130,23 @@ with editor:
         else:
             st.session_state["sql_result"] = result
             seconds = getattr(result, "elapsed_s", time.perf_counter() - started)
-            history.insert(0, {"sql": sql, "rows": result.frame.height,
-                               "seconds": round(seconds, 3),
-                               "outcome": "truncated" if result.truncated else "ok"})
+            history.insert(
+                0,
+                {
+                    "sql": sql,
+                    "rows": result.frame.height,
+                    "seconds": round(seconds, 3),
+                    "outcome": "truncated" if result.truncated else "ok",
+                },
+            )
     result = st.session_state.get("sql_result")
     if result is not None:
         frame = result.frame
         if result.truncated:
-            st.warning(f"Truncated: showing the first {frame.height:,} rows (raise the row cap "
-                       "to see more).")
+            st.warning(
+                f"Truncated: showing the first {frame.height:,} rows (raise the row cap "
+                "to see more)."
+            )
         st.dataframe(frame, hide_index=True, height=320, column_config=fmt.config(frame))
         shared.export_buttons(frame, "query_result", key="sql_export")
         guess = ui.default_chart(frame)
@@ -123,10 +154,16 @@ with editor:
             with st.expander("Chart", expanded=True, icon=":material/bar_chart:"):
                 kinds = ["line", "bar", "scatter"]
                 k1, k2, k3 = st.columns(3)
-                kind = k1.radio("Chart", kinds, index=kinds.index(guess[0]), horizontal=True,
-                                key="sql_chart_kind")
-                x = k2.selectbox("x", frame.columns, index=frame.columns.index(guess[1]),
-                                 key="sql_chart_x")
+                kind = k1.radio(
+                    "Chart",
+                    kinds,
+                    index=kinds.index(guess[0]),
+                    horizontal=True,
+                    key="sql_chart_kind",
+                )
+                x = k2.selectbox(
+                    "x", frame.columns, index=frame.columns.index(guess[1]), key="sql_chart_x"
+                )
                 numeric = [c for c, t in frame.schema.items() if t.is_numeric()]
                 y = k3.selectbox("y", numeric, index=numeric.index(guess[2]), key="sql_chart_y")
                 st.plotly_chart(ui.chart(frame, kind, x, y), key="sql_chart")
@@ -136,5 +173,9 @@ with editor:
                 h1, h2 = st.columns([5, 1], vertical_alignment="center")
                 rows = "error" if entry["rows"] is None else f"{entry['rows']:,} rows"
                 h1.code(str(entry["sql"]), language="sql")
-                h2.button(f"Rerun ({rows})", key=f"sql_hist_{i}", on_click=rerun,
-                          args=(str(entry["sql"]),))
+                h2.button(
+                    f"Rerun ({rows})",
+                    key=f"sql_hist_{i}",
+                    on_click=rerun,
+                    args=(str(entry["sql"]),),
+                )

@@ -104,7 +104,11 @@ class BaseRecommender:
         raise NotImplementedError
 
     def recommend(
-        self, data: TrainData, users: np.ndarray, k: int, filters: Filters | None = None,
+        self,
+        data: TrainData,
+        users: np.ndarray,
+        k: int,
+        filters: Filters | None = None,
         batch_size: int = 4096,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k items per user: ids [n, k] (NO_ITEM padding), scores [n, k]."""
@@ -115,9 +119,9 @@ class BaseRecommender:
         ids = np.empty((len(users), k), np.int64)
         best = np.empty((len(users), k), np.float32)
         for start in range(0, len(users), batch_size):
-            chunk = users[start:start + batch_size]
+            chunk = users[start : start + batch_size]
             scores = apply_filters(self.score(data, chunk), data, chunk, filters)
-            ids[start:start + len(chunk)], best[start:start + len(chunk)] = top_k(scores, k)
+            ids[start : start + len(chunk)], best[start : start + len(chunk)] = top_k(scores, k)
         return ids, best
 
     def item_similarity(self, data: TrainData, items: np.ndarray) -> np.ndarray:

@@ -125,13 +125,19 @@ def ease_weights(counts: sp.csr_matrix, l2: float, items: np.ndarray | None = No
     """
     n_items = counts.shape[1]
     binary = (counts > 0).astype(np.float32).tocsc()
-    active = (np.flatnonzero(np.diff(binary.indptr) > 0) if items is None
-              else np.sort(np.asarray(items, dtype=np.int64)))
+    active = (
+        np.flatnonzero(np.diff(binary.indptr) > 0)
+        if items is None
+        else np.sort(np.asarray(items, dtype=np.int64))
+    )
     sub = binary[:, active]
     gram = (sub.T @ sub).toarray()
     gram[np.diag_indices_from(gram)] += l2
-    inverse = linalg.cho_solve(linalg.cho_factor(gram, lower=True, overwrite_a=True),
-                               np.eye(len(active), dtype=np.float32), overwrite_b=True)
+    inverse = linalg.cho_solve(
+        linalg.cho_factor(gram, lower=True, overwrite_a=True),
+        np.eye(len(active), dtype=np.float32),
+        overwrite_b=True,
+    )
     block = -inverse / np.diag(inverse)[None, :]
     np.fill_diagonal(block, 0.0)
     weights = np.zeros((n_items, n_items), np.float32)

@@ -28,8 +28,12 @@ from recsys.serving import (
 from warehouse.db import reading, run_named
 
 
-def _customers(state: ServingState, db: str | os.PathLike[str] | None,
-               customer_ids: Sequence[str] | None, segment: str | None) -> list[str]:
+def _customers(
+    state: ServingState,
+    db: str | os.PathLike[str] | None,
+    customer_ids: Sequence[str] | None,
+    segment: str | None,
+) -> list[str]:
     if customer_ids is not None and segment is not None:
         raise RecsysError("give either customer ids or --segment, not both")
     if segment is not None:
@@ -45,15 +49,23 @@ def _customers(state: ServingState, db: str | os.PathLike[str] | None,
         known = set(run_named(con, "recsys/customers")["customer_id"].to_list())
     unknown = [c for c in ids if c not in known]
     if unknown:
-        raise RecsysError(f"customer ids not in this warehouse: {', '.join(unknown[:5])}"
-                          + (f" (+{len(unknown) - 5} more)" if len(unknown) > 5 else ""))
+        raise RecsysError(
+            f"customer ids not in this warehouse: {', '.join(unknown[:5])}"
+            + (f" (+{len(unknown) - 5} more)" if len(unknown) > 5 else "")
+        )
     return ids
 
 
-def bulk_frame(state: ServingState, db: str | os.PathLike[str] | None,
-               customer_ids: Sequence[str] | None, segment: str | None, k: int,
-               rules: BusinessRules, progress: bool = False,
-               batch_size: int = 1024) -> pl.DataFrame:
+def bulk_frame(
+    state: ServingState,
+    db: str | os.PathLike[str] | None,
+    customer_ids: Sequence[str] | None,
+    segment: str | None,
+    k: int,
+    rules: BusinessRules,
+    progress: bool = False,
+    batch_size: int = 1024,
+) -> pl.DataFrame:
     """Top-k rows per customer (BULK_COLUMNS), ids as in the source."""
     if k < 1:
         raise RecsysError(f"--k: must be at least 1, got {k}")
@@ -69,50 +81,78 @@ def bulk_frame(state: ServingState, db: str | os.PathLike[str] | None,
     base = rules_mask(state, BusinessRules(**{**rules.__dict__, "in_stock_only": False}))
     model = model_name(state)
     for start in range(0, len(known), batch_size):
-        chunk = known[start:start + batch_size]
+        chunk = known[start : start + batch_size]
         users = np.array([index[c] for c in chunk], dtype=np.int64)
-        masks = (base[None, :] & ~np.stack([state.out_of_stock_for(c) for c in chunk])
-                 if rules.in_stock_only else base)
+        masks = (
+            base[None, :] & ~np.stack([state.out_of_stock_for(c) for c in chunk])
+            if rules.in_stock_only
+            else base
+        )
         rec, best, reasons, _ = rank_lists(state, state.data, users, k, rules, masks)
         keep = rec >= 0
-        parts.append(pl.DataFrame({
-            "customer_id": np.repeat(np.array(chunk, dtype=object), k)[keep.ravel()].tolist(),
-            "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), len(users))[keep.ravel()],
-            "product_id": item_ids[rec[keep]].tolist(),
-            "description": names[rec[keep]].tolist(),
-            "score": best[keep].astype(np.float64),
-            "reason": [r for row in reasons for r in row],
-            "model": [model] * int(keep.sum()),
-        }, schema_overrides={"customer_id": pl.String, "product_id": pl.String,
-                             "description": pl.String}))
+        parts.append(
+            pl.DataFrame(
+                {
+                    "customer_id": np.repeat(np.array(chunk, dtype=object), k)[
+                        keep.ravel()
+                    ].tolist(),
+                    "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), len(users))[keep.ravel()],
+                    "product_id": item_ids[rec[keep]].tolist(),
+                    "description": names[rec[keep]].tolist(),
+                    "score": best[keep].astype(np.float64),
+                    "reason": [r for row in reasons for r in row],
+                    "model": [model] * int(keep.sum()),
+                },
+                schema_overrides={
+                    "customer_id": pl.String,
+                    "product_id": pl.String,
+                    "description": pl.String,
+                },
+            )
+        )
         bar.update(len(chunk))
     for group in _by_stock_mask(state, cold, rules):
-        scores = np.where(mask & ~state.out_of_stock_for(group[0]), popular_scores(state),
-                          -np.inf)
+        scores = np.where(mask & ~state.out_of_stock_for(group[0]), popular_scores(state), -np.inf)
         ids, vals = pick_top(scores, k, state.categories, rules.max_per_category)
         n = len(ids)
-        parts.append(pl.DataFrame({
-            "customer_id": np.repeat(np.array(group, dtype=object), n).tolist(),
-            "rank": np.tile(np.arange(1, n + 1, dtype=np.int32), len(group)),
-            "product_id": np.tile(item_ids[ids], len(group)).tolist(),
-            "description": np.tile(names[ids], len(group)).tolist(),
-            "score": np.tile(vals.astype(np.float64), len(group)),
-            "reason": ["no purchases yet: popular with customers now"] * (n * len(group)),
-            "model": [POPULAR_MODEL] * (n * len(group)),
-        }, schema_overrides={"customer_id": pl.String, "product_id": pl.String,
-                             "description": pl.String}))
+        parts.append(
+            pl.DataFrame(
+                {
+                    "customer_id": np.repeat(np.array(group, dtype=object), n).tolist(),
+                    "rank": np.tile(np.arange(1, n + 1, dtype=np.int32), len(group)),
+                    "product_id": np.tile(item_ids[ids], len(group)).tolist(),
+                    "description": np.tile(names[ids], len(group)).tolist(),
+                    "score": np.tile(vals.astype(np.float64), len(group)),
+                    "reason": ["no purchases yet: popular with customers now"] * (n * len(group)),
+                    "model": [POPULAR_MODEL] * (n * len(group)),
+                },
+                schema_overrides={
+                    "customer_id": pl.String,
+                    "product_id": pl.String,
+                    "description": pl.String,
+                },
+            )
+        )
         bar.update(len(group))
     bar.close()
     if not parts:
-        return pl.DataFrame(schema={"customer_id": pl.String, "rank": pl.Int32,
-                                    "product_id": pl.String, "description": pl.String,
-                                    "score": pl.Float64, "reason": pl.String,
-                                    "model": pl.String})
+        return pl.DataFrame(
+            schema={
+                "customer_id": pl.String,
+                "rank": pl.Int32,
+                "product_id": pl.String,
+                "description": pl.String,
+                "score": pl.Float64,
+                "reason": pl.String,
+                "model": pl.String,
+            }
+        )
     return pl.concat(parts).select(BULK_COLUMNS)
 
 
-def _by_stock_mask(state: ServingState, customers: list[str],
-                   rules: BusinessRules) -> list[list[str]]:
+def _by_stock_mask(
+    state: ServingState, customers: list[str], rules: BusinessRules
+) -> list[list[str]]:
     """Customers grouped so that each group shares one out-of-stock mask."""
     if not customers:
         return []

@@ -36,8 +36,13 @@ def standardise(scores: np.ndarray) -> np.ndarray:
 class BlendRecommender(BaseRecommender):
     """Buy-again + two-tower (+ EASE); `fit` trains the parts that are not fitted yet."""
 
-    def __init__(self, two_tower: TwoTowerRecommender, ease: Ease | None = None,
-                 ease_weight: float | None = None, buy_again_weight: float = 1.0) -> None:
+    def __init__(
+        self,
+        two_tower: TwoTowerRecommender,
+        ease: Ease | None = None,
+        ease_weight: float | None = None,
+        buy_again_weight: float = 1.0,
+    ) -> None:
         if buy_again_weight < 0 or (ease_weight is not None and ease_weight < 0):
             raise RecsysError("blend weights must be >= 0")
         self.two_tower = two_tower
@@ -70,12 +75,17 @@ class BlendRecommender(BaseRecommender):
         if validation is None or cfg.val_days == 0:
             return 1.0
         _, users, items, ages, seen, new_items = validation
-        before = TrainData(data.catalogue, data.user_ids,
-                           data.events.filter(data.events["t_days"] < cut), cut,
-                           data.half_life_days)
+        before = TrainData(
+            data.catalogue,
+            data.user_ids,
+            data.events.filter(data.events["t_days"] < cut),
+            cut,
+            data.half_life_days,
+        )
         tower = standardise(self.two_tower._scores_from_history(data, users, items, ages))
-        ease = standardise(Ease(self.ease.config if self.ease else Ease().config)
-                           .fit(before).score(before, users))
+        ease = standardise(
+            Ease(self.ease.config if self.ease else Ease().config).fit(before).score(before, users)
+        )
         rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
         best_weight, best_recall = 1.0, -1.0
         self.tuning = []
@@ -113,7 +123,7 @@ class BlendRecommender(BaseRecommender):
         own = data.weighted()[users].tocsr()
         buy_again = self.buy_again.score(data, users)
         for row in range(len(users)):
-            items = own.indices[own.indptr[row]:own.indptr[row + 1]]
+            items = own.indices[own.indptr[row] : own.indptr[row + 1]]
             if items.size == 0:
                 continue
             order = np.lexsort((items, -buy_again[row, items]))

@@ -27,8 +27,7 @@ from recsys.baselines import ItemKNN, ease_weights
 from recsys.data import TrainData
 from recsys.errors import RecsysError
 
-SOURCES = ("buy_again", "ease", "knn", "together", "popular", "trending", "category",
-           "two_tower")
+SOURCES = ("buy_again", "ease", "knn", "together", "popular", "trending", "category", "two_tower")
 
 
 @dataclass(frozen=True)
@@ -48,8 +47,16 @@ class SourceConfig:
     use_two_tower: bool = False
 
     def __post_init__(self) -> None:
-        if min(self.n, self.n_popular, self.ease_items, self.knn_neighbours,
-               self.together_neighbours) < 1:
+        if (
+            min(
+                self.n,
+                self.n_popular,
+                self.ease_items,
+                self.knn_neighbours,
+                self.together_neighbours,
+            )
+            < 1
+        ):
             raise RecsysError("SourceConfig: depths and neighbour counts must be at least 1")
 
 
@@ -64,9 +71,10 @@ def _buyers(data: TrainData, since: float, until: float) -> np.ndarray:
 def together_matrix(data: TrainData, neighbours: int) -> sp.csr_matrix:
     """[n_items, n_items] P(j in order | i in order), top `neighbours` per row, no diagonal."""
     ev = data.events
-    orders = sp.csr_matrix((np.ones(ev.height, np.float32),
-                            (ev["order"].to_numpy(), ev["item"].to_numpy())),
-                           shape=(int(ev["order"].to_numpy().max(initial=0)) + 1, data.n_items))
+    orders = sp.csr_matrix(
+        (np.ones(ev.height, np.float32), (ev["order"].to_numpy(), ev["item"].to_numpy())),
+        shape=(int(ev["order"].to_numpy().max(initial=0)) + 1, data.n_items),
+    )
     orders.data[:] = 1.0
     co = (orders.T @ orders).tocsr().astype(np.float32)
     freq = co.diagonal().copy()
@@ -85,8 +93,9 @@ def together_matrix(data: TrainData, neighbours: int) -> sp.csr_matrix:
         vals.append(co.data[lo:hi][keep])
     if not rows:
         return sp.csr_matrix(co.shape, dtype=np.float32)
-    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=co.shape)
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=co.shape
+    )
 
 
 @dataclass
@@ -116,15 +125,22 @@ class Sources:
         weighted = data.weighted()
         binary = (data.counts() > 0).astype(np.float32)
         ages = data.events.select(
-            "user", "item", w=0.5 ** ((data.as_of - pl.col("t_days"))
-                                      / self.config.together_half_life_days))
-        recent = sp.csr_matrix((ages["w"].to_numpy().astype(np.float32),
-                                (ages["user"].to_numpy(), ages["item"].to_numpy())),
-                               shape=(data.n_users, data.n_items))
+            "user",
+            "item",
+            w=0.5 ** ((data.as_of - pl.col("t_days")) / self.config.together_half_life_days),
+        )
+        recent = sp.csr_matrix(
+            (
+                ages["w"].to_numpy().astype(np.float32),
+                (ages["user"].to_numpy(), ages["item"].to_numpy()),
+            ),
+            shape=(data.n_users, data.n_items),
+        )
         n_cats = int(self.category_codes.max()) + 1 if self.category_codes.size else 1
-        onehot = sp.csr_matrix((np.ones(data.n_items, np.float32),
-                                (np.arange(data.n_items), self.category_codes)),
-                               shape=(data.n_items, n_cats))
+        onehot = sp.csr_matrix(
+            (np.ones(data.n_items, np.float32), (np.arange(data.n_items), self.category_codes)),
+            shape=(data.n_items, n_cats),
+        )
         cat_counts = (data.counts() @ onehot).tocsr()
 
         def dense(m: sp.spmatrix) -> np.ndarray:
@@ -150,8 +166,9 @@ class Sources:
         return out
 
 
-def fit_sources(data: TrainData, config: SourceConfig = SourceConfig(),
-                two_tower: object | None = None) -> Sources:
+def fit_sources(
+    data: TrainData, config: SourceConfig = SourceConfig(), two_tower: object | None = None
+) -> Sources:
     """Fit every source on `data` (only events before `data.as_of` exist in it)."""
     end = data.as_of
     recent90 = _buyers(data, end - 90, end)
@@ -169,9 +186,18 @@ def fit_sources(data: TrainData, config: SourceConfig = SourceConfig(),
     month = _buyers(data, end - config.category_days, end)
     cat_total = np.bincount(codes, weights=month, minlength=codes.max() + 1)
     category_best = (month / np.maximum(cat_total[codes], 1.0)).astype(np.float32)
-    return Sources(config, end, ease, knn, together, popular.astype(np.float32),
-                   trending.astype(np.float32), category_best, codes,
-                   two_tower if config.use_two_tower else None)
+    return Sources(
+        config,
+        end,
+        ease,
+        knn,
+        together,
+        popular.astype(np.float32),
+        trending.astype(np.float32),
+        category_best,
+        codes,
+        two_tower if config.use_two_tower else None,
+    )
 
 
 def _depth(cfg: SourceConfig, name: str) -> int:
@@ -201,8 +227,13 @@ class Candidates:
         return int(self.user.size)
 
 
-def generate(sources: Sources, data: TrainData, users: np.ndarray,
-             exclude: dict[str, bool] | None = None, batch_size: int = 2048) -> Candidates:
+def generate(
+    sources: Sources,
+    data: TrainData,
+    users: np.ndarray,
+    exclude: dict[str, bool] | None = None,
+    batch_size: int = 2048,
+) -> Candidates:
     """Top-N per source for `users` (index of `data`) and their union."""
     users = np.asarray(users, dtype=np.int64)
     names = [s for s in sources.names if not (exclude or {}).get(s)]
@@ -211,7 +242,7 @@ def generate(sources: Sources, data: TrainData, users: np.ndarray,
     keys: dict[str, list[np.ndarray]] = {s: [] for s in names}
     vals: dict[str, list[np.ndarray]] = {s: [] for s in names}
     for start in range(0, len(users), batch_size):
-        chunk = users[start:start + batch_size]
+        chunk = users[start : start + batch_size]
         for name in names:
             depth = _depth(cfg, name)
             scores = np.array(scorers[name](chunk), dtype=np.float32)
@@ -241,8 +272,9 @@ def generate(sources: Sources, data: TrainData, users: np.ndarray,
     return Candidates(union // data.n_items, union % data.n_items, scores_out, ranks_out)
 
 
-def source_recall(cands: Candidates, relevant: sp.csr_matrix, users: np.ndarray,
-                  n_items: int) -> dict[str, float]:
+def source_recall(
+    cands: Candidates, relevant: sp.csr_matrix, users: np.ndarray, n_items: int
+) -> dict[str, float]:
     """Per source and for the union: mean share of a user's relevant items retrieved.
 
     `relevant` rows align with `users`; users without relevant items are skipped.
@@ -251,15 +283,28 @@ def source_recall(cands: Candidates, relevant: sp.csr_matrix, users: np.ndarray,
     rel = relevant.tocsr()
     n_rel = np.diff(rel.indptr)
     keep = n_rel > 0
-    rel_keys = np.concatenate([users[r] * n_items + rel.indices[rel.indptr[r]:rel.indptr[r + 1]]
-                               for r in range(len(users))]) if len(users) else np.zeros(0)
+    rel_keys = (
+        np.concatenate(
+            [
+                users[r] * n_items + rel.indices[rel.indptr[r] : rel.indptr[r + 1]]
+                for r in range(len(users))
+            ]
+        )
+        if len(users)
+        else np.zeros(0)
+    )
     out: dict[str, float] = {}
     cand_keys = cands.user * n_items + cands.item
     for name in [*cands.scores, "union"]:
         got = cand_keys if name == "union" else cand_keys[~np.isnan(cands.scores[name])]
         hit = np.isin(rel_keys, got)
         per_user = np.zeros(len(users))
-        np.add.at(per_user, np.array([row_of[int(k // n_items)] for k in rel_keys], np.int64)
-                  if rel_keys.size else np.zeros(0, np.int64), hit)
+        np.add.at(
+            per_user,
+            np.array([row_of[int(k // n_items)] for k in rel_keys], np.int64)
+            if rel_keys.size
+            else np.zeros(0, np.int64),
+            hit,
+        )
         out[name] = float(np.mean(per_user[keep] / n_rel[keep])) if keep.any() else float("nan")
     return out

@@ -20,14 +20,24 @@ from recsys.errors import RecsysError
 from warehouse.db import reading, run_named
 
 #: The data contract at the warehouse -> recsys boundary.
-INTERACTIONS_SCHEMA = pl.Schema({
-    "customer_id": pl.String, "product_id": pl.String, "order_id": pl.String,
-    "sold_at": pl.Datetime("us"), "quantity": pl.Float64,
-})
-PRODUCTS_SCHEMA = pl.Schema({
-    "product_id": pl.String, "description": pl.String, "category": pl.String,
-    "unit_price": pl.Float64, "first_sold_on": pl.Date,
-})
+INTERACTIONS_SCHEMA = pl.Schema(
+    {
+        "customer_id": pl.String,
+        "product_id": pl.String,
+        "order_id": pl.String,
+        "sold_at": pl.Datetime("us"),
+        "quantity": pl.Float64,
+    }
+)
+PRODUCTS_SCHEMA = pl.Schema(
+    {
+        "product_id": pl.String,
+        "description": pl.String,
+        "category": pl.String,
+        "unit_price": pl.Float64,
+        "first_sold_on": pl.Date,
+    }
+)
 _DAY_US = 86_400 * 1_000_000
 
 
@@ -57,8 +67,10 @@ def load_interactions(
     db: str | os.PathLike[str] | None, until: dt.date | None = None, since: dt.date | None = None
 ) -> pl.DataFrame:
     """Customer x product x order rows (INTERACTIONS_SCHEMA), sales in (since, until]."""
-    params = {"until": until.isoformat() if until else None,
-              "since": since.isoformat() if since else None}
+    params = {
+        "until": until.isoformat() if until else None,
+        "since": since.isoformat() if since else None,
+    }
     with reading(db) as con:
         frame = run_named(con, "recsys/interactions", params)
     return _conform(frame, INTERACTIONS_SCHEMA, "recsys/interactions")
@@ -145,8 +157,11 @@ class TrainData:
         key = f"matrix-{weighted}"
         if key not in self._cache:
             ev = self.events
-            values = (0.5 ** ((self.as_of - ev["t_days"].to_numpy()) / self.half_life_days)
-                      if weighted else np.ones(ev.height))
+            values = (
+                0.5 ** ((self.as_of - ev["t_days"].to_numpy()) / self.half_life_days)
+                if weighted
+                else np.ones(ev.height)
+            )
             matrix = sp.csr_matrix(
                 (values.astype(np.float32), (ev["user"].to_numpy(), ev["item"].to_numpy())),
                 shape=(self.n_users, self.n_items),
@@ -195,37 +210,52 @@ class TrainData:
 
 def cut_before(data: TrainData, cutoff: float) -> TrainData:
     """The same users and catalogue with only events strictly before `cutoff` (as_of = cutoff)."""
-    return TrainData(data.catalogue, data.user_ids,
-                     data.events.filter(pl.col("t_days") < cutoff), cutoff, data.half_life_days)
+    return TrainData(
+        data.catalogue,
+        data.user_ids,
+        data.events.filter(pl.col("t_days") < cutoff),
+        cutoff,
+        data.half_life_days,
+    )
 
 
 def build_train_data(
-    interactions: pl.DataFrame, products: pl.DataFrame, as_of: float,
+    interactions: pl.DataFrame,
+    products: pl.DataFrame,
+    as_of: float,
     half_life_days: float = 120.0,
 ) -> TrainData:
     """Index the interactions against the catalogue; products missing from it are dropped."""
     catalogue = Catalogue(products)
-    item_map = pl.DataFrame({"product_id": catalogue.item_ids,
-                             "item": np.arange(catalogue.n_items, dtype=np.int32)})
+    item_map = pl.DataFrame(
+        {"product_id": catalogue.item_ids, "item": np.arange(catalogue.n_items, dtype=np.int32)}
+    )
     frame = interactions.join(item_map, on="product_id", how="inner")
     user_ids = sorted(frame["customer_id"].unique().to_list())
-    user_map = pl.DataFrame({"customer_id": user_ids,
-                             "user": np.arange(len(user_ids), dtype=np.int32)})
+    user_map = pl.DataFrame(
+        {"customer_id": user_ids, "user": np.arange(len(user_ids), dtype=np.int32)}
+    )
     events = (
         frame.join(user_map, on="customer_id")
         .with_columns(t_days=days_since_epoch())
         .sort("user", "t_days", "order_id", "item")
-        .with_columns(order=(
-            (pl.col("user") != pl.col("user").shift(1))
-            | (pl.col("order_id") != pl.col("order_id").shift(1))
-        ).fill_null(True).cum_sum().cast(pl.Int32))
+        .with_columns(
+            order=(
+                (pl.col("user") != pl.col("user").shift(1))
+                | (pl.col("order_id") != pl.col("order_id").shift(1))
+            )
+            .fill_null(True)
+            .cum_sum()
+            .cast(pl.Int32)
+        )
         .select("user", "item", "order", "t_days", "quantity")
     )
     return TrainData(catalogue, user_ids, events, as_of, half_life_days)
 
 
 def load_train_data(
-    db: str | os.PathLike[str] | None, until: dt.date | None = None,
+    db: str | os.PathLike[str] | None,
+    until: dt.date | None = None,
     half_life_days: float = 120.0,
 ) -> TrainData:
     """Interactions on or before `until` (all when None) indexed against the full catalogue."""
@@ -233,10 +263,10 @@ def load_train_data(
     if interactions.is_empty():
         raise RecsysError(
             f"{db}: no identified customer purchases"
-            + (f" on or before {until}" if until else "") + "; nothing to learn from"
+            + (f" on or before {until}" if until else "")
+            + "; nothing to learn from"
         )
     if until is None:
         last = interactions["sold_at"].max()
         until = last.date() if isinstance(last, dt.datetime) else dt.date.today()
-    return build_train_data(interactions, load_products(db), end_of_day_days(until),
-                            half_life_days)
+    return build_train_data(interactions, load_products(db), end_of_day_days(until), half_life_days)

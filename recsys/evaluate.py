@@ -82,15 +82,22 @@ def make_split(db: str | os.PathLike[str] | None, cfg: EvalConfig) -> EvalSplit:
     return split_from(train, test_rows, cfg, test_end)
 
 
-def split_from(train: TrainData, test_rows: pl.DataFrame, cfg: EvalConfig,
-               test_end: dt.date) -> EvalSplit:
+def split_from(
+    train: TrainData, test_rows: pl.DataFrame, cfg: EvalConfig, test_end: dt.date
+) -> EvalSplit:
     """Relevance matrices for customers present in both periods."""
-    user_map = pl.DataFrame({"customer_id": train.user_ids,
-                             "user": np.arange(train.n_users, dtype=np.int64)})
-    item_map = pl.DataFrame({"product_id": train.catalogue.item_ids,
-                             "item": np.arange(train.n_items, dtype=np.int64)})
-    test = (test_rows.join(user_map, on="customer_id").join(item_map, on="product_id")
-            .select("user", "item").unique())
+    user_map = pl.DataFrame(
+        {"customer_id": train.user_ids, "user": np.arange(train.n_users, dtype=np.int64)}
+    )
+    item_map = pl.DataFrame(
+        {"product_id": train.catalogue.item_ids, "item": np.arange(train.n_items, dtype=np.int64)}
+    )
+    test = (
+        test_rows.join(user_map, on="customer_id")
+        .join(item_map, on="product_id")
+        .select("user", "item")
+        .unique()
+    )
     users = np.sort(test["user"].unique().to_numpy())
     if cfg.max_users is not None and users.size > cfg.max_users:
         rng = np.random.default_rng(cfg.seed)
@@ -100,16 +107,21 @@ def split_from(train: TrainData, test_rows: pl.DataFrame, cfg: EvalConfig,
     row_of = np.full(train.n_users, -1)
     row_of[users] = np.arange(users.size)
     test = test.filter(pl.Series(row_of[test["user"].to_numpy()] >= 0))
-    target = sp.csr_matrix((np.ones(test.height, np.float32),
-                            (row_of[test["user"].to_numpy()], test["item"].to_numpy())),
-                           shape=(users.size, train.n_items))
+    target = sp.csr_matrix(
+        (
+            np.ones(test.height, np.float32),
+            (row_of[test["user"].to_numpy()], test["item"].to_numpy()),
+        ),
+        shape=(users.size, train.n_items),
+    )
     seen = (train.counts()[users] > 0).astype(np.float32)
     repeat = target.multiply(seen).tocsr()
     new = (target - repeat).tocsr()
     repeat.eliminate_zeros()
     new.eliminate_zeros()
-    return EvalSplit(train, users, {"repeat": repeat, "new": new},
-                     cfg.until + dt.timedelta(days=1), test_end)
+    return EvalSplit(
+        train, users, {"repeat": repeat, "new": new}, cfg.until + dt.timedelta(days=1), test_end
+    )
 
 
 def evaluate_model(model: BaseRecommender, split: EvalSplit, k: int) -> list[dict[str, Any]]:
@@ -117,12 +129,19 @@ def evaluate_model(model: BaseRecommender, split: EvalSplit, k: int) -> list[dic
     rows = []
     for segment in SEGMENTS:
         relevant = split.relevant[segment]
-        ids, _ = model.recommend(split.train, split.users, k,
-                                 Filters(exclude_seen=segment == "new"))
+        ids, _ = model.recommend(
+            split.train, split.users, k, Filters(exclude_seen=segment == "new")
+        )
         has = np.diff(relevant.indptr) > 0
-        rows.append({"model": model.name, "segment": segment, "users": int(has.sum()),
-                     **ranking_metrics(ids, relevant),
-                     "coverage": coverage(ids[has], split.train.n_items)})
+        rows.append(
+            {
+                "model": model.name,
+                "segment": segment,
+                "users": int(has.sum()),
+                **ranking_metrics(ids, relevant),
+                "coverage": coverage(ids[has], split.train.n_items),
+            }
+        )
     return rows
 
 
@@ -131,12 +150,17 @@ def default_models(two_tower_config: TwoTowerConfig) -> list[BaseRecommender]:
     baselines = all_baselines()
     ease = next(m for m in baselines if isinstance(m, Ease))
     two_tower = TwoTowerRecommender(two_tower_config)
-    return [*baselines, two_tower, BlendRecommender(two_tower),
-            BlendRecommender(two_tower, ease=ease)]
+    return [
+        *baselines,
+        two_tower,
+        BlendRecommender(two_tower),
+        BlendRecommender(two_tower, ease=ease),
+    ]
 
 
-def run_evaluation(split: EvalSplit, models: list[BaseRecommender], k: int,
-                   progress: bool = True) -> list[dict[str, Any]]:
+def run_evaluation(
+    split: EvalSplit, models: list[BaseRecommender], k: int, progress: bool = True
+) -> list[dict[str, Any]]:
     """Fit each model on the training data and evaluate it; rows carry `fit_s`."""
     rows: list[dict[str, Any]] = []
     for model in models:
@@ -148,8 +172,10 @@ def run_evaluation(split: EvalSplit, models: list[BaseRecommender], k: int,
         for row in evaluate_model(model, split, k):
             rows.append({**row, "fit_s": round(fit_s, 2)})
         if isinstance(model, BlendRecommender) and model.tuning and progress:
-            print(f"    {model.name}: ease_weight {model.ease_weight} chosen on validation "
-                  + str([(t["ease_weight"], round(t["val_recall"], 4)) for t in model.tuning]))
+            print(
+                f"    {model.name}: ease_weight {model.ease_weight} chosen on validation "
+                + str([(t["ease_weight"], round(t["val_recall"], 4)) for t in model.tuning])
+            )
     return rows
 
 
@@ -158,18 +184,28 @@ def format_table(rows: list[dict[str, Any]], k: int) -> str:
     names = ["model", "users"] + [f"{m}@{k}" for m in METRICS] + ["coverage"]
     lines = []
     for segment in SEGMENTS:
-        lines.append(f"\n{segment} purchases" if segment == "repeat" else
-                     "\nnew items (already-bought items excluded)")
+        lines.append(
+            f"\n{segment} purchases"
+            if segment == "repeat"
+            else "\nnew items (already-bought items excluded)"
+        )
         lines.append(f"{names[0]:<33}{names[1]:>7}" + "".join(f"{n:>12}" for n in names[2:]))
         for row in (r for r in rows if r["segment"] == segment):
-            lines.append(f"{row['model']:<33}{row['users']:>7}"
-                         + "".join(f"{row[m]:>12.4f}" for m in METRICS)
-                         + f"{row['coverage']:>12.4f}")
+            lines.append(
+                f"{row['model']:<33}{row['users']:>7}"
+                + "".join(f"{row[m]:>12.4f}" for m in METRICS)
+                + f"{row['coverage']:>12.4f}"
+            )
     return "\n".join(lines)
 
 
-def write_report(path: Path, cfg: EvalConfig, split: EvalSplit, rows: list[dict[str, Any]],
-                 extra: dict[str, Any] | None = None) -> None:
+def write_report(
+    path: Path,
+    cfg: EvalConfig,
+    split: EvalSplit,
+    rows: list[dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+) -> None:
     """The evaluation as JSON (written atomically)."""
     payload = {
         "config": {**asdict(cfg), "until": cfg.until.isoformat()},
@@ -199,8 +235,9 @@ def served_ids(frame: pl.DataFrame, split: EvalSplit, k: int) -> np.ndarray:
     return ids
 
 
-def evaluate_served(db: str | os.PathLike[str] | None, split: EvalSplit, k: int,
-                    as_of: dt.date) -> list[dict[str, Any]]:
+def evaluate_served(
+    db: str | os.PathLike[str] | None, split: EvalSplit, k: int, as_of: dt.date
+) -> list[dict[str, Any]]:
     """Metric rows of the registry's served lists made as of `as_of` (the export path):
     repeat from lists with purchased items allowed, new from lists with them excluded."""
     from recsys.service import BusinessRules, bulk_recommendations
@@ -208,13 +245,20 @@ def evaluate_served(db: str | os.PathLike[str] | None, split: EvalSplit, k: int,
     customers = [split.train.user_ids[u] for u in split.users]
     rows = []
     for segment in SEGMENTS:
-        frame = bulk_recommendations(db, customers, k=k, as_of=as_of,
-                                     rules=BusinessRules(exclude_purchased=segment == "new"))
+        frame = bulk_recommendations(
+            db, customers, k=k, as_of=as_of, rules=BusinessRules(exclude_purchased=segment == "new")
+        )
         ids = served_ids(frame, split, k)
         relevant = split.relevant[segment]
         has = np.diff(relevant.indptr) > 0
         model = frame["model"][0] if frame.height else "served"
-        rows.append({"model": f"served {model}", "segment": segment, "users": int(has.sum()),
-                     **ranking_metrics(ids, relevant),
-                     "coverage": coverage(ids[has], split.train.n_items)})
+        rows.append(
+            {
+                "model": f"served {model}",
+                "segment": segment,
+                "users": int(has.sum()),
+                **ranking_metrics(ids, relevant),
+                "coverage": coverage(ids[has], split.train.n_items),
+            }
+        )
     return rows

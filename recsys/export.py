@@ -34,18 +34,19 @@ def read_customer_file(path: str | os.PathLike[str]) -> list[str]:
     return [line.strip('"') for line in lines]
 
 
-def write_file(
-    frame: pl.DataFrame, out: str | os.PathLike[str], *, raw_csv: bool = False
-) -> Path:
+def write_file(frame: pl.DataFrame, out: str | os.PathLike[str], *, raw_csv: bool = False) -> Path:
     """Write .csv, .xlsx or .parquet atomically (temp file + rename); CSV neutralised unless raw."""
     path = Path(out)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise RecsysError(f"--out {path}: unsupported format {suffix or '(none)'}; "
-                          f"use one of {', '.join(FORMATS)}")
+        raise RecsysError(
+            f"--out {path}: unsupported format {suffix or '(none)'}; "
+            f"use one of {', '.join(FORMATS)}"
+        )
     if suffix == ".xlsx" and frame.height > 1_048_575:
-        raise RecsysError(f"--out {path}: {frame.height:,} rows exceed an Excel sheet; "
-                          "use .csv or .parquet")
+        raise RecsysError(
+            f"--out {path}: {frame.height:,} rows exceed an Excel sheet; use .csv or .parquet"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     write_frame_atomic(frame, path, sheet="recommendations", raw_csv=raw_csv)
     return path

@@ -16,12 +16,37 @@ import polars as pl
 from recsys.candidates import SOURCES, Candidates
 from recsys.data import TrainData
 
-PAIR = ("ux_orders", "ux_quantity", "ux_days_since_last", "ux_days_since_first",
-        "ux_mean_gap", "ux_cycle_ratio", "ux_weighted", "ux_bought")
-ITEM = ("i_buyers_7", "i_buyers_30", "i_buyers_90", "i_trend", "i_price", "i_category",
-        "i_buyers_all", "i_age", "i_repeat_share", "i_mean_quantity")
-USER = ("u_orders", "u_days_since_last", "u_basket_size", "u_items", "u_spend",
-        "u_days_active", "u_category_share")
+PAIR = (
+    "ux_orders",
+    "ux_quantity",
+    "ux_days_since_last",
+    "ux_days_since_first",
+    "ux_mean_gap",
+    "ux_cycle_ratio",
+    "ux_weighted",
+    "ux_bought",
+)
+ITEM = (
+    "i_buyers_7",
+    "i_buyers_30",
+    "i_buyers_90",
+    "i_trend",
+    "i_price",
+    "i_category",
+    "i_buyers_all",
+    "i_age",
+    "i_repeat_share",
+    "i_mean_quantity",
+)
+USER = (
+    "u_orders",
+    "u_days_since_last",
+    "u_basket_size",
+    "u_items",
+    "u_spend",
+    "u_days_active",
+    "u_category_share",
+)
 SOURCE_FEATURES = tuple(f"{s}_{kind}" for s in SOURCES for kind in ("score", "rank"))
 FEATURES = PAIR + ITEM + USER + SOURCE_FEATURES
 CATEGORICAL = ("i_category",)
@@ -56,28 +81,42 @@ def tables(data: TrainData, category_codes: np.ndarray) -> Tables:
     ev = data.events
     now = data.as_of
     n_items, n_users = data.n_items, data.n_users
-    pair = (ev.group_by("user", "item")
-            .agg(orders=pl.len(), quantity=pl.col("quantity").sum(),
-                 last=pl.col("t_days").max(), first=pl.col("t_days").min(),
-                 weighted=(0.5 ** ((now - pl.col("t_days")) / data.half_life_days)).sum())
-            .with_columns(key=pl.col("user").cast(pl.Int64) * n_items + pl.col("item"))
-            .sort("key"))
+    pair = (
+        ev.group_by("user", "item")
+        .agg(
+            orders=pl.len(),
+            quantity=pl.col("quantity").sum(),
+            last=pl.col("t_days").max(),
+            first=pl.col("t_days").min(),
+            weighted=(0.5 ** ((now - pl.col("t_days")) / data.half_life_days)).sum(),
+        )
+        .with_columns(key=pl.col("user").cast(pl.Int64) * n_items + pl.col("item"))
+        .sort("key")
+    )
     orders = pair["orders"].to_numpy().astype(np.float32)
     since_last = (now - pair["last"].to_numpy()).astype(np.float32)
     since_first = (now - pair["first"].to_numpy()).astype(np.float32)
     gap = np.where(orders > 1, (since_first - since_last) / np.maximum(orders - 1, 1), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = since_last / gap
-    pair_arr = np.column_stack([
-        orders, pair["quantity"].to_numpy(), since_last, since_first, gap,
-        ratio, pair["weighted"].to_numpy(), np.ones_like(orders)]).astype(np.float32)
+    pair_arr = np.column_stack(
+        [
+            orders,
+            pair["quantity"].to_numpy(),
+            since_last,
+            since_first,
+            gap,
+            ratio,
+            pair["weighted"].to_numpy(),
+            np.ones_like(orders),
+        ]
+    ).astype(np.float32)
 
     price = data.catalogue.products["unit_price"].to_numpy().astype(np.float32)
     b7, b30, b90 = (_per_item(ev, n_items, d, now) for d in (7.0, 30.0, 90.0))
     prev30 = _per_item(ev.filter(pl.col("t_days") < now - 30), n_items, 30.0, now - 30)
     first_sale = np.full(n_items, np.nan, np.float32)
-    per_item = ev.group_by("item").agg(first=pl.col("t_days").min(),
-                                       qty=pl.col("quantity").mean())
+    per_item = ev.group_by("item").agg(first=pl.col("t_days").min(), qty=pl.col("quantity").mean())
     first_sale[per_item["item"].to_numpy()] = now - per_item["first"].to_numpy()
     mean_qty = np.full(n_items, np.nan, np.float32)
     mean_qty[per_item["item"].to_numpy()] = per_item["qty"].to_numpy()
@@ -85,23 +124,45 @@ def tables(data: TrainData, category_codes: np.ndarray) -> Tables:
     repeaters = pair.filter(pl.col("orders") > 1).group_by("item").len()
     repeat = np.zeros(n_items, np.float32)
     repeat[repeaters["item"].to_numpy()] = repeaters["len"].to_numpy()
-    item_arr = np.column_stack([
-        b7, b30, b90, (b30 + 1) / (prev30 + 1), price, category_codes.astype(np.float32),
-        buyers_all, first_sale, repeat / np.maximum(buyers_all, 1), mean_qty]).astype(np.float32)
+    item_arr = np.column_stack(
+        [
+            b7,
+            b30,
+            b90,
+            (b30 + 1) / (prev30 + 1),
+            price,
+            category_codes.astype(np.float32),
+            buyers_all,
+            first_sale,
+            repeat / np.maximum(buyers_all, 1),
+            mean_qty,
+        ]
+    ).astype(np.float32)
 
-    spend = ev.with_columns(value=ev["quantity"].to_numpy()
-                            * np.nan_to_num(price)[ev["item"].to_numpy()])
+    spend = ev.with_columns(
+        value=ev["quantity"].to_numpy() * np.nan_to_num(price)[ev["item"].to_numpy()]
+    )
     per_user = spend.group_by("user").agg(
-        orders=pl.col("order").n_unique(), last=pl.col("t_days").max(),
-        first=pl.col("t_days").min(), lines=pl.len(), items=pl.col("item").n_unique(),
-        spend=pl.col("value").sum())
+        orders=pl.col("order").n_unique(),
+        last=pl.col("t_days").max(),
+        first=pl.col("t_days").min(),
+        lines=pl.len(),
+        items=pl.col("item").n_unique(),
+        spend=pl.col("value").sum(),
+    )
     user_arr = np.full((n_users, len(USER) - 1), np.nan, np.float32)
     rows = per_user["user"].to_numpy()
     n_orders = per_user["orders"].to_numpy().astype(np.float32)
-    user_arr[rows] = np.column_stack([
-        n_orders, now - per_user["last"].to_numpy(), per_user["lines"].to_numpy() / n_orders,
-        per_user["items"].to_numpy(), per_user["spend"].to_numpy(),
-        per_user["last"].to_numpy() - per_user["first"].to_numpy()])
+    user_arr[rows] = np.column_stack(
+        [
+            n_orders,
+            now - per_user["last"].to_numpy(),
+            per_user["lines"].to_numpy() / n_orders,
+            per_user["items"].to_numpy(),
+            per_user["spend"].to_numpy(),
+            per_user["last"].to_numpy() - per_user["first"].to_numpy(),
+        ]
+    )
     n_cats = int(category_codes.max()) + 1 if category_codes.size else 1
     user_cat = np.zeros((n_users, n_cats), np.float32)
     np.add.at(user_cat, (ev["user"].to_numpy(), category_codes[ev["item"].to_numpy()]), 1.0)
@@ -123,8 +184,9 @@ def feature_matrix(data: TrainData, cands: Candidates, category_codes: np.ndarra
     pair[found] = tab.pair[pos_ok[found]]
     pair[~found, PAIR.index("ux_bought")] = 0.0
     pair[~found, PAIR.index("ux_orders")] = 0.0
-    user = np.column_stack([tab.user[cands.user],
-                            tab.user_category[cands.user, tab.category_codes[cands.item]]])
+    user = np.column_stack(
+        [tab.user[cands.user], tab.user_category[cands.user, tab.category_codes[cands.item]]]
+    )
     source = np.full((n, len(SOURCE_FEATURES)), np.nan, np.float32)
     for j, name in enumerate(SOURCE_FEATURES):
         src, kind = name.rsplit("_", 1)

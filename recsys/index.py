@@ -32,8 +32,16 @@ class IndexConfig:
     ef_search: int = 128
 
     def __post_init__(self) -> None:
-        if min(self.exact_max_items, self.ivf_probe, self.hnsw_m, self.ef_construction,
-               self.ef_search) < 1:
+        if (
+            min(
+                self.exact_max_items,
+                self.ivf_probe,
+                self.hnsw_m,
+                self.ef_construction,
+                self.ef_search,
+            )
+            < 1
+        ):
             raise RecsysError("IndexConfig: every value must be at least 1")
 
 
@@ -59,8 +67,8 @@ class ExactIndex:
         ids = np.empty((len(queries), k), np.int64)
         scores = np.empty((len(queries), k), np.float32)
         for start in range(0, len(queries), self.block):
-            part = queries[start:start + self.block] @ self.vectors.T
-            ids[start:start + len(part)], scores[start:start + len(part)] = top_k(part, k)
+            part = queries[start : start + self.block] @ self.vectors.T
+            ids[start : start + len(part)], scores[start : start + len(part)] = top_k(part, k)
         return ids, scores
 
 
@@ -73,8 +81,9 @@ class HnswIndex:
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        self.index = faiss.IndexHNSWFlat(vectors.shape[1], config.hnsw_m,
-                                         faiss.METRIC_INNER_PRODUCT)
+        self.index = faiss.IndexHNSWFlat(
+            vectors.shape[1], config.hnsw_m, faiss.METRIC_INNER_PRODUCT
+        )
         self.index.hnsw.efConstruction = config.ef_construction
         self.index.hnsw.efSearch = config.ef_search
         self.index.add(vectors)
@@ -90,15 +99,22 @@ class IvfIndex:
 
     name = "faiss-ivf"
 
-    def __init__(self, vectors: np.ndarray, n_lists: int | None = None, n_probe: int = 16,
-                 train_sample: int = 100_000, seed: int = 0) -> None:
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        n_lists: int | None = None,
+        n_probe: int = 16,
+        train_sample: int = 100_000,
+        seed: int = 0,
+    ) -> None:
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n_lists = n_lists or max(1, int(4 * np.sqrt(len(vectors))))
         quantiser = faiss.IndexFlatIP(vectors.shape[1])
-        self.index = faiss.IndexIVFFlat(quantiser, vectors.shape[1], n_lists,
-                                        faiss.METRIC_INNER_PRODUCT)
+        self.index = faiss.IndexIVFFlat(
+            quantiser, vectors.shape[1], n_lists, faiss.METRIC_INNER_PRODUCT
+        )
         rng = np.random.default_rng(seed)
         sample = vectors[rng.choice(len(vectors), min(train_sample, len(vectors)), replace=False)]
         self.index.train(sample)
@@ -125,6 +141,8 @@ def build_index(vectors: np.ndarray, config: IndexConfig = IndexConfig()) -> Vec
 
 def recall_against_exact(approx_ids: np.ndarray, exact_ids: np.ndarray) -> float:
     """Mean share of the exact top-K ids that the approximate search also returned."""
-    hits = [len(set(a[a >= 0]) & set(e[e >= 0])) / max((e >= 0).sum(), 1)
-            for a, e in zip(approx_ids, exact_ids, strict=True)]
+    hits = [
+        len(set(a[a >= 0]) & set(e[e >= 0])) / max((e >= 0).sum(), 1)
+        for a, e in zip(approx_ids, exact_ids, strict=True)
+    ]
     return float(np.mean(hits)) if hits else float("nan")

@@ -44,8 +44,13 @@ def rank_all(ranker: RankerRecommender, data: TrainData, users: np.ndarray) -> R
     pred = ranker.model.predict(x)
     ptr = np.zeros(data.n_users + 1, np.int64)
     np.add.at(ptr, cands.user + 1, 1)
-    return Ranked(cands.item, BAND + rank_unit(cands.user, pred), x, np.cumsum(ptr),
-                  cands.user * data.n_items + cands.item)
+    return Ranked(
+        cands.item,
+        BAND + rank_unit(cands.user, pred),
+        x,
+        np.cumsum(ptr),
+        cands.user * data.n_items + cands.item,
+    )
 
 
 def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:
@@ -63,8 +68,9 @@ def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:
     return out
 
 
-def pick(scores: np.ndarray, k: int, categories: np.ndarray,
-         max_per_category: int | None) -> tuple[np.ndarray, np.ndarray]:
+def pick(
+    scores: np.ndarray, k: int, categories: np.ndarray, max_per_category: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Best-first ids [n, k] (-1 padding) and scores of each row, at most N per category."""
     if max_per_category is None:
         return top_k(scores, k)
@@ -91,8 +97,9 @@ def pick(scores: np.ndarray, k: int, categories: np.ndarray,
     return ids, best
 
 
-def rank_lists(state: Any, data: TrainData, users: np.ndarray, k: int, rules: Any,
-               masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[str]], np.ndarray]:
+def rank_lists(
+    state: Any, data: TrainData, users: np.ndarray, k: int, rules: Any, masks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[list[str]], np.ndarray]:
     """Top-k lists of `users` of `data` after every rule.
 
     Args:
@@ -103,16 +110,18 @@ def rank_lists(state: Any, data: TrainData, users: np.ndarray, k: int, rules: An
         feature index per row [n, k] (-1 = no ranker reason).
     """
     users = np.asarray(users, dtype=np.int64)
-    scores = apply_filters(dense_scores(state, data, users), data, users,
-                           Filters(exclude_seen=rules.exclude_purchased))
+    scores = apply_filters(
+        dense_scores(state, data, users), data, users, Filters(exclude_seen=rules.exclude_purchased)
+    )
     scores[~np.broadcast_to(masks, scores.shape)] = -np.inf
     ids, best = pick(scores, k, state.categories, rules.max_per_category)
     reasons, named = explain(state, data, users, ids)
     return ids, best, reasons, named
 
 
-def explain(state: Any, data: TrainData, users: np.ndarray,
-            ids: np.ndarray) -> tuple[list[list[str]], np.ndarray]:
+def explain(
+    state: Any, data: TrainData, users: np.ndarray, ids: np.ndarray
+) -> tuple[list[list[str]], np.ndarray]:
     """Reasons of [n, k] recommended ids: the ranker's largest contribution, in words."""
     n, k = ids.shape
     named = np.full((n, k), -1, np.int64)
@@ -126,8 +135,9 @@ def explain(state: Any, data: TrainData, users: np.ndarray,
     pos = np.minimum(np.searchsorted(all_keys, keys), max(all_keys.size - 1, 0))
     hit = all_keys[pos] == keys if all_keys.size else np.zeros(len(keys), bool)
     rows, cols, xrow = rr[hit], cc[hit], pos[hit]
-    text = [["popular with customers now" if ids[i, j] >= 0 else "" for j in range(k)]
-            for i in range(n)]
+    text = [
+        ["popular with customers now" if ids[i, j] >= 0 else "" for j in range(k)] for i in range(n)
+    ]
     if len(rows):
         r, c, xi = rows, cols, xrow
         x = ranked.x[xi]
@@ -138,8 +148,11 @@ def explain(state: Any, data: TrainData, users: np.ndarray,
         names = [FEATURES[f] for f in feat]
         need = np.array([f.split("_")[0] in ("together", "ease", "knn", "two") for f in names])
         partner = np.full(len(r), -1, np.int64)
-        for src, weights in (("together", ranker.sources.together),
-                             ("ease", ranker.sources.ease), ("knn", ranker.sources.knn.similarity)):
+        for src, weights in (
+            ("together", ranker.sources.together),
+            ("ease", ranker.sources.ease),
+            ("knn", ranker.sources.knn.similarity),
+        ):
             sel = need & np.array([f.startswith(src) for f in names])
             if src == "ease":
                 sel |= need & np.array([f.startswith("two") for f in names])
@@ -148,6 +161,7 @@ def explain(state: Any, data: TrainData, users: np.ndarray,
         desc, cats = state.descriptions, state.categories
         for t in range(len(r)):
             item = ids[r[t], c[t]]
-            text[r[t]][c[t]] = reason_text(names[t], x[t], str(cats[item]),
-                                           desc[partner[t]] if partner[t] >= 0 else None)
+            text[r[t]][c[t]] = reason_text(
+                names[t], x[t], str(cats[item]), desc[partner[t]] if partner[t] >= 0 else None
+            )
     return [[s for s in row if s] for row in text], named

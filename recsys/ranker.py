@@ -65,8 +65,13 @@ class RankerConfig:
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> RankerConfig:
         """The config saved by `to_json`."""
-        return cls(**{**payload, "cutoffs": tuple(payload["cutoffs"]),
-                      "sources": SourceConfig(**payload["sources"])})
+        return cls(
+            **{
+                **payload,
+                "cutoffs": tuple(payload["cutoffs"]),
+                "sources": SourceConfig(**payload["sources"]),
+            }
+        )
 
 
 def _two_tower(data: TrainData, cfg: RankerConfig) -> object | None:
@@ -74,30 +79,42 @@ def _two_tower(data: TrainData, cfg: RankerConfig) -> object | None:
         return None
     from recsys.train import TwoTowerConfig, TwoTowerRecommender
 
-    tt = TwoTowerConfig(epochs=cfg.two_tower_epochs, max_examples_per_epoch=cfg.two_tower_examples,
-                        val_days=0, seed=cfg.seed, show_progress=False)
+    tt = TwoTowerConfig(
+        epochs=cfg.two_tower_epochs,
+        max_examples_per_epoch=cfg.two_tower_examples,
+        val_days=0,
+        seed=cfg.seed,
+        show_progress=False,
+    )
     return TwoTowerRecommender(tt).fit(data)
 
 
-def window_rows(data: TrainData, cutoff: float, cfg: RankerConfig,
-                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def window_rows(
+    data: TrainData, cutoff: float, cfg: RankerConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(features [n, F], labels [n], group user ids [n]) of the window starting at `cutoff`."""
     before = cut_before(data, cutoff)
-    after = data.events.filter((pl.col("t_days") >= cutoff)
-                               & (pl.col("t_days") < cutoff + cfg.horizon_days))
-    users = np.intersect1d(before.events["user"].unique().to_numpy(),
-                           after["user"].unique().to_numpy())
+    after = data.events.filter(
+        (pl.col("t_days") >= cutoff) & (pl.col("t_days") < cutoff + cfg.horizon_days)
+    )
+    users = np.intersect1d(
+        before.events["user"].unique().to_numpy(), after["user"].unique().to_numpy()
+    )
     if users.size == 0 or before.events.height == 0:
         return None
     sources = fit_sources(before, cfg.sources, _two_tower(before, cfg))
     cands = generate(sources, before, users)
-    target = np.unique(after["user"].to_numpy().astype(np.int64) * data.n_items
-                       + after["item"].to_numpy())
+    target = np.unique(
+        after["user"].to_numpy().astype(np.int64) * data.n_items + after["item"].to_numpy()
+    )
     labels = np.isin(cands.user * data.n_items + cands.item, target).astype(np.float32)
     # keep every positive, and `negatives_per_user` random negatives per customer
     noise = rng.random(cands.size)
-    neg_rank = pl.DataFrame({"u": cands.user, "r": noise}).with_columns(
-        k=pl.col("r").rank("ordinal").over("u"))["k"].to_numpy()
+    neg_rank = (
+        pl.DataFrame({"u": cands.user, "r": noise})
+        .with_columns(k=pl.col("r").rank("ordinal").over("u"))["k"]
+        .to_numpy()
+    )
     keep = (labels > 0) | (neg_rank <= cfg.negatives_per_user)
     has_pos = np.isin(cands.user, cands.user[labels > 0])
     keep &= has_pos
@@ -105,23 +122,36 @@ def window_rows(data: TrainData, cutoff: float, cfg: RankerConfig,
     return x, labels[keep], cands.user[keep] + int(cutoff) * 10_000_000
 
 
-def _train_booster(x: np.ndarray, y: np.ndarray, groups: np.ndarray,
-                   cfg: RankerConfig) -> lgb.Booster:
+def _train_booster(
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: RankerConfig
+) -> lgb.Booster:
     order = np.argsort(groups, kind="stable")
     x, y, groups = x[order], y[order], groups[order]
     _, sizes = np.unique(groups, return_counts=True)
     params: dict[str, Any] = {
-        "objective": cfg.objective, "learning_rate": cfg.learning_rate,
-        "num_leaves": cfg.num_leaves, "min_data_in_leaf": cfg.min_data_in_leaf,
-        "feature_fraction": cfg.feature_fraction, "bagging_fraction": cfg.bagging_fraction,
-        "bagging_freq": 1, "seed": cfg.seed, "num_threads": cfg.num_threads, "verbose": -1,
-        "deterministic": True, "max_bin": 63,
+        "objective": cfg.objective,
+        "learning_rate": cfg.learning_rate,
+        "num_leaves": cfg.num_leaves,
+        "min_data_in_leaf": cfg.min_data_in_leaf,
+        "feature_fraction": cfg.feature_fraction,
+        "bagging_fraction": cfg.bagging_fraction,
+        "bagging_freq": 1,
+        "seed": cfg.seed,
+        "num_threads": cfg.num_threads,
+        "verbose": -1,
+        "deterministic": True,
+        "max_bin": 63,
     }
     if cfg.objective == "lambdarank":
         params.update(lambdarank_truncation_level=30, eval_at=[20])
-    dataset = lgb.Dataset(x, y, group=sizes if cfg.objective == "lambdarank" else None,
-                          feature_name=list(FEATURES), categorical_feature=list(CATEGORICAL),
-                          free_raw_data=True)
+    dataset = lgb.Dataset(
+        x,
+        y,
+        group=sizes if cfg.objective == "lambdarank" else None,
+        feature_name=list(FEATURES),
+        categorical_feature=list(CATEGORICAL),
+        free_raw_data=True,
+    )
     return lgb.train(params, dataset, num_boost_round=cfg.num_boost_round)
 
 
@@ -144,8 +174,11 @@ class RankerModel:
             if rows is not None:
                 parts.append(rows)
             if progress:
-                print(f"  ranker window -{cutoff:.0f} d: {0 if rows is None else len(rows[1]):,}"
-                      f" rows ({time.perf_counter() - start:.1f} s)", flush=True)
+                print(
+                    f"  ranker window -{cutoff:.0f} d: {0 if rows is None else len(rows[1]):,}"
+                    f" rows ({time.perf_counter() - start:.1f} s)",
+                    flush=True,
+                )
         if not parts:
             raise RecsysError("ranker: no training window has customers before and after it")
         x = np.vstack([p[0] for p in parts])
@@ -158,25 +191,38 @@ class RankerModel:
                 boosters[name] = _train_booster(x[mask], y[mask], g[mask], cfg)
         else:
             boosters["all"] = _train_booster(x, y, g, cfg)
-        stats = {"rows": int(y.size), "positives": int(y.sum()), "windows": len(parts),
-                 "window_s": round(time.perf_counter() - start, 2)}
+        stats = {
+            "rows": int(y.size),
+            "positives": int(y.sum()),
+            "windows": len(parts),
+            "window_s": round(time.perf_counter() - start, 2),
+        }
         return cls(cfg, boosters, stats)
 
     def to_files(self) -> dict[str, bytes]:
         """File name -> bytes: one LightGBM text model per booster and ranker.json."""
-        files = {f"ranker_{name}.txt": booster.model_to_string().encode()
-                 for name, booster in self.boosters.items()}
-        files["ranker.json"] = json.dumps({"config": self.config.to_json(),
-                                           "boosters": sorted(self.boosters),
-                                           "stats": self.stats}, default=str).encode()
+        files = {
+            f"ranker_{name}.txt": booster.model_to_string().encode()
+            for name, booster in self.boosters.items()
+        }
+        files["ranker.json"] = json.dumps(
+            {
+                "config": self.config.to_json(),
+                "boosters": sorted(self.boosters),
+                "stats": self.stats,
+            },
+            default=str,
+        ).encode()
         return files
 
     @classmethod
     def from_files(cls, folder: Path) -> RankerModel:
         """Load what `to_files` wrote (the registry checks the checksums first)."""
         meta = json.loads((folder / "ranker.json").read_text(encoding="utf-8"))
-        boosters = {name: lgb.Booster(model_str=(folder / f"ranker_{name}.txt").read_text(
-            encoding="utf-8")) for name in meta["boosters"]}
+        boosters = {
+            name: lgb.Booster(model_str=(folder / f"ranker_{name}.txt").read_text(encoding="utf-8"))
+            for name in meta["boosters"]
+        }
         return cls(RankerConfig.from_json(meta["config"]), boosters, meta.get("stats", {}))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -187,8 +233,12 @@ class RankerModel:
         out = np.empty(len(x), np.float64)
         for name, mask, shift in (("own", bought, 0.0), ("new", ~bought, -2 * BAND)):
             if mask.any():
-                out[mask] = np.asarray(self.boosters[name].predict(
-                    x[mask], num_threads=self.config.num_threads)) + shift
+                out[mask] = (
+                    np.asarray(
+                        self.boosters[name].predict(x[mask], num_threads=self.config.num_threads)
+                    )
+                    + shift
+                )
         return out
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
@@ -196,11 +246,11 @@ class RankerModel:
         out = np.zeros((len(x), len(FEATURES)), np.float64)
         bought = x[:, FEATURES.index("ux_bought")] == 1
         for name, booster in self.boosters.items():
-            mask = (np.ones(len(x), bool) if name == "all"
-                    else bought if name == "own" else ~bought)
+            mask = np.ones(len(x), bool) if name == "all" else bought if name == "own" else ~bought
             if mask.any():
-                out[mask] = np.asarray(booster.predict(
-                    x[mask], pred_contrib=True, num_threads=self.config.num_threads))[:, :-1]
+                out[mask] = np.asarray(
+                    booster.predict(x[mask], pred_contrib=True, num_threads=self.config.num_threads)
+                )[:, :-1]
         return out
 
 
@@ -228,12 +278,15 @@ class RankerRecommender(BaseRecommender):
         self.model = RankerModel.fit(data, self.config, self.progress)
         mid = time.perf_counter()
         self.sources = fit_sources(data, self.config.sources, _two_tower(data, self.config))
-        self.fit_s = {"ranker_s": round(mid - start, 2),
-                      "sources_s": round(time.perf_counter() - mid, 2)}
+        self.fit_s = {
+            "ranker_s": round(mid - start, 2),
+            "sources_s": round(time.perf_counter() - mid, 2),
+        }
         return self
 
-    def candidate_scores(self, data: TrainData, users: np.ndarray
-                         ) -> tuple[Candidates, np.ndarray, np.ndarray]:
+    def candidate_scores(
+        self, data: TrainData, users: np.ndarray
+    ) -> tuple[Candidates, np.ndarray, np.ndarray]:
         """(candidates, features [n, F], ranker scores [n]) of `users` of `data`."""
         if self.model is None or self.sources is None:
             raise RecsysError("ranker: model is not fitted")
@@ -248,8 +301,11 @@ class RankerRecommender(BaseRecommender):
         pop = self.sources.popular / max(float(self.sources.popular.max()), 1e-9) * 0.999
         out = np.broadcast_to(pop, (len(users), data.n_items)).astype(np.float32).copy()
         cands, _, pred = self.candidate_scores(data, users)
-        row = np.searchsorted(users, cands.user) if np.all(np.diff(users) >= 0) else \
-            np.array([int(np.flatnonzero(users == u)[0]) for u in cands.user])
+        row = (
+            np.searchsorted(users, cands.user)
+            if np.all(np.diff(users) >= 0)
+            else np.array([int(np.flatnonzero(users == u)[0]) for u in cands.user])
+        )
         out[row, cands.item] = BAND + rank_unit(cands.user, pred)
         return out
 
@@ -258,8 +314,11 @@ def rank_unit(users: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Per user, 1 - rank / (n + 1) of each prediction (best = nearest 1): batch-independent."""
     order = np.lexsort((-pred, users))
     ranks = np.empty(len(pred), np.float64)
-    sizes = (np.bincount(np.searchsorted(np.unique(users), users)) if len(users)
-             else np.zeros(0, np.int64))
+    sizes = (
+        np.bincount(np.searchsorted(np.unique(users), users))
+        if len(users)
+        else np.zeros(0, np.int64)
+    )
     starts = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
     ranks[order] = np.arange(len(pred)) - np.repeat(starts, sizes) + 1
     n = np.repeat(sizes, sizes)[np.argsort(order)] if len(users) else np.zeros(0)

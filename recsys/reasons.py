@@ -51,8 +51,9 @@ def reason_text(feature: str, x: np.ndarray, category: str, partner: str | None)
     if feature.split("_")[0] in ("ease", "knn", "two") and partner:
         return f"customers who buy {partner} also buy this"
     if feature in ("i_trend", "i_buyers_7") or feature.startswith("trending"):
-        return (f"trending in {category} this month "
-                f"({_value(x, 'i_buyers_30'):.0f} buyers in 30 days)")
+        return (
+            f"trending in {category} this month ({_value(x, 'i_buyers_30'):.0f} buyers in 30 days)"
+        )
     if feature == "i_age" and np.isfinite(_value(x, "i_age")):
         return f"new line in {category}: first sold {_days(_value(x, 'i_age'))} ago"
     if feature.startswith("category") or feature in ("u_category_share", "i_category"):
@@ -64,13 +65,14 @@ def reason_text(feature: str, x: np.ndarray, category: str, partner: str | None)
     return f"popular now ({_value(x, 'i_buyers_30'):.0f} buyers in the last 30 days)"
 
 
-def partners(own: sp.csr_matrix, users: np.ndarray, items: np.ndarray,
-             weights: np.ndarray | sp.spmatrix) -> np.ndarray:
+def partners(
+    own: sp.csr_matrix, users: np.ndarray, items: np.ndarray, weights: np.ndarray | sp.spmatrix
+) -> np.ndarray:
     """[n] for each (user, item) row the user's own item with the largest weights[own, item]
     (-1 when the user has no items or none links to `item`)."""
     out = np.full(len(users), -1, np.int64)
     for r, (u, item) in enumerate(zip(users, items, strict=True)):
-        mine = own.indices[own.indptr[u]:own.indptr[u + 1]]
+        mine = own.indices[own.indptr[u] : own.indptr[u + 1]]
         if mine.size == 0:
             continue
         col = weights[mine, item]

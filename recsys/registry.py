@@ -73,9 +73,14 @@ def _write_json(path: Path, payload: Any) -> None:
 
 
 def save_model(
-    db: str | os.PathLike[str] | None, model: TwoTowerRecommender, *,
-    data_range: dict[str, str | None], metrics: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None, ease: Ease | None = None, ranker: Any = None,
+    db: str | os.PathLike[str] | None,
+    model: TwoTowerRecommender,
+    *,
+    data_range: dict[str, str | None],
+    metrics: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    ease: Ease | None = None,
+    ranker: Any = None,
 ) -> Path:
     """Write a new version atomically; returns its folder.
 
@@ -110,9 +115,12 @@ def save_model(
             existing = list_versions(db)
             version = (int(existing[0].name[1:]) if existing else 0) + 1 + attempt
             manifest = {
-                "version": version, "model": model.name,
+                "version": version,
+                "model": model.name,
                 "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "data_range": data_range, "metrics": metrics or {}, "files": files,
+                "data_range": data_range,
+                "metrics": metrics or {},
+                "files": files,
                 **(extra or {}),
             }
             _write_json(tmp / MANIFEST, manifest)
@@ -181,8 +189,9 @@ def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
             log.warning("skipping model version: %s", exc)
             problems.append(str(exc))
             continue
-        return LoadedModel(loaded.model, loaded.manifest, loaded.path, tuple(problems),
-                           loaded.ease, loaded.ranker)
+        return LoadedModel(
+            loaded.model, loaded.manifest, loaded.path, tuple(problems), loaded.ease, loaded.ranker
+        )
     detail = f"{model_root(db)}: " + ("; ".join(problems) if problems else "no model versions")
     raise NoModelError(detail)
 
@@ -192,8 +201,9 @@ def _load_pinned(db: str | os.PathLike[str] | None, version: int) -> LoadedModel
     try:
         return load_version(path)
     except RecsysError as exc:
-        raise NoModelError(f"pinned version {version}: {exc}; "
-                           "run `python -m recsys unpin` or pin another version") from exc
+        raise NoModelError(
+            f"pinned version {version}: {exc}; run `python -m recsys unpin` or pin another version"
+        ) from exc
 
 
 def latest_manifest(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:

@@ -46,28 +46,38 @@ from warehouse.contracts import returns
 from warehouse.db import reading, run_named
 
 
-def _frame(state: ServingState, data: TrainData, items: np.ndarray, scores: np.ndarray,
-           reasons: list[str], model: str) -> pl.DataFrame:
-    products = data.catalogue.products[items.tolist()] if len(items) else \
-        data.catalogue.products.clear()
-    return pl.DataFrame({
-        "rank": np.arange(1, len(items) + 1, dtype=np.int32),
-        "product_id": products["product_id"],
-        "description": products["description"],
-        "category": products["category"],
-        "unit_price": products["unit_price"],
-        "score": np.asarray(scores, dtype=np.float64),
-        "reason": pl.Series(reasons, dtype=pl.String),
-        "model": pl.Series([model] * len(items), dtype=pl.String),
-    }).select(REC_COLUMNS)
-
-
+def _frame(
+    state: ServingState,
+    data: TrainData,
+    items: np.ndarray,
+    scores: np.ndarray,
+    reasons: list[str],
+    model: str,
+) -> pl.DataFrame:
+    products = (
+        data.catalogue.products[items.tolist()] if len(items) else data.catalogue.products.clear()
+    )
+    return pl.DataFrame(
+        {
+            "rank": np.arange(1, len(items) + 1, dtype=np.int32),
+            "product_id": products["product_id"],
+            "description": products["description"],
+            "category": products["category"],
+            "unit_price": products["unit_price"],
+            "score": np.asarray(scores, dtype=np.float64),
+            "reason": pl.Series(reasons, dtype=pl.String),
+            "model": pl.Series([model] * len(items), dtype=pl.String),
+        }
+    ).select(REC_COLUMNS)
 
 
 @returns(REC_SCHEMA)
 def recommend_for_customer(
-    db: str | os.PathLike[str] | None, customer_id: str, k: int = 20,
-    rules: BusinessRules = DEFAULT_RULES, as_of: str | dt.date | None = None,
+    db: str | os.PathLike[str] | None,
+    customer_id: str,
+    k: int = 20,
+    rules: BusinessRules = DEFAULT_RULES,
+    as_of: str | dt.date | None = None,
 ) -> pl.DataFrame:
     """Top-k products for one customer (columns REC_COLUMNS), best first, as of a date."""
     if k < 1:
@@ -83,18 +93,23 @@ def recommend_for_customer(
     return _frame(state, state.data, ids[0][keep], best[0][keep], reasons[0], model_name(state))
 
 
-
-
-def _popular(state: ServingState, mask: np.ndarray, k: int,
-             rules: BusinessRules) -> pl.DataFrame:
+def _popular(state: ServingState, mask: np.ndarray, k: int, rules: BusinessRules) -> pl.DataFrame:
     scores = np.where(mask, popular_scores(state), -np.inf)
     items, best = pick_top(scores, k, state.categories, rules.max_per_category)
-    return _frame(state, state.data, items, best,
-                  ["no purchases yet: popular with customers now"] * len(items), POPULAR_MODEL)
+    return _frame(
+        state,
+        state.data,
+        items,
+        best,
+        ["no purchases yet: popular with customers now"] * len(items),
+        POPULAR_MODEL,
+    )
 
 
 def popular_products(
-    db: str | os.PathLike[str] | None, k: int = 20, rules: BusinessRules = DEFAULT_RULES,
+    db: str | os.PathLike[str] | None,
+    k: int = 20,
+    rules: BusinessRules = DEFAULT_RULES,
     customer_id: str | None = None,
 ) -> pl.DataFrame:
     """The cold-start list: top-k products popular with customers now (REC_COLUMNS, model
@@ -120,8 +135,11 @@ def _require_customer(db: str | os.PathLike[str] | None, customer_id: str) -> No
 
 @returns(REC_SCHEMA)
 def complete_basket(
-    db: str | os.PathLike[str] | None, product_ids: Sequence[str], k: int = 10,
-    rules: BusinessRules = DEFAULT_RULES, as_of: str | dt.date | None = None,
+    db: str | os.PathLike[str] | None,
+    product_ids: Sequence[str],
+    k: int = 10,
+    rules: BusinessRules = DEFAULT_RULES,
+    as_of: str | dt.date | None = None,
 ) -> pl.DataFrame:
     """Products that go with an ad-hoc basket (a cold-start customer); basket items excluded."""
     if isinstance(product_ids, str):
@@ -133,38 +151,57 @@ def complete_basket(
         raise RecsysError(f"product_ids: unknown product(s) {', '.join(map(str, unknown[:5]))}")
     if not product_ids:
         raise RecsysError("product_ids: the basket is empty")
-    basket = pl.DataFrame({
-        "customer_id": ["__basket__"] * len(product_ids), "product_id": list(product_ids),
-        "order_id": ["basket"] * len(product_ids),
-        "sold_at": pl.Series([None] * len(product_ids), dtype=pl.Datetime("us")),
-        "quantity": [1.0] * len(product_ids),
-    }).with_columns(sold_at=pl.from_epoch(
-        pl.lit(int((state.data.as_of - 1) * 86_400)), time_unit="s").cast(pl.Datetime("us")))
+    basket = pl.DataFrame(
+        {
+            "customer_id": ["__basket__"] * len(product_ids),
+            "product_id": list(product_ids),
+            "order_id": ["basket"] * len(product_ids),
+            "sold_at": pl.Series([None] * len(product_ids), dtype=pl.Datetime("us")),
+            "quantity": [1.0] * len(product_ids),
+        }
+    ).with_columns(
+        sold_at=pl.from_epoch(pl.lit(int((state.data.as_of - 1) * 86_400)), time_unit="s").cast(
+            pl.Datetime("us")
+        )
+    )
     if state.rank_model is not None:
         return _ranked_basket(state, [index[p] for p in product_ids], k, rules)
     data = build_train_data(basket, state.products, state.data.as_of)
     data.catalogue.__dict__["item_ids"] = state.data.catalogue.item_ids  # share cached ids
     scores = state.loaded.model.score(data, np.array([0]))
-    scores = apply_filters(scores, data, np.array([0]),
-                           Filters(exclude_seen=True, item_mask=rules_mask(state, rules)))[0]
+    scores = apply_filters(
+        scores, data, np.array([0]), Filters(exclude_seen=True, item_mask=rules_mask(state, rules))
+    )[0]
     items, best = pick_top(scores, k, state.categories, rules.max_per_category)
     reasons = [r.replace("like ", "goes with ", 1) for r in blend_reasons(state, data, 0, items)]
     return _frame(state, data, items, best, reasons, state.loaded.model.name)
 
 
-def _ranked_basket(state: ServingState, items: list[int], k: int,
-                   rules: BusinessRules) -> pl.DataFrame:
+def _ranked_basket(
+    state: ServingState, items: list[int], k: int, rules: BusinessRules
+) -> pl.DataFrame:
     """The basket as one more customer of the serving data (one order just before as-of),
     through the same ranking path; basket items excluded."""
     base = state.data
     user = base.n_users
     order = int(base.events["order"].to_numpy().max(initial=0)) + 1
-    extra = pl.DataFrame({
-        "user": [user] * len(items), "item": items, "order": [order] * len(items),
-        "t_days": [base.as_of - 0.5] * len(items), "quantity": [1.0] * len(items),
-    }, schema=base.events.schema)
-    data = TrainData(base.catalogue, [*base.user_ids, "__basket__"],
-                     pl.concat([base.events, extra]), base.as_of, base.half_life_days)
+    extra = pl.DataFrame(
+        {
+            "user": [user] * len(items),
+            "item": items,
+            "order": [order] * len(items),
+            "t_days": [base.as_of - 0.5] * len(items),
+            "quantity": [1.0] * len(items),
+        },
+        schema=base.events.schema,
+    )
+    data = TrainData(
+        base.catalogue,
+        [*base.user_ids, "__basket__"],
+        pl.concat([base.events, extra]),
+        base.as_of,
+        base.half_life_days,
+    )
     users = np.array([user])
     rules = BusinessRules(**{**rules.__dict__, "exclude_purchased": True})
     state.ranked_for(data, users)
@@ -173,10 +210,10 @@ def _ranked_basket(state: ServingState, items: list[int], k: int,
     return _frame(state, data, ids[0][keep], best[0][keep], reasons[0], model_name(state))
 
 
-
 @returns(SIMILAR_SCHEMA)
-def similar_products(db: str | os.PathLike[str] | None, product_id: str,
-                     k: int = 10) -> pl.DataFrame:
+def similar_products(
+    db: str | os.PathLike[str] | None, product_id: str, k: int = 10
+) -> pl.DataFrame:
     """Nearest products by two-tower item vectors (rank, product_id, ..., score, model)."""
     if k < 1:
         raise RecsysError(f"k: must be at least 1, got {k}")
@@ -187,8 +224,14 @@ def similar_products(db: str | os.PathLike[str] | None, product_id: str,
     ids, scores = state.index.search(state.item_vectors[item][None, :], k + 1)
     keep = (ids[0] >= 0) & (ids[0] != item)
     items, best = ids[0][keep][:k], scores[0][keep][:k]
-    frame = _frame(state, state.data, items, best, [""] * len(items),
-                   f"{state.loaded.model.name} ({state.index.name})")
+    frame = _frame(
+        state,
+        state.data,
+        items,
+        best,
+        [""] * len(items),
+        f"{state.loaded.model.name} ({state.index.name})",
+    )
     return frame.drop("reason")
 
 
@@ -201,9 +244,13 @@ def customer_history(db: str | os.PathLike[str] | None, customer_id: str) -> pl.
 
 @returns(BULK_SCHEMA)
 def bulk_recommendations(
-    db: str | os.PathLike[str] | None, customer_ids: Sequence[str] | None = None,
-    segment: str | None = None, k: int = 20, rules: BusinessRules = DEFAULT_RULES,
-    progress: bool = False, as_of: str | dt.date | None = None,
+    db: str | os.PathLike[str] | None,
+    customer_ids: Sequence[str] | None = None,
+    segment: str | None = None,
+    k: int = 20,
+    rules: BusinessRules = DEFAULT_RULES,
+    progress: bool = False,
+    as_of: str | dt.date | None = None,
 ) -> pl.DataFrame:
     """Top-k lists for many customers (BULK_COLUMNS); all customers with purchases by default."""
     return bulk_frame(serving_state(db, as_of), db, customer_ids, segment, k, rules, progress)

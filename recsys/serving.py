@@ -32,8 +32,16 @@ from recsys.pin import read_pin
 from recsys.registry import LoadedModel, list_versions, load_latest
 from warehouse.db import generation, reading, resolve_db_path, run_named
 
-REC_COLUMNS = ("rank", "product_id", "description", "category", "unit_price", "score", "reason",
-               "model")
+REC_COLUMNS = (
+    "rank",
+    "product_id",
+    "description",
+    "category",
+    "unit_price",
+    "score",
+    "reason",
+    "model",
+)
 BULK_COLUMNS = ("customer_id", "rank", "product_id", "description", "score", "reason", "model")
 POPULAR_MODEL = "popularity-recent"
 
@@ -62,8 +70,11 @@ class BusinessRules:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise RecsysError(f"{name}: must be >= 0, got {value}")
-        if (self.min_price is not None and self.max_price is not None
-                and self.min_price > self.max_price):
+        if (
+            self.min_price is not None
+            and self.max_price is not None
+            and self.min_price > self.max_price
+        ):
             raise RecsysError(f"min_price {self.min_price} is above max_price {self.max_price}")
         if self.max_per_category is not None and self.max_per_category < 1:
             raise RecsysError(f"max_per_category: must be at least 1, got {self.max_per_category}")
@@ -97,11 +108,15 @@ class ServingState:
         """The blend of the manifest; EASE only when the catalogue is the one it was fit on."""
         manifest = self.loaded.manifest
         same_catalogue = manifest.get("catalogue_sha256") == catalogue_fingerprint(
-            self.data.catalogue.item_ids)
+            self.data.catalogue.item_ids
+        )
         ease = self.loaded.ease if same_catalogue else None
-        blend = BlendRecommender(self.loaded.model, ease=ease,
-                                 ease_weight=manifest.get("ease_weight") if ease else None,
-                                 buy_again_weight=float(manifest.get("buy_again_weight", 1)))
+        blend = BlendRecommender(
+            self.loaded.model,
+            ease=ease,
+            ease_weight=manifest.get("ease_weight") if ease else None,
+            buy_again_weight=float(manifest.get("buy_again_weight", 1)),
+        )
         blend.buy_again.fit(self.data)
         return blend
 
@@ -117,9 +132,11 @@ class ServingState:
 
         model = RankerRecommender(ranker.config)
         model.model = ranker
-        model.sources = fit_sources(self.data, ranker.config.sources,
-                                    self.loaded.model if ranker.config.sources.use_two_tower
-                                    else None)
+        model.sources = fit_sources(
+            self.data,
+            ranker.config.sources,
+            self.loaded.model if ranker.config.sources.use_two_tower else None,
+        )
         return model
 
     def ranked_for(self, data: TrainData, users: np.ndarray | None = None) -> Any:
@@ -140,11 +157,14 @@ class ServingState:
             data._cache[str(key)] = cached
         return cached
 
-    def legacyblend_reasons(self, data: TrainData, users: np.ndarray,
-                       ids: np.ndarray) -> list[list[str]]:
+    def legacyblend_reasons(
+        self, data: TrainData, users: np.ndarray, ids: np.ndarray
+    ) -> list[list[str]]:
         """Reasons of a version without a ranker (own purchases, or the closest past items)."""
-        return [blend_reasons(self, data, int(u), row[row >= 0]) for u, row in zip(users, ids,
-                                                                                strict=True)]
+        return [
+            blend_reasons(self, data, int(u), row[row >= 0])
+            for u, row in zip(users, ids, strict=True)
+        ]
 
     @property
     def products(self) -> pl.DataFrame:
@@ -192,12 +212,17 @@ def serve_stale_while_reloading(enabled: bool = True) -> None:
 
 def _state_key(path: Path, as_of: dt.date | None) -> tuple[Any, ...]:
     versions = list_versions(path)
-    return (generation(path) if path.exists() else None, versions[0].name if versions else None,
-            as_of, read_pin(path))
+    return (
+        generation(path) if path.exists() else None,
+        versions[0].name if versions else None,
+        as_of,
+        read_pin(path),
+    )
 
 
-def serving_state(db: str | os.PathLike[str] | None,
-                  as_of: str | dt.date | None = None) -> ServingState:
+def serving_state(
+    db: str | os.PathLike[str] | None, as_of: str | dt.date | None = None
+) -> ServingState:
     """The cached state for `db` as of a date (None = all sales), reloaded when the file or the
     newest model version changes."""
     as_of = parse_date(as_of, "--as-of")
@@ -211,8 +236,9 @@ def serving_state(db: str | os.PathLike[str] | None,
         load_lock = _LOADING.setdefault(slot, threading.Lock())
     if cached and _STALE_OK:
         if load_lock.acquire(blocking=False):
-            threading.Thread(target=_reload, args=(slot, key, load_lock), daemon=True,
-                             name="recsys-reload").start()
+            threading.Thread(
+                target=_reload, args=(slot, key, load_lock), daemon=True, name="recsys-reload"
+            ).start()
         return cached[1]
     with load_lock:
         with _LOCK:
@@ -222,8 +248,7 @@ def serving_state(db: str | os.PathLike[str] | None,
         return _load_state(slot, key)
 
 
-def _reload(slot: tuple[Path, dt.date | None], key: tuple[Any, ...],
-            lock: threading.Lock) -> None:
+def _reload(slot: tuple[Path, dt.date | None], key: tuple[Any, ...], lock: threading.Lock) -> None:
     """Background reload: load and warm a new state, then publish it (errors: logged, retried
     by the next call)."""
     try:
@@ -237,8 +262,9 @@ def _reload(slot: tuple[Path, dt.date | None], key: tuple[Any, ...],
         lock.release()
 
 
-def _load_state(slot: tuple[Path, dt.date | None], key: tuple[Any, ...],
-                publish: bool = True) -> ServingState:
+def _load_state(
+    slot: tuple[Path, dt.date | None], key: tuple[Any, ...], publish: bool = True
+) -> ServingState:
     path, as_of = slot
     loaded = load_latest(path)
     data = load_train_data(path, until=as_of, half_life_days=120.0)
@@ -248,12 +274,16 @@ def _load_state(slot: tuple[Path, dt.date | None], key: tuple[Any, ...],
     out_of_stock: dict[str, np.ndarray] = {}
     for (store,), rows in out.group_by(["store_id"]):
         mask = np.zeros(data.n_items, dtype=bool)
-        rows_idx = [data.catalogue.index[p] for p in rows["product_id"].to_list()
-                    if p in data.catalogue.index]
+        rows_idx = [
+            data.catalogue.index[p]
+            for p in rows["product_id"].to_list()
+            if p in data.catalogue.index
+        ]
         mask[rows_idx] = True
         out_of_stock[str(store)] = mask
-    home_store = dict(zip(homes["customer_id"].to_list(), homes["home_store_id"].to_list(),
-                          strict=True))
+    home_store = dict(
+        zip(homes["customer_id"].to_list(), homes["home_store_id"].to_list(), strict=True)
+    )
     state = ServingState(loaded, data, out_of_stock, home_store, as_of)
     if publish:
         with _LOCK:
@@ -261,8 +291,9 @@ def _load_state(slot: tuple[Path, dt.date | None], key: tuple[Any, ...],
     return state
 
 
-def rules_mask(state: ServingState, rules: BusinessRules,
-               customer_id: str | None = None) -> np.ndarray:
+def rules_mask(
+    state: ServingState, rules: BusinessRules, customer_id: str | None = None
+) -> np.ndarray:
     """[n_items] bool: items the rules allow for this customer (None = no home store).
 
     Purchase history is handled separately (Filters.exclude_seen).
@@ -289,8 +320,9 @@ def rules_mask(state: ServingState, rules: BusinessRules,
     return mask
 
 
-def pick_top(scores: np.ndarray, k: int, categories: np.ndarray,
-          max_per_category: int | None) -> tuple[np.ndarray, np.ndarray]:
+def pick_top(
+    scores: np.ndarray, k: int, categories: np.ndarray, max_per_category: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Best-first ids [<= k] and scores of one row, with at most N items per category."""
     finite = np.flatnonzero(np.isfinite(scores))
     if max_per_category is None:
@@ -320,8 +352,13 @@ def model_name(state: ServingState) -> str:
     return "ranker(lightgbm)" if state.rank_model is not None else state.ranker.name
 
 
-def blend_reasons(state: ServingState, data: TrainData, user: int, items: np.ndarray,
-             bought_prefix: str = "you bought it") -> list[str]:
+def blend_reasons(
+    state: ServingState,
+    data: TrainData,
+    user: int,
+    items: np.ndarray,
+    bought_prefix: str = "you bought it",
+) -> list[str]:
     """Per item: how often the customer bought it, or the past purchases most like it."""
     hist, ages = state.loaded.model.user_history(data)
     row_items, row_ages = hist[user], ages[user]
@@ -331,10 +368,16 @@ def blend_reasons(state: ServingState, data: TrainData, user: int, items: np.nda
         return ["popular with customers now"] * len(items)
     past = row_items[valid]
     weight = 0.5 ** (row_ages[valid] / 60.0)
-    past_vectors = state.item_vectors[past] if data is state.data else \
-        state.loaded.model.item_vectors(data).cpu().numpy()[past]
-    vectors = state.item_vectors if data is state.data else \
-        state.loaded.model.item_vectors(data).cpu().numpy()
+    past_vectors = (
+        state.item_vectors[past]
+        if data is state.data
+        else state.loaded.model.item_vectors(data).cpu().numpy()[past]
+    )
+    vectors = (
+        state.item_vectors
+        if data is state.data
+        else state.loaded.model.item_vectors(data).cpu().numpy()
+    )
     sims = (vectors[items] @ past_vectors.T) * weight[None, :]
     names = data.catalogue.products["description"].to_list()
     out = []

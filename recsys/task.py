@@ -51,7 +51,8 @@ def sampled_softmax_loss(
     mask_accidental_hits: bool = True,
 ) -> torch.Tensor:
     """Mean cross-entropy of each query against its in-batch candidates (scalar)."""
-    logits = retrieval_logits(queries, candidates, candidate_ids, log_q, temperature,
-                              mask_accidental_hits)
+    logits = retrieval_logits(
+        queries, candidates, candidate_ids, log_q, temperature, mask_accidental_hits
+    )
     labels = torch.arange(logits.shape[0], device=logits.device)
     return F.cross_entropy(logits, labels)

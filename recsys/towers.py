@@ -39,11 +39,19 @@ class FeatureSpec:
     max_tokens: int = 12
 
     @classmethod
-    def fit(cls, products: pl.DataFrame, n_price_bands: int = 10,
-            n_buckets: int = 1 << 14, max_tokens: int = 12) -> FeatureSpec:
+    def fit(
+        cls,
+        products: pl.DataFrame,
+        n_price_bands: int = 10,
+        n_buckets: int = 1 << 14,
+        max_tokens: int = 12,
+    ) -> FeatureSpec:
         prices = products["unit_price"].drop_nulls().to_numpy()
-        edges = (np.unique(np.quantile(prices, np.linspace(0, 1, n_price_bands + 1)[1:-1]))
-                 if prices.size else np.zeros(0))
+        edges = (
+            np.unique(np.quantile(prices, np.linspace(0, 1, n_price_bands + 1)[1:-1]))
+            if prices.size
+            else np.zeros(0)
+        )
         categories = tuple(sorted(products["category"].drop_nulls().unique().to_list()))
         return cls(categories, tuple(float(e) for e in edges), n_buckets, max_tokens)
 
@@ -59,17 +67,22 @@ class FeatureSpec:
         """Index arrays for `products` (rows in order); ids not in the map get 0 (unknown)."""
         cat_index = {c: i + 1 for i, c in enumerate(self.categories)}
         prices = products["unit_price"].to_numpy()
-        bands = np.where(np.isnan(prices.astype(float)), 0,
-                         np.searchsorted(np.asarray(self.price_edges), np.nan_to_num(prices)) + 1)
+        bands = np.where(
+            np.isnan(prices.astype(float)),
+            0,
+            np.searchsorted(np.asarray(self.price_edges), np.nan_to_num(prices)) + 1,
+        )
         tokens = np.zeros((products.height, self.max_tokens), dtype=np.int64)
         for row, text in enumerate(products["description"].to_list()):
             ids = self.token_ids(text)
             tokens[row, : len(ids)] = ids
         return ItemFeatures(
-            item=np.array([item_id_map.get(p, 0) for p in products["product_id"].to_list()],
-                          dtype=np.int64),
-            category=np.array([cat_index.get(c, 0) for c in products["category"].to_list()],
-                              dtype=np.int64),
+            item=np.array(
+                [item_id_map.get(p, 0) for p in products["product_id"].to_list()], dtype=np.int64
+            ),
+            category=np.array(
+                [cat_index.get(c, 0) for c in products["category"].to_list()], dtype=np.int64
+            ),
             price_band=bands.astype(np.int64),
             tokens=tokens,
         )
@@ -85,8 +98,10 @@ class ItemFeatures:
     tokens: np.ndarray
 
     def tensors(self, device: torch.device) -> dict[str, torch.Tensor]:
-        return {name: torch.as_tensor(getattr(self, name), device=device)
-                for name in ("item", "category", "price_band", "tokens")}
+        return {
+            name: torch.as_tensor(getattr(self, name), device=device)
+            for name in ("item", "category", "price_band", "tokens")
+        }
 
 
 class ItemTower(nn.Module):
@@ -129,13 +144,13 @@ class UserTower(nn.Module):
         super().__init__()
         self.user_embedding = nn.Embedding(n_user_ids + 1, dim, padding_idx=0, sparse=True)
         nn.init.zeros_(self.user_embedding.weight)  # an unseen customer equals an unknown one
-        self.history_embedding = nn.EmbeddingBag(n_item_ids + 1, dim, mode="sum",
-                                                 padding_idx=0)
+        self.history_embedding = nn.EmbeddingBag(n_item_ids + 1, dim, mode="sum", padding_idx=0)
         nn.init.normal_(self.history_embedding.weight, std=0.05)
         self.mlp = nn.Sequential(nn.Linear(2 * dim, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
 
-    def forward(self, users: torch.Tensor, history: torch.Tensor,
-                weights: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, users: torch.Tensor, history: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
         weights = weights / weights.sum(dim=1, keepdim=True).clamp_min(1e-6)
         pooled = self.history_embedding(history, per_sample_weights=weights)
         mixed = self.mlp(torch.cat([self.user_embedding(users), pooled], dim=-1))
@@ -145,15 +160,23 @@ class UserTower(nn.Module):
 class TwoTower(nn.Module):
     """Both towers. History arrives as model item ids (0 = padding or unknown item)."""
 
-    def __init__(self, n_user_ids: int, n_item_ids: int, spec: FeatureSpec, dim: int,
-                 id_dropout: float, history_half_life_days: float) -> None:
+    def __init__(
+        self,
+        n_user_ids: int,
+        n_item_ids: int,
+        spec: FeatureSpec,
+        dim: int,
+        id_dropout: float,
+        history_half_life_days: float,
+    ) -> None:
         super().__init__()
         self.items = ItemTower(n_item_ids, spec, dim, id_dropout)
         self.users = UserTower(n_user_ids, n_item_ids, dim)
         self.history_half_life_days = history_half_life_days
 
-    def user_vectors(self, users: torch.Tensor, history: torch.Tensor,
-                     ages_days: torch.Tensor) -> torch.Tensor:
+    def user_vectors(
+        self, users: torch.Tensor, history: torch.Tensor, ages_days: torch.Tensor
+    ) -> torch.Tensor:
         """[B, dim] from user ids [B], history item ids [B, L], ages [B, L] in days."""
         weights = torch.pow(0.5, ages_days / self.history_half_life_days) * (history > 0)
         return self.users(users, history, weights)

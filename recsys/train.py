@@ -103,8 +103,14 @@ class TwoTowerRecommender(BaseRecommender):
         self.item_id_map = {data.catalogue.item_ids[i]: j + 1 for j, i in enumerate(train_items)}
         self.user_id_map = {data.user_ids[u]: j + 1 for j, u in enumerate(train_users)}
         self.spec = FeatureSpec.fit(data.catalogue.products)
-        self.net = TwoTower(len(self.user_id_map), len(self.item_id_map), self.spec, cfg.dim,
-                            cfg.id_dropout, cfg.history_half_life_days).to(self.device)
+        self.net = TwoTower(
+            len(self.user_id_map),
+            len(self.item_id_map),
+            self.spec,
+            cfg.dim,
+            cfg.id_dropout,
+            cfg.history_half_life_days,
+        ).to(self.device)
         self._item_cache.clear()
 
         positions = _history_positions(events)
@@ -114,8 +120,9 @@ class TwoTowerRecommender(BaseRecommender):
         item_of = events["item"].to_numpy().astype(np.int64)
         counts = np.bincount(item_of[examples], minlength=data.n_items).astype(np.float64)
         share = np.maximum(counts, 1) / examples.size
-        log_q = torch.as_tensor(cfg.logq_weight * np.log(share), dtype=torch.float32,
-                                device=self.device)
+        log_q = torch.as_tensor(
+            cfg.logq_weight * np.log(share), dtype=torch.float32, device=self.device
+        )
         model_user = self._model_users(data, np.arange(data.n_users))
         features = self.spec.encode(data.catalogue.products, self.item_id_map).tensors(self.device)
         validation = self._validation_set(data, cut, rng) if cut < data.as_of else None
@@ -123,8 +130,10 @@ class TwoTowerRecommender(BaseRecommender):
         sparse_params = self.net.sparse_parameters()
         sparse_ids = {id(p) for p in sparse_params}
         dense_params = [p for p in self.net.parameters() if id(p) not in sparse_ids]
-        optimisers = [torch.optim.SparseAdam(sparse_params, lr=cfg.learning_rate),
-                      torch.optim.Adam(dense_params, lr=cfg.learning_rate)]
+        optimisers = [
+            torch.optim.SparseAdam(sparse_params, lr=cfg.learning_rate),
+            torch.optim.Adam(dense_params, lr=cfg.learning_rate),
+        ]
         tensors = {
             "item": torch.as_tensor(item_of, device=self.device),
             "t": torch.as_tensor(t.copy(), dtype=torch.float64, device=self.device),
@@ -139,11 +148,15 @@ class TwoTowerRecommender(BaseRecommender):
             self.net.train()
             order = rng.permutation(examples)[: cfg.max_examples_per_epoch]
             batches = range(0, order.size - 1, cfg.batch_size)
-            bar = tqdm(batches, desc=f"two-tower epoch {epoch + 1}/{cfg.epochs}",
-                       disable=not cfg.show_progress, leave=False)
+            bar = tqdm(
+                batches,
+                desc=f"two-tower epoch {epoch + 1}/{cfg.epochs}",
+                disable=not cfg.show_progress,
+                leave=False,
+            )
             total, steps, start = 0.0, 0, time.perf_counter()
             for b in bar:
-                idx = torch.as_tensor(order[b:b + cfg.batch_size], device=self.device)
+                idx = torch.as_tensor(order[b : b + cfg.batch_size], device=self.device)
                 if idx.numel() < 2:
                     continue
                 loss = self._batch_loss(idx, tensors, features, log_q)
@@ -163,13 +176,20 @@ class TwoTowerRecommender(BaseRecommender):
                 record["val_recall"] = self._validate(*validation)
             self.history.append(record)
             if cfg.show_progress:
-                tqdm.write("two-tower " + ", ".join(
-                    f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                    for k, v in record.items()))
+                tqdm.write(
+                    "two-tower "
+                    + ", ".join(
+                        f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                        for k, v in record.items()
+                    )
+                )
             metric = record.get("val_recall", -record["loss"])
             if metric > best_metric:
-                best_metric, best_state, bad_epochs = metric, copy.deepcopy(
-                    self.net.state_dict()), 0
+                best_metric, best_state, bad_epochs = (
+                    metric,
+                    copy.deepcopy(self.net.state_dict()),
+                    0,
+                )
             else:
                 bad_epochs += 1
                 if bad_epochs > cfg.patience:
@@ -181,8 +201,13 @@ class TwoTowerRecommender(BaseRecommender):
         self._item_cache.clear()
         return self
 
-    def _batch_loss(self, idx: torch.Tensor, tensors: dict[str, torch.Tensor],
-                    features: dict[str, torch.Tensor], log_q: torch.Tensor) -> torch.Tensor:
+    def _batch_loss(
+        self,
+        idx: torch.Tensor,
+        tensors: dict[str, torch.Tensor],
+        features: dict[str, torch.Tensor],
+        log_q: torch.Tensor,
+    ) -> torch.Tensor:
         assert self.net is not None
         length = self.config.history_len
         ends = tensors["order_start"][idx]
@@ -190,38 +215,57 @@ class TwoTowerRecommender(BaseRecommender):
         valid = hist_pos >= tensors["user_start"][idx][:, None]
         hist_pos = hist_pos.clamp_min(0)
         model_items = features["item"]  # catalogue row -> model item id (0 = unknown)
-        history = torch.where(valid, model_items[tensors["item"][hist_pos]],
-                              torch.zeros_like(hist_pos))
+        history = torch.where(
+            valid, model_items[tensors["item"][hist_pos]], torch.zeros_like(hist_pos)
+        )
         ages = (tensors["t"][idx][:, None] - tensors["t"][hist_pos]).float().clamp_min(0)
         targets = tensors["item"][idx]
         candidates = self.net.items({k: v[targets] for k, v in features.items()})
         queries = self.net.user_vectors(tensors["user"][idx], history, ages)
-        return sampled_softmax_loss(queries, candidates, targets, log_q[targets],
-                                    self.config.temperature)
+        return sampled_softmax_loss(
+            queries, candidates, targets, log_q[targets], self.config.temperature
+        )
 
-    def _validation_set(self, data: TrainData, cut: float,
-                        rng: np.random.Generator) -> tuple[Any, ...] | None:
+    def _validation_set(
+        self, data: TrainData, cut: float, rng: np.random.Generator
+    ) -> tuple[Any, ...] | None:
         ev = data.events
         before = ev.filter(pl.col("t_days") < cut)
         after = ev.filter(pl.col("t_days") >= cut)
-        users = np.intersect1d(before["user"].unique().to_numpy(),
-                               after["user"].unique().to_numpy())
+        users = np.intersect1d(
+            before["user"].unique().to_numpy(), after["user"].unique().to_numpy()
+        )
         if users.size == 0:
             return None
         users = np.sort(rng.choice(users, min(users.size, self.config.val_users), replace=False))
-        seen = sp.csr_matrix((np.ones(before.height, np.float32),
-                              (before["user"].to_numpy(), before["item"].to_numpy())),
-                             shape=(data.n_users, data.n_items))[users]
-        target = sp.csr_matrix((np.ones(after.height, np.float32),
-                                (after["user"].to_numpy(), after["item"].to_numpy())),
-                               shape=(data.n_users, data.n_items))[users]
+        seen = sp.csr_matrix(
+            (
+                np.ones(before.height, np.float32),
+                (before["user"].to_numpy(), before["item"].to_numpy()),
+            ),
+            shape=(data.n_users, data.n_items),
+        )[users]
+        target = sp.csr_matrix(
+            (
+                np.ones(after.height, np.float32),
+                (after["user"].to_numpy(), after["item"].to_numpy()),
+            ),
+            shape=(data.n_users, data.n_items),
+        )[users]
         new_items = target - target.multiply(seen > 0)
         new_items.eliminate_zeros()
         items, ages = data.last_events(self.config.history_len, before=cut)
         return data, users, items[users], ages[users], seen, new_items
 
-    def _validate(self, data: TrainData, users: np.ndarray, items: np.ndarray, ages: np.ndarray,
-                  seen: sp.csr_matrix, new_items: sp.csr_matrix) -> float:
+    def _validate(
+        self,
+        data: TrainData,
+        users: np.ndarray,
+        items: np.ndarray,
+        ages: np.ndarray,
+        seen: sp.csr_matrix,
+        new_items: sp.csr_matrix,
+    ) -> float:
         assert self.net is not None
         self.net.eval()
         self._item_cache.clear()
@@ -250,8 +294,9 @@ class TwoTowerRecommender(BaseRecommender):
         self._item_cache[key] = (data.catalogue, vectors)
         return vectors
 
-    def _scores_from_history(self, data: TrainData, users: np.ndarray, items: np.ndarray,
-                             ages: np.ndarray) -> np.ndarray:
+    def _scores_from_history(
+        self, data: TrainData, users: np.ndarray, items: np.ndarray, ages: np.ndarray
+    ) -> np.ndarray:
         assert self.net is not None
         vectors = self.item_vectors(data)
         model_items = self._model_items(data)
@@ -260,7 +305,8 @@ class TwoTowerRecommender(BaseRecommender):
             queries = self.net.user_vectors(
                 torch.as_tensor(self._model_users(data, users), device=self.device),
                 torch.as_tensor(history, device=self.device),
-                torch.as_tensor(ages, device=self.device))
+                torch.as_tensor(ages, device=self.device),
+            )
             return (queries @ vectors.T).cpu().numpy().astype(np.float32)
 
     def _model_items(self, data: TrainData) -> np.ndarray:
@@ -284,7 +330,6 @@ class TwoTowerRecommender(BaseRecommender):
         query = vectors[torch.as_tensor(np.asarray(items), device=self.device)]
         return (query @ vectors.T).cpu().numpy().astype(np.float32)
 
-
     # ----- persistence -------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
         """Everything needed to rebuild the model (tensors + JSON-able metadata)."""
@@ -293,8 +338,10 @@ class TwoTowerRecommender(BaseRecommender):
         return {
             "weights": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
             "meta": {
-                "config": asdict(self.config), "spec": asdict(self.spec),
-                "user_ids": list(self.user_id_map), "item_ids": list(self.item_id_map),
+                "config": asdict(self.config),
+                "spec": asdict(self.spec),
+                "user_ids": list(self.user_id_map),
+                "item_ids": list(self.item_id_map),
                 "history": self.history,
             },
         }
@@ -304,13 +351,23 @@ class TwoTowerRecommender(BaseRecommender):
         config = TwoTowerConfig(**{**meta["config"], "show_progress": False})
         model = cls(config)
         spec = meta["spec"]
-        model.spec = FeatureSpec(tuple(spec["categories"]), tuple(spec["price_edges"]),
-                                 spec["n_buckets"], spec["max_tokens"])
+        model.spec = FeatureSpec(
+            tuple(spec["categories"]),
+            tuple(spec["price_edges"]),
+            spec["n_buckets"],
+            spec["max_tokens"],
+        )
         model.user_id_map = {u: i + 1 for i, u in enumerate(meta["user_ids"])}
         model.item_id_map = {p: i + 1 for i, p in enumerate(meta["item_ids"])}
         model.history = meta.get("history", [])
-        model.net = TwoTower(len(model.user_id_map), len(model.item_id_map), model.spec,
-                             config.dim, config.id_dropout, config.history_half_life_days)
+        model.net = TwoTower(
+            len(model.user_id_map),
+            len(model.item_id_map),
+            model.spec,
+            config.dim,
+            config.id_dropout,
+            config.history_half_life_days,
+        )
         model.net.load_state_dict(weights)
         model.net.to(model.device).eval()
         return model

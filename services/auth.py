@@ -153,8 +153,10 @@ def signin_warning(server_address: str | None, env: Mapping[str, str] | None = N
     env = os.environ if env is None else env
     if env.get(AUTH_ENV, "").strip() == "0" and not is_loopback(server_address):
         shown = server_address or "every interface"
-        return (f"{AUTH_ENV}=0 ignored: the server listens on {shown}, beyond loopback, so "
-                "sign-in stays on (bind to 127.0.0.1 to run without sign-in)")
+        return (
+            f"{AUTH_ENV}=0 ignored: the server listens on {shown}, beyond loopback, so "
+            "sign-in stays on (bind to 127.0.0.1 to run without sign-in)"
+        )
     return ""
 
 
@@ -233,9 +235,7 @@ def save_users(users: Mapping[str, tuple[str, str]], path: Path | None = None) -
 
 def _check_name(name: str) -> None:
     if not _NAME_RE.match(name):
-        raise WarehouseError(
-            f"user name {name!r}: use 1-64 letters, digits, '_', '.', '@' or '-'"
-        )
+        raise WarehouseError(f"user name {name!r}: use 1-64 letters, digits, '_', '.', '@' or '-'")
 
 
 def add_user(name: str, role: str, password: str, path: Path | None = None) -> User:
@@ -260,8 +260,12 @@ def remove_user(name: str, path: Path | None = None) -> None:
 
 
 def authenticate(
-    username: str, password: str, *, path: Path | None = None,
-    limiter: SignInLimiter | None = None, client: str | None = None,
+    username: str,
+    password: str,
+    *,
+    path: Path | None = None,
+    limiter: SignInLimiter | None = None,
+    client: str | None = None,
 ) -> User | None:
     """The user when the password matches its argon2 hash, else None.
 
@@ -299,8 +303,11 @@ def _cli_parser() -> argparse.ArgumentParser:
     add = sub.add_parser("add", help="add or replace a user (password asked twice)")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of standard input")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
     sub.add_parser("list", help="list users and roles")
     remove = sub.add_parser("remove", help="delete a user")
     remove.add_argument("name")
@@ -327,8 +334,10 @@ def users_cli(argv: Sequence[str]) -> int:
         elif args.action == "list":
             users = load_users(path)
             if not users:
-                print(f"no users in {path}; add one with `python -m services users add NAME "
-                      "--role admin`")
+                print(
+                    f"no users in {path}; add one with `python -m services users add NAME "
+                    "--role admin`"
+                )
             for name in sorted(users):
                 print(f"{name:<24} {users[name][0]}")
         else:

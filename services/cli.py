@@ -33,9 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         "why for each. Safe to run nightly (see README, 'Nightly refresh').",
     )
     how = pipe.add_mutually_exclusive_group()
-    how.add_argument(
-        "--if-missing", action="store_true", help="only steps whose output is missing"
-    )
+    how.add_argument("--if-missing", action="store_true", help="only steps whose output is missing")
     how.add_argument("--force", action="store_true", help="run every step")
     users = sub.add_parser("users", help="manage app sign-in users (see services.auth)")
     users.add_argument(
@@ -97,8 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["TQDM_DISABLE"] = "1"
     try:
         with _StepProgress() as progress:
-            lines = run_pipeline(resolve_db_path(args.db), if_missing=args.if_missing,
-                                 force=args.force, progress=progress)
+            lines = run_pipeline(
+                resolve_db_path(args.db),
+                if_missing=args.if_missing,
+                force=args.force,
+                progress=progress,
+            )
         for line in lines:
             print(line)
     except WarehouseError as exc:

@@ -78,15 +78,21 @@ class Filters:
     def previous(self) -> Filters:
         """The period of the same length just before this one, same stores and categories."""
         prev_end = self.start - timedelta(days=1)
-        return Filters(prev_end - timedelta(days=self.days - 1), prev_end, self.stores,
-                       self.categories)
+        return Filters(
+            prev_end - timedelta(days=self.days - 1), prev_end, self.stores, self.categories
+        )
 
     def params(self) -> dict[str, Any]:
         """SQL parameters: start, end, prev_start, prev_end, stores, categories."""
         prev = self.previous()
-        return {"start": self.start, "end": self.end, "prev_start": prev.start,
-                "prev_end": prev.end, "stores": list(self.stores),
-                "categories": list(self.categories)}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "prev_start": prev.start,
+            "prev_end": prev.end,
+            "stores": list(self.stores),
+            "categories": list(self.categories),
+        }
 
 
 @dataclass(frozen=True)
@@ -125,8 +131,14 @@ class DataRange:
 def data_range(con: duckdb.DuckDBPyConnection) -> DataRange:
     """Sales date range and sizes of the warehouse."""
     row = run_named(con, "app/data_range").row(0, named=True)
-    return DataRange(row["first_day"], row["last_day"], int(row["sale_lines"]),
-                     int(row["products"]), int(row["stores"]), int(row["customers"]))
+    return DataRange(
+        row["first_day"],
+        row["last_day"],
+        int(row["sale_lines"]),
+        int(row["products"]),
+        int(row["stores"]),
+        int(row["customers"]),
+    )
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], list[str]]:
@@ -169,12 +181,27 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[Kpi]:
         Kpi("Units", now.get("units", 0.0), before.get("units"), "units"),
         Kpi("Orders", now.get("orders", 0), before.get("orders"), "orders"),
         Kpi("Average basket", basket(now), basket(before), "GBP"),
-        Kpi("Stockout rate", stock_now.get("stockout_rate"), stock_before.get("stockout_rate"),
-            "share", higher_is_better=False),
-        Kpi("Inventory value", stock_now.get("inventory_value"),
-            stock_before.get("inventory_value"), "GBP", higher_is_better=False),
-        Kpi("Days of cover", cover(stock_now, now), cover(stock_before, before), "days",
-            higher_is_better=False),
+        Kpi(
+            "Stockout rate",
+            stock_now.get("stockout_rate"),
+            stock_before.get("stockout_rate"),
+            "share",
+            higher_is_better=False,
+        ),
+        Kpi(
+            "Inventory value",
+            stock_now.get("inventory_value"),
+            stock_before.get("inventory_value"),
+            "GBP",
+            higher_is_better=False,
+        ),
+        Kpi(
+            "Days of cover",
+            cover(stock_now, now),
+            cover(stock_before, before),
+            "days",
+            higher_is_better=False,
+        ),
     ]
 
 
@@ -214,14 +241,16 @@ def alerts(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[str]:
                 f"To order today ({row['snapshot_date']:%d %b %Y}): {row['urgent_lines']:,} "
                 f"urgent lines (stockout risk 50 % or more) among {row['order_lines']:,} "
                 f"lines worth £{row['order_value']:,.0f} in {row['order_stores']:,} stores; "
-                "review them under Inventory.")
+                "review them under Inventory."
+            )
     else:
         row = run_named(con, "app/stockouts_today", params).row(0, named=True)
     if row["stockouts"]:
         messages.append(
             f"Out of stock today ({row['snapshot_date']:%d %b %Y}): "
             f"{row['stockout_products']:,} products in at least one store "
-            f"({row['stockouts']:,} store x product positions).")
+            f"({row['stockouts']:,} store x product positions)."
+        )
     return messages
 
 
@@ -236,9 +265,11 @@ class DataAge:
     def stale(self, today: date, max_days: int = 7) -> list[str]:
         """Plain-language notes for every date older than `max_days` before `today`."""
         notes = []
-        for what, day in (("sales data ends", self.last_sale),
-                          ("the latest stock snapshot is", self.last_snapshot),
-                          ("the reorder plan was made for", self.plan_as_of)):
+        for what, day in (
+            ("sales data ends", self.last_sale),
+            ("the latest stock snapshot is", self.last_snapshot),
+            ("the reorder plan was made for", self.plan_as_of),
+        ):
             if day is not None and (today - day).days > max_days:
                 notes.append(f"{what} {day:%d %b %Y} ({(today - day).days:,} days ago)")
         return notes
@@ -255,8 +286,11 @@ def data_age(con: duckdb.DuckDBPyConnection) -> DataAge:
 
 @returns(BREAKDOWN_SCHEMA)
 def breakdown(
-    con: duckdb.DuckDBPyConnection, filters: Filters, by: str = "category",
-    drill_category: str | None = None, limit: int = 50,
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    by: str = "category",
+    drill_category: str | None = None,
+    limit: int = 50,
 ) -> pl.DataFrame:
     """Columns label, revenue (GBP), units, revenue_share: top `limit` by revenue.
 
@@ -264,9 +298,11 @@ def breakdown(
     """
     if by not in BREAKDOWNS:
         raise WarehouseError(f"by: {by!r} is not one of {', '.join(BREAKDOWNS)}")
-    return run_named(con, "app/breakdown", {**filters.params(), "by": by,
-                                            "drill_category": drill_category or "",
-                                            "limit": int(limit)})
+    return run_named(
+        con,
+        "app/breakdown",
+        {**filters.params(), "by": by, "drill_category": drill_category or "", "limit": int(limit)},
+    )
 
 
 @returns(SEASONALITY_SCHEMA)
@@ -292,10 +328,16 @@ def product_detail(
     if info.is_empty():
         raise WarehouseError(f"product {product_id!r} is not in the warehouse")
     params = {**filters.params(), "product_id": product_id}
-    history = validate(run_named(con, "app/product_history", params), PRODUCT_HISTORY_SCHEMA,
-                       "services.dashboard.product_detail history")
-    stock = validate(run_named(con, "app/product_stock", params), PRODUCT_STOCK_SCHEMA,
-                     "services.dashboard.product_detail stock")
+    history = validate(
+        run_named(con, "app/product_history", params),
+        PRODUCT_HISTORY_SCHEMA,
+        "services.dashboard.product_detail history",
+    )
+    stock = validate(
+        run_named(con, "app/product_stock", params),
+        PRODUCT_STOCK_SCHEMA,
+        "services.dashboard.product_detail stock",
+    )
     return ProductDetail(info.row(0, named=True), history, stock)
 
 
@@ -344,10 +386,14 @@ class DataQuality:
 
 def data_quality(con: duckdb.DuckDBPyConnection) -> DataQuality:
     """The load log and the quarantine grouped by source and reason."""
-    loads = validate(run_named(con, "app/load_log"), LOAD_LOG_SCHEMA,
-                     "services.dashboard.data_quality loads")
-    quarantine = validate(run_named(con, "app/quarantine_summary"), QUARANTINE_SUMMARY_SCHEMA,
-                          "services.dashboard.data_quality quarantine")
+    loads = validate(
+        run_named(con, "app/load_log"), LOAD_LOG_SCHEMA, "services.dashboard.data_quality loads"
+    )
+    quarantine = validate(
+        run_named(con, "app/quarantine_summary"),
+        QUARANTINE_SUMMARY_SCHEMA,
+        "services.dashboard.data_quality quarantine",
+    )
     return DataQuality(loads, quarantine)
 
 
@@ -367,11 +413,15 @@ def model_versions(db: str | os.PathLike[str] | None) -> pl.DataFrame:
             if not version_dir.is_dir():
                 continue
             files = sorted(p.name for p in version_dir.iterdir())
-            rows.append({
-                "package": package, "version": version_dir.name,
-                "created_at": datetime.fromtimestamp(version_dir.stat().st_mtime),
-                "files": ", ".join(files), "details": _json_details(version_dir),
-            })
+            rows.append(
+                {
+                    "package": package,
+                    "version": version_dir.name,
+                    "created_at": datetime.fromtimestamp(version_dir.stat().st_mtime),
+                    "files": ", ".join(files),
+                    "details": _json_details(version_dir),
+                }
+            )
     return pl.DataFrame(rows, schema=MODEL_VERSIONS_SCHEMA)
 
 

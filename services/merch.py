@@ -17,8 +17,9 @@ from recsys.service import BusinessRules
 from warehouse.db import reading, run_named
 
 
-def similar_under_rules(db: str | os.PathLike[str] | None, product_id: str, k: int,
-                        rules: BusinessRules) -> pl.DataFrame:
+def similar_under_rules(
+    db: str | os.PathLike[str] | None, product_id: str, k: int, rules: BusinessRules
+) -> pl.DataFrame:
     """Top-`k` products most like `product_id` that pass `rules`, re-ranked 1..k.
 
     Category, price, allow/block lists, in-stock and the per-category cap apply; "exclude
@@ -26,7 +27,8 @@ def similar_under_rules(db: str | os.PathLike[str] | None, product_id: str, k: i
     """
     state = recsys_service.serving_state(db)
     allowed = state.products["product_id"].filter(
-        pl.Series(recsys_service.rules_mask(state, rules)))
+        pl.Series(recsys_service.rules_mask(state, rules))
+    )
     pool = min(state.products.height - 1, max(10 * k, 200))
     frame = recsys_service.similar_products(db, product_id, k=max(pool, 1))
     frame = frame.filter(pl.col("product_id").is_in(allowed.implode()))
@@ -48,9 +50,15 @@ def with_catalogue(db: str | os.PathLike[str] | None, frame: pl.DataFrame) -> pl
     return joined.select(cols[:at] + extra + cols[at:])
 
 
-def bulk_with_catalogue(db: str | os.PathLike[str] | None, customer_ids: Sequence[str] | None,
-                        segment: str | None, k: int, rules: BusinessRules) -> pl.DataFrame:
+def bulk_with_catalogue(
+    db: str | os.PathLike[str] | None,
+    customer_ids: Sequence[str] | None,
+    segment: str | None,
+    k: int,
+    rules: BusinessRules,
+) -> pl.DataFrame:
     """Top-`k` lists per customer (ids or a warehouse segment) with category and price."""
-    frame = recsys_service.bulk_recommendations(db, customer_ids=customer_ids, segment=segment,
-                                                k=k, rules=rules)
+    frame = recsys_service.bulk_recommendations(
+        db, customer_ids=customer_ids, segment=segment, k=k, rules=rules
+    )
     return with_catalogue(db, frame)

@@ -23,14 +23,34 @@ from warehouse.db import WarehouseError
 DEFAULT_SUPPLIER = "DEFAULT"
 #: Columns of a draft order line, decision columns first.
 DRAFT_COLUMNS: tuple[str, ...] = (
-    "order_number", "supplier", "store_id", "product_id", "description", "quantity",
-    "suggested_order_qty", "unit_cost", "line_value", "stockout_risk", "days_of_cover",
-    "on_hand", "on_order", "reorder_point", "category", "reason",
+    "order_number",
+    "supplier",
+    "store_id",
+    "product_id",
+    "description",
+    "quantity",
+    "suggested_order_qty",
+    "unit_cost",
+    "line_value",
+    "stockout_risk",
+    "days_of_cover",
+    "on_hand",
+    "on_order",
+    "reorder_point",
+    "category",
+    "reason",
 )
 #: Columns of an approved order file, in the buyer's order.
 ORDER_FILE_COLUMNS: tuple[str, ...] = (
-    "supplier", "order_number", "store_id", "line", "product_id", "description", "quantity",
-    "unit_cost", "line_value",
+    "supplier",
+    "order_number",
+    "store_id",
+    "line",
+    "product_id",
+    "description",
+    "quantity",
+    "unit_cost",
+    "line_value",
 )
 
 
@@ -66,24 +86,31 @@ def draft_orders(lines: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame
         pl.col("supplier").fill_null(DEFAULT_SUPPLIER),
         pl.col("suggested_order_qty").round(0).cast(pl.Int64).alias("quantity"),
     ).with_columns(
-        pl.format("PO-{}-{}-{}", pl.lit(f"{as_of:%Y%m%d}"), "supplier", "store_id")
-        .alias("order_number"),
+        pl.format("PO-{}-{}-{}", pl.lit(f"{as_of:%Y%m%d}"), "supplier", "store_id").alias(
+            "order_number"
+        ),
         (pl.col("quantity") * pl.col("unit_cost")).round(2).alias("line_value"),
     )
     frame = frame.with_columns(
-        pl.col("stockout_risk").fill_null(0).max().over("order_number").alias("_order_risk"))
-    frame = frame.sort(["_order_risk", "order_number", "stockout_risk", "line_value"],
-                       descending=[True, False, True, True], nulls_last=True)
+        pl.col("stockout_risk").fill_null(0).max().over("order_number").alias("_order_risk")
+    )
+    frame = frame.sort(
+        ["_order_risk", "order_number", "stockout_risk", "line_value"],
+        descending=[True, False, True, True],
+        nulls_last=True,
+    )
     return frame.select([c for c in DRAFT_COLUMNS if c in frame.columns])
 
 
 def order_summary(draft: pl.DataFrame) -> pl.DataFrame:
     """One row per order: order_number, supplier, store_id, lines, units, order_value (GBP),
     stockout_risk (the order's highest), in the draft's urgency order."""
-    return (draft.group_by("order_number", "supplier", "store_id", maintain_order=True)
-            .agg(pl.len().alias("lines"), pl.col("quantity").sum().alias("units"),
-                 pl.col("line_value").sum().round(2).alias("order_value"),
-                 pl.col("stockout_risk").max().alias("stockout_risk")))
+    return draft.group_by("order_number", "supplier", "store_id", maintain_order=True).agg(
+        pl.len().alias("lines"),
+        pl.col("quantity").sum().alias("units"),
+        pl.col("line_value").sum().round(2).alias("order_value"),
+        pl.col("stockout_risk").max().alias("stockout_risk"),
+    )
 
 
 @dataclass(frozen=True)
@@ -118,17 +145,26 @@ class ApprovedOrder:
 
     def file_frame(self) -> pl.DataFrame:
         """The order as the buyer's file: its lines then one total row (line = null)."""
-        total = pl.DataFrame({
-            "supplier": [self.supplier], "order_number": [self.order_number],
-            "store_id": [self.store_id], "line": [None], "product_id": [None],
-            "description": ["ORDER TOTAL"], "quantity": [self.total_units],
-            "unit_cost": [None], "line_value": [round(self.total_value, 2)],
-        }, schema=self.lines.schema)
+        total = pl.DataFrame(
+            {
+                "supplier": [self.supplier],
+                "order_number": [self.order_number],
+                "store_id": [self.store_id],
+                "line": [None],
+                "product_id": [None],
+                "description": ["ORDER TOTAL"],
+                "quantity": [self.total_units],
+                "unit_cost": [None],
+                "line_value": [round(self.total_value, 2)],
+            },
+            schema=self.lines.schema,
+        )
         return pl.concat([self.lines, total])
 
 
-def approve_order(draft: pl.DataFrame, order: str, quantities: pl.Series, user: str,
-                  now: datetime | None = None) -> ApprovedOrder:
+def approve_order(
+    draft: pl.DataFrame, order: str, quantities: pl.Series, user: str, now: datetime | None = None
+) -> ApprovedOrder:
     """Approve order `order` of `draft` with the buyer's `quantities` (one per line, in order).
 
     Raises WarehouseError for an unknown order, a length mismatch or a negative quantity; lines
@@ -138,8 +174,9 @@ def approve_order(draft: pl.DataFrame, order: str, quantities: pl.Series, user: 
     if lines.is_empty():
         raise WarehouseError(f"order {order!r} is not in the draft")
     if quantities.len() != lines.height:
-        raise WarehouseError(f"order {order}: {quantities.len()} quantities for "
-                             f"{lines.height} lines")
+        raise WarehouseError(
+            f"order {order}: {quantities.len()} quantities for {lines.height} lines"
+        )
     qty = quantities.cast(pl.Int64, strict=False).fill_null(0)
     if (qty < 0).any():
         raise WarehouseError(f"order {order}: quantities must be 0 or more")
@@ -149,8 +186,14 @@ def approve_order(draft: pl.DataFrame, order: str, quantities: pl.Series, user: 
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"),
     ).select(ORDER_FILE_COLUMNS)
     row = draft.filter(pl.col("order_number") == order).row(0, named=True)
-    return ApprovedOrder(order, row["supplier"], row["store_id"], user,
-                         (now or datetime.now()).replace(microsecond=0), lines)
+    return ApprovedOrder(
+        order,
+        row["supplier"],
+        row["store_id"],
+        user,
+        (now or datetime.now()).replace(microsecond=0),
+        lines,
+    )
 
 
 def draft_orders_for(db: str | os.PathLike[str] | None, store_id: str | None) -> pl.DataFrame:
@@ -161,8 +204,13 @@ def draft_orders_for(db: str | os.PathLike[str] | None, store_id: str | None) ->
     lines = inventory_api.what_to_order(db, store_id=store_id, category=None)
     if lines.is_empty():
         return draft_orders(lines)
-    suppliers = purchase_orders(db, store_id=store_id).lines.select(
-        "store_id", "product_id", pl.col("supplier_id").alias("supplier")
-    ).unique(["store_id", "product_id"])
-    return draft_orders(lines.drop("supplier", strict=False).join(
-        suppliers, on=["store_id", "product_id"], how="left"))
+    suppliers = (
+        purchase_orders(db, store_id=store_id)
+        .lines.select("store_id", "product_id", pl.col("supplier_id").alias("supplier"))
+        .unique(["store_id", "product_id"])
+    )
+    return draft_orders(
+        lines.drop("supplier", strict=False).join(
+            suppliers, on=["store_id", "product_id"], how="left"
+        )
+    )

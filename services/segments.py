@@ -87,8 +87,9 @@ def saved_segments(db: str | os.PathLike[str] | None, user: str) -> dict[str, Se
     return out
 
 
-def save_segment(db: str | os.PathLike[str] | None, user: str, name: str,
-                 rule: SegmentRule) -> Path:
+def save_segment(
+    db: str | os.PathLike[str] | None, user: str, name: str, rule: SegmentRule
+) -> Path:
     """Save (or replace) segment `name` for `user`; returns the JSON file (atomic write)."""
     if not _NAME.match(name):
         raise WarehouseError(f"segment name {name!r}: 1-60 letters, digits, space, '.', '-'")
@@ -97,7 +98,8 @@ def save_segment(db: str | os.PathLike[str] | None, user: str, name: str,
     segments[name] = rule
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({k: asdict(v) for k, v in segments.items()}, indent=1),
-                   encoding="utf-8")
+    tmp.write_text(
+        json.dumps({k: asdict(v) for k, v in segments.items()}, indent=1), encoding="utf-8"
+    )
     os.replace(tmp, path)
     return path

@@ -14,22 +14,82 @@ from dataclasses import dataclass
 
 import duckdb
 
-TABLES = ("dim_customer", "dim_product", "dim_store", "fct_sales", "fct_sales_daily",
-          "raw_customer", "raw_sales_line", "quarantine", "load_log", "fct_inventory",
-          "dim_date", "recommendations")
-COLUMNS = ("region", "customer_id", "segment", "product_id", "store_id", "units", "quantity",
-           "unit_price", "sale_date", "orders", "category", "description", "*")
-LITERALS = ("0", "1", "-1", "2", "10", "1000", "100000000", "2000000000", "9223372036854775807",
-            "1e308", "'a'", "'%s'", "'2024-01-01'", "''", "NULL", "[1, 2, 3]", "[]",
-            "{'a': 1}", "'x' || 'y'", "0.5", "-0.0", "'{\"a\": 1}'", "DATE '2024-01-01'",
-            "INTERVAL 1 DAY", "'CANARY%'", "'[('", "TRUE")
-HOSTILE = ("INSERT INTO dim_store SELECT * FROM dim_store", "DROP TABLE dim_customer",
-           "COPY dim_customer TO '/tmp/fuzz_leak.csv'", "ATTACH '/tmp/fuzz.duckdb' AS f",
-           "SET enable_external_access = true", "CREATE TABLE t AS SELECT 1",
-           "DELETE FROM fct_sales",
-           "UPDATE dim_customer SET region = 'x'", "EXPORT DATABASE '/tmp/fuzz_dump'",
-           "INSTALL httpfs", "LOAD httpfs", "PRAGMA version", "CALL duckdb_secrets()",
-           "CHECKPOINT", "DETACH warehouse", "USE memory")
+TABLES = (
+    "dim_customer",
+    "dim_product",
+    "dim_store",
+    "fct_sales",
+    "fct_sales_daily",
+    "raw_customer",
+    "raw_sales_line",
+    "quarantine",
+    "load_log",
+    "fct_inventory",
+    "dim_date",
+    "recommendations",
+)
+COLUMNS = (
+    "region",
+    "customer_id",
+    "segment",
+    "product_id",
+    "store_id",
+    "units",
+    "quantity",
+    "unit_price",
+    "sale_date",
+    "orders",
+    "category",
+    "description",
+    "*",
+)
+LITERALS = (
+    "0",
+    "1",
+    "-1",
+    "2",
+    "10",
+    "1000",
+    "100000000",
+    "2000000000",
+    "9223372036854775807",
+    "1e308",
+    "'a'",
+    "'%s'",
+    "'2024-01-01'",
+    "''",
+    "NULL",
+    "[1, 2, 3]",
+    "[]",
+    "{'a': 1}",
+    "'x' || 'y'",
+    "0.5",
+    "-0.0",
+    "'{\"a\": 1}'",
+    "DATE '2024-01-01'",
+    "INTERVAL 1 DAY",
+    "'CANARY%'",
+    "'[('",
+    "TRUE",
+)
+HOSTILE = (
+    "INSERT INTO dim_store SELECT * FROM dim_store",
+    "DROP TABLE dim_customer",
+    "COPY dim_customer TO '/tmp/fuzz_leak.csv'",
+    "ATTACH '/tmp/fuzz.duckdb' AS f",
+    "SET enable_external_access = true",
+    "CREATE TABLE t AS SELECT 1",
+    "DELETE FROM fct_sales",
+    "UPDATE dim_customer SET region = 'x'",
+    "EXPORT DATABASE '/tmp/fuzz_dump'",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "PRAGMA version",
+    "CALL duckdb_secrets()",
+    "CHECKPOINT",
+    "DETACH warehouse",
+    "USE memory",
+)
 
 
 @dataclass
@@ -44,8 +104,10 @@ class Grammar:
     def load(cls) -> Grammar:
         """Every function of a plain in-memory DuckDB, by kind (sorted: deterministic)."""
         con = duckdb.connect()
-        rows = con.execute("SELECT DISTINCT function_name, function_type FROM duckdb_functions() "
-                           "WHERE function_name NOT LIKE '%\\_\\_%' ESCAPE '\\'").fetchall()
+        rows = con.execute(
+            "SELECT DISTINCT function_name, function_type FROM duckdb_functions() "
+            "WHERE function_name NOT LIKE '%\\_\\_%' ESCAPE '\\'"
+        ).fetchall()
         con.close()
         by: dict[str, set[str]] = {"scalar": set(), "aggregate": set(), "table": set()}
         for name, kind in rows:
@@ -110,13 +172,17 @@ class Generator:
         if roll < 0.62:
             return f"WITH c AS ({self.select()}) SELECT * FROM c"
         if roll < 0.68:
-            return (f"PIVOT (SELECT {self._pick(COLUMNS[:-1])} AS k, 1 AS v FROM "
-                    f"{self._pick(TABLES)}) ON k USING sum(v)")
+            return (
+                f"PIVOT (SELECT {self._pick(COLUMNS[:-1])} AS k, 1 AS v FROM "
+                f"{self._pick(TABLES)}) ON k USING sum(v)"
+            )
         if roll < 0.72:
             return f"UNPIVOT {self._pick(TABLES)} ON COLUMNS(*) INTO NAME n VALUE v"
         if roll < 0.78:
-            return f"{self._pick(('EXPLAIN', 'EXPLAIN ANALYZE', 'DESCRIBE', 'SUMMARIZE'))} " \
-                   f"{self.select()}"
+            return (
+                f"{self._pick(('EXPLAIN', 'EXPLAIN ANALYZE', 'DESCRIBE', 'SUMMARIZE'))} "
+                f"{self.select()}"
+            )
         if roll < 0.84:
             return f"SELECT {self.expr()}"
         if roll < 0.92:

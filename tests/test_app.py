@@ -50,8 +50,9 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str | None, by
 
 
 @pytest.fixture()
-def app_factory(monkeypatch: pytest.MonkeyPatch, demo_db_master: Path,
-                loopback_app: None) -> Callable[..., AppTest]:
+def app_factory(
+    monkeypatch: pytest.MonkeyPatch, demo_db_master: Path, loopback_app: None
+) -> Callable[..., AppTest]:
     """Build an AppTest of app.py on the small demo warehouse with sign-in off."""
 
     def make(db: Path = demo_db_master) -> AppTest:
@@ -91,13 +92,21 @@ def test_overview_kpis_trend_movers_and_store_filter(app_factory, downloads) -> 
     at = open_page(app_factory(), "overview")
     assert at.title[0].value == "Overview"
     values = metric_values(at)
-    assert set(values) == {"Revenue", "Units", "Orders", "Average basket", "Stockout rate",
-                           "Inventory value", "Days of cover"}
+    assert set(values) == {
+        "Revenue",
+        "Units",
+        "Orders",
+        "Average basket",
+        "Stockout rate",
+        "Inventory value",
+        "Days of cover",
+    }
     assert values["Revenue"].startswith("£")
     assert at.get("plotly_chart"), "trend and movers charts"
     assert len(at.dataframe) == 2  # rising and falling
-    assert "Local demo" in " ".join(m.value for m in at.sidebar.markdown) or \
-        "Sign-in off" in " ".join(m.value for m in at.sidebar.markdown)
+    assert "Local demo" in " ".join(
+        m.value for m in at.sidebar.markdown
+    ) or "Sign-in off" in " ".join(m.value for m in at.sidebar.markdown)
     everything = values["Revenue"]
     store = at.sidebar.multiselect(key="flt_stores")
     first_store = store.options[0].split()[0]  # options show "S001 Leeds", values are ids
@@ -105,8 +114,9 @@ def test_overview_kpis_trend_movers_and_store_filter(app_factory, downloads) -> 
     assert not at.exception
     one_store = metric_values(at)["Revenue"]
     assert one_store != everything  # the filter reaches the KPIs
-    assert float(one_store.strip("£").replace(",", "")) < float(everything.strip("£")
-                                                                  .replace(",", ""))
+    assert float(one_store.strip("£").replace(",", "")) < float(
+        everything.strip("£").replace(",", "")
+    )
     # the filter persists on another page
     at.switch_page("pages/sales.py").run()
     assert at.sidebar.multiselect(key="flt_stores").value == [first_store]
@@ -168,10 +178,15 @@ def test_sql_workbench_runs_refuses_and_keeps_history(app_factory, downloads) ->
     assert at.title[0].value == "SQL workbench"
     assert "fct_sales_daily" in at.dataframe[0].value["table_name"].tolist()  # schema browser
     at.selectbox(key="sql_schema_table").set_value("dim_store").run()
-    assert at.dataframe[1].value["column_name"].tolist() == ["store_id", "store_name", "region",
-                                                            "source"]
+    assert at.dataframe[1].value["column_name"].tolist() == [
+        "store_id",
+        "store_name",
+        "region",
+        "source",
+    ]
     at.text_area(key="sql_text").set_value(
-        "SELECT store_id, count(*) AS n FROM dim_store GROUP BY ALL ORDER BY 1").run()
+        "SELECT store_id, count(*) AS n FROM dim_store GROUP BY ALL ORDER BY 1"
+    ).run()
     at.button(key="sql_run").click().run()
     assert not at.exception
     results = [df.value for df in at.dataframe if list(df.value.columns) == ["store_id", "n"]]
@@ -196,11 +211,14 @@ def test_sql_row_cap_shows_truncated_notice(app_factory) -> None:
     assert any("Truncated" in w.value for w in at.warning)
 
 
-@pytest.mark.parametrize(("page", "command"), [
-    ("recommendations", "python -m recsys train"),
-    ("forecasts", "python -m forecasting run"),
-    ("inventory", "python -m forecasting plan"),
-])
+@pytest.mark.parametrize(
+    ("page", "command"),
+    [
+        ("recommendations", "python -m recsys train"),
+        ("forecasts", "python -m forecasting run"),
+        ("inventory", "python -m forecasting plan"),
+    ],
+)
 def test_pages_without_models_show_the_command(app_factory, page: str, command: str) -> None:
     at = open_page(app_factory(), page)
     assert not at.exception
@@ -219,8 +237,10 @@ def test_data_page_ingests_a_file_and_picks_up_the_new_warehouse(
     assert at.title[0].value == "Data & models"
     assert metric_values(at)["Loads"] == "0"
     at.selectbox(key="data_kind").set_value("inventory").run()
-    csv = ("store_id,product_id,snapshot_date,on_hand_units,on_order_units\n"
-           "S001,P00001,2026-10-30,5,0\nS001,P00002,not-a-date,3,0\n")
+    csv = (
+        "store_id,product_id,snapshot_date,on_hand_units,on_order_units\n"
+        "S001,P00001,2026-10-30,5,0\nS001,P00002,not-a-date,3,0\n"
+    )
     at.file_uploader(key="data_upload").set_value(("stock.csv", csv.encode(), "text/csv")).run()
     at.button(key="data_load").click().run()
     assert not at.exception
@@ -235,8 +255,9 @@ def test_data_page_rejects_a_bad_file_and_changes_nothing(app_factory, demo_db: 
     before = demo_db.read_bytes()
     at = open_page(app_factory(demo_db), "data")
     at.selectbox(key="data_kind").set_value("inventory").run()
-    at.file_uploader(key="data_upload").set_value(("x.csv", b"nothing,useful\n1,2\n",
-                                                   "text/csv")).run()
+    at.file_uploader(key="data_upload").set_value(
+        ("x.csv", b"nothing,useful\n1,2\n", "text/csv")
+    ).run()
     at.button(key="data_load").click().run()
     assert not at.exception
     assert any("warehouse unchanged" in e.value for e in at.error)

@@ -47,7 +47,10 @@ def planned_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def test_inventory_order_review_edit_approve_export_and_simulation(
-        monkeypatch, planned_db: Path, downloads) -> None:  # noqa: F811
+    monkeypatch,
+    planned_db: Path,
+    downloads,  # noqa: F811 - the fixture imported above
+) -> None:
     from forecasting.inventory.api import simulation_summary, what_to_order
 
     at = open_app(monkeypatch, planned_db, "inventory")
@@ -61,16 +64,19 @@ def test_inventory_order_review_edit_approve_export_and_simulation(
     assert editor.proto.editing_mode  # the order's lines are editable
     lines = editor.value
     first = lines["product_id"].iloc[0]
-    at.session_state[f"inv_edit_{order}"] = {"edited_rows": {0: {"quantity": 7}, 1:
-                                                              {"quantity": 0}},
-                                             "added_rows": [], "deleted_rows": []}
+    at.session_state[f"inv_edit_{order}"] = {
+        "edited_rows": {0: {"quantity": 7}, 1: {"quantity": 0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.run()
     at.button(key="inv_approve").click().run()
     assert not at.exception
     assert any("approved" in s.value for s in at.success)
     csv = downloaded(at, downloads).decode().splitlines()
-    assert csv[0] == ("supplier,order_number,store_id,line,product_id,description,quantity,"
-                      "unit_cost,line_value")
+    assert csv[0] == (
+        "supplier,order_number,store_id,line,product_id,description,quantity,unit_cost,line_value"
+    )
     assert csv[1].startswith(f"DEFAULT,{order},") and f",{first}," in csv[1]
     assert ",7," in csv[1]  # the edited quantity
     assert len(csv) == 1 + (len(lines) - 1) + 1  # the zeroed line dropped, one total row
@@ -95,8 +101,10 @@ def test_order_grid_has_no_raw_floats_or_timestamps(monkeypatch, planned_db: Pat
             kind = str(frame[column].dtype)
             if kind.startswith(("float", "int")):
                 assert config[column]["type_config"].get("format"), f"{column}: raw number"
-            assert not kind.startswith("datetime") or \
-                config[column]["type_config"]["type"] in ("date", "datetime"), column
+            assert not kind.startswith("datetime") or config[column]["type_config"]["type"] in (
+                "date",
+                "datetime",
+            ), column
 
 
 def test_overview_alerts_what_to_order_today(monkeypatch, planned_db: Path) -> None:
@@ -109,14 +117,21 @@ def test_overview_alerts_what_to_order_today(monkeypatch, planned_db: Path) -> N
 def trained_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("trained") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
-    subprocess.run([sys.executable, "-m", "recsys", "--db", str(db), "--quiet", "train",
-                    "--epochs", "1"], cwd=REPO, check=True, timeout=900,
-                   env={**os.environ, "SHELFWISE_DB": str(db)})
+    subprocess.run(
+        [sys.executable, "-m", "recsys", "--db", str(db), "--quiet", "train", "--epochs", "1"],
+        cwd=REPO,
+        check=True,
+        timeout=900,
+        env={**os.environ, "SHELFWISE_DB": str(db)},
+    )
     return db
 
 
-def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path,
-                                                   downloads) -> None:  # noqa: F811
+def test_recommendations_page_with_a_trained_model(
+    monkeypatch,
+    trained_db: Path,
+    downloads,  # noqa: F811 - the fixture imported above
+) -> None:
     at = open_app(monkeypatch, trained_db, "recommendations")
     recs = at.dataframe[0].value
     assert len(recs) == 20 and {"product_id", "score", "reason"} <= set(recs.columns)
@@ -145,8 +160,11 @@ def test_recommendations_page_with_a_trained_model(monkeypatch, trained_db: Path
     assert preview["customer_id"].str.startswith("anon_").all()  # the preview too
 
 
-def test_similar_products_follow_the_business_rules(monkeypatch, trained_db: Path,
-                                                    downloads) -> None:  # noqa: F811
+def test_similar_products_follow_the_business_rules(
+    monkeypatch,
+    trained_db: Path,
+    downloads,  # noqa: F811 - the fixture imported above
+) -> None:
     at = open_app(monkeypatch, trained_db, "recommendations")
     at.session_state["rec_tab"] = "Similar products"
     at.run()
@@ -165,8 +183,12 @@ def test_similar_products_follow_the_business_rules(monkeypatch, trained_db: Pat
 def forecast_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("forecast") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
-    subprocess.run([sys.executable, "-m", "forecasting", "--db", str(db), "run",
-                    "--prophet-series", "0"], cwd=REPO, check=True, timeout=900)
+    subprocess.run(
+        [sys.executable, "-m", "forecasting", "--db", str(db), "run", "--prophet-series", "0"],
+        cwd=REPO,
+        check=True,
+        timeout=900,
+    )
     return db
 
 
@@ -176,8 +198,11 @@ def test_forecasts_page_with_a_real_forecast(monkeypatch, forecast_db: Path) -> 
     at = open_app(monkeypatch, forecast_db, "forecasts")
     assert len(at.get("plotly_chart")) >= 1
     caption = " ".join(c.value for c in at.caption)
-    total = load_forecast(forecast_db, store_id=at.selectbox(key="fc_store").value,
-                          product_id=at.selectbox(key="fc_product").value)["yhat"].sum()
+    total = load_forecast(
+        forecast_db,
+        store_id=at.selectbox(key="fc_store").value,
+        product_id=at.selectbox(key="fc_product").value,
+    )["yhat"].sum()
     assert f"{total:,.0f} units forecast" in caption
     at.radio(key="fc_level").set_value("Total").run()
     assert not at.exception

@@ -18,15 +18,31 @@ PASSWORD = "correct horse battery"
 EXPECTED: dict[str, set[str]] = {
     "viewer": {"Overview", "Sales explorer", "Forecasts", "Inventory"},
     "merchandiser": {"Overview", "Sales explorer", "Forecasts", "Inventory", "Recommendations"},
-    "analyst": {"Overview", "Sales explorer", "Forecasts", "Inventory", "Recommendations",
-                "SQL workbench"},
-    "admin": {"Overview", "Sales explorer", "Forecasts", "Inventory", "Recommendations",
-              "SQL workbench", "Data & models"},
+    "analyst": {
+        "Overview",
+        "Sales explorer",
+        "Forecasts",
+        "Inventory",
+        "Recommendations",
+        "SQL workbench",
+    },
+    "admin": {
+        "Overview",
+        "Sales explorer",
+        "Forecasts",
+        "Inventory",
+        "Recommendations",
+        "SQL workbench",
+        "Data & models",
+    },
 }
 
 
-PAGE_FILES = {"sql-workbench": "pages/sql.py", "recommend": "pages/recommendations.py",
-              "data-models": "pages/data.py"}
+PAGE_FILES = {
+    "sql-workbench": "pages/sql.py",
+    "recommend": "pages/recommendations.py",
+    "data-models": "pages/data.py",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +54,9 @@ def users_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def app(monkeypatch: pytest.MonkeyPatch, demo_db_master: Path, users_file: Path,
-        tmp_path: Path) -> AppTest:
+def app(
+    monkeypatch: pytest.MonkeyPatch, demo_db_master: Path, users_file: Path, tmp_path: Path
+) -> AppTest:
     monkeypatch.setenv("SHELFWISE_DB", str(demo_db_master))
     monkeypatch.setenv("SHELFWISE_AUTH_STATE", str(tmp_path / "limiter.json"))  # per test
     monkeypatch.setenv("SHELFWISE_USERS", str(users_file))
@@ -86,12 +103,15 @@ def test_each_role_sees_exactly_its_pages(app: AppTest, role: str) -> None:
     assert any(f"{role}1" in m.value and role in m.value for m in app.sidebar.markdown)
 
 
-@pytest.mark.parametrize(("role", "url_path", "title"), [
-    ("viewer", "sql-workbench", "SQL workbench"),
-    ("viewer", "recommend", "Recommendations"),
-    ("merchandiser", "data-models", "Data & models"),
-    ("analyst", "data-models", "Data & models"),
-])
+@pytest.mark.parametrize(
+    ("role", "url_path", "title"),
+    [
+        ("viewer", "sql-workbench", "SQL workbench"),
+        ("viewer", "recommend", "Recommendations"),
+        ("merchandiser", "data-models", "Data & models"),
+        ("analyst", "data-models", "Data & models"),
+    ],
+)
 def test_direct_visit_to_a_forbidden_page_is_refused(
     app: AppTest, role: str, url_path: str, title: str
 ) -> None:
@@ -106,8 +126,9 @@ def test_direct_visit_to_a_forbidden_page_is_refused(
     assert title not in {t.value for t in app.title}
 
 
-def test_page_script_run_without_app_refuses(monkeypatch: pytest.MonkeyPatch,
-                                             demo_db_master: Path) -> None:
+def test_page_script_run_without_app_refuses(
+    monkeypatch: pytest.MonkeyPatch, demo_db_master: Path
+) -> None:
     """Even run on its own (no app.py, no user in the session), a page refuses to render."""
     monkeypatch.setenv("SHELFWISE_DB", str(demo_db_master))
     page = Path(APP).parent / "pages" / "sql.py"
@@ -134,9 +155,13 @@ def test_sign_out_returns_to_the_signin_page(app: AppTest) -> None:
 
 
 def test_sso_user_gets_the_role_mapped_in_secrets(app: AppTest) -> None:
-    app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
-                           "cookie_secret": "x" * 32, "client_id": "id", "client_secret": "s",
-                           "server_metadata_url": "https://idp.example/.well-known/openid"}
+    app.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "id",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known/openid",
+    }
     app.secrets["shelfwise"] = {"oidc_roles": {"ana@example.com": "analyst"}}
     app.user = {"is_logged_in": True, "email": "ana@example.com"}
     app.run()
@@ -145,9 +170,13 @@ def test_sso_user_gets_the_role_mapped_in_secrets(app: AppTest) -> None:
 
 
 def test_sso_user_without_a_role_is_refused(app: AppTest) -> None:
-    app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
-                           "cookie_secret": "x" * 32, "client_id": "id", "client_secret": "s",
-                           "server_metadata_url": "https://idp.example/.well-known/openid"}
+    app.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "id",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known/openid",
+    }
     app.user = {"is_logged_in": True, "email": "eve@example.com"}
     app.run()
     assert page_titles(app) == {"Sign in"}

@@ -28,15 +28,25 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = REPO / "artifacts" / "browser"
 #: url path -> page title, as registered in app.py.
 PAGES: dict[str, str] = {
     "": "Overview",  # the default page lives at the root
-    "sales-explorer": "Sales explorer", "forecast": "Forecasts",
-    "stock": "Inventory", "recommend": "Recommendations", "sql-workbench": "SQL workbench",
+    "sales-explorer": "Sales explorer",
+    "forecast": "Forecasts",
+    "stock": "Inventory",
+    "recommend": "Recommendations",
+    "sql-workbench": "SQL workbench",
     "data-models": "Data & models",
 }
 STARTUP_TIMEOUT_S = 90
@@ -54,10 +64,28 @@ def start_app(db: Path, env_extra: dict[str, str], address: str) -> tuple[subpro
     env = {**os.environ, "SHELFWISE_DB": str(db), **env_extra}
     log = open(REPO / "artifacts" / f"streamlit-{port}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
-         "--server.address", address, "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.address",
+            address,
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -106,12 +134,12 @@ def wait_until_rendered(page, title: str) -> None:
     """Wait for the page's h1 and for Streamlit to stop running the script."""
     page.get_by_role("heading", name=title, level=1).wait_for(timeout=RUN_TIMEOUT_MS)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=RUN_TIMEOUT_MS)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=RUN_TIMEOUT_MS
+    )
     page.wait_for_load_state("networkidle", timeout=RUN_TIMEOUT_MS)  # lazy widget code
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
-        timeout=RUN_TIMEOUT_MS)
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=RUN_TIMEOUT_MS
+    )
     page.wait_for_timeout(1000)  # let plotly finish drawing before the screenshot
 
 
@@ -138,8 +166,9 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
 
 @pytest.mark.heavy  # a second server start; the AppTest sign-in tests cover the same by default
 @pytest.mark.skipif(not HEAVY, reason="second server start; SHELFWISE_HEAVY=1 runs it")
-@pytest.mark.parametrize("served", [({"SHELFWISE_USERS": "", "SHELFWISE_AUTH": ""}, "0.0.0.0")],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "served", [({"SHELFWISE_USERS": "", "SHELFWISE_AUTH": ""}, "0.0.0.0")], indirect=True
+)
 def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -169,8 +198,14 @@ def models_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) ->
     shutil.copyfile(demo_db_master, db)
     for step in steps("inventory"):
         step.run(db)
-    train_and_register(db, until=None, progress=False, config=TwoTowerConfig(
-        dim=16, epochs=1, max_examples_per_epoch=20_000, val_users=200, show_progress=False))
+    train_and_register(
+        db,
+        until=None,
+        progress=False,
+        config=TwoTowerConfig(
+            dim=16, epochs=1, max_examples_per_epoch=20_000, val_users=200, show_progress=False
+        ),
+    )
     return db
 
 
@@ -193,13 +228,15 @@ def settle(page) -> None:
     page.wait_for_timeout(300)
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stApp\"]')"
-        ".getAttribute('data-test-script-state') === 'notRunning'", timeout=RUN_TIMEOUT_MS)
+        ".getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=RUN_TIMEOUT_MS,
+    )
 
 
-def test_order_review_edit_approve_and_download(browser, served_models: str,
-                                                tmp_path: Path) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  accept_downloads=True)
+def test_order_review_edit_approve_and_download(
+    browser, served_models: str, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{served_models}/stock")
     wait_until_rendered(page, "Inventory")
@@ -226,24 +263,24 @@ def test_order_review_edit_approve_and_download(browser, served_models: str,
     page.screenshot(path=str(SCREENSHOTS / "order-approved.png"), full_page=True)
     context.close()
     assert info.value.suggested_filename == f"{order}.csv"
-    assert lines[0] == ("supplier,order_number,store_id,line,product_id,description,quantity,"
-                        "unit_cost,line_value")
+    assert lines[0] == (
+        "supplier,order_number,store_id,line,product_id,description,quantity,unit_cost,line_value"
+    )
     assert lines[1].startswith(f"DEFAULT,{order},") and lines[1].split(",")[6] == "7"
     assert "ORDER TOTAL" in lines[-1]
 
 
-def test_similar_products_follow_the_rules_in_the_browser(browser, served_models: str,
-                                                          tmp_path: Path) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
-                                  accept_downloads=True)
+def test_similar_products_follow_the_rules_in_the_browser(
+    browser, served_models: str, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{served_models}/recommend")
     wait_until_rendered(page, "Recommendations")
     page.get_by_role("tab", name="Similar products").click()
     settle(page)
     page.get_by_text("Business rules (apply to every tab)").click()
-    page.locator('[data-testid="stMultiSelect"]').filter(has_text="Only these categories") \
-        .click()
+    page.locator('[data-testid="stMultiSelect"]').filter(has_text="Only these categories").click()
     option = page.get_by_role("option").first
     category = option.inner_text().strip()
     option.click()

@@ -20,28 +20,63 @@ SAMPLE = REPO / "tests" / "data" / "store_item_sample.csv"
 
 def _ingest(db: Path, source: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "warehouse", "--db", str(db), "ingest", "sales-panel", str(source),
-         "--date-col", "date", "--store-col", "store", "--item-col", "item", "--qty-col", "sales"],
-        capture_output=True, text=True, cwd=REPO, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "warehouse",
+            "--db",
+            str(db),
+            "ingest",
+            "sales-panel",
+            str(source),
+            "--date-col",
+            "date",
+            "--store-col",
+            "store",
+            "--item-col",
+            "item",
+            "--qty-col",
+            "sales",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
 
 
 def _row(table: pl.DataFrame, model: str, segment: str = "all", freq: str = "D") -> dict:
-    return table.filter(pl.col("model") == model, pl.col("segment") == segment,
-                        pl.col("frequency") == freq).row(0, named=True)
+    return table.filter(
+        pl.col("model") == model, pl.col("segment") == segment, pl.col("frequency") == freq
+    ).row(0, named=True)
 
 
 def test_backtest_table_on_the_store_item_sample(tmp_path: Path) -> None:
     db = tmp_path / "si.duckdb"
     _ingest(db, SAMPLE)
-    cfg = BacktestConfig(until=dt.date(2017, 9, 30), windows=1, engine=EngineConfig(
-        horizon=28, prophet_series=2,
-        lightgbm=LightGBMConfig(n_estimators=60, max_rows=30_000, num_threads=1)))
+    cfg = BacktestConfig(
+        until=dt.date(2017, 9, 30),
+        windows=1,
+        engine=EngineConfig(
+            horizon=28,
+            prophet_series=2,
+            lightgbm=LightGBMConfig(n_estimators=60, max_rows=30_000, num_threads=1),
+        ),
+    )
     report = run_backtest(db, cfg, progress=False)
     table = report.table
     models = set(table["model"])
-    assert {"seasonal_naive", "moving_average", "croston_sba", "tsb", "ets", "lightgbm",
-            "prophet", "auto"} <= models
+    assert {
+        "seasonal_naive",
+        "moving_average",
+        "croston_sba",
+        "tsb",
+        "ets",
+        "lightgbm",
+        "prophet",
+        "auto",
+    } <= models
     assert {"all", "smooth", "prophet_subset"} <= set(table["segment"])
     assert set(table["frequency"]) == {"D", "W"}
     naive, lgbm = _row(table, "seasonal_naive"), _row(table, "lightgbm")
@@ -55,23 +90,32 @@ def test_backtest_refuses_a_window_without_actuals(tmp_path: Path) -> None:
     db = tmp_path / "si.duckdb"
     _ingest(db, SAMPLE)
     with pytest.raises(Exception, match="--until 2017-12-20 --horizon 28"):
-        run_backtest(db, BacktestConfig(until=dt.date(2017, 12, 20),
-                                        engine=EngineConfig(horizon=28)), progress=False)
+        run_backtest(
+            db,
+            BacktestConfig(until=dt.date(2017, 12, 20), engine=EngineConfig(horizon=28)),
+            progress=False,
+        )
 
 
 @pytest.mark.heavy
-def test_backtest_targets_on_the_full_store_item_panel(store_item_file: Path,
-                                                        tmp_path: Path) -> None:
+def test_backtest_targets_on_the_full_store_item_panel(
+    store_item_file: Path, tmp_path: Path
+) -> None:
     from tests.conftest import HEAVY
 
     if not HEAVY:
         pytest.skip("full store-item backtest: set SHELFWISE_HEAVY=1")
     db = tmp_path / "si.duckdb"
     _ingest(db, store_item_file)
-    report = run_backtest(db, BacktestConfig(until=dt.date(2017, 9, 30), windows=2,
-                                             engine=EngineConfig(horizon=90)), progress=False)
+    report = run_backtest(
+        db,
+        BacktestConfig(until=dt.date(2017, 9, 30), windows=2, engine=EngineConfig(horizon=90)),
+        progress=False,
+    )
     auto, naive = _row(report.table, "auto"), _row(report.table, "seasonal_naive")
     assert auto["wape"] <= 0.9 * naive["wape"]
-    assert _row(report.table, "auto", "prophet_subset")["wape"] < _row(
-        report.table, "prophet", "prophet_subset")["wape"]
+    assert (
+        _row(report.table, "auto", "prophet_subset")["wape"]
+        < _row(report.table, "prophet", "prophet_subset")["wape"]
+    )
     assert abs(auto["coverage_80"] - 0.8) <= 0.05

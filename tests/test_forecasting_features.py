@@ -16,8 +16,12 @@ def _panel(y: np.ndarray, freq: str = "D"):
     n, t = y.shape
     step = 1 if freq == "D" else 7
     d0 = dt.date(2023, 1, 2)
-    rows = [(f"S{i % 2}", f"P{i}", d0 + dt.timedelta(days=step * j), float(y[i, j]))
-            for i in range(n) for j in range(t) if y[i, j] > 0]
+    rows = [
+        (f"S{i % 2}", f"P{i}", d0 + dt.timedelta(days=step * j), float(y[i, j]))
+        for i in range(n)
+        for j in range(t)
+        if y[i, j] > 0
+    ]
     hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
     until = d0 + dt.timedelta(days=step * (t - 1))
     return build_panel(hist, freq, until, horizon=30)
@@ -39,7 +43,7 @@ def test_features_do_not_read_past_the_origin() -> None:
     origin, h = 430, 30
     before = _features(_panel(y), origin, h)
     changed = y.copy()
-    changed[:, origin + 1:] = rng.poisson(50.0, size=changed[:, origin + 1:].shape) + 1
+    changed[:, origin + 1 :] = rng.poisson(50.0, size=changed[:, origin + 1 :].shape) + 1
     after = _features(_panel(changed), origin, h)
     np.testing.assert_array_equal(np.isnan(before), np.isnan(after))
     same = np.nan_to_num(before) == np.nan_to_num(after)
@@ -66,7 +70,7 @@ def test_lightgbm_forecast_ignores_data_after_the_cutoff() -> None:
     cfg = LightGBMConfig(horizon=14, history=120, n_estimators=20, max_rows=5000, num_threads=1)
     first = LightGBMGlobal(cfg).fit(_panel(y), end).predict(14)
     changed = y.copy()
-    changed[:, end + 1:] = 200.0
+    changed[:, end + 1 :] = 200.0
     second = LightGBMGlobal(cfg).fit(_panel(changed), end).predict(14)
     np.testing.assert_allclose(first, second)
     assert np.isfinite(first).all() and (first >= 0).all()

@@ -14,9 +14,17 @@ from forecasting.inventory.demand_dist import (
 
 def _samples(history: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
     rng = np.random.default_rng(0)
-    (_, out), = list(iter_lead_time_demand_samples(
-        rng, DemandInputs(history), np.array([4.0]), np.array([0.0]), 20_000,
-        undershoot=False, scale=scale))
+    ((_, out),) = list(
+        iter_lead_time_demand_samples(
+            rng,
+            DemandInputs(history),
+            np.array([4.0]),
+            np.array([0.0]),
+            20_000,
+            undershoot=False,
+            scale=scale,
+        )
+    )
     return out
 
 
@@ -38,6 +46,7 @@ def test_fractional_history_is_scaled_as_is() -> None:
 
 def test_all_at_once_matches_the_chunks() -> None:
     history = np.random.default_rng(1).poisson(2.0, (3, 56)).astype(float)
-    out = lead_time_demand_samples(np.random.default_rng(0), DemandInputs(history),
-                                   np.full(3, 5.0), np.full(3, 1.0), 200)
+    out = lead_time_demand_samples(
+        np.random.default_rng(0), DemandInputs(history), np.full(3, 5.0), np.full(3, 1.0), 200
+    )
     assert out.shape == (3, 200) and np.all(out >= 0)

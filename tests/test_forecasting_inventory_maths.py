@@ -41,8 +41,11 @@ def test_eoq_rejects_negative_cost() -> None:
 
 
 def test_rounding_to_case_pack_and_minimum() -> None:
-    got = round_order_quantity(np.array([13.0, 3.0, 0.0, 12.0]), np.array([6.0, 1.0, 6.0, 6.0]),
-                               np.array([1.0, 10.0, 1.0, 18.0]))
+    got = round_order_quantity(
+        np.array([13.0, 3.0, 0.0, 12.0]),
+        np.array([6.0, 1.0, 6.0, 6.0]),
+        np.array([1.0, 10.0, 1.0, 18.0]),
+    )
     # 13 -> 3 cases of 6; 3 -> minimum 10; 0 stays 0; 12 -> minimum 18 = 3 cases
     assert got.tolist() == [18.0, 10.0, 0.0, 18.0]
 
@@ -69,8 +72,9 @@ def test_normal_reorder_point_with_lead_time_variance() -> None:
 
 def test_cost_based_cycle_service_by_hand() -> None:
     # D = 1,000/yr, Q = 100, h = 2 GBP/unit/yr, p = 5 GBP lost margin: 5000 / (5000 + 200)
-    got = cost_based_cycle_service(np.array([1000.0]), np.array([100.0]), np.array([2.0]),
-                                   np.array([5.0]))
+    got = cost_based_cycle_service(
+        np.array([1000.0]), np.array([100.0]), np.array([2.0]), np.array([5.0])
+    )
     assert float(got[0]) == pytest.approx(5000.0 / 5200.0)
 
 
@@ -123,8 +127,9 @@ def test_undershoot_is_size_biased_uniform_split() -> None:
 
 
 def test_lead_times_are_whole_days_with_the_given_moments() -> None:
-    lt = sample_lead_times(np.random.default_rng(3), np.array([10.0, 3.0]), np.array([2.0, 0.0]),
-                           50_000)
+    lt = sample_lead_times(
+        np.random.default_rng(3), np.array([10.0, 3.0]), np.array([2.0, 0.0]), 50_000
+    )
     assert np.all(lt == np.rint(lt))
     assert lt[0].mean() == pytest.approx(10.0, abs=0.05)
     assert lt[0].std() == pytest.approx(2.0, abs=0.1)
@@ -132,8 +137,7 @@ def test_lead_times_are_whole_days_with_the_given_moments() -> None:
 
 
 def test_abc_xyz_classes() -> None:
-    labels = abc_xyz_classes(np.array([80.0, 15.0, 5.0]), np.array([0.1, 0.7, 2.0]),
-                             ClassRules())
+    labels = abc_xyz_classes(np.array([80.0, 15.0, 5.0]), np.array([0.1, 0.7, 2.0]), ClassRules())
     assert labels.tolist() == ["AX", "BY", "CZ"]
     rules = ClassRules()
     assert rules.target("AX") == 0.99 and rules.target("BZ") == 0.95
@@ -171,8 +175,12 @@ def test_allocation_buys_pooled_service_where_it_is_cheap() -> None:
     weights = np.array([3.0, 1.0])
     chosen = allocate_service(s_grid, service, weights, 0.95, floor=0.5)
     assert chosen.tolist() == [14.0, 14.0]
-    best = min((s_grid[0, i] + s_grid[1, j], i, j) for i in range(4) for j in range(4)
-               if (3 * levels[i] + levels[j]) / 4 >= 0.95)
+    best = min(
+        (s_grid[0, i] + s_grid[1, j], i, j)
+        for i in range(4)
+        for j in range(4)
+        if (3 * levels[i] + levels[j]) / 4 >= 0.95
+    )
     assert best == (28.0, 3, 1)
     # a floor of 90% leaves the same answer; a floor of 95% forces every item to 95%+
     assert allocate_service(s_grid, service, weights, 0.95, 0.90).tolist() == [14, 14]
@@ -192,8 +200,9 @@ def test_allocation_edge_cases() -> None:
     # one item whose service rises linearly in s: the repair step stops at the first level
     # that meets the target instead of jumping to the top (the multiplier alone would)
     line = np.array([[10.0, 11.0, 12.0]])
-    assert allocate_service(line, np.array([[0.80, 0.85, 0.90]]), np.ones(1), 0.85,
-                            0.5).tolist() == [11.0]
+    assert allocate_service(
+        line, np.array([[0.80, 0.85, 0.90]]), np.ones(1), 0.85, 0.5
+    ).tolist() == [11.0]
 
 
 def test_allocation_floor_is_on_each_items_service() -> None:

@@ -27,24 +27,57 @@ from forecasting.inventory.plan import build_plan
 from warehouse.db import execute, query, reading, scalar, writing
 
 UNTIL = date(2026, 1, 31)
-CONTRACT_COLUMNS = ("store_id", "product_id", "on_hand", "on_order", "reorder_point",
-                    "safety_stock", "order_up_to", "suggested_order_qty", "days_of_cover",
-                    "stockout_risk", "reason", "description", "category", "service_target",
-                    "policy", "unit_cost", "order_value")
+CONTRACT_COLUMNS = (
+    "store_id",
+    "product_id",
+    "on_hand",
+    "on_order",
+    "reorder_point",
+    "safety_stock",
+    "order_up_to",
+    "suggested_order_qty",
+    "days_of_cover",
+    "stockout_risk",
+    "reason",
+    "description",
+    "category",
+    "service_target",
+    "policy",
+    "unit_cost",
+    "order_value",
+)
 
 
 def pairs_frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     """Plan pairs with sensible defaults for every column the plan reads."""
     base: dict[str, object] = {
-        "store_id": "S1", "product_id": "P1", "description": "thing", "category": "Misc",
-        "unit_price": 10.0, "unit_cost": 6.0, "is_cost_estimated": False,
-        "lead_time_mean_days": 4.0, "lead_time_sd_days": 0.0, "order_cost": 20.0,
-        "holding_cost_rate": 0.25, "min_order_qty": 1.0, "case_pack": 1.0,
-        "param_source": "product", "first_sale_date": date(2025, 1, 1),
-        "snapshot_date": UNTIL, "on_hand_units": 10.0, "on_order_units": 0.0,
+        "store_id": "S1",
+        "product_id": "P1",
+        "description": "thing",
+        "category": "Misc",
+        "unit_price": 10.0,
+        "unit_cost": 6.0,
+        "is_cost_estimated": False,
+        "lead_time_mean_days": 4.0,
+        "lead_time_sd_days": 0.0,
+        "order_cost": 20.0,
+        "holding_cost_rate": 0.25,
+        "min_order_qty": 1.0,
+        "case_pack": 1.0,
+        "param_source": "product",
+        "first_sale_date": date(2025, 1, 1),
+        "snapshot_date": UNTIL,
+        "on_hand_units": 10.0,
+        "on_order_units": 0.0,
     }
-    return pl.DataFrame([{**base, **row} for row in rows], schema_overrides={
-        "on_hand_units": pl.Float64, "unit_cost": pl.Float64, "first_sale_date": pl.Date})
+    return pl.DataFrame(
+        [{**base, **row} for row in rows],
+        schema_overrides={
+            "on_hand_units": pl.Float64,
+            "unit_cost": pl.Float64,
+            "first_sale_date": pl.Date,
+        },
+    )
 
 
 def test_plan_by_hand_constant_demand() -> None:
@@ -72,14 +105,16 @@ def test_periodic_review_orders_up_to_s() -> None:
 
 
 def test_edge_cases_flagged_in_reason() -> None:
-    pairs = pairs_frame([
-        {"product_id": "NEW", "first_sale_date": None},
-        {"product_id": "ZERO"},
-        {"product_id": "NEG", "on_hand_units": -3.0},
-        {"product_id": "DEFAULTS", "param_source": "default"},
-        {"product_id": "NOSTOCK", "on_hand_units": None, "snapshot_date": None},
-        {"product_id": "NOCOST", "unit_cost": None},
-    ])
+    pairs = pairs_frame(
+        [
+            {"product_id": "NEW", "first_sale_date": None},
+            {"product_id": "ZERO"},
+            {"product_id": "NEG", "on_hand_units": -3.0},
+            {"product_id": "DEFAULTS", "param_source": "default"},
+            {"product_id": "NOSTOCK", "on_hand_units": None, "snapshot_date": None},
+            {"product_id": "NOCOST", "unit_cost": None},
+        ]
+    )
     history = np.full((6, 56), 1.0)
     history[1] = 0.0
     history[0] = 0.0
@@ -122,11 +157,11 @@ def test_forecast_quantiles_drive_the_plan() -> None:
 
 
 def test_class_and_cost_targets() -> None:
-    pairs = pairs_frame([{"product_id": "BIG", "unit_price": 100.0},
-                         {"product_id": "SMALL", "unit_price": 1.0}])
+    pairs = pairs_frame(
+        [{"product_id": "BIG", "unit_price": 100.0}, {"product_id": "SMALL", "unit_price": 1.0}]
+    )
     history = np.full((2, 56), 3.0)
-    plan = build_plan(PlanInputs(pairs, DemandInputs(history), UNTIL),
-                      PlanConfig(targets="class"))
+    plan = build_plan(PlanInputs(pairs, DemandInputs(history), UNTIL), PlanConfig(targets="class"))
     assert plan["target_basis"].to_list() == ["AX", "CX"]
     assert plan["service_target"].to_list() == [0.99, 0.95]
     cost = build_plan(PlanInputs(pairs, DemandInputs(history), UNTIL), PlanConfig(targets="cost"))
@@ -135,14 +170,19 @@ def test_class_and_cost_targets() -> None:
 
 
 def test_config_rejects_absurd_inputs() -> None:
-    for kwargs in ({"service_level": 1.0}, {"service_level": 0.0}, {"window_days": 3},
-                   {"policy": "XY"}):
+    for kwargs in (
+        {"service_level": 1.0},
+        {"service_level": 0.0},
+        {"window_days": 3},
+        {"policy": "XY"},
+    ):
         with pytest.raises(ValueError):
             PlanConfig(**kwargs)  # type: ignore[arg-type]
 
 
-def test_plan_cli_writes_contract_table_and_exports(demo_db: Path, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_cli_writes_contract_table_and_exports(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(NoPlanError, match="python -m forecasting plan"):
         load_reorder_plan(demo_db)
     out = tmp_path / "po.csv"
@@ -175,8 +215,9 @@ def test_plan_cli_writes_contract_table_and_exports(demo_db: Path, tmp_path: Pat
     assert simulation_summary(demo_db).is_empty()
 
 
-def test_plan_cli_rejects_bad_input(demo_db: Path, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_cli_rejects_bad_input(
+    demo_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = demo_db.read_bytes()
     assert main(["--db", str(demo_db), "plan", "--service-level", "1.0"]) == 2
     assert "--service-level must be between" in capsys.readouterr().err
@@ -188,8 +229,14 @@ def test_plan_cli_rejects_bad_input(demo_db: Path, tmp_path: Path,
 
 
 def test_export_xlsx_roundtrip(tmp_path: Path) -> None:
-    frame = pl.DataFrame({"store_id": ["S1", "S1"], "product_id": ["A", "B"],
-                          "suggested_order_qty": [0.0, 12.0], "reason": ["x", "y"]})
+    frame = pl.DataFrame(
+        {
+            "store_id": ["S1", "S1"],
+            "product_id": ["A", "B"],
+            "suggested_order_qty": [0.0, 12.0],
+            "reason": ["x", "y"],
+        }
+    )
     path = export_purchase_orders(frame, tmp_path / "po.xlsx")
     back = pl.read_excel(path)
     assert back["product_id"].to_list() == ["B"]
@@ -198,19 +245,29 @@ def test_export_xlsx_roundtrip(tmp_path: Path) -> None:
 def test_plan_reads_forecasts_table(demo_db: Path) -> None:
     with reading(demo_db) as con:
         last = scalar(con, "select max(sale_date) from fct_sales_daily")
-        pair = con.execute("select store_id, product_id from dim_supply order by 1, 2 limit 1"
-                           ).fetchall()[0]
+        pair = con.execute(
+            "select store_id, product_id from dim_supply order by 1, 2 limit 1"
+        ).fetchall()[0]
     with writing(demo_db) as con:
-        execute(con, "create table forecast_runs (run_id varchar, created_at timestamp, "
-                     "\"until\" date, horizon integer, models varchar, n_series integer)")
-        execute(con, "insert into forecast_runs values ('r1', now(), $until, 28, 'test', 1)",
-                {"until": last})
-        execute(con, "create table forecasts as select $s as store_id, $p as product_id, "
-                     "cast($until as date) + cast(i as integer) as date, 'test' as model, "
-                     "400.0 as yhat, 400.0 as q_05, 400.0 as q_10, 400.0 as q_25, "
-                     "400.0 as q_50, 400.0 as q_75, 400.0 as q_90, 400.0 as q_95, "
-                     "'r1' as run_id from range(1, 29) t(i)",
-                {"s": pair[0], "p": pair[1], "until": last})
+        execute(
+            con,
+            "create table forecast_runs (run_id varchar, created_at timestamp, "
+            '"until" date, horizon integer, models varchar, n_series integer)',
+        )
+        execute(
+            con,
+            "insert into forecast_runs values ('r1', now(), $until, 28, 'test', 1)",
+            {"until": last},
+        )
+        execute(
+            con,
+            "create table forecasts as select $s as store_id, $p as product_id, "
+            "cast($until as date) + cast(i as integer) as date, 'test' as model, "
+            "400.0 as yhat, 400.0 as q_05, 400.0 as q_10, 400.0 as q_25, "
+            "400.0 as q_50, 400.0 as q_75, 400.0 as q_90, 400.0 as q_95, "
+            "'r1' as run_id from range(1, 29) t(i)",
+            {"s": pair[0], "p": pair[1], "until": last},
+        )
     inputs = load_inputs(demo_db, None, PlanConfig())
     assert inputs.forecast_run == "r1"
     assert inputs.demand.forecast_mask().sum() == 1
@@ -220,20 +277,44 @@ def test_plan_reads_forecasts_table(demo_db: Path) -> None:
     assert row["reorder_point"][0] >= 400.0
 
 
-def test_json_is_valid_for_simulation_smoke(demo_db: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_is_valid_for_simulation_smoke(
+    demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with reading(demo_db) as con:
         last = scalar(con, "select max(sale_date) from fct_sales_daily")
     until = last - timedelta(days=28)
-    assert main(["--db", str(demo_db), "simulate", "--until", str(until), "--days", "21",
-                 "--samples", "200", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                str(demo_db),
+                "simulate",
+                "--until",
+                str(until),
+                "--days",
+                "21",
+                "--samples",
+                "200",
+                "--json",
+            ]
+        )
+        == 0
+    )
     payload = json.loads(capsys.readouterr().out)
     assert set(payload) == {"target", "policies"}
     assert set(payload["policies"]) == {"shelfwise", "normal_approx", "rule_of_thumb"}
     for metrics in payload["policies"].values():
-        assert set(metrics) == {"cycle_service_level", "fill_rate", "avg_on_hand_units",
-                                "stockout_days", "orders", "cycles", "cycle_service_se",
-                                "by_class", "by_month"}
+        assert set(metrics) == {
+            "cycle_service_level",
+            "fill_rate",
+            "avg_on_hand_units",
+            "stockout_days",
+            "orders",
+            "cycles",
+            "cycle_service_se",
+            "by_class",
+            "by_month",
+        }
         # the breakdowns add up to the overall cycles
         assert sum(c["cycles"] for c in metrics["by_class"].values()) == metrics["cycles"]
         assert sum(c["cycles"] for c in metrics["by_month"].values()) == metrics["cycles"]
@@ -244,15 +325,34 @@ def test_json_is_valid_for_simulation_smoke(demo_db: Path,
 def test_weekly_panel_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = ["date,store,item,sales"] + [
         f"{date(2024, 1, 7) + timedelta(weeks=w)},1,{item},{5 + w % 3}"
-        for w in range(20) for item in (1, 2)]
+        for w in range(20)
+        for item in (1, 2)
+    ]
     source = tmp_path / "weekly.csv"
     source.write_text("\n".join(rows) + "\n")
     db = tmp_path / "weekly.duckdb"
     from warehouse.cli import main as warehouse_main
 
-    assert warehouse_main(["--db", str(db), "ingest", "sales-panel", str(source), "--date-col",
-                           "date", "--store-col", "store", "--item-col", "item",
-                           "--qty-col", "sales"]) == 0
+    assert (
+        warehouse_main(
+            [
+                "--db",
+                str(db),
+                "ingest",
+                "sales-panel",
+                str(source),
+                "--date-col",
+                "date",
+                "--store-col",
+                "store",
+                "--item-col",
+                "item",
+                "--qty-col",
+                "sales",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["--db", str(db), "plan"]) == 2
     assert "weekly sales" in capsys.readouterr().err

@@ -14,9 +14,7 @@ def test_group_ratio_of_the_weeks_ahead_to_the_window() -> None:
     # Group "b" sold 40 units (under MIN_GROUP_UNITS): the all-items ratio is used instead,
     # 1 day ahead: (300 + 5) / ((800 + 40) / 4) = 305 / 210.
     assert 40 < MIN_GROUP_UNITS <= 800
-    year_ago = np.array([[200.0] * 4 + [300.0, 300.0],
-                         [np.nan] * 6,
-                         [10.0] * 4 + [5.0, 5.0]])
+    year_ago = np.array([[200.0] * 4 + [300.0, 300.0], [np.nan] * 6, [10.0] * 4 + [5.0, 5.0]])
     ratio = seasonal_ratio(year_ago, np.array(["a", "a", "b"]), 4, np.array([2, 2, 1]))
     assert ratio.tolist() == pytest.approx([1.5, 1.5, 305.0 / 210.0])
 
@@ -29,5 +27,6 @@ def test_ratio_is_clipped_and_one_without_a_year_of_data() -> None:
     unknown = np.full((2, 6), np.nan)
     assert seasonal_ratio(unknown, np.array(["a", "b"]), 4, np.array([2, 2])).tolist() == [1, 1]
     # horizons past the matrix are cut to what it holds
-    assert seasonal_ratio(np.array([[200.0] * 4 + [300.0]]), np.array(["a"]), 4,
-                          np.array([30])).tolist() == [1.5]
+    assert seasonal_ratio(
+        np.array([[200.0] * 4 + [300.0]]), np.array(["a"]), 4, np.array([30])
+    ).tolist() == [1.5]

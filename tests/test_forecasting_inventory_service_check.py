@@ -32,16 +32,33 @@ def _check(db: Path, until: date, samples: int = 1000) -> ServiceCheck:
 
 
 def _ingest_panel(source: Path, db: Path) -> Path:
-    cmd = [sys.executable, "-m", "warehouse", "--db", str(db), "ingest", "sales-panel",
-           str(source), "--date-col", "date", "--store-col", "store", "--item-col", "item",
-           "--qty-col", "sales"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "warehouse",
+        "--db",
+        str(db),
+        "ingest",
+        "sales-panel",
+        str(source),
+        "--date-col",
+        "date",
+        "--store-col",
+        "store",
+        "--item-col",
+        "item",
+        "--qty-col",
+        "sales",
+    ]
     subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
     return db
 
 
 def _assert_must_show(check: ServiceCheck) -> None:
-    report = {t: {p: (m["cycle_service_level"], m["avg_on_hand_units"])
-                  for p, m in r.overall.items()} for t, r in check.results.items()}
+    report = {
+        t: {p: (m["cycle_service_level"], m["avg_on_hand_units"]) for p, m in r.overall.items()}
+        for t, r in check.results.items()
+    }
     assert check.mean_abs_gap_points() <= 2.0, report
     for target in TARGETS:
         assert check.less_stock_at_equal_or_better_service(target), (target, report)
@@ -61,8 +78,9 @@ def test_demo_hits_targets_with_less_stock_than_the_normal_formula(tmp_path: Pat
     _assert_must_show(_check(db, date(2026, 7, 31)))
 
 
-def test_store_item_panel_hits_targets_with_less_stock(store_item_file: Path,
-                                                      tmp_path: Path) -> None:
+def test_store_item_panel_hits_targets_with_less_stock(
+    store_item_file: Path, tmp_path: Path
+) -> None:
     db = _ingest_panel(store_item_file, tmp_path / "si.duckdb")
     check = _check(db, date(2017, 9, 30))
     _assert_must_show(check)
@@ -72,4 +90,3 @@ def test_store_item_panel_hits_targets_with_less_stock(store_item_file: Path,
         normal = check.results[target].overall["normal_approx"]
         assert shelf["avg_on_hand_units"] < normal["avg_on_hand_units"]
         assert shelf["cycle_service_level"] >= normal["cycle_service_level"]
-

@@ -54,16 +54,21 @@ def test_too_low_reorder_point_runs_out_and_loses_sales() -> None:
     assert rule["stockout_days"] >= 21
     assert rule["fill_rate"] < 0.7
     lost_fill = rule["fill_rate"]
-    backlog_cfg = SimConfig(until=UNTIL, days=60, demand_mode="backorders",
-                            plan=PlanConfig(service_level=0.5, n_samples=200))
+    backlog_cfg = SimConfig(
+        until=UNTIL,
+        days=60,
+        demand_mode="backorders",
+        plan=PlanConfig(service_level=0.5, n_samples=200),
+    )
     backlog = simulate(data, backlog_cfg, progress=False)
     assert backlog.overall["rule_of_thumb"]["fill_rate"] <= lost_fill
 
 
 def test_missing_stock_starts_at_order_up_to() -> None:
     cfg = SimConfig(until=UNTIL, days=30, plan=PlanConfig(n_samples=200))
-    data = SimData(pairs_frame([{"on_hand_units": None}]), np.full((1, 86), 1.0),
-                   (None, None, None), False)
+    data = SimData(
+        pairs_frame([{"on_hand_units": None}]), np.full((1, 86), 1.0), (None, None, None), False
+    )
     result = simulate(data, cfg, progress=False)
     assert any("order-up-to" in note for note in result.notes)
     assert result.overall["shelfwise"]["stockout_days"] == 0
@@ -82,11 +87,27 @@ def test_config_rejects_bad_values() -> None:
 def panel_db(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     """The store-item panel: the committed sample by default, the full file when HEAVY."""
     db = tmp_path / "si.duckdb"
-    source = (request.getfixturevalue("store_item_file") if HEAVY
-              else SAMPLES / "store_item_sample.csv")
-    cmd = [sys.executable, "-m", "warehouse", "--db", str(db), "ingest", "sales-panel",
-           str(source), "--date-col", "date", "--store-col", "store", "--item-col", "item",
-           "--qty-col", "sales"]
+    source = (
+        request.getfixturevalue("store_item_file") if HEAVY else SAMPLES / "store_item_sample.csv"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "warehouse",
+        "--db",
+        str(db),
+        "ingest",
+        "sales-panel",
+        str(source),
+        "--date-col",
+        "date",
+        "--store-col",
+        "store",
+        "--item-col",
+        "item",
+        "--qty-col",
+        "sales",
+    ]
     subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
     return db
 
@@ -94,8 +115,24 @@ def panel_db(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
 @pytest.mark.heavy
 def test_panel_hits_its_target(panel_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Sales-only panel (no stock, default supply): start at order-up-to, service near target."""
-    assert main(["--db", str(panel_db), "simulate", "--until", "2017-08-31", "--days", "90",
-                 "--service-level", "0.95", "--samples", "500"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                str(panel_db),
+                "simulate",
+                "--until",
+                "2017-08-31",
+                "--days",
+                "90",
+                "--service-level",
+                "0.95",
+                "--samples",
+                "500",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "no stock snapshot" in captured.err and "order-up-to" in captured.err
     line = next(x for x in captured.out.splitlines() if x.startswith("shelfwise"))
@@ -103,8 +140,9 @@ def test_panel_hits_its_target(panel_db: Path, capsys: pytest.CaptureFixture[str
     assert abs(achieved - 0.95) <= 0.03, line
 
 
-def test_simulate_cli_rejects_horizon_past_the_data(demo_db: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_cli_rejects_horizon_past_the_data(
+    demo_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--db", str(demo_db), "simulate", "--until", "2026-10-01", "--days", "60"]) == 2
     assert "after the last sale" in capsys.readouterr().err
 
@@ -115,8 +153,9 @@ def test_periodic_review_orders_up_to_s_on_review_days_only() -> None:
     # and the next one before day t + 12's: 11 days = 22 units, so the shelf just empties and
     # no sale is lost. Start 40 on hand: day 0 position 38, day 7 24 (> 22, no order); from
     # day 14 (position 10) every review orders, 16 reviews from day 14 to day 119.
-    cfg = SimConfig(until=UNTIL, days=120,
-                    plan=PlanConfig(service_level=0.95, n_samples=200, policy="RS"))
+    cfg = SimConfig(
+        until=UNTIL, days=120, plan=PlanConfig(service_level=0.95, n_samples=200, policy="RS")
+    )
     data = sim_data(np.full((1, 56 + 120), 2.0), [{"on_hand_units": 40.0}])
     result = simulate(data, cfg, progress=False)
     normal = result.overall["normal_approx"]
@@ -124,10 +163,13 @@ def test_periodic_review_orders_up_to_s_on_review_days_only() -> None:
     assert normal["orders"] == 16
     assert any("periodic review (R, S), orders every 7 days" in note for note in result.notes)
     # a case pack of 5 rounds each order up (never down), so stock stays above zero as well
-    packed = simulate(sim_data(np.full((1, 176), 2.0), [{"on_hand_units": 40.0,
-                                                          "case_pack": 5.0}]), cfg,
-                      progress=False).overall["normal_approx"]
-    assert packed["stockout_days"] == 0 and packed["avg_on_hand_units"] >= normal[
-        "avg_on_hand_units"]
+    packed = simulate(
+        sim_data(np.full((1, 176), 2.0), [{"on_hand_units": 40.0, "case_pack": 5.0}]),
+        cfg,
+        progress=False,
+    ).overall["normal_approx"]
+    assert (
+        packed["stockout_days"] == 0 and packed["avg_on_hand_units"] >= normal["avg_on_hand_units"]
+    )
     with pytest.raises(ValueError, match="review_days"):
         SimConfig(until=UNTIL, days=30, plan=PlanConfig(policy="RS", review_days=0))

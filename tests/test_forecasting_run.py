@@ -26,13 +26,23 @@ from warehouse.db import query, reading
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = LightGBMConfig(n_estimators=30, max_rows=20_000, num_threads=1)
-EXPORT_COLUMNS = ["store_id", "product_id", "date", "yhat", "yhat_lo_80", "yhat_hi_80",
-                  "yhat_lo_95", "yhat_hi_95", "model"]
+EXPORT_COLUMNS = [
+    "store_id",
+    "product_id",
+    "date",
+    "yhat",
+    "yhat_lo_80",
+    "yhat_hi_80",
+    "yhat_lo_95",
+    "yhat_hi_95",
+    "model",
+]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, cwd=REPO, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +50,7 @@ def forecast_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) 
     """A demo copy with one forecast run (14 days, no Prophet, a small LightGBM)."""
     path = tmp_path_factory.mktemp("fc") / "demo.duckdb"
     path.write_bytes(demo_db_master.read_bytes())
-    run_forecast(path, RunConfig(engine=EngineConfig(horizon=14, prophet_series=0,
-                                                     lightgbm=FAST)))
+    run_forecast(path, RunConfig(engine=EngineConfig(horizon=14, prophet_series=0, lightgbm=FAST)))
     return path
 
 
@@ -53,24 +62,30 @@ def test_api_raises_before_any_run(demo_db: Path) -> None:
 def test_intervals_are_ordered_and_non_negative(forecast_db: Path) -> None:
     with reading(forecast_db) as con:
         fc = query(con, "SELECT * FROM forecasts")
-        active = query(con, """SELECT count(*) AS n FROM (SELECT DISTINCT store_id, product_id
+        active = query(
+            con,
+            """SELECT count(*) AS n FROM (SELECT DISTINCT store_id, product_id
             FROM fct_sales_daily WHERE units > 0
-            AND sale_date > (SELECT max(sale_date) FROM fct_sales_daily) - INTERVAL 90 DAY)""")
+            AND sale_date > (SELECT max(sale_date) FROM fct_sales_daily) - INTERVAL 90 DAY)""",
+        )
     assert fc.height == active["n"][0] * 14
     chain = ["yhat_lo_95", "yhat_lo_80", "yhat", "yhat_hi_80", "yhat_hi_95"]
     quants = ["q_05", "q_10", "q_25", "q_50", "q_75", "q_90", "q_95"]
     for seq in (chain, quants):
         for lo, hi in zip(seq, seq[1:], strict=False):
             assert (fc[lo] <= fc[hi] + 1e-9).all(), (lo, hi)
-    assert (fc.select(pl.col(chain + quants).min()).row(0)[0] >= 0)
+    assert fc.select(pl.col(chain + quants).min()).row(0)[0] >= 0
     assert fc.select(pl.all().is_null().sum()).sum_horizontal()[0] == 0
     assert (fc["yhat_hi_95"] > fc["yhat_lo_95"]).mean() > 0.5
 
 
 def test_api_views_and_drivers(forecast_db: Path) -> None:
     with reading(forecast_db) as con:
-        one = query(con, "SELECT store_id, product_id, category FROM forecasts "
-                         "JOIN dim_product USING (product_id) LIMIT 1").row(0, named=True)
+        one = query(
+            con,
+            "SELECT store_id, product_id, category FROM forecasts "
+            "JOIN dim_product USING (product_id) LIMIT 1",
+        ).row(0, named=True)
     item = load_forecast(forecast_db, one["store_id"], one["product_id"])
     assert item.height == 14 and item.columns[:2] == ["date", "yhat"]
     cat = load_forecast(forecast_db, category=one["category"])
@@ -137,8 +152,22 @@ def _weekly_csv(path: Path) -> Path:
 def test_weekly_panel_run_and_backtest(tmp_path: Path) -> None:
     db = tmp_path / "weekly.duckdb"
     csv = _weekly_csv(tmp_path / "weekly.csv")
-    done = _cli("warehouse", "--db", str(db), "ingest", "sales-panel", str(csv), "--date-col",
-                "week", "--store-col", "shop", "--item-col", "sku", "--qty-col", "qty")
+    done = _cli(
+        "warehouse",
+        "--db",
+        str(db),
+        "ingest",
+        "sales-panel",
+        str(csv),
+        "--date-col",
+        "week",
+        "--store-col",
+        "shop",
+        "--item-col",
+        "sku",
+        "--qty-col",
+        "qty",
+    )
     assert done.returncode == 0, done.stderr
     done = _cli("forecasting", "--db", str(db), "run", "--horizon", "8", "--prophet-series", "0")
     assert done.returncode == 0, done.stderr
@@ -151,8 +180,22 @@ def test_weekly_panel_run_and_backtest(tmp_path: Path) -> None:
     assert first["date"][0] == dt.date(2021, 1, 4) + dt.timedelta(weeks=130)
     until = str(dt.date(2021, 1, 4) + dt.timedelta(weeks=121))
     out = tmp_path / "bt.json"
-    done = _cli("forecasting", "--db", str(db), "backtest", "--until", until, "--horizon", "8",
-                "--windows", "1", "--prophet-series", "0", "--json", str(out))
+    done = _cli(
+        "forecasting",
+        "--db",
+        str(db),
+        "backtest",
+        "--until",
+        until,
+        "--horizon",
+        "8",
+        "--windows",
+        "1",
+        "--prophet-series",
+        "0",
+        "--json",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     assert {r["frequency"] for r in report["results"]} == {"W"}

@@ -28,21 +28,25 @@ def small_data(seed: int = 0) -> TrainData:
             day = dt.datetime(2025, 1, 1) + dt.timedelta(days=int(rng.integers(0, 90)), hours=order)
             for item in rng.choice(np.arange(group, 13, 2), size=2, replace=False):
                 rows.append((f"C{user:03d}", f"P{item:02d}", f"O{user}-{order}", day, 1.0))
-    interactions = pl.DataFrame(rows, schema=["customer_id", "product_id", "order_id", "sold_at",
-                                              "quantity"], orient="row")
-    products = pl.DataFrame({
-        "product_id": [f"P{i:02d}" for i in range(N_ITEMS)],
-        "description": [f"{'RED' if i % 2 else 'BLUE'} THING {i}" for i in range(N_ITEMS)],
-        "category": ["odd" if i % 2 else "even" for i in range(N_ITEMS)],
-        "unit_price": [1.0 + i for i in range(N_ITEMS)],
-        "first_sold_on": [dt.date(2025, 1, 1)] * N_ITEMS,
-    })
+    interactions = pl.DataFrame(
+        rows, schema=["customer_id", "product_id", "order_id", "sold_at", "quantity"], orient="row"
+    )
+    products = pl.DataFrame(
+        {
+            "product_id": [f"P{i:02d}" for i in range(N_ITEMS)],
+            "description": [f"{'RED' if i % 2 else 'BLUE'} THING {i}" for i in range(N_ITEMS)],
+            "category": ["odd" if i % 2 else "even" for i in range(N_ITEMS)],
+            "unit_price": [1.0 + i for i in range(N_ITEMS)],
+            "first_sold_on": [dt.date(2025, 1, 1)] * N_ITEMS,
+        }
+    )
     return build_train_data(interactions, products, end_of_day_days(UNTIL))
 
 
 def tiny_two_tower() -> TwoTowerRecommender:
-    return TwoTowerRecommender(TwoTowerConfig(dim=8, epochs=3, batch_size=16, val_days=0,
-                                              show_progress=False, seed=3))
+    return TwoTowerRecommender(
+        TwoTowerConfig(dim=8, epochs=3, batch_size=16, val_days=0, show_progress=False, seed=3)
+    )
 
 
 MODELS = {
@@ -147,5 +151,6 @@ def test_blend_puts_own_items_first_in_buy_again_order(data: TrainData) -> None:
     # new-item lists (own excluded) are the model's, not popularity's
     new_blend, _ = blend.recommend(data, users, k=3, filters=Filters(exclude_seen=True))
     model_only = blend.model_scores(data, users)
-    assert new_blend[0, 0] == max(set(range(N_ITEMS)) - set(data.counts()[0].indices),
-                                  key=lambda i: model_only[0, i])
+    assert new_blend[0, 0] == max(
+        set(range(N_ITEMS)) - set(data.counts()[0].indices), key=lambda i: model_only[0, i]
+    )

@@ -36,7 +36,8 @@ def test_split_has_no_leakage(demo_db_master: Path) -> None:
     assert not (repeat & ~seen).any() and not (new & seen).any()
     # relevance is exactly the test-period purchases
     test = load_interactions(demo_db_master, until=split.test_end, since=UNTIL).with_columns(
-        t=days_since_epoch())
+        t=days_since_epoch()
+    )
     user = train.user_ids[split.users[0]]
     bought = set(test.filter(pl.col("customer_id") == user)["product_id"].to_list())
     items = np.flatnonzero(repeat[0] | new[0])
@@ -62,13 +63,39 @@ def test_bad_until_fails_clearly(demo_db_master: Path, capsys: pytest.CaptureFix
 
 def test_cli_evaluate_writes_json(demo_db_master: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval.json"
-    assert main(["--db", str(demo_db_master), "--quiet", "evaluate", "--until", str(UNTIL),
-                 "--k", "10", "--horizon-days", "14", "--max-users", "200", "--epochs", "1",
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                str(demo_db_master),
+                "--quiet",
+                "evaluate",
+                "--until",
+                str(UNTIL),
+                "--k",
+                "10",
+                "--horizon-days",
+                "14",
+                "--max-users",
+                "200",
+                "--epochs",
+                "1",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     models = {row["model"] for row in report["rows"]}
-    assert {"popularity-recent", "buy-again", "item-knn", "ease", "two-tower",
-            "blend(buy-again+two-tower+ease)"} <= models
+    assert {
+        "popularity-recent",
+        "buy-again",
+        "item-knn",
+        "ease",
+        "two-tower",
+        "blend(buy-again+two-tower+ease)",
+    } <= models
     assert {row["segment"] for row in report["rows"]} == {"repeat", "new"}
 
 
@@ -83,11 +110,16 @@ def test_online_retail_must_show(online_retail_file: Path, tmp_path: Path) -> No
     db = tmp_path / "or.duckdb"
     ingest_online_retail(db, online_retail_file)
     out = tmp_path / "eval.json"
-    assert main(["--db", str(db), "--quiet", "evaluate", "--until", "2010-09-30",
-                 "--json", str(out)]) == 0
+    assert (
+        main(["--db", str(db), "--quiet", "evaluate", "--until", "2010-09-30", "--json", str(out)])
+        == 0
+    )
     rows = {(r["model"], r["segment"]): r["recall"] for r in json.loads(out.read_text())["rows"]}
     blend = "blend(buy-again+two-tower+ease)"
     assert rows[(blend, "repeat")] >= rows[("buy-again", "repeat")] - 1e-3
-    best_new = max(v for (m, s), v in rows.items() if s == "new" and m in
-                   {"popularity-recent", "buy-again", "item-knn", "ease"})
+    best_new = max(
+        v
+        for (m, s), v in rows.items()
+        if s == "new" and m in {"popularity-recent", "buy-again", "item-knn", "ease"}
+    )
     assert rows[(blend, "new")] >= best_new - 1e-3

@@ -22,8 +22,9 @@ def model() -> TwoTowerRecommender:
 
 
 def _save(db: Path, model: TwoTowerRecommender) -> Path:
-    return registry.save_model(db, model, data_range={"until": "2025-03-31"},
-                               metrics={"val_recall": 0.5})
+    return registry.save_model(
+        db, model, data_range={"until": "2025-03-31"}, metrics={"val_recall": 0.5}
+    )
 
 
 def test_versions_increase_and_latest_loads(tmp_path: Path, model: TwoTowerRecommender) -> None:
@@ -47,8 +48,7 @@ def test_ease_part_round_trips(tmp_path: Path, model: TwoTowerRecommender) -> No
     assert loaded.ease is not None and np.array_equal(loaded.ease.weights, ease.weights)
 
 
-def test_corrupt_latest_falls_back_to_previous(tmp_path: Path,
-                                               model: TwoTowerRecommender) -> None:
+def test_corrupt_latest_falls_back_to_previous(tmp_path: Path, model: TwoTowerRecommender) -> None:
     db = tmp_path / "w.duckdb"
     _save(db, model)
     newest = _save(db, model)
@@ -68,8 +68,9 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     assert registry.latest_manifest(tmp_path / "none.duckdb") is None
 
 
-def test_failed_save_leaves_nothing_behind(tmp_path: Path, model: TwoTowerRecommender,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_save_leaves_nothing_behind(
+    tmp_path: Path, model: TwoTowerRecommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "w.duckdb"
     _save(db, model)
 

@@ -37,8 +37,9 @@ def test_accidental_hit_is_not_a_negative() -> None:
     # with both negatives masked, each row only has its positive: loss 0
     loss = sampled_softmax_loss(queries, candidates, same_item, None, temperature=1.0)
     assert float(loss) == pytest.approx(0.0, abs=1e-7)
-    unmasked = sampled_softmax_loss(queries, candidates, same_item, None, temperature=1.0,
-                                    mask_accidental_hits=False)
+    unmasked = sampled_softmax_loss(
+        queries, candidates, same_item, None, temperature=1.0, mask_accidental_hits=False
+    )
     assert float(unmasked) > 0.1
 
 

@@ -59,8 +59,9 @@ def _one(db: Path, sql: str, role: str) -> tuple[str, str]:
 
 def _chunk(db: Path, sqls: list[str], role: str) -> list[tuple[str, str]]:
     try:
-        outcomes: list[object] = list(run_batch(db, sqls, max_rows=50, timeout_s=TIMEOUT_S,
-                                                role=role))
+        outcomes: list[object] = list(
+            run_batch(db, sqls, max_rows=50, timeout_s=TIMEOUT_S, role=role)
+        )
     except BaseException as exc:  # noqa: BLE001
         outcomes = [exc] * len(sqls)
     return [_judge(sql, role, o) for sql, o in zip(sqls, outcomes, strict=True)]
@@ -71,14 +72,19 @@ def test_fuzz_sandbox(demo_db_master: Path, tmp_path: Path, n: int) -> None:
     db = tmp_path / "fuzz.duckdb"
     shutil.copyfile(demo_db_master, db)
     con = duckdb.connect(str(db))
-    con.execute("UPDATE dim_customer SET region = $c WHERE customer_id = "
-                "(SELECT min(customer_id) FROM dim_customer)", {"c": CANARY})
+    con.execute(
+        "UPDATE dim_customer SET region = $c WHERE customer_id = "
+        "(SELECT min(customer_id) FROM dim_customer)",
+        {"c": CANARY},
+    )
     con.close()
     before, listing = sha256(db), sorted(p.name for p in tmp_path.iterdir())
     gen = Generator(Grammar.load(), seed=12)
     statements = [gen.statement() for _ in range(n)]
-    chunks = [(statements[i:i + 50], "analyst" if (i // 50) % 10 == 0 else "viewer")
-              for i in range(0, n, 50)]
+    chunks = [
+        (statements[i : i + 50], "analyst" if (i // 50) % 10 == 0 else "viewer")
+        for i in range(0, n, 50)
+    ]
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         outcomes = [o for part in pool.map(lambda c: _chunk(db, *c), chunks) for o in part]

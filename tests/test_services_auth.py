@@ -17,8 +17,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_roles_are_cumulative_and_match_the_contract() -> None:
     assert auth.allowed_pages("viewer") == ["overview", "sales", "forecasts", "inventory"]
-    assert auth.allowed_pages("merchandiser") == ["overview", "sales", "recommendations",
-                                                  "forecasts", "inventory"]
+    assert auth.allowed_pages("merchandiser") == [
+        "overview",
+        "sales",
+        "recommendations",
+        "forecasts",
+        "inventory",
+    ]
     assert set(auth.allowed_pages("analyst")) == set(auth.allowed_pages("merchandiser")) | {"sql"}
     assert auth.allowed_pages("admin") == list(auth.PAGES)
     assert not auth.page_allowed("admin", "no-such-page")
@@ -26,21 +31,24 @@ def test_roles_are_cumulative_and_match_the_contract() -> None:
         auth.allowed_pages("root")
 
 
-@pytest.mark.parametrize(("address", "env", "required"), [
-    ("127.0.0.1", {}, False),
-    ("localhost", {}, False),
-    ("::1", {}, False),
-    ("127.0.0.5", {}, False),
-    (None, {}, True),  # Streamlit's default: every interface
-    ("", {}, True),
-    ("0.0.0.0", {}, True),
-    ("192.168.1.20", {}, True),
-    ("127.0.0.1", {"SHELFWISE_AUTH": "1"}, True),
-    # issue 12: SHELFWISE_AUTH=0 cannot switch sign-in off beyond loopback
-    ("0.0.0.0", {"SHELFWISE_AUTH": "0"}, True),
-    ("127.0.0.1", {"SHELFWISE_AUTH": "0"}, False),
-    ("127.evil.example.com", {}, True),
-])
+@pytest.mark.parametrize(
+    ("address", "env", "required"),
+    [
+        ("127.0.0.1", {}, False),
+        ("localhost", {}, False),
+        ("::1", {}, False),
+        ("127.0.0.5", {}, False),
+        (None, {}, True),  # Streamlit's default: every interface
+        ("", {}, True),
+        ("0.0.0.0", {}, True),
+        ("192.168.1.20", {}, True),
+        ("127.0.0.1", {"SHELFWISE_AUTH": "1"}, True),
+        # issue 12: SHELFWISE_AUTH=0 cannot switch sign-in off beyond loopback
+        ("0.0.0.0", {"SHELFWISE_AUTH": "0"}, True),
+        ("127.0.0.1", {"SHELFWISE_AUTH": "0"}, False),
+        ("127.evil.example.com", {}, True),
+    ],
+)
 def test_signin_required(address: str | None, env: dict[str, str], required: bool) -> None:
     assert auth.signin_required(address, env) is required
 
@@ -63,13 +71,17 @@ def test_users_file_round_trip_and_authenticate(tmp_path: Path) -> None:
         auth.remove_user("bob", path)
 
 
-@pytest.mark.parametrize(("name", "role", "password", "message"), [
-    ("bad name", "viewer", "long-enough", "user name"),
-    ("ok", "superuser", "long-enough", "unknown role"),
-    ("ok", "viewer", "short", "at least 8"),
-])
-def test_add_user_rejects_bad_input(tmp_path: Path, name: str, role: str, password: str,
-                                    message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "role", "password", "message"),
+    [
+        ("bad name", "viewer", "long-enough", "user name"),
+        ("ok", "superuser", "long-enough", "unknown role"),
+        ("ok", "viewer", "short", "at least 8"),
+    ],
+)
+def test_add_user_rejects_bad_input(
+    tmp_path: Path, name: str, role: str, password: str, message: str
+) -> None:
     with pytest.raises(WarehouseError, match=message):
         auth.add_user(name, role, password, tmp_path / "users.toml")
     assert not (tmp_path / "users.toml").exists()
@@ -97,23 +109,33 @@ def test_rate_limiter_delays_grow_and_end(tmp_path: Path) -> None:
         auth.authenticate("dave", "right-password", path=path, limiter=limiter)
     limiter.check("erin")  # other names are not affected
     now[0] += 4.5
-    assert auth.authenticate("dave", "right-password", path=path,
-                             limiter=limiter) == auth.User("dave", "admin")
+    assert auth.authenticate("dave", "right-password", path=path, limiter=limiter) == auth.User(
+        "dave", "admin"
+    )
 
 
 def run_cli(args: list[str], users: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SHELFWISE_USERS": str(users)}
-    return subprocess.run([sys.executable, "-m", "services", "users", *args], input=stdin,
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "services", "users", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
 
 
 def test_users_cli_add_list_remove(tmp_path: Path) -> None:
     users = tmp_path / "users.toml"
-    added = run_cli(["add", "mia", "--role", "merchandiser", "--password-stdin"], users,
-                    "long-password\n")
+    added = run_cli(
+        ["add", "mia", "--role", "merchandiser", "--password-stdin"], users, "long-password\n"
+    )
     assert added.returncode == 0, added.stderr
-    assert auth.authenticate("mia", "long-password", path=users,
-                             limiter=auth.RateLimiter()) == auth.User("mia", "merchandiser")
+    assert auth.authenticate(
+        "mia", "long-password", path=users, limiter=auth.RateLimiter()
+    ) == auth.User("mia", "merchandiser")
     listed = run_cli(["list"], users)
     assert listed.returncode == 0 and "mia" in listed.stdout and "merchandiser" in listed.stdout
     short = run_cli(["add", "max", "--role", "viewer", "--password-stdin"], users, "short\n")

@@ -20,10 +20,14 @@ from warehouse.readers import LiveWarehouse
 def facts(demo_db_master: Path) -> dict[str, pl.DataFrame]:
     with reading(demo_db_master) as con:
         return {
-            "sales": query(con, "SELECT s.*, p.category FROM fct_sales s "
-                                "JOIN dim_product p USING (product_id)"),
-            "inventory": query(con, "SELECT i.*, p.category, p.unit_cost FROM fct_inventory i "
-                                    "JOIN dim_product p USING (product_id)"),
+            "sales": query(
+                con, "SELECT s.*, p.category FROM fct_sales s JOIN dim_product p USING (product_id)"
+            ),
+            "inventory": query(
+                con,
+                "SELECT i.*, p.category, p.unit_cost FROM fct_inventory i "
+                "JOIN dim_product p USING (product_id)",
+            ),
         }
 
 
@@ -67,8 +71,7 @@ def test_sales_kpis_match_the_fact_table(con, facts, narrow: bool) -> None:
     def expected(start: date, end: date) -> dict[str, float]:
         part = sales.filter(pl.col("sale_date").is_between(start, end))
         orders = part.select(pl.coalesce("order_id", "sale_line_id").n_unique()).item()
-        return {"revenue": part["revenue"].sum(), "units": part["quantity"].sum(),
-                "orders": orders}
+        return {"revenue": part["revenue"].sum(), "units": part["quantity"].sum(), "orders": orders}
 
     now, before = expected(f.start, f.end), expected(f.previous().start, f.previous().end)
     assert kpis["Revenue"].value == pytest.approx(now["revenue"])
@@ -77,7 +80,8 @@ def test_sales_kpis_match_the_fact_table(con, facts, narrow: bool) -> None:
     assert kpis["Orders"].value == now["orders"]
     assert kpis["Average basket"].value == pytest.approx(now["revenue"] / now["orders"])
     assert kpis["Revenue"].change == pytest.approx(
-        (now["revenue"] - before["revenue"]) / before["revenue"])
+        (now["revenue"] - before["revenue"]) / before["revenue"]
+    )
 
 
 def test_stock_kpis_match_the_inventory_snapshots(con, facts) -> None:
@@ -108,16 +112,21 @@ def test_movers_are_the_largest_changes(con, facts) -> None:
     f = period(facts)
     sales = facts["sales"]
     prev = f.previous()
-    by = (sales.filter(pl.col("sale_date").is_between(prev.start, f.end))
-          .group_by("product_id")
-          .agg(now=pl.col("revenue").filter(pl.col("sale_date") >= f.start).sum(),
-               before=pl.col("revenue").filter(pl.col("sale_date") < f.start).sum())
-          .with_columns(change=pl.col("now") - pl.col("before")))
+    by = (
+        sales.filter(pl.col("sale_date").is_between(prev.start, f.end))
+        .group_by("product_id")
+        .agg(
+            now=pl.col("revenue").filter(pl.col("sale_date") >= f.start).sum(),
+            before=pl.col("revenue").filter(pl.col("sale_date") < f.start).sum(),
+        )
+        .with_columns(change=pl.col("now") - pl.col("before"))
+    )
     movers = aq.movers(con, f, 3)
     up = movers.filter(direction="up")
     down = movers.filter(direction="down")
-    assert up["change"].to_list() == pytest.approx(by.sort("change", descending=True)
-                                                   ["change"].head(3).to_list())
+    assert up["change"].to_list() == pytest.approx(
+        by.sort("change", descending=True)["change"].head(3).to_list()
+    )
     assert down["change"].to_list() == pytest.approx(by.sort("change")["change"].head(3).to_list())
 
 
@@ -145,8 +154,9 @@ def test_product_detail_and_unknown_product(con, facts) -> None:
     f = period(facts)
     product = facts["sales"]["product_id"].mode()[0]
     item = aq.product_detail(con, product, f)
-    expected = facts["sales"].filter(pl.col("product_id") == product,
-                                     pl.col("sale_date").is_between(f.start, f.end))
+    expected = facts["sales"].filter(
+        pl.col("product_id") == product, pl.col("sale_date").is_between(f.start, f.end)
+    )
     assert item.history["units"].sum() == pytest.approx(expected["quantity"].sum())
     assert item.info["product_id"] == product and item.stock.height > 0
     with pytest.raises(WarehouseError, match="not in the warehouse"):
@@ -178,12 +188,13 @@ def test_alerts_mention_stockouts(con, facts) -> None:
     f = period(facts)
     messages = aq.alerts(con, f)
     inv = facts["inventory"]
-    latest = inv.filter(pl.col("snapshot_date") == inv.filter(
-        pl.col("snapshot_date") <= f.end)["snapshot_date"].max())
+    latest = inv.filter(
+        pl.col("snapshot_date")
+        == inv.filter(pl.col("snapshot_date") <= f.end)["snapshot_date"].max()
+    )
     out = latest.filter(pl.col("on_hand_units") <= 0)
     if out.height:
-        assert any(f"{out['product_id'].n_unique():,} products out of stock" in m
-                   for m in messages)
+        assert any(f"{out['product_id'].n_unique():,} products out of stock" in m for m in messages)
 
 
 @pytest.mark.parametrize("fmt", list(aq.EXPORT_FORMATS))
@@ -191,7 +202,8 @@ def test_exports_round_trip(fmt: str) -> None:
     frame = pl.DataFrame({"customer_id": ["C1", "C2"], "score": [0.5, 0.25]})
     data = aq.export_bytes(frame, fmt)
     back = {"CSV": pl.read_csv, "Excel": pl.read_excel, "Parquet": pl.read_parquet}[fmt](
-        io.BytesIO(data))
+        io.BytesIO(data)
+    )
     assert back.equals(frame)
 
 

@@ -56,8 +56,10 @@ def test_another_key_gives_other_pseudonyms() -> None:
 
 
 def test_integer_ids_are_hashed_as_their_text() -> None:
-    assert pseudonymise(pl.Series([17850]), KEY).to_list() == pseudonymise(
-        pl.Series(["17850"]), KEY).to_list()
+    assert (
+        pseudonymise(pl.Series([17850]), KEY).to_list()
+        == pseudonymise(pl.Series(["17850"]), KEY).to_list()
+    )
 
 
 def test_short_key_is_refused() -> None:
@@ -107,8 +109,9 @@ def test_key_file_inside_the_repo_is_refused(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_pseudonymise_frame_replaces_only_id_columns(key_file: Path) -> None:
-    frame = pl.DataFrame({"customer_id": ["17850", "13047"], "product_id": ["85123A", "22423"],
-                          "rank": [1, 1]})
+    frame = pl.DataFrame(
+        {"customer_id": ["17850", "13047"], "product_id": ["85123A", "22423"], "rank": [1, 1]}
+    )
     out = pseudonymise_frame(frame)
     assert out["product_id"].to_list() == ["85123A", "22423"]
     assert out["customer_id"].to_list() == pseudonymise(frame["customer_id"], load_key()).to_list()

@@ -63,9 +63,24 @@ def ingest_in_process(db: Path) -> int:
 
 def ingest_other_process(db: Path) -> int:
     """`python -m warehouse ingest sales-panel` as a separate process (how cron would run it)."""
-    cmd = [sys.executable, "-m", "warehouse", "--db", str(db), "ingest", "sales-panel",
-           str(PANEL), "--date-col", "date", "--store-col", "store", "--item-col", "item",
-           "--qty-col", "sales"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "warehouse",
+        "--db",
+        str(db),
+        "ingest",
+        "sales-panel",
+        str(PANEL),
+        "--date-col",
+        "date",
+        "--store-col",
+        "store",
+        "--item-col",
+        "item",
+        "--qty-col",
+        "sales",
+    ]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
     match = re.search(r"added\s+([\d,]+)", done.stdout)
     assert match, done.stdout
@@ -83,8 +98,14 @@ def rebuild_demo(db: Path) -> int:
 REFRESHES = [
     pytest.param(ingest_in_process, id="ingest-same-process"),
     pytest.param(ingest_other_process, id="ingest-other-process"),
-    pytest.param(rebuild_demo, id="demo-rebuild", marks=[
-        pytest.mark.heavy, pytest.mark.skipif(not HEAVY, reason="SHELFWISE_HEAVY=1 runs it")]),
+    pytest.param(
+        rebuild_demo,
+        id="demo-rebuild",
+        marks=[
+            pytest.mark.heavy,
+            pytest.mark.skipif(not HEAVY, reason="SHELFWISE_HEAVY=1 runs it"),
+        ],
+    ),
 ]
 
 
@@ -106,8 +127,11 @@ def test_readers_see_old_then_new_and_never_an_error_during_a_refresh(
         added = refresh(demo_db)
         refresh_end = time.perf_counter()
         deadline = time.monotonic() + 60
-        while (min(sum(s != old for s in log.seen) for log in logs) < 2
-               and time.monotonic() < deadline and not any(log.errors for log in logs)):
+        while (
+            min(sum(s != old for s in log.seen) for log in logs) < 2
+            and time.monotonic() < deadline
+            and not any(log.errors for log in logs)
+        ):
             time.sleep(0.01)
     finally:
         stop.set()
@@ -119,9 +143,11 @@ def test_readers_see_old_then_new_and_never_an_error_during_a_refresh(
     errors = [e for log in logs for e in log.errors]
     reads = sum(len(log.seen) for log in logs)
     during = sum(refresh_start <= t <= refresh_end for log in logs for t in log.started_at)
-    print(f"\nconcurrency: {N_READERS} reader threads, {reads} reads "
-          f"({during} started during the refresh), refresh ({refresh.__name__}, "
-          f"{added:+,} sales lines) {refresh_end - refresh_start:.2f} s, errors = {len(errors)}")
+    print(
+        f"\nconcurrency: {N_READERS} reader threads, {reads} reads "
+        f"({during} started during the refresh), refresh ({refresh.__name__}, "
+        f"{added:+,} sales lines) {refresh_end - refresh_start:.2f} s, errors = {len(errors)}"
+    )
 
     assert errors == []
     assert new != old and new[0] == old[0] + added

@@ -32,4 +32,3 @@ def test_sandbox_and_sign_in_read_this_list() -> None:
     assert sandbox.ROLE_ORDER is ROLES
     assert auth.ROLES is ROLES
     assert set(auth.PAGES.values()) <= set(ROLES)
-

@@ -83,10 +83,17 @@ CASES: list[Case] = [
     Case("create secret", "CREATE SECRET s (TYPE s3, KEY_ID 'a', SECRET 'b')", says="not CREATE"),
     Case("alter", "ALTER TABLE dim_store ADD COLUMN x INT", says="not ALTER"),
     Case("truncate", "TRUNCATE dim_store", says="not TRUNCATE"),
-    Case("merge", "MERGE INTO dim_store AS t USING dim_store AS s ON t.store_id = s.store_id "
-                  "WHEN MATCHED THEN DELETE", says="not MERGE"),
-    Case("insert via cte", "WITH x AS (SELECT * FROM dim_store) INSERT INTO dim_store "
-                           "SELECT * FROM x", says="not"),
+    Case(
+        "merge",
+        "MERGE INTO dim_store AS t USING dim_store AS s ON t.store_id = s.store_id "
+        "WHEN MATCHED THEN DELETE",
+        says="not MERGE",
+    ),
+    Case(
+        "insert via cte",
+        "WITH x AS (SELECT * FROM dim_store) INSERT INTO dim_store SELECT * FROM x",
+        says="not",
+    ),
     Case("comment on", "COMMENT ON TABLE dim_store IS 'x'", says="not COMMENT"),
     Case("transaction", "BEGIN TRANSACTION", says="not BEGIN"),
     Case("checkpoint", "CHECKPOINT", says="not CHECKPOINT"),
@@ -98,8 +105,11 @@ CASES: list[Case] = [
     Case("use", "USE memory", says="not USE"),
     # copy, export, import
     Case("copy to csv", f"COPY dim_store TO '{OUT}/stores.csv'", says="not COPY"),
-    Case("copy query to parquet", f"COPY (SELECT * FROM fct_sales) TO '{OUT}/s.parquet' "
-                                  "(FORMAT parquet)", says="not COPY"),
+    Case(
+        "copy query to parquet",
+        f"COPY (SELECT * FROM fct_sales) TO '{OUT}/s.parquet' (FORMAT parquet)",
+        says="not COPY",
+    ),
     Case("copy from", f"COPY dim_store FROM '{S}/secret.csv'", says="not COPY"),
     Case("export database", f"EXPORT DATABASE '{OUT}/dump'", says="not EXPORT"),
     Case("import database", f"IMPORT DATABASE '{S}'", says="not IMPORT"),
@@ -121,8 +131,11 @@ CASES: list[Case] = [
     Case("read_csv_auto", f"SELECT * FROM read_csv_auto('{S}/secret.tsv')", says="read_csv_auto"),
     Case("read_parquet", f"SELECT * FROM read_parquet('{S}/secret.parquet')", says="read_parquet"),
     Case("parquet_scan", f"SELECT * FROM parquet_scan('{S}/secret.parquet')", says="parquet_scan"),
-    Case("parquet_metadata", f"SELECT * FROM parquet_metadata('{S}/secret.parquet')",
-         says="parquet_metadata"),
+    Case(
+        "parquet_metadata",
+        f"SELECT * FROM parquet_metadata('{S}/secret.parquet')",
+        says="parquet_metadata",
+    ),
     Case("read_json", f"SELECT * FROM read_json('{S}/secret.json')", says="read_json"),
     Case("read_ndjson", f"SELECT * FROM read_ndjson_auto('{S}/secret.json')", says="read_ndjson"),
     Case("read_text", f"SELECT * FROM read_text('{S}/secret.txt')", says="read_text"),
@@ -132,18 +145,36 @@ CASES: list[Case] = [
     Case("read_duckdb", f"SELECT * FROM read_duckdb('{S}/other.duckdb')", says="read_duckdb"),
     Case("replacement scan", f"SELECT * FROM '{S}/secret.csv'", says=""),
     Case("quoted reader name", f"SELECT * FROM \"read_csv\"('{S}/secret.csv')", says="read_csv"),
-    Case("reader in subquery", f"SELECT 1 WHERE EXISTS (SELECT * FROM read_text('{S}/secret.txt'))",
-         says="read_text"),
-    Case("reader in cte", f"WITH t AS (SELECT * FROM read_parquet('{S}/secret.parquet')) "
-                          "SELECT * FROM t", says="read_parquet"),
-    Case("reader under summarize", f"SUMMARIZE SELECT * FROM read_csv('{S}/secret.csv')",
-         says="read_csv"),
-    Case("reader under describe", f"DESCRIBE SELECT * FROM read_text('{S}/secret.txt')",
-         says="read_text"),
-    Case("reader under pivot", f"PIVOT (SELECT * FROM read_csv('{S}/secret.csv')) ON secret "
-                               "USING sum(n)", says="read_csv"),
-    Case("reader under explain analyze",
-         f"EXPLAIN ANALYZE SELECT * FROM read_csv('{S}/secret.csv')", says="read_csv"),
+    Case(
+        "reader in subquery",
+        f"SELECT 1 WHERE EXISTS (SELECT * FROM read_text('{S}/secret.txt'))",
+        says="read_text",
+    ),
+    Case(
+        "reader in cte",
+        f"WITH t AS (SELECT * FROM read_parquet('{S}/secret.parquet')) SELECT * FROM t",
+        says="read_parquet",
+    ),
+    Case(
+        "reader under summarize",
+        f"SUMMARIZE SELECT * FROM read_csv('{S}/secret.csv')",
+        says="read_csv",
+    ),
+    Case(
+        "reader under describe",
+        f"DESCRIBE SELECT * FROM read_text('{S}/secret.txt')",
+        says="read_text",
+    ),
+    Case(
+        "reader under pivot",
+        f"PIVOT (SELECT * FROM read_csv('{S}/secret.csv')) ON secret USING sum(n)",
+        says="read_csv",
+    ),
+    Case(
+        "reader under explain analyze",
+        f"EXPLAIN ANALYZE SELECT * FROM read_csv('{S}/secret.csv')",
+        says="read_csv",
+    ),
     # secrets, environment, settings, SQL-from-text
     Case("duckdb_secrets", "SELECT * FROM duckdb_secrets()", says="duckdb_secrets"),
     Case("duckdb_settings", "SELECT * FROM duckdb_settings()", says="duckdb_settings"),
@@ -151,30 +182,52 @@ CASES: list[Case] = [
     Case("current_setting", "SELECT current_setting('memory_limit')", says="current_setting"),
     Case("query table function", "SELECT * FROM query('DROP TABLE dim_store')", says="query"),
     Case("query_table", "SELECT * FROM query_table('fct_sales')", says="query_table"),
-    Case("execute serialized", "SELECT * FROM json_execute_serialized_sql("
-                               "json_serialize_sql('SELECT 1'))", says="json_execute"),
+    Case(
+        "execute serialized",
+        "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1'))",
+        says="json_execute",
+    ),
     # stacked statements hidden in comments and strings
     Case("stacked", "SELECT 1; DROP TABLE dim_store", says="one statement"),
     Case("stacked after comment", "SELECT 1 /* ; */ ; DELETE FROM dim_store", says="one statement"),
     Case("stacked after string", "SELECT ';' AS a; DROP TABLE dim_store", says="one statement"),
-    Case("stacked after dollar string", f"SELECT $$;$$; COPY dim_store TO '{OUT}/x.csv'",
-         says="one statement"),
+    Case(
+        "stacked after dollar string",
+        f"SELECT $$;$$; COPY dim_store TO '{OUT}/x.csv'",
+        says="one statement",
+    ),
     Case("write behind a comment", "/* SELECT */ DROP TABLE dim_store -- SELECT", says="not DROP"),
     Case("write after line comment", "-- SELECT 1\nDROP TABLE dim_store", says="not DROP"),
-    Case("nested comment", "SELECT 1 /* /* */ ; DROP TABLE dim_store */; DELETE FROM dim_store",
-         says=""),
-    Case("explain analyze copy", f"EXPLAIN ANALYZE COPY dim_store TO '{OUT}/x.csv'",
-         says="not COPY"),
+    Case(
+        "nested comment",
+        "SELECT 1 /* /* */ ; DROP TABLE dim_store */; DELETE FROM dim_store",
+        says="",
+    ),
+    Case(
+        "explain analyze copy", f"EXPLAIN ANALYZE COPY dim_store TO '{OUT}/x.csv'", says="not COPY"
+    ),
     Case("explain analyze create", "EXPLAIN ANALYZE CREATE TABLE x AS SELECT 1", says="not CREATE"),
     # runaway queries
-    Case("endless recursive cte", "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) "
-                                  "SELECT count(*) FROM t", expect="stopped"),
-    Case("huge cross join", "SELECT count(*) FROM range(300000) a, range(300000) b "
-                            "WHERE a.range + b.range = -1", expect="stopped"),
-    Case("huge cross join build side", "SELECT count(*) FROM range(1000000000) a, "
-                                       "range(1000000000) b", expect="refused or stopped"),
-    Case("huge cross join rows", "SELECT * FROM fct_sales_daily a, fct_sales_daily b",
-         expect="capped"),
+    Case(
+        "endless recursive cte",
+        "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t",
+        expect="stopped",
+    ),
+    Case(
+        "huge cross join",
+        "SELECT count(*) FROM range(300000) a, range(300000) b WHERE a.range + b.range = -1",
+        expect="stopped",
+    ),
+    Case(
+        "huge cross join build side",
+        "SELECT count(*) FROM range(1000000000) a, range(1000000000) b",
+        expect="refused or stopped",
+    ),
+    Case(
+        "huge cross join rows",
+        "SELECT * FROM fct_sales_daily a, fct_sales_daily b",
+        expect="capped",
+    ),
     Case("memory hog", "SELECT list(range) FROM range(2000000000)", expect="refused or stopped"),
     # broken input
     Case("syntax error", "SELEC * FORM dim_store", says="does not parse"),
@@ -211,8 +264,9 @@ def test_hostile_input_is_refused_or_stopped_and_changes_nothing(
 
     started = time.perf_counter()
     try:
-        result: QueryResult | None = run_sandboxed(warehouse, sql, max_rows=100,
-                                                   timeout_s=TIMEOUT_S)
+        result: QueryResult | None = run_sandboxed(
+            warehouse, sql, max_rows=100, timeout_s=TIMEOUT_S
+        )
         message = ""
     except SandboxRefusal as exc:
         result, message = None, str(exc)
@@ -246,20 +300,23 @@ def test_a_string_with_a_semicolon_is_one_statement(warehouse: Path) -> None:
     assert result.frame.to_dicts() == [{"s": "a; DROP TABLE dim_store"}]
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT store_id FROM dim_store ORDER BY store_id",
-    "WITH s AS (SELECT store_id FROM dim_store) SELECT * FROM s ORDER BY store_id",
-    "FROM dim_store SELECT store_id ORDER BY store_id",
-    "DESCRIBE dim_store",
-    "SHOW TABLES",
-    "SUMMARIZE dim_store",
-    "EXPLAIN SELECT * FROM dim_store",
-    "EXPLAIN ANALYZE SELECT count(*) FROM dim_store",
-    "PIVOT fct_sales_daily ON store_id USING sum(units) GROUP BY product_id",
-    "SELECT * FROM range(3)",
-    "SELECT histogram(category) FROM dim_product",
-    "SELECT table_name FROM duckdb_tables() ORDER BY 1",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT store_id FROM dim_store ORDER BY store_id",
+        "WITH s AS (SELECT store_id FROM dim_store) SELECT * FROM s ORDER BY store_id",
+        "FROM dim_store SELECT store_id ORDER BY store_id",
+        "DESCRIBE dim_store",
+        "SHOW TABLES",
+        "SUMMARIZE dim_store",
+        "EXPLAIN SELECT * FROM dim_store",
+        "EXPLAIN ANALYZE SELECT count(*) FROM dim_store",
+        "PIVOT fct_sales_daily ON store_id USING sum(units) GROUP BY product_id",
+        "SELECT * FROM range(3)",
+        "SELECT histogram(category) FROM dim_product",
+        "SELECT table_name FROM duckdb_tables() ORDER BY 1",
+    ],
+)
 def test_read_kinds_run(warehouse: Path, sql: str) -> None:
     result = run_sandboxed(warehouse, sql, max_rows=5000)
     assert result.frame.height > 0
@@ -268,8 +325,10 @@ def test_read_kinds_run(warehouse: Path, sql: str) -> None:
 
 def test_pivot_gives_one_column_per_store(warehouse: Path) -> None:
     result = run_sandboxed(
-        warehouse, "PIVOT fct_sales_daily ON store_id USING sum(units) GROUP BY product_id",
-        max_rows=5000)
+        warehouse,
+        "PIVOT fct_sales_daily ON store_id USING sum(units) GROUP BY product_id",
+        max_rows=5000,
+    )
     with reading(warehouse) as con:
         stores = scalar(con, "SELECT count(*) FROM dim_store")
         total = scalar(con, "SELECT sum(units) FROM fct_sales_daily")
@@ -295,10 +354,12 @@ def test_repeated_column_names_are_made_unique(warehouse: Path) -> None:
 
 
 def test_column_types_survive(warehouse: Path) -> None:
-    result = run_sandboxed(warehouse, "SELECT sale_date, units, store_id FROM fct_sales_daily",
-                           max_rows=10)
+    result = run_sandboxed(
+        warehouse, "SELECT sale_date, units, store_id FROM fct_sales_daily", max_rows=10
+    )
     assert result.frame.schema == pl.Schema(
-        {"sale_date": pl.Date, "units": pl.Float64, "store_id": pl.String})
+        {"sale_date": pl.Date, "units": pl.Float64, "store_id": pl.String}
+    )
 
 
 def test_timeout_is_configurable(warehouse: Path) -> None:
@@ -308,16 +369,19 @@ def test_timeout_is_configurable(warehouse: Path) -> None:
 
 
 @pytest.mark.parametrize("role", ["viewer", "merchandiser"])
-@pytest.mark.parametrize("sql", [
-    "SELECT * FROM fct_sales",
-    "SELECT count(*) FROM dim_customer",
-    "SELECT * FROM stg_customers",  # a view over raw_customer
-    "SELECT customer_id FROM fct_sales_daily d JOIN fct_sales s USING (store_id) LIMIT 1",
-    "SELECT 1 WHERE EXISTS (SELECT * FROM raw_sales_line)",
-    "SUMMARIZE fct_sales",
-    "PIVOT fct_sales ON store_id USING count(*) GROUP BY customer_id",
-    "EXPLAIN ANALYZE SELECT * FROM dim_customer",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM fct_sales",
+        "SELECT count(*) FROM dim_customer",
+        "SELECT * FROM stg_customers",  # a view over raw_customer
+        "SELECT customer_id FROM fct_sales_daily d JOIN fct_sales s USING (store_id) LIMIT 1",
+        "SELECT 1 WHERE EXISTS (SELECT * FROM raw_sales_line)",
+        "SUMMARIZE fct_sales",
+        "PIVOT fct_sales ON store_id USING count(*) GROUP BY customer_id",
+        "EXPLAIN ANALYZE SELECT * FROM dim_customer",
+    ],
+)
 def test_roles_below_analyst_cannot_read_customer_level_tables(
     warehouse: Path, role: str, sql: str
 ) -> None:
@@ -327,8 +391,10 @@ def test_roles_below_analyst_cannot_read_customer_level_tables(
 
 def test_analysts_read_customer_tables_and_viewers_read_aggregates(warehouse: Path) -> None:
     for role in ("analyst", "admin"):
-        assert run_sandboxed(warehouse, "SELECT * FROM fct_sales", max_rows=3,
-                             role=role).frame.height == 3
+        assert (
+            run_sandboxed(warehouse, "SELECT * FROM fct_sales", max_rows=3, role=role).frame.height
+            == 3
+        )
     daily = run_sandboxed(warehouse, "SELECT sum(units) AS u FROM fct_sales_daily", role="viewer")
     assert daily.frame["u"][0] > 0
     assert {"fct_sales", "dim_customer", "recommendations"} <= CUSTOMER_LEVEL_TABLES
@@ -351,8 +417,7 @@ def test_max_query_length_is_documented_in_the_message(warehouse: Path) -> None:
 
 def test_strip_comments_keeps_strings() -> None:
     sql = "SELECT '--not a comment' /* c1 /* nested */ c2 */, $$/*x*/$$ -- end"
-    assert strip_comments(sql).split() == ["SELECT", "'--not", "a", "comment'", ",",
-                                           "$$/*x*/$$"]
+    assert strip_comments(sql).split() == ["SELECT", "'--not", "a", "comment'", ",", "$$/*x*/$$"]
 
 
 def test_cli_sql_refusal_is_one_line_exit_2(
@@ -383,16 +448,19 @@ def test_refusals_are_json_safe_one_liners(warehouse: Path) -> None:
             assert "\n" not in str(exc)
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT * FROM read_csv('{secrets}/secret.csv')",
-    "SELECT * FROM glob('{secrets}/*')",
-    "COPY dim_store TO '{secrets}/leak.csv'",
-    "ATTACH '{secrets}/other.duckdb' AS other",
-    "INSERT INTO dim_store SELECT * FROM dim_store",
-    "SET enable_external_access = true",
-    "SET memory_limit = '100GB'",
-    "INSTALL httpfs",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_csv('{secrets}/secret.csv')",
+        "SELECT * FROM glob('{secrets}/*')",
+        "COPY dim_store TO '{secrets}/leak.csv'",
+        "ATTACH '{secrets}/other.duckdb' AS other",
+        "INSERT INTO dim_store SELECT * FROM dim_store",
+        "SET enable_external_access = true",
+        "SET memory_limit = '100GB'",
+        "INSTALL httpfs",
+    ],
+)
 def test_the_connection_itself_refuses_when_the_checks_are_bypassed(
     warehouse: Path, secrets_dir: Path, sql: str
 ) -> None:

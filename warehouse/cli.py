@@ -60,8 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("file")
     sup.add_argument("--product-col", default="product_id")
     sup.add_argument("--store-col", default="store_id")
-    sup.add_argument("--supplier-col", default="supplier_id",
-                     help="optional supplier column (default supplier: DEFAULT)")
+    sup.add_argument(
+        "--supplier-col",
+        default="supplier_id",
+        help="optional supplier column (default supplier: DEFAULT)",
+    )
 
     sql = sub.add_parser("sql", help="run one read-only query and print the result")
     sql.add_argument("query")
@@ -141,7 +144,10 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
         )
     else:
         report = ingest.ingest_supply(
-            db, args.file, product_col=args.product_col, store_col=args.store_col,
+            db,
+            args.file,
+            product_col=args.product_col,
+            store_col=args.store_col,
             supplier_col=args.supplier_col,
         )
     print(report.render())
@@ -204,8 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "check":
             _cmd_check(db)
         elif args.command in MOVED_COMMANDS:
-            print(f"error: `{args.command}` moved: run `python -m services {args.command} ...` "
-                  "(it lives in services/, above the warehouse)", file=sys.stderr)
+            print(
+                f"error: `{args.command}` moved: run `python -m services {args.command} ...` "
+                "(it lives in services/, above the warehouse)",
+                file=sys.stderr,
+            )
             return 2
         elif args.command == "keys":
             from warehouse.keys import keys_cli

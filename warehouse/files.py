@@ -35,17 +35,21 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
         return "'" + name if name.startswith(FORMULA_PREFIXES) else name
 
     exprs = [
-        pl.when(pl.col(c).str.contains(pattern)).then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c)).alias(c)
-        if dtype == pl.String else pl.col(c)
+        pl.when(pl.col(c).str.contains(pattern))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        if dtype == pl.String
+        else pl.col(c)
         for c, dtype in frame.schema.items()
     ]
     out = frame.select(exprs) if exprs else frame
     return out.rename({c: safe(c) for c in out.columns if safe(c) != c})
 
 
-def write_csv_safe(frame: pl.DataFrame, target: str | os.PathLike[str] | BinaryIO, *,
-                   raw: bool = False) -> None:
+def write_csv_safe(
+    frame: pl.DataFrame, target: str | os.PathLike[str] | BinaryIO, *, raw: bool = False
+) -> None:
     """Write `frame` as CSV to a path or binary buffer, formulas neutralised unless `raw`."""
     (frame if raw else neutralise_formulas(frame)).write_csv(target)  # type: ignore[arg-type]
 
@@ -57,8 +61,9 @@ def csv_bytes(frame: pl.DataFrame, *, raw: bool = False) -> bytes:
     return buffer.getvalue()
 
 
-def check_output_path(path: str | os.PathLike[str], *, flag: str = "--out",
-                      suffixes: tuple[str, ...] = ()) -> Path:
+def check_output_path(
+    path: str | os.PathLike[str], *, flag: str = "--out", suffixes: tuple[str, ...] = ()
+) -> Path:
     """`path` if a file can be written there, else OutputPathError (call before any work).
 
     Refuses: a wrong suffix (when `suffixes` is given), an existing folder, a missing or
@@ -79,6 +84,7 @@ def check_output_path(path: str | os.PathLike[str], *, flag: str = "--out",
     if out.exists() and not os.access(out, os.W_OK):
         raise OutputPathError(f"{flag} {out}: the existing file is not writable")
     return out
+
 
 #: File types a frame can be exported to.
 EXPORT_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".parquet")

@@ -74,9 +74,7 @@ class SourceFile:
     notes: tuple[str, ...] = ()
 
 
-def read_source(
-    path: Path, *, member: str | None = None, sheet: str | None = None
-) -> SourceFile:
+def read_source(path: Path, *, member: str | None = None, sheet: str | None = None) -> SourceFile:
     """Read a parquet, csv, xlsx (every sheet) or a csv inside a zip, every column as text.
 
     The file's bytes are read once; the hash and the rows both come from those bytes, so a file
@@ -135,7 +133,8 @@ def _read_workbook(
             raise WarehouseError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
         others = [n for n in names if n != sheet]
         note = f"loaded sheet {sheet!r} only" + (
-            f"; not loaded: {', '.join(repr(n) for n in others)}" if others else "")
+            f"; not loaded: {', '.join(repr(n) for n in others)}" if others else ""
+        )
         return sheets[sheet], (note,)
     filled = {n: f for n, f in sheets.items() if f.height > 0}
     if not filled:
@@ -149,8 +148,9 @@ def _read_workbook(
             f"at a time with --sheet (sheets: {', '.join(names)})"
         )
     frame = pl.concat(list(filled.values()), how="vertical")
-    note = "loaded every sheet: " + ", ".join(f"{n!r} ({f.height:,} rows)" for n, f in
-                                              filled.items())
+    note = "loaded every sheet: " + ", ".join(
+        f"{n!r} ({f.height:,} rows)" for n, f in filled.items()
+    )
     return frame, (note,)
 
 

@@ -65,8 +65,9 @@ class SignInLimiter:
         """Seconds to wait after the last of `failures` failures (0 while free)."""
         if failures <= self.free_failures:
             return 0.0
-        return min(self.max_delay_s, self.base_delay_s * 2 ** min(failures - self.free_failures
-                                                                  - 1, 40))
+        return min(
+            self.max_delay_s, self.base_delay_s * 2 ** min(failures - self.free_failures - 1, 40)
+        )
 
     def check(self, name: str, client: str | None = None) -> None:
         """Raise SignInLocked when `client` or `name` is inside its delay."""

@@ -54,9 +54,7 @@ def what_to_order(
     db: str | os.PathLike[str] | None, store_id: str | None = None, category: str | None = None
 ) -> pl.DataFrame:
     """Rows with suggested_order_qty > 0 (optionally one store / category), most urgent first."""
-    frame = _plan_query(
-        db, "inventory/what_to_order", {"store_id": store_id, "category": category}
-    )
+    frame = _plan_query(db, "inventory/what_to_order", {"store_id": store_id, "category": category})
     return validate(frame, REORDER_PLAN_SCHEMA, "inventory.api.what_to_order", extra="allow")
 
 

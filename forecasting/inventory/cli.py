@@ -75,8 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also write purchase orders per supplier x store (.xlsx: summary + a sheet per "
         "supplier; .csv: lines)",
     )
-    plan.add_argument("--raw-csv", action="store_true",
-                      help="CSV cells as they are (no ' before =, +, -, @): for programs")
+    plan.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="CSV cells as they are (no ' before =, +, -, @): for programs",
+    )
     plan.set_defaults(handler=_cmd_plan)
 
     sim = subparsers.add_parser(

@@ -45,8 +45,11 @@ class PlanInputs:
 
     def history_scale(self) -> np.ndarray | None:
         """Factor on the history source per pair: seasonal ratio x level factor (or None)."""
-        factors = [f for f in (self.season, None if self.level is None else self.level.factor)
-                   if f is not None]
+        factors = [
+            f
+            for f in (self.season, None if self.level is None else self.level.factor)
+            if f is not None
+        ]
         if not factors:
             return None
         return factors[0] if len(factors) == 1 else factors[0] * factors[1]
@@ -54,8 +57,11 @@ class PlanInputs:
 
 def lookback_days(cfg: PlanConfig) -> int:
     """Days of history read before a plan date: the window, or the level's half-year."""
-    return max(cfg.window_days, 7 * LEVEL_WEEKS if cfg.level != "off" else 0,
-               cfg.shape_days if cfg.level != "off" else 0)
+    return max(
+        cfg.window_days,
+        7 * LEVEL_WEEKS if cfg.level != "off" else 0,
+        cfg.shape_days if cfg.level != "off" else 0,
+    )
 
 
 def first_sale_index(pairs: pl.DataFrame, start: date, n_days: int) -> np.ndarray:

@@ -127,8 +127,10 @@ def shelfwise_policy(
     periodic = cfg.policy == "RS"
     mean_daily = demand.history.mean(axis=1)
     scale = inputs.history_scale()
-    level_sd = None if inputs.level is None or cfg.level_sd == 0 else (
-        inputs.level.rel_sd * cfg.level_sd if inputs.level.rel_sd is not None else None
+    level_sd = (
+        None
+        if inputs.level is None or cfg.level_sd == 0
+        else (inputs.level.rel_sd * cfg.level_sd if inputs.level.rel_sd is not None else None)
     )
     if scale is not None:
         mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, scale)

@@ -295,8 +295,10 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     overall = summarise(totals, horizon)
     first_day = first_sale_index(pairs, cfg.until - timedelta(days=back), back)
     classes = demand_classes(data.demand[:, :back], first_day)
-    class_cells, month_cells = by_class(totals, classes, POLICIES), by_month(daily, cfg.until,
-                                                                            POLICIES)
+    class_cells, month_cells = (
+        by_class(totals, classes, POLICIES),
+        by_month(daily, cfg.until, POLICIES),
+    )
     breakdown: dict[str, dict[str, object]] = {
         name: {
             **{
@@ -363,8 +365,9 @@ def _notes(data: SimData, cfg: SimConfig) -> list[str]:
         )
     elif plan.seasonal:
         notes.append("no seasonal ratio: the sales do not reach a year before the window")
-    if plan.level == "trend" or (plan.level == "auto" and not (plan.seasonal and data.year_ago
-                                                               is not None)):
+    if plan.level == "trend" or (
+        plan.level == "auto" and not (plan.seasonal and data.year_ago is not None)
+    ):
         notes.append(
             "shelfwise rescales the history window at every re-plan to an as-of level: a damped "
             f"trend of the last {LEVEL_WEEKS} weeks (winsorised), shrunk towards the category's; "
@@ -380,5 +383,3 @@ def _notes(data: SimData, cfg: SimConfig) -> list[str]:
             f"demand distribution from the history bootstrap (no forecast run as of {cfg.until})"
         )
     return notes
-
-

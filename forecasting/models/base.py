@@ -44,8 +44,9 @@ def _registry() -> dict[str, Callable[[], Forecaster]]:
         "tsb": lambda: StatsModel("tsb"),
         "ets": lambda: StatsModel("ets"),
         "lightgbm": LightGBMGlobal,
-        "lightgbm_median": lambda: LightGBMGlobal(LightGBMConfig(objective="l1"),
-                                                  name="lightgbm_median"),
+        "lightgbm_median": lambda: LightGBMGlobal(
+            LightGBMConfig(objective="l1"), name="lightgbm_median"
+        ),
         "prophet": ProphetModel,
     }
 

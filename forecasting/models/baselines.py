@@ -50,8 +50,9 @@ class MovingAverage:
         """Mean of the last window through `end` (since each series started)."""
         w = self.window or (28 if panel.freq == "D" else 8)
         lo = np.maximum(end + 1 - w, panel.start)
-        cum = np.hstack([np.zeros((panel.n, 1)), np.cumsum(panel.y[:, : end + 1], axis=1,
-                                                             dtype=np.float64)])
+        cum = np.hstack(
+            [np.zeros((panel.n, 1)), np.cumsum(panel.y[:, : end + 1], axis=1, dtype=np.float64)]
+        )
         rows = np.arange(panel.n)
         lo = np.minimum(lo, end + 1)
         self._level = (cum[rows, end + 1] - cum[rows, lo]) / np.maximum(end + 1 - lo, 1)
@@ -101,11 +102,13 @@ class StatsModel:
         panel, end = self._panel, self._end
         lo = max(0, end + 1 - self.max_history)
         t = end + 1 - lo
-        frame = pd.DataFrame({
-            "unique_id": np.repeat(np.arange(panel.n), t),
-            "ds": np.tile(panel.dates[lo: end + 1], panel.n),
-            "y": panel.y[:, lo: end + 1].reshape(-1).astype(np.float64),
-        })
+        frame = pd.DataFrame(
+            {
+                "unique_id": np.repeat(np.arange(panel.n), t),
+                "ds": np.tile(panel.dates[lo : end + 1], panel.n),
+                "y": panel.y[:, lo : end + 1].reshape(-1).astype(np.float64),
+            }
+        )
         model = self._model(panel.season)
         try:
             sf = StatsForecast(models=[model], freq=f"{STEP_DAYS[panel.freq]}D", n_jobs=1)

@@ -114,8 +114,9 @@ class LightGBMGlobal:
         self._panel, self._end = panel, end
         self._stats = PanelStats(panel)
         self._stores, self._cats = self._codes(panel)
-        self.boosters = [self._fit_one(panel, end, self.config.seed + b)
-                         for b in range(self.config.bags)]
+        self.boosters = [
+            self._fit_one(panel, end, self.config.seed + b) for b in range(self.config.bags)
+        ]
         self.booster = self.boosters[0]
         return self
 
@@ -130,15 +131,29 @@ class LightGBMGlobal:
             objective = "l2"  # tweedie needs non-negative targets: net sales with returns
         self.objective = objective
         params = {
-            "objective": objective, "tweedie_variance_power": cfg.tweedie_variance_power,
-            "learning_rate": cfg.learning_rate, "num_leaves": cfg.num_leaves,
-            "min_data_in_leaf": cfg.min_data_in_leaf, "feature_fraction": 0.8,
-            "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-            "num_threads": cfg.num_threads, "seed": seed, "verbose": -1,
-            "max_cat_to_onehot": 64, "max_bin": 63,
+            "objective": objective,
+            "tweedie_variance_power": cfg.tweedie_variance_power,
+            "learning_rate": cfg.learning_rate,
+            "num_leaves": cfg.num_leaves,
+            "min_data_in_leaf": cfg.min_data_in_leaf,
+            "feature_fraction": 0.8,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "lambda_l2": 1.0,
+            "num_threads": cfg.num_threads,
+            "seed": seed,
+            "verbose": -1,
+            "max_cat_to_onehot": 64,
+            "max_bin": 63,
         }
-        data = lgb.Dataset(x, label=target, weight=scale, feature_name=list(FEATURE_NAMES),
-                           categorical_feature=list(CATEGORICAL), free_raw_data=True)
+        data = lgb.Dataset(
+            x,
+            label=target,
+            weight=scale,
+            feature_name=list(FEATURE_NAMES),
+            categorical_feature=list(CATEGORICAL),
+            free_raw_data=True,
+        )
         return lgb.train(params, data, num_boost_round=cfg.n_estimators)
 
     def with_origin(self, panel: Panel, end: int) -> LightGBMGlobal:
@@ -149,16 +164,16 @@ class LightGBMGlobal:
         self._panel, self._end = panel, end
         return self
 
-    def _prediction_features(self, h: int | np.ndarray,
-                             series: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _prediction_features(
+        self, h: int | np.ndarray, series: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         series = np.arange(self._panel.n) if series is None else series
         n = series.size
         steps = np.arange(1, h + 1) if np.isscalar(h) else np.asarray(h)
         rows = np.repeat(series, steps.size)
         orig = np.full(rows.size, self._end)
         hor = np.tile(steps, n)
-        return build_features(self._panel, self._stats, rows, orig, hor, self._stores,
-                              self._cats)
+        return build_features(self._panel, self._stats, rows, orig, hor, self._stores, self._cats)
 
     def predict(self, h: int) -> np.ndarray:
         """(n, h) forecasts from origin `end`; NaN rows where a prediction is not finite."""
@@ -188,5 +203,6 @@ class LightGBMGlobal:
         share = np.divide(raw, total[:, None], out=np.zeros_like(raw), where=total[:, None] != 0)
         units = share * (pred - base)[:, None]
         index = {name: i for i, name in enumerate(FEATURE_NAMES)}
-        return np.column_stack([units[:, [index[f] for f in feats]].sum(axis=1)
-                                for feats in DRIVER_GROUPS.values()])
+        return np.column_stack(
+            [units[:, [index[f] for f in feats]].sum(axis=1) for feats in DRIVER_GROUPS.values()]
+        )

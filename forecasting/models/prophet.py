@@ -44,11 +44,14 @@ def fit_predict_one(job: ProphetJob) -> np.ndarray:
     model = Prophet(
         weekly_seasonality=job.freq == "D",
         yearly_seasonality=len(frame) > 365 // STEP_DAYS[job.freq],
-        daily_seasonality=False, holidays=holidays, uncertainty_samples=0,
+        daily_seasonality=False,
+        holidays=holidays,
+        uncertainty_samples=0,
     )
     model.fit(frame)
-    future = model.make_future_dataframe(periods=job.h, freq=f"{STEP_DAYS[job.freq]}D",
-                                         include_history=False)
+    future = model.make_future_dataframe(
+        periods=job.h, freq=f"{STEP_DAYS[job.freq]}D", include_history=False
+    )
     return np.maximum(model.predict(future)["yhat"].to_numpy(dtype=np.float64), job.floor)
 
 
@@ -79,13 +82,25 @@ class ProphetModel:
         jobs = []
         for i in range(panel.n):
             lo = max(int(panel.start[i]), end + 1 - self.max_history)
-            jobs.append(ProphetJob(panel.dates[lo: end + 1], panel.y[i, lo: end + 1].astype(float),
-                                   h, panel.freq, hol_dates, panel.floor))
+            jobs.append(
+                ProphetJob(
+                    panel.dates[lo : end + 1],
+                    panel.y[i, lo : end + 1].astype(float),
+                    h,
+                    panel.freq,
+                    hol_dates,
+                    panel.floor,
+                )
+            )
         out = np.full((panel.n, h), np.nan)
         for i, result in self.executor.map(fit_predict_one, jobs, desc="prophet"):
             if isinstance(result, Exception):
-                log.warning("prophet failed on %s|%s: %s", panel.store_id[i], panel.product_id[i],
-                            str(result).splitlines()[0] if str(result) else type(result).__name__)
+                log.warning(
+                    "prophet failed on %s|%s: %s",
+                    panel.store_id[i],
+                    panel.product_id[i],
+                    str(result).splitlines()[0] if str(result) else type(result).__name__,
+                )
             else:
                 out[i] = result
         return out

@@ -99,8 +99,11 @@ def _sales_stage(report: LoadReport, lines: pl.DataFrame) -> Stage:
 
 
 def ingest_online_retail(
-    db: str | os.PathLike[str] | None, file: str | os.PathLike[str], *,
-    member: str | None = None, sheet: str | None = None,
+    db: str | os.PathLike[str] | None,
+    file: str | os.PathLike[str],
+    *,
+    member: str | None = None,
+    sheet: str | None = None,
 ) -> LoadReport:
     """Load an Online Retail (II) invoice-line file (parquet, csv, xlsx: every sheet, or zip).
 
@@ -236,7 +239,11 @@ def ingest_supply(
     path = Path(file)
     read = read_source(path)
     rows, quarantined = stock.prepare_supply(
-        read.frame, path, product_col=product_col, store_col=store_col, source=source,
+        read.frame,
+        path,
+        product_col=product_col,
+        store_col=store_col,
+        source=source,
         supplier_col=supplier_col,
     )
     report = _new_report("supply", source, path, read)

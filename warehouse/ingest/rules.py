@@ -53,8 +53,10 @@ def _env_date(name: str) -> date | None:
 def date_window(today: date | None = None) -> DateWindow:
     """The configured window: $SHELFWISE_DATE_MIN/MAX, else 1990-01-01 .. today + 365 days."""
     today = today or date.today()
-    return DateWindow(_env_date(DATE_MIN_ENV) or date(1990, 1, 1),
-                      _env_date(DATE_MAX_ENV) or today + timedelta(days=365))
+    return DateWindow(
+        _env_date(DATE_MIN_ENV) or date(1990, 1, 1),
+        _env_date(DATE_MAX_ENV) or today + timedelta(days=365),
+    )
 
 
 def non_finite(*cols: str) -> pl.Expr:

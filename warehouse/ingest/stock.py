@@ -101,7 +101,12 @@ def prepare_inventory(
 
 
 def prepare_supply(
-    raw: pl.DataFrame, path: Path, *, product_col: str, store_col: str | None, source: str,
+    raw: pl.DataFrame,
+    path: Path,
+    *,
+    product_col: str,
+    store_col: str | None,
+    source: str,
     supplier_col: str | None = "supplier_id",
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(accepted raw_supply rows, quarantine rows). A parameter or supplier column is needed."""

@@ -193,14 +193,13 @@ def check_query(con: duckdb.DuckDBPyConnection, text: str, role: str) -> str:
     kind = check_statement(con, text)
     if kind == "EXPLAIN":
         prefix = EXPLAIN_PREFIX.match(text)
-        inner = text[prefix.end():] if prefix else ""
+        inner = text[prefix.end() :] if prefix else ""
         if not inner.strip() or first_word(inner) == "explain":
             raise SandboxRefusal("EXPLAIN must be followed by one read query")
         check_query(con, inner, role)
         return text
     restricted = (
-        customer_level_tables(con)
-        if role_rank(role) < role_rank(CUSTOMER_DATA_ROLE) else set()
+        customer_level_tables(con) if role_rank(role) < role_rank(CUSTOMER_DATA_ROLE) else set()
     )
     if kind == "MULTI":  # PIVOT without an IN list: no syntax tree, so check the words
         _check_pivot_words(con, text, restricted, role)
@@ -224,8 +223,7 @@ def _code_only(text: str) -> str:
 def called_names(text: str) -> set[str]:
     """Lower-cased names written as `name(` outside strings and comments (quoted names too)."""
     return {
-        m.group(1).lower()
-        for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", _code_only(text))
+        m.group(1).lower() for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", _code_only(text))
     }
 
 

@@ -70,9 +70,7 @@ def unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def fetch_capped(
-    con: duckdb.DuckDBPyConnection, text: str, max_rows: int
-) -> tuple[pa.Table, bool]:
+def fetch_capped(con: duckdb.DuckDBPyConnection, text: str, max_rows: int) -> tuple[pa.Table, bool]:
     """At most `max_rows` rows of `text` as an Arrow table (unique column names), and truncated."""
     relation = con.sql(text)
     if relation is None:
@@ -122,8 +120,11 @@ def _answer(con: duckdb.DuckDBPyConnection | None, text: str, role: str, max_row
     table, truncated = fetch_capped(con, to_run, max_rows)
     payload = _to_ipc(table)
     if len(payload) > MAX_RESULT_BYTES:
-        return ("refused", f"the result is larger than {MAX_RESULT_BYTES >> 20} MB; "
-                           "select fewer or shorter columns")
+        return (
+            "refused",
+            f"the result is larger than {MAX_RESULT_BYTES >> 20} MB; "
+            "select fewer or shorter columns",
+        )
     return ("ok", payload, truncated)
 
 
@@ -142,8 +143,11 @@ def child_batch_main(
         con = open_sandbox(db)
         _limit_self()
     except BaseException as exc:  # noqa: BLE001 - reported for the first query
-        message: tuple = (("refused", str(exc)) if isinstance(exc, SandboxRefusal)
-                          else ("error", type(exc).__name__, str(exc)))
+        message: tuple = (
+            ("refused", str(exc))
+            if isinstance(exc, SandboxRefusal)
+            else ("error", type(exc).__name__, str(exc))
+        )
         with contextlib.suppress(BaseException):
             conn.send(message)
         os._exit(0)

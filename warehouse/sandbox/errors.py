@@ -33,15 +33,84 @@ _KINDS: dict[str, str] = {
 _NAME_KINDS = frozenset({"CatalogException", "BinderException"})
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Words that appear in DuckDB's messages and in most queries: never treated as names.
-_COMMON_WORDS = frozenset({
-    "select", "from", "where", "with", "as", "on", "and", "or", "not", "in", "is", "null", "by",
-    "group", "order", "limit", "join", "table", "name", "column", "function", "does", "exist",
-    "the", "a", "an", "to", "of", "for", "did", "you", "mean", "type", "types", "values", "value",
-    "using", "having", "case", "when", "then", "else", "end", "cast", "distinct", "all", "any",
-    "referenced", "found", "candidate", "bindings", "error", "catalog", "binder", "must",
-    "appear", "clause", "be", "used", "aggregate", "into", "line", "no", "could", "find",
-    "explain", "pivot", "unpivot", "describe", "summarize", "show", "true", "false", "list",
-})
+_COMMON_WORDS = frozenset(
+    {
+        "select",
+        "from",
+        "where",
+        "with",
+        "as",
+        "on",
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "null",
+        "by",
+        "group",
+        "order",
+        "limit",
+        "join",
+        "table",
+        "name",
+        "column",
+        "function",
+        "does",
+        "exist",
+        "the",
+        "a",
+        "an",
+        "to",
+        "of",
+        "for",
+        "did",
+        "you",
+        "mean",
+        "type",
+        "types",
+        "values",
+        "value",
+        "using",
+        "having",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "cast",
+        "distinct",
+        "all",
+        "any",
+        "referenced",
+        "found",
+        "candidate",
+        "bindings",
+        "error",
+        "catalog",
+        "binder",
+        "must",
+        "appear",
+        "clause",
+        "be",
+        "used",
+        "aggregate",
+        "into",
+        "line",
+        "no",
+        "could",
+        "find",
+        "explain",
+        "pivot",
+        "unpivot",
+        "describe",
+        "summarize",
+        "show",
+        "true",
+        "false",
+        "list",
+    }
+)
 
 
 def time_limit_message(timeout_s: float) -> str:
@@ -80,15 +149,20 @@ def safe_message(kind: str, full_text: str, query: str, timeout_s: float) -> str
     if kind == "PermissionException":
         return "not allowed in the SQL workbench (no file, network, settings or write access)"
     ref = secrets.token_hex(4)
-    LOG.warning("sandbox query failed [ref %s] %s: %s | query: %.2000s", ref, kind, full_text,
-                query)
+    LOG.warning(
+        "sandbox query failed [ref %s] %s: %s | query: %.2000s", ref, kind, full_text, query
+    )
     if kind == "ParserException":
         return f"the query does not parse (details in the server log, ref {ref})"
     if kind in _NAME_KINDS:
         names = _names_from_query(full_text, query)
         shown = f" ({', '.join(names)})" if names else ""
-        return (f"query failed: unknown or misused table, column or function{shown}; "
-                f"details in the server log, ref {ref}")
+        return (
+            f"query failed: unknown or misused table, column or function{shown}; "
+            f"details in the server log, ref {ref}"
+        )
     what = _KINDS.get(kind, "the database refused it")
-    return (f"query failed: {what} (the database's message is not shown because it can contain "
-            f"data; details in the server log, ref {ref})")
+    return (
+        f"query failed: {what} (the database's message is not shown because it can contain "
+        f"data; details in the server log, ref {ref})"
+    )

@@ -16,56 +16,160 @@ CUSTOMER_DATA_ROLE = "analyst"
 
 #: Tables and views with one row per customer or per customer purchase. Any other table with a
 #: `customer_id` / `customer_code` column is treated the same (found at query time).
-CUSTOMER_LEVEL_TABLES: frozenset[str] = frozenset({
-    "fct_sales", "dim_customer", "recommendations", "raw_sales_line", "raw_customer",
-    "stg_sales_lines", "stg_customers", "quarantine",
-})
+CUSTOMER_LEVEL_TABLES: frozenset[str] = frozenset(
+    {
+        "fct_sales",
+        "dim_customer",
+        "recommendations",
+        "raw_sales_line",
+        "raw_customer",
+        "stg_sales_lines",
+        "stg_customers",
+        "quarantine",
+    }
+)
 CUSTOMER_COLUMNS: frozenset[str] = frozenset({"customer_id", "customer_code"})
 
 #: Table functions a query may call: generators, unnesting and catalogue views. Everything else
 #: (read_csv, read_parquet, read_json, read_text, read_blob, glob, parquet_scan, query,
 #: duckdb_secrets, duckdb_settings, checkpoint, ...) is refused.
-ALLOWED_TABLE_FUNCTIONS: frozenset[str] = frozenset({
-    "range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
-    "duckdb_columns", "duckdb_constraints", "duckdb_functions", "duckdb_indexes",
-    "duckdb_keywords", "duckdb_schemas", "duckdb_tables", "duckdb_types", "duckdb_views",
-    "duckdb_dependencies", "duckdb_sequences", "pragma_table_info", "pragma_show",
-    "summary", "pg_timezone_names", "icu_calendar_names",
-})
+ALLOWED_TABLE_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "range",
+        "generate_series",
+        "unnest",
+        "repeat",
+        "repeat_row",
+        "json_each",
+        "json_tree",
+        "duckdb_columns",
+        "duckdb_constraints",
+        "duckdb_functions",
+        "duckdb_indexes",
+        "duckdb_keywords",
+        "duckdb_schemas",
+        "duckdb_tables",
+        "duckdb_types",
+        "duckdb_views",
+        "duckdb_dependencies",
+        "duckdb_sequences",
+        "pragma_table_info",
+        "pragma_show",
+        "summary",
+        "pg_timezone_names",
+        "icu_calendar_names",
+    }
+)
 #: Functions refused wherever they appear (file access, secrets, settings, executing SQL text,
 #: raising an error with a chosen text).
-DENIED_FUNCTIONS: frozenset[str] = frozenset({
-    "getenv", "current_setting", "duckdb_secrets", "which_secret", "duckdb_settings",
-    "json_execute_serialized_sql", "query", "query_table", "read_csv", "read_csv_auto",
-    "read_parquet", "parquet_scan", "read_json", "read_json_auto", "read_ndjson",
-    "read_ndjson_auto", "read_json_objects", "read_json_objects_auto", "read_ndjson_objects",
-    "read_text", "read_blob", "glob", "sniff_csv", "read_duckdb", "parquet_metadata",
-    "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata", "parquet_full_metadata",
-    "parquet_bloom_probe", "parquet_page_index", "read_xlsx", "read_single_csv_file",
-    "read_single_json_file", "read_single_parquet_file", "write_log", "sleep_ms", "pg_sleep",
-    "duckdb_databases", "duckdb_extensions", "duckdb_logs", "enable_logging", "checkpoint",
-    "force_checkpoint", "enable_profiling", "disable_profiling", "truncate_duckdb_logs",
-    "sqlite_scan", "postgres_scan", "mysql_scan", "delta_scan", "iceberg_scan",
-    "error", "duckdb_temporary_files", "duckdb_memory", "duckdb_optimizers", "current_schemas",
-})
+DENIED_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "getenv",
+        "current_setting",
+        "duckdb_secrets",
+        "which_secret",
+        "duckdb_settings",
+        "json_execute_serialized_sql",
+        "query",
+        "query_table",
+        "read_csv",
+        "read_csv_auto",
+        "read_parquet",
+        "parquet_scan",
+        "read_json",
+        "read_json_auto",
+        "read_ndjson",
+        "read_ndjson_auto",
+        "read_json_objects",
+        "read_json_objects_auto",
+        "read_ndjson_objects",
+        "read_text",
+        "read_blob",
+        "glob",
+        "sniff_csv",
+        "read_duckdb",
+        "parquet_metadata",
+        "parquet_schema",
+        "parquet_file_metadata",
+        "parquet_kv_metadata",
+        "parquet_full_metadata",
+        "parquet_bloom_probe",
+        "parquet_page_index",
+        "read_xlsx",
+        "read_single_csv_file",
+        "read_single_json_file",
+        "read_single_parquet_file",
+        "write_log",
+        "sleep_ms",
+        "pg_sleep",
+        "duckdb_databases",
+        "duckdb_extensions",
+        "duckdb_logs",
+        "enable_logging",
+        "checkpoint",
+        "force_checkpoint",
+        "enable_profiling",
+        "disable_profiling",
+        "truncate_duckdb_logs",
+        "sqlite_scan",
+        "postgres_scan",
+        "mysql_scan",
+        "delta_scan",
+        "iceberg_scan",
+        "error",
+        "duckdb_temporary_files",
+        "duckdb_memory",
+        "duckdb_optimizers",
+        "current_schemas",
+    }
+)
 
 #: Scalar functions whose size argument makes DuckDB build a value while the query is planned
 #: (constant folding, before the memory limit and the time limit apply): a literal size above
 #: `MAX_CONSTANT_SIZE` in their arguments is refused. The child process's memory cap stops the
 #: sizes that are not literals.
-SIZED_FUNCTIONS: frozenset[str] = frozenset({
-    "repeat", "range", "generate_series", "list_resize", "array_resize", "lpad", "rpad",
-    "bitstring", "repeat_row", "list_repeat", "array_repeat", "space", "printf", "format",
-    "list_zip", "array_zip",
-})
+SIZED_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "repeat",
+        "range",
+        "generate_series",
+        "list_resize",
+        "array_resize",
+        "lpad",
+        "rpad",
+        "bitstring",
+        "repeat_row",
+        "list_repeat",
+        "array_repeat",
+        "space",
+        "printf",
+        "format",
+        "list_zip",
+        "array_zip",
+    }
+)
 MAX_CONSTANT_SIZE = 10_000_000
 
 #: Statement types (`duckdb.StatementType`) a query may have. MULTI is how DuckDB parses PIVOT.
 READ_STATEMENT_TYPES: frozenset[str] = frozenset({"SELECT", "EXPLAIN", "MULTI"})
-READ_KEYWORDS: frozenset[str] = frozenset({
-    "select", "with", "from", "values", "table", "describe", "desc", "show", "summarize",
-    "pivot", "unpivot", "pivot_wider", "pivot_longer", "explain",
-})
+READ_KEYWORDS: frozenset[str] = frozenset(
+    {
+        "select",
+        "with",
+        "from",
+        "values",
+        "table",
+        "describe",
+        "desc",
+        "show",
+        "summarize",
+        "pivot",
+        "unpivot",
+        "pivot_wider",
+        "pivot_longer",
+        "explain",
+    }
+)
 MAX_QUERY_CHARS = 100_000
 #: Largest `timeout_s` a caller may ask for; the CLI and the app use the same bound.
 MAX_TIMEOUT_S = 300.0

@@ -55,7 +55,9 @@ class _Popen(popen_forkserver.Popen):
         self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
         parent_w = os.dup(w)
         self.finalizer = util.Finalize(
-            self, util.close_fds, (parent_w, self.sentinel)  # type: ignore[attr-defined]
+            self,
+            util.close_fds,
+            (parent_w, self.sentinel),  # type: ignore[attr-defined]
         )
         with open(w, "wb", closefd=True) as handle:
             handle.write(buf.getbuffer())
@@ -114,8 +116,9 @@ def _to_polars(table: pa.Table) -> pl.DataFrame:
             series = pl.from_arrow(column)
             assert isinstance(series, pl.Series)
         except Exception:  # noqa: BLE001 - any type polars rejects is shown as text
-            series = pl.Series([None if v is None else str(v) for v in column.to_pylist()],
-                               dtype=pl.String)
+            series = pl.Series(
+                [None if v is None else str(v) for v in column.to_pylist()], dtype=pl.String
+            )
         columns[name] = series.alias(name)
     return pl.DataFrame(columns)
 
@@ -124,8 +127,11 @@ def _died(exitcode: int | None, timeout_s: float, waited_s: float) -> SandboxRef
     LOG.warning("sandbox child ended without an answer (exit code %s)", exitcode)
     if waited_s >= timeout_s:
         return SandboxRefusal(time_limit_message(timeout_s))
-    if exitcode is not None and exitcode < 0 and -exitcode in (signal.SIGABRT, signal.SIGSEGV,
-                                                                signal.SIGKILL, signal.SIGBUS):
+    if (
+        exitcode is not None
+        and exitcode < 0
+        and -exitcode in (signal.SIGABRT, signal.SIGSEGV, signal.SIGKILL, signal.SIGBUS)
+    ):
         return SandboxRefusal(memory_limit_message())
     return SandboxRefusal("query stopped: the query process ended unexpectedly")
 
@@ -138,8 +144,12 @@ def warm_up() -> None:
 
 
 def run_sandboxed(
-    db: str | os.PathLike[str] | None, sql: str | bytes, *, max_rows: int = 1000,
-    timeout_s: float = 30.0, role: str = "analyst",
+    db: str | os.PathLike[str] | None,
+    sql: str | bytes,
+    *,
+    max_rows: int = 1000,
+    timeout_s: float = 30.0,
+    role: str = "analyst",
 ) -> QueryResult:
     """Run one read-only query of an analyst on a locked-down snapshot of the warehouse.
 
@@ -168,7 +178,9 @@ def run_sandboxed(
     from warehouse.sandbox.child import child_main
 
     process = _process(
-        _context(), target=child_main, args=(writer, path, text, role, max_rows, timeout_s),
+        _context(),
+        target=child_main,
+        args=(writer, path, text, role, max_rows, timeout_s),
         daemon=True,
     )
     try:
@@ -194,8 +206,12 @@ def run_sandboxed(
 
 
 def run_batch(
-    db: str | os.PathLike[str] | None, queries: list[str], *, max_rows: int = 1000,
-    timeout_s: float = 30.0, role: str = "analyst",
+    db: str | os.PathLike[str] | None,
+    queries: list[str],
+    *,
+    max_rows: int = 1000,
+    timeout_s: float = 30.0,
+    role: str = "analyst",
 ) -> list[QueryResult | SandboxRefusal]:
     """Run many queries through the same checks and limits, several per child process.
 
@@ -220,8 +236,12 @@ def run_batch(
     while pending:
         reader, writer = _context().Pipe(duplex=False)
         batch = [texts[i] for i in pending]
-        process = _process(_context(), target=child_batch_main,
-                           args=(writer, path, batch, role, max_rows, timeout_s), daemon=True)
+        process = _process(
+            _context(),
+            target=child_batch_main,
+            args=(writer, path, batch, role, max_rows, timeout_s),
+            daemon=True,
+        )
         try:
             process.start()
             writer.close()
@@ -237,8 +257,7 @@ def run_batch(
                     message = reader.recv()
                 except (EOFError, OSError):
                     process.join(1)
-                    answers[index] = _died(process.exitcode, timeout_s,
-                                           time.perf_counter() - start)
+                    answers[index] = _died(process.exitcode, timeout_s, time.perf_counter() - start)
                     pending.pop(0)
                     break
                 try:
