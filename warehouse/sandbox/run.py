@@ -54,11 +54,8 @@ class _Popen(popen_forkserver.Popen):
             set_spawning_popen(None)
         self.sentinel, w = forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
         parent_w = os.dup(w)
-        self.finalizer = util.Finalize(
-            self,
-            util.close_fds,
-            (parent_w, self.sentinel),  # type: ignore[attr-defined]
-        )
+        close_fds = util.close_fds  # type: ignore[attr-defined]
+        self.finalizer = util.Finalize(self, close_fds, (parent_w, self.sentinel))
         with open(w, "wb", closefd=True) as handle:
             handle.write(buf.getbuffer())
         self.pid = forkserver.read_signed(self.sentinel)
