@@ -52,12 +52,15 @@ def test_inventory_order_review_edit_approve_export_and_simulation(
     downloads,  # noqa: F811 - the fixture imported above
 ) -> None:
     from forecasting.inventory.api import simulation_summary, what_to_order
+    from forecasting.inventory.orders import purchase_orders
 
     at = open_app(monkeypatch, planned_db, "inventory")
     todo = what_to_order(planned_db)
     metrics = {m.label: m.value for m in at.metric}
     assert todo.height > 0 and metrics["Lines"] == f"{todo.height:,}"
-    assert metrics["Orders"] == f"{todo['store_id'].n_unique():,}"  # one per supplier x store
+    # one order per supplier x store, suppliers from dim_supply (the grouping of `plan --export`)
+    expected = purchase_orders(planned_db).orders
+    assert metrics["Orders"] == f"{expected.height:,}"
     assert not at.get("download_button")  # nothing to export before approval
     order = at.selectbox(key="inv_order").value
     editor = at.dataframe[-1]
@@ -77,7 +80,10 @@ def test_inventory_order_review_edit_approve_export_and_simulation(
     assert csv[0] == (
         "supplier,order_number,store_id,line,product_id,description,quantity,unit_cost,line_value"
     )
-    assert csv[1].startswith(f"DEFAULT,{order},") and f",{first}," in csv[1]
+    parts = order.split("-")  # PO-<date>-<supplier>-<store>
+    supplier, store = "-".join(parts[2:-1]), parts[-1]
+    assert expected.filter(supplier_id=supplier, store_id=store).height == 1
+    assert csv[1].startswith(f"{supplier},{order},") and f",{first}," in csv[1]
     assert ",7," in csv[1]  # the edited quantity
     assert len(csv) == 1 + (len(lines) - 1) + 1  # the zeroed line dropped, one total row
     assert "ORDER TOTAL" in csv[-1]
