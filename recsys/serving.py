@@ -157,7 +157,7 @@ class ServingState:
             data._cache[str(key)] = cached
         return cached
 
-    def legacyblend_reasons(
+    def legacy_reasons(
         self, data: TrainData, users: np.ndarray, ids: np.ndarray
     ) -> list[list[str]]:
         """Reasons of a version without a ranker (own purchases, or the closest past items)."""

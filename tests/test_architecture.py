@@ -29,7 +29,21 @@ MAX_LINES = 400
 MAX_PAGE_LINES = 150
 MAX_APP_LINES = 100
 #: Known exceptions to MAX_LINES, each with its reason. The lead removes them after merging.
-OVERSIZE_EXCEPTIONS: dict[str, str] = {}
+_FORMATTED = (
+    "over its limit once `ruff format` ran over the tree (one argument a line); "
+    "split pending, issue 11 stays open"
+)
+OVERSIZE_EXCEPTIONS: dict[str, str] = {
+    "app.py": _FORMATTED,
+    "services/dashboard.py": _FORMATTED,
+    "pages/_format.py": _FORMATTED,
+    "pages/_shared.py": _FORMATTED,
+    "pages/data.py": _FORMATTED,
+    "pages/forecasts.py": _FORMATTED,
+    "pages/recommendations.py": _FORMATTED,
+    "pages/sql.py": _FORMATTED,
+    "pages/sales.py": _FORMATTED,
+}
 #: Known cycles (through function-level imports), each with its reason; removed after merging.
 KNOWN_CYCLES: dict[tuple[str, str], str] = {}
 
@@ -147,25 +161,28 @@ def line_count(path: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines())
 
 
+def limit_of(name: str) -> int:
+    """The line limit of module `name`: app.py, a page, or any other module."""
+    if name == "app":
+        return MAX_APP_LINES
+    return MAX_PAGE_LINES if layer(name) == "pages" else MAX_LINES
+
+
 def test_modules_stay_small() -> None:
     too_big = []
     for name, path in MODULES.items():
         rel = path.relative_to(REPO).as_posix()
-        limit = (
-            MAX_APP_LINES
-            if name == "app"
-            else MAX_PAGE_LINES
-            if layer(name) == "pages"
-            else MAX_LINES
-        )
+        limit = limit_of(name)
         if rel not in OVERSIZE_EXCEPTIONS and line_count(path) >= limit + (name != "app"):
             too_big.append(f"{rel}: {line_count(path)} lines (limit {limit})")
     assert not too_big, too_big
 
 
 def test_oversize_exceptions_are_still_needed() -> None:
+    by_file = {path.relative_to(REPO).as_posix(): name for name, path in MODULES.items()}
     for rel in OVERSIZE_EXCEPTIONS:
-        assert line_count(REPO / rel) > MAX_LINES, f"{rel} fits now: drop its exception"
+        limit = limit_of(by_file[rel])
+        assert line_count(REPO / rel) > limit, f"{rel} fits now: drop its exception"
 
 
 def test_page_helpers_do_not_shadow_page_urls() -> None:

@@ -10,7 +10,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def test_sidebar_warns_when_outputs_are_missing_or_older_than_the_data(
-    monkeypatch, demo_db_master: Path
+    monkeypatch, demo_db_master: Path, loopback_app: None
 ) -> None:
     monkeypatch.setenv("SHELFWISE_DB", str(demo_db_master))
     monkeypatch.setenv("SHELFWISE_AUTH", "0")
