@@ -51,7 +51,9 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+## The test suite also runs the Ray scale-out tests (the optional `ray` extra).
 install-test: install browser
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,ray]'
 
 ## Lint, format and type checks (the same hooks run from .pre-commit-config.yaml).
 lint: install

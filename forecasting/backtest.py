@@ -22,6 +22,7 @@ from forecasting.errors import ForecastInputError
 from forecasting.metrics import insample_scales, pool, series_stats
 from forecasting.schemas import BACKTEST_SCHEMA
 from warehouse.db import execute, sql_text, writing
+from warehouse.executors import Executor
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +134,13 @@ def summarise(stats: pl.DataFrame, prophet_keys: pl.DataFrame | None) -> pl.Data
 
 
 def run_backtest(
-    db: str | os.PathLike[str], cfg: BacktestConfig, progress: bool = True
+    db: str | os.PathLike[str],
+    cfg: BacktestConfig,
+    progress: bool = True,
+    executor: Executor | None = None,
 ) -> BacktestReport:
-    """Run every window and pool the metrics (see the module docstring)."""
+    """Run every window and pool the metrics (see the module docstring); with an `executor`
+    the per-series models of each window run by series chunks on it."""
     h = cfg.engine.horizon
     step = STEP_DAYS[warehouse_frequency(db)]
     last_needed = cfg.until + dt.timedelta(days=step * h)
@@ -157,7 +162,7 @@ def run_backtest(
     for w in tqdm(range(cfg.windows - 1, -1, -1), desc="backtest windows", disable=not progress):
         end = until_idx - w * h
         sub = _active(panel, end, cfg.active_days // step)
-        result = forecast_panel(sub, end, cfg.engine)
+        result = forecast_panel(sub, end, cfg.engine, executor=executor)
         actual = sub.y[:, end + 1 : end + 1 + h].astype(np.float64)
         frames.append(window_stats(result, actual).with_columns(pl.lit(w).alias("window")))
         keys.append(pl.DataFrame({"window": w, "row": result.prophet_rows}))

@@ -26,6 +26,7 @@ from warehouse.db import (
     WarehouseError,
     resolve_db_path,
 )
+from warehouse.executors import add_executor_option, open_executor
 
 
 def _date(text: str) -> dt.date:
@@ -52,6 +53,7 @@ def _prophet(text: str) -> int:
 
 
 def _engine_args(p: argparse.ArgumentParser, horizon: int) -> None:
+    add_executor_option(p)
     p.add_argument("--horizon", type=int, default=horizon, help="periods ahead")
     p.add_argument("--levels", type=int, nargs="+", default=[80, 95], help="interval levels (%%)")
     p.add_argument(
@@ -115,11 +117,13 @@ _quiet = quiet_logging
 
 def _cmd_run(db: Path, args: argparse.Namespace) -> int:
     _quiet()
-    summary = run_forecast(
-        db,
-        RunConfig(until=args.until, active_days=args.active_days, engine=_engine(args)),
-        progress=True,
-    )
+    with open_executor(args.executor) as executor:
+        summary = run_forecast(
+            db,
+            RunConfig(until=args.until, active_days=args.active_days, engine=_engine(args)),
+            progress=True,
+            executor=executor,
+        )
     models = cast(list[str], summary["models"])
     print(
         f"forecast run {summary['run_id']}: {summary['n_series']:,} series x "
@@ -149,7 +153,8 @@ def _cmd_backtest(db: Path, args: argparse.Namespace) -> int:
     cfg = BacktestConfig(
         until=args.until, windows=args.windows, active_days=args.active_days, engine=_engine(args)
     )
-    report = run_backtest(db, cfg)
+    with open_executor(args.executor) as executor:
+        report = run_backtest(db, cfg, executor=executor)
     print_report(report)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(report.to_json(), indent=1, default=str))

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from forecasting.data import Panel
+from forecasting.fanout import fit_predict_chunks, prophet_model
 from forecasting.intervals import (
     MIN_POOLED_POINTS,
     ConformalTable,
@@ -25,6 +26,7 @@ from forecasting.intervals import (
 )
 from forecasting.models.base import Forecaster, make_model
 from forecasting.models.lgbm import LightGBMConfig, LightGBMGlobal
+from warehouse.executors import Executor
 
 log = logging.getLogger(__name__)
 
@@ -175,14 +177,22 @@ def select_prophet_rows(panel: Panel, end: int, segment: np.ndarray, k: int) -> 
 
 
 def forecast_panel(
-    panel: Panel, end: int, cfg: EngineConfig, progress: bool = False
+    panel: Panel,
+    end: int,
+    cfg: EngineConfig,
+    progress: bool = False,
+    executor: Executor | None = None,
+    chunk: int | None = None,
 ) -> EngineResult:
     """Forecast periods end+1..end+h for every series with every model, plus the auto choice.
 
     Calibration fits every model at `end - h` and scores the last `h` known periods, so the
     history must hold two horizons (`min_history`); the intervals adapt to what there is
     (`ConformalTable.fit` pools, `ConformalTable.model_based` is the last resort).
-    With `progress`, a tqdm bar counts series x models done.
+    With `progress`, a tqdm bar counts series x models done. With an `executor`, the
+    per-series models run by chunks of `chunk` series (default
+    `CHUNK_SERIES`) on it (`forecasting.fanout`) and Prophet's
+    fits too; LightGBM stays global here.
     """
     h = cfg.horizon
     cal_end = end - h
@@ -212,6 +222,11 @@ def forecast_panel(
         bar.set_postfix_str(name)
         t0 = time.perf_counter()
         model = _build(name, cfg)
+        if executor is not None and name not in LIGHTGBM_OBJECTIVES:
+            cal, fut = fit_predict_chunks(name, panel, cal_end, end, h, executor, chunk)
+            raw[name] = (all_rows, cal, fut, time.perf_counter() - t0)
+            bar.update(panel.n)
+            continue
         cal = _fit_predict(model, panel, cal_end, h)
         if name in LIGHTGBM_OBJECTIVES and not cfg.refit and np.isfinite(cal).any():
             fut = _predict_from(model, panel, end, h)  # type: ignore[arg-type]
@@ -227,8 +242,8 @@ def forecast_panel(
     if prophet_rows.size:
         t0 = time.perf_counter()
         sub = panel.subset(prophet_rows)
-        cal = _fit_predict(make_model("prophet"), sub, cal_end, h)
-        fut = _fit_predict(make_model("prophet"), sub, end, h)
+        cal = _fit_predict(prophet_model(executor), sub, cal_end, h)
+        fut = _fit_predict(prophet_model(executor), sub, end, h)
         raw["prophet"] = (prophet_rows, cal, fut, time.perf_counter() - t0)
 
     fb_rows, fb_cal, fb_fut, _ = raw[FALLBACK]

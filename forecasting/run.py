@@ -25,6 +25,7 @@ from forecasting.features import DRIVER_GROUPS
 from forecasting.intervals import interval
 from forecasting.schemas import FORECAST_SCHEMA, QUANTILES
 from warehouse.db import execute, sql_text, writing
+from warehouse.executors import Executor
 from warehouse.paths import artifacts_dir
 
 
@@ -119,13 +120,20 @@ def save_model(db: str | os.PathLike[str], result: EngineResult, meta: dict[str,
 
 
 def run_forecast(
-    db: str | os.PathLike[str], cfg: RunConfig, progress: bool = False
+    db: str | os.PathLike[str],
+    cfg: RunConfig,
+    progress: bool = False,
+    executor: Executor | None = None,
 ) -> dict[str, object]:
-    """Forecast, save the model, write the tables; returns a summary of the run."""
+    """Forecast, save the model, write the tables; returns a summary of the run.
+
+    The driver reads the warehouse once and writes it once (one transaction); with an
+    `executor` the per-series models run by series chunks on it (`forecasting.fanout`).
+    """
     h = cfg.engine.horizon
     panel = load_panel(db, cfg.until, horizon=h, active_days=cfg.active_days)
     end = panel.y.shape[1] - 1
-    result = forecast_panel(panel, end, cfg.engine, progress=progress)
+    result = forecast_panel(panel, end, cfg.engine, progress=progress, executor=executor)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     frame = forecast_frame(result, run_id)
     drivers = drivers_frame(result, run_id)

@@ -18,6 +18,7 @@ from forecasting.inventory.orders import purchase_orders, write_purchase_orders
 from forecasting.inventory.plan import run_plan
 from forecasting.inventory.sim_report import print_table, write_results
 from forecasting.inventory.simulate import SimConfig, load_sim_data, simulate
+from warehouse.executors import add_executor_option, open_executor
 from warehouse.files import check_output_path
 
 
@@ -106,6 +107,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    add_executor_option(parser)
     parser.add_argument(
         "--scope",
         choices=("portfolio", "item"),
@@ -151,7 +153,8 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
     if args.export is not None:  # before reorder_plan is replaced, not after
         check_output_path(args.export, flag="--export", suffixes=(".csv", ".xlsx"))
     start = time.perf_counter()
-    frame = run_plan(db, args.until, cfg)
+    with open_executor(args.executor) as executor:
+        frame = run_plan(db, args.until, cfg, executor)
     to_order = frame.filter(frame["suggested_order_qty"] > 0)
     value = to_order["order_value"].sum() or 0.0
     print(
@@ -199,7 +202,8 @@ def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
         demand_mode=args.demand_mode,
     )
     data = load_sim_data(db, cfg)
-    result = simulate(data, cfg, progress=not args.json)
+    with open_executor(args.executor, progress=not args.json) as executor:
+        result = simulate(data, cfg, progress=not args.json, executor=executor)
     write_results(db, result, cfg)
     if args.json:
         for note in result.notes:

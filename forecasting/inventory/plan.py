@@ -18,14 +18,18 @@ from forecasting.inventory.level import LEVEL_WEEKS, MIN_WEEKS
 from forecasting.inventory.maths import round_order_quantity
 from forecasting.inventory.policies import order_quantities, service_targets, shelfwise_policy
 from warehouse.db import WarehouseError, reading, scalar, sql_text, table_exists, writing
+from warehouse.executors import Executor
 
 
 def _fmt(values: np.ndarray) -> pl.Series:
     return pl.Series(values).round(1).cast(pl.String).str.replace(r"\.0$", "")
 
 
-def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
-    """The `reorder_plan` frame: one row per pair with the policy, the suggestion and why."""
+def build_plan(
+    inputs: PlanInputs, cfg: PlanConfig, executor: Executor | None = None
+) -> pl.DataFrame:
+    """The `reorder_plan` frame: one row per pair with the policy, the suggestion and why;
+    the Monte Carlo sampling runs by chunks of pairs on `executor` (this process when None)."""
     pairs, hist = inputs.pairs, inputs.demand.history
     rng = np.random.default_rng(cfg.seed)
     mean_daily = hist.mean(axis=1)
@@ -39,7 +43,7 @@ def build_plan(inputs: PlanInputs, cfg: PlanConfig) -> pl.DataFrame:
     on_order = column_array(pairs, "on_order_units", 0.0)
     position = on_hand + on_order
     policy, risk_all = shelfwise_policy(
-        inputs, cfg, target, order_qty, rng, position, pooled=label != "cost"
+        inputs, cfg, target, order_qty, rng, position, pooled=label != "cost", executor=executor
     )
     inactive = no_history | no_demand
     s = np.where(inactive, 0.0, policy.reorder_point)
@@ -190,11 +194,15 @@ def write_plan(db: str | os.PathLike[str], frame: pl.DataFrame) -> None:
 
 
 def run_plan(
-    db: str | os.PathLike[str], until: date | None = None, cfg: PlanConfig | None = None
+    db: str | os.PathLike[str],
+    until: date | None = None,
+    cfg: PlanConfig | None = None,
+    executor: Executor | None = None,
 ) -> pl.DataFrame:
-    """Compute the plan as of `until` (default: the last sale date) and write `reorder_plan`."""
+    """Compute the plan as of `until` (default: the last sale date) and write `reorder_plan`
+    (the driver reads the warehouse once, `executor` samples, the driver writes once)."""
     cfg = cfg or PlanConfig()
-    frame = build_plan(load_inputs(db, until, cfg), cfg)
+    frame = build_plan(load_inputs(db, until, cfg), cfg, executor)
     write_plan(db, frame)
     return frame
 

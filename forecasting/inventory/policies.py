@@ -10,20 +10,20 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from forecasting.inventory.allocation import SERVICE_GRID, allocate_service, reorder_point_grid
+from forecasting.inventory.allocation import allocate_service
 from forecasting.inventory.config import PlanConfig
-from forecasting.inventory.demand_dist import DemandInputs, iter_lead_time_demand_samples
+from forecasting.inventory.demand_dist import DemandInputs
 from forecasting.inventory.inputs import PlanInputs, column_array
 from forecasting.inventory.maths import (
     DAYS_PER_YEAR,
     abc_xyz_classes,
     cost_based_cycle_service,
     eoq,
-    fill_rate_reorder_point,
     normal_reorder_point,
-    quantile_reorder_point,
     round_order_quantity,
 )
+from forecasting.inventory.sampling import SampleChunk, run_chunks
+from warehouse.executors import Executor
 
 
 @dataclass(frozen=True)
@@ -104,12 +104,15 @@ def shelfwise_policy(
     rng: np.random.Generator,
     position: np.ndarray | None = None,
     pooled: np.ndarray | None = None,
+    executor: Executor | None = None,
 ) -> tuple[Policy, np.ndarray]:
     """Empirical compound-distribution policy, and P(lead-time demand > position) per pair.
 
     Samples are drawn and reduced chunk by chunk (memory chunk x n_samples, not n x n_samples).
     With `cfg.scope == "portfolio"` (cycle service only) the pairs whose `pooled` flag is set
     share their target as a group (`allocate_service`); the others get their own quantile.
+    The sampling runs by chunks of pairs on `executor` (this process when None), each chunk
+    seeded from `rng` (`forecasting.inventory.sampling`): the same plan on any engine.
     """
     pairs, demand = inputs.pairs, inputs.demand
     if inputs.shape is not None:  # the level's longer history of the demand shape
@@ -135,7 +138,6 @@ def shelfwise_policy(
     if scale is not None:
         mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, scale)
     n = pairs.height
-    level, mean_ltd, risk = np.empty(n), np.empty(n), np.full(n, np.nan)
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
     portfolio = cfg.scope == "portfolio" and cfg.measure == "cycle"
     shared = np.full(n, portfolio) if pooled is None else pooled & portfolio
@@ -149,39 +151,36 @@ def shelfwise_policy(
         else np.ones(n)
     )
     period_target = 1.0 - (1.0 - target) / periods
-    if portfolio:
-        grid_s = np.empty((n, len(SERVICE_GRID)))
-        grid_service = np.empty((n, len(SERVICE_GRID)))
-    for sl, samples in iter_lead_time_demand_samples(
+    stats = run_chunks(
+        SampleChunk(
+            0,
+            demand,
+            lt_mean,
+            lt_sd,
+            cycle_qty,
+            target if cfg.measure == "fill" else period_target,
+            shared,
+            periods,
+            position,
+            scale,
+            level_sd,
+            cfg.n_samples,
+            extra_days=cfg.review_days if periodic else 0,
+            undershoot=cfg.undershoot and not periodic,
+            method=cfg.method,
+            fill=cfg.measure == "fill",
+            portfolio=portfolio,
+        ),
         rng,
-        demand,
-        lt_mean,
-        lt_sd,
-        cfg.n_samples,
-        extra_days=cfg.review_days if periodic else 0,
-        undershoot=cfg.undershoot and not periodic,
-        method=cfg.method,
-        scale=scale,
-        scale_sd=level_sd,
-    ):
-        if cfg.measure == "fill":
-            level[sl] = fill_rate_reorder_point(samples, cycle_qty[sl], target[sl])
-        else:
-            own = ~shared[sl]
-            if own.any():
-                level[sl][own] = quantile_reorder_point(samples[own], period_target[sl][own])
-            if portfolio:
-                grid_s[sl], per_period = reorder_point_grid(samples)
-                grid_service[sl] = np.clip(1.0 - periods[sl, None] * (1.0 - per_period), 0, 1)
-        mean_ltd[sl] = samples.mean(axis=1)
-        if position is not None:
-            risk[sl] = (samples > position[sl, None]).mean(axis=1)
+        executor,
+    )
+    level, mean_ltd, risk = stats["level"], stats["mean_ltd"], stats["risk"]
     if portfolio:
         for group_target in np.unique(target[shared]):
             rows = np.flatnonzero(shared & (target == group_target))
             level[rows] = allocate_service(
-                grid_s[rows],
-                grid_service[rows],
+                stats["grid_s"][rows],
+                stats["grid_service"][rows],
                 cycles_per_day[rows],
                 float(group_target),
                 max(0.5, float(group_target) - cfg.item_floor_gap),

@@ -63,6 +63,7 @@ from forecasting.inventory.policies import (
     shelfwise_policy,
 )
 from warehouse.db import WarehouseError, reading, run_named
+from warehouse.executors import Executor
 
 METRICS: tuple[str, ...] = (
     "cycle_service_level",
@@ -190,7 +191,13 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
     return SimData(pairs, demand, forecast, has_stock, year_ago, back)
 
 
-def _policies(data: SimData, cfg: SimConfig, day: int, rng: np.random.Generator) -> list[Policy]:
+def _policies(
+    data: SimData,
+    cfg: SimConfig,
+    day: int,
+    rng: np.random.Generator,
+    executor: Executor | None = None,
+) -> list[Policy]:
     """The three policies as of simulation day `day` (history ends the day before it)."""
     plan_cfg, back = cfg.plan, data.back(cfg)
     history = data.demand[:, day : back + day]
@@ -208,7 +215,7 @@ def _policies(data: SimData, cfg: SimConfig, day: int, rng: np.random.Generator)
     )
     order_qty = order_quantities(data.pairs, window.mean(axis=1), plan_cfg)
     target = np.full(data.pairs.height, cfg.service_level)
-    shelfwise, _ = shelfwise_policy(inputs, plan_cfg, target, order_qty, rng)
+    shelfwise, _ = shelfwise_policy(inputs, plan_cfg, target, order_qty, rng, executor=executor)
     normal_target = np.full(data.pairs.height, cfg.normal_level or cfg.service_level)
     review = plan_cfg.review_days if plan_cfg.policy == "RS" else 0
     return [
@@ -218,8 +225,11 @@ def _policies(data: SimData, cfg: SimConfig, day: int, rng: np.random.Generator)
     ]
 
 
-def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
-    """Replay `cfg.days` days of actual demand for every policy (vectorised over pairs)."""
+def simulate(
+    data: SimData, cfg: SimConfig, progress: bool = True, executor: Executor | None = None
+) -> SimResult:
+    """Replay `cfg.days` days of actual demand for every policy (vectorised over pairs); each
+    replan's Monte Carlo sampling runs by chunks of pairs on `executor` (here when None)."""
     rng = np.random.default_rng(cfg.plan.seed)
     pairs, n, n_pol, horizon = data.pairs, data.pairs.height, len(POLICIES), cfg.days
     back = data.back(cfg)
@@ -232,7 +242,7 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
         np.rint(lt_mean[:, None] + lt_sd[:, None] * rng.standard_normal((n, horizon))), 0
     ).astype(np.int64)
     arrivals = np.zeros((n_pol, n, horizon + int(lead.max()) + 2))
-    pol = _policies(data, cfg, 0, rng)
+    pol = _policies(data, cfg, 0, rng, executor)
     s, q, up_to = _levels(pol)
     periodic = cfg.plan.policy == "RS"
     pack, moq = column_array(pairs, "case_pack", 1.0), column_array(pairs, "min_order_qty", 1.0)
@@ -253,7 +263,7 @@ def simulate(data: SimData, cfg: SimConfig, progress: bool = True) -> SimResult:
     days = tqdm(range(horizon), desc="simulate", unit="day", leave=False, disable=not progress)
     for d in days:
         if d > 0 and d % cfg.replan_days == 0:
-            s, q, up_to = _levels(_policies(data, cfg, d, rng))
+            s, q, up_to = _levels(_policies(data, cfg, d, rng, executor))
         arrived = arrivals[:, :, d]
         received = arrived > 0
         closed = received & in_cycle

@@ -1,0 +1,93 @@
+"""Per-series models fanned out by series chunks through an `Executor` (local or Ray).
+
+Every statistical model forecasts each series from that series alone, so a panel split into
+chunks of `chunk` series gives the same forecasts as the whole panel. Each chunk travels as a
+`Panel` of column arrays (numpy, zero-copy in Ray's object store), never as row lists, and
+comes back as two `(rows, h)` arrays. LightGBM stays global on the driver (its features pool
+across series); Prophet gets the executor for its per-series fits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting.data import Panel
+from forecasting.models.base import Forecaster, make_model
+from forecasting.models.prophet import ProphetModel
+from warehouse.executors import Executor, InlineExecutor
+
+log = logging.getLogger(__name__)
+
+#: Series per chunk: fixed, so the split does not depend on the engine.
+CHUNK_SERIES = 2000
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """One chunk: the model name, the sub-panel and the two origins (calibration, cutoff)."""
+
+    name: str
+    panel: Panel
+    cal_end: int
+    end: int
+    h: int
+
+
+def _one(model: Forecaster, panel: Panel, end: int, h: int) -> np.ndarray:
+    try:
+        out = np.asarray(model.fit(panel, end).predict(h), dtype=np.float64)
+    except Exception as exc:  # noqa: BLE001 - a failing model falls back, never kills the run
+        log.warning("%s failed on a chunk (%s)", model.name, exc)
+        return np.full((panel.n, h), np.nan)
+    out[~np.isfinite(out).all(1)] = np.nan
+    return out
+
+
+def run_chunk(job: ChunkJob) -> tuple[np.ndarray, np.ndarray]:
+    """(calibration forecast, cutoff forecast), each (chunk series, h); runs on a worker."""
+    cal = _one(make_model(job.name), job.panel, job.cal_end, job.h)
+    fut = _one(make_model(job.name), job.panel, job.end, job.h)
+    return cal, fut
+
+
+def chunks(n: int, size: int = CHUNK_SERIES) -> list[np.ndarray]:
+    """Row indices of consecutive chunks of `size` series (the last one shorter)."""
+    if size < 1:
+        raise ValueError(f"chunk size must be >= 1, got {size}")
+    return [np.arange(lo, min(n, lo + size)) for lo in range(0, n, size)]
+
+
+def fit_predict_chunks(
+    name: str,
+    panel: Panel,
+    cal_end: int,
+    end: int,
+    h: int,
+    executor: Executor,
+    size: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`name` fitted at `cal_end` and at `end` on every series, by chunks of `size` series
+    (default `CHUNK_SERIES`).
+
+    Returns:
+        (cal, fut): (n, h) arrays; NaN rows where the model (or its chunk) failed.
+    """
+    parts = chunks(panel.n, size or CHUNK_SERIES)
+    jobs = [ChunkJob(name, panel.subset(rows), cal_end, end, h) for rows in parts]
+    cal, fut = np.full((panel.n, h), np.nan), np.full((panel.n, h), np.nan)
+    for i, result in executor.map(run_chunk, jobs, desc=f"{name} chunks"):
+        if isinstance(result, Exception):
+            log.warning("%s: chunk %d failed (%s); its series fall back", name, i, result)
+            continue
+        cal[parts[i]], fut[parts[i]] = result
+    return cal, fut
+
+
+def prophet_model(executor: Executor | None) -> Forecaster:
+    """Prophet with its per-series fits on `executor` (local processes when None or inline)."""
+    if executor is None or isinstance(executor, InlineExecutor):
+        return make_model("prophet")
+    return ProphetModel(executor=executor)
