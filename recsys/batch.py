@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import polars as pl
@@ -26,6 +27,7 @@ from recsys.serving import (
     rules_mask,
 )
 from warehouse.db import reading, run_named
+from warehouse.executors import Executor
 
 
 def _customers(
@@ -65,8 +67,10 @@ def bulk_frame(
     rules: BusinessRules,
     progress: bool = False,
     batch_size: int = 1024,
+    executor: Executor | None = None,
 ) -> pl.DataFrame:
-    """Top-k rows per customer (BULK_COLUMNS), ids as in the source."""
+    """Top-k rows per customer (BULK_COLUMNS), ids as in the source; known customers are
+    ranked by chunks of `batch_size`, on `executor` when given (in this process otherwise)."""
     if k < 1:
         raise RecsysError(f"--k: must be at least 1, got {k}")
     customers = _customers(state, db, customer_ids, segment)
@@ -78,39 +82,22 @@ def bulk_frame(
     item_ids = np.array(state.data.catalogue.item_ids, dtype=object)
     names = np.array(state.descriptions, dtype=object)
     bar = tqdm(total=len(customers), desc="export", unit="customer", disable=not progress)
-    base = rules_mask(state, BusinessRules(**{**rules.__dict__, "in_stock_only": False}))
-    model = model_name(state)
-    for start in range(0, len(known), batch_size):
-        chunk = known[start : start + batch_size]
-        users = np.array([index[c] for c in chunk], dtype=np.int64)
-        masks = (
-            base[None, :] & ~np.stack([state.out_of_stock_for(c) for c in chunk])
-            if rules.in_stock_only
-            else base
-        )
-        rec, best, reasons, _ = rank_lists(state, state.data, users, k, rules, masks)
-        keep = rec >= 0
-        parts.append(
-            pl.DataFrame(
-                {
-                    "customer_id": np.repeat(np.array(chunk, dtype=object), k)[
-                        keep.ravel()
-                    ].tolist(),
-                    "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), len(users))[keep.ravel()],
-                    "product_id": item_ids[rec[keep]].tolist(),
-                    "description": names[rec[keep]].tolist(),
-                    "score": best[keep].astype(np.float64),
-                    "reason": [r for row in reasons for r in row],
-                    "model": [model] * int(keep.sum()),
-                },
-                schema_overrides={
-                    "customer_id": pl.String,
-                    "product_id": pl.String,
-                    "description": pl.String,
-                },
-            )
-        )
-        bar.update(len(chunk))
+    batches = [
+        pl.Series("customer_id", known[lo : lo + batch_size], dtype=pl.String)
+        for lo in range(0, len(known), batch_size)
+    ]
+    if executor is None or len(batches) <= 1:
+        for batch in batches:
+            parts.append(rank_batch(state, k, rules, batch))
+            bar.update(batch.len())
+    else:  # one copy of the state per run in the engine's object store, then customer chunks
+        results: list[pl.DataFrame | None] = [None] * len(batches)
+        for i, result in executor.map(partial(rank_batch, state, k, rules), batches, "export"):
+            if isinstance(result, Exception):
+                raise RecsysError(f"export: customer chunk {i} failed: {result}") from result
+            results[i] = result
+            bar.update(batches[i].len())
+        parts.extend(r for r in results if r is not None)
     for group in _by_stock_mask(state, cold, rules):
         scores = np.where(mask & ~state.out_of_stock_for(group[0]), popular_scores(state), -np.inf)
         ids, vals = pick_top(scores, k, state.categories, rules.max_per_category)
@@ -148,6 +135,41 @@ def bulk_frame(
             }
         )
     return pl.concat(parts).select(BULK_COLUMNS)
+
+
+def rank_batch(
+    state: ServingState, k: int, rules: BusinessRules, customers: pl.Series
+) -> pl.DataFrame:
+    """Top-k rows (BULK_COLUMNS order not applied) for one chunk of known customers."""
+    chunk = customers.to_list()
+    index = state.data.user_index
+    item_ids = np.array(state.data.catalogue.item_ids, dtype=object)
+    names = np.array(state.descriptions, dtype=object)
+    base = rules_mask(state, BusinessRules(**{**rules.__dict__, "in_stock_only": False}))
+    users = np.array([index[c] for c in chunk], dtype=np.int64)
+    masks = (
+        base[None, :] & ~np.stack([state.out_of_stock_for(c) for c in chunk])
+        if rules.in_stock_only
+        else base
+    )
+    rec, best, reasons, _ = rank_lists(state, state.data, users, k, rules, masks)
+    keep = rec >= 0
+    return pl.DataFrame(
+        {
+            "customer_id": np.repeat(np.array(chunk, dtype=object), k)[keep.ravel()].tolist(),
+            "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), len(users))[keep.ravel()],
+            "product_id": item_ids[rec[keep]].tolist(),
+            "description": names[rec[keep]].tolist(),
+            "score": best[keep].astype(np.float64),
+            "reason": [r for row in reasons for r in row],
+            "model": [model_name(state)] * int(keep.sum()),
+        },
+        schema_overrides={
+            "customer_id": pl.String,
+            "product_id": pl.String,
+            "description": pl.String,
+        },
+    )
 
 
 def _by_stock_mask(

@@ -20,6 +20,7 @@ from recsys.refresh import train_and_register
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
 from warehouse.cli_common import finish_parser
 from warehouse.db import WarehouseError, resolve_db_path
+from warehouse.executors import add_executor_option, open_executor
 from warehouse.paths import artifacts_dir
 
 
@@ -29,7 +30,13 @@ def _two_tower_config(args: argparse.Namespace) -> TwoTowerConfig:
 
 def _cmd_train(db: Path, args: argparse.Namespace) -> None:
     start = time.perf_counter()
-    path = train_and_register(db, parse_date(args.until), not args.quiet, _two_tower_config(args))
+    path = train_and_register(
+        db,
+        parse_date(args.until),
+        not args.quiet,
+        _two_tower_config(args),
+        workers=args.workers,
+    )
     manifest = json.loads((path / "manifest.json").read_text())
     print(
         f"trained {manifest['model']} version {manifest['version']} in "
@@ -134,15 +141,17 @@ def _cmd_export(db: Path, args: argparse.Namespace) -> None:
         raise RecsysError(str(exc)) from None
     customers = read_customer_file(args.customers) if args.customers else None
     start = time.perf_counter()
-    frame = bulk_recommendations(
-        db,
-        customers,
-        args.segment,
-        args.k,
-        _rules(args),
-        progress=not args.quiet,
-        as_of=parse_date(args.as_of, "--as-of"),
-    )
+    with open_executor(args.executor, progress=not args.quiet) as executor:
+        frame = bulk_recommendations(
+            db,
+            customers,
+            args.segment,
+            args.k,
+            _rules(args),
+            progress=not args.quiet,
+            as_of=parse_date(args.as_of, "--as-of"),
+            executor=executor,
+        )
     seconds = time.perf_counter() - start
     n_customers = frame["customer_id"].n_unique()
     table_frame = frame
@@ -269,6 +278,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--epochs", type=int, default=TwoTowerConfig.epochs)
         p.add_argument("--seed", type=int, default=0)
     train.add_argument("--until", help="use sales on or before this date (YYYY-MM-DD)")
+    train.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="train the two-tower in N processes with torch DDP (gloo on CPU, 127.0.0.1)",
+    )
     evaluate.add_argument("--until", help="train through this date")
     evaluate.add_argument(
         "--as-of",
@@ -296,6 +311,7 @@ def _parser() -> argparse.ArgumentParser:
         help="keyed-hash customer ids in the file (warehouse.privacy key)",
     )
     _add_rule_options(export, exclude_default=False)
+    add_executor_option(export)
     export.add_argument("--as-of", help="histories and features cut at this date (YYYY-MM-DD)")
     rec = sub.add_parser("recommend", help="one customer's list, a basket, or similar products")
     rec.add_argument("customer", nargs="?")

@@ -16,11 +16,12 @@ import polars as pl
 from recsys.baselines import Ease
 from recsys.blend import BlendRecommender
 from recsys.data import catalogue_fingerprint, load_train_data
+from recsys.ddp import fit_ddp
 from recsys.export import write_table
 from recsys.ranker import RankerConfig, RankerModel
 from recsys.registry import latest_manifest, save_model
 from recsys.service import BusinessRules, bulk_recommendations
-from recsys.train import TwoTowerConfig, TwoTowerRecommender
+from recsys.train import TwoTowerConfig
 from warehouse.db import reading, resolve_db_path, table_exists
 from warehouse.freshness import read_data_state
 
@@ -31,11 +32,13 @@ def train_and_register(
     progress: bool = True,
     config: TwoTowerConfig | None = None,
     ranker_config: RankerConfig | Literal[False] | None = None,
+    workers: int = 1,
 ) -> Path:
     """Fit the two-tower model, the blend and the LightGBM ranker on sales through `until`.
 
     `ranker_config` None means `RankerConfig()`, False means no ranker (the blend serves).
-    Saves one new registry version holding all of them.
+    Saves one new registry version holding all of them. With `workers` > 1 the two-tower
+    trains in that many processes under torch DDP (`recsys.ddp`).
     """
     config = config or TwoTowerConfig(show_progress=progress)
     generation = read_data_state(resolve_db_path(db)).generations["sales"]  # before reading
@@ -46,7 +49,7 @@ def train_and_register(
         start = time.perf_counter()
         ranker = RankerModel.fit(data, ranker_config or RankerConfig(), progress)
         ranker_s = time.perf_counter() - start
-    model = TwoTowerRecommender(config).fit(data)
+    model = fit_ddp(data, config, workers)
     # the blend (and its EASE) only serves versions without a ranker
     ease = Ease() if ranker is None and data.n_items <= Ease().config.max_items else None
     blend = BlendRecommender(model, ease=ease).fit(data)

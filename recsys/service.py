@@ -44,6 +44,7 @@ from recsys.serving import (
 )
 from warehouse.contracts import returns
 from warehouse.db import reading, run_named
+from warehouse.executors import Executor
 
 
 def _frame(
@@ -251,9 +252,12 @@ def bulk_recommendations(
     rules: BusinessRules = DEFAULT_RULES,
     progress: bool = False,
     as_of: str | dt.date | None = None,
+    executor: Executor | None = None,
 ) -> pl.DataFrame:
-    """Top-k lists for many customers (BULK_COLUMNS); all customers with purchases by default."""
-    return bulk_frame(serving_state(db, as_of), db, customer_ids, segment, k, rules, progress)
+    """Top-k lists for many customers (BULK_COLUMNS); all customers with purchases by default;
+    customer chunks run on `executor` when given (`recsys.batch.bulk_frame`)."""
+    state = serving_state(db, as_of)
+    return bulk_frame(state, db, customer_ids, segment, k, rules, progress, executor=executor)
 
 
 def model_status(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:

@@ -146,7 +146,7 @@ class TwoTowerRecommender(BaseRecommender):
         self.history = []
         for epoch in range(cfg.epochs):
             self.net.train()
-            order = rng.permutation(examples)[: cfg.max_examples_per_epoch]
+            order = self._epoch_order(rng.permutation(examples)[: cfg.max_examples_per_epoch])
             batches = range(0, order.size - 1, cfg.batch_size)
             bar = tqdm(
                 batches,
@@ -159,7 +159,7 @@ class TwoTowerRecommender(BaseRecommender):
                 idx = torch.as_tensor(order[b : b + cfg.batch_size], device=self.device)
                 if idx.numel() < 2:
                     continue
-                loss = self._batch_loss(idx, tensors, features, log_q)
+                loss = self._step_loss(idx, tensors, features, log_q)
                 for opt in optimisers:
                     opt.zero_grad()
                 loss.backward()
@@ -200,6 +200,14 @@ class TwoTowerRecommender(BaseRecommender):
         self.examples_per_s = seen_examples / train_seconds if train_seconds else float("nan")
         self._item_cache.clear()
         return self
+
+    def _epoch_order(self, order: np.ndarray) -> np.ndarray:
+        """This process's share of the epoch's shuffled examples (all of them here)."""
+        return order
+
+    def _step_loss(self, idx: torch.Tensor, *tensors: Any) -> torch.Tensor:
+        """The loss of one batch; `recsys.ddp` routes it through DistributedDataParallel."""
+        return self._batch_loss(idx, *tensors)
 
     def _batch_loss(
         self,
