@@ -24,6 +24,7 @@ from forecasting.inventory.maths import (
     quantile_reorder_point,
     round_order_quantity,
 )
+from forecasting.inventory.order_sizes import SizePool, size_pool
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ def shelfwise_policy(
     )
     if scale is not None:
         mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, scale)
+    if inputs.errors is not None:  # the recent bias of the level
+        mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, inputs.errors.mean)
     n = pairs.height
     level, mean_ltd, risk = np.empty(n), np.empty(n), np.full(n, np.nan)
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
@@ -163,6 +166,8 @@ def shelfwise_policy(
         method=cfg.method,
         scale=scale,
         scale_sd=level_sd,
+        sizes=pooled_sizes(inputs, demand.history, cfg),
+        level_error=inputs.errors,
     ):
         if cfg.measure == "fill":
             level[sl] = fill_rate_reorder_point(samples, cycle_qty[sl], target[sl])
@@ -188,6 +193,17 @@ def shelfwise_policy(
             )
     up_to = level if periodic else level + order_qty
     return Policy(level, order_qty, up_to, level - mean_ltd, target, mean_daily), risk
+
+
+def pooled_sizes(inputs: PlanInputs, history: np.ndarray, cfg: PlanConfig) -> SizePool | None:
+    """The category size pool of `history` when `cfg.pooled_sizes` asks for it, else None.
+
+    "auto" pools only where the as-of level is used (short histories without a seasonal ratio).
+    """
+    if cfg.pooled_sizes == "off" or (cfg.pooled_sizes == "auto" and inputs.level is None):
+        return None
+    groups = inputs.pairs["category"].cast(pl.String).fill_null("").to_numpy()
+    return size_pool(history, groups, cfg.size_prior_days)
 
 
 def expected_cycles_per_day(
