@@ -3,6 +3,7 @@
 Usage:
     python bench/bench_inventory_service.py --db NAME=PATH:UNTIL[:DAYS] [--db ...] [--days 90]
         [--samples 1000] [--variants no_level,item,no_season] [--policy sQ|RS]
+        [--targets 0.9,0.95,0.99] [--normal-levels 0.85,0.995,0.999]
 
 For each warehouse and target, `forecasting.inventory.simulate` replays the `--days` days after
 UNTIL with three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise
@@ -11,7 +12,9 @@ stock), normal_approx (textbook formula) and rule_of_thumb (two weeks of sales).
 variants rerun the same replay with one switch changed (`no_level`: no as-of level;
 `level_trend`: the level also where a seasonal ratio exists; `item`: every item on its own
 target; `no_season`: no seasonal ratio; `item_no_season`: both, the policy as it was before
-either existed).
+either existed; `before`: neither the level's recent misses nor the category's order sizes,
+`no_pool` / `no_errors`: one of them off). `--targets` and `--normal-levels ''` cut a run down
+(one target per process on a busy machine; no stock-at-equal-service curve then).
 Prints:
 1. achieved cycle service, gap to target, complete cycles and the standard error, fill rate,
    average stock (ratio to normal_approx);

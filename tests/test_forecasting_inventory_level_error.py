@@ -24,7 +24,13 @@ from forecasting.inventory.order_sizes import (
 )
 from forecasting.inventory.plan import build_plan
 from forecasting.inventory.service_check import TARGETS, check_service
-from forecasting.inventory.simulate import SimConfig, SimData, _policies, load_sim_data
+from forecasting.inventory.simulate import (
+    SimConfig,
+    SimData,
+    _policies,
+    load_sim_data,
+    simulate,
+)
 from tests.test_forecasting_inventory_level import DAYS, UNTIL, _growth_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +128,18 @@ def test_plan_reason_names_the_level_errors_and_pooled_sizes(demo_db: Path) -> N
         .str.contains("recent misses|shrunk to the category")
         .any()
     )
+
+
+def test_demo_replay_is_unchanged_where_the_seasonal_ratio_applies(demo_db: Path) -> None:
+    # a year of sales: "auto" uses the seasonal ratio, neither the level nor the new steps, so
+    # the replay is the same computation as before, random stream included
+    base = SimConfig(until=date(2026, 6, 30), days=28, plan=PlanConfig(n_samples=200))
+    data = load_sim_data(demo_db, base)
+    now = simulate(data, base, progress=False).overall
+    before = simulate(
+        data, base.with_plan(pooled_sizes="off", level_errors=False), progress=False
+    ).overall
+    assert now == before
 
 
 def test_config_rejects_unknown_pooled_sizes() -> None:
