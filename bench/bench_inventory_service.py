@@ -1,8 +1,9 @@
 """Achieved service of the inventory policies: replay actual demand at targets 90/95/99%.
 
 Usage:
-    python bench/bench_inventory_service.py --db NAME=PATH:UNTIL [--db ...] [--days 90]
+    python bench/bench_inventory_service.py --db NAME=PATH:UNTIL[:DAYS] [--db ...] [--days 90]
         [--samples 1000] [--variants no_level,item,no_season] [--policy sQ|RS]
+        [--targets 0.9,0.95,0.99] [--normal-levels 0.85,0.995,0.999]
 
 For each warehouse and target, `forecasting.inventory.simulate` replays the `--days` days after
 UNTIL with three (s, Q) policies sharing the same Q and the same lead-time draws: shelfwise
@@ -11,7 +12,9 @@ stock), normal_approx (textbook formula) and rule_of_thumb (two weeks of sales).
 variants rerun the same replay with one switch changed (`no_level`: no as-of level;
 `level_trend`: the level also where a seasonal ratio exists; `item`: every item on its own
 target; `no_season`: no seasonal ratio; `item_no_season`: both, the policy as it was before
-either existed).
+either existed; `before`: neither the level's recent misses nor the category's order sizes,
+`no_pool` / `no_errors`: one of them off). `--targets` and `--normal-levels ''` cut a run down
+(one target per process on a busy machine; no stock-at-equal-service curve then).
 Prints:
 1. achieved cycle service, gap to target, complete cycles and the standard error, fill rate,
    average stock (ratio to normal_approx);
@@ -54,6 +57,10 @@ VARIANTS: dict[str, dict[str, object]] = {
     "item": {"scope": "item"},
     "no_season": {"seasonal": False},
     "item_no_season": {"scope": "item", "seasonal": False},  # shelfwise before both switches
+    # the policy before the level's recent errors and the category's order sizes (issue 13)
+    "before": {"pooled_sizes": "off", "level_errors": False},
+    "no_pool": {"pooled_sizes": "off"},
+    "no_errors": {"level_errors": False},
 }
 
 
@@ -86,7 +93,9 @@ def _row(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", action="append", required=True, help="NAME=PATH:UNTIL")
+    parser.add_argument(
+        "--db", action="append", required=True, help="NAME=PATH:UNTIL[:DAYS] (DAYS: --days)"
+    )
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--demand-mode", default="lost_sales")
@@ -101,27 +110,38 @@ def main() -> None:
         default="no_level,item,no_season",
         help=f"comma-separated shelfwise variants of {sorted(VARIANTS)} or ''",
     )
+    parser.add_argument(
+        "--targets", default=",".join(str(t) for t in TARGETS), help="comma-separated targets"
+    )
+    parser.add_argument(
+        "--normal-levels",
+        default=",".join(str(t) for t in EXTRA_NORMAL_LEVELS),
+        help="extra levels of the normal formula's stock / service curve ('' for none)",
+    )
     args = parser.parse_args()
+    targets = [float(t) for t in args.targets.split(",") if t]
+    normal_levels = [float(t) for t in args.normal_levels.split(",") if t]
     variants = [v for v in args.variants.split(",") if v]
     main_rows, iso_rows, seg_rows, notes, verdicts = [], [], [], [], []
     class_rows: list[str] = []
     gaps: dict[str, list[float]] = {}
     for spec in args.db:
         name, rest = spec.split("=", 1)
-        path, until = rest.rsplit(":", 1)
+        path, until, *own_days = rest.split(":")
+        days = int(own_days[0]) if own_days else args.days
         plan = PlanConfig(n_samples=args.samples, policy=args.policy)  # type: ignore[arg-type]
         base = SimConfig(
-            until=date.fromisoformat(until), days=args.days, plan=plan, demand_mode=args.demand_mode
+            until=date.fromisoformat(until), days=days, plan=plan, demand_mode=args.demand_mode
         )  # type: ignore[arg-type]
         start = time.perf_counter()
         data: SimData = load_sim_data(path, base)
         read_s = time.perf_counter() - start
-        check = check_service(data, base)
+        check = check_service(data, base, targets, normal_levels)
         notes.append(
-            f"{name}: warehouse read {read_s:.1f} s, {len(TARGETS)} targets and "
-            f"{len(EXTRA_NORMAL_LEVELS)} extra normal levels replayed in "
+            f"{name}: warehouse read {read_s:.1f} s, {len(targets)} targets and "
+            f"{len(normal_levels)} extra normal levels replayed in "
             f"{time.perf_counter() - start - read_s:.0f} s; "
-            + "; ".join(check.results[TARGETS[0]].notes)
+            + "; ".join(check.results[targets[0]].notes)
         )
         back = data.back(base)
         window = data.demand[:, back - base.plan.window_days : back]
@@ -165,7 +185,7 @@ def main() -> None:
             for seg_name, mask in (("intermittent", intermittent), ("smooth", ~intermittent)):
                 if not mask.any():
                     continue
-                seg = summarise(result.per_pair, args.days, mask)
+                seg = summarise(result.per_pair, days, mask)
                 cells = " | ".join(
                     f"{seg[p]['cycle_service_level']:.4f} / {seg[p]['avg_on_hand_units']:.2f}"
                     for p in POLICIES

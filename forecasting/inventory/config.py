@@ -39,6 +39,12 @@ class PlanConfig:
             measured worse than 56 on Online Retail II, docs/BENCHMARKS.md).
         level_sd: multiplier on the level's relative standard error added to the samples
             (0 = treat the level as exact).
+        pooled_sizes: sale-day sizes shrunk towards the category's pool
+            (`forecasting.inventory.order_sizes`): "auto" (default) where the as-of level is
+            used, "on" always, "off" never.
+        size_prior_days: pseudo sale days of the category's pool in each pair's mixture.
+        level_errors: where the as-of level is used, multiply its samples by the level's recent
+            errors (`forecasting.inventory.level_error`) instead of its standard error.
     """
 
     service_level: float = 0.95
@@ -61,6 +67,9 @@ class PlanConfig:
     level: Literal["auto", "trend", "off"] = "auto"
     shape_days: int = 56
     level_sd: float = 1.0
+    pooled_sizes: Literal["auto", "on", "off"] = "auto"
+    size_prior_days: float = 8.0
+    level_errors: bool = True
     class_rules: ClassRules = field(default_factory=ClassRules)
 
     def __post_init__(self) -> None:
@@ -87,6 +96,10 @@ class PlanConfig:
             )
         if self.level not in ("auto", "trend", "off"):
             raise ValueError(f"level must be auto, trend or off, got {self.level!r}")
+        if self.pooled_sizes not in ("auto", "on", "off"):
+            raise ValueError(f"pooled_sizes must be auto, on or off, got {self.pooled_sizes!r}")
+        if not 0.0 <= self.size_prior_days <= 1000.0:
+            raise ValueError(f"size_prior_days must be 0..1000, got {self.size_prior_days}")
         if not 7 <= self.shape_days <= 364:
             raise ValueError(f"shape_days must be 7..364, got {self.shape_days}")
         if self.no_cost_cover_days <= 0 or self.rule_of_thumb_days <= 0:

@@ -19,11 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from forecasting.inventory.level_error import ErrorPool
 from forecasting.inventory.maths import (
     sample_lead_times,
     sample_nb_window_sums,
     sample_undershoot,
     sample_window_sums,
+)
+from forecasting.inventory.order_sizes import (
+    SizePool,
+    sample_pooled_sums,
+    sample_pooled_undershoot,
 )
 
 QUANTILE_LEVELS: tuple[float, ...] = (0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95)
@@ -113,6 +119,8 @@ def iter_lead_time_demand_samples(
     method: str = "block",
     scale: np.ndarray | None = None,
     scale_sd: np.ndarray | None = None,
+    sizes: SizePool | None = None,
+    level_error: ErrorPool | None = None,
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """Samples of demand over (lead time + extra_days) plus the undershoot, by chunks of pairs.
 
@@ -129,6 +137,13 @@ def iter_lead_time_demand_samples(
             `[n_pairs]`; whole-unit histories keep whole-unit sums (unbiased random rounding).
         scale_sd: relative sd of that factor per pair (`[n_pairs]`, 0 = exact): each sample is
             multiplied by a lognormal draw of mean 1 and this sd (the level's uncertainty).
+        sizes: sale-day sizes pooled from the category (`forecasting.inventory.order_sizes`)
+            for the rows of `demand`: each history sample (sum and undershoot) comes from the
+            pair's own bootstrap with probability `sizes.own_weight`, else from the compound of
+            its sale-day pattern and pooled sizes.
+        level_error: the recent ratios actual / planned level (`level_error.level_errors`):
+            each history sample is multiplied by a size-biased draw from its pair's pool,
+            in place of the lognormal `scale_sd` factor.
     """
     n = demand.n_pairs
     use_fc = demand.forecast_mask()
@@ -141,11 +156,20 @@ def iter_lead_time_demand_samples(
         lengths = lengths + extra_days
         sampler = sample_nb_window_sums if method == "nb" else sample_window_sums
         sums = sampler(rng, hist, lengths) if hist.shape[1] else np.zeros_like(lengths)
-        if scale_sd is not None:  # the level's own uncertainty: a lognormal factor of mean 1
+        keep = None
+        if sizes is not None and hist.shape[1]:
+            part = sizes.take(sl)
+            keep = rng.random(sums.shape) < part.own_weight[:, None]
+            pooled = sample_pooled_sums(rng, hist, lengths, part)
+            pooled = np.where(integer[sl, None], np.floor(pooled + rng.random(sums.shape)), pooled)
+            sums = np.where(keep, sums, pooled)
+        if level_error is not None:  # how wrong the level has lately been, per cycle
+            sums = sums * level_error.take(sl).draw(rng, n_samples)
+        elif scale_sd is not None:  # the level's own uncertainty: a lognormal factor of mean 1
             sigma = np.sqrt(np.log1p(scale_sd[sl] ** 2)).astype(np.float32)[:, None]
             z = rng.standard_normal(sums.shape, dtype=np.float32)
             sums = sums * np.exp(sigma * z - 0.5 * sigma * sigma)
-        if scale is not None or scale_sd is not None:
+        if scale is not None or scale_sd is not None or level_error is not None:
             scaled = sums * (1.0 if scale is None else scale[sl, None])
             rounded = np.floor(scaled + rng.random(scaled.shape))
             sums = np.where(integer[sl, None], rounded, scaled)
@@ -154,6 +178,10 @@ def iter_lead_time_demand_samples(
             sums[fc] = sample_forecast_sums(rng, demand.forecast_q[sl][fc], lengths[fc], rho)
         if undershoot and hist.shape[1]:
             under = sample_undershoot(rng, hist, n_samples, integer=False)
+            if keep is not None and sizes is not None:
+                under = np.where(
+                    keep, under, sample_pooled_undershoot(rng, sizes.take(sl), n_samples)
+                )
             sums += np.where(integer[sl, None], np.floor(under), under)
         yield sl, sums
 

@@ -16,6 +16,7 @@ import polars as pl
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import QUANTILE_COLUMNS, DemandInputs
 from forecasting.inventory.level import LEVEL_WEEKS, Level, estimate_level
+from forecasting.inventory.level_error import ErrorPool, level_errors
 from forecasting.inventory.seasonal import YEAR_LAG_DAYS, seasonal_ratio
 from warehouse.db import WarehouseError, reading, run_named, table_exists
 
@@ -42,6 +43,7 @@ class PlanInputs:
     season: np.ndarray | None = None
     level: Level | None = None
     shape: np.ndarray | None = None
+    errors: ErrorPool | None = None
 
     def history_scale(self) -> np.ndarray | None:
         """Factor on the history source per pair: seasonal ratio x level factor (or None)."""
@@ -87,6 +89,22 @@ def level_estimate(
         return None
     groups = pairs["category"].cast(pl.String).fill_null("").to_numpy()
     return estimate_level(history, first_day, groups, cfg.shape_days, season_horizons(pairs, cfg))
+
+
+def level_error_pool(
+    pairs: pl.DataFrame,
+    history: np.ndarray,
+    first_day: np.ndarray,
+    cfg: PlanConfig,
+    level: Level | None,
+) -> ErrorPool | None:
+    """The recent errors of the as-of level (`level_error.level_errors`) where it is used."""
+    if level is None or not cfg.level_errors:
+        return None
+    groups = pairs["category"].cast(pl.String).fill_null("").to_numpy()
+    horizons = season_horizons(pairs, cfg)
+    lag = int(horizons.max(initial=cfg.review_days))
+    return level_errors(history, first_day, groups, cfg.shape_days, horizons, lag)
 
 
 def sales_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
@@ -176,7 +194,10 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
     first_day = first_sale_index(pairs, until - timedelta(days=back), back)
     level = level_estimate(pairs, long_history, first_day, cfg, season is not None)
     shape = None if level is None else long_history[:, back - cfg.shape_days :]
-    return PlanInputs(pairs, DemandInputs(history, q, has), until, run_id, season, level, shape)
+    errors = level_error_pool(pairs, long_history, first_day, cfg, level)
+    return PlanInputs(
+        pairs, DemandInputs(history, q, has), until, run_id, season, level, shape, errors
+    )
 
 
 def season_horizons(pairs: pl.DataFrame, cfg: PlanConfig) -> np.ndarray:

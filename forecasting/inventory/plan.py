@@ -16,7 +16,12 @@ from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.inputs import PlanInputs, column_array, load_inputs
 from forecasting.inventory.level import LEVEL_WEEKS, MIN_WEEKS
 from forecasting.inventory.maths import round_order_quantity
-from forecasting.inventory.policies import order_quantities, service_targets, shelfwise_policy
+from forecasting.inventory.policies import (
+    order_quantities,
+    pooled_sizes,
+    service_targets,
+    shelfwise_policy,
+)
 from warehouse.db import WarehouseError, reading, scalar, sql_text, table_exists, writing
 from warehouse.executors import Executor
 
@@ -80,6 +85,16 @@ def build_plan(
             f" (no level estimate: under {MIN_WEEKS} weeks of sales; window as is)",
         )
         history_text = np.char.add(history_text, level_text)
+    if inputs.errors is not None:
+        history_text = np.char.add(
+            history_text,
+            np.char.add(
+                " x the level's recent misses (mean x",
+                np.char.add(np.char.mod("%.2f", inputs.errors.mean), ")"),
+            ),
+        )
+    if pooled_sizes(inputs, inputs.demand.history, cfg) is not None:
+        history_text = np.char.add(history_text, "; sale sizes shrunk to the category's")
     source = np.where(fc_mask, f"forecast quantiles (run {inputs.forecast_run})", history_text)
     measure = "fill rate" if cfg.measure == "fill" else "cycle service"
     basis = label.astype(str)

@@ -22,6 +22,7 @@ from forecasting.inventory.maths import (
     normal_reorder_point,
     round_order_quantity,
 )
+from forecasting.inventory.order_sizes import SizePool, size_pool
 from forecasting.inventory.sampling import SampleChunk, run_chunks
 from warehouse.executors import Executor
 
@@ -137,6 +138,8 @@ def shelfwise_policy(
     )
     if scale is not None:
         mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, scale)
+    if inputs.errors is not None:  # the recent bias of the level
+        mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, inputs.errors.mean)
     n = pairs.height
     cycle_qty = mean_daily * cfg.review_days if periodic else order_qty
     portfolio = cfg.scope == "portfolio" and cfg.measure == "cycle"
@@ -170,6 +173,8 @@ def shelfwise_policy(
             method=cfg.method,
             fill=cfg.measure == "fill",
             portfolio=portfolio,
+            sizes=pooled_sizes(inputs, demand.history, cfg),
+            level_error=inputs.errors,
         ),
         rng,
         executor,
@@ -187,6 +192,17 @@ def shelfwise_policy(
             )
     up_to = level if periodic else level + order_qty
     return Policy(level, order_qty, up_to, level - mean_ltd, target, mean_daily), risk
+
+
+def pooled_sizes(inputs: PlanInputs, history: np.ndarray, cfg: PlanConfig) -> SizePool | None:
+    """The category size pool of `history` when `cfg.pooled_sizes` asks for it, else None.
+
+    "auto" pools only where the as-of level is used (short histories without a seasonal ratio).
+    """
+    if cfg.pooled_sizes == "off" or (cfg.pooled_sizes == "auto" and inputs.level is None):
+        return None
+    groups = inputs.pairs["category"].cast(pl.String).fill_null("").to_numpy()
+    return size_pool(history, groups, cfg.size_prior_days)
 
 
 def expected_cycles_per_day(

@@ -15,7 +15,9 @@ import numpy as np
 
 from forecasting.inventory.allocation import reorder_point_grid
 from forecasting.inventory.demand_dist import DemandInputs, iter_lead_time_demand_samples
+from forecasting.inventory.level_error import ErrorPool
 from forecasting.inventory.maths import fill_rate_reorder_point, quantile_reorder_point
+from forecasting.inventory.order_sizes import SizePool
 from warehouse.executors import Executor, ExecutorError, InlineExecutor
 
 #: Pairs per chunk: fixed, so the seeds and the split do not depend on the engine.
@@ -33,6 +35,8 @@ class SampleChunk:
         cycle_qty, period_target, shared, periods: see `policies.shelfwise_policy`.
         position: on hand + on order (None: no stock-out risk).
         scale, scale_sd: the history's level factor and its relative sd (or None).
+        sizes: the category-pooled sale-day sizes of the chunk's rows (or None).
+        level_error: the level's recent misses for the chunk's rows (or None).
     """
 
     seed: int
@@ -52,6 +56,8 @@ class SampleChunk:
     method: str
     fill: bool
     portfolio: bool
+    sizes: SizePool | None = None
+    level_error: ErrorPool | None = None
 
 
 def _rows(value: np.ndarray | None, sl: slice) -> np.ndarray | None:
@@ -85,6 +91,8 @@ def sample_chunk(job: SampleChunk) -> dict[str, np.ndarray]:
         method=job.method,
         scale=job.scale,
         scale_sd=job.scale_sd,
+        sizes=job.sizes,
+        level_error=job.level_error,
     ):
         if job.fill:
             out["level"] = fill_rate_reorder_point(samples, job.cycle_qty, job.period_target)
@@ -129,6 +137,8 @@ def split(job: SampleChunk, rng: np.random.Generator, size: int | None = None) -
             job.method,
             job.fill,
             job.portfolio,
+            None if job.sizes is None else job.sizes.take(sl),
+            None if job.level_error is None else job.level_error.take(sl),
         )
         for seed, sl in zip(seeds, bounds, strict=True)
     ]

@@ -45,6 +45,7 @@ from forecasting.inventory.inputs import (
     column_array,
     daily_matrix,
     first_sale_index,
+    level_error_pool,
     level_estimate,
     load_forecast,
     load_year_ago,
@@ -210,8 +211,9 @@ def _policies(
     first_day = first_sale_index(data.pairs, as_of - timedelta(days=back), back)
     level = level_estimate(data.pairs, history, first_day, plan_cfg, season is not None)
     shape = None if level is None else history[:, back - plan_cfg.shape_days :]
+    errors = level_error_pool(data.pairs, history, first_day, plan_cfg, level)
     inputs = PlanInputs(
-        data.pairs, DemandInputs(window, q, has), as_of, run_id, season, level, shape
+        data.pairs, DemandInputs(window, q, has), as_of, run_id, season, level, shape, errors
     )
     order_qty = order_quantities(data.pairs, window.mean(axis=1), plan_cfg)
     target = np.full(data.pairs.height, cfg.service_level)
