@@ -26,6 +26,7 @@ from recsys.candidates import Candidates, SourceConfig, Sources, fit_sources, ge
 from recsys.data import TrainData, cut_before
 from recsys.errors import RecsysError
 from recsys.features import CATEGORICAL, FEATURES, feature_matrix
+from recsys.paths import PathTables, path_contributions, path_tables
 
 #: Ranker scores are shifted into (BAND, BAND + 1]; non-candidates keep popularity in [0, 1).
 BAND = 10.0
@@ -162,6 +163,7 @@ class RankerModel:
     config: RankerConfig
     boosters: dict[str, lgb.Booster]
     stats: dict[str, Any] = field(default_factory=dict)
+    _paths: dict[str, PathTables] = field(default_factory=dict, repr=False)
 
     @classmethod
     def fit(cls, data: TrainData, cfg: RankerConfig, progress: bool = False) -> RankerModel:
@@ -241,15 +243,39 @@ class RankerModel:
                 )
         return out
 
-    def contributions(self, x: np.ndarray) -> np.ndarray:
-        """[n, len(FEATURES)] per-feature contributions (pred_contrib, bias dropped)."""
-        out = np.zeros((len(x), len(FEATURES)), np.float64)
+    def _masks(self, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        if "all" in self.boosters:
+            return [("all", np.ones(len(x), bool))]
         bought = x[:, FEATURES.index("ux_bought")] == 1
-        for name, booster in self.boosters.items():
-            mask = np.ones(len(x), bool) if name == "all" else bought if name == "own" else ~bought
+        return [("own", bought), ("new", ~bought)]
+
+    def path_tables(self, name: str) -> PathTables:
+        """The per-leaf path credits of booster `name` (built once, then cached)."""
+        if name not in self._paths:
+            self._paths[name] = path_tables(self.boosters[name])
+        return self._paths[name]
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """[n, len(FEATURES)] per-feature path contributions (`recsys.paths`; bias dropped):
+        each row sums to its booster's raw score minus the booster's bias."""
+        out = np.zeros((len(x), len(FEATURES)), np.float64)
+        for name, mask in self._masks(x):
+            if mask.any():
+                out[mask] = path_contributions(
+                    self.boosters[name], self.path_tables(name), x[mask], self.config.num_threads
+                )
+        return out
+
+    def shap_contributions(self, x: np.ndarray) -> np.ndarray:
+        """[n, len(FEATURES)] TreeSHAP contributions (LightGBM `pred_contrib`, bias dropped):
+        ~100x the cost of `contributions`; the bench compares the two."""
+        out = np.zeros((len(x), len(FEATURES)), np.float64)
+        for name, mask in self._masks(x):
             if mask.any():
                 out[mask] = np.asarray(
-                    booster.predict(x[mask], pred_contrib=True, num_threads=self.config.num_threads)
+                    self.boosters[name].predict(
+                        x[mask], pred_contrib=True, num_threads=self.config.num_threads
+                    )
                 )[:, :-1]
         return out
 
