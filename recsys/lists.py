@@ -66,9 +66,10 @@ def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:
     assert ranker.sources is not None
     pop = ranker.sources.popular / max(float(ranker.sources.popular.max()), 1e-9) * 0.999
     out = np.broadcast_to(pop.astype(np.float32), (len(users), data.n_items)).copy()
-    for row, u in enumerate(users):
-        lo, hi = ranked.ptr[u], ranked.ptr[u + 1]
-        out[row, ranked.item[lo:hi]] = ranked.unit[lo:hi]
+    lo, sizes = ranked.ptr[users], ranked.ptr[users + 1] - ranked.ptr[users]
+    rows = np.repeat(np.arange(len(users)), sizes)
+    at = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+    out[rows, ranked.item[at]] = ranked.unit[at]
     return out
 
 
@@ -145,13 +146,14 @@ def explain(
     todo = np.unique(pos[hit][ranked.named[pos[hit]] < 0])
     if todo.size:
         _explain_rows(state, ranker, data, ranked, todo)
-    text = [
-        ["popular with customers now" if ids[i, j] >= 0 else "" for j in range(k)] for i in range(n)
-    ]
+    text = np.full((n, k), None, dtype=object)
+    text[rr, cc] = "popular with customers now"
     named[rr[hit], cc[hit]] = ranked.named[pos[hit]]
-    for i, j, row in zip(rr[hit].tolist(), cc[hit].tolist(), pos[hit].tolist(), strict=True):
-        text[i][j] = ranked.text[row]
-    return [[s for s in row if s] for row in text], named
+    text[rr[hit], cc[hit]] = ranked.text[pos[hit]]
+    counts = (ids >= 0).sum(axis=1).tolist()
+    flat = text[rr, cc].tolist()  # row-major: each row's listed items, best first
+    ends = np.cumsum(counts).tolist()
+    return [flat[e - c : e] for c, e in zip(counts, ends, strict=True)], named
 
 
 def _explain_rows(

@@ -41,6 +41,7 @@ class RankerConfig:
     objective: str = "lambdarank"
     split_models: bool = True
     negatives_per_user: int = 60
+    all_own_negatives: bool = True
     num_boost_round: int = 120
     learning_rate: float = 0.08
     num_leaves: int = 15
@@ -117,6 +118,8 @@ def window_rows(
         .to_numpy()
     )
     keep = (labels > 0) | (neg_rank <= cfg.negatives_per_user)
+    if cfg.all_own_negatives:  # the own-items model sees every own candidate, as in serving
+        keep |= np.asarray(before.counts()[cands.user, cands.item]).ravel() > 0
     has_pos = np.isin(cands.user, cands.user[labels > 0])
     keep &= has_pos
     x = feature_matrix(before, cands, sources.category_codes)[keep]
@@ -170,7 +173,7 @@ class RankerModel:
         """Build the windows inside `data` and train."""
         rng = np.random.default_rng(cfg.seed)
         parts = []
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for cutoff in cfg.cutoffs:
             rows = window_rows(data, data.as_of - cutoff, cfg, rng)
             if rows is not None:
@@ -197,7 +200,8 @@ class RankerModel:
             "rows": int(y.size),
             "positives": int(y.sum()),
             "windows": len(parts),
-            "window_s": round(time.perf_counter() - start, 2),
+            "fit_s": round(time.perf_counter() - start, 2),
+            "cpu_s": round(time.process_time() - cpu, 2),
         }
         return cls(cfg, boosters, stats)
 
@@ -225,6 +229,12 @@ class RankerModel:
             name: lgb.Booster(model_str=(folder / f"ranker_{name}.txt").read_text(encoding="utf-8"))
             for name in meta["boosters"]
         }
+        for name, booster in boosters.items():
+            if tuple(booster.feature_name()) != FEATURES:
+                raise RecsysError(
+                    f"{folder}: ranker_{name}.txt was trained on other features than this "
+                    "version of recsys/features.py; train a new model version"
+                )
         return cls(RankerConfig.from_json(meta["config"]), boosters, meta.get("stats", {}))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
