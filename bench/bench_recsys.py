@@ -128,8 +128,10 @@ def bench_export(db: Path, as_of: dt.date | None = None) -> None:
         f"{'customers/s':>13}{'per CPU-s':>11}"
     )
     for name, rules in {
-        "exclude purchased": BusinessRules(),
+        "exclude purchased (first: reasons)": BusinessRules(),
+        "exclude purchased (reasons cached)": BusinessRules(),
         "+ max 3 per category": BusinessRules(max_per_category=3),
+        "purchased allowed": BusinessRules(exclude_purchased=False),
     }.items():
         start, cpu = time.perf_counter(), time.process_time()
         frame = service.bulk_recommendations(db, k=20, rules=rules, as_of=as_of)

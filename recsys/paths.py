@@ -83,9 +83,15 @@ def path_contributions(
     leaves = np.asarray(booster.predict(x, pred_leaf=True, num_threads=num_threads), np.int64)
     leaves = leaves.reshape(len(x), -1)
     flat = leaves + np.arange(leaves.shape[1], dtype=np.int64)[None, :] * tables.n_leaves
-    if flat.size * n_features <= 4_000_000:  # small batches: one gather
-        return tables.credit[flat].sum(axis=1, dtype=np.float64)
     out = np.zeros((len(x), n_features), np.float64)
-    for t in range(flat.shape[1]):
-        out += tables.credit[flat[:, t]]
+    # tree by tree in the same order for every row, so a row's sums never depend on its batch
+    for lo in range(0, len(x), 4096):
+        block, buf = (
+            flat[lo : lo + 4096],
+            np.empty((min(4096, len(x) - lo), n_features), np.float32),
+        )
+        acc = out[lo : lo + len(block)]
+        for t in range(block.shape[1]):
+            tables.credit.take(block[:, t], axis=0, out=buf)
+            acc += buf
     return out

@@ -26,8 +26,11 @@ def explained_feature(contrib: np.ndarray) -> np.ndarray:
     return np.argmax(masked, axis=1)
 
 
+_INDEX = {f: i for i, f in enumerate(FEATURES)}
+
+
 def _value(x: np.ndarray, name: str) -> float:
-    return float(x[FEATURES.index(name)])
+    return float(x[_INDEX[name]])
 
 
 def _days(value: float) -> str:
@@ -82,8 +85,14 @@ def partners(
     target = np.asarray(items, np.int64)[row]
     vals = weights[mine, target]
     vals = np.asarray(vals.todense() if sp.issparse(vals) else vals, np.float64).ravel()
-    order = np.lexsort((mine, -vals, row))
-    first = order[np.r_[True, row[order][1:] != row[order][:-1]]]
-    good = vals[first] > 0
-    out[row[first[good]]] = mine[first[good]]
+    # own items of a row are in ascending id order (canonical CSR): the first maximum wins
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    best = np.maximum.reduceat(vals, starts)
+    at_best = np.flatnonzero(
+        vals == best[np.searchsorted(starts, np.arange(row.size), "right") - 1]
+    )
+    rows_hit, first = np.unique(row[at_best], return_index=True)
+    pick = at_best[first]
+    good = vals[pick] > 0
+    out[rows_hit[good]] = mine[pick[good]]
     return out
