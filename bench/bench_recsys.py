@@ -3,7 +3,9 @@
 Usage:
     python bench/bench_recsys.py --db /tmp/demo.duckdb [--sizes 100000 1000000] [--queries 200]
     python bench/bench_recsys.py --db /tmp/or.duckdb --until 2010-09-30 --test-end 2010-12-09 \
-        --seeds 0 1 2 --skip training retrieval
+        --seeds 0 1 2 --parts baselines served --skip training retrieval serving export
+    python bench/bench_recsys.py --db /tmp/or.duckdb --until 2010-09-30 --parts \
+        --skip training retrieval   # speed only: train the serving model, then serve and export
 
 With `--until` the accuracy part runs first (bench/recsys_accuracy.py: tuned baselines, every
 candidate source, the ranker and its ablations, the served list made by the export path as of
