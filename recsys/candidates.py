@@ -140,7 +140,9 @@ class Sources:
                 ),
                 shape=(data.n_users, data.n_items),
             )
-        return data._cache[key]  # type: ignore[return-value]
+        out = data._cache[key]
+        assert isinstance(out, sp.csr_matrix)
+        return out
 
     def scorers(self, data: TrainData) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
         """Per source, users [n] -> dense scores [n, n_items] (0 or -inf = not retrieved)."""
