@@ -3,7 +3,9 @@
 Usage:
     python bench/bench_recsys.py --db /tmp/demo.duckdb [--sizes 100000 1000000] [--queries 200]
     python bench/bench_recsys.py --db /tmp/or.duckdb --until 2010-09-30 --test-end 2010-12-09 \
-        --seeds 0 1 2 --skip training retrieval
+        --seeds 0 1 2 --parts baselines served --skip training retrieval serving export
+    python bench/bench_recsys.py --db /tmp/or.duckdb --until 2010-09-30 --parts \
+        --skip training retrieval   # speed only: train the serving model, then serve and export
 
 With `--until` the accuracy part runs first (bench/recsys_accuracy.py: tuned baselines, every
 candidate source, the ranker and its ablations, the served list made by the export path as of
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import shutil
 import tempfile
 import time
@@ -28,6 +32,7 @@ from recsys import service
 from recsys.baselines import Ease, ItemKNN
 from recsys.data import load_train_data
 from recsys.index import ExactIndex, HnswIndex, IndexConfig, IvfIndex, recall_against_exact
+from recsys.reasons import explained_feature
 from recsys.refresh import train_and_register
 from recsys.service import BusinessRules
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
@@ -85,17 +90,22 @@ def bench_serving(db: Path, queries: int, as_of: dt.date | None = None) -> None:
         max_per_category=5,
     )
     cases = {"no rules (exclude purchased only)": BusinessRules(), "all filters on": all_rules}
-    print(f"\n## Single-customer top-20 latency ({queries} customers, warm state)")
-    print(f"{'rules':<36}{'p50 ms':>10}{'p95 ms':>10}")
+    print(
+        f"\n## Single-customer top-20 latency ({queries} customers, warm state; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
+    print(f"{'rules':<36}{'p50 ms':>10}{'p95 ms':>10}{'CPU ms/query':>14}")
     service.recommend_for_customer(db, str(customers[0]), 20, all_rules, as_of)  # warm-up
     for name, rules in cases.items():
         times = []
+        cpu = time.process_time()
         for customer in customers:
             start = time.perf_counter()
             service.recommend_for_customer(db, str(customer), 20, rules, as_of)
             times.append(time.perf_counter() - start)
+        cpu_ms = (time.process_time() - cpu) / len(customers) * 1000
         p50, p95 = _percentiles(times)
-        print(f"{name:<36}{p50:>10.2f}{p95:>10.2f}")
+        print(f"{name:<36}{p50:>10.2f}{p95:>10.2f}{cpu_ms:>14.2f}")
     times = []
     for customer in customers[:50]:
         start = time.perf_counter()
@@ -106,24 +116,56 @@ def bench_serving(db: Path, queries: int, as_of: dt.date | None = None) -> None:
 
 
 def bench_export(db: Path, as_of: dt.date | None = None) -> None:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     state = service.serving_state(db, as_of)
     state.ranked_for(state.data) if state.rank_model is not None else None
     print(
         f"\n## Export (all customers, k = 20, as of {as_of or 'the last sale'}; serving state "
         f"with the ranker's candidates for every customer built in "
-        f"{time.perf_counter() - start:.1f} s, once per model version and date)"
+        f"{time.perf_counter() - start:.1f} s wall, {time.process_time() - cpu:.1f} s CPU, once "
+        f"per model version and date; load average {os.getloadavg()[0]:.1f})"
     )
-    print(f"{'rules':<36}{'customers':>10}{'rows':>11}{'seconds':>9}{'customers/s':>13}")
+    print(
+        f"{'rules':<36}{'customers':>10}{'rows':>11}{'wall s':>9}{'CPU s':>8}"
+        f"{'customers/s':>13}{'per CPU-s':>11}"
+    )
     for name, rules in {
-        "exclude purchased": BusinessRules(),
+        "exclude purchased (first: reasons)": BusinessRules(),
+        "exclude purchased (reasons cached)": BusinessRules(),
         "+ max 3 per category": BusinessRules(max_per_category=3),
+        "purchased allowed": BusinessRules(exclude_purchased=False),
     }.items():
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         frame = service.bulk_recommendations(db, k=20, rules=rules, as_of=as_of)
-        seconds = time.perf_counter() - start
+        seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu
         n = frame["customer_id"].n_unique()
-        print(f"{name:<36}{n:>10,}{frame.height:>11,}{seconds:>9.1f}{n / seconds:>13,.0f}")
+        print(
+            f"{name:<36}{n:>10,}{frame.height:>11,}{seconds:>9.2f}{cpu_s:>8.2f}"
+            f"{n / seconds:>13,.0f}{n / cpu_s:>11,.0f}"
+        )
+    if state.rank_model is not None:
+        bench_reasons(state)
+
+
+def bench_reasons(state: service.ServingState, rows: int = 2000) -> None:
+    """Path contributions (served reasons) against TreeSHAP: time per row and agreement."""
+    ranked = state.ranked_for(state.data)
+    model = state.rank_model.model
+    pick = np.random.default_rng(0).choice(len(ranked.item), min(rows, len(ranked.item)), False)
+    x = ranked.x[np.sort(pick)]
+    start = time.process_time()
+    path = explained_feature(model.contributions(x))
+    path_s = time.process_time() - start
+    start = time.process_time()
+    shap = explained_feature(model.shap_contributions(x))
+    shap_s = time.process_time() - start
+    print(f"\n## Reasons: the named feature of {len(x):,} random candidates")
+    print(f"{'attribution':<36}{'CPU ms/row':>12}{'same feature as TreeSHAP':>26}")
+    print(
+        f"{'path contributions (served)':<36}{path_s / len(x) * 1000:>12.3f}"
+        f"{np.mean(path == shap):>26.1%}"
+    )
+    print(f"{'TreeSHAP (pred_contrib)':<36}{shap_s / len(x) * 1000:>12.3f}{1.0:>26.1%}")
 
 
 def synthetic_vectors(n: int, dim: int, seed: int) -> np.ndarray:
@@ -196,7 +238,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument(
         "--parts",
-        nargs="+",
+        nargs="*",
         default=["baselines", "sources", "ranker", "served"],
         choices=["baselines", "sources", "ranker", "served"],
     )
@@ -210,7 +252,7 @@ def main() -> None:
         if "training" not in args.skip:
             bench_training(db, args.train_examples)
         until = dt.date.fromisoformat(args.until) if args.until else None
-        if until is not None:
+        if until is not None and args.parts:
             from recsys_accuracy import run
 
             test_end = (
@@ -220,16 +262,25 @@ def main() -> None:
             )
             run(db, until, test_end, args.seeds, tuple(args.parts))
         elif not {"serving", "export"} <= set(args.skip):
-            start = time.perf_counter()
-            train_and_register(
+            start, cpu = time.perf_counter(), time.process_time()
+            path = train_and_register(
                 db,
-                None,
+                until,
                 False,
                 TwoTowerConfig(
                     epochs=1, max_examples_per_epoch=args.train_examples, show_progress=False
                 ),
             )
-            print(f"\n(trained the serving model in {time.perf_counter() - start:.0f} s)")
+            ranker = json.loads((path / "manifest.json").read_text())["metrics"]["ranker"]
+            print(
+                f"\n## Training the serving model through {until or 'the last sale'} (load "
+                f"average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n"
+                f"{'part':<44}{'wall s':>9}{'CPU s':>9}\n"
+                f"{'ranker (sources + windows + LightGBM)':<44}{ranker['fit_s']:>9.1f}"
+                f"{ranker['cpu_s']:>9.1f}\n"
+                f"{'all (+ two-tower for similar products)':<44}"
+                f"{time.perf_counter() - start:>9.1f}{time.process_time() - cpu:>9.1f}"
+            )
         if "serving" not in args.skip:
             bench_serving(db, args.queries, until)
         if "export" not in args.skip:

@@ -8,6 +8,8 @@ the `horizon` days before `until`), never on the test period.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -224,9 +226,13 @@ def served_rows(
     served_s = time.perf_counter() - start
     for row in rows:
         row["kind"] = "served"
+    ranker = json.loads((path / "manifest.json").read_text())["metrics"]["ranker"]
     return rows, {
+        "ranker_fit_s": float(ranker["fit_s"]),
+        "ranker_cpu_s": float(ranker["cpu_s"]),
         "train_and_register_s": train_s,
         "train_and_register_cpu_s": train_cpu,
+        "load_average": os.getloadavg()[0],
         "served_eval_s": served_s,
         "version": path.name,
     }

@@ -119,23 +119,36 @@ class Sources:
         """Names of the sources this set runs (two-tower only when a model is given)."""
         return tuple(s for s in SOURCES if s != "two_tower" or self.two_tower is not None)
 
+    def sparse_scorers(self, data: TrainData) -> dict[str, Callable[[np.ndarray], sp.spmatrix]]:
+        """Sources whose scores are sparse enough to rank without a dense matrix: users [n] ->
+        [n, n_items] sparse (0 = not retrieved), the same values as `scorers`."""
+        weighted = data.weighted()
+        return {"buy_again": lambda u: weighted[u]}
+
+    def _recent(self, data: TrainData) -> sp.csr_matrix:
+        key = f"recent-{self.config.together_half_life_days}"
+        if key not in data._cache:
+            ages = data.events.select(
+                "user",
+                "item",
+                w=0.5 ** ((data.as_of - pl.col("t_days")) / self.config.together_half_life_days),
+            )
+            data._cache[key] = sp.csr_matrix(
+                (
+                    ages["w"].to_numpy().astype(np.float32),
+                    (ages["user"].to_numpy(), ages["item"].to_numpy()),
+                ),
+                shape=(data.n_users, data.n_items),
+            )
+        out = data._cache[key]
+        assert isinstance(out, sp.csr_matrix)
+        return out
+
     def scorers(self, data: TrainData) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
-        """Per source, a function from user rows `[n]` to scores `[n, n_items]`."""
         """Per source, users [n] -> dense scores [n, n_items] (0 or -inf = not retrieved)."""
         weighted = data.weighted()
         binary = (data.counts() > 0).astype(np.float32)
-        ages = data.events.select(
-            "user",
-            "item",
-            w=0.5 ** ((data.as_of - pl.col("t_days")) / self.config.together_half_life_days),
-        )
-        recent = sp.csr_matrix(
-            (
-                ages["w"].to_numpy().astype(np.float32),
-                (ages["user"].to_numpy(), ages["item"].to_numpy()),
-            ),
-            shape=(data.n_users, data.n_items),
-        )
+        recent = self._recent(data)
         n_cats = int(self.category_codes.max()) + 1 if self.category_codes.size else 1
         onehot = sp.csr_matrix(
             (np.ones(data.n_items, np.float32), (np.arange(data.n_items), self.category_codes)),
@@ -227,6 +240,34 @@ class Candidates:
         return int(self.user.size)
 
 
+def _sparse_top(m: sp.csr_matrix, rows: np.ndarray, depth: int) -> tuple[np.ndarray, ...]:
+    """Per row of a sparse [len(rows), n_items] score matrix: its top `depth` positive entries,
+    best first (ties: lower item id), as (row position, item, score, rank from 1)."""
+    m = m.tocsr()
+    m.sum_duplicates()
+    lens = np.diff(m.indptr)
+    row = np.repeat(np.arange(m.shape[0]), lens)
+    keep = m.data > 0
+    row, col, val = row[keep], m.indices[keep].astype(np.int64), m.data[keep].astype(np.float32)
+    order = np.lexsort((col, -val, row))
+    row, col, val = row[order], col[order], val[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1] if row.size else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, row.size])
+    rank = np.arange(row.size) - np.repeat(starts, sizes) + 1
+    top = rank <= depth
+    return rows[row[top]], col[top], val[top], rank[top]
+
+
+def _dense_top(scores: np.ndarray, rows: np.ndarray, depth: int) -> tuple[np.ndarray, ...]:
+    """`_sparse_top` of dense [len(rows), n_items] scores (entries <= 0 never retrieved)."""
+    scores = np.array(scores, dtype=np.float32)
+    scores[scores <= 0] = -np.inf
+    ids, best = top_k(scores, depth)
+    ok = ids >= 0
+    rank = np.broadcast_to(np.arange(1, depth + 1), ids.shape)
+    return np.repeat(rows, depth)[ok.ravel()], ids[ok], best[ok], rank[ok]
+
+
 def generate(
     sources: Sources,
     data: TrainData,
@@ -238,35 +279,46 @@ def generate(
     users = np.asarray(users, dtype=np.int64)
     names = [s for s in sources.names if not (exclude or {}).get(s)]
     scorers = sources.scorers(data)
+    sparse = sources.sparse_scorers(data)
     cfg = sources.config
-    keys: dict[str, list[np.ndarray]] = {s: [] for s in names}
-    vals: dict[str, list[np.ndarray]] = {s: [] for s in names}
+    parts: dict[str, list[tuple[np.ndarray, ...]]] = {s: [] for s in names}
+    shared = {  # the same list for every customer: computed once
+        name: _dense_top(scorers[name](users[:1]), np.zeros(1, np.int64), _depth(cfg, name))
+        for name in names
+        if name in ("popular", "trending")
+    }
     for start in range(0, len(users), batch_size):
         chunk = users[start : start + batch_size]
         for name in names:
             depth = _depth(cfg, name)
-            scores = np.array(scorers[name](chunk), dtype=np.float32)
-            scores[scores <= 0] = -np.inf
-            ids, best = top_k(scores, depth)
-            ok = ids >= 0
-            keys[name].append((np.repeat(chunk, depth) * data.n_items + ids.ravel())[ok.ravel()])
-            vals[name].append(best[ok])
-    flat = {s: np.concatenate(keys[s]) if keys[s] else np.zeros(0, np.int64) for s in names}
-    union = np.unique(np.concatenate(list(flat.values()))) if flat else np.zeros(0, np.int64)
+            if name in shared:
+                _, col, val, rank = shared[name]
+                got = (
+                    np.repeat(chunk, col.size),
+                    *(np.tile(a, len(chunk)) for a in shared[name][1:]),
+                )
+            elif name in sparse:
+                got = _sparse_top(sparse[name](chunk), chunk, depth)
+            else:
+                got = _dense_top(scorers[name](chunk), chunk, depth)
+            parts[name].append(got)
+    flat: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for name in names:
+        u, i, v, r = (np.concatenate([p[j] for p in parts[name]]) for j in range(4))
+        flat[name] = (u.astype(np.int64) * data.n_items + i, v, r)
+    union = (
+        np.unique(np.concatenate([f[0] for f in flat.values()])) if flat else np.zeros(0, np.int64)
+    )
     scores_out: dict[str, np.ndarray] = {}
     ranks_out: dict[str, np.ndarray] = {}
     for name in names:
-        k = flat[name]
+        k, v, r = flat[name]
         score = np.full(union.size, np.nan, np.float32)
         rank = np.zeros(union.size, np.float32)
         if k.size:
             pos = np.searchsorted(union, k)
-            score[pos] = np.concatenate(vals[name])
-            # rank within the user's list: lists were appended best first per user
-            user_of = k // data.n_items
-            starts = np.r_[0, np.flatnonzero(np.diff(user_of)) + 1]
-            lens = np.diff(np.r_[starts, k.size])
-            rank[pos] = (np.arange(k.size) - np.repeat(starts, lens) + 1).astype(np.float32)
+            score[pos] = v
+            rank[pos] = r.astype(np.float32)
         scores_out[name] = score
         ranks_out[name] = rank
     return Candidates(union // data.n_items, union % data.n_items, scores_out, ranks_out)

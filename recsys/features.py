@@ -1,5 +1,7 @@
 """Ranker features of (customer, product) candidates, computed only from a `TrainData`.
 
+Customer x product features include the share of the customer's orders holding the item,
+its orders in the last 90 / 30 days and in the customer's last 3 orders (buy-again's signals).
 Every feature reads `data.events` (sales strictly before `data.as_of`) and the catalogue's
 attributes (category, price); nothing reads `dim_product.first_sold_on` or any later sale, so
 a sale at or after the cutoff cannot change a feature (tests/test_recsys_ranker.py plants one).
@@ -25,6 +27,10 @@ PAIR = (
     "ux_cycle_ratio",
     "ux_weighted",
     "ux_bought",
+    "ux_order_share",
+    "ux_orders_90",
+    "ux_orders_30",
+    "ux_in_last_orders",
 )
 ITEM = (
     "i_buyers_7",
@@ -81,18 +87,31 @@ def tables(data: TrainData, category_codes: np.ndarray) -> Tables:
     ev = data.events
     now = data.as_of
     n_items, n_users = data.n_items, data.n_users
+    # the customer's order sequence: 1 = most recent order
+    recency = (
+        ev.select("user", "order")
+        .unique()
+        .with_columns(back=pl.col("order").rank("dense", descending=True).over("user"))
+    )
     pair = (
-        ev.group_by("user", "item")
+        ev.join(recency, on=["user", "order"], how="left")
+        .group_by("user", "item")
         .agg(
             orders=pl.len(),
             quantity=pl.col("quantity").sum(),
             last=pl.col("t_days").max(),
             first=pl.col("t_days").min(),
             weighted=(0.5 ** ((now - pl.col("t_days")) / data.half_life_days)).sum(),
+            o90=(pl.col("t_days") >= now - 90).sum(),
+            o30=(pl.col("t_days") >= now - 30).sum(),
+            last3=(pl.col("back") <= 3).sum(),
         )
         .with_columns(key=pl.col("user").cast(pl.Int64) * n_items + pl.col("item"))
         .sort("key")
     )
+    user_orders = np.zeros(n_users, np.float32)
+    per_user_orders = recency.group_by("user").len()
+    user_orders[per_user_orders["user"].to_numpy()] = per_user_orders["len"].to_numpy()
     orders = pair["orders"].to_numpy().astype(np.float32)
     since_last = (now - pair["last"].to_numpy()).astype(np.float32)
     since_first = (now - pair["first"].to_numpy()).astype(np.float32)
@@ -109,6 +128,10 @@ def tables(data: TrainData, category_codes: np.ndarray) -> Tables:
             ratio,
             pair["weighted"].to_numpy(),
             np.ones_like(orders),
+            orders / np.maximum(user_orders[pair["user"].to_numpy()], 1.0),
+            pair["o90"].to_numpy(),
+            pair["o30"].to_numpy(),
+            pair["last3"].to_numpy(),
         ]
     ).astype(np.float32)
 
@@ -183,7 +206,14 @@ def feature_matrix(data: TrainData, cands: Candidates, category_codes: np.ndarra
     pair = np.full((n, len(PAIR)), np.nan, np.float32)
     pair[found] = tab.pair[pos_ok[found]]
     pair[~found, PAIR.index("ux_bought")] = 0.0
-    pair[~found, PAIR.index("ux_orders")] = 0.0
+    for name in (
+        "ux_orders",
+        "ux_order_share",
+        "ux_orders_90",
+        "ux_orders_30",
+        "ux_in_last_orders",
+    ):
+        pair[~found, PAIR.index(name)] = 0.0
     user = np.column_stack(
         [tab.user[cands.user], tab.user_category[cands.user, tab.category_codes[cands.item]]]
     )

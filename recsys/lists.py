@@ -31,6 +31,8 @@ class Ranked:
     x: np.ndarray  # [rows, F] features
     ptr: np.ndarray
     keys: np.ndarray  # [rows] user * n_items + item, sorted
+    named: np.ndarray  # [rows] named feature of the reason (-1 = not explained yet)
+    text: np.ndarray  # [rows] object: the reason (None = not explained yet)
 
 
 def rank_all(ranker: RankerRecommender, data: TrainData, users: np.ndarray) -> Ranked:
@@ -50,6 +52,8 @@ def rank_all(ranker: RankerRecommender, data: TrainData, users: np.ndarray) -> R
         x,
         np.cumsum(ptr),
         cands.user * data.n_items + cands.item,
+        np.full(cands.size, -1, np.int64),
+        np.full(cands.size, None, dtype=object),
     )
 
 
@@ -62,9 +66,10 @@ def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:
     assert ranker.sources is not None
     pop = ranker.sources.popular / max(float(ranker.sources.popular.max()), 1e-9) * 0.999
     out = np.broadcast_to(pop.astype(np.float32), (len(users), data.n_items)).copy()
-    for row, u in enumerate(users):
-        lo, hi = ranked.ptr[u], ranked.ptr[u + 1]
-        out[row, ranked.item[lo:hi]] = ranked.unit[lo:hi]
+    lo, sizes = ranked.ptr[users], ranked.ptr[users + 1] - ranked.ptr[users]
+    rows = np.repeat(np.arange(len(users)), sizes)
+    at = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+    out[rows, ranked.item[at]] = ranked.unit[at]
     return out
 
 
@@ -122,7 +127,11 @@ def rank_lists(
 def explain(
     state: Any, data: TrainData, users: np.ndarray, ids: np.ndarray
 ) -> tuple[list[list[str]], np.ndarray]:
-    """Reasons of [n, k] recommended ids: the ranker's largest contribution, in words."""
+    """Reasons of [n, k] recommended ids: the ranker's largest contribution, in words.
+
+    A candidate's reason depends only on its features and the customer's own items, so it is
+    computed the first time the candidate is listed and kept in the `Ranked` state.
+    """
     n, k = ids.shape
     named = np.full((n, k), -1, np.int64)
     ranker: RankerRecommender | None = state.rank_model
@@ -134,34 +143,46 @@ def explain(
     all_keys = ranked.keys
     pos = np.minimum(np.searchsorted(all_keys, keys), max(all_keys.size - 1, 0))
     hit = all_keys[pos] == keys if all_keys.size else np.zeros(len(keys), bool)
-    rows, cols, xrow = rr[hit], cc[hit], pos[hit]
-    text = [
-        ["popular with customers now" if ids[i, j] >= 0 else "" for j in range(k)] for i in range(n)
-    ]
-    if len(rows):
-        r, c, xi = rows, cols, xrow
-        x = ranked.x[xi]
-        assert ranker.model is not None and ranker.sources is not None
-        feat = explained_feature(ranker.model.contributions(x))
-        named[r, c] = feat
-        own = data.counts().tocsr()
-        names = [FEATURES[f] for f in feat]
-        need = np.array([f.split("_")[0] in ("together", "ease", "knn", "two") for f in names])
-        partner = np.full(len(r), -1, np.int64)
-        for src, weights in (
-            ("together", ranker.sources.together),
-            ("ease", ranker.sources.ease),
-            ("knn", ranker.sources.knn.similarity),
-        ):
-            sel = need & np.array([f.startswith(src) for f in names])
-            if src == "ease":
-                sel |= need & np.array([f.startswith("two") for f in names])
-            if sel.any():
-                partner[sel] = partners(own, users[r[sel]], ids[r[sel], c[sel]], weights)
-        desc, cats = state.descriptions, state.categories
-        for t in range(len(r)):
-            item = ids[r[t], c[t]]
-            text[r[t]][c[t]] = reason_text(
-                names[t], x[t], str(cats[item]), desc[partner[t]] if partner[t] >= 0 else None
-            )
-    return [[s for s in row if s] for row in text], named
+    todo = np.unique(pos[hit][ranked.named[pos[hit]] < 0])
+    if todo.size:
+        _explain_rows(state, ranker, data, ranked, todo)
+    text = np.full((n, k), None, dtype=object)
+    text[rr, cc] = "popular with customers now"
+    named[rr[hit], cc[hit]] = ranked.named[pos[hit]]
+    text[rr[hit], cc[hit]] = ranked.text[pos[hit]]
+    counts = (ids >= 0).sum(axis=1).tolist()
+    flat = text[rr, cc].tolist()  # row-major: each row's listed items, best first
+    ends = np.cumsum(counts).tolist()
+    return [flat[e - c : e] for c, e in zip(counts, ends, strict=True)], named
+
+
+def _explain_rows(
+    state: Any, ranker: RankerRecommender, data: TrainData, ranked: Ranked, rows: np.ndarray
+) -> None:
+    """Fill `ranked.named` / `ranked.text` of candidate `rows` (path contributions)."""
+    assert ranker.model is not None and ranker.sources is not None
+    x = ranked.x[rows]
+    feat = explained_feature(ranker.model.contributions(x))
+    ranked.named[rows] = feat
+    users = ranked.keys[rows] // data.n_items
+    items = ranked.item[rows]
+    own = data.counts()
+    names = [FEATURES[f] for f in feat]
+    prefix = np.array([f.split("_")[0] for f in names])
+    partner = np.full(len(rows), -1, np.int64)
+    for src, weights in (
+        ("together", ranker.sources.together),
+        ("ease", ranker.sources.ease),
+        ("knn", ranker.sources.knn.similarity),
+    ):
+        sel = prefix == src
+        if src == "ease":
+            sel |= prefix == "two"
+        if sel.any():
+            partner[sel] = partners(own, users[sel], items[sel], weights)
+    desc, cats = state.descriptions, state.categories
+    for t in range(len(rows)):
+        item = items[t]
+        ranked.text[rows[t]] = reason_text(
+            names[t], x[t], str(cats[item]), desc[partner[t]] if partner[t] >= 0 else None
+        )

@@ -26,6 +26,7 @@ from recsys.candidates import Candidates, SourceConfig, Sources, fit_sources, ge
 from recsys.data import TrainData, cut_before
 from recsys.errors import RecsysError
 from recsys.features import CATEGORICAL, FEATURES, feature_matrix
+from recsys.paths import PathTables, path_contributions, path_tables
 
 #: Ranker scores are shifted into (BAND, BAND + 1]; non-candidates keep popularity in [0, 1).
 BAND = 10.0
@@ -40,6 +41,7 @@ class RankerConfig:
     objective: str = "lambdarank"
     split_models: bool = True
     negatives_per_user: int = 60
+    all_own_negatives: bool = True
     num_boost_round: int = 120
     learning_rate: float = 0.08
     num_leaves: int = 15
@@ -116,6 +118,8 @@ def window_rows(
         .to_numpy()
     )
     keep = (labels > 0) | (neg_rank <= cfg.negatives_per_user)
+    if cfg.all_own_negatives:  # the own-items model sees every own candidate, as in serving
+        keep |= np.asarray(before.counts()[cands.user, cands.item]).ravel() > 0
     has_pos = np.isin(cands.user, cands.user[labels > 0])
     keep &= has_pos
     x = feature_matrix(before, cands, sources.category_codes)[keep]
@@ -162,13 +166,14 @@ class RankerModel:
     config: RankerConfig
     boosters: dict[str, lgb.Booster]
     stats: dict[str, Any] = field(default_factory=dict)
+    _paths: dict[str, PathTables] = field(default_factory=dict, repr=False)
 
     @classmethod
     def fit(cls, data: TrainData, cfg: RankerConfig, progress: bool = False) -> RankerModel:
         """Build the windows inside `data` and train."""
         rng = np.random.default_rng(cfg.seed)
         parts = []
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for cutoff in cfg.cutoffs:
             rows = window_rows(data, data.as_of - cutoff, cfg, rng)
             if rows is not None:
@@ -195,7 +200,8 @@ class RankerModel:
             "rows": int(y.size),
             "positives": int(y.sum()),
             "windows": len(parts),
-            "window_s": round(time.perf_counter() - start, 2),
+            "fit_s": round(time.perf_counter() - start, 2),
+            "cpu_s": round(time.process_time() - cpu, 2),
         }
         return cls(cfg, boosters, stats)
 
@@ -223,6 +229,12 @@ class RankerModel:
             name: lgb.Booster(model_str=(folder / f"ranker_{name}.txt").read_text(encoding="utf-8"))
             for name in meta["boosters"]
         }
+        for name, booster in boosters.items():
+            if tuple(booster.feature_name()) != FEATURES:
+                raise RecsysError(
+                    f"{folder}: ranker_{name}.txt was trained on other features than this "
+                    "version of recsys/features.py; train a new model version"
+                )
         return cls(RankerConfig.from_json(meta["config"]), boosters, meta.get("stats", {}))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -241,15 +253,39 @@ class RankerModel:
                 )
         return out
 
-    def contributions(self, x: np.ndarray) -> np.ndarray:
-        """[n, len(FEATURES)] per-feature contributions (pred_contrib, bias dropped)."""
-        out = np.zeros((len(x), len(FEATURES)), np.float64)
+    def _masks(self, x: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        if "all" in self.boosters:
+            return [("all", np.ones(len(x), bool))]
         bought = x[:, FEATURES.index("ux_bought")] == 1
-        for name, booster in self.boosters.items():
-            mask = np.ones(len(x), bool) if name == "all" else bought if name == "own" else ~bought
+        return [("own", bought), ("new", ~bought)]
+
+    def path_tables(self, name: str) -> PathTables:
+        """The per-leaf path credits of booster `name` (built once, then cached)."""
+        if name not in self._paths:
+            self._paths[name] = path_tables(self.boosters[name])
+        return self._paths[name]
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """[n, len(FEATURES)] per-feature path contributions (`recsys.paths`; bias dropped):
+        each row sums to its booster's raw score minus the booster's bias."""
+        out = np.zeros((len(x), len(FEATURES)), np.float64)
+        for name, mask in self._masks(x):
+            if mask.any():
+                out[mask] = path_contributions(
+                    self.boosters[name], self.path_tables(name), x[mask], self.config.num_threads
+                )
+        return out
+
+    def shap_contributions(self, x: np.ndarray) -> np.ndarray:
+        """[n, len(FEATURES)] TreeSHAP contributions (LightGBM `pred_contrib`, bias dropped):
+        ~100x the cost of `contributions`; the bench compares the two."""
+        out = np.zeros((len(x), len(FEATURES)), np.float64)
+        for name, mask in self._masks(x):
             if mask.any():
                 out[mask] = np.asarray(
-                    booster.predict(x[mask], pred_contrib=True, num_threads=self.config.num_threads)
+                    self.boosters[name].predict(
+                        x[mask], pred_contrib=True, num_threads=self.config.num_threads
+                    )
                 )[:, :-1]
         return out
 

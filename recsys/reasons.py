@@ -26,8 +26,11 @@ def explained_feature(contrib: np.ndarray) -> np.ndarray:
     return np.argmax(masked, axis=1)
 
 
+_INDEX = {f: i for i, f in enumerate(FEATURES)}
+
+
 def _value(x: np.ndarray, name: str) -> float:
-    return float(x[FEATURES.index(name)])
+    return float(x[_INDEX[name]])
 
 
 def _days(value: float) -> str:
@@ -69,14 +72,27 @@ def partners(
     own: sp.csr_matrix, users: np.ndarray, items: np.ndarray, weights: np.ndarray | sp.spmatrix
 ) -> np.ndarray:
     """[n] for each (user, item) row the user's own item with the largest weights[own, item]
-    (-1 when the user has no items or none links to `item`)."""
+    (-1 when the user has no items or none links to `item`; ties: the lowest item id)."""
+    own = own.tocsr()
+    starts = own.indptr[users]
+    lens = own.indptr[users + 1] - starts
     out = np.full(len(users), -1, np.int64)
-    for r, (u, item) in enumerate(zip(users, items, strict=True)):
-        mine = own.indices[own.indptr[u] : own.indptr[u + 1]]
-        if mine.size == 0:
-            continue
-        col = weights[mine, item]
-        col = np.asarray(col.todense()).ravel() if sp.issparse(col) else np.asarray(col).ravel()
-        if col.size and col.max() > 0:
-            out[r] = mine[int(np.argmax(col))]
+    if lens.sum() == 0:
+        return out
+    row = np.repeat(np.arange(len(users)), lens)
+    offset = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+    mine = own.indices[np.repeat(starts, lens) + offset].astype(np.int64)
+    target = np.asarray(items, np.int64)[row]
+    vals = weights[mine, target]
+    vals = np.asarray(vals.todense() if sp.issparse(vals) else vals, np.float64).ravel()
+    # own items of a row are in ascending id order (canonical CSR): the first maximum wins
+    starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    best = np.maximum.reduceat(vals, starts)
+    at_best = np.flatnonzero(
+        vals == best[np.searchsorted(starts, np.arange(row.size), "right") - 1]
+    )
+    rows_hit, first = np.unique(row[at_best], return_index=True)
+    pick = at_best[first]
+    good = vals[pick] > 0
+    out[rows_hit[good]] = mine[pick[good]]
     return out

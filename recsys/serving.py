@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,7 @@ import numpy as np
 import polars as pl
 
 from recsys.blend import BlendRecommender
-from recsys.data import (
-    TrainData,
-    catalogue_fingerprint,
-    load_train_data,
-    parse_date,
-)
+from recsys.data import TrainData, catalogue_fingerprint, load_train_data, parse_date
 from recsys.errors import RecsysError
 from recsys.index import IndexConfig, VectorIndex, build_index
 from recsys.pin import read_pin
@@ -162,8 +157,7 @@ class ServingState:
     ) -> list[list[str]]:
         """Reasons of a version without a ranker (own purchases, or the closest past items)."""
         return [
-            blend_reasons(self, data, int(u), row[row >= 0])
-            for u, row in zip(users, ids, strict=True)
+            blend_reasons(self, data, int(u), r[r >= 0]) for u, r in zip(users, ids, strict=True)
         ]
 
     @property
@@ -296,27 +290,36 @@ def rules_mask(
 ) -> np.ndarray:
     """[n_items] bool: items the rules allow for this customer (None = no home store).
 
-    Purchase history is handled separately (Filters.exclude_seen).
+    Purchase history is handled separately (Filters.exclude_seen). The catalogue part of the
+    mask is kept per rules in the state (at most 256), so a request pays only the stock part.
     """
-    products = state.products
-    mask = np.ones(products.height, dtype=bool)
+    key = replace(rules, in_stock_only=False, exclude_purchased=True, max_per_category=None)
+    cache: dict[BusinessRules, np.ndarray] = state.__dict__.setdefault("_rule_masks", {})
+    if key not in cache:
+        if len(cache) >= 256:
+            cache.clear()
+        cache[key] = _catalogue_mask(state.products, rules)
     if rules.in_stock_only:
-        mask &= ~state.out_of_stock_for(customer_id)
-    categories = products["category"]
-    if rules.include_categories:
-        mask &= categories.is_in(list(rules.include_categories)).to_numpy()
-    if rules.exclude_categories:
-        mask &= ~categories.is_in(list(rules.exclude_categories)).to_numpy()
+        return cache[key] & ~state.out_of_stock_for(customer_id)
+    return cache[key].copy()
+
+
+def _catalogue_mask(products: pl.DataFrame, rules: BusinessRules) -> np.ndarray:
+    mask = np.ones(products.height, dtype=bool)
+    for values, column, keep in (
+        (rules.include_categories, "category", True),
+        (rules.exclude_categories, "category", False),
+        (rules.allow_list, "product_id", True),
+        (rules.block_list, "product_id", False),
+    ):
+        if values:
+            hit = products[column].is_in(list(values)).to_numpy()
+            mask &= hit if keep else ~hit
     price = products["unit_price"].to_numpy().astype(float)
     if rules.min_price is not None:
         mask &= np.nan_to_num(price, nan=-1.0) >= rules.min_price
     if rules.max_price is not None:
         mask &= np.nan_to_num(price, nan=np.inf) <= rules.max_price
-    ids = products["product_id"]
-    if rules.allow_list:
-        mask &= ids.is_in(list(rules.allow_list)).to_numpy()
-    if rules.block_list:
-        mask &= ~ids.is_in(list(rules.block_list)).to_numpy()
     return mask
 
 
