@@ -3,9 +3,8 @@
 The pipeline re-trains, re-forecasts and re-plans after the second load and does nothing on a
 third run; a pinned older model is served after a newer one is trained; kept forecast runs are
 compared with what sold; exports by RFM segment. Light form: the 12 products with the most lines
-(every customer who bought them), no Prophet series in the refresh (LightGBM and the
-statistical models still run) and one capped two-tower epoch per training (the ranker and the
-blend still fit); `make test-heavy` runs the whole file. Skips without the data.
+(every customer who bought them) and no Prophet series in the refresh (LightGBM and the
+statistical models still run); `make test-heavy` runs the whole file. Skips without the data.
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ from forecasting.drivers import GLOBAL_MODEL, drivers_for_forecast
 from forecasting.runs import forecast_vs_actuals, list_runs
 from recsys.cli import main as recsys_main
 from recsys.service import model_status, recommend_for_customer, serving_state
-from recsys.train import TwoTowerConfig
 from recsys.versions import versions_frame
-from services import pipeline
 from services.freshness import FreshnessReport
 from services.pipeline import freshness, run_pipeline
 from tests.conftest import HEAVY
@@ -36,8 +33,6 @@ from warehouse.db import query, reading, scalar
 ROOT = Path(__file__).resolve().parents[1]
 SPLIT = "2010-06-30 23:59:59"  # part 1: up to 30 June 2010; part 2: the rest
 LIGHT_PRODUCTS = 12
-#: The light form's two-tower fit in the pipeline (its default: 3 epochs of up to 100,000).
-LIGHT_RECSYS = TwoTowerConfig(epochs=1, max_examples_per_epoch=20_000)
 #: A copy of the warehouse with stale outputs is left here for the sidebar screenshot.
 STALE_COPY_ENV = "SHELFWISE_STALE_COPY"
 
@@ -94,9 +89,8 @@ def daily(online_retail_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
     assert done.returncode == 0, done.stderr
     assert "Load report" in done.stdout
     with pytest.MonkeyPatch.context() as patch:
-        if not HEAVY:  # the light form skips Prophet's per-series fits, trains one epoch
+        if not HEAVY:  # the light form skips Prophet's per-series fits
             patch.setattr(forecast_jobs, "REFRESH_PROPHET_SERIES", 0)
-            patch.setattr(pipeline, "RECSYS_CONFIG", LIGHT_RECSYS)
         return _scenario(db, part1, part2)
 
 
