@@ -5,17 +5,14 @@ The Data page's full refresh (train + forecast + plan) is the heavy variant."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from services.pipeline import steps
-from tests.conftest import HEAVY
+from tests.conftest import HEAVY, copy_warehouse
 from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 - fixture
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,17 +117,9 @@ def test_overview_alerts_what_to_order_today(monkeypatch, planned_db: Path) -> N
 
 
 @pytest.fixture(scope="module")
-def trained_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("trained") / "demo.duckdb"
-    shutil.copyfile(demo_db_master, db)
-    subprocess.run(
-        [sys.executable, "-m", "recsys", "--db", str(db), "--quiet", "train", "--epochs", "1"],
-        cwd=REPO,
-        check=True,
-        timeout=900,
-        env={**os.environ, "SHELFWISE_DB": str(db)},
-    )
-    return db
+def trained_db(trained_demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo with a model from `python -m recsys train --epochs 1` (a private copy)."""
+    return copy_warehouse(trained_demo_master, tmp_path_factory.mktemp("trained") / "demo.duckdb")
 
 
 def test_recommendations_page_with_a_trained_model(
@@ -186,16 +175,10 @@ def test_similar_products_follow_the_business_rules(
 
 
 @pytest.fixture(scope="module")
-def forecast_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("forecast") / "demo.duckdb"
-    shutil.copyfile(demo_db_master, db)
-    subprocess.run(
-        [sys.executable, "-m", "forecasting", "--db", str(db), "run", "--prophet-series", "0"],
-        cwd=REPO,
-        check=True,
-        timeout=900,
-    )
-    return db
+def forecast_db(outputs_demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo with a real forecast run (`python -m forecasting run --prophet-series 0
+    --horizon 14`, shared with the API tests: see `outputs_demo_master`), a private copy."""
+    return copy_warehouse(outputs_demo_master, tmp_path_factory.mktemp("forecast") / "demo.duckdb")
 
 
 def test_forecasts_page_with_a_real_forecast(monkeypatch, forecast_db: Path) -> None:

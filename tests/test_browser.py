@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from services.auth import add_user
-from tests.conftest import HEAVY
+from tests.conftest import HEAVY, copy_warehouse
 
 pytestmark = pytest.mark.browser
 
@@ -188,24 +187,16 @@ def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def models_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo with a reorder plan and a (one-epoch) recommendation model."""
-    from recsys.refresh import train_and_register
-    from recsys.train import TwoTowerConfig
+def models_db(outputs_demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo with a (one-epoch) recommendation model, a forecast, and a reorder plan
+    and simulation from the pipeline's inventory steps (a private copy: approving writes)."""
     from services.pipeline import steps
 
-    db = tmp_path_factory.mktemp("browser-models") / "demo.duckdb"
-    shutil.copyfile(demo_db_master, db)
+    db = copy_warehouse(
+        outputs_demo_master, tmp_path_factory.mktemp("browser-models") / "demo.duckdb"
+    )
     for step in steps("inventory"):
         step.run(db)
-    train_and_register(
-        db,
-        until=None,
-        progress=False,
-        config=TwoTowerConfig(
-            dim=16, epochs=1, max_examples_per_epoch=20_000, val_users=200, show_progress=False
-        ),
-    )
     return db
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -14,37 +12,6 @@ from forecasting.backtest import BacktestConfig, run_backtest
 from forecasting.engine import EngineConfig
 from forecasting.models.lgbm import LightGBMConfig
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "tests" / "data" / "store_item_sample.csv"
-
-
-def _ingest(db: Path, source: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "warehouse",
-            "--db",
-            str(db),
-            "ingest",
-            "sales-panel",
-            str(source),
-            "--date-col",
-            "date",
-            "--store-col",
-            "store",
-            "--item-col",
-            "item",
-            "--qty-col",
-            "sales",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-
 
 def _row(table: pl.DataFrame, model: str, segment: str = "all", freq: str = "D") -> dict:
     return table.filter(
@@ -52,9 +19,8 @@ def _row(table: pl.DataFrame, model: str, segment: str = "all", freq: str = "D")
     ).row(0, named=True)
 
 
-def test_backtest_table_on_the_store_item_sample(tmp_path: Path) -> None:
-    db = tmp_path / "si.duckdb"
-    _ingest(db, SAMPLE)
+def test_backtest_table_on_the_store_item_sample(store_item_sample_db: Path) -> None:
+    db = store_item_sample_db
     cfg = BacktestConfig(
         until=dt.date(2017, 9, 30),
         windows=1,
@@ -86,9 +52,8 @@ def test_backtest_table_on_the_store_item_sample(tmp_path: Path) -> None:
     assert report.windows[0]["cutoff"] == "2017-09-30"
 
 
-def test_backtest_refuses_a_window_without_actuals(tmp_path: Path) -> None:
-    db = tmp_path / "si.duckdb"
-    _ingest(db, SAMPLE)
+def test_backtest_refuses_a_window_without_actuals(store_item_sample_db: Path) -> None:
+    db = store_item_sample_db
     with pytest.raises(Exception, match="--until 2017-12-20 --horizon 28"):
         run_backtest(
             db,
@@ -98,15 +63,12 @@ def test_backtest_refuses_a_window_without_actuals(tmp_path: Path) -> None:
 
 
 @pytest.mark.heavy
-def test_backtest_targets_on_the_full_store_item_panel(
-    store_item_file: Path, tmp_path: Path
-) -> None:
+def test_backtest_targets_on_the_full_store_item_panel(request: pytest.FixtureRequest) -> None:
     from tests.conftest import HEAVY
 
     if not HEAVY:
         pytest.skip("full store-item backtest: set SHELFWISE_HEAVY=1")
-    db = tmp_path / "si.duckdb"
-    _ingest(db, store_item_file)
+    db = request.getfixturevalue("store_item_panel_db")
     report = run_backtest(
         db,
         BacktestConfig(until=dt.date(2017, 9, 30), windows=2, engine=EngineConfig(horizon=90)),

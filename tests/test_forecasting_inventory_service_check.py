@@ -11,8 +11,6 @@ Each replays the 90 days after the date at targets 90/95/99%.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -22,36 +20,13 @@ from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.service_check import TARGETS, ServiceCheck, check_service
 from forecasting.inventory.sim_report import stock_at_service
 from forecasting.inventory.simulate import SimConfig, load_sim_data
-from tests.conftest import HEAVY, REPO
+from tests.conftest import HEAVY
 from warehouse.demo import DemoConfig, build_demo
 
 
 def _check(db: Path, until: date, samples: int = 1000) -> ServiceCheck:
     base = SimConfig(until=until, days=90, plan=PlanConfig(n_samples=samples))
     return check_service(load_sim_data(db, base), base)
-
-
-def _ingest_panel(source: Path, db: Path) -> Path:
-    cmd = [
-        sys.executable,
-        "-m",
-        "warehouse",
-        "--db",
-        str(db),
-        "ingest",
-        "sales-panel",
-        str(source),
-        "--date-col",
-        "date",
-        "--store-col",
-        "store",
-        "--item-col",
-        "item",
-        "--qty-col",
-        "sales",
-    ]
-    subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
-    return db
 
 
 def _assert_must_show(check: ServiceCheck) -> None:
@@ -78,11 +53,8 @@ def test_demo_hits_targets_with_less_stock_than_the_normal_formula(tmp_path: Pat
     _assert_must_show(_check(db, date(2026, 7, 31)))
 
 
-def test_store_item_panel_hits_targets_with_less_stock(
-    store_item_file: Path, tmp_path: Path
-) -> None:
-    db = _ingest_panel(store_item_file, tmp_path / "si.duckdb")
-    check = _check(db, date(2017, 9, 30))
+def test_store_item_panel_hits_targets_with_less_stock(store_item_panel_db: Path) -> None:
+    check = _check(store_item_panel_db, date(2017, 9, 30))
     _assert_must_show(check)
     # on this smooth, seasonal panel shelfwise holds less stock at every target outright
     for target in TARGETS:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 from forecasting.cli import main
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.simulate import SimConfig, SimData, simulate
-from tests.conftest import HEAVY, REPO, SAMPLES
+from tests.conftest import HEAVY
 from tests.test_forecasting_inventory_plan import pairs_frame
 
 UNTIL = date(2026, 1, 31)
@@ -84,32 +82,9 @@ def test_config_rejects_bad_values() -> None:
 
 
 @pytest.fixture()
-def panel_db(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+def panel_db(request: pytest.FixtureRequest) -> Path:
     """The store-item panel: the committed sample by default, the full file when HEAVY."""
-    db = tmp_path / "si.duckdb"
-    source = (
-        request.getfixturevalue("store_item_file") if HEAVY else SAMPLES / "store_item_sample.csv"
-    )
-    cmd = [
-        sys.executable,
-        "-m",
-        "warehouse",
-        "--db",
-        str(db),
-        "ingest",
-        "sales-panel",
-        str(source),
-        "--date-col",
-        "date",
-        "--store-col",
-        "store",
-        "--item-col",
-        "item",
-        "--qty-col",
-        "sales",
-    ]
-    subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
-    return db
+    return request.getfixturevalue("store_item_panel_db" if HEAVY else "store_item_sample_db")
 
 
 @pytest.mark.heavy

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HEAVY, REPO, SAMPLES
+from tests.conftest import HEAVY, SAMPLES, ingest_store_item
 from warehouse import ingest
 from warehouse.db import WarehouseError, generation, reading, scalar
 from warehouse.demo import DemoConfig, build_demo
@@ -63,25 +61,7 @@ def ingest_in_process(db: Path) -> int:
 
 def ingest_other_process(db: Path) -> int:
     """`python -m warehouse ingest sales-panel` as a separate process (how cron would run it)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "warehouse",
-        "--db",
-        str(db),
-        "ingest",
-        "sales-panel",
-        str(PANEL),
-        "--date-col",
-        "date",
-        "--store-col",
-        "store",
-        "--item-col",
-        "item",
-        "--qty-col",
-        "sales",
-    ]
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
+    done = ingest_store_item(db, PANEL)
     match = re.search(r"added\s+([\d,]+)", done.stdout)
     assert match, done.stdout
     return int(match.group(1).replace(",", ""))

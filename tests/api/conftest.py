@@ -5,7 +5,6 @@ keys made with the real `python -m warehouse keys` command."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import copy_warehouse
+
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 120.0
 ROLES = ("viewer", "merchandiser", "analyst", "admin")
@@ -27,20 +28,11 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def api_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo with every output the API serves, made by the real command lines."""
-    db = tmp_path_factory.mktemp("api_db") / "demo.duckdb"
-    shutil.copyfile(demo_db_master, db)
-    py = sys.executable
-    for args in (
-        ["-m", "recsys", "--db", str(db), "--quiet", "train", "--epochs", "1"],
-        ["-m", "forecasting", "--db", str(db), "run", "--prophet-series", "0", "--horizon", "14"],
-        ["-m", "forecasting", "--db", str(db), "plan"],
-    ):
-        subprocess.run(
-            [py, *args], cwd=REPO, check=True, timeout=900, env=_env(), stdout=subprocess.DEVNULL
-        )
-    return db
+def api_db(outputs_demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo with every output the API serves, made by the real command lines
+    (`recsys train --epochs 1`, `forecasting run --horizon 14`, `forecasting plan`: see
+    `outputs_demo_master`); a private copy, since the API writes to it."""
+    return copy_warehouse(outputs_demo_master, tmp_path_factory.mktemp("api_db") / "demo.duckdb")
 
 
 def free_port() -> int:
