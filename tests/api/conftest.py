@@ -17,6 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.freshness import snapshot, step_inputs
+from warehouse.db import reading
+from warehouse.freshness import write_stamps
+
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 120.0
 ROLES = ("viewer", "merchandiser", "analyst", "admin")
@@ -32,14 +36,36 @@ def api_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     db = tmp_path_factory.mktemp("api_db") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
     py = sys.executable
+    folder = db.parent
+    with reading(db) as con:  # the exported lists: the 40 busiest customers (the rest go live)
+        busiest = con.execute(
+            "SELECT customer_id FROM fct_sales WHERE customer_id IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 40"
+        ).fetchall()
+    (folder / "export_customers.txt").write_text("".join(f"{c}\n" for (c,) in busiest))
     for args in (
         ["-m", "recsys", "--db", str(db), "--quiet", "train", "--epochs", "1"],
         ["-m", "forecasting", "--db", str(db), "run", "--prophet-series", "0", "--horizon", "14"],
         ["-m", "forecasting", "--db", str(db), "plan"],
+        [
+            "-m",
+            "recsys",
+            "--db",
+            str(db),
+            "--quiet",
+            "export",
+            "--customers",
+            str(folder / "export_customers.txt"),
+            "--out",
+            str(folder / "export.parquet"),
+            "--exclude-purchased",  # the default rules, as the pipeline's export step
+        ],
     ):
         subprocess.run(
             [py, *args], cwd=REPO, check=True, timeout=900, env=_env(), stdout=subprocess.DEVNULL
         )
+    # what the pipeline records after its export step: the lists are fresh for this model
+    write_stamps(db, [("recsys export", step_inputs("recsys export", snapshot(db)), None)])
     return db
 
 
@@ -81,8 +107,11 @@ class ApiServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=120.0)
 
 
-def start_server(db: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `uvicorn api:app` on 127.0.0.1 and wait (bounded) until /v1/health answers."""
+def start_server(
+    db: Path, env: dict[str, str], log: Path, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `uvicorn api:app` (`workers` processes) on 127.0.0.1 and wait (bounded) until
+    /v1/health answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     handle = open(log, "wb")  # noqa: SIM115 - closed with the process
@@ -98,6 +127,8 @@ def start_server(db: Path, env: dict[str, str], log: Path) -> tuple[subprocess.P
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         cwd=REPO,
         env=env,
