@@ -47,6 +47,8 @@ from warehouse.readers import WarehouseReader
 from warehouse.sandbox import run_sandboxed
 
 T = TypeVar("T")
+#: How long a recommendation call waits for the first load of the exported lists (s).
+FIRST_LISTS_WAIT_S = 120.0
 
 
 class NotFound(LookupError):
@@ -191,6 +193,7 @@ def customer_recommendations(
         category=category,
         max_per_category=max_per_category,
         in_stock_only=in_stock_only,
+        wait_s=FIRST_LISTS_WAIT_S,
     )
     if exported is not None:
         return exported
