@@ -125,6 +125,36 @@ def test_recommendations_rules_and_popularity_fallback(
         assert all("popular" in i["reason"] for i in unknown["items"])
 
 
+def test_exported_lists_answer_as_the_live_ranking_would(
+    api_server: ApiServer, ids: dict[str, str]
+) -> None:
+    """Default rules, k <= 20, a customer of the fresh export: the list comes from the exported
+    table (`X-Shelfwise-Source: exported`) and equals the live ranking; other calls go live."""
+    from recsys.service import recommend_for_customer
+
+    base = f"/v1/customers/{ids['customer']}/recommendations"  # the busiest: exported
+    with api_server.client(api_server.tokens["merchandiser"]) as client:
+        deadline = time.monotonic() + 300  # the lists load in the background after a first call
+        answer = client.get(base, params={"k": 12})
+        while answer.headers["x-shelfwise-source"] != "exported" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            answer = client.get(base, params={"k": 12})
+        assert answer.status_code == 200 and answer.headers["x-shelfwise-source"] == "exported"
+        ruled = client.get(base, params={"k": 12, "max_per_category": 2})
+        longer = client.get(base, params={"k": 25})
+    assert ruled.headers["x-shelfwise-source"] == longer.headers["x-shelfwise-source"] == "live"
+    st = api_server.db.stat()
+    body = answer.json()
+    assert body["generation"] == f"{st.st_ino}-{st.st_mtime_ns}"
+    live = recommend_for_customer(api_server.db, ids["customer"], k=12)
+    assert [i["product_id"] for i in body["items"]] == live["product_id"].to_list()
+    assert [i["reason"] for i in body["items"]] == live["reason"].to_list()
+    assert [i["unit_price"] for i in body["items"]] == live["unit_price"].to_list()
+    assert [i["category"] for i in body["items"]] == live["category"].to_list()
+    assert [i["rank"] for i in body["items"]] == list(range(1, 13))
+    assert body["model"] == live["model"][0] and not body["popularity_fallback"]
+
+
 def test_not_found_and_method_not_allowed(api_server: ApiServer, ids: dict[str, str]) -> None:
     with api_server.client(api_server.tokens["admin"]) as client:
         error_of(client.get("/v1/products/NOPE/similar"), 404, "not_found")
