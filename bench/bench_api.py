@@ -265,9 +265,20 @@ def main() -> None:
             warm_up(url, tokens, ids)
             base = baselines(db, url, tokens["merchandiser"], ids["customers"], 200)
             result = load(url, db, env, tokens, ids, args)
-        finally:
+            show(source, args, base, result)
+        finally:  # a server still busy (a live ranking after the swap) is killed, not waited on
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=30)
+
+
+def show(
+    source: Path, args: argparse.Namespace, base: list[tuple], result: dict[str, object]
+) -> None:
+    """Print the set-up line, the baselines and the load table."""
     print(
         f"warehouse {source} ({source.stat().st_size / 1e6:.0f} MB), {os.cpu_count()} CPUs, "
         f"{args.workers} server worker(s), load 1/5/15 min {os.getloadavg()}"
