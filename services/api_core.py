@@ -11,7 +11,6 @@ is cached by `recsys.service` per (generation, model version).
 from __future__ import annotations
 
 import math
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -50,7 +49,6 @@ from warehouse.sandbox import run_sandboxed
 T = TypeVar("T")
 #: How long a recommendation call waits for the first load of the exported lists (s).
 FIRST_LISTS_WAIT_S = 120.0
-SWITCH_INTERVAL_S = 0.001
 
 
 class NotFound(LookupError):
@@ -89,11 +87,8 @@ _READERS_LOCK = threading.Lock()
 
 def configure_serving() -> None:
     """Server set-up: after a refresh keep answering from the previous recommendation state
-    (one consistent generation) while the new one loads in the background (many callers); a
-    1 ms GIL switch interval (Python's default is 5 ms), so a short call answered on the event
-    loop does not wait 5 ms at each I/O step behind a thread computing a long one."""
+    (one consistent generation) while the new one loads in the background (many callers)."""
     recsys.serve_stale_while_reloading(True)
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def gen_text(db: Path) -> str:
