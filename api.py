@@ -7,9 +7,11 @@ Keys: `python -m warehouse keys add NAME --role viewer|merchandiser|analyst|admi
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Path, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from services import api_core as core
@@ -26,6 +28,7 @@ from services.api_models import (
     SqlRequest,
     SqlResult,
 )
+from services.api_recs import exported_recommendations
 from warehouse.keys import ApiKey
 
 app = FastAPI(
@@ -63,8 +66,9 @@ def me(key: Viewer) -> KeyInfo:
     response_model=CustomerRecommendations,
     tags=["recommendations"],
 )
-def customer_recommendations(
+async def customer_recommendations(
     _: CustomerData,
+    response: Response,
     customer_id: CustomerId,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
     exclude_purchased: bool = True,
@@ -72,8 +76,12 @@ def customer_recommendations(
     max_per_category: Annotated[int | None, Query(ge=1, le=100)] = None,
     in_stock_only: bool = False,
 ) -> CustomerRecommendations:
-    """Top-k products for a customer (merchandiser+; audited); unknown: popular, flagged."""
-    return core.customer_recommendations(
+    """Top-k products for a customer (merchandiser+; audited); unknown: popular, flagged.
+
+    Header `X-Shelfwise-Source`: `exported` (the pipeline's exported lists) or `live`.
+    """
+    call = functools.partial(
+        core.customer_recommendations,
         db_path(),
         customer_id,
         k=k,
@@ -82,6 +90,10 @@ def customer_recommendations(
         max_per_category=max_per_category,
         in_stock_only=in_stock_only,
     )
+    # the exported list is a lookup: answered here; a live list is CPU work: in a thread
+    exported = exported_recommendations(*call.args, **call.keywords)
+    response.headers["X-Shelfwise-Source"] = "exported" if exported else "live"
+    return exported or await run_in_threadpool(call)
 
 
 @app.post(
@@ -151,12 +163,13 @@ def reorder_plan(
     responses={
         200: {
             "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "the lines to order as CSV",
+            "description": "the purchase-order lines (one order per supplier x store) as CSV, "
+            "the file `python -m forecasting plan --export x.csv` writes",
         }
     },
 )
 def purchase_orders(_: Viewer, store_id: OptId = None, category: OptId = None) -> Response:
-    """Today's purchase-order lines (suggested_order_qty > 0) as a CSV file."""
+    """Today's purchase-order lines as a CSV file (order number, supplier, store, ...)."""
     gen, body = core.purchase_orders_csv(db_path(), store_id=store_id, category=category)
     return Response(
         body,

@@ -3,9 +3,11 @@ step swaps in a new warehouse file in the middle.
 
 A copy of the given warehouse (with its model folder) is served by `uvicorn api:app` on a free
 127.0.0.1 port with fresh keys. Baselines first, in the same run: one recommendation call
-in-process (`recsys.service`, no HTTP) and over HTTP from one client. Then `--clients` threads
-call a weighted mix of routes for `--duration` seconds; at `--refresh-at` seconds a real pipeline
-step (`python -m forecasting plan`, which rewrites the reorder plan and swaps the file) runs.
+in-process (`recsys.service`, the live ranking, no HTTP), the API's own path in-process
+(`services.api_core`: the exported lists while they are fresh) and over HTTP from one client.
+Then `--clients` threads call a weighted mix of routes for `--duration` seconds; at
+`--refresh-at` seconds a real pipeline step (`python -m forecasting plan`, which rewrites the
+reorder plan and swaps the file) runs.
 Printed: requests/s, per-route p50/p95/p99 latency (ms) and errors (any non-200 or failed call),
 the refresh time and the generations seen.
 
@@ -34,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from recsys import service  # noqa: E402
+from services import api_core, api_recs  # noqa: E402
 from warehouse.db import reading, resolve_db_path  # noqa: E402
 
 #: route name -> weight in the mix
@@ -193,6 +196,15 @@ def warm_up(url: str, tokens: dict[str, str], ids: dict[str, list[str]]) -> None
                 method, path, json=body, headers={"Authorization": f"Bearer {token}"}
             ).raise_for_status()
             print(f"warm-up {route}: {time.perf_counter() - t0:.2f} s", flush=True)
+        # the exported lists load in the background after the first call: wait (bounded)
+        t0, source = time.perf_counter(), "live"
+        while source != "exported" and time.perf_counter() - t0 < 300:
+            method, path, body = request_for("recommendations", ids, rng)
+            source = http.get(
+                path, headers={"Authorization": f"Bearer {tokens['merchandiser']}"}
+            ).headers.get("x-shelfwise-source", "live")
+            time.sleep(0.5 if source != "exported" else 0)
+        print(f"recommendations served from: {source} ({time.perf_counter() - t0:.1f} s)")
 
 
 def baselines(db: Path, url: str, token: str, customers: list[str], n: int) -> list[tuple]:
@@ -203,7 +215,17 @@ def baselines(db: Path, url: str, token: str, customers: list[str], n: int) -> l
         start = time.perf_counter()
         service.recommend_for_customer(db, cid, k=10)
         times.append((time.perf_counter() - start) * 1000)
-    rows.append(("recsys.service in-process (no HTTP)", times))
+    rows.append(("recsys.service in-process (no HTTP), live ranking", times))
+    try:
+        api_recs.load_now(db)
+        times = []
+        for cid in customers[:n]:
+            start = time.perf_counter()
+            api_core.customer_recommendations(db, cid, k=10)
+            times.append((time.perf_counter() - start) * 1000)
+        rows.append(("services.api_core in-process (no HTTP), the API's path", times))
+    except Exception as exc:  # noqa: BLE001 - a row less, said why
+        print(f"no in-process API-path baseline: {exc}")
     times = []
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
         for cid in customers[:n]:
@@ -243,9 +265,20 @@ def main() -> None:
             warm_up(url, tokens, ids)
             base = baselines(db, url, tokens["merchandiser"], ids["customers"], 200)
             result = load(url, db, env, tokens, ids, args)
-        finally:
+            show(source, args, base, result)
+        finally:  # a server still busy (a live ranking after the swap) is killed, not waited on
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=30)
+
+
+def show(
+    source: Path, args: argparse.Namespace, base: list[tuple], result: dict[str, object]
+) -> None:
+    """Print the set-up line, the baselines and the load table."""
     print(
         f"warehouse {source} ({source.stat().st_size / 1e6:.0f} MB), {os.cpu_count()} CPUs, "
         f"{args.workers} server worker(s), load 1/5/15 min {os.getloadavg()}"
@@ -269,6 +302,7 @@ def load(
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
     generations: set[str] = set()
+    sources: dict[str, int] = defaultdict(int)
     lock = threading.Lock()
     start = time.monotonic()
     stop = threading.Event()
@@ -292,10 +326,14 @@ def load(
                         r.json().get("generation") if ok else None
                     )
                     err = None if ok else f"{r.status_code} {r.text[:160]}"
+                    source = r.headers.get("x-shelfwise-source")
                 except (httpx.HTTPError, ValueError) as exc:
                     ms, gen, err = (time.perf_counter() - t0) * 1000, None, repr(exc)[:160]
+                    source = None
                 with lock:
                     latencies[route].append(ms)
+                    if source:
+                        sources[source] += 1
                     if err:
                         errors[route].append(err)
                     if gen:
@@ -331,6 +369,7 @@ def load(
         "refresh_end": refresh_end,
         "refresh_rc": refresh.returncode,
         "swapped": db.stat().st_ino != before,
+        "sources": dict(sources),
     }
 
 
@@ -365,6 +404,8 @@ def report(result: dict[str, object], args: argparse.Namespace) -> None:
         f" file swapped: {result['swapped']}; generations seen in answers: "
         f"{len(result['generations'])}"  # type: ignore[arg-type]
     )
+    sources = ", ".join(f"{n:,} {s}" for s, n in sorted(result["sources"].items()))  # type: ignore[attr-defined]
+    print(f"recommendation answers by source (X-Shelfwise-Source): {sources or 'none'}")
     for route, errs in errors.items():
         print(f"first error on {route}: {errs[0]}")
 

@@ -22,9 +22,11 @@ import polars as pl
 from forecasting import api as forecasting_api
 from forecasting.errors import NoForecastError
 from forecasting.inventory import api as inventory_api
+from forecasting.inventory import orders
 from recsys import service as recsys
 from recsys.errors import NoModelError, RecsysError
 from recsys.registry import list_versions
+from services import api_recs
 from services.api_models import (
     BasketRecommendations,
     CustomerRecommendations,
@@ -45,6 +47,8 @@ from warehouse.readers import WarehouseReader
 from warehouse.sandbox import run_sandboxed
 
 T = TypeVar("T")
+#: How long a recommendation call waits for the first load of the exported lists (s).
+FIRST_LISTS_WAIT_S = 120.0
 
 
 class NotFound(LookupError):
@@ -177,11 +181,31 @@ def customer_recommendations(
     max_per_category: int | None = None,
     in_stock_only: bool = False,
 ) -> CustomerRecommendations:
-    """Top-k for a customer; a customer the model does not know gets the popularity list."""
+    """Top-k for a customer; a customer the model does not know gets the popularity list.
+
+    The exported list when `api_recs.exported_recommendations` has it, else computed live.
+    """
+    exported = api_recs.exported_recommendations(
+        db,
+        customer_id,
+        k=k,
+        exclude_purchased=exclude_purchased,
+        category=category,
+        max_per_category=max_per_category,
+        in_stock_only=in_stock_only,
+        wait_s=FIRST_LISTS_WAIT_S,
+    )
+    if exported is not None:
+        return exported
     gen = gen_text(db)
+    default = exclude_purchased and not in_stock_only and not category and not max_per_category
     rules = _rules(exclude_purchased, in_stock_only, category, max_per_category)
     if recsys.is_known_customer(db, customer_id):
         frame = recsys.recommend_for_customer(db, customer_id, k=k, rules=rules)
+    elif default:  # the popularity list is the same for every unknown customer
+        frame = _CACHE.get(
+            ("popular", db, gen, k), lambda: recsys.popular_products(db, k=k, rules=rules)
+        )
     else:
         frame = recsys.popular_products(db, k=k, rules=rules, customer_id=customer_id)
     model = str(frame["model"][0]) if frame.height else recsys.POPULAR_MODEL
@@ -315,11 +339,15 @@ def reorder_plan(
 def purchase_orders_csv(
     db: Path, *, store_id: str | None = None, category: str | None = None
 ) -> tuple[str, bytes]:
-    """(generation, CSV bytes) of the lines to order: the columns of the app's export."""
+    """(generation, CSV bytes) of the purchase orders' lines: byte for byte what
+    `python -m forecasting plan --export x.csv` writes (`forecasting.inventory.orders`)."""
     gen = gen_text(db)
-    frame = _plan(db, gen, store_id, category, True)
-    cols = [c for c in inventory_api.PURCHASE_ORDER_COLUMNS if c in frame.columns]
-    return gen, frame.filter(pl.col("suggested_order_qty") > 0).select(cols).write_csv().encode()
+
+    def load() -> bytes:
+        found = orders.purchase_orders(db, store_id=store_id, category=category)
+        return orders.orders_csv(found)
+
+    return gen, _CACHE.get(("orders-csv", db, gen, store_id, category), load)
 
 
 def _json_value(value: Any) -> Any:

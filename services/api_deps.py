@@ -1,18 +1,18 @@
 """HTTP API glue: settings, key checks, roles, the per-key rate limit, audit, error handlers.
 
 Keys come from `warehouse.keys` (the file is re-read when it changes, so `keys revoke` takes
-effect on the next request). The rate limit is a token bucket per key, kept in this process:
-with several server processes each one limits on its own (run one process per host, or put a
-shared limiter in front).
+effect on the next request). The rate limit is a token bucket per key
+(`warehouse.ratelimit.KeyRateLimiter`) kept in a small state file beside the keys file
+(`$SHELFWISE_API_RATE_STATE` overrides it) under a `flock`, so it holds across every worker
+process of the server (`uvicorn --workers N`) on one host.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,10 +29,13 @@ from services.api_core import BadRequest, NotFound
 from services.api_models import ErrorResponse
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.keys import ApiKey, append_audit, audit_path, find_key, keys_path, load_keys
+from warehouse.ratelimit import KeyRateLimiter
 from warehouse.roles import ROLES, Role, role_at_least
 from warehouse.sandbox import SandboxRefusal
 
 RATE_ENV = "SHELFWISE_API_RATE"
+RATE_STATE_ENV = "SHELFWISE_API_RATE_STATE"
+RATE_STATE_FILE = "api_ratelimit.json"
 BURST_ENV = "SHELFWISE_API_BURST"
 DEFAULT_RATE_PER_S = 20.0
 DEFAULT_BURST = 40
@@ -48,46 +51,12 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
-@dataclass
-class TokenBucket:
-    """`burst` requests at once, refilled at `rate_per_s`."""
+class RateLimiter(KeyRateLimiter):
+    """The per-key request limit (`warehouse.ratelimit.KeyRateLimiter`) taking an `ApiKey`."""
 
-    rate_per_s: float
-    burst: int
-    tokens: float = -1.0
-    stamp: float = 0.0
-
-    def take(self, now: float) -> float:
-        """Spend one token; returns 0 when allowed, else the seconds until one is free."""
-        if self.tokens < 0:
-            self.tokens, self.stamp = float(self.burst), now
-        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate_per_s)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.rate_per_s
-
-
-@dataclass
-class RateLimiter:
-    """One token bucket per key name (in-process, thread-safe)."""
-
-    rate_per_s: float = DEFAULT_RATE_PER_S
-    burst: int = DEFAULT_BURST
-    clock: Callable[[], float] = time.monotonic
-    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, key: ApiKey) -> float:
+    def take_key(self, key: ApiKey) -> float:
         """0 when `key` may call now, else seconds to wait (its own limits or the defaults)."""
-        rate = key.rate_per_s or self.rate_per_s
-        burst = key.burst or self.burst
-        with self._lock:
-            bucket = self._buckets.get(key.name)
-            if bucket is None or (bucket.rate_per_s, bucket.burst) != (rate, burst):
-                bucket = self._buckets[key.name] = TokenBucket(rate, burst)
-            return bucket.take(self.clock())
+        return self.take(key.name, key.rate_per_s, key.burst)
 
 
 class KeyStore:
@@ -124,8 +93,16 @@ class Settings:
     limiter: RateLimiter
 
 
+def rate_state_path() -> Path:
+    """The shared rate-limit state: `$SHELFWISE_API_RATE_STATE`, else beside the keys file."""
+    if os.environ.get(RATE_STATE_ENV):
+        return Path(os.environ[RATE_STATE_ENV]).expanduser()
+    return keys_path().with_name(RATE_STATE_FILE)
+
+
 def settings_from_env() -> Settings:
-    """Settings from `$SHELFWISE_DB`, `$SHELFWISE_KEYS`, `$SHELFWISE_API_AUDIT` and the rate."""
+    """Settings from `$SHELFWISE_DB`, `$SHELFWISE_KEYS`, `$SHELFWISE_API_AUDIT`, the rate and
+    its shared state file."""
     try:
         rate = float(os.environ.get(RATE_ENV) or DEFAULT_RATE_PER_S)
         burst = int(os.environ.get(BURST_ENV) or DEFAULT_BURST)
@@ -137,7 +114,7 @@ def settings_from_env() -> Settings:
         db=resolve_db_path(None).resolve(),
         keys=KeyStore(keys_path()),
         audit=audit_path(),
-        limiter=RateLimiter(rate, burst),
+        limiter=RateLimiter(rate, burst, state_path=rate_state_path()),
     )
 
 
@@ -151,13 +128,14 @@ def db_path() -> Path:
     return SETTINGS.db
 
 
-def require(role: Role, *, audit: bool = False) -> Callable[..., ApiKey]:
+def require(role: Role, *, audit: bool = False) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency: a valid key (401), not rate limited (429), with `role` or above (403).
 
     With `audit`, the call is appended to the audit log (key, role, route, path, time).
     """
 
-    def dependency(request: Request, cred: Bearer) -> ApiKey:
+    async def dependency(request: Request, cred: Bearer) -> ApiKey:
+        # on the event loop: a few short file operations, cheaper than a thread hand-off
         challenge = {"WWW-Authenticate": "Bearer"}
         if cred is None:
             raise ApiError(
@@ -166,7 +144,7 @@ def require(role: Role, *, audit: bool = False) -> Callable[..., ApiKey]:
         key = SETTINGS.keys.lookup(cred.credentials)
         if key is None:
             raise ApiError(401, "unauthorized", "the API key is unknown or revoked", challenge)
-        wait = SETTINGS.limiter.take(key)
+        wait = SETTINGS.limiter.take_key(key)
         if wait > 0:
             seconds = max(1, int(wait + 0.999))
             raise ApiError(

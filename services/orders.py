@@ -1,11 +1,11 @@
 """Purchase orders to review: the plan's lines grouped per supplier x store, edited, approved.
 
 A small typed interface of the app (no streamlit). `draft_orders` turns the reorder plan's lines
-to order today (`forecasting.inventory.api.what_to_order`) into orders, one per supplier x store,
-with an order number; `approve_order` takes the buyer's edited quantities and returns the order
-in the buyer's shape (supplier, order number, lines, totals). The supplier comes from
-`dim_supply.supplier_id` through `forecasting.inventory.orders.purchase_orders` (the same
-grouping as `plan --export`), else "DEFAULT".
+to order today (`forecasting.inventory.api.what_to_order`) into the orders of the one builder,
+`forecasting.inventory.orders` (one per supplier x store, numbered, priced; the same orders as
+`plan --export` and the HTTP API's CSV) with the plan's decision columns; `approve_order` takes
+the buyer's edited quantities and returns the order in the buyer's shape (supplier, order
+number, lines, totals). The supplier comes from `dim_supply.supplier_id`, else "DEFAULT".
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date, datetime
 import polars as pl
 
 from forecasting.inventory import api as inventory_api
-from forecasting.inventory.orders import purchase_orders
+from forecasting.inventory.orders import PurchaseOrders, build_orders, purchase_orders
 from warehouse.db import WarehouseError
 
 DEFAULT_SUPPLIER = "DEFAULT"
@@ -54,13 +54,11 @@ ORDER_FILE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def order_number(as_of: date, supplier: str, store_id: str) -> str:
-    """The order number of one supplier x store order on `as_of` (e.g. PO-20111209-DEFAULT-S01)."""
-    return f"PO-{as_of:%Y%m%d}-{supplier}-{store_id}"
-
-
 def draft_orders(lines: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame:
     """Lines to order (suggested_order_qty > 0) as draft orders, most urgent order first.
+
+    The orders are `forecasting.inventory.orders.build_orders`' (the one builder); the
+    supplier is the plan's `supplier` column when it has one, else "DEFAULT".
 
     Args:
         lines: reorder-plan rows (store_id, product_id, suggested_order_qty, unit_cost, ...).
@@ -70,26 +68,38 @@ def draft_orders(lines: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame
         DRAFT_COLUMNS (present ones) with `quantity` = the suggestion (units) and `line_value`
         (GBP); orders ranked by their highest stockout risk, lines by risk then value.
     """
+    lines = _plan_lines(lines)
+    supplier = pl.col("supplier") if "supplier" in lines.columns else pl.lit(None, pl.String)
+    supply = lines.select(
+        "store_id",
+        "product_id",
+        supplier.fill_null(DEFAULT_SUPPLIER).alias("supplier_id"),
+        pl.lit(None, pl.Float64).alias("lead_time_mean_days"),
+    )
+    return _draft(build_orders(lines, supply, order_date=as_of), lines)
+
+
+def _plan_lines(lines: pl.DataFrame) -> pl.DataFrame:
     missing = [c for c in ("store_id", "product_id", "suggested_order_qty") if c not in lines]
     if missing:
         raise WarehouseError(f"draft orders need plan columns; missing {', '.join(missing)}")
-    if as_of is None:
-        latest = lines["as_of"].max() if "as_of" in lines.columns and lines.height else None
-        as_of = latest if isinstance(latest, date) else date.today()
-    frame = lines.filter(pl.col("suggested_order_qty") > 0)
-    if "supplier" not in frame.columns:
-        frame = frame.with_columns(pl.lit(DEFAULT_SUPPLIER).alias("supplier"))
     for name in ("unit_cost", "stockout_risk", "days_of_cover"):
-        if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(name))
-    frame = frame.with_columns(
-        pl.col("supplier").fill_null(DEFAULT_SUPPLIER),
-        pl.col("suggested_order_qty").round(0).cast(pl.Int64).alias("quantity"),
-    ).with_columns(
-        pl.format("PO-{}-{}-{}", pl.lit(f"{as_of:%Y%m%d}"), "supplier", "store_id").alias(
-            "order_number"
-        ),
-        (pl.col("quantity") * pl.col("unit_cost")).round(2).alias("line_value"),
+        if name not in lines.columns:
+            lines = lines.with_columns(pl.lit(None, dtype=pl.Float64).alias(name))
+    return lines
+
+
+def _draft(orders: PurchaseOrders, plan: pl.DataFrame) -> pl.DataFrame:
+    """The builder's order lines with the plan's decision columns, most urgent order first."""
+    decision = [c for c in DRAFT_COLUMNS if c in plan.columns and c not in orders.lines.columns]
+    frame = (
+        orders.lines.rename({"supplier_id": "supplier", "line_total": "line_value"})
+        .with_columns(pl.col("quantity").round(0).cast(pl.Int64))
+        .join(
+            plan.select("store_id", "product_id", *decision).unique(["store_id", "product_id"]),
+            on=["store_id", "product_id"],
+            how="left",
+        )
     )
     frame = frame.with_columns(
         pl.col("stockout_risk").fill_null(0).max().over("order_number").alias("_order_risk")
@@ -197,20 +207,10 @@ def approve_order(
 
 
 def draft_orders_for(db: str | os.PathLike[str] | None, store_id: str | None) -> pl.DataFrame:
-    """Draft orders of one store (None: every store) from the warehouse's reorder plan.
+    """Draft orders of one store (None: every store) from the warehouse's reorder plan: the
+    orders of `forecasting.inventory.orders.purchase_orders` (suppliers from dim_supply).
 
     Raises forecasting.errors.NoPlanError when no plan has been made yet.
     """
-    lines = inventory_api.what_to_order(db, store_id=store_id, category=None)
-    if lines.is_empty():
-        return draft_orders(lines)
-    suppliers = (
-        purchase_orders(db, store_id=store_id)
-        .lines.select("store_id", "product_id", pl.col("supplier_id").alias("supplier"))
-        .unique(["store_id", "product_id"])
-    )
-    return draft_orders(
-        lines.drop("supplier", strict=False).join(
-            suppliers, on=["store_id", "product_id"], how="left"
-        )
-    )
+    plan = _plan_lines(inventory_api.what_to_order(db, store_id=store_id, category=None))
+    return _draft(purchase_orders(db, store_id=store_id, plan=plan), plan)

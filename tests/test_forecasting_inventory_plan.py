@@ -14,7 +14,6 @@ import pytest
 from forecasting.cli import main
 from forecasting.errors import NoPlanError
 from forecasting.inventory.api import (
-    export_purchase_orders,
     load_reorder_plan,
     simulation_summary,
     stock_view,
@@ -23,6 +22,7 @@ from forecasting.inventory.api import (
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import DemandInputs
 from forecasting.inventory.inputs import PlanInputs, load_inputs
+from forecasting.inventory.orders import build_orders, write_purchase_orders
 from forecasting.inventory.plan import build_plan
 from warehouse.db import execute, query, reading, scalar, writing
 
@@ -234,12 +234,22 @@ def test_export_xlsx_roundtrip(tmp_path: Path) -> None:
             "store_id": ["S1", "S1"],
             "product_id": ["A", "B"],
             "suggested_order_qty": [0.0, 12.0],
+            "unit_cost": [1.0, 2.5],
             "reason": ["x", "y"],
         }
     )
-    path = export_purchase_orders(frame, tmp_path / "po.xlsx")
-    back = pl.read_excel(path)
+    supply = pl.DataFrame(
+        {
+            "store_id": ["S1"],
+            "product_id": ["B"],
+            "supplier_id": ["ACME"],
+            "lead_time_mean_days": [3.0],
+        }
+    )
+    path = write_purchase_orders(build_orders(frame, supply), tmp_path / "po.xlsx")
+    back = pl.read_excel(path, sheet_name="ACME")
     assert back["product_id"].to_list() == ["B"]
+    assert back["line_total"].to_list() == [30.0]
 
 
 def test_plan_reads_forecasts_table(demo_db: Path) -> None:

@@ -125,9 +125,39 @@ def test_token_bucket_allows_a_burst_then_waits() -> None:
     now = [100.0]
     limiter = RateLimiter(rate_per_s=2.0, burst=3, clock=lambda: now[0])
     key = ApiKey("k", "viewer", "h", "t")
-    assert [limiter.take(key) for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert limiter.take(key) == pytest.approx(0.5)
+    assert [limiter.take_key(key) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.take_key(key) == pytest.approx(0.5)
     now[0] += 0.5
-    assert limiter.take(key) == 0.0
+    assert limiter.take_key(key) == 0.0
     own = ApiKey("own", "viewer", "h2", "t", rate_per_s=1.0, burst=1)
-    assert limiter.take(own) == 0.0 and limiter.take(own) == pytest.approx(1.0)
+    assert limiter.take_key(own) == 0.0 and limiter.take_key(own) == pytest.approx(1.0)
+
+
+def test_token_bucket_is_shared_by_every_process_through_its_state_file(tmp_path: Path) -> None:
+    """Two limiters on one state file (two server workers) spend one bucket; so does another
+    process."""
+    from warehouse.ratelimit import KeyRateLimiter
+
+    now = [100.0]
+    state = tmp_path / "rate.json"
+    first, second = (
+        KeyRateLimiter(rate_per_s=0.001, burst=4, state_path=state, clock=lambda: now[0])
+        for _ in range(2)
+    )
+    assert [first.take("k"), second.take("k"), first.take("k")] == [0.0, 0.0, 0.0]
+    code = (
+        "import sys; from pathlib import Path; from warehouse.ratelimit import KeyRateLimiter; "
+        "lim = KeyRateLimiter(rate_per_s=0.001, burst=4, state_path=Path(sys.argv[1]), "
+        "clock=lambda: 100.0); print(lim.take('k'), lim.take('k'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(state)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    ).stdout.split()
+    assert float(out[0]) == 0.0 and float(out[1]) > 0  # the 4th request, then the 5th refused
+    assert second.take("k") == pytest.approx(1000.0)  # the bucket is empty for everyone
+    assert second.take("other") == 0.0  # another key has its own bucket

@@ -9,10 +9,14 @@ as that name before (a *known client*), so a stranger cannot keep the real user 
 on purpose; the stranger's own address still slows down. Counters are forgotten
 `forget_after_s` after their last failure and reset on success.
 
+The HTTP API's per-key request limit (`KeyRateLimiter`, a token bucket per key name) is the
+other limiter here, kept through the same shared state, so every worker process of the API
+counts against one bucket per key.
+
 State lives in a small JSON file (`state_path`): every update takes an exclusive `flock` on
 `<file>.lock`, reads, changes and writes the file atomically (temp file + `os.replace`), so
-several server processes (Streamlit, the HTTP API) share one view. `state_path=None` keeps the
-state in memory (one process; tests).
+several server processes (Streamlit, the HTTP API's workers) share one view. `state_path=None`
+keeps the state in memory (one process; tests).
 """
 
 from __future__ import annotations
@@ -114,24 +118,10 @@ class SignInLimiter:
 
     @contextlib.contextmanager
     def _state(self, *, write: bool = False) -> Iterator[dict[str, Any]]:
-        with self._lock:
-            if self.state_path is None:
-                yield self._memory
-                if write:
-                    self._prune(self._memory)
-                return
-            path = self.state_path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                state = _read(path)
-                yield state
-                if write:
-                    self._prune(state)
-                    _write_atomic(path, state)
-            finally:
-                os.close(fd)  # releases the flock
+        with shared_state(self.state_path, self._memory, self._lock, write=write) as state:
+            yield state
+            if write:
+                self._prune(state)
 
     def _prune(self, state: dict[str, Any]) -> None:
         cutoff = self.clock() - self.forget_after_s
@@ -143,6 +133,114 @@ class SignInLimiter:
         known = state.get("known", {})
         if len(known) > MAX_ENTRIES:
             state["known"] = dict(list(known.items())[-MAX_ENTRIES:])
+
+
+@dataclass
+class KeyRateLimiter:
+    """Requests per API key: a token bucket of `burst` requests refilled at `rate_per_s`.
+
+    One bucket per key name in the shared state (`state_path`, see the module doc), so the
+    limit holds across every server process; a key's own rate / burst replaces the defaults.
+    """
+
+    rate_per_s: float = 20.0
+    burst: int = 40
+    state_path: Path | None = None
+    clock: Callable[[], float] = time.time
+    _memory: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.rate_per_s <= 0 or self.burst < 1:
+            raise ValueError("KeyRateLimiter: rate_per_s > 0 and burst >= 1")
+
+    def take(self, name: str, rate_per_s: float | None = None, burst: int | None = None) -> float:
+        """Spend one request of key `name`: 0 when allowed, else the seconds until one is free."""
+        rate, size = rate_per_s or self.rate_per_s, burst or self.burst
+        with shared_state(
+            self.state_path, self._memory, self._lock, write=True, durable=False
+        ) as state:
+            now = self.clock()
+            buckets = state.setdefault("buckets", {})
+            entry = buckets.get(name)
+            if entry is None or (entry.get("rate"), entry.get("burst")) != (rate, size):
+                tokens, stamp = float(size), now
+            else:
+                tokens, stamp = float(entry["tokens"]), float(entry["stamp"])
+            tokens = min(float(size), tokens + max(0.0, now - stamp) * rate)
+            wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
+            if wait == 0.0:
+                tokens -= 1.0
+            buckets[name] = {"tokens": tokens, "stamp": now, "rate": rate, "burst": size}
+            if len(buckets) > MAX_ENTRIES:  # full buckets are the same as no bucket
+                for key in [k for k, v in buckets.items() if _full_at(v) <= now][:MAX_ENTRIES]:
+                    buckets.pop(key, None)
+        return wait
+
+
+def _full_at(entry: dict[str, Any]) -> float:
+    """When a bucket entry is full again (its stamp + the refill of what was spent)."""
+    spent = float(entry["burst"]) - float(entry["tokens"])
+    return float(entry["stamp"]) + spent / float(entry["rate"])
+
+
+@contextlib.contextmanager
+def shared_state(
+    path: Path | None,
+    memory: dict[str, Any],
+    lock: threading.Lock,
+    *,
+    write: bool = False,
+    durable: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """The state dict of `path` under an exclusive `flock`, written back when `write`; or
+    `memory` when `path` is None (`lock` guards this process's threads either way).
+
+    `durable`: lock `<path>.lock`, write a temp file, fsync, `os.replace` (sign-in counters).
+    Not durable: lock the state file itself and rewrite it in place, no fsync (request
+    counters: a crash mid-write loses them, which only resets the buckets); several times
+    cheaper a call.
+    """
+    with lock:
+        if path is None:
+            yield memory
+            return
+        if not durable:
+            with _in_place(path, write) as state:
+                yield state
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            state = _read(path)
+            yield state
+            if write:
+                _write_atomic(path, state)
+        finally:
+            os.close(fd)  # releases the flock
+
+
+@contextlib.contextmanager
+def _in_place(path: Path, write: bool) -> Iterator[dict[str, Any]]:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:  # no folder yet
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        old = os.pread(fd, os.fstat(fd).st_size, 0)
+        try:
+            state = json.loads(old) if old.strip() else {}
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            state = {}  # a damaged file starts over
+        yield state if isinstance(state, dict) else {}
+        if write:
+            new = json.dumps(state, separators=(",", ":")).encode("utf-8")
+            os.pwrite(fd, new.ljust(len(old)), 0)  # JSON allows the trailing blanks
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def _norm(name: str) -> str:

@@ -1,9 +1,12 @@
-"""Inventory read API used by the app: the reorder plan, what to order, simulation results."""
+"""Inventory read API used by the app: the reorder plan, what to order, simulation results.
+
+Purchase orders (grouped per supplier x store) are built and written in one place:
+`forecasting.inventory.orders`.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import polars as pl
 
@@ -15,24 +18,6 @@ from forecasting.inventory.schemas import (
 )
 from warehouse.contracts import validate
 from warehouse.db import reading, run_named, table_exists
-from warehouse.files import check_output_path, write_frame_atomic
-
-PURCHASE_ORDER_COLUMNS: tuple[str, ...] = (
-    "store_id",
-    "product_id",
-    "description",
-    "category",
-    "suggested_order_qty",
-    "unit_cost",
-    "order_value",
-    "on_hand",
-    "on_order",
-    "reorder_point",
-    "order_up_to",
-    "days_of_cover",
-    "stockout_risk",
-    "reason",
-)
 
 
 def _plan_query(
@@ -93,28 +78,3 @@ def stock_view(db: str | os.PathLike[str] | None, store_id: str, product_id: str
         pl.lit(up_to, dtype=pl.Float64).alias("order_up_to"),
     )
     return validate(frame, STOCK_VIEW_SCHEMA, "inventory.api.stock_view")
-
-
-def export_purchase_orders(
-    frame: pl.DataFrame, path: str | os.PathLike[str], *, raw_csv: bool = False
-) -> Path:
-    """Write the rows to order (suggested_order_qty > 0) as .csv or .xlsx, atomically.
-
-    CSV text cells starting with a formula character get a leading `'` unless `raw_csv`.
-
-    Raises ValueError for another extension or a frame without the plan's columns.
-    """
-    out = Path(path)
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"--export {out}: use a .csv or .xlsx file name")
-    needed = ("store_id", "product_id", "suggested_order_qty")
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ValueError(f"purchase orders need the plan columns; missing {', '.join(missing)}")
-    rows = frame.filter(pl.col("suggested_order_qty") > 0).select(
-        [c for c in PURCHASE_ORDER_COLUMNS if c in frame.columns]
-    )
-    check_output_path(out, flag="--export")
-    write_frame_atomic(rows, out, sheet="purchase orders", autofit=True, raw_csv=raw_csv)
-    return out

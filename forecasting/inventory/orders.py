@@ -18,10 +18,12 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from forecasting.inventory.api import load_reorder_plan
-from warehouse.db import reading, run_named
+from forecasting.errors import NoPlanError
+from forecasting.inventory.schemas import REORDER_PLAN_SCHEMA
+from warehouse.contracts import validate
+from warehouse.db import reading, run_named, table_exists
 from warehouse.defaults import DEFAULT_SUPPLIER_ID
-from warehouse.files import write_frame_atomic
+from warehouse.files import csv_bytes, write_frame_atomic
 
 LINE_COLUMNS: tuple[str, ...] = (
     "order_number",
@@ -127,22 +129,58 @@ def purchase_orders(
     *,
     store_id: str | None = None,
     supplier_id: str | None = None,
+    category: str | None = None,
     plan: pl.DataFrame | None = None,
 ) -> PurchaseOrders:
-    """The current plan's purchase orders (what `plan --export` writes), for the app.
+    """The current plan's purchase orders: what `plan --export`, the app and the HTTP API's
+    `/v1/purchase-orders.csv` give (optionally one store / supplier / category).
 
-    Raises NoPlanError when there is no plan.
+    The plan (unless given) and the suppliers are read through one connection, so from one
+    warehouse generation. Raises NoPlanError when there is no plan.
     """
-    plan = load_reorder_plan(db) if plan is None else plan
     with reading(db) as con:
+        if plan is None:
+            if not table_exists(con, "reorder_plan"):
+                raise NoPlanError()
+            plan = validate(
+                run_named(con, "inventory/reorder_plan"),
+                REORDER_PLAN_SCHEMA,
+                "inventory.orders.purchase_orders",
+                extra="allow",
+            )
         supply = run_named(con, "inventory/order_suppliers")
     result = build_orders(plan, supply)
     orders, lines = result.orders, result.lines
-    if store_id is not None:
-        orders, lines = (f.filter(pl.col("store_id") == store_id) for f in (orders, lines))
-    if supplier_id is not None:
-        orders, lines = (f.filter(pl.col("supplier_id") == supplier_id) for f in (orders, lines))
+    for column, value in (
+        ("store_id", store_id),
+        ("supplier_id", supplier_id),
+    ):
+        if value is not None:
+            orders, lines = (f.filter(pl.col(column) == value) for f in (orders, lines))
+    if category is not None:
+        lines = lines.filter(pl.col("category") == category)
+        orders = _totals(lines, orders)
     return PurchaseOrders(orders, lines)
+
+
+def _totals(lines: pl.DataFrame, orders: pl.DataFrame) -> pl.DataFrame:
+    """`orders` restricted to the orders of `lines`, their counts and totals over `lines`."""
+    sums = lines.group_by("order_number").agg(
+        pl.len().alias("lines"),
+        pl.col("quantity").sum().alias("units"),
+        pl.col("line_total").sum().round(2).alias("order_total"),
+    )
+    return (
+        orders.drop("lines", "units", "order_total")
+        .join(sums, on="order_number", how="inner", maintain_order="left")
+        .select(ORDER_COLUMNS)
+    )
+
+
+def orders_csv(orders: PurchaseOrders, *, raw_csv: bool = False) -> bytes:
+    """The orders' lines as CSV bytes, exactly what `write_purchase_orders(..., "x.csv")`
+    writes (formula cells neutralised unless `raw_csv`)."""
+    return csv_bytes(orders.lines, raw=raw_csv)
 
 
 def _sheet_name(supplier: str, used: set[str]) -> str:

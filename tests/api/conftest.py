@@ -16,7 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.freshness import snapshot, step_inputs
 from tests.conftest import copy_warehouse
+from warehouse.db import reading
+from warehouse.freshness import write_stamps
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 120.0
@@ -29,10 +32,41 @@ def _env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def api_db(outputs_demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo with every output the API serves, made by the real command lines
-    (`recsys train --epochs 1`, `forecasting run --horizon 14`, `forecasting plan`: see
-    `outputs_demo_master`); a private copy, since the API writes to it."""
-    return copy_warehouse(outputs_demo_master, tmp_path_factory.mktemp("api_db") / "demo.duckdb")
+    """The small demo with every output the API serves, made by the real command lines: a
+    private copy of `outputs_demo_master` (`recsys train --epochs 1`, `forecasting run
+    --horizon 14`, `forecasting plan`), then the export step for the 40 busiest customers."""
+    db = copy_warehouse(outputs_demo_master, tmp_path_factory.mktemp("api_db") / "demo.duckdb")
+    folder = db.parent
+    with reading(db) as con:  # the exported lists: the 40 busiest customers (the rest go live)
+        busiest = con.execute(
+            "SELECT customer_id FROM fct_sales WHERE customer_id IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 40"
+        ).fetchall()
+    (folder / "export_customers.txt").write_text("".join(f"{c}\n" for (c,) in busiest))
+    export = [
+        "-m",
+        "recsys",
+        "--db",
+        str(db),
+        "--quiet",
+        "export",
+        "--customers",
+        str(folder / "export_customers.txt"),
+        "--out",
+        str(folder / "export.parquet"),
+        "--exclude-purchased",  # the default rules, as the pipeline's export step
+    ]
+    subprocess.run(
+        [sys.executable, *export],
+        cwd=REPO,
+        check=True,
+        timeout=900,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+    )
+    # what the pipeline records after its export step: the lists are fresh for this model
+    write_stamps(db, [("recsys export", step_inputs("recsys export", snapshot(db)), None)])
+    return db
 
 
 def free_port() -> int:
@@ -73,8 +107,11 @@ class ApiServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=120.0)
 
 
-def start_server(db: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `uvicorn api:app` on 127.0.0.1 and wait (bounded) until /v1/health answers."""
+def start_server(
+    db: Path, env: dict[str, str], log: Path, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `uvicorn api:app` (`workers` processes) on 127.0.0.1 and wait (bounded) until
+    /v1/health answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     handle = open(log, "wb")  # noqa: SIM115 - closed with the process
@@ -90,6 +127,8 @@ def start_server(db: Path, env: dict[str, str], log: Path) -> tuple[subprocess.P
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         cwd=REPO,
         env=env,

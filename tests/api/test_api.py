@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+import polars as pl
 import pytest
 
-from tests.api.conftest import REPO, ROLES, ApiServer
+from tests.api.conftest import REPO, ROLES, ApiServer, add_key, start_server, stop_server
 from warehouse.db import reading
 from warehouse.files import file_sha256
 
@@ -123,6 +125,36 @@ def test_recommendations_rules_and_popularity_fallback(
         assert all("popular" in i["reason"] for i in unknown["items"])
 
 
+def test_exported_lists_answer_as_the_live_ranking_would(
+    api_server: ApiServer, ids: dict[str, str]
+) -> None:
+    """Default rules, k <= 20, a customer of the fresh export: the list comes from the exported
+    table (`X-Shelfwise-Source: exported`) and equals the live ranking; other calls go live."""
+    from recsys.service import recommend_for_customer
+
+    base = f"/v1/customers/{ids['customer']}/recommendations"  # the busiest: exported
+    with api_server.client(api_server.tokens["merchandiser"]) as client:
+        deadline = time.monotonic() + 300  # the lists load in the background after a first call
+        answer = client.get(base, params={"k": 12})
+        while answer.headers["x-shelfwise-source"] != "exported" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            answer = client.get(base, params={"k": 12})
+        assert answer.status_code == 200 and answer.headers["x-shelfwise-source"] == "exported"
+        ruled = client.get(base, params={"k": 12, "max_per_category": 2})
+        longer = client.get(base, params={"k": 25})
+    assert ruled.headers["x-shelfwise-source"] == longer.headers["x-shelfwise-source"] == "live"
+    st = api_server.db.stat()
+    body = answer.json()
+    assert body["generation"] == f"{st.st_ino}-{st.st_mtime_ns}"
+    live = recommend_for_customer(api_server.db, ids["customer"], k=12)
+    assert [i["product_id"] for i in body["items"]] == live["product_id"].to_list()
+    assert [i["reason"] for i in body["items"]] == live["reason"].to_list()
+    assert [i["unit_price"] for i in body["items"]] == live["unit_price"].to_list()
+    assert [i["category"] for i in body["items"]] == live["category"].to_list()
+    assert [i["rank"] for i in body["items"]] == list(range(1, 13))
+    assert body["model"] == live["model"][0] and not body["popularity_fallback"]
+
+
 def test_not_found_and_method_not_allowed(api_server: ApiServer, ids: dict[str, str]) -> None:
     with api_server.client(api_server.tokens["admin"]) as client:
         error_of(client.get("/v1/products/NOPE/similar"), 404, "not_found")
@@ -182,7 +214,7 @@ def test_reorder_plan_pages_cover_the_plan_once(api_server: ApiServer) -> None:
     assert total and len(seen) == len(set(seen)) == total
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.strip().splitlines()
-    assert lines[0].startswith("store_id,product_id") and len(lines) == total + 1
+    assert lines[0].startswith("order_number,supplier_id,store_id,") and len(lines) == total + 1
 
 
 HOSTILE_SQL = [
@@ -238,6 +270,22 @@ def test_rate_limit_answers_429_with_retry_after(api_server: ApiServer) -> None:
     assert int(limited[0].headers["retry-after"]) >= 1
 
 
+def test_rate_limit_holds_across_server_workers(api_server: ApiServer, tmp_path: Path) -> None:
+    """Two uvicorn worker processes spend one bucket per key (the shared state beside the keys
+    file): a key with a burst of 4 gets 4 answers, whichever worker takes each connection."""
+    token = add_key(api_server.env, "shared-limit", "viewer", "--rate", "0.01", "--burst", "4")
+    proc, url = start_server(api_server.db, api_server.env, tmp_path / "server.log", workers=2)
+    try:
+        statuses = [
+            httpx.get(f"{url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            for _ in range(10)  # a new connection each time
+        ]
+    finally:
+        stop_server(proc)
+    assert [r.status_code for r in statuses] == [200] * 4 + [429] * 6
+    assert int(statuses[-1].headers["retry-after"]) >= 1
+
+
 def test_answers_stay_consistent_while_a_refresh_swaps_the_warehouse(
     api_server: ApiServer, ids: dict[str, str]
 ) -> None:
@@ -286,3 +334,45 @@ def test_answers_stay_consistent_while_a_refresh_swaps_the_warehouse(
     assert not errors, errors[:5]
     st = api_server.db.stat()
     assert f"{st.st_ino}-{st.st_mtime_ns}" in generations and len(generations) >= 2
+
+
+def test_purchase_orders_csv_is_the_cli_export_and_the_app_draft(
+    api_server: ApiServer, tmp_path: Path
+) -> None:
+    """One builder: `plan --export x.csv` writes the bytes the API serves for the plan it made,
+    and the app's order review (`services.orders.draft_orders_for`) drafts the same orders."""
+    from services.orders import draft_orders_for
+
+    out = tmp_path / "orders.csv"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "forecasting",
+            "--db",
+            str(api_server.db),
+            "plan",
+            "--export",
+            str(out),
+        ],
+        cwd=REPO,
+        env=api_server.env,
+        check=True,
+        timeout=600,
+        stdout=subprocess.DEVNULL,
+    )
+    st = api_server.db.stat()
+    with api_server.client(api_server.tokens["viewer"]) as client:
+        served = client.get("/v1/purchase-orders.csv")
+    assert served.status_code == 200
+    assert served.headers["x-shelfwise-generation"] == f"{st.st_ino}-{st.st_mtime_ns}"
+    assert served.content == out.read_bytes()
+    rows = pl.read_csv(out)
+    assert rows.height > 0 and rows["order_number"].n_unique() > 1
+    draft = draft_orders_for(api_server.db, None)
+    key = ["order_number", "product_id"]
+    assert (
+        draft.select(*key, "quantity")
+        .sort(key)
+        .equals(rows.select(*key, pl.col("quantity").round(0).cast(pl.Int64)).sort(key))
+    )
