@@ -1,5 +1,6 @@
 """Fit every model twice (calibration origin and cutoff), add conformal intervals, fall back on
-failures, and choose a model per segment ("auto") from the calibration window.
+failures, and choose a model or small ensemble per segment ("auto", `forecasting.choice`) from
+the calibration window.
 
 `forecast_panel` is the one entry point used by both `run` and `backtest`.
 """

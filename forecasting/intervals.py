@@ -1,10 +1,11 @@
 """Demand segments and conformal prediction intervals from backtest residuals.
 
 Conformal recipe (split conformal, normalised): a model is fitted on history through
-`end - h` and forecasts the last `h` known periods; the residuals `(y - yhat) / s` (s = the
-series' recent mean level) are pooled per segment x horizon bucket, and their empirical
-quantiles turn a later forecast into quantiles `max(0, yhat + Q_r(p) * s)`. Pooling across series
-is what makes them stable; the calibration window is the same length as the forecast.
+`end - h` and forecasts the last `h` known periods; the residuals `(y - yhat) / s` (s =
+`residual_scale`: the recent level x the forecast's own level) are pooled per scale group x
+horizon bucket, and their empirical quantiles turn a later forecast into quantiles
+`max(0, yhat + Q_r(p) * s)`. Pooling across series is what makes them stable; the calibration
+window is the same length as the forecast.
 """
 
 from __future__ import annotations

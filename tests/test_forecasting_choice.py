@@ -10,7 +10,7 @@ import polars as pl
 from forecasting.choice import candidates, choose, ensemble_arrays, members_of
 from forecasting.data import build_panel
 from forecasting.engine import AUTO, EngineConfig, ModelForecast, forecast_panel
-from forecasting.intervals import residual_scale
+from forecasting.intervals import ConformalTable, horizon_buckets, residual_scale, scale_groups
 from forecasting.models.lgbm import LightGBMConfig
 
 FAST = LightGBMConfig(n_estimators=30, max_rows=20_000, num_threads=1)
@@ -88,3 +88,26 @@ def test_engine_auto_matches_its_chosen_candidate_with_intervals_of_its_own() ->
             assert chosen.calibration.startswith(("conformal", "model-based"))
     lo, hi = auto.interval(80)
     assert (lo <= auto.yhat).all() and (auto.yhat <= hi).all() and (hi > lo).any()
+
+
+def test_scale_groups_keep_a_near_dead_series_tail_out_of_the_others_intervals() -> None:
+    """Series with almost no recent sales jump to many times their scale; the steady sellers'
+    intervals come from their own quintile of scales."""
+    rng = np.random.default_rng(1)
+    n, h = 1000, 4
+    level = np.where(np.arange(n) < 200, 0.05, rng.uniform(10, 50, n))
+    yhat = np.repeat(level[:, None], h, axis=1)
+    actual = yhat + rng.normal(0, 1, (n, h)) * level[:, None] * 0.2
+    actual[:200] = rng.choice([0.0, 5.0], (200, h), p=[0.7, 0.3])  # spikes of 100 x the scale
+    s = residual_scale(level, yhat)
+    groups, later = scale_groups(s, s)
+    assert set(groups) == {"scale q1", "scale q2", "scale q3", "scale q4", "scale q5"}
+    buckets = horizon_buckets(h, "W")
+    pooled = ConformalTable.fit(actual, yhat, s, np.array(["*"] * n), buckets, [0.1, 0.9])
+    grouped = ConformalTable.fit(actual, yhat, s, groups, buckets, [0.1, 0.9], "scale group")
+    assert "by scale group x horizon" in grouped.method
+    steady = np.arange(200, n)
+    hi_pooled = pooled.apply(yhat, s, np.array(["*"] * n), buckets)[0.9][steady]
+    hi_grouped = grouped.apply(yhat, s, later, buckets)[0.9][steady]
+    covered = (actual[steady] <= hi_grouped).mean()
+    assert (hi_grouped <= hi_pooled).all() and 0.85 <= covered <= 0.95
