@@ -1,5 +1,6 @@
 """Fit every model twice (calibration origin and cutoff), add conformal intervals, fall back on
-failures, and choose a model per segment ("auto") from the calibration window.
+failures, and choose a model or small ensemble per segment ("auto", `forecasting.choice`) from
+the calibration window.
 
 `forecast_panel` is the one entry point used by both `run` and `backtest`.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from forecasting.choice import choose, ensemble_arrays
 from forecasting.data import Panel
 from forecasting.fanout import fit_predict_chunks, prophet_model
 from forecasting.intervals import (
@@ -22,6 +24,8 @@ from forecasting.intervals import (
     interval,
     level,
     probabilities,
+    residual_scale,
+    scale_groups,
     segments,
 )
 from forecasting.models.base import Forecaster, make_model
@@ -252,16 +256,23 @@ def forecast_panel(
         failed = ~np.isfinite(fut).all(1) | ~np.isfinite(cal).all(1)
         cal, _ = apply_fallback(name, cal, fb_cal[rows], failed)
         fut, used = apply_fallback(name, fut, fb_fut[rows], failed)
-        table = calibrate(
-            panel, end, actual_cal[rows], cal, scale_cal[rows], seg_cal[rows], buckets, probs
+        quant, method = conformal(
+            panel, end, actual_cal[rows], cal, fut, scale_cal[rows], scale[rows], buckets, probs
         )
-        quant = table.apply(fut, scale[rows], seg[rows], buckets)
-        forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs, table.method)
+        forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs, method)
 
-    choice = choose_per_segment(forecasts, actual_cal, seg_cal, prophet_rows)
+    choice = choose(forecasts, actual_cal, seg_cal, prophet_rows)
+    for name in sorted(set(choice.values()) - set(forecasts)):  # an ensemble of models
+        fut, cal, used = ensemble_arrays(forecasts, name)
+        quant, method = conformal(
+            panel, end, actual_cal, cal, fut, scale_cal, scale, buckets, probs
+        )
+        secs = sum(forecasts[m].seconds for m in name.split("+"))
+        forecasts[name] = ModelForecast(all_rows, used, fut, quant, cal, secs, method)
     forecasts[AUTO] = assemble_auto(forecasts, choice, seg, prophet_rows, panel.n)
     methods = sorted({forecasts[name].calibration for name in set(choice.values())})
     forecasts[AUTO].calibration = "; ".join(methods)
+    log.info("choice per segment: %s", choice)
     log.info("intervals: %s", forecasts[AUTO].calibration)
     return EngineResult(panel, end, forecasts, seg, choice, prophet_rows, lgbm)
 
@@ -269,6 +280,29 @@ def forecast_panel(
 def min_history(horizon: int) -> int:
     """The shortest history (periods up to the cutoff) a forecast accepts: two horizons."""
     return 2 * horizon
+
+
+def conformal(
+    panel: Panel,
+    end: int,
+    actual_cal: np.ndarray,
+    cal: np.ndarray,
+    fut: np.ndarray,
+    level_cal: np.ndarray,
+    level_now: np.ndarray,
+    buckets: np.ndarray,
+    probs: list[float],
+) -> tuple[dict[float, np.ndarray], str]:
+    """Quantiles {p: (n, h)} of the forecast `fut` from the validation residuals of `cal`, and
+    the method used.
+
+    Residuals are divided by `residual_scale` (recent level x the forecast's own level) and
+    pooled per scale group (`scale_groups`: quintiles of that scale) x horizon bucket.
+    """
+    s_cal, s_now = residual_scale(level_cal, cal), residual_scale(level_now, fut)
+    g_cal, g_now = scale_groups(s_cal, s_now)
+    table = calibrate(panel, end, actual_cal, cal, s_cal, g_cal, buckets, probs)
+    return table.apply(fut, s_now, g_now, buckets), table.method
 
 
 def calibrate(
@@ -286,7 +320,7 @@ def calibrate(
     if np.isfinite(cal).all(1).sum() * cal.shape[1] < MIN_POOLED_POINTS:
         table = ConformalTable.model_based(panel, end, probs)
     else:
-        table = ConformalTable.fit(actual, cal, scale, segment, buckets, probs)
+        table = ConformalTable.fit(actual, cal, scale, segment, buckets, probs, "scale group")
     return table.with_floor(panel.floor)
 
 
@@ -306,36 +340,6 @@ def apply_fallback(
         values = values.copy()
         values[failed] = fallback[failed]
     return values, used
-
-
-def _wape(actual: np.ndarray, yhat: np.ndarray) -> float:
-    total = actual.sum()
-    return float(np.abs(actual - yhat).sum() / total) if total > 0 else float("inf")
-
-
-def choose_per_segment(
-    forecasts: dict[str, ModelForecast],
-    actual_cal: np.ndarray,
-    seg_cal: np.ndarray,
-    prophet_rows: np.ndarray,
-) -> dict[str, str]:
-    """{segment: model} with the lowest calibration WAPE; key "prophet_subset" for that subset.
-
-    Segments come from the calibration origin, so the choice uses no data after the cutoff.
-    """
-    choice: dict[str, str] = {}
-    full = {k: v for k, v in forecasts.items() if v.rows.size == actual_cal.shape[0]}
-    for s in np.unique(seg_cal):
-        mask = seg_cal == s
-        scores = {k: _wape(actual_cal[mask], v.cal_yhat[mask]) for k, v in full.items()}
-        choice[str(s)] = min(scores, key=scores.__getitem__)
-    if "prophet" in forecasts and 0 < prophet_rows.size < actual_cal.shape[0]:
-        rows = prophet_rows
-        best_other = {k: _wape(actual_cal[rows], v.cal_yhat[rows]) for k, v in full.items()}
-        other = min(best_other, key=best_other.__getitem__)
-        prophet = _wape(actual_cal[rows], forecasts["prophet"].cal_yhat)
-        choice["prophet_subset"] = "prophet" if prophet < best_other[other] else other
-    return choice
 
 
 def assemble_auto(

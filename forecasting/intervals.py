@@ -1,10 +1,11 @@
 """Demand segments and conformal prediction intervals from backtest residuals.
 
 Conformal recipe (split conformal, normalised): a model is fitted on history through
-`end - h` and forecasts the last `h` known periods; the residuals `(y - yhat) / s` (s = the
-series' recent mean level) are pooled per segment x horizon bucket, and their empirical
-quantiles turn a later forecast into quantiles `max(0, yhat + Q_r(p) * s)`. Pooling across series
-is what makes them stable; the calibration window is the same length as the forecast.
+`end - h` and forecasts the last `h` known periods; the residuals `(y - yhat) / s` (s =
+`residual_scale`: the recent level x the forecast's own level) are pooled per scale group x
+horizon bucket, and their empirical quantiles turn a later forecast into quantiles
+`max(0, yhat + Q_r(p) * s)`. Pooling across series is what makes them stable; the calibration
+window is the same length as the forecast.
 """
 
 from __future__ import annotations
@@ -60,6 +61,34 @@ def level(panel: Panel, end: int) -> np.ndarray:
     return np.maximum(total / np.maximum(end + 1 - lo, 1), 0.05)
 
 
+def residual_scale(level_: np.ndarray, yhat: np.ndarray) -> np.ndarray:
+    """(n,) divisor of the residuals: the geometric mean of the recent level (n,) and the
+    forecast's own mean |yhat| over the horizon (n, h), floored at 0.05.
+
+    The forecast's part lets the intervals follow a season the model foresees (a level read in
+    the high season no longer widens the low season's intervals); the level's part keeps them
+    open where a median forecast is zero.
+    """
+    ahead = np.maximum(np.nan_to_num(np.abs(yhat)).mean(1), 0.05)
+    return np.sqrt(np.maximum(level_, 0.05) * ahead)
+
+
+def scale_groups(
+    scale_cal: np.ndarray, scale_now: np.ndarray, k: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels ((n,), (m,)) of `k` groups by residual scale: quintiles of the calibration scales,
+    the later series placed with the same edges.
+
+    Residuals normalised by a scale still spread differently for slow and fast sellers (a
+    series with almost no recent sales can jump to dozens of times its scale); pooling them per
+    scale group keeps one group's tail out of the others' intervals.
+    """
+    edges = np.quantile(scale_cal, np.linspace(0, 1, k + 1)[1:-1]) if scale_cal.size else []
+    label = np.char.add("scale q", (np.searchsorted(edges, scale_cal) + 1).astype(str))
+    later = np.char.add("scale q", (np.searchsorted(edges, scale_now) + 1).astype(str))
+    return label, later
+
+
 def horizon_buckets(h: int, freq: str) -> np.ndarray:
     """(h,) bucket id of each horizon step (finer near the origin)."""
     edges = [7, 14, 28, 56] if freq == "D" else [1, 2, 4, 8]
@@ -102,10 +131,12 @@ class ConformalTable:
         segment: np.ndarray,
         buckets: np.ndarray,
         probs: list[float],
+        grouping: str = "segment",
     ) -> ConformalTable:
-        """From calibration actuals and forecasts, both (n, h); scale and segment (n,).
+        """From calibration actuals and forecasts, both (n, h); scale and segment (n,) (any
+        grouping of the series, named by `grouping` in the method).
 
-        Pools adaptively: per segment x horizon bucket where a group has `MIN_GROUP_POINTS`
+        Pools adaptively: per group x horizon bucket where a group has `MIN_GROUP_POINTS`
         residuals, else across segments, and across all horizons for a bucket with under
         `MIN_BUCKET_POINTS`. `method` says which pooling was used.
         """
@@ -130,7 +161,7 @@ class ConformalTable:
                     table[(str(s), int(b))] = np.quantile(vals, probs)
                     by_segment = True
         how = (
-            "by segment x horizon"
+            f"by {grouping} x horizon"
             if by_segment
             else "pooled across series and horizons"
             if pooled_h
