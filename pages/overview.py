@@ -10,6 +10,8 @@ from pages import _charts as charts
 from pages import _format as fmt
 from pages import _reads as dash
 from pages import _shared as shared
+from pages._export import export_buttons
+from services.display import kpi_text
 
 shared.require("overview")
 filters = shared.filters()
@@ -28,7 +30,7 @@ for row in (kpis[:4], kpis[4:]):
         delta = None if kpi.change is None else f"{kpi.change:+.1%}"
         col.metric(
             kpi.name,
-            shared.fmt_value(kpi.value, kpi.unit),
+            kpi_text(kpi.value, kpi.unit),
             delta,
             delta_color="normal" if kpi.higher_is_better else "inverse",
             border=True,
@@ -86,4 +88,4 @@ else:
     down.markdown("**Falling**")
     with down:
         fmt.table(movers.filter(direction="down").select(cols), key="overview_down", first=first)
-    shared.export_buttons(movers, "movers", key="overview_export")
+    export_buttons(movers, "movers", key="overview_export")
