@@ -1,5 +1,5 @@
 """The small services split out of the pages (issue 11): display rules, backtest comparison,
-uploaded id lists, file loads by kind, the seasonality grid."""
+uploaded id lists, file loads by kind, the seasonality grid; the Overview's movers chart."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pages._movers_chart import movers_figure
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.dashboard import seasonality_grid
 from services.display import kpi_text, label, money, number_format, tidy
@@ -73,3 +74,23 @@ def test_seasonality_grid_has_a_column_per_weekday() -> None:
     assert grid.columns == ["week_start", "1", "2"]
     assert grid["week_start"].to_list() == [date(2024, 1, 1), date(2024, 1, 8)]
     assert grid["2"].to_list() == [3.0, None]
+
+
+def test_movers_chart_ranks_by_change_risers_green_fallers_red() -> None:
+    movers = pl.DataFrame(
+        {
+            "direction": ["up", "up", "down"],
+            "product_id": ["P1", "P2", "P3"],
+            "description": ["One", "Two", "Three"],
+            "category": ["a", "b", "a"],
+            "revenue": [300.0, 150.0, 10.0],
+            "previous_revenue": [100.0, 100.0, 60.0],
+            "change": [200.0, 50.0, -50.0],
+            "change_pct": [2.0, 0.5, -0.8333],
+        }
+    )
+    fig = movers_figure(movers)
+    assert [t.name for t in fig.data] == ["down", "up"]
+    assert [t.marker.color for t in fig.data] == ["#c62828", "#2e7d32"]
+    assert list(fig.layout.yaxis.categoryarray) == ["P3 Three", "P2 Two", "P1 One"]
+    assert list(fig.data[1].x) == [50.0, 200.0] and fig.layout.xaxis.tickprefix == "£"
