@@ -2,7 +2,8 @@
 
 Run with `make run` (or `streamlit run app.py`). The warehouse is `$SHELFWISE_DB` or
 data/shelfwise.duckdb. Pages live in pages/ and are registered here explicitly; a page the
-signed-in role may not open is left out of the navigation and refuses a direct visit.
+signed-in role may not open is left out of the navigation (`pages._navigation`) and refuses a
+direct visit.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import streamlit as st
 
 from pages import _shared as shared
 from pages._freshness import render_freshness
+from pages._navigation import role_navigation, signin_navigation, start_session
 from pages._sidebar import sidebar_filters, sidebar_user
-from pages._sign_in import SETTINGS_KEY, SSO_KEY, resolve_user, signin_page
-from services.auth import allowed_pages
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.readers import LiveWarehouse
 
@@ -63,50 +63,11 @@ def secrets(name: str) -> dict[str, Any]:
 def main() -> None:
     """Route the run: sign-in first when needed, then the pages the role may open."""
     st.set_page_config(page_title="Shelfwise", page_icon=":material/storefront:", layout="wide")
-    settings = secrets("shelfwise")
-    st.session_state[SETTINGS_KEY], st.session_state[SSO_KEY] = settings, bool(secrets("auth"))
-    user, note = resolve_user()
+    user, note = start_session(secrets("shelfwise"), bool(secrets("auth")))
     if user is None:
-        st.navigation(
-            [
-                st.Page(
-                    signin_page,
-                    title="Sign in",
-                    icon=":material/login:",
-                    url_path="signin",
-                    default=True,
-                )
-            ]
-        ).run()
+        signin_navigation().run()
         return
-    st.session_state[shared.USER_KEY] = user
-    key = settings.get("pseudonym_key")  # None: warehouse.privacy.load_key() finds the key
-    st.session_state[shared.PRIVACY_KEY] = str(key).encode() if key else None
-    allowed = set(allowed_pages(user.role))
-    nav = {
-        section: [
-            st.Page(
-                PAGE_FILES[k][0],
-                title=PAGE_FILES[k][1],
-                icon=PAGE_FILES[k][2],
-                url_path=PAGE_FILES[k][3],
-                default=(k == "overview"),
-            )
-            for k in keys
-            if k in allowed
-        ]
-        for section, keys in SECTIONS.items()
-    }
-    home = nav["Dashboards"][0]
-    nav["Dashboards"].append(
-        st.Page(
-            lambda: st.switch_page(home),
-            title="Overview",
-            url_path="dashboard",
-            visibility="hidden",
-        )
-    )  # old link
-    page = st.navigation({section: pages for section, pages in nav.items() if pages})
+    page = role_navigation(user.role, PAGE_FILES, SECTIONS)
     sidebar_user(user, note)
     live = open_warehouse(os.fspath(resolve_db_path(None)))
     st.session_state[shared.WAREHOUSE_KEY] = live

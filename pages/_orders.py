@@ -11,6 +11,8 @@ import streamlit as st
 
 from pages import _format as fmt
 from pages import _shared as shared
+from pages._export import export_buttons
+from services.display import money, tidy
 from services.orders import ApprovedOrder, approve_order, order_summary
 from warehouse.db import WarehouseError
 
@@ -31,19 +33,19 @@ def order_review(draft: pl.DataFrame) -> None:
     c[0].metric("Orders", f"{summary.height:,}")
     c[1].metric("Lines", f"{draft.height:,}")
     c[2].metric("Units", f"{int(draft['quantity'].sum() or 0):,}")
-    c[3].metric("Order value", fmt.money(float(draft["line_value"].sum() or 0.0)))
+    c[3].metric("Order value", money(float(draft["line_value"].sum() or 0.0)))
     st.caption("One order per supplier x store, the most urgent (highest stockout risk) first.")
     fmt.table(summary, key="inv_orders", height=min(300, 38 + 35 * summary.height))
     labels = {
         row["order_number"]: f"{row['order_number']} · {row['lines']:,} lines · "
-        f"{fmt.money(row['order_value'])}" + (" · approved" if row["approved"] else "")
+        f"{money(row['order_value'])}" + (" · approved" if row["approved"] else "")
         for row in summary.iter_rows(named=True)
     }
     order = st.selectbox(
         "Review order", list(labels), format_func=labels.get, key="inv_order"
     ) or next(iter(labels))
     lines = draft.filter(pl.col("order_number") == order)
-    shown = fmt.tidy(lines.drop("order_number", "supplier", "store_id"))
+    shown = tidy(lines.drop("order_number", "supplier", "store_id"))
     cfg = fmt.config(shown)
     cfg["quantity"] = st.column_config.NumberColumn(
         "Order qty ✎", min_value=0, step=1, format="%,d", help="Edit before approving"
@@ -74,9 +76,9 @@ def order_review(draft: pl.DataFrame) -> None:
     st.success(
         f"Order {done.order_number} approved by {done.approved_by} at "
         f"{done.approved_at:%d %b %Y %H:%M}: {done.lines.height:,} lines, "
-        f"{done.total_units:,} units, {fmt.money(done.total_value)}.",
+        f"{done.total_units:,} units, {money(done.total_value)}.",
         icon=":material/task_alt:",
     )
-    shared.export_buttons(
+    export_buttons(
         done.file_frame(), done.order_number, key="inv_po_export", label="Purchase order"
     )

@@ -1,4 +1,4 @@
-"""Typed, cached dashboard reads of the pages (`services.dashboard` on the live warehouse)."""
+"""Typed, cached reads of the pages: `services.dashboard` and `services.catalog`, live warehouse."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import polars as pl
 
 from pages._cache import on_cursor
 from pages._shared import warehouse
-from services import dashboard
-from services.dashboard import DataQuality, DataRange, Filters, Kpi, ProductDetail
+from services import catalog, dashboard
+from services.catalog import DataQuality
+from services.dashboard import DataRange, Filters, Kpi, ProductDetail
 
 
 def data_range() -> DataRange:
@@ -72,27 +73,27 @@ def segments() -> pl.DataFrame:
 
 def schema_tables() -> pl.DataFrame:
     """Tables and views of the warehouse."""
-    return on_cursor(dashboard.schema_tables)
+    return on_cursor(catalog.schema_tables)
 
 
 def schema_columns() -> pl.DataFrame:
     """Columns of every table and view."""
-    return on_cursor(dashboard.schema_columns)
+    return on_cursor(catalog.schema_columns)
 
 
 def data_quality() -> DataQuality:
     """Load log and quarantine summary."""
-    return on_cursor(dashboard.data_quality)
+    return on_cursor(catalog.data_quality)
 
 
 def optional_table(table: str, limit: int) -> pl.DataFrame | None:
     """Up to `limit` rows of a pipeline table, None when absent."""
-    return on_cursor(dashboard.optional_table, table, limit)
+    return on_cursor(catalog.optional_table, table, limit)
 
 
 def model_versions() -> pl.DataFrame:
     """Versioned model artifacts next to the warehouse (never cached: files change)."""
-    return dashboard.model_versions(warehouse().path)
+    return catalog.model_versions(warehouse().path)
 
 
 def data_age() -> dashboard.DataAge:

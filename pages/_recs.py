@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages import _charts as charts
 from pages import _format as fmt
-from pages import _shared as shared
+from pages._export import export_buttons
 from recsys.service import BusinessRules
 
 MAX_PRICE = 200.0
@@ -68,4 +68,4 @@ def ranked_list(frame: pl.DataFrame, categories: list[str], key: str, basename: 
         hide=("model",),
         first=("rank", "product_id", "description", "category", "unit_price", "reason", "score"),
     )
-    shared.export_buttons(frame, basename, key=f"{key}_export")
+    export_buttons(frame, basename, key=f"{key}_export")

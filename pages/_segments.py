@@ -9,6 +9,7 @@ import streamlit as st
 from pages import _format as fmt
 from pages import _services as svc
 from pages import _shared as shared
+from pages._export import export_buttons
 from services.segments import SegmentRule
 from warehouse.db import WarehouseError
 from warehouse.privacy import pseudonymise
@@ -88,6 +89,6 @@ def segment_builder(user: str) -> None:
             st.error(str(exc))
     if saved:
         st.caption("Saved: " + ", ".join(sorted(saved)) + " (use them in the Bulk list tab).")
-    shared.export_buttons(
+    export_buttons(
         members, "segment_customers", key="seg_export", prepare=_pseudonymised if pseudo else None
     )

@@ -3,13 +3,15 @@ units as small multiples (partial periods marked), top and bottom movers."""
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
 from pages import _charts as charts
 from pages import _format as fmt
 from pages import _reads as dash
 from pages import _shared as shared
+from pages._export import export_buttons
+from pages._movers_chart import movers_figure
+from services.display import kpi_text
 
 shared.require("overview")
 filters = shared.filters()
@@ -28,7 +30,7 @@ for row in (kpis[:4], kpis[4:]):
         delta = None if kpi.change is None else f"{kpi.change:+.1%}"
         col.metric(
             kpi.name,
-            shared.fmt_value(kpi.value, kpi.unit),
+            kpi_text(kpi.value, kpi.unit),
             delta,
             delta_color="normal" if kpi.higher_is_better else "inverse",
             border=True,
@@ -55,28 +57,7 @@ movers = dash.movers(filters, n)
 if movers.is_empty():
     st.info("No revenue change to rank in this period.")
 else:
-    chart = movers.sort("change")
-    chart = chart.with_columns(label=chart["product_id"] + " " + chart["description"])
-    fig = px.bar(
-        chart.to_pandas(),
-        x="change",
-        y="label",
-        color="direction",
-        orientation="h",
-        color_discrete_map={"up": "#2e7d32", "down": "#c62828"},
-        labels={"change": "revenue change vs the previous period", "label": ""},
-        hover_data={
-            "category": True,
-            "revenue": ":,.0f",
-            "previous_revenue": ":,.0f",
-            "change_pct": ":.1%",
-        },
-    )
-    charts.money_axis(fig, "x")
-    fig.update_layout(
-        height=max(300, 24 * chart.height), margin={"t": 10, "b": 10}, showlegend=False
-    )
-    st.plotly_chart(fig, key="overview_movers")
+    st.plotly_chart(movers_figure(movers), key="overview_movers")
     up, down = st.columns(2)
     cols = ["product_id", "description", "change", "change_pct", "revenue", "previous_revenue"]
     first = ("product_id", "description", "change", "change_pct")
@@ -86,4 +67,4 @@ else:
     down.markdown("**Falling**")
     with down:
         fmt.table(movers.filter(direction="down").select(cols), key="overview_down", first=first)
-    shared.export_buttons(movers, "movers", key="overview_export")
+    export_buttons(movers, "movers", key="overview_export")

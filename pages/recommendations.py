@@ -4,17 +4,16 @@ business rules and each with an export; a segment builder. Tabs render only when
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from pages import _format as fmt
 from pages import _reads as dash
 from pages import _services as svc
 from pages import _shared as shared
+from pages._bulk import bulk_list
 from pages._recs import ranked_list, rules_form
 from pages._segments import segment_builder
 from recsys.errors import NoModelError
-from warehouse.privacy import pseudonymise
 
 user = shared.require("recommendations")
 st.title("Recommendations")
@@ -90,67 +89,7 @@ with basket_tab:
 
 with bulk_tab:
     if bulk_tab.open:
-        saved = svc.saved_segments(user.name)
-        sources = (
-            ["Segment", "Saved segment", "Uploaded list"] if saved else ["Segment", "Uploaded list"]
-        )
-        source = st.radio("Customers", sources, horizontal=True, key="rec_bulk_source")
-        segment, ids = None, None
-        if source == "Segment":
-            segs = dash.segments()
-            sizes = dict(zip(segs["segment"], segs["customers"], strict=True))
-            segment = st.selectbox(
-                "Segment",
-                list(sizes),
-                key="rec_segment",
-                format_func=lambda s: f"{s} ({sizes[s]:,} customers)",
-            )
-        elif source == "Saved segment":
-            name = st.selectbox("Saved segment", sorted(saved), key="rec_saved_segment")
-            ids = tuple(saved[name].apply(svc.customer_profile())["customer_id"].to_list())
-            st.caption(f"{len(ids):,} customers in “{name}” today.")
-        else:
-            upload = st.file_uploader(
-                "CSV with a customer_id column (or one id per line)",
-                type=["csv", "txt"],
-                key="rec_upload",
-            )
-            if upload is not None:
-                text = upload.getvalue().decode("utf-8", errors="replace").splitlines()
-                rows = [line.split(",")[0].strip() for line in text if line.strip()]
-                ids = tuple(r for r in rows if r and r.lower() != "customer_id")
-                st.caption(f"{len(ids):,} customer ids read from {upload.name}.")
-        pseudo = st.checkbox("Pseudonymise customer ids (keyed hash)", key="rec_pseudo")
-        if (segment or ids) and st.toggle("Build the list", key="rec_bulk_go"):
-            bulk = shared.guarded(
-                lambda: svc.bulk_recommendations(ids, segment, k, rules, version), NoModelError
-            )
-
-            def hide_ids(frame: pl.DataFrame) -> pl.DataFrame:
-                """The list with keyed-hash customer ids (as the export writes them)."""
-                return frame.with_columns(pseudonymise(frame["customer_id"], shared.privacy_key()))
-
-            preview = bulk.head(200)
-            fmt.table(
-                hide_ids(preview) if pseudo else preview,
-                key="rec_bulk_table",
-                hide=("model",),
-                first=(
-                    "customer_id",
-                    "rank",
-                    "product_id",
-                    "description",
-                    "category",
-                    "unit_price",
-                ),
-            )
-            st.caption(f"Preview of the first {preview.height:,} of {bulk.height:,} rows.")
-            shared.export_buttons(
-                bulk,
-                "bulk_recommendations",
-                key="rec_bulk_export",
-                prepare=hide_ids if pseudo else None,
-            )
+        bulk_list(user.name, k, rules, version)
 
 with segment_tab:
     if segment_tab.open:

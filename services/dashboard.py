@@ -4,17 +4,15 @@ Every function takes a read-only DuckDB connection (or cursor) and returns polar
 frozen dataclasses validated against `services.schemas`; SQL lives in `warehouse/sql/app/*.sql`.
 Global filters travel as one `Filters` value. The app passes cursors of a
 `warehouse.readers.LiveWarehouse`, which follows refreshes that swap in a new warehouse file.
+The schema, data quality and model artifacts are in `services.catalog`, export files in
+`services.exports`.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -23,38 +21,19 @@ import polars as pl
 from services.schemas import (
     BREAKDOWN_SCHEMA,
     CUSTOMER_SEARCH_SCHEMA,
-    LOAD_LOG_SCHEMA,
-    MODEL_VERSIONS_SCHEMA,
     MOVERS_SCHEMA,
     PRODUCT_HISTORY_SCHEMA,
     PRODUCT_STOCK_SCHEMA,
     PRODUCTS_SCHEMA,
-    QUARANTINE_SUMMARY_SCHEMA,
-    SCHEMA_COLUMNS_SCHEMA,
-    SCHEMA_TABLES_SCHEMA,
     SEASONALITY_SCHEMA,
     SEGMENTS_SCHEMA,
     TREND_SCHEMA,
 )
 from warehouse.contracts import returns, validate
-from warehouse.db import (
-    WarehouseError,
-    resolve_db_path,
-    run_named,
-    table_exists,
-)
-from warehouse.files import csv_bytes
-from warehouse.paths import artifacts_dir
+from warehouse.db import WarehouseError, run_named, table_exists
 
 GRAINS: tuple[str, ...] = ("day", "week", "month")
 BREAKDOWNS: tuple[str, ...] = ("store", "category", "product")
-EXPORT_FORMATS: dict[str, tuple[str, str]] = {
-    "CSV": ("csv", "text/csv"),
-    "Excel": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "Parquet": ("parquet", "application/vnd.apache.parquet"),
-}
-#: Packages whose versioned artifacts the Data & models page lists.
-MODEL_PACKAGES: tuple[str, ...] = ("recsys", "forecasting", "inventory")
 
 
 @dataclass(frozen=True)
@@ -311,6 +290,16 @@ def seasonality(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFram
     return run_named(con, "app/heatmap", filters.params())
 
 
+def seasonality_grid(heat: pl.DataFrame) -> pl.DataFrame:
+    """`seasonality` as a grid: week_start, then one revenue column per day of week ("1".."7").
+
+    Weeks sorted; a day outside the date range is null.
+    """
+    return heat.pivot(
+        on="day_of_week", index="week_start", values="revenue", sort_columns=True
+    ).sort("week_start")
+
+
 @dataclass(frozen=True)
 class ProductDetail:
     """One product: catalogue row, daily sales history and stock snapshots."""
@@ -357,109 +346,3 @@ def customer_search(con: duckdb.DuckDBPyConnection, prefix: str, limit: int = 50
 def segments(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Columns segment, customers."""
     return run_named(con, "app/segments")
-
-
-@returns(SCHEMA_TABLES_SCHEMA)
-def schema_tables(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Columns table_name, kind ('table'/'view'), rows (tables), columns."""
-    return run_named(con, "app/schema_tables")
-
-
-@returns(SCHEMA_COLUMNS_SCHEMA)
-def schema_columns(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Columns table_name, column_name, data_type, position."""
-    return run_named(con, "app/schema_columns")
-
-
-@dataclass(frozen=True)
-class DataQuality:
-    """Loads and quarantine of a warehouse."""
-
-    loads: pl.DataFrame  # the load_log, newest first
-    quarantine: pl.DataFrame  # source, reason, rows, example_record, file
-
-    @property
-    def quarantined_rows(self) -> int:
-        """Total quarantined rows."""
-        return int(self.quarantine["rows"].sum()) if self.quarantine.height else 0
-
-
-def data_quality(con: duckdb.DuckDBPyConnection) -> DataQuality:
-    """The load log and the quarantine grouped by source and reason."""
-    loads = validate(
-        run_named(con, "app/load_log"), LOAD_LOG_SCHEMA, "services.dashboard.data_quality loads"
-    )
-    quarantine = validate(
-        run_named(con, "app/quarantine_summary"),
-        QUARANTINE_SUMMARY_SCHEMA,
-        "services.dashboard.data_quality quarantine",
-    )
-    return DataQuality(loads, quarantine)
-
-
-@returns(MODEL_VERSIONS_SCHEMA)
-def model_versions(db: str | os.PathLike[str] | None) -> pl.DataFrame:
-    """Versioned artifacts next to the warehouse, newest first.
-
-    Columns: package, version, created_at, files, details (JSON metadata files flattened to
-    `key=value` pairs, when the package wrote any).
-    """
-    rows: list[dict[str, Any]] = []
-    for package in MODEL_PACKAGES:
-        root = artifacts_dir(resolve_db_path(db), package)
-        if not root.is_dir():
-            continue
-        for version_dir in sorted(root.glob("v[0-9]*"), reverse=True):
-            if not version_dir.is_dir():
-                continue
-            files = sorted(p.name for p in version_dir.iterdir())
-            rows.append(
-                {
-                    "package": package,
-                    "version": version_dir.name,
-                    "created_at": datetime.fromtimestamp(version_dir.stat().st_mtime),
-                    "files": ", ".join(files),
-                    "details": _json_details(version_dir),
-                }
-            )
-    return pl.DataFrame(rows, schema=MODEL_VERSIONS_SCHEMA)
-
-
-def _json_details(folder: Path, limit: int = 400) -> str:
-    parts: list[str] = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict):
-            parts += [f"{k}={v}" for k, v in data.items() if isinstance(v, str | int | float)]
-    text = "; ".join(parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def optional_table(
-    con: duckdb.DuckDBPyConnection, table: str, limit: int = 1000
-) -> pl.DataFrame | None:
-    """Up to `limit` rows of a pipeline table (e.g. forecast_runs), or None when absent."""
-    if not table_exists(con, table):
-        return None
-    return run_named(con, "app/table_head", {"table": table, "limit": int(limit)})
-
-
-def export_bytes(frame: pl.DataFrame, fmt: str, *, raw_csv: bool = False) -> bytes:
-    """`frame` as a file in format `fmt` ('CSV', 'Excel' or 'Parquet').
-
-    CSV text cells starting with a formula character get a leading `'` unless `raw_csv`
-    (`warehouse.files.csv_bytes`).
-    """
-    if fmt not in EXPORT_FORMATS:
-        raise WarehouseError(f"export format {fmt!r}: choose {', '.join(EXPORT_FORMATS)}")
-    buffer = io.BytesIO()
-    if fmt == "CSV":
-        return csv_bytes(frame, raw=raw_csv)
-    elif fmt == "Excel":
-        frame.write_excel(buffer, autofit=True)
-    else:
-        frame.write_parquet(buffer)
-    return buffer.getvalue()

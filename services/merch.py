@@ -62,3 +62,13 @@ def bulk_with_catalogue(
         db, customer_ids=customer_ids, segment=segment, k=k, rules=rules
     )
     return with_catalogue(db, frame)
+
+
+def customer_ids_from_text(text: str) -> tuple[str, ...]:
+    """Customer ids of an uploaded list: the first field of each non-blank line.
+
+    A CSV with a `customer_id` column first or a plain one-id-per-line file; the header line
+    (`customer_id`, any case) is skipped.
+    """
+    rows = [line.split(",")[0].strip() for line in text.splitlines() if line.strip()]
+    return tuple(r for r in rows if r and r.lower() != "customer_id")

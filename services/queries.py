@@ -1,4 +1,4 @@
-"""Saved SQL workbench queries per user (no streamlit).
+"""Saved SQL workbench queries per user, and the workbench's examples (no streamlit).
 
 Kept as JSON next to the warehouse (`models/<db>/queries/<user>.json`), written atomically.
 """
@@ -15,6 +15,26 @@ from warehouse.paths import artifacts_dir
 
 _NAME = re.compile(r"^[\w .-]{1,60}$")
 MAX_SQL_CHARS = 20_000
+#: Example queries of the SQL workbench, name -> SQL (the first is the editor's opening text).
+EXAMPLE_QUERIES: dict[str, str] = {
+    "Revenue by category, last 90 days": (
+        "SELECT p.category, round(sum(d.revenue), 2) AS revenue, sum(d.units) AS units\n"
+        "FROM fct_sales_daily d JOIN dim_product p USING (product_id)\n"
+        "WHERE d.sale_date > (SELECT max(sale_date) FROM fct_sales_daily) - INTERVAL 90 DAY\n"
+        "GROUP BY ALL ORDER BY revenue DESC"
+    ),
+    "Weekly revenue": (
+        "SELECT date_trunc('week', sale_date) AS week, round(sum(revenue), 2) AS revenue\n"
+        "FROM fct_sales_daily GROUP BY ALL ORDER BY week"
+    ),
+    "Stockouts at the latest snapshot": (
+        "SELECT store_id, count(*) AS positions_out_of_stock\nFROM fct_inventory\n"
+        "WHERE snapshot_date = (SELECT max(snapshot_date) FROM fct_inventory)\n"
+        "  AND on_hand_units <= 0\nGROUP BY ALL ORDER BY 2 DESC"
+    ),
+    "Columns of fct_sales_daily": "DESCRIBE fct_sales_daily",
+    "Profile of dim_product": "SUMMARIZE dim_product",
+}
 
 
 def _store(db: str | os.PathLike[str] | None, user: str) -> Path:

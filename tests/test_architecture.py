@@ -29,21 +29,7 @@ MAX_LINES = 400
 MAX_PAGE_LINES = 150
 MAX_APP_LINES = 100
 #: Known exceptions to MAX_LINES, each with its reason. The lead removes them after merging.
-_FORMATTED = (
-    "over its limit once `ruff format` ran over the tree (one argument a line); "
-    "split pending, issue 11 stays open"
-)
-OVERSIZE_EXCEPTIONS: dict[str, str] = {
-    "app.py": _FORMATTED,
-    "services/dashboard.py": _FORMATTED,
-    "pages/_format.py": _FORMATTED,
-    "pages/_shared.py": _FORMATTED,
-    "pages/data.py": _FORMATTED,
-    "pages/forecasts.py": _FORMATTED,
-    "pages/recommendations.py": _FORMATTED,
-    "pages/sql.py": _FORMATTED,
-    "pages/sales.py": _FORMATTED,
-}
+OVERSIZE_EXCEPTIONS: dict[str, str] = {}
 #: Known cycles (through function-level imports), each with its reason; removed after merging.
 KNOWN_CYCLES: dict[tuple[str, str], str] = {}
 

@@ -28,7 +28,7 @@ import psutil
 import pytest
 
 from services import auth
-from services.dashboard import export_bytes
+from services.exports import export_bytes
 from warehouse.db import WarehouseError, reading
 from warehouse.files import csv_bytes, write_frame_atomic
 from warehouse.ingest import ingest_inventory, ingest_online_retail

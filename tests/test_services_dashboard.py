@@ -1,5 +1,6 @@
-"""services.dashboard: KPIs, trends and movers checked against sums worked out in polars from
-the fact tables; filters honoured; readers follow an atomic swap; exports round-trip."""
+"""services.dashboard, services.catalog, services.exports: KPIs, trends and movers checked
+against sums worked out in polars from the fact tables; filters honoured; readers follow an
+atomic swap; exports round-trip."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from services import catalog, exports
 from services import dashboard as aq
 from warehouse.db import WarehouseError, execute, query, reading, writing
 from warehouse.paths import artifacts_dir
@@ -164,12 +166,12 @@ def test_product_detail_and_unknown_product(con, facts) -> None:
 
 
 def test_schema_browser_and_data_quality(con) -> None:
-    tables = aq.schema_tables(con)
+    tables = catalog.schema_tables(con)
     row = tables.filter(pl.col("table_name") == "dim_store").row(0, named=True)
     assert row["kind"] == "table" and row["rows"] == 2
-    cols = aq.schema_columns(con).filter(pl.col("table_name") == "dim_store")
+    cols = catalog.schema_columns(con).filter(pl.col("table_name") == "dim_store")
     assert cols["column_name"].to_list() == ["store_id", "store_name", "region", "source"]
-    quality = aq.data_quality(con)
+    quality = catalog.data_quality(con)
     assert quality.quarantined_rows == 0 and quality.loads.height == 0
 
 
@@ -198,10 +200,10 @@ def test_alerts_mention_stockouts(con, facts) -> None:
         )
 
 
-@pytest.mark.parametrize("fmt", list(aq.EXPORT_FORMATS))
+@pytest.mark.parametrize("fmt", list(exports.EXPORT_FORMATS))
 def test_exports_round_trip(fmt: str) -> None:
     frame = pl.DataFrame({"customer_id": ["C1", "C2"], "score": [0.5, 0.25]})
-    data = aq.export_bytes(frame, fmt)
+    data = exports.export_bytes(frame, fmt)
     back = {"CSV": pl.read_csv, "Excel": pl.read_excel, "Parquet": pl.read_parquet}[fmt](
         io.BytesIO(data)
     )
@@ -214,7 +216,7 @@ def test_model_versions_lists_artifacts_newest_first(tmp_path: Path) -> None:
         folder = artifacts_dir(db, "recsys") / version
         folder.mkdir(parents=True)
         (folder / "meta.json").write_text('{"ndcg_at_10": 0.31, "model": "two-tower"}')
-    frame = aq.model_versions(db)
+    frame = catalog.model_versions(db)
     assert frame["version"].to_list() == ["v0002", "v0001"]
     assert "ndcg_at_10=0.31" in frame["details"][0]
-    assert aq.model_versions(tmp_path / "none.duckdb").is_empty()
+    assert catalog.model_versions(tmp_path / "none.duckdb").is_empty()

@@ -1,0 +1,76 @@
+"""The navigation `app.py` routes through: the sign-in page alone, or the pages a role may open.
+
+`app.py` keeps the page table (file, title, icon, url path) and the sections; this module starts
+the session (the settings app.py read from secrets, who the user is) and builds `st.navigation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from pages._shared import PRIVACY_KEY, USER_KEY
+from pages._sign_in import SETTINGS_KEY, SSO_KEY, resolve_user, signin_page
+from services.auth import User, allowed_pages
+
+
+def start_session(settings: dict[str, Any], sso: bool) -> tuple[User | None, str]:
+    """Store the `[shelfwise]` settings and SSO flag, then (user or None, the sidebar note)."""
+    st.session_state[SETTINGS_KEY], st.session_state[SSO_KEY] = settings, sso
+    user, note = resolve_user()
+    if user is not None:
+        st.session_state[USER_KEY] = user
+        key = settings.get("pseudonym_key")  # None: warehouse.privacy.load_key() finds the key
+        st.session_state[PRIVACY_KEY] = str(key).encode() if key else None
+    return user, note
+
+
+def signin_navigation() -> StreamlitPage:
+    """The navigation of a signed-out session: the sign-in page only."""
+    return st.navigation(
+        [
+            st.Page(
+                signin_page,
+                title="Sign in",
+                icon=":material/login:",
+                url_path="signin",
+                default=True,
+            )
+        ]
+    )
+
+
+def role_navigation(
+    role: str,
+    page_files: Mapping[str, tuple[str, str, str, str]],
+    sections: Mapping[str, tuple[str, ...]],
+) -> StreamlitPage:
+    """The pages `role` may open, by section; Overview is the default, `/dashboard` an old link."""
+    allowed = set(allowed_pages(role))
+    nav = {
+        section: [
+            st.Page(
+                page_files[k][0],
+                title=page_files[k][1],
+                icon=page_files[k][2],
+                url_path=page_files[k][3],
+                default=(k == "overview"),
+            )
+            for k in keys
+            if k in allowed
+        ]
+        for section, keys in sections.items()
+    }
+    home = nav["Dashboards"][0]
+    nav["Dashboards"].append(
+        st.Page(
+            lambda: st.switch_page(home),
+            title="Overview",
+            url_path="dashboard",
+            visibility="hidden",
+        )
+    )  # old link
+    return st.navigation({section: pages for section, pages in nav.items() if pages})

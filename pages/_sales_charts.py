@@ -1,0 +1,98 @@
+"""Figures of the Sales explorer: ranked breakdown bars, the seasonality heatmap and the
+three-panel product detail (units, price paid, stock). Plotly only, no Streamlit calls."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from pages import _charts as charts
+from services.dashboard import ProductDetail, seasonality_grid
+
+DAY_NAMES = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
+
+
+def breakdown_figure(table: pl.DataFrame) -> go.Figure:
+    """Revenue bars of a breakdown, largest on top, £ axis; units and share on hover."""
+    fig = px.bar(
+        table.to_pandas(),
+        x="revenue",
+        y="label",
+        orientation="h",
+        hover_data={"units": ":,.0f", "revenue_share": ":.1%"},
+        labels={"label": "", "revenue": "revenue"},
+    )
+    charts.money_axis(fig, "x")
+    fig.update_layout(
+        height=max(280, 22 * table.height),
+        margin={"t": 10, "b": 10},
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def heatmap_figure(heat: pl.DataFrame) -> go.Figure:
+    """Revenue per day: weeks left to right, Monday at the top."""
+    grid = seasonality_grid(heat)
+    days = [c for c in grid.columns if c != "week_start"]
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.select(days).to_numpy().T,
+            x=grid["week_start"].to_list(),
+            y=[DAY_NAMES[int(d)] for d in days],
+            colorscale="Viridis",
+            colorbar={"title": "£", "tickformat": ",.0f"},
+            hovertemplate="week of %{x|%d %b %Y}<br>%{y}: £%{z:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_layout(height=320, margin={"t": 10, "b": 10}, yaxis={"autorange": "reversed"})
+    return fig
+
+
+def product_figure(item: ProductDetail) -> go.Figure:
+    """Units sold per day, average price paid and stock on hand / on order, one panel each."""
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        subplot_titles=(
+            "Units sold per day",
+            "Average price paid (£)",
+            "Stock on hand and on order (units)",
+        ),
+    )
+    hist, stock = item.history, item.stock
+    fig.add_trace(
+        go.Bar(x=hist["sale_date"].to_list(), y=hist["units"].to_list(), name="units"),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=hist["sale_date"].to_list(),
+            y=hist["avg_unit_price"].round(2).to_list(),
+            name="avg price",
+            mode="lines",
+        ),
+        row=2,
+        col=1,
+    )
+    for column, name in (("on_hand_units", "on hand"), ("on_order_units", "on order")):
+        fig.add_trace(
+            go.Scatter(
+                x=stock["snapshot_date"].to_list(),
+                y=stock[column].to_list(),
+                name=name,
+                line_shape="hv",
+            ),
+            row=3,
+            col=1,
+        )
+    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(tickprefix="£", tickformat=",.2f", nticks=5, row=2, col=1)
+    fig.update_yaxes(tickformat=",.0f", row=3, col=1)
+    fig.update_layout(height=620, margin={"t": 30, "b": 10}, legend={"orientation": "h"})
+    return fig

@@ -1,0 +1,139 @@
+"""Display rules of the app's tables and numbers (no streamlit): labels, formats, column order.
+
+`pages._format` turns these into Streamlit `column_config`; `number_format` names the format of a
+numeric column from its name and type (pounds, percentages, whole units, ids).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: Columns a manager decides on, shown first in this order when present.
+DECISION_FIRST: tuple[str, ...] = (
+    "supplier",
+    "order_number",
+    "store_id",
+    "product_id",
+    "description",
+    "quantity",
+    "order_qty",
+    "suggested_order_qty",
+    "line_value",
+    "order_value",
+    "stockout_risk",
+    "days_of_cover",
+    "reason",
+    "rank",
+    "customer_id",
+    "segment",
+)
+#: Exact names with a fixed label (anything else: snake_case -> "Sentence case").
+LABELS: dict[str, str] = {
+    "store_id": "Store",
+    "product_id": "Product",
+    "customer_id": "Customer",
+    "suggested_order_qty": "Suggested qty",
+    "order_qty": "Order qty",
+    "unit_price": "Price",
+    "unit_cost": "Unit cost",
+    "order_value": "Order value",
+    "stockout_risk": "Stockout risk",
+    "days_of_cover": "Days of cover",
+    "on_hand": "On hand",
+    "on_order": "On order",
+    "reorder_point": "Reorder point",
+    "order_up_to": "Order-up-to",
+    "revenue_share": "Share",
+    "change_pct": "Change %",
+    "previous_revenue": "Before",
+    "change": "Change £",
+    "wape": "WAPE",
+    "mase": "MASE",
+    "avg_unit_price": "Avg price",
+    "sale_date": "Date",
+    "period_start": "Period",
+    "table_name": "Table",
+    "order_number": "Order no.",
+    "cycle_service_level": "Cycle service",
+    "avg_on_hand_units": "Avg on hand",
+    "line_value": "Line value",
+    "quantity": "Order qty",
+}
+_MONEY = ("revenue", "value", "price", "cost", "spend", "monetary", "basket", "change")
+_SHARE = ("share", "pct", "rate", "risk", "service_level", "fill", "wape", "target")
+_UNITS = (
+    "units",
+    "qty",
+    "quantity",
+    "on_hand",
+    "on_order",
+    "reorder_point",
+    "order_up_to",
+    "orders",
+    "rows",
+    "customers",
+    "lines",
+    "products",
+    "positions",
+    "frequency_orders",
+)
+
+
+def label(name: str) -> str:
+    """Human header of a column name ("days_of_cover" -> "Days of cover")."""
+    return LABELS.get(name) or name.replace("_", " ").strip().capitalize()
+
+
+def number_format(name: str, dtype: pl.DataType) -> str:
+    """The display format of numeric column `name` ("%d", "percent", "£%,.2f", "%,.0f", ...)."""
+    low = name.lower()
+    if low.endswith("_id") or low in ("rank", "version", "position", "year"):
+        return "%d"
+    if any(part in low for part in _SHARE) and "units" not in low:
+        return "percent"
+    if any(part in low for part in _MONEY):
+        return "£%,.2f"
+    if any(part in low for part in _UNITS) or dtype.is_integer():
+        return "%,.0f"
+    if low in ("score", "contribution", "mase", "bias"):
+        return "%.3f"
+    return "%,.1f"
+
+
+def tidy(frame: pl.DataFrame, first: tuple[str, ...] = DECISION_FIRST) -> pl.DataFrame:
+    """Decision columns first; nested values (lists, structs) as text; nulls in text as ''."""
+    order = [c for c in first if c in frame.columns]
+    frame = frame.select(order + [c for c in frame.columns if c not in order])
+    fixes = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.List | pl.Array):
+            fixes.append(pl.col(name).cast(pl.List(pl.String)).list.join(", ").alias(name))
+        elif isinstance(dtype, pl.Struct | pl.Object):
+            fixes.append(pl.col(name).map_elements(str, return_dtype=pl.String).alias(name))
+        elif dtype == pl.String:
+            fixes.append(pl.col(name).fill_null(""))
+        elif isinstance(dtype, pl.Datetime) and name.endswith("_date"):
+            fixes.append(pl.col(name).dt.date().alias(name))
+    return frame.with_columns(fixes) if fixes else frame
+
+
+def money(value: float | None) -> str:
+    """£ with thousand separators (no pence from £100 up); 'n/a' for None."""
+    if value is None:
+        return "n/a"
+    sign = "-" if value < 0 else ""
+    body = f"{abs(value):,.0f}" if abs(value) >= 100 else f"{abs(value):,.2f}"
+    return f"{sign}£{body}"
+
+
+def kpi_text(value: float | None, unit: str) -> str:
+    """Human format of a KPI value in its unit."""
+    if value is None:
+        return "n/a"
+    if unit == "GBP":
+        return money(value)
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "days":
+        return f"{value:,.1f} d"
+    return f"{value:,.0f}"

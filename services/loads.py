@@ -1,0 +1,66 @@
+"""A file of a given kind loaded into the warehouse: the upload of the Data & models page.
+
+The four kinds are the warehouse loaders (`warehouse.ingest`); each load is atomic and returns
+its report (rows added, quarantined, reasons).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from warehouse import ingest
+from warehouse.db import WarehouseError
+from warehouse.ingest.sales_panel import PanelColumns
+from warehouse.load import LoadReport
+
+#: Kinds of file the app can load, in the order the page offers them.
+LOAD_KINDS: tuple[str, ...] = ("online-retail", "sales-panel", "inventory", "supply")
+#: Column roles of a sales panel and their default source names.
+PANEL_DEFAULTS: tuple[tuple[str, str], ...] = (
+    ("date_col", "date"),
+    ("store_col", "store"),
+    ("item_col", "item"),
+    ("qty_col", "sales"),
+)
+
+
+def load_file(
+    db: str | os.PathLike[str],
+    kind: str,
+    path: Path,
+    panel: dict[str, str] | None = None,
+) -> LoadReport:
+    """Load `path` as a file of `kind`; a sales panel names its columns in `panel`.
+
+    `panel` maps the `PANEL_DEFAULTS` roles (date_col, store_col, item_col, qty_col) to source
+    columns. Raises `WarehouseError` (or `ValueError`) with the warehouse unchanged.
+    """
+    if kind == "online-retail":
+        return ingest.ingest_online_retail(db, path)
+    if kind == "sales-panel":
+        cols = {**dict(PANEL_DEFAULTS), **(panel or {})}
+        columns = PanelColumns(
+            cols["date_col"], cols["store_col"], cols["item_col"], cols["qty_col"], None
+        )
+        return ingest.ingest_sales_panel(db, path, columns)
+    if kind == "inventory":
+        return ingest.ingest_inventory(db, path)
+    if kind == "supply":
+        return ingest.ingest_supply(db, path)
+    raise WarehouseError(f"kind: {kind!r} is not one of {', '.join(LOAD_KINDS)}")
+
+
+def load_upload(
+    db: str | os.PathLike[str],
+    kind: str,
+    file_name: str,
+    data: bytes,
+    panel: dict[str, str] | None = None,
+) -> LoadReport:
+    """Load uploaded bytes named `file_name` (its suffix picks the reader) as a file of `kind`."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(file_name).name
+        path.write_bytes(data)
+        return load_file(db, kind, path, panel)

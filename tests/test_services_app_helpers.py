@@ -1,0 +1,96 @@
+"""The small services split out of the pages (issue 11): display rules, backtest comparison,
+uploaded id lists, file loads by kind, the seasonality grid; the Overview's movers chart."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pages._movers_chart import movers_figure
+from services.accuracy import compare_models, frequencies, segments_and_default
+from services.dashboard import seasonality_grid
+from services.display import kpi_text, label, money, number_format, tidy
+from services.loads import load_file
+from services.merch import customer_ids_from_text
+from warehouse.db import WarehouseError
+
+
+def test_display_rules() -> None:
+    assert label("days_of_cover") == "Days of cover" and label("store_id") == "Store"
+    assert number_format("order_value", pl.Float64()) == "£%,.2f"
+    assert number_format("stockout_risk", pl.Float64()) == "percent"
+    assert number_format("on_hand_units", pl.Float64()) == "%,.0f"
+    assert number_format("product_id", pl.Int64()) == "%d"
+    assert money(100666.4) == "£100,666" and money(-34512) == "-£34,512" and money(9.5) == "£9.50"
+    assert kpi_text(-34512.0, "GBP") == money(-34512.0)
+    assert kpi_text(0.9328, "share") == "93.3%" and kpi_text(None, "units") == "n/a"
+    frame = tidy(
+        pl.DataFrame({"x": [1], "description": [None], "product_id": ["P1"]}).cast(
+            {"description": pl.String}
+        )
+    )
+    assert frame.columns == ["product_id", "description", "x"] and frame["description"][0] == ""
+
+
+def test_backtest_compares_only_models_on_the_same_series() -> None:
+    backtest = pl.DataFrame(
+        {
+            "model": ["lgbm", "naive", "prophet", "lgbm"],
+            "segment": ["all", "all", "all", "fast"],
+            "frequency": ["day", "day", "day", "day"],
+            "wape": [0.3, 0.5, 0.1, 0.2],
+            "n_series": [9514, 9514, 10, 100],
+        }
+    )
+    assert segments_and_default(backtest) == (["all", "fast"], 0)
+    assert frequencies(backtest, "all") == ["day"]
+    comparison = compare_models(backtest, "all", "day")
+    assert comparison.ranked["model"].to_list() == ["lgbm", "naive"]
+    assert comparison.others["model"].to_list() == ["prophet"] and comparison.n_series == 9514
+
+
+def test_uploaded_id_lists() -> None:
+    assert customer_ids_from_text("customer_id,x\nC1,a\n\n C2 ,b\n") == ("C1", "C2")
+    assert customer_ids_from_text("C3\nC4") == ("C3", "C4")
+
+
+def test_load_of_an_unknown_kind_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match="kind: 'nope'"):
+        load_file(tmp_path / "w.duckdb", "nope", tmp_path / "f.csv")
+
+
+def test_seasonality_grid_has_a_column_per_weekday() -> None:
+    heat = pl.DataFrame(
+        {
+            "week_start": [date(2024, 1, 8), date(2024, 1, 1), date(2024, 1, 1)],
+            "day_of_week": [1, 2, 1],
+            "revenue": [5.0, 3.0, 2.0],
+        }
+    )
+    grid = seasonality_grid(heat)
+    assert grid.columns == ["week_start", "1", "2"]
+    assert grid["week_start"].to_list() == [date(2024, 1, 1), date(2024, 1, 8)]
+    assert grid["2"].to_list() == [3.0, None]
+
+
+def test_movers_chart_ranks_by_change_risers_green_fallers_red() -> None:
+    movers = pl.DataFrame(
+        {
+            "direction": ["up", "up", "down"],
+            "product_id": ["P1", "P2", "P3"],
+            "description": ["One", "Two", "Three"],
+            "category": ["a", "b", "a"],
+            "revenue": [300.0, 150.0, 10.0],
+            "previous_revenue": [100.0, 100.0, 60.0],
+            "change": [200.0, 50.0, -50.0],
+            "change_pct": [2.0, 0.5, -0.8333],
+        }
+    )
+    fig = movers_figure(movers)
+    assert [t.name for t in fig.data] == ["down", "up"]
+    assert [t.marker.color for t in fig.data] == ["#c62828", "#2e7d32"]
+    assert list(fig.layout.yaxis.categoryarray) == ["P3 Three", "P2 Two", "P1 One"]
+    assert list(fig.data[1].x) == [50.0, 200.0] and fig.layout.xaxis.tickprefix == "£"
