@@ -224,10 +224,25 @@ def settle(page) -> None:
     )
 
 
+def open_from_the_sidebar(page, base: str, title: str) -> None:
+    """Open the app at its root and click `title` in the sidebar, as a user does.
+
+    A deep link as the very first visit of a fresh server shows Streamlit's "Page not found"
+    dialog (its first run takes pages/ for a legacy pages folder, issue 18); the dialog covers the
+    page and swallows the first click, so an edit typed after it never reaches the grid.
+    """
+    page.goto(base)
+    wait_until_rendered(page, "Overview")
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    wait_until_rendered(page, title)
+    assert not page.get_by_text("Page not found").count()
+
+
 @pytest.mark.xfail(
-    reason="known failure: the quantity typed into the order grid (by mouse position) is not "
-    "registered, so the file keeps the suggested quantity; the same edit passes through "
-    "AppTest (test_app_models). Left visible, not skipped.",
+    reason="flaky in headless Chromium on the loaded box: 4 of 6 runs passed on 2 Dec 2026; in "
+    "the others the click on the grid's first cell did not select it, so Enter opened no cell "
+    "editor (the deep-link 'Page not found' dialog that swallowed the click every time is "
+    "avoided by opening the page from the sidebar). Left visible, not skipped.",
     strict=False,
 )
 def test_order_review_edit_approve_and_download(
@@ -235,8 +250,7 @@ def test_order_review_edit_approve_and_download(
 ) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{served_models}/stock")
-    wait_until_rendered(page, "Inventory")
+    open_from_the_sidebar(page, served_models, "Inventory")
     grid = page.locator('[data-testid="stDataFrame"]').last
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
@@ -244,8 +258,15 @@ def test_order_review_edit_approve_and_download(
     page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # first line, first column
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")  # the editable "Order qty" column
-    page.keyboard.type("7")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # opens the cell's editor
+    editor = page.locator("input.gdg-input")
+    editor.wait_for(timeout=RUN_TIMEOUT_MS)
+    editor.fill("7")
+    editor.press("Enter")  # commits the edit and closes the editor
+    editor.wait_for(state="detached", timeout=RUN_TIMEOUT_MS)
+    # the grid's accessibility table (hidden, in the DOM) holds the first line's new quantity
+    edited = grid.locator('[data-testid="glide-cell-2-0"]', has_text=re.compile(r"^7$"))
+    edited.wait_for(state="attached", timeout=RUN_TIMEOUT_MS)
     settle(page)
     page.get_by_role("button", name="Approve order").click()
     note = page.get_by_text(re.compile(r"Order PO-\S+ approved"))
@@ -273,8 +294,7 @@ def test_similar_products_follow_the_rules_in_the_browser(
 ) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{served_models}/recommend")
-    wait_until_rendered(page, "Recommendations")
+    open_from_the_sidebar(page, served_models, "Recommendations")
     page.get_by_role("tab", name="Similar products").click()
     settle(page)
     page.get_by_text("Business rules (apply to every tab)").click()
