@@ -79,6 +79,44 @@ def _per_item(ev: pl.DataFrame, n: int, since: float | None, as_of: float) -> np
     return out
 
 
+#: `TrainData._cache` key of the per-item statistics `[n_items, n]`: a basket's data is seeded
+#: with the serving data's, so one ad-hoc customer does not recount the whole catalogue.
+ITEM_TABLE_KEY = "ranker-item-table"
+
+
+def _item_table(
+    data: TrainData, pair: pl.DataFrame, price: np.ndarray, category_codes: np.ndarray
+) -> np.ndarray:
+    """Per-item statistics of `data`, `[n_items, 10]` float32 (buyers in 7/30/90 days, trend,
+    price, category, buyers, days since first sale, repeat share, mean quantity)."""
+    ev, now, n_items = data.events, data.as_of, data.n_items
+    b7, b30, b90 = (_per_item(ev, n_items, d, now) for d in (7.0, 30.0, 90.0))
+    prev30 = _per_item(ev.filter(pl.col("t_days") < now - 30), n_items, 30.0, now - 30)
+    first_sale = np.full(n_items, np.nan, np.float32)
+    per_item = ev.group_by("item").agg(first=pl.col("t_days").min(), qty=pl.col("quantity").mean())
+    first_sale[per_item["item"].to_numpy()] = now - per_item["first"].to_numpy()
+    mean_qty = np.full(n_items, np.nan, np.float32)
+    mean_qty[per_item["item"].to_numpy()] = per_item["qty"].to_numpy()
+    buyers_all = _per_item(ev, n_items, None, now)
+    repeaters = pair.filter(pl.col("orders") > 1).group_by("item").len()
+    repeat = np.zeros(n_items, np.float32)
+    repeat[repeaters["item"].to_numpy()] = repeaters["len"].to_numpy()
+    return np.column_stack(
+        [
+            b7,
+            b30,
+            b90,
+            (b30 + 1) / (prev30 + 1),
+            price,
+            category_codes.astype(np.float32),
+            buyers_all,
+            first_sale,
+            repeat / np.maximum(buyers_all, 1),
+            mean_qty,
+        ]
+    ).astype(np.float32)
+
+
 def tables(data: TrainData, category_codes: np.ndarray) -> Tables:
     """Statistics of `data` the feature rows are read from (cached on `data`)."""
     cached = data._cache.get("ranker-tables")
@@ -136,31 +174,9 @@ def tables(data: TrainData, category_codes: np.ndarray) -> Tables:
     ).astype(np.float32)
 
     price = data.catalogue.products["unit_price"].to_numpy().astype(np.float32)
-    b7, b30, b90 = (_per_item(ev, n_items, d, now) for d in (7.0, 30.0, 90.0))
-    prev30 = _per_item(ev.filter(pl.col("t_days") < now - 30), n_items, 30.0, now - 30)
-    first_sale = np.full(n_items, np.nan, np.float32)
-    per_item = ev.group_by("item").agg(first=pl.col("t_days").min(), qty=pl.col("quantity").mean())
-    first_sale[per_item["item"].to_numpy()] = now - per_item["first"].to_numpy()
-    mean_qty = np.full(n_items, np.nan, np.float32)
-    mean_qty[per_item["item"].to_numpy()] = per_item["qty"].to_numpy()
-    buyers_all = _per_item(ev, n_items, None, now)
-    repeaters = pair.filter(pl.col("orders") > 1).group_by("item").len()
-    repeat = np.zeros(n_items, np.float32)
-    repeat[repeaters["item"].to_numpy()] = repeaters["len"].to_numpy()
-    item_arr = np.column_stack(
-        [
-            b7,
-            b30,
-            b90,
-            (b30 + 1) / (prev30 + 1),
-            price,
-            category_codes.astype(np.float32),
-            buyers_all,
-            first_sale,
-            repeat / np.maximum(buyers_all, 1),
-            mean_qty,
-        ]
-    ).astype(np.float32)
+    item_arr = data._cache.get(ITEM_TABLE_KEY)
+    if not isinstance(item_arr, np.ndarray):
+        item_arr = _item_table(data, pair, price, category_codes)
 
     spend = ev.with_columns(
         value=ev["quantity"].to_numpy() * np.nan_to_num(price)[ev["item"].to_numpy()]

@@ -24,6 +24,7 @@ from recsys.data import (
     build_train_data,
 )
 from recsys.errors import RecsysError
+from recsys.features import ITEM_TABLE_KEY, tables
 from recsys.lists import rank_lists
 from recsys.registry import latest_manifest
 from recsys.schemas import BULK_SCHEMA, CUSTOMER_HISTORY_SCHEMA, REC_SCHEMA, SIMILAR_SCHEMA
@@ -181,29 +182,24 @@ def complete_basket(
 def _ranked_basket(
     state: ServingState, items: list[int], k: int, rules: BusinessRules
 ) -> pl.DataFrame:
-    """The basket as one more customer of the serving data (one order just before as-of),
-    through the same ranking path; basket items excluded."""
+    """The basket as a customer of its own (one order just before as-of) through the same
+    ranking path; basket items excluded. Its data holds the basket's events only and borrows
+    the serving data's per-item statistics, so a call costs the basket, not the catalogue."""
     base = state.data
-    user = base.n_users
-    order = int(base.events["order"].to_numpy().max(initial=0)) + 1
     extra = pl.DataFrame(
         {
-            "user": [user] * len(items),
+            "user": [0] * len(items),
             "item": items,
-            "order": [order] * len(items),
+            "order": [0] * len(items),
             "t_days": [base.as_of - 0.5] * len(items),
             "quantity": [1.0] * len(items),
         },
         schema=base.events.schema,
     )
-    data = TrainData(
-        base.catalogue,
-        [*base.user_ids, "__basket__"],
-        pl.concat([base.events, extra]),
-        base.as_of,
-        base.half_life_days,
-    )
-    users = np.array([user])
+    data = TrainData(base.catalogue, ["__basket__"], extra, base.as_of, base.half_life_days)
+    assert state.rank_model is not None and state.rank_model.sources is not None
+    data._cache[ITEM_TABLE_KEY] = tables(base, state.rank_model.sources.category_codes).item
+    users = np.array([0])
     rules = BusinessRules(**{**rules.__dict__, "exclude_purchased": True})
     state.ranked_for(data, users)
     ids, best, reasons, _ = rank_lists(state, data, users, k, rules, rules_mask(state, rules))

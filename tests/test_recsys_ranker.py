@@ -15,7 +15,7 @@ import pytest
 from recsys import service
 from recsys.candidates import SourceConfig, fit_sources, generate
 from recsys.cli import main
-from recsys.data import cut_before, load_train_data
+from recsys.data import TrainData, cut_before, load_train_data
 from recsys.features import FEATURES, feature_matrix
 from recsys.lists import rank_lists
 from recsys.ranker import RankerConfig
@@ -200,3 +200,37 @@ def test_ranker_is_versioned_and_checksummed(ranked_db: Path, tmp_path: Path) ->
     again = load_latest(copy)
     assert again.path.name == "v0001" and again.ranker is not None
     assert any("checksum" in why for why in again.skipped)
+
+
+def test_basket_equals_the_basket_as_one_more_customer(ranked_db: Path) -> None:
+    """The fast basket (its own events, the serving data's item statistics) lists what the
+    basket gives as one more customer of the whole serving data."""
+    state = service.serving_state(ranked_db)
+    assert state.rank_model is not None
+    base = state.data
+    ids = base.catalogue.item_ids
+    for picks in ([0, 1], [5, 9, 12]):
+        fast = service.complete_basket(ranked_db, [ids[i] for i in picks], k=10)
+        extra = pl.DataFrame(
+            {
+                "user": [base.n_users] * len(picks),
+                "item": picks,
+                "order": [int(base.events["order"].max()) + 1] * len(picks),
+                "t_days": [base.as_of - 0.5] * len(picks),
+                "quantity": [1.0] * len(picks),
+            },
+            schema=base.events.schema,
+        )
+        whole = TrainData(
+            base.catalogue,
+            [*base.user_ids, "__basket__"],
+            pl.concat([base.events, extra]),
+            base.as_of,
+            base.half_life_days,
+        )
+        users = np.array([base.n_users])
+        rules = BusinessRules(exclude_purchased=True)
+        state.ranked_for(whole, users)
+        best, _, _, _ = rank_lists(state, whole, users, 10, rules, rules_mask(state, rules))
+        expected = [ids[i] for i in best[0] if i >= 0]
+        assert fast["product_id"].to_list() == expected
