@@ -140,7 +140,7 @@ def plain_lightgbm(panel, end: int, h: int) -> np.ndarray:
 
 
 def prophet_fit(panel, end: int, h: int, rows: np.ndarray) -> np.ndarray:
-    """Prophet on `rows`, two worker processes (`forecasting.executor.ProcessExecutor`)."""
+    """Prophet on `rows`, two worker processes (`warehouse.executors.ProcessExecutor`)."""
     from forecasting.models.prophet import ProphetModel
 
     out = ProphetModel().fit(panel.subset(rows), end).predict(h)

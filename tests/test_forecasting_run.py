@@ -16,13 +16,13 @@ from forecasting.api import backtest_summary, forecast_drivers, load_forecast, l
 from forecasting.data import build_panel
 from forecasting.engine import EngineConfig, apply_fallback
 from forecasting.errors import NoForecastError
-from forecasting.executor import SerialExecutor
 from forecasting.export import export_forecasts
 from forecasting.models.baselines import MovingAverage
 from forecasting.models.lgbm import LightGBMConfig
 from forecasting.models.prophet import ProphetModel
 from forecasting.run import RunConfig, run_forecast
 from warehouse.db import query, reading
+from warehouse.executors import InlineExecutor
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = LightGBMConfig(n_estimators=30, max_rows=20_000, num_threads=1)
@@ -124,7 +124,7 @@ def test_a_failing_series_falls_back_to_a_baseline() -> None:
     hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
     panel = build_panel(hist, "D", d0 + dt.timedelta(days=119), horizon=7)
     end = panel.y.shape[1] - 1
-    out = ProphetModel(executor=SerialExecutor()).fit(panel, end).predict(7)
+    out = ProphetModel(executor=InlineExecutor()).fit(panel, end).predict(7)
     new = list(panel.product_id).index("NEW")
     assert np.isnan(out[new]).all() and np.isfinite(out[1 - new]).all()
     fallback = MovingAverage().fit(panel, end).predict(7)

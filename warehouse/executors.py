@@ -1,8 +1,9 @@
 """Where fanned-out work runs: `local` (this machine's processes) or `ray` (a Ray cluster).
 
 One interface for both engines: `Executor.map(fn, items)` yields `(item_index, result)` with
-failures returned as the exception object (`forecasting.executor` documents the protocol; this
-module sits in the lowest layer so that `forecasting` and `recsys` share it). Choose with
+failures returned as the exception object. This module sits in the lowest layer so that
+`forecasting` and `recsys` share it; `ProcessExecutor` is the local process pool of per-series
+fits (Prophet). Choose with
 `--executor local|ray` or `SHELFWISE_EXECUTOR`; `open_executor` gives the engine for one run.
 
 With `ray`, `RAY_ADDRESS` (Ray's own variable) names a running cluster; without it a local Ray
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -67,6 +70,34 @@ class InlineExecutor:
         """See `Executor.map`."""
         for i, item in enumerate(tqdm(items, desc=desc, disable=not self.progress)):
             yield i, _safe(fn, item)
+
+
+@dataclass(frozen=True)
+class ProcessExecutor:
+    """A local process pool (`workers` processes); `fn` and items must be picklable."""
+
+    workers: int = 2
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], desc: str = ""
+    ) -> Iterator[tuple[int, Any]]:
+        """See `Executor.map`."""
+        if self.workers == 1 or len(items) <= 1:
+            yield from InlineExecutor(self.progress).map(fn, items, desc)
+            return
+        # spawn, not fork: forking after LightGBM/OpenMP threads started can deadlock
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+            futures = {pool.submit(_safe, fn, item): i for i, item in enumerate(items)}
+            for fut in tqdm(
+                as_completed(futures), total=len(futures), desc=desc, disable=not self.progress
+            ):
+                yield futures[fut], fut.result()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Prophet per series (adapter): weekly and yearly seasonality, country holidays, clamped at zero.
 
 Prophet fits one Stan model per series (about a second each), so it runs on a selected subset
-of smooth, seasonal series, in parallel through `forecasting.executor`. A series on which
+of smooth, seasonal series, in parallel through `warehouse.executors`. A series on which
 Prophet fails gets a NaN row (the caller falls back to a baseline).
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forecasting.data import STEP_DAYS, Panel
-from forecasting.executor import Executor, ProcessExecutor
+from warehouse.executors import Executor, ProcessExecutor
 
 log = logging.getLogger(__name__)
 
