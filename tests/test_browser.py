@@ -224,6 +224,22 @@ def settle(page) -> None:
     )
 
 
+def open_dropdown(page, label: str, option, attempts: int = 3) -> None:
+    """Open the multiselect labelled `label` until `option` shows, as a user clicks again when
+    a click lands while the expander is still rendering (at most `attempts` clicks)."""
+    box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label)
+    for attempt in range(attempts):
+        box.click()
+        try:
+            option.wait_for(state="visible", timeout=10_000)
+            return
+        except Exception:  # the dropdown did not open (a playwright timeout): click again
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+            settle(page)
+
+
 def open_from_the_sidebar(page, base: str, title: str) -> None:
     """Open the app at its root and click `title` in the sidebar, as a user does.
 
@@ -298,9 +314,9 @@ def test_similar_products_follow_the_rules_in_the_browser(
     page.get_by_role("tab", name="Similar products").click()
     settle(page)
     page.get_by_text("Business rules (apply to every tab)").click()
-    page.locator('[data-testid="stMultiSelect"]').filter(has_text="Only these categories").click()
     # the first real category (Streamlit lists a "Select all" entry first)
     option = page.get_by_role("option").filter(has_not_text="Select all").first
+    open_dropdown(page, "Only these categories", option)
     category = option.inner_text().strip()
     option.click()
     page.keyboard.press("Escape")
