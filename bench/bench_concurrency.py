@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from warehouse import ingest  # noqa: E402
 from warehouse.db import connect_read, reading, resolve_db_path, scalar  # noqa: E402
-from warehouse.ingest.sales_panel import PanelColumns  # noqa: E402
+from warehouse.ingest.sales_panel import PanelColumns, ingest_args  # noqa: E402
 from warehouse.readers import WarehouseReader  # noqa: E402
 from warehouse.sandbox import run_sandboxed  # noqa: E402
 
@@ -141,24 +141,7 @@ def refresh_in_process(db: Path) -> None:
 
 
 def refresh_subprocess(db: Path) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "warehouse",
-        "--db",
-        str(db),
-        "ingest",
-        "sales-panel",
-        str(PANEL),
-        "--date-col",
-        "date",
-        "--store-col",
-        "store",
-        "--item-col",
-        "item",
-        "--qty-col",
-        "sales",
-    ]
+    cmd = [sys.executable, "-m", "warehouse", *ingest_args(db, PANEL, COLUMNS)]
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True)
 
 

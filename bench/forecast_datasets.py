@@ -24,6 +24,10 @@ import duckdb
 import polars as pl
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from warehouse.ingest.sales_panel import PanelColumns, ingest_args  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -58,21 +62,7 @@ def _friday_weeks(daily: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 def _ingest_panel(frame: pl.DataFrame, db: Path, work: Path) -> None:
     csv = work / f"{db.stem}.csv"
     frame.write_csv(csv)
-    _warehouse(
-        "--db",
-        str(db),
-        "ingest",
-        "sales-panel",
-        str(csv),
-        "--date-col",
-        "week",
-        "--store-col",
-        "store",
-        "--item-col",
-        "item",
-        "--qty-col",
-        "y",
-    )
+    _warehouse(*ingest_args(db, csv, PanelColumns("week", "store", "item", "y")))
 
 
 def build(work: Path, online_retail: Path, store_item: Path) -> list[Dataset]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from warehouse.demo import DemoConfig, build_demo
+from warehouse.ingest.sales_panel import PanelColumns, ingest_args
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "tests" / "data"
@@ -53,32 +54,19 @@ def copy_warehouse(source: Path, target: Path) -> Path:
     return target
 
 
-def ingest_store_item(
-    db: Path, source: Path = STORE_ITEM_SAMPLE
-) -> subprocess.CompletedProcess[str]:
-    """`python -m warehouse ingest sales-panel` on a Kaggle store-item file (how cron runs it).
+STORE_ITEM_COLUMNS = PanelColumns("date", "store", "item", "sales")
 
-    Asserts the command succeeded; returns it (its stdout holds the load report).
+
+def ingest_panel(
+    db: Path, source: Path = STORE_ITEM_SAMPLE, columns: PanelColumns = STORE_ITEM_COLUMNS
+) -> subprocess.CompletedProcess[str]:
+    """`python -m warehouse ingest sales-panel` as a separate process (how cron runs it).
+
+    Defaults to the Kaggle store-item sample; asserts the command succeeded and returns it
+    (its stdout holds the load report).
     """
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "warehouse",
-            "--db",
-            str(db),
-            "ingest",
-            "sales-panel",
-            str(source),
-            "--date-col",
-            "date",
-            "--store-col",
-            "store",
-            "--item-col",
-            "item",
-            "--qty-col",
-            "sales",
-        ],
+        [sys.executable, "-m", "warehouse", *ingest_args(db, source, columns)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -129,7 +117,7 @@ def outputs_demo_master(
 def store_item_sample_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed store-item sample (6 pairs) through the real CLI ingest, once per session."""
     db = tmp_path_factory.mktemp("si-sample") / "si.duckdb"
-    ingest_store_item(db, STORE_ITEM_SAMPLE)
+    ingest_panel(db, STORE_ITEM_SAMPLE)
     return db
 
 
@@ -146,7 +134,7 @@ def store_item_panel_master(
     """The full store-item panel (500 pairs, 913,000 rows) through the real CLI ingest, once per
     session (skips when the data is absent). Never written: tests take `store_item_panel_db`."""
     db = tmp_path_factory.mktemp("si-full") / "si.duckdb"
-    ingest_store_item(db, store_item_file)
+    ingest_panel(db, store_item_file)
     return db
 
 

@@ -25,6 +25,7 @@ from forecasting.inventory.inputs import PlanInputs, load_inputs
 from forecasting.inventory.orders import build_orders, write_purchase_orders
 from forecasting.inventory.plan import build_plan
 from warehouse.db import execute, query, reading, scalar, writing
+from warehouse.ingest.sales_panel import PanelColumns, ingest_args
 
 UNTIL = date(2026, 1, 31)
 CONTRACT_COLUMNS = (
@@ -343,26 +344,8 @@ def test_weekly_panel_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[
     db = tmp_path / "weekly.duckdb"
     from warehouse.cli import main as warehouse_main
 
-    assert (
-        warehouse_main(
-            [
-                "--db",
-                str(db),
-                "ingest",
-                "sales-panel",
-                str(source),
-                "--date-col",
-                "date",
-                "--store-col",
-                "store",
-                "--item-col",
-                "item",
-                "--qty-col",
-                "sales",
-            ]
-        )
-        == 0
-    )
+    columns = PanelColumns("date", "store", "item", "sales")
+    assert warehouse_main(ingest_args(db, source, columns)) == 0
     capsys.readouterr()
     assert main(["--db", str(db), "plan"]) == 2
     assert "weekly sales" in capsys.readouterr().err

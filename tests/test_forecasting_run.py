@@ -21,8 +21,10 @@ from forecasting.models.baselines import MovingAverage
 from forecasting.models.lgbm import LightGBMConfig
 from forecasting.models.prophet import ProphetModel
 from forecasting.run import RunConfig, run_forecast
+from tests.conftest import ingest_panel
 from warehouse.db import query, reading
 from warehouse.executors import InlineExecutor
+from warehouse.ingest.sales_panel import PanelColumns
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = LightGBMConfig(n_estimators=30, max_rows=20_000, num_threads=1)
@@ -152,23 +154,7 @@ def _weekly_csv(path: Path) -> Path:
 def test_weekly_panel_run_and_backtest(tmp_path: Path) -> None:
     db = tmp_path / "weekly.duckdb"
     csv = _weekly_csv(tmp_path / "weekly.csv")
-    done = _cli(
-        "warehouse",
-        "--db",
-        str(db),
-        "ingest",
-        "sales-panel",
-        str(csv),
-        "--date-col",
-        "week",
-        "--store-col",
-        "shop",
-        "--item-col",
-        "sku",
-        "--qty-col",
-        "qty",
-    )
-    assert done.returncode == 0, done.stderr
+    ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
     done = _cli("forecasting", "--db", str(db), "run", "--horizon", "8", "--prophet-series", "0")
     assert done.returncode == 0, done.stderr
     with reading(db) as con:

@@ -18,7 +18,9 @@ from forecasting.data import build_panel
 from forecasting.engine import AUTO, PROPHET_ALL, EngineConfig, forecast_panel, min_history
 from forecasting.features import FEATURE_NAMES, PanelStats, build_features
 from forecasting.models.lgbm import LightGBMConfig, LightGBMGlobal
+from tests.conftest import ingest_panel
 from warehouse.db import query, reading, sql_text
+from warehouse.ingest.sales_panel import PanelColumns
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = LightGBMConfig(n_estimators=30, max_rows=20_000, num_threads=1)
@@ -57,23 +59,7 @@ def weekly_117(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame = pl.DataFrame(_weekly_rows(117), schema=["shop", "sku", "week", "qty"], orient="row")
     frame.write_csv(csv)
     db = tmp / "w.duckdb"
-    done = _cli(
-        "warehouse",
-        "--db",
-        str(db),
-        "ingest",
-        "sales-panel",
-        str(csv),
-        "--date-col",
-        "week",
-        "--store-col",
-        "shop",
-        "--item-col",
-        "sku",
-        "--qty-col",
-        "qty",
-    )
-    assert done.returncode == 0, done.stderr
+    ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
     return db
 
 

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import REPO, SAMPLES
 from warehouse.cli import main
 from warehouse.db import writing
+from warehouse.ingest.sales_panel import PanelColumns, ingest_args
 
 OR_SAMPLE = SAMPLES / "online_retail_ii_sample.csv"
 
@@ -98,23 +99,8 @@ def test_locked_database(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_panel_missing_column_names_it(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(
-        [
-            "--db",
-            str(demo_db),
-            "ingest",
-            "sales-panel",
-            str(SAMPLES / "store_item_sample.csv"),
-            "--date-col",
-            "day",
-            "--store-col",
-            "store",
-            "--item-col",
-            "item",
-            "--qty-col",
-            "sales",
-        ]
-    )
+    columns = PanelColumns("day", "store", "item", "sales")
+    code = main(ingest_args(demo_db, SAMPLES / "store_item_sample.csv", columns))
     assert code == 2
     assert "missing column(s) 'day'" in capsys.readouterr().err
 

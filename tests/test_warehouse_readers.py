@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HEAVY, SAMPLES, ingest_store_item
+from tests.conftest import HEAVY, SAMPLES, ingest_panel
 from warehouse import ingest
 from warehouse.db import WarehouseError, generation, reading, scalar
 from warehouse.demo import DemoConfig, build_demo
@@ -61,7 +61,7 @@ def ingest_in_process(db: Path) -> int:
 
 def ingest_other_process(db: Path) -> int:
     """`python -m warehouse ingest sales-panel` as a separate process (how cron would run it)."""
-    done = ingest_store_item(db, PANEL)
+    done = ingest_panel(db, PANEL)
     match = re.search(r"added\s+([\d,]+)", done.stdout)
     assert match, done.stdout
     return int(match.group(1).replace(",", ""))

@@ -44,6 +44,17 @@ class PanelColumns:
         """Every column that must be in the file."""
         return [c for c in (self.date, self.store, self.item, self.qty, self.price) if c]
 
+    def cli_args(self) -> list[str]:
+        """These columns as `ingest sales-panel` options: `--date-col DATE ... --qty-col QTY`."""
+        flags = ("--date-col", "--store-col", "--item-col", "--qty-col", "--price-col")
+        columns = (self.date, self.store, self.item, self.qty, self.price)
+        return [arg for flag, col in zip(flags, columns, strict=True) if col for arg in (flag, col)]
+
+
+def ingest_args(db: Path, source: Path, columns: PanelColumns) -> list[str]:
+    """Arguments of `python -m warehouse` that ingest `source` as a sales panel into `db`."""
+    return ["--db", str(db), "ingest", "sales-panel", str(source), *columns.cli_args()]
+
 
 def detect_frequency(dates: pl.DataFrame, path: Path) -> str:
     """'D' or 'W' from the modal gap between consecutive dates within each series."""
