@@ -7,7 +7,6 @@ Keys: `python -m warehouse keys add NAME --role viewer|merchandiser|analyst|admi
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Path, Query
@@ -80,20 +79,15 @@ async def customer_recommendations(
 
     Header `X-Shelfwise-Source`: `exported` (the pipeline's exported lists) or `live`.
     """
-    call = functools.partial(
-        core.customer_recommendations,
-        db_path(),
-        customer_id,
-        k=k,
-        exclude_purchased=exclude_purchased,
-        category=category,
-        max_per_category=max_per_category,
-        in_stock_only=in_stock_only,
-    )
+    rules = core.list_rules(exclude_purchased, in_stock_only, category, max_per_category)
     # the exported list is a lookup: answered here; a live list is CPU work: in a thread
-    exported = exported_recommendations(*call.args, **call.keywords)
+    exported = exported_recommendations(db_path(), customer_id, k=k, rules=rules)
     response.headers["X-Shelfwise-Source"] = "exported" if exported else "live"
-    return exported or await run_in_threadpool(call)
+    if exported is not None:
+        return exported
+    return await run_in_threadpool(
+        core.customer_recommendations, db_path(), customer_id, k=k, rules=rules
+    )
 
 
 @app.post(

@@ -42,6 +42,7 @@ from services.api_models import (
     SqlColumn,
     SqlResult,
 )
+from services.api_recs import DEFAULT_RULES
 from services.dashboard import data_range
 from warehouse.db import WarehouseError, generation, table_exists
 from warehouse.readers import WarehouseReader
@@ -158,12 +159,13 @@ def health(db: Path) -> Health:
     )
 
 
-def _rules(
+def list_rules(
     exclude_purchased: bool = True,
     in_stock_only: bool = False,
     category: Sequence[str] = (),
     max_per_category: int | None = None,
 ) -> recsys.BusinessRules:
+    """The API's list options as business rules (the defaults = the exported lists' rules)."""
     return recsys.BusinessRules(
         exclude_purchased=exclude_purchased,
         in_stock_only=in_stock_only,
@@ -177,37 +179,21 @@ def _recs(frame: pl.DataFrame) -> list[Recommendation]:
 
 
 def customer_recommendations(
-    db: Path,
-    customer_id: str,
-    *,
-    k: int = 10,
-    exclude_purchased: bool = True,
-    category: Sequence[str] = (),
-    max_per_category: int | None = None,
-    in_stock_only: bool = False,
+    db: Path, customer_id: str, *, k: int = 10, rules: recsys.BusinessRules = DEFAULT_RULES
 ) -> CustomerRecommendations:
     """Top-k for a customer; a customer the model does not know gets the popularity list.
 
     The exported list when `api_recs.exported_recommendations` has it, else computed live.
     """
     exported = api_recs.exported_recommendations(
-        db,
-        customer_id,
-        k=k,
-        exclude_purchased=exclude_purchased,
-        category=category,
-        max_per_category=max_per_category,
-        in_stock_only=in_stock_only,
-        wait_s=FIRST_LISTS_WAIT_S,
+        db, customer_id, k=k, rules=rules, wait_s=FIRST_LISTS_WAIT_S
     )
     if exported is not None:
         return exported
     gen = gen_text(db)
-    default = exclude_purchased and not in_stock_only and not category and not max_per_category
-    rules = _rules(exclude_purchased, in_stock_only, category, max_per_category)
     if recsys.is_known_customer(db, customer_id):
         frame = recsys.recommend_for_customer(db, customer_id, k=k, rules=rules)
-    elif default:  # the popularity list is the same for every unknown customer
+    elif rules == DEFAULT_RULES:  # the popularity list is the same for every unknown customer
         frame = _CACHE.get(
             ("popular", db, gen, k), lambda: recsys.popular_products(db, k=k, rules=rules)
         )
@@ -234,7 +220,7 @@ def basket_recommendations(
 ) -> BasketRecommendations:
     """Products that go with a basket (basket items excluded)."""
     gen = gen_text(db)
-    rules = _rules(True, in_stock_only, category, max_per_category)
+    rules = list_rules(True, in_stock_only, category, max_per_category)
     try:
         frame = recsys.complete_basket(db, list(product_ids), k=k, rules=rules)
     except RecsysError as exc:

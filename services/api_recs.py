@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recsys.serving import BusinessRules
 from services.api_models import CustomerRecommendations, Recommendation
 from services.freshness import decide, snapshot
 from warehouse.db import generation, reading, run_named, table_exists
@@ -68,6 +68,8 @@ _CURRENT: dict[Path, TopLists] = {}
 _LOADING: dict[Path, threading.Event] = {}
 _LOCK = threading.Lock()
 COLUMNS = ("rank", "product_id", "description", "category", "unit_price", "score", "reason")
+#: The rules the pipeline exports lists with; any other rules are answered live.
+DEFAULT_RULES = BusinessRules()
 
 
 def _gen_text(db: Path) -> str:
@@ -151,17 +153,14 @@ def exported_recommendations(
     customer_id: str,
     *,
     k: int = 10,
-    exclude_purchased: bool = True,
-    category: Sequence[str] = (),
-    max_per_category: int | None = None,
-    in_stock_only: bool = False,
+    rules: BusinessRules = DEFAULT_RULES,
     wait_s: float = 0.0,
 ) -> CustomerRecommendations | None:
     """The customer's list from the exported lists when they can answer: default rules,
     k <= the exported k, a fresh export with this customer in it. Else None (the caller goes
     live, `services.api_core.customer_recommendations`). No I/O beyond one `stat`, and no
     wait unless `wait_s` (see `current_lists`)."""
-    if not exclude_purchased or in_stock_only or category or max_per_category:
+    if rules != DEFAULT_RULES:
         return None
     lists = current_lists(db, _gen_text(db), wait_s)
     if lists is None or not lists.usable or k > lists.depth:
