@@ -29,11 +29,12 @@ demo: install
 pipeline: demo
 	$(PY) -m services --db $(DB) pipeline
 
-## Serve on 127.0.0.1:$(PORT) (e.g. `make run PORT=8600`); .streamlit/config.toml: viewer
-## toolbar, no file watcher.
+## Serve on 127.0.0.1:$(PORT) (e.g. `make run PORT=8600`) through `streamlit run app.py`'s launcher
+## (pages/_serve.py: deep links work on a fresh server); .streamlit/config.toml: viewer toolbar,
+## no file watcher.
 run: pipeline
 	@echo "Shelfwise: http://127.0.0.1:$(PORT) (warehouse $(SHELFWISE_DB))"
-	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	$(PY) -m pages._serve --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 ## The HTTP API (FastAPI) on 127.0.0.1:$(API_PORT); keys: `python -m warehouse keys add`.
@@ -42,7 +43,7 @@ api: pipeline
 
 ## Development: reload on save, developer toolbar.
 dev: pipeline
-	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	$(PY) -m pages._serve --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.fileWatcherType auto --server.runOnSave true --client.toolbarMode developer
 
 ## Headless Chromium from Debian for the one real-browser test (Playwright drives it).
