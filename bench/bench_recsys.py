@@ -240,7 +240,7 @@ def main() -> None:
         "--parts",
         nargs="*",
         default=["baselines", "sources", "ranker", "served"],
-        choices=["baselines", "sources", "ranker", "served"],
+        choices=["baselines", "sources", "ranker", "served", "gap"],
     )
     args = parser.parse_args()
     import faiss

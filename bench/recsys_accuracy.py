@@ -26,7 +26,14 @@ from recsys.data import TrainData, cut_before
 from recsys.evaluate import SEGMENTS, EvalConfig, EvalSplit, evaluate_served, make_split, split_from
 from recsys.features import FEATURES, feature_matrix
 from recsys.metrics import ranking_metrics
-from recsys.ranker import RankerConfig, RankerModel, _train_booster, rank_unit, window_rows
+from recsys.ranker import (
+    RankerConfig,
+    RankerModel,
+    RankerRecommender,
+    _train_booster,
+    rank_unit,
+    window_rows,
+)
 from recsys.train import TwoTowerConfig
 
 K = 20
@@ -62,7 +69,9 @@ def baselines(split: EvalSplit, horizon: float) -> list[dict[str, Any]]:
     inner = _inner_split(split, horizon)
     grids = {
         "popularity-recent": [{"window_days": w} for w in (7, 14, 30, 90)],
-        "buy-again": [{"window_days": 30, "half_life": h} for h in (30, 60, 120, 365, 10_000)],
+        "buy-again": [
+            {"window_days": 30, "half_life": h} for h in (30, 60, 120, 365, 10_000, float("inf"))
+        ],
         "item-knn": [{"neighbours": n, "half_life": h} for n in (25, 100, 400) for h in (60, 365)],
         "ease": [{"l2": v} for v in (50.0, 250.0, 1000.0)],
     }
@@ -238,7 +247,68 @@ def served_rows(
     }
 
 
-PARTS = ("baselines", "sources", "ranker", "served")
+def repeat_gap(split: EvalSplit, horizon: float, seed: int) -> None:
+    """Where the repeat gap is: customers by number of own items, the own candidates' recall
+    ceiling at 20 (best order), buy-again (half-life tuned on the inner split) vs the ranker."""
+    inner = _inner_split(split, horizon)
+    best = max(
+        (float("inf"), 10_000.0, 365.0, 120.0, 60.0, 30.0),
+        key=lambda h: _metrics(
+            BuyAgain(30).fit(d := _with_half_life(inner.train, h)).score(d, inner.users),
+            inner,
+            d,
+            "repeat",
+        )["recall"],
+    )
+    data = _with_half_life(split.train, best)
+    ids = {"buy-again": top_k(BuyAgain(30).fit(data).score(data, split.users), K)[0]}
+    ranker = RankerRecommender(RankerConfig(seed=seed)).fit(split.train)
+    ids["ranker"] = top_k(ranker.score(split.train, split.users), K)[0]
+    rel = split.relevant["repeat"].tocsr()
+    n_rel = np.diff(rel.indptr)
+    denom = np.maximum(np.minimum(n_rel, K), 1)
+    recall = {n: ranking_hits(i, rel) / denom for n, i in ids.items()}
+    cands = generate(ranker.sources, split.train, split.users)  # type: ignore[arg-type]
+    counts = split.train.counts()
+    own = np.asarray(counts[cands.user, cands.item]).ravel() > 0
+    row = np.searchsorted(split.users, cands.user[own])
+    got = np.asarray(rel[row, cands.item[own]]).ravel() > 0
+    ceiling = np.minimum(np.bincount(row, weights=got, minlength=n_rel.size), K) / denom
+    n_own = np.diff((counts[split.users] > 0).tocsr().indptr)
+    has = n_rel > 0
+    print(
+        f"\n## Repeat gap (seed {seed}; buy-again half-life {best:g} d tuned on the inner "
+        f"split; {has.sum():,} customers with repeat purchases)\n"
+        f"{'own items':<12}{'customers':>10}{'share':>8}{'repeat buys':>12}{'share':>8}"
+        f"{'ceiling@20':>11}{'buy-again':>10}{'ranker':>8}{'ratio':>7}"
+    )
+    for name, lo, hi in (
+        ("all", 0, 10**9),
+        ("<= 20", 0, 20),
+        ("> 20", 20, 10**9),
+        ("21-50", 20, 50),
+        ("51-150", 50, 150),
+        ("> 150", 150, 10**9),
+    ):
+        m = has & (n_own > lo) & (n_own <= hi)
+        ba, rk = recall["buy-again"][m].mean(), recall["ranker"][m].mean()
+        print(
+            f"{name:<12}{m.sum():>10,}{m.sum() / has.sum():>8.1%}{n_rel[m].sum():>12,}"
+            f"{n_rel[m].sum() / n_rel[has].sum():>8.1%}{ceiling[m].mean():>11.4f}"
+            f"{ba:>10.4f}{rk:>8.4f}{rk / ba:>7.3f}"
+        )
+
+
+def ranking_hits(ids: np.ndarray, relevant: Any) -> np.ndarray:
+    """[n] relevant items among each row's `ids` (-1 = none)."""
+    rows = np.repeat(np.arange(ids.shape[0]), ids.shape[1])
+    ok = ids.ravel() >= 0
+    hit = np.zeros(ids.size, bool)
+    hit[ok] = np.asarray(relevant[rows[ok], ids.ravel()[ok]]).ravel() > 0
+    return hit.reshape(ids.shape).sum(axis=1).astype(np.float64)
+
+
+PARTS = ("baselines", "sources", "ranker", "served", "gap")
 
 
 def run(
@@ -261,6 +331,8 @@ def run(
             flush=True,
         )
     rows += [{**r, "seed": -1} for r in sources_rows(split)] if "sources" in parts else []
+    if "gap" in parts:
+        repeat_gap(split, horizon, seeds[0])
     for seed in seeds:
         rr, timing = ranker_rows(split, seed) if "ranker" in parts else ([], {})
         sr, stiming = served_rows(db, split, until, seed) if "served" in parts else ([], {})
@@ -279,7 +351,8 @@ def run(
             ),
             flush=True,
         )
-    report(rows)
+    if rows:
+        report(rows)
     return rows
 
 

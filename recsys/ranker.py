@@ -127,8 +127,13 @@ def window_rows(
 
 
 def _train_booster(
-    x: np.ndarray, y: np.ndarray, groups: np.ndarray, cfg: RankerConfig
+    x: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    cfg: RankerConfig,
+    names: tuple[str, ...] = FEATURES,
 ) -> lgb.Booster:
+    """A LightGBM booster on rows `x` [n, len(names)] (bench variants pass other columns)."""
     order = np.argsort(groups, kind="stable")
     x, y, groups = x[order], y[order], groups[order]
     _, sizes = np.unique(groups, return_counts=True)
@@ -152,8 +157,8 @@ def _train_booster(
         x,
         y,
         group=sizes if cfg.objective == "lambdarank" else None,
-        feature_name=list(FEATURES),
-        categorical_feature=list(CATEGORICAL),
+        feature_name=list(names),
+        categorical_feature=[c for c in CATEGORICAL if c in names],
         free_raw_data=True,
     )
     return lgb.train(params, dataset, num_boost_round=cfg.num_boost_round)
