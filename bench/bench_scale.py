@@ -12,9 +12,12 @@ no history: memory is bounded by the chunk, not the number of series), then
   samples per pair, moving-block bootstrap of a 56-day window, lead time 7 +- 2 days,
   undershoot, reorder point at 95% and stock-out risk), the per-pair work of `forecasting plan`.
 Engines: `local` = `InlineExecutor` (this process, one core, what `--executor local` runs),
-`ray` = `RayExecutor` on a local runtime of `--cpus` CPUs. Printed per engine and size: wall
-time, series/s, cost per series (ms), peak RSS of the driver and the largest worker, and a
-projection to a 10-node cluster (from the measured per-chunk cost; a PROJECTION, not a run).
+`ray` = `RayExecutor` on a local runtime of `--cpus` CPUs (its start is retried, see
+`warehouse.executors.start_local_ray`; a runtime that never starts is reported as not
+measured). `--deadline-s` stops a long run and prints the rate of the chunks done (PARTIAL).
+Printed per engine and size: wall time, series/s, cost per series (ms), peak RSS of the
+driver and the largest worker, and a projection to a 10-node cluster (from the measured
+per-chunk cost; a PROJECTION, not a run).
 """
 
 from __future__ import annotations
@@ -32,7 +35,14 @@ from forecasting.data import Panel
 from forecasting.fanout import ChunkJob, run_chunk
 from forecasting.inventory.demand_dist import DemandInputs
 from forecasting.inventory.sampling import SampleChunk, sample_chunk
-from warehouse.executors import Executor, InlineExecutor, RayExecutor
+from warehouse.executors import (
+    START_ATTEMPTS,
+    Executor,
+    ExecutorError,
+    InlineExecutor,
+    RayExecutor,
+    start_local_ray,
+)
 
 T, H, WINDOW = 112, 14, 56
 
@@ -100,18 +110,44 @@ def plan_chunk(job: tuple[int, int, str]) -> tuple[float, float]:
 
 
 def _run(
-    executor: Executor, fn: Callable[[Any], Any], size: int, chunk: int, models: str
+    executor: Executor,
+    fn: Callable[[Any], Any],
+    size: int,
+    chunk: int,
+    models: str,
+    deadline: float = float("inf"),
+    report_every: int = 0,
 ) -> dict[str, float]:
+    """Run every chunk of `size` series, or stop at `deadline` (time.monotonic) with a partial
+    result; prints the running rate every `report_every` chunks (0: never)."""
     jobs = [(i, min(chunk, size - lo), models) for i, lo in enumerate(range(0, size, chunk))]
     start = time.perf_counter()
-    total, worker_peak = 0.0, 0.0
-    for _, result in executor.map(fn, jobs, desc=f"{fn.__name__} {size:,}"):
+    total, worker_peak, done, series = 0.0, 0.0, 0, 0
+    for i, result in executor.map(fn, jobs, desc=f"{fn.__name__} {size:,}"):
         if isinstance(result, Exception):
             raise result
         total += result[0]
         worker_peak = max(worker_peak, result[1])
+        done, series = done + 1, series + jobs[i][1]
+        if report_every and done % report_every == 0:
+            secs = time.perf_counter() - start
+            print(
+                f"  ... {fn.__name__} {size:,}: {done}/{len(jobs)} chunks, {series:,} series in "
+                f"{secs:.0f} s ({series / secs:,.0f} series/s), driver peak {_rss_mb():,.0f} MB, "
+                f"worker peak {worker_peak:,.0f} MB, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+        if time.monotonic() > deadline and done < len(jobs):
+            break  # the executor cancels what is still in flight
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "chunks": len(jobs), "total": total, "worker_mb": worker_peak}
+    return {
+        "seconds": seconds,
+        "chunks": done,
+        "series": series,
+        "partial": float(done < len(jobs)),
+        "total": total,
+        "worker_mb": worker_peak,
+    }
 
 
 def main() -> None:
@@ -125,19 +161,33 @@ def main() -> None:
     parser.add_argument("--models", default="moving_average,seasonal_naive,croston_sba")
     parser.add_argument("--nodes", type=int, default=10, help="nodes of the projection")
     parser.add_argument("--node-cpus", type=int, default=16, help="CPUs per projected node")
+    parser.add_argument(
+        "--deadline-s",
+        type=float,
+        default=float("inf"),
+        help="stop submitting after this many seconds and print the partial rate",
+    )
+    parser.add_argument("--report-every", type=int, default=0, help="progress every N chunks")
+    parser.add_argument("--ray-attempts", type=int, default=START_ATTEMPTS)
     args = parser.parse_args()
+    deadline = time.monotonic() + args.deadline_s
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"load average at start: {os.getloadavg()}; cpus {os.cpu_count()}")
+    print(f"load average at start: {os.getloadavg()}; cpus {os.cpu_count()}", flush=True)
     rows = []
     for engine in args.engines.split(","):
         if engine == "ray":
             import ray
 
-            ray.init(
-                num_cpus=args.cpus,
-                include_dashboard=False,
-                log_to_driver=False,
-                _node_ip_address="127.0.0.1",
+            t0 = time.perf_counter()
+            try:
+                attempts = start_local_ray(args.cpus, args.ray_attempts)
+            except ExecutorError as exc:
+                print(f"ray: NOT MEASURED: {exc} (load {os.getloadavg()})", flush=True)
+                continue
+            print(
+                f"ray: local runtime of {args.cpus} CPUs started in "
+                f"{time.perf_counter() - t0:.1f} s (attempt {attempts}), load {os.getloadavg()}",
+                flush=True,
             )
             executor: Executor = RayExecutor(progress=False)
             _run(executor, forecast_chunk, args.chunk, args.chunk, args.models)  # warm workers
@@ -147,15 +197,18 @@ def main() -> None:
             if task not in args.tasks.split(","):
                 continue
             for size in sizes:
-                r = _run(executor, fn, size, args.chunk, args.models)
+                r = _run(executor, fn, size, args.chunk, args.models, deadline, args.report_every)
                 rows.append((engine, task, size, r, _rss_mb()))
                 per_chunk = r["seconds"] / r["chunks"] * (args.cpus if engine == "ray" else 1)
+                done = r["series"]
                 # wall x CPUs given: an upper bound of the CPU time on a shared machine
                 print(
-                    f"{engine:5} {task:8} {size:>9,} series: {r['seconds']:8.1f} s "
-                    f"({size / r['seconds']:8,.0f} series/s, {1000 * r['seconds'] / size:.3f} "
-                    f"ms/series wall), driver peak {_rss_mb():,.0f} MB, worker peak "
-                    f"{r['worker_mb']:,.0f} MB; wall x cpus per chunk {per_chunk:.2f} s",
+                    ("PARTIAL (deadline) " if r["partial"] else "")
+                    + f"{engine:5} {task:8} {size:>9,} series ({done:,.0f} done): "
+                    f"{r['seconds']:8.1f} s ({done / r['seconds']:8,.0f} series/s, "
+                    f"{1000 * r['seconds'] / done:.3f} ms/series wall), driver peak "
+                    f"{_rss_mb():,.0f} MB, worker peak {r['worker_mb']:,.0f} MB; wall x cpus "
+                    f"per chunk {per_chunk:.2f} s; load {os.getloadavg()}",
                     flush=True,
                 )
         if engine == "ray":
@@ -167,7 +220,7 @@ def main() -> None:
     for engine, task, size, r, _ in rows:
         if engine != "ray" or size != max(sizes):
             continue
-        cpu_s_per_series = r["seconds"] * args.cpus / size
+        cpu_s_per_series = r["seconds"] * args.cpus / r["series"]
         for target in (1_000_000, 100_000_000):
             secs = cpu_s_per_series * target / (args.nodes * args.node_cpus)
             print(

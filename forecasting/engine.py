@@ -10,13 +10,19 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from tqdm import tqdm
 
 from forecasting.choice import choose, ensemble_arrays
 from forecasting.data import Panel
-from forecasting.fanout import fit_predict_chunks, prophet_model
+from forecasting.fanout import (
+    fans_out,
+    fit_lightgbm_fanned_out,
+    fit_predict_chunks,
+    prophet_model,
+)
 from forecasting.intervals import (
     MIN_POOLED_POINTS,
     ConformalTable,
@@ -129,21 +135,23 @@ class EngineResult:
 
 
 def _build(name: str, cfg: EngineConfig) -> Forecaster:
-    if name in LIGHTGBM_OBJECTIVES:
-        opts = {
-            **cfg.lightgbm.__dict__,
-            "horizon": cfg.horizon,
-            "objective": LIGHTGBM_OBJECTIVES[name],
-        }
-        if name == "lightgbm_median":  # picked on the OR II validation window, see FORECASTING.md
-            opts.update(
-                max_rows=min(cfg.lightgbm.max_rows, 120_000),
-                bags=3,
-                n_estimators=min(cfg.lightgbm.n_estimators, 150),
-                learning_rate=0.1,
-            )
-        return LightGBMGlobal(LightGBMConfig(**opts), name=name)
-    return make_model(name)
+    return _lightgbm(name, cfg) if name in LIGHTGBM_OBJECTIVES else make_model(name)
+
+
+def _lightgbm(name: str, cfg: EngineConfig) -> LightGBMGlobal:
+    opts = {
+        **cfg.lightgbm.__dict__,
+        "horizon": cfg.horizon,
+        "objective": LIGHTGBM_OBJECTIVES[name],
+    }
+    if name == "lightgbm_median":  # picked on the OR II validation window, see FORECASTING.md
+        opts.update(
+            max_rows=min(cfg.lightgbm.max_rows, 120_000),
+            bags=3,
+            n_estimators=min(cfg.lightgbm.n_estimators, 150),
+            learning_rate=0.1,
+        )
+    return LightGBMGlobal(LightGBMConfig(**opts), name=name)
 
 
 def _fit_predict(model: Forecaster, panel: Panel, end: int, h: int) -> np.ndarray:
@@ -196,7 +204,8 @@ def forecast_panel(
     With `progress`, a tqdm bar counts series x models done. With an `executor`, the
     per-series models run by chunks of `chunk` series (default
     `CHUNK_SERIES`) on it (`forecasting.fanout`) and Prophet's
-    fits too; LightGBM stays global here.
+    fits too; LightGBM trains here (global) and, on an engine other than the inline one,
+    predicts by the same chunks on it.
     """
     h = cfg.horizon
     cal_end = end - h
@@ -226,6 +235,14 @@ def forecast_panel(
         bar.set_postfix_str(name)
         t0 = time.perf_counter()
         model = _build(name, cfg)
+        if name in LIGHTGBM_OBJECTIVES and fans_out(executor):  # trained here, chunks predict
+            cal, fut, fitted = fit_lightgbm_fanned_out(
+                partial(_lightgbm, name, cfg), panel, cal_end, end, h, cfg.refit, executor, chunk
+            )
+            lgbm = fitted if name == "lightgbm" and np.isfinite(fut).any() else lgbm
+            raw[name] = (all_rows, cal, fut, time.perf_counter() - t0)
+            bar.update(panel.n)
+            continue
         if executor is not None and name not in LIGHTGBM_OBJECTIVES:
             cal, fut = fit_predict_chunks(name, panel, cal_end, end, h, executor, chunk)
             raw[name] = (all_rows, cal, fut, time.perf_counter() - t0)

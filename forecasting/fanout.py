@@ -3,19 +3,30 @@
 Every statistical model forecasts each series from that series alone, so a panel split into
 chunks of `chunk` series gives the same forecasts as the whole panel. Each chunk travels as a
 `Panel` of column arrays (numpy, zero-copy in Ray's object store), never as row lists, and
-comes back as two `(rows, h)` arrays. LightGBM stays global on the driver (its features pool
-across series); Prophet gets the executor for its per-series fits.
+comes back as two `(rows, h)` arrays. LightGBM is global: it trains on the driver (its
+training rows pool across series), and its prediction fans out by the same chunks: the
+boosters travel once as LightGBM model strings (bound into the task function, which
+`RayExecutor` puts in the object store once), each chunk's sub-panel as column arrays, and
+the worker builds that chunk's features (every feature reads its own series' history; the
+panel-wide store/category codes and floor travel with the chunk) and predicts.
+Prophet gets the executor for its per-series fits.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache, partial
+from typing import TypeGuard
 
+import lightgbm as lgb
 import numpy as np
 
 from forecasting.data import Panel
+from forecasting.features import PanelStats, build_features
 from forecasting.models.base import Forecaster, make_model
+from forecasting.models.lgbm import LightGBMGlobal
 from forecasting.models.prophet import ProphetModel
 from warehouse.executors import Executor, InlineExecutor
 
@@ -86,8 +97,114 @@ def fit_predict_chunks(
     return cal, fut
 
 
+def fans_out(executor: Executor | None) -> TypeGuard[Executor]:
+    """Whether `executor` runs chunks elsewhere (not None, not this process inline)."""
+    return executor is not None and not isinstance(executor, InlineExecutor)
+
+
 def prophet_model(executor: Executor | None) -> Forecaster:
     """Prophet with its per-series fits on `executor` (local processes when None or inline)."""
     if executor is None or isinstance(executor, InlineExecutor):
         return make_model("prophet")
     return ProphetModel(executor=executor)
+
+
+@dataclass(frozen=True)
+class LightGBMChunk:
+    """One chunk of LightGBM prediction: the sub-panel, its rows' panel-wide store and category
+    codes, the origin, the horizon and the panel's floor (0, or -inf with returns)."""
+
+    panel: Panel
+    stores: np.ndarray
+    cats: np.ndarray
+    origin: int
+    h: int
+    floor: float
+
+
+@lru_cache(maxsize=4)
+def _booster(model_str: str) -> lgb.Booster:
+    """A booster parsed once per worker process and model (chunks reuse it)."""
+    return lgb.Booster(model_str=model_str)
+
+
+def predict_lightgbm_chunk(models: tuple[str, ...], job: LightGBMChunk) -> np.ndarray:
+    """(chunk series, h) forecasts from `job.origin`: the median over the boosters (model
+    strings) of prediction x scale, floored; NaN rows where not finite. Runs on a worker."""
+    panel, h = job.panel, job.h
+    rows = np.repeat(np.arange(panel.n), h)
+    hor = np.tile(np.arange(1, h + 1), panel.n)
+    orig = np.full(rows.size, job.origin)
+    x, scale = build_features(panel, PanelStats(panel), rows, orig, hor, job.stores, job.cats)
+    preds = [_booster(m).predict(x, num_threads=1) for m in models]
+    out = np.maximum((np.median(preds, axis=0) * scale).reshape(panel.n, h), job.floor)
+    out[~np.isfinite(out).all(axis=1)] = np.nan
+    return np.asarray(out, dtype=np.float64)
+
+
+def predict_lightgbm_chunks(
+    model: LightGBMGlobal,
+    panel: Panel,
+    origin: int,
+    h: int,
+    executor: Executor,
+    size: int | None = None,
+) -> np.ndarray:
+    """The fitted `model`'s (n, h) forecasts from `origin`, predicted by chunks on `executor`.
+
+    Same numbers as `model.with_origin(panel, origin).predict(h)` (the boosters round-trip
+    through their model strings); NaN rows where a chunk failed.
+    """
+    stores, cats = model._codes(panel)
+    fn = partial(predict_lightgbm_chunk, tuple(b.model_to_string() for b in model.boosters))
+    parts = chunks(panel.n, size or CHUNK_SERIES)
+    jobs = [
+        LightGBMChunk(panel.subset(r), stores[r], cats[r], origin, h, panel.floor) for r in parts
+    ]
+    out = np.full((panel.n, h), np.nan)
+    for i, result in executor.map(fn, jobs, desc=f"{model.name} chunks"):
+        if isinstance(result, Exception):
+            log.warning("%s: chunk %d failed (%s); its series fall back", model.name, i, result)
+            continue
+        out[parts[i]] = result
+    return out
+
+
+def fit_lightgbm_fanned_out(
+    build: Callable[[], LightGBMGlobal],
+    panel: Panel,
+    cal_end: int,
+    end: int,
+    h: int,
+    refit: bool,
+    executor: Executor,
+    size: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, LightGBMGlobal | None]:
+    """Train on this process (at `cal_end`; again at `end` with `refit`), predict by chunks.
+
+    Returns:
+        (cal, fut, model): (n, h) forecasts from `cal_end` and `end` (NaN where failed), and
+        the model that made `fut`, set at origin `end` (None when it failed).
+    """
+    nan = np.full((panel.n, h), np.nan)
+    model = _fit_lightgbm(build, panel, cal_end)
+    cal = nan
+    if model is not None:
+        cal = predict_lightgbm_chunks(model, panel, cal_end, h, executor, size)
+    if model is None or refit or not np.isfinite(cal).any():
+        model = _fit_lightgbm(build, panel, end)
+    if model is None:
+        return cal, nan.copy(), None
+    fut = predict_lightgbm_chunks(model, panel, end, h, executor, size)
+    return cal, fut, model.with_origin(panel, end)
+
+
+def _fit_lightgbm(
+    build: Callable[[], LightGBMGlobal], panel: Panel, end: int
+) -> LightGBMGlobal | None:
+    model = build()
+    try:
+        return model.fit(panel, end)
+    except Exception as exc:  # noqa: BLE001 - a failing model falls back, never kills the run
+        log.warning("%s failed at %d (%s); its series fall back", model.name, end, exc)
+        return None

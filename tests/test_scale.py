@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ import polars as pl
 import pytest
 
 from forecasting import cli as forecasting_cli
+from forecasting import engine as engine_module
 from forecasting.data import load_panel
 from forecasting.engine import EngineConfig, forecast_panel
 from forecasting.inventory import sampling
+from forecasting.models.lgbm import LightGBMGlobal
 from recsys.batch import bulk_frame
 from recsys.refresh import train_and_register
 from recsys.registry import latest_manifest, load_latest
@@ -35,8 +38,11 @@ from tests.conftest import HEAVY, REPO
 from warehouse.db import query, reading
 from warehouse.executors import ExecutorError, RayExecutor, executor_name, open_executor
 
-#: Per-series models only (LightGBM stays on the driver whatever the engine).
+#: Per-series models (the backtest and simulation test runs only these).
 STAT_MODELS = "seasonal_naive,moving_average,croston_sba"
+#: `forecasting run`'s comparison adds both global LightGBM variants: trained on the driver,
+#: predicted by chunks on the workers from their model strings (3 bags for the median).
+RUN_MODELS = f"{STAT_MODELS},lightgbm,lightgbm_median"
 #: Forecasts and plans are compared within this tolerance (float64 sums in another order
 #: could differ in the last bits; in practice they come out identical).
 RTOL, ATOL = 1e-9, 1e-9
@@ -105,17 +111,33 @@ def test_executor_choice_comes_from_the_option_then_the_environment(
         executor_name(None)
 
 
+def _small_lightgbm(build: Callable[[str, EngineConfig], LightGBMGlobal]) -> Callable[..., Any]:
+    """The engine's LightGBM builder with fewer trees and rows (test runtime; same code)."""
+
+    def small(name: str, cfg: EngineConfig) -> LightGBMGlobal:
+        model = build(name, cfg)
+        model.config = replace(model.config, n_estimators=40, max_rows=20_000)
+        return model
+
+    return small
+
+
 def test_forecast_run_on_ray_writes_what_local_writes(
     demo_db_master: Path, tmp_path: Path, ray_runtime: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("forecasting.fanout.CHUNK_SERIES", 64)  # the demo's 200 series: 4 chunks
-    frames = []
+    monkeypatch.setattr(engine_module, "_lightgbm", _small_lightgbm(engine_module._lightgbm))
+    frames, drivers = [], []
     for engine in ("local", "ray"):
         db = _copy(demo_db_master, tmp_path, engine)
-        argv = ["--db", str(db), "--quiet", "run", "--models", STAT_MODELS, "--prophet", "0"]
+        argv = ["--db", str(db), "--quiet", "run", "--models", RUN_MODELS, "--prophet", "0"]
         assert forecasting_cli.main([*argv, "--executor", engine]) == 0
         frames.append(_table(db, "select * exclude (run_id) from forecasts order by all"))
+        drivers.append(_table(db, "select * exclude (run_id) from forecast_drivers order by all"))
+    # LightGBM's chunked forecasts are among those compared, and its drivers (on the driver)
+    assert frames[1]["model"].str.contains("lightgbm").any()
     _assert_frames_close(*frames)
+    _assert_frames_close(*drivers)
 
 
 def test_plan_on_ray_is_the_plan_of_local(

@@ -20,6 +20,7 @@ import argparse
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 
 ENGINES = ("local", "ray")
 ENV_VAR = "SHELFWISE_EXECUTOR"
+#: Starts of a local Ray runtime tried before giving up, and the pause between them (s).
+START_ATTEMPTS = 3
+RETRY_PAUSE_S = 5.0
 
 
 class ExecutorError(WarehouseError):
@@ -179,13 +183,39 @@ def _start_ray(num_cpus: int | None) -> bool:
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
-        ray.init(
-            num_cpus=num_cpus or os.cpu_count() or 1,
-            include_dashboard=False,
-            log_to_driver=False,
-            _node_ip_address="127.0.0.1",
-        )
+        start_local_ray(num_cpus or os.cpu_count() or 1)
     return True
+
+
+def start_local_ray(num_cpus: int, attempts: int = START_ATTEMPTS) -> int:
+    """Start a loopback-only local Ray runtime of `num_cpus` CPUs; returns the attempts used.
+
+    Ray gives its raylet a fixed 30 s to register, which an overloaded machine can miss
+    ("The current node timed out during startup"): a failed start is shut down and retried,
+    up to `attempts` times, `RETRY_PAUSE_S` apart.
+
+    Raises:
+        ExecutorError: every attempt failed (the last error in the message).
+    """
+    import ray
+
+    error: Exception | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                log_to_driver=False,
+                _node_ip_address="127.0.0.1",
+            )
+            return attempt
+        except Exception as exc:  # noqa: BLE001 - Ray raises a bare Exception on a timeout
+            error = exc
+            log.warning("local Ray runtime: start %d of %d failed (%s)", attempt, attempts, exc)
+            ray.shutdown()
+            if attempt < attempts:
+                time.sleep(RETRY_PAUSE_S)
+    raise ExecutorError(f"the local Ray runtime did not start in {attempts} attempts: {error}")
 
 
 @contextmanager
