@@ -1,7 +1,7 @@
 """Display rules of the app's tables and numbers (no streamlit): labels, formats, column order.
 
-`pages._format` turns these into Streamlit `column_config`; `number_format` names the format of a
-numeric column from its name and type (pounds, percentages, whole units, ids).
+`app_pages._format` turns these into Streamlit `column_config`; `number_format` names the format
+of a numeric column from its name and type (pounds, percentages, whole units, ids).
 """
 
 from __future__ import annotations

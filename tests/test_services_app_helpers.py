@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pages._movers_chart import movers_figure
+from app_pages._movers_chart import movers_figure
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.dashboard import seasonality_grid
 from services.display import kpi_text, label, money, number_format, tidy

@@ -5,9 +5,9 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from pages import _reads as dash
-from pages import _services as svc
-from pages import _shared as shared
+from app_pages import _reads as dash
+from app_pages import _services as svc
+from app_pages import _shared as shared
 from services.pipeline import run_pipeline
 from warehouse.db import WarehouseError
 
