@@ -253,13 +253,34 @@ def open_from_the_sidebar(page, base: str, title: str) -> None:
     assert not page.get_by_text("Page not found").count()
 
 
-@pytest.mark.xfail(
-    reason="flaky in headless Chromium on the loaded box: 4 of 6 runs passed on 2 Dec 2026; in "
-    "the others the click on the grid's first cell did not select it, so Enter opened no cell "
-    "editor (the deep-link 'Page not found' dialog that swallowed the click every time is "
-    "avoided by opening the page from the sidebar). Left visible, not skipped.",
-    strict=False,
-)
+def selected(grid, col: int, row: int = 0):
+    """The grid's cell (`col`, `row`) once glide has selected it (its accessibility table, in the
+    DOM, marks the selection; it is updated a moment after the click or key)."""
+    return grid.locator(f'[data-testid="glide-cell-{col}-{row}"][aria-selected="true"]')
+
+
+def select_cell(page, grid, col: int, attempts: int = 3) -> None:
+    """Select the grid's first line at column `col`: click its first cell, then ArrowRight, and
+    wait for glide to take each step before the next. Keys pressed before the grid has taken the
+    click are lost (the flake of issue 18: Enter then opened no editor); a click the grid did not
+    take (still laying out) is repeated, at most `attempts` times."""
+    for attempt in range(attempts):
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # first line, first column
+        try:
+            selected(grid, 0).wait_for(state="attached", timeout=10_000)
+            break
+        except Exception:  # the grid did not take the click (a playwright timeout): again
+            if attempt == attempts - 1:
+                raise
+            settle(page)
+    for step in range(1, col + 1):
+        page.keyboard.press("ArrowRight")
+        selected(grid, step).wait_for(state="attached", timeout=RUN_TIMEOUT_MS)
+
+
 def test_order_review_edit_approve_and_download(
     browser, served_models: str, tmp_path: Path
 ) -> None:
@@ -267,12 +288,7 @@ def test_order_review_edit_approve_and_download(
     page = context.new_page()
     open_from_the_sidebar(page, served_models, "Inventory")
     grid = page.locator('[data-testid="stDataFrame"]').last
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # first line, first column
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")  # the editable "Order qty" column
+    select_cell(page, grid, 2)  # the editable "Order qty" column
     page.keyboard.press("Enter")  # opens the cell's editor
     editor = page.locator("input.gdg-input")
     editor.wait_for(timeout=RUN_TIMEOUT_MS)
