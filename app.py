@@ -62,7 +62,13 @@ def secrets(name: str) -> dict[str, Any]:
 
 def main() -> None:
     """Route the run: sign-in first when needed, then the pages the role may open."""
-    st.set_page_config(page_title="Shelfwise", page_icon=":material/storefront:", layout="wide")
+    # 340 px: the sidebar's date range ("2026/08/03 – 2026/10/31") fits without being cut off
+    st.set_page_config(
+        page_title="Shelfwise",
+        page_icon=":material/storefront:",
+        layout="wide",
+        initial_sidebar_state=340,
+    )
     user, note = start_session(secrets("shelfwise"), bool(secrets("auth")))
     if user is None:
         signin_navigation().run()
