@@ -10,6 +10,11 @@ Compare two checkouts in one run (the same demo warehouse, back to back):
     PYTHONPATH=$PWD .venv/bin/python bench/bench_app.py --db /tmp/app/demo.duckdb \\
         --repo /tmp/app/before --repo . --rounds 3 --shots /tmp/app/shots
 
+This checkout only (the command of the issue-18 section of docs/BENCHMARKS.md; the table's
+header prints the load average before and after):
+
+    .venv/bin/python bench/bench_app.py --db /tmp/app/demo1.duckdb --rounds 3
+
 "n/a" marks an interaction the checkout does not have. Needs /usr/bin/chromium.
 """
 
@@ -21,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -178,7 +184,8 @@ def bench(repo: Path, db: Path, rounds: int, shots: Path | None) -> dict[str, li
     """Every page's first render and every interaction, `rounds` times, on a fresh server."""
     from playwright.sync_api import sync_playwright
 
-    proc, base = start_server(repo, db, Path(f"/tmp/app/bench-{repo.name}.log"))
+    log = Path(tempfile.gettempdir()) / f"shelfwise-bench-app-{repo.name}.log"
+    proc, base = start_server(repo, db, log)
     results: dict[str, list[float | None]] = {}
     try:
         with sync_playwright() as pw:
@@ -219,19 +226,24 @@ def main() -> None:
     """Run every checkout back to back and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("SHELFWISE_DB", "data/shelfwise.duckdb"))
-    parser.add_argument("--repo", action="append", type=Path, required=True)
+    parser.add_argument(
+        "--repo", action="append", type=Path, help="checkout to run (repeatable; default: .)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shots", type=Path, help="screenshots of every page (last checkout)")
     args = parser.parse_args()
     db = Path(args.db).resolve()
+    repos: list[Path] = args.repo or [Path(".")]
+    load_before = os.getloadavg()
     runs = {}
-    for i, repo in enumerate(args.repo):
-        shots = args.shots if i == len(args.repo) - 1 else None
+    for i, repo in enumerate(repos):
+        shots = args.shots if i == len(repos) - 1 else None
         runs[repo] = bench(repo.resolve(), db, args.rounds, shots)
     print(
         f"App in headless Chromium, {db.name}; seconds; round 1 after the server's start, "
         f"then the median of {args.rounds - 1} later rounds (new sessions); target "
-        f"{TARGET_S:.0f} s"
+        f"{TARGET_S:.0f} s; load average {load_before[0]:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs)"
     )
     names = list(next(iter(runs.values())))
     for other in runs.values():
