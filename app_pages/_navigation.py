@@ -6,7 +6,7 @@ the session (the settings app.py read from secrets, who the user is) and builds 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -28,19 +28,18 @@ def start_session(settings: dict[str, Any], sso: bool) -> tuple[User | None, str
     return user, note
 
 
-def signin_navigation() -> StreamlitPage:
-    """The navigation of a signed-out session: the sign-in page only."""
-    return st.navigation(
-        [
-            st.Page(
-                signin_page,
-                title="Sign in",
-                icon=":material/login:",
-                url_path="signin",
-                default=True,
-            )
-        ]
+def signin_navigation(url_paths: Iterable[str] = ()) -> StreamlitPage:
+    """The navigation of a signed-out session: the sign-in page, also (hidden) at every page's
+    `url_paths`, so a deep link asks to sign in instead of showing "Page not found"."""
+    signin = st.Page(
+        signin_page, title="Sign in", icon=":material/login:", url_path="signin", default=True
     )
+    aliases = [
+        st.Page(signin_page, title="Sign in", url_path=path, visibility="hidden")
+        for path in dict.fromkeys(url_paths)
+        if path != "signin"
+    ]
+    return st.navigation([signin, *aliases])
 
 
 def role_navigation(

@@ -175,15 +175,17 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
 def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(served)
+    page.goto(f"{served}/{DEEP_LINK}")  # a deep link signed out: sign in, then that page
     wait_until_rendered(page, "Sign in to Shelfwise")
+    assert not page.get_by_text("Page not found").count()
     page.get_by_role("textbox", name="User name").fill("vera")
     page.get_by_role("textbox", name="Password").fill("wrong-password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Wrong user name or password").wait_for(timeout=RUN_TIMEOUT_MS)
     page.get_by_role("textbox", name="Password").fill("viewer-password")
     page.get_by_role("button", name="Sign in").click()
-    wait_until_rendered(page, "Overview")
+    wait_until_rendered(page, PAGES[DEEP_LINK])
+    assert not page.get_by_text("Page not found").count()
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Forecasts" in nav and "SQL workbench" not in nav and "Data & models" not in nav
     page.screenshot(path=str(SCREENSHOTS / "signed-in-viewer.png"), full_page=True)
