@@ -71,7 +71,7 @@ def main() -> None:
     )
     user, note = start_session(secrets("shelfwise"), bool(secrets("auth")))
     if user is None:
-        signin_navigation([*(f[3] for f in PAGE_FILES.values()), "dashboard"]).run()
+        signin_navigation([*(f[3] for f in PAGE_FILES.values()), *PAGE_FILES, "dashboard"]).run()
         return
     page = role_navigation(user.role, PAGE_FILES, SECTIONS)
     sidebar_user(user, note)

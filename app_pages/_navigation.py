@@ -47,29 +47,32 @@ def role_navigation(
     page_files: Mapping[str, tuple[str, str, str, str]],
     sections: Mapping[str, tuple[str, ...]],
 ) -> StreamlitPage:
-    """The pages `role` may open, by section; Overview is the default, `/dashboard` an old link."""
+    """The pages `role` may open, by section; Overview is the default. Hidden aliases open a
+    page from an old or guessable link: `/dashboard` (Overview) and each page's key
+    (`/forecasts`, `/inventory`, ...) where it differs from the page's URL path."""
     allowed = set(allowed_pages(role))
-    nav = {
-        section: [
-            st.Page(
-                page_files[k][0],
-                title=page_files[k][1],
-                icon=page_files[k][2],
-                url_path=page_files[k][3],
-                default=(k == "overview"),
-            )
-            for k in keys
-            if k in allowed
-        ]
-        for section, keys in sections.items()
+    pages = {
+        k: st.Page(
+            page_files[k][0],
+            title=page_files[k][1],
+            icon=page_files[k][2],
+            url_path=page_files[k][3],
+            default=(k == "overview"),
+        )
+        for keys in sections.values()
+        for k in keys
+        if k in allowed
     }
-    home = nav["Dashboards"][0]
-    nav["Dashboards"].append(
+    nav = {section: [pages[k] for k in keys if k in pages] for section, keys in sections.items()}
+    aliases = {"dashboard": "overview", **{k: k for k in pages if k != page_files[k][3]}}
+    nav["Dashboards"] += [
         st.Page(
-            lambda: st.switch_page(home),
-            title="Overview",
-            url_path="dashboard",
+            lambda target=pages[key]: st.switch_page(target),
+            title=page_files[key][1],
+            url_path=alias,
             visibility="hidden",
         )
-    )  # old link
-    return st.navigation({section: pages for section, pages in nav.items() if pages})
+        for alias, key in aliases.items()
+        if key in pages
+    ]
+    return st.navigation({section: items for section, items in nav.items() if items})

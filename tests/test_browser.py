@@ -51,6 +51,8 @@ PAGES: dict[str, str] = {
 #: The first request of a fresh server: a deep link, which showed "Page not found" while the
 #: pages lived in pages/ (Streamlit's legacy folder; issue 18).
 DEEP_LINK = "forecast"
+#: Old or guessable links (hidden aliases in app_pages._navigation) -> the page they open.
+ALIASES: dict[str, str] = {"forecasts": "Forecasts", "dashboard": "Overview"}
 STARTUP_TIMEOUT_S = 90
 RUN_TIMEOUT_MS = 90_000
 
@@ -161,6 +163,11 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
         if page.get_by_text("Page not found").count():
             failures.append(f"/{url_path}: page not found")
         page.screenshot(path=str(SCREENSHOTS / f"{url_path or 'overview'}.png"), full_page=True)
+    for alias, title in ALIASES.items():
+        page.goto(f"{served}/{alias}")
+        wait_until_rendered(page, title)
+        if page.get_by_text("Page not found").count():
+            failures.append(f"/{alias}: page not found")
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     context.close()
     assert not failures, failures
