@@ -1,8 +1,8 @@
 """Shelfwise app entry point: reads secrets, opens the warehouse, routes to the pages.
 
 Run with `make run` (or `streamlit run app.py`). The warehouse is `$SHELFWISE_DB` or
-data/shelfwise.duckdb. Pages live in pages/ and are registered here explicitly; a page the
-signed-in role may not open is left out of the navigation (`pages._navigation`) and refuses a
+data/shelfwise.duckdb. Pages live in app_pages/ and are registered here explicitly; a page the
+signed-in role may not open is left out of the navigation (`app_pages._navigation`) and refuses a
 direct visit.
 """
 
@@ -13,30 +13,30 @@ from typing import Any
 
 import streamlit as st
 
-from pages import _shared as shared
-from pages._freshness import render_freshness
-from pages._navigation import role_navigation, signin_navigation, start_session
-from pages._sidebar import sidebar_filters, sidebar_user
+from app_pages import _shared as shared
+from app_pages._freshness import render_freshness
+from app_pages._navigation import role_navigation, signin_navigation, start_session
+from app_pages._sidebar import sidebar_filters, sidebar_user
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.readers import LiveWarehouse
 
 #: Page key -> (file, title, icon, url path); keys and minimal roles are `services.auth.PAGES`.
-#: URL paths differ from the file names on purpose: Streamlit (AppTest, and a server before its
-#: first `st.navigation` call) may treat pages/ as a legacy pages directory and would run
-#: `pages/<url path>.py` directly, without this entry point; each page also checks the role.
+#: The files live in app_pages/, not pages/: a pages/ folder beside this file makes a fresh
+#: server's first run a legacy (MPA v1) one, and a deep link as the first visit showed "Page not
+#: found" (issue 18). Each page also checks the role.
 PAGE_FILES: dict[str, tuple[str, str, str, str]] = {
-    "overview": ("pages/overview.py", "Overview", ":material/dashboard:", "home"),
-    "sales": ("pages/sales.py", "Sales explorer", ":material/query_stats:", "sales-explorer"),
+    "overview": ("app_pages/overview.py", "Overview", ":material/dashboard:", "home"),
+    "sales": ("app_pages/sales.py", "Sales explorer", ":material/query_stats:", "sales-explorer"),
     "recommendations": (
-        "pages/recommendations.py",
+        "app_pages/recommendations.py",
         "Recommendations",
         ":material/recommend:",
         "recommend",
     ),
-    "forecasts": ("pages/forecasts.py", "Forecasts", ":material/trending_up:", "forecast"),
-    "inventory": ("pages/inventory.py", "Inventory", ":material/inventory_2:", "stock"),
-    "sql": ("pages/sql.py", "SQL workbench", ":material/terminal:", "sql-workbench"),
-    "data": ("pages/data.py", "Data & models", ":material/database:", "data-models"),
+    "forecasts": ("app_pages/forecasts.py", "Forecasts", ":material/trending_up:", "forecast"),
+    "inventory": ("app_pages/inventory.py", "Inventory", ":material/inventory_2:", "stock"),
+    "sql": ("app_pages/sql.py", "SQL workbench", ":material/terminal:", "sql-workbench"),
+    "data": ("app_pages/data.py", "Data & models", ":material/database:", "data-models"),
 }
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Dashboards": ("overview", "sales", "forecasts", "inventory"),
@@ -62,10 +62,16 @@ def secrets(name: str) -> dict[str, Any]:
 
 def main() -> None:
     """Route the run: sign-in first when needed, then the pages the role may open."""
-    st.set_page_config(page_title="Shelfwise", page_icon=":material/storefront:", layout="wide")
+    # 340 px: the sidebar's date range ("2026/08/03 – 2026/10/31") fits without being cut off
+    st.set_page_config(
+        page_title="Shelfwise",
+        page_icon=":material/storefront:",
+        layout="wide",
+        initial_sidebar_state=340,
+    )
     user, note = start_session(secrets("shelfwise"), bool(secrets("auth")))
     if user is None:
-        signin_navigation().run()
+        signin_navigation([*(f[3] for f in PAGE_FILES.values()), *PAGE_FILES, "dashboard"]).run()
         return
     page = role_navigation(user.role, PAGE_FILES, SECTIONS)
     sidebar_user(user, note)

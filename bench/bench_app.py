@@ -10,6 +10,11 @@ Compare two checkouts in one run (the same demo warehouse, back to back):
     PYTHONPATH=$PWD .venv/bin/python bench/bench_app.py --db /tmp/app/demo.duckdb \\
         --repo /tmp/app/before --repo . --rounds 3 --shots /tmp/app/shots
 
+This checkout only (the command of the issue-18 section of docs/BENCHMARKS.md; the table's
+header prints the load average before and after):
+
+    .venv/bin/python bench/bench_app.py --db /tmp/app/demo1.duckdb --rounds 3
+
 "n/a" marks an interaction the checkout does not have. Needs /usr/bin/chromium.
 """
 
@@ -21,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -122,7 +128,12 @@ def first_render(page, base: str, path: str, title: str) -> float:
 
 
 def timed(page, action: Callable[[], None]) -> float:
-    """Seconds from `action` until the rerun it caused has finished (0.0 + UI time if none)."""
+    """Seconds from `action` until the rerun it caused has finished (0.0 + UI time if none).
+
+    The clock starts on a settled page: a rerun still going from the previous action (one that
+    started more than 1.5 s after it) is waited for first, not counted, and not clicked into.
+    """
+    page.wait_for_function(SETTLED, timeout=TIMEOUT_MS, polling=50)
     page.evaluate("() => { window.__runs = []; }")
     start = time.perf_counter()
     action()
@@ -143,11 +154,28 @@ def visible(page, testid: str, text: str):
     )
 
 
-def pick(page, testid: str, text: str, option: str | None) -> None:
-    """Open the select box labelled `text` and choose `option` (None: the first option)."""
-    visible(page, testid, text).click()
+#: Clicks each `pick` needed to open its list, in order (a retry is inside the timed window).
+CLICKS: list[int] = []
+
+
+def pick(page, testid: str, text: str, option: str | None, attempts: int = 3) -> None:
+    """Open the select box labelled `text` and choose `option` (None: the first option); a
+    click that opened no list within 3 s (the box re-rendered under it) is repeated,
+    `attempts` at most; the clicks used are appended to `CLICKS`."""
     options = page.get_by_role("option")
-    (options.first if option is None else options.filter(has_text=option).first).click()
+    wanted = options.first if option is None else options.filter(has_text=option).first
+    for attempt in range(attempts):
+        visible(page, testid, text).click()
+        try:
+            wanted.wait_for(state="visible", timeout=3_000)
+            CLICKS.append(attempt + 1)
+            break
+        except Exception:  # playwright's TimeoutError: the list did not open (re-raised last)
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_function(SETTLED, timeout=TIMEOUT_MS, polling=50)
+    wanted.click()
     page.keyboard.press("Escape")
 
 
@@ -159,9 +187,13 @@ def interactions(page, base: str) -> dict[str, float | None]:
     out["customer search"] = timed(page, lambda: page.keyboard.press("Enter"))
     out["tab: Bulk list"] = timed(page, lambda: page.get_by_role("tab", name="Bulk list").click())
     out["bulk list (build)"] = timed(page, lambda: page.get_by_text("Build the list").click())
+    # below the preview grid: a user scrolls to it first (a click that scrolls the page closes
+    # the list it opens), so the scroll is not timed
+    visible(page, "stSelectbox", "Format").scroll_into_view_if_needed()
     out["export format -> Excel"] = timed(
         page, lambda: pick(page, "stSelectbox", "Format", "Excel")
     )
+    out["export format -> Excel (clicks to open)"] = CLICKS[-1]
     out["tab: Customer"] = timed(page, lambda: page.get_by_role("tab", name="Customer").click())
     box = page.get_by_label("Search customer id")
     box.fill("C002")
@@ -171,6 +203,7 @@ def interactions(page, base: str) -> dict[str, float | None]:
     out["order approval"] = timed(page, approve.click) if approve.count() else None
     first_render(page, base, "", "Overview")
     out["filter change (store)"] = timed(page, lambda: pick(page, "stMultiSelect", "Stores", None))
+    out["filter change (clicks to open)"] = CLICKS[-1]
     return out
 
 
@@ -178,7 +211,8 @@ def bench(repo: Path, db: Path, rounds: int, shots: Path | None) -> dict[str, li
     """Every page's first render and every interaction, `rounds` times, on a fresh server."""
     from playwright.sync_api import sync_playwright
 
-    proc, base = start_server(repo, db, Path(f"/tmp/app/bench-{repo.name}.log"))
+    log = Path(tempfile.gettempdir()) / f"shelfwise-bench-app-{repo.name}.log"
+    proc, base = start_server(repo, db, log)
     results: dict[str, list[float | None]] = {}
     try:
         with sync_playwright() as pw:
@@ -219,19 +253,24 @@ def main() -> None:
     """Run every checkout back to back and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("SHELFWISE_DB", "data/shelfwise.duckdb"))
-    parser.add_argument("--repo", action="append", type=Path, required=True)
+    parser.add_argument(
+        "--repo", action="append", type=Path, help="checkout to run (repeatable; default: .)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shots", type=Path, help="screenshots of every page (last checkout)")
     args = parser.parse_args()
     db = Path(args.db).resolve()
+    repos: list[Path] = args.repo or [Path(".")]
+    load_before = os.getloadavg()
     runs = {}
-    for i, repo in enumerate(args.repo):
-        shots = args.shots if i == len(args.repo) - 1 else None
+    for i, repo in enumerate(repos):
+        shots = args.shots if i == len(repos) - 1 else None
         runs[repo] = bench(repo.resolve(), db, args.rounds, shots)
     print(
         f"App in headless Chromium, {db.name}; seconds; round 1 after the server's start, "
         f"then the median of {args.rounds - 1} later rounds (new sessions); target "
-        f"{TARGET_S:.0f} s"
+        f"{TARGET_S:.0f} s; load average {load_before[0]:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs)"
     )
     names = list(next(iter(runs.values())))
     for other in runs.values():

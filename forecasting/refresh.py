@@ -13,8 +13,9 @@ from forecasting.backtest import BacktestConfig, run_backtest, save_backtest
 from forecasting.data import STEP_DAYS, last_sale_day, warehouse_frequency
 from forecasting.engine import EngineConfig
 from forecasting.errors import ForecastInputError
+from forecasting.outputs import has_backtest as has_backtest
+from forecasting.outputs import has_forecasts as has_forecasts
 from forecasting.run import RunConfig, run_forecast
-from warehouse.db import has_rows
 
 #: Forecast horizon (periods) and Prophet series of the refresh: quick enough for `make run`.
 REFRESH_HORIZON = 28
@@ -26,16 +27,6 @@ def quiet_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for name in ("cmdstanpy", "prophet"):
         logging.getLogger(name).setLevel(logging.ERROR)
-
-
-def has_forecasts(db: str | os.PathLike[str]) -> bool:
-    """Whether the warehouse holds forecast rows."""
-    return has_rows(db, "forecasts")
-
-
-def has_backtest(db: str | os.PathLike[str]) -> bool:
-    """Whether the warehouse holds backtest results."""
-    return has_rows(db, "backtest_results")
 
 
 def forecast_latest(db: str | os.PathLike[str]) -> None:

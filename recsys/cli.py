@@ -190,7 +190,7 @@ def _cmd_recommend(db: Path, args: argparse.Namespace) -> None:
 
 def latest_manifest_of(db: Path) -> dict[str, Any] | None:
     """The served version's manifest (pin-aware)."""
-    from recsys.registry import latest_manifest
+    from recsys.manifest import latest_manifest
 
     return latest_manifest(db)
 

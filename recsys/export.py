@@ -11,11 +11,19 @@ from pathlib import Path
 import polars as pl
 
 from recsys.errors import RecsysError
-from warehouse.db import writing
+from warehouse.db import reading, table_exists, writing
 from warehouse.files import write_frame_atomic
 
 FORMATS = (".csv", ".xlsx", ".parquet")
 TABLE = "recommendations"
+
+
+def has_recommendations(db: str | os.PathLike[str]) -> bool:
+    """Whether the warehouse has a `recommendations` table (an empty one counts as written)."""
+    if not Path(db).exists():
+        return False
+    with reading(db) as con:
+        return table_exists(con, TABLE)
 
 
 def read_customer_file(path: str | os.PathLike[str]) -> list[str]:

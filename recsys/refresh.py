@@ -17,12 +17,14 @@ from recsys.baselines import Ease
 from recsys.blend import BlendRecommender
 from recsys.data import catalogue_fingerprint, load_train_data
 from recsys.ddp import fit_ddp
+from recsys.export import has_recommendations as has_recommendations
 from recsys.export import write_table
+from recsys.manifest import has_model as has_model
 from recsys.ranker import RankerConfig, RankerModel
-from recsys.registry import latest_manifest, save_model
+from recsys.registry import save_model
 from recsys.service import BusinessRules, bulk_recommendations
 from recsys.train import TwoTowerConfig
-from warehouse.db import reading, resolve_db_path, table_exists
+from warehouse.db import resolve_db_path
 from warehouse.freshness import read_data_state
 
 
@@ -85,19 +87,6 @@ def train_and_register(
         ease=ease,
         ranker=ranker,
     )
-
-
-def has_model(db: str | os.PathLike[str]) -> bool:
-    """Whether the registry next to `db` holds a loadable model version."""
-    return latest_manifest(db) is not None
-
-
-def has_recommendations(db: str | os.PathLike[str]) -> bool:
-    """Whether the warehouse has a `recommendations` table (an empty one counts as written)."""
-    if not Path(db).exists():
-        return False
-    with reading(db) as con:
-        return table_exists(con, "recommendations")
 
 
 def export_recommendations(db: str | os.PathLike[str], k: int = 20, progress: bool = True) -> int:

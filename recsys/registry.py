@@ -23,14 +23,15 @@ import torch
 
 from recsys.baselines import Ease
 from recsys.errors import NoModelError, RecsysError
+from recsys.manifest import MANIFEST as MANIFEST
+from recsys.manifest import latest_manifest as latest_manifest
+from recsys.manifest import list_versions, model_root, read_manifest
 from recsys.pin import read_pin
 from recsys.train import TwoTowerRecommender
 from warehouse.files import file_sha256, fsync_dir
-from warehouse.paths import artifacts_dir
 
 log = logging.getLogger(__name__)
-PACKAGE = "recsys"
-WEIGHTS, META, MANIFEST, EASE = "weights.pt", "meta.json", "manifest.json", "ease.npy"
+WEIGHTS, META, EASE = "weights.pt", "meta.json", "ease.npy"
 RANKER = "ranker.json"
 
 
@@ -49,20 +50,6 @@ class LoadedModel:
     def version(self) -> int:
         """The registry version number (v0003 -> 3)."""
         return int(self.manifest["version"])
-
-
-def model_root(db: str | os.PathLike[str] | None) -> Path:
-    """Folder holding the recommender's versions next to warehouse `db`."""
-    return artifacts_dir(db, PACKAGE)
-
-
-def list_versions(db: str | os.PathLike[str] | None) -> list[Path]:
-    """Version folders, newest first."""
-    root = model_root(db)
-    if not root.exists():
-        return []
-    found = [p for p in root.iterdir() if p.is_dir() and p.name[:1] == "v" and p.name[1:].isdigit()]
-    return sorted(found, key=lambda p: int(p.name[1:]), reverse=True)
 
 
 def _write_json(path: Path, payload: Any) -> None:
@@ -137,24 +124,6 @@ def save_model(
         raise
 
 
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The manifest of a version after checking every file's SHA-256."""
-    manifest_path = path / MANIFEST
-    if not manifest_path.exists():
-        raise RecsysError(f"{path}: no {MANIFEST} (incomplete version)")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RecsysError(f"{manifest_path}: unreadable ({exc})") from exc
-    for name, digest in manifest.get("files", {}).items():
-        file = path / name
-        if not file.exists():
-            raise RecsysError(f"{file}: missing")
-        if file_sha256(file) != digest:
-            raise RecsysError(f"{file}: checksum mismatch (corrupt artifact)")
-    return manifest
-
-
 def load_version(path: Path) -> LoadedModel:
     """Load one version folder (raises RecsysError when corrupt)."""
     manifest = read_manifest(path)
@@ -204,20 +173,3 @@ def _load_pinned(db: str | os.PathLike[str] | None, version: int) -> LoadedModel
         raise NoModelError(
             f"pinned version {version}: {exc}; run `python -m recsys unpin` or pin another version"
         ) from exc
-
-
-def latest_manifest(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:
-    """Manifest of the pinned version, else of the newest whose files check out (None: none)."""
-    pinned = read_pin(db)
-    if pinned is not None:
-        try:
-            return read_manifest(model_root(db) / f"v{pinned:04d}")
-        except RecsysError as exc:
-            log.warning("pinned model version unusable: %s", exc)
-            return None
-    for path in list_versions(db):
-        try:
-            return read_manifest(path)
-        except RecsysError as exc:
-            log.warning("skipping model version: %s", exc)
-    return None

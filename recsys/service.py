@@ -26,7 +26,7 @@ from recsys.data import (
 from recsys.errors import RecsysError
 from recsys.features import ITEM_TABLE_KEY, tables
 from recsys.lists import rank_lists
-from recsys.registry import latest_manifest
+from recsys.manifest import latest_manifest
 from recsys.schemas import BULK_SCHEMA, CUSTOMER_HISTORY_SCHEMA, REC_SCHEMA, SIMILAR_SCHEMA
 from recsys.serving import (
     BULK_COLUMNS,

@@ -12,8 +12,8 @@ from typing import Any
 import polars as pl
 
 from recsys.errors import RecsysError
+from recsys.manifest import list_versions, model_root, read_manifest
 from recsys.pin import read_pin, write_pin
-from recsys.registry import list_versions, model_root, read_manifest
 
 VERSION_SCHEMA = pl.Schema(
     {

@@ -26,7 +26,7 @@ from forecasting.inventory import api as inventory_api
 from forecasting.inventory import orders
 from recsys import service as recsys
 from recsys.errors import NoModelError, RecsysError
-from recsys.registry import list_versions
+from recsys.manifest import list_versions
 from services import api_recs
 from services.api_models import (
     BasketRecommendations,

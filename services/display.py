@@ -1,7 +1,7 @@
 """Display rules of the app's tables and numbers (no streamlit): labels, formats, column order.
 
-`pages._format` turns these into Streamlit `column_config`; `number_format` names the format of a
-numeric column from its name and type (pounds, percentages, whole units, ids).
+`app_pages._format` turns these into Streamlit `column_config`; `number_format` names the format
+of a numeric column from its name and type (pounds, percentages, whole units, ids).
 """
 
 from __future__ import annotations
@@ -58,9 +58,13 @@ LABELS: dict[str, str] = {
     "avg_on_hand_units": "Avg on hand",
     "line_value": "Line value",
     "quantity": "Order qty",
+    "rfm": "RFM",
 }
 _MONEY = ("revenue", "value", "price", "cost", "spend", "monetary", "basket", "change")
-_SHARE = ("share", "pct", "rate", "risk", "service_level", "fill", "wape", "target")
+_SHARE = (
+    *("share", "pct", "rate", "risk", "service_level", "fill", "wape", "target"),
+    *("coverage", "recall"),
+)
 _UNITS = (
     "units",
     "qty",
@@ -91,13 +95,23 @@ def number_format(name: str, dtype: pl.DataType) -> str:
         return "%d"
     if any(part in low for part in _SHARE) and "units" not in low:
         return "percent"
+    if low == "change" or low.endswith("_change"):
+        return "%+,.0f"  # "+88,220" / "-19,550" under "Change £", never "£-19,549.54"
     if any(part in low for part in _MONEY):
         return "£%,.2f"
     if any(part in low for part in _UNITS) or dtype.is_integer():
         return "%,.0f"
-    if low in ("score", "contribution", "mase", "bias"):
+    if low in ("score", "contribution", "mase", "bias", "rmsse", "pinball", "loss"):
         return "%.3f"
     return "%,.1f"
+
+
+_FREQUENCIES = {"D": "Daily", "W": "Weekly", "M": "Monthly", "MS": "Monthly", "Q": "Quarterly"}
+
+
+def frequency_label(code: str) -> str:
+    """Human name of a pandas-style frequency code ("D" -> "Daily", "W-SUN" -> "Weekly")."""
+    return _FREQUENCIES.get(code) or _FREQUENCIES.get(code.split("-")[0], code)
 
 
 def tidy(frame: pl.DataFrame, first: tuple[str, ...] = DECISION_FIRST) -> pl.DataFrame:
@@ -112,9 +126,17 @@ def tidy(frame: pl.DataFrame, first: tuple[str, ...] = DECISION_FIRST) -> pl.Dat
             fixes.append(pl.col(name).map_elements(str, return_dtype=pl.String).alias(name))
         elif dtype == pl.String:
             fixes.append(pl.col(name).fill_null(""))
-        elif isinstance(dtype, pl.Datetime) and name.endswith("_date"):
+        elif isinstance(dtype, pl.Datetime) and (
+            name.endswith("_date") or _all_midnight(frame[name])
+        ):
             fixes.append(pl.col(name).dt.date().alias(name))
     return frame.with_columns(fixes) if fixes else frame
+
+
+def _all_midnight(values: pl.Series) -> bool:
+    """Whether every timestamp of a datetime column is at 00:00 (a date stored as a datetime)."""
+    times = values.drop_nulls()
+    return times.len() > 0 and bool((times.dt.truncate("1d") == times).all())
 
 
 def money(value: float | None) -> str:

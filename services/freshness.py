@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from recsys.registry import latest_manifest
+from forecasting.outputs import has_backtest, has_forecasts, plan_exists, simulation_done
+from recsys.export import has_recommendations
+from recsys.manifest import has_model, latest_manifest
 from warehouse.db import reading, run_named, table_exists
 from warehouse.freshness import DataState, Stamp, data_state, latest_stamps
 
@@ -46,6 +48,17 @@ _NEWS: dict[str, str] = {
     "promotions": "new promotions",
     "model": "another model version is served",
     "forecast": "a new forecast run",
+}
+
+#: Step name -> whether its output exists in a warehouse. The pipeline's steps use these same
+#: checks; all are light (no torch, no scipy) so the sidebar can ask on every page run.
+OUTPUT_CHECKS: dict[str, Callable[[str | os.PathLike[str]], bool]] = {
+    "recsys train": has_model,
+    "recsys export": has_recommendations,
+    "forecast run": has_forecasts,
+    "forecast backtest summary": has_backtest,
+    "inventory plan": plan_exists,
+    "inventory simulate": simulation_done,
 }
 
 #: Steps that may legitimately write nothing (short histories): a matching stamp is enough.
@@ -189,15 +202,16 @@ def _fmt_time(value: object) -> str:
 
 
 def freshness_report(
-    db: str | os.PathLike[str], has_output: Callable[[str], bool]
+    db: str | os.PathLike[str], has_output: Callable[[str], bool] | None = None
 ) -> FreshnessReport:
     """Data as-of, model trained-at, forecast as-of, plan as-of and recommendations, with the
     same staleness rule as the pipeline.
 
     Args:
         db: the warehouse.
-        has_output: step name -> whether its output exists (`services.pipeline.output_exists`).
+        has_output: step name -> whether its output exists (default: `OUTPUT_CHECKS` on `db`).
     """
+    exists = has_output or (lambda step: OUTPUT_CHECKS[step](db))
     snap = snapshot(db)
     lines: list[OutputFreshness] = []
     model = snap.model
@@ -219,9 +233,9 @@ def freshness_report(
         if date is None:
             lines.append(OutputFreshness(label, "none yet", True, "no output yet"))
         else:
-            lines.append(_line(label, str(date), step, snap, has_output(step)))
+            lines.append(_line(label, str(date), step, snap, exists(step)))
     stamp = snap.stamps.get("recsys export")
-    if has_output("recsys export"):
+    if exists("recsys export"):
         when = _fmt_time(stamp.built_at) if stamp else "unknown"
         lines.append(_line("Recommendations", when, "recsys export", snap, True))
     return FreshnessReport(snap.data.last_sale, snap.data.loaded_at, tuple(lines))

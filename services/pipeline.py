@@ -18,6 +18,7 @@ from forecasting.inventory import refresh as inventory_jobs
 from recsys import refresh as recsys_jobs
 from recsys.train import TwoTowerConfig
 from services.freshness import (
+    OUTPUT_CHECKS,
     FreshnessReport,
     Mode,
     decide,
@@ -54,17 +55,17 @@ def _export(db: Path) -> None:
     recsys_jobs.export_recommendations(db, k=20, progress=True)
 
 
-STEPS: tuple[PipelineStep, ...] = (
-    PipelineStep("recsys train", recsys_jobs.has_model, _train),
-    PipelineStep("recsys export", recsys_jobs.has_recommendations, _export),
-    PipelineStep("forecast run", forecast_jobs.has_forecasts, forecast_jobs.forecast_latest),
-    PipelineStep(
-        "forecast backtest summary", forecast_jobs.has_backtest, forecast_jobs.backtest_last_window
-    ),
-    PipelineStep("inventory plan", inventory_jobs.plan_exists, inventory_jobs.plan_latest),
-    PipelineStep(
-        "inventory simulate", inventory_jobs.simulation_done, inventory_jobs.simulate_recent
-    ),
+_RUNS: dict[str, Callable[[Path], None]] = {
+    "recsys train": _train,
+    "recsys export": _export,
+    "forecast run": forecast_jobs.forecast_latest,
+    "forecast backtest summary": forecast_jobs.backtest_last_window,
+    "inventory plan": inventory_jobs.plan_latest,
+    "inventory simulate": inventory_jobs.simulate_recent,
+}
+#: The steps in running order; whether each is done is `services.freshness.OUTPUT_CHECKS`.
+STEPS: tuple[PipelineStep, ...] = tuple(
+    PipelineStep(name, OUTPUT_CHECKS[name], run) for name, run in _RUNS.items()
 )
 
 
@@ -73,15 +74,9 @@ def steps(prefix: str = "") -> list[PipelineStep]:
     return [step for step in STEPS if step.name.startswith(prefix)]
 
 
-def output_exists(db: Path) -> Callable[[str], bool]:
-    """Step name -> whether that step's output exists in `db` (for `services.freshness`)."""
-    by_name = {step.name: step for step in STEPS}
-    return lambda name: by_name[name].is_done(db)
-
-
 def freshness(db: str | os.PathLike[str]) -> FreshnessReport:
-    """The sidebar's freshness report with the pipeline's own output checks."""
-    return freshness_report(db, output_exists(Path(db)))
+    """The sidebar's freshness report (`services.freshness.freshness_report`)."""
+    return freshness_report(db)
 
 
 def run_pipeline(

@@ -48,6 +48,11 @@ PAGES: dict[str, str] = {
     "sql-workbench": "SQL workbench",
     "data-models": "Data & models",
 }
+#: The first request of a fresh server: a deep link, which showed "Page not found" while the
+#: pages lived in pages/ (Streamlit's legacy folder; issue 18).
+DEEP_LINK = "forecast"
+#: Old or guessable links (hidden aliases in app_pages._navigation) -> the page they open.
+ALIASES: dict[str, str] = {"forecasts": "Forecasts", "dashboard": "Overview"}
 STARTUP_TIMEOUT_S = 90
 RUN_TIMEOUT_MS = 90_000
 
@@ -148,7 +153,8 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     failures: list[str] = []
-    for url_path, title in PAGES.items():
+    for url_path in (DEEP_LINK, *(p for p in PAGES if p != DEEP_LINK)):  # fresh server: deep link
+        title = PAGES[url_path]
         page.goto(f"{served}/{url_path}")
         wait_until_rendered(page, title)
         errors = page.locator('[data-testid="stException"]')
@@ -157,6 +163,11 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
         if page.get_by_text("Page not found").count():
             failures.append(f"/{url_path}: page not found")
         page.screenshot(path=str(SCREENSHOTS / f"{url_path or 'overview'}.png"), full_page=True)
+    for alias, title in ALIASES.items():
+        page.goto(f"{served}/{alias}")
+        wait_until_rendered(page, title)
+        if page.get_by_text("Page not found").count():
+            failures.append(f"/{alias}: page not found")
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     context.close()
     assert not failures, failures
@@ -171,15 +182,17 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
 def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(served)
+    page.goto(f"{served}/{DEEP_LINK}")  # a deep link signed out: sign in, then that page
     wait_until_rendered(page, "Sign in to Shelfwise")
+    assert not page.get_by_text("Page not found").count()
     page.get_by_role("textbox", name="User name").fill("vera")
     page.get_by_role("textbox", name="Password").fill("wrong-password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Wrong user name or password").wait_for(timeout=RUN_TIMEOUT_MS)
     page.get_by_role("textbox", name="Password").fill("viewer-password")
     page.get_by_role("button", name="Sign in").click()
-    wait_until_rendered(page, "Overview")
+    wait_until_rendered(page, PAGES[DEEP_LINK])
+    assert not page.get_by_text("Page not found").count()
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Forecasts" in nav and "SQL workbench" not in nav and "Data & models" not in nav
     page.screenshot(path=str(SCREENSHOTS / "signed-in-viewer.png"), full_page=True)
@@ -241,12 +254,7 @@ def open_dropdown(page, label: str, option, attempts: int = 3) -> None:
 
 
 def open_from_the_sidebar(page, base: str, title: str) -> None:
-    """Open the app at its root and click `title` in the sidebar, as a user does.
-
-    A deep link as the very first visit of a fresh server shows Streamlit's "Page not found"
-    dialog (its first run takes pages/ for a legacy pages folder, issue 18); the dialog covers the
-    page and swallows the first click, so an edit typed after it never reaches the grid.
-    """
+    """Open the app at its root and click `title` in the sidebar, as a user does."""
     page.goto(base)
     wait_until_rendered(page, "Overview")
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
@@ -254,13 +262,34 @@ def open_from_the_sidebar(page, base: str, title: str) -> None:
     assert not page.get_by_text("Page not found").count()
 
 
-@pytest.mark.xfail(
-    reason="flaky in headless Chromium on the loaded box: 4 of 6 runs passed on 2 Dec 2026; in "
-    "the others the click on the grid's first cell did not select it, so Enter opened no cell "
-    "editor (the deep-link 'Page not found' dialog that swallowed the click every time is "
-    "avoided by opening the page from the sidebar). Left visible, not skipped.",
-    strict=False,
-)
+def selected(grid, col: int, row: int = 0):
+    """The grid's cell (`col`, `row`) once glide has selected it (its accessibility table, in the
+    DOM, marks the selection; it is updated a moment after the click or key)."""
+    return grid.locator(f'[data-testid="glide-cell-{col}-{row}"][aria-selected="true"]')
+
+
+def select_cell(page, grid, col: int, attempts: int = 3) -> None:
+    """Select the grid's first line at column `col`: click its first cell, then ArrowRight, and
+    wait for glide to take each step before the next. Keys pressed before the grid has taken the
+    click are lost (the flake of issue 18: Enter then opened no editor); a click the grid did not
+    take (still laying out) is repeated, at most `attempts` times."""
+    for attempt in range(attempts):
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # first line, first column
+        try:
+            selected(grid, 0).wait_for(state="attached", timeout=10_000)
+            break
+        except Exception:  # the grid did not take the click (a playwright timeout): again
+            if attempt == attempts - 1:
+                raise
+            settle(page)
+    for step in range(1, col + 1):
+        page.keyboard.press("ArrowRight")
+        selected(grid, step).wait_for(state="attached", timeout=RUN_TIMEOUT_MS)
+
+
 def test_order_review_edit_approve_and_download(
     browser, served_models: str, tmp_path: Path
 ) -> None:
@@ -268,12 +297,7 @@ def test_order_review_edit_approve_and_download(
     page = context.new_page()
     open_from_the_sidebar(page, served_models, "Inventory")
     grid = page.locator('[data-testid="stDataFrame"]').last
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # first line, first column
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")  # the editable "Order qty" column
+    select_cell(page, grid, 2)  # the editable "Order qty" column
     page.keyboard.press("Enter")  # opens the cell's editor
     editor = page.locator("input.gdg-input")
     editor.wait_for(timeout=RUN_TIMEOUT_MS)

@@ -3,16 +3,17 @@ uploaded id lists, file loads by kind, the seasonality grid; the Overview's move
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from pages._movers_chart import movers_figure
+from app_pages._movers_chart import movers_figure
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.dashboard import seasonality_grid
-from services.display import kpi_text, label, money, number_format, tidy
+from services.display import frequency_label, kpi_text, label, money, number_format, tidy
 from services.loads import load_file
 from services.merch import customer_ids_from_text
 from warehouse.db import WarehouseError
@@ -33,6 +34,19 @@ def test_display_rules() -> None:
         )
     )
     assert frame.columns == ["product_id", "description", "x"] and frame["description"][0] == ""
+
+
+def test_display_rules_of_the_screenshots() -> None:
+    """What the issue-18 screenshots showed raw: £-19,549.54, 0.8011 coverage, "D", 00:00:00."""
+    assert number_format("change", pl.Float64()) == "%+,.0f"
+    assert number_format("coverage_80", pl.Float64()) == "percent"
+    assert [frequency_label(c) for c in ("D", "W-SUN", "X")] == ["Daily", "Weekly", "X"]
+    when = pl.datetime_range(
+        dt.datetime(2026, 10, 30), dt.datetime(2026, 10, 31), "1d", eager=True
+    ).alias("until")
+    assert tidy(pl.DataFrame([when]))["until"].dtype == pl.Date
+    stamped = pl.DataFrame({"created_at": [dt.datetime(2026, 12, 2, 13, 5)]})
+    assert tidy(stamped)["created_at"].dtype == pl.Datetime("us")
 
 
 def test_backtest_compares_only_models_on_the_same_series() -> None:

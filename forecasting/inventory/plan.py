@@ -22,7 +22,7 @@ from forecasting.inventory.policies import (
     service_targets,
     shelfwise_policy,
 )
-from warehouse.db import WarehouseError, reading, scalar, sql_text, table_exists, writing
+from warehouse.db import sql_text, writing
 from warehouse.executors import Executor
 
 
@@ -220,14 +220,3 @@ def run_plan(
     frame = build_plan(load_inputs(db, until, cfg), cfg, executor)
     write_plan(db, frame)
     return frame
-
-
-def plan_exists(db: str | os.PathLike[str]) -> bool:
-    """Whether the warehouse holds a non-empty reorder plan."""
-    try:
-        with reading(db) as con:
-            return table_exists(con, "reorder_plan") and bool(
-                scalar(con, "select count(*) > 0 from reorder_plan")
-            )
-    except WarehouseError:
-        return False

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.inputs import sales_range
-from forecasting.inventory.plan import plan_exists, run_plan
+from forecasting.inventory.plan import run_plan
 
 __all__ = [
     "SIM_DAYS",
@@ -23,7 +23,8 @@ __all__ = [
 ]
 from forecasting.inventory.sim_report import write_results
 from forecasting.inventory.simulate import SimConfig, load_sim_data, simulate
-from warehouse.db import reading, table_exists
+from forecasting.outputs import plan_exists, simulation_done
+from warehouse.db import reading
 
 #: The refresh's simulation summary: the last `SIM_DAYS` days, replayed from before.
 SIM_DAYS = 56
@@ -46,12 +47,3 @@ def simulate_recent(db: str | os.PathLike[str]) -> None:
     cfg = SimConfig(until=until, days=SIM_DAYS, plan=PlanConfig(n_samples=SIM_SAMPLES))
     result = simulate(load_sim_data(db, cfg), cfg)
     write_results(db, result, cfg)
-
-
-def simulation_done(db: str | os.PathLike[str]) -> bool:
-    """Whether the warehouse has a `simulation_results` table (False when it cannot be read)."""
-    try:
-        with reading(db) as con:
-            return table_exists(con, "simulation_results")
-    except Exception:  # noqa: BLE001 - an unreadable warehouse has no simulation to keep
-        return False

@@ -6,10 +6,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from pages import _format as fmt
-from pages import _services as svc
-from pages import _shared as shared
-from pages._export import export_buttons
+from app_pages import _format as fmt
+from app_pages import _services as svc
+from app_pages import _shared as shared
+from app_pages._export import export_buttons
 from services.segments import SegmentRule
 from warehouse.db import WarehouseError
 from warehouse.privacy import pseudonymise
@@ -34,7 +34,7 @@ def segment_builder(user: str) -> None:
         max(top, 1.0),
         (0.0, max(top, 1.0)),
         key="seg_spend",
-        format="£%.0f",
+        format="£%,.0f",
     )
     countries = c3.multiselect(
         "Country / region",
@@ -51,8 +51,9 @@ def segment_builder(user: str) -> None:
         sorted(profile["top_category"].drop_nulls().unique().to_list()),
         key="seg_cats",
     )
-    affinity = c4.slider(
-        "Top category share of spend ≥", 0.0, 1.0, 0.0, 0.05, key="seg_affinity", format="%.2f"
+    affinity = (  # a percentage on screen, a share in the rule
+        c4.slider("Top category share of spend ≥", 0, 100, 0, 5, key="seg_affinity", format="%d%%")
+        / 100
     )
     rule = SegmentRule(
         (r, f, m),

@@ -7,11 +7,13 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from app_pages import _charts as charts
+from app_pages import _format as fmt
+from app_pages import _services as svc
+from app_pages import _shared as shared
 from forecasting.errors import NoForecastError
-from pages import _format as fmt
-from pages import _services as svc
-from pages import _shared as shared
 from services.accuracy import compare_models, frequencies, segments_and_default
+from services.display import frequency_label
 
 
 def band_figure(forecast: pl.DataFrame, recent: pl.DataFrame) -> go.Figure:
@@ -54,9 +56,9 @@ def band_figure(forecast: pl.DataFrame, recent: pl.DataFrame) -> go.Figure:
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     fig.update_layout(
         height=420,
-        margin={"t": 10, "b": 10},
+        margin={"t": 40, "b": 10},
         yaxis_title="units per day",
-        legend={"orientation": "h"},
+        legend=charts.LEGEND_ABOVE,
     )
     return fig
 
@@ -70,7 +72,9 @@ def backtest_block() -> None:
     c1, c2 = st.columns(2)
     segments, default = segments_and_default(backtest)
     seg = c1.selectbox("Segment", segments, index=default, key="fc_segment")
-    freq = c2.selectbox("Frequency", frequencies(backtest, seg), key="fc_frequency")
+    freq = c2.selectbox(
+        "Frequency", frequencies(backtest, seg), format_func=frequency_label, key="fc_frequency"
+    )
     # Only models scored on the same series are compared: the set most models share.
     comparison = compare_models(backtest, seg, freq)
     ranked, same = comparison.ranked, comparison.n_series
@@ -79,7 +83,7 @@ def backtest_block() -> None:
         x="wape",
         y="model",
         orientation="h",
-        labels={"wape": f"WAPE on the same {same:,} series (lower is better)", "model": ""},
+        labels={"wape": f"WAPE, {same:,} series (lower is better)", "model": ""},
     )
     bar.update_xaxes(tickformat=".0%")
     bar.update_layout(

@@ -17,6 +17,8 @@ from plotly.subplots import make_subplots
 #: 24 distinct colours: no two categories share one (plotly's Dark24).
 PALETTE: tuple[str, ...] = tuple(px.colors.qualitative.Dark24)
 UNITS: dict[str, tuple[str, str]] = {"revenue": ("Revenue (£)", "£"), "units": ("Units", "")}
+#: A horizontal legend above the plot, right-aligned: below it, it hid the year of a date axis.
+LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
 
 
 def period_end(start: date, grain: str) -> date:
@@ -85,7 +87,7 @@ def trend_figure(
                 col=1,
             )
         fig.update_yaxes(tickprefix=prefix, tickformat=",.0f", rangemode="tozero", row=row, col=1)
-    fig.update_layout(height=height, margin={"t": 30, "b": 10}, legend={"orientation": "h"})
+    fig.update_layout(height=height, margin={"t": 50, "b": 10}, legend=LEGEND_ABOVE)
     return fig
 
 

@@ -1,6 +1,7 @@
 """Sidebar block: data as-of and whether the model, forecast, plan and lists are older.
 
-Renders `services.pipeline.freshness` (the pipeline's own staleness rule); no logic here.
+Renders `services.freshness.freshness_report` (the pipeline's own staleness rule); no logic here.
+Imports nothing heavy (no torch, no scipy): it runs on every page, the first one included.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from services.freshness import FreshnessReport
-from services.pipeline import freshness
+from services.freshness import FreshnessReport, freshness_report
 from warehouse.db import WarehouseError, generation
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _report(path: str, _generation: tuple[int, int]) -> FreshnessReport:
-    return freshness(Path(path))
+    return freshness_report(Path(path))
 
 
 def render_freshness(path: Path) -> None:

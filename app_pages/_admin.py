@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import plotly.express as px
+import polars as pl
 import streamlit as st
 
-from pages import _reads as dash
-from pages import _services as svc
-from pages import _shared as shared
+from app_pages import _format as fmt
+from app_pages import _reads as dash
+from app_pages import _services as svc
+from app_pages import _shared as shared
 from services.pipeline import run_pipeline
 from warehouse.db import WarehouseError
 
@@ -30,21 +32,26 @@ def quality_tab() -> None:
             height=max(240, 28 * quality.quarantine.height), margin={"t": 10, "b": 10}
         )
         st.plotly_chart(fig, key="data_quarantine_chart")
-        st.dataframe(quality.quarantine, hide_index=True)
+        fmt.table(quality.quarantine, key="data_quarantine")
     else:
         st.success("No quarantined rows.")
     st.subheader("Load log")
     if quality.loads.is_empty():
         st.caption("No file loads yet (the demo warehouse is generated, not loaded).")
     else:
-        st.dataframe(quality.loads, hide_index=True)
+        fmt.table(quality.loads, key="data_loads")
 
 
 def models_tab() -> None:
     """Recommendation versions with pin and unpin, every artifact and the pipeline tables."""
     st.subheader("Recommendation model: serving and rollback")
     recsys_versions = svc.recsys_versions()
-    st.dataframe(recsys_versions, hide_index=True)
+    trained = pl.col("trained_at").str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False)
+    fmt.table(  # trained_at is an ISO text in the manifest: shown as a date and time
+        recsys_versions.with_columns(trained),
+        key="data_recsys_versions",
+        first=("version", "status"),
+    )
     if not recsys_versions.is_empty():
         pick, pin_col, unpin_col = st.columns([2, 1, 1], vertical_alignment="bottom")
         chosen = pick.selectbox(
@@ -61,7 +68,7 @@ def models_tab() -> None:
     if versions.is_empty():
         st.info("No model artifacts yet: run `python -m services pipeline` (or the Refresh tab).")
     else:
-        st.dataframe(versions, hide_index=True)
+        fmt.table(versions, key="data_artifacts")
     for table, label in (
         ("forecast_runs", "Forecast runs"),
         ("backtest_results", "Backtest"),
@@ -70,7 +77,7 @@ def models_tab() -> None:
         frame = dash.optional_table(table, 200)
         if frame is not None:
             st.subheader(label)
-            st.dataframe(frame, hide_index=True)
+            fmt.table(frame, key=f"data_{table}")
 
 
 def refresh_tab() -> None:

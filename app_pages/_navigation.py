@@ -1,0 +1,78 @@
+"""The navigation `app.py` routes through: the sign-in page alone, or the pages a role may open.
+
+`app.py` keeps the page table (file, title, icon, url path) and the sections; this module starts
+the session (the settings app.py read from secrets, who the user is) and builds `st.navigation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from app_pages._shared import PRIVACY_KEY, USER_KEY
+from app_pages._sign_in import SETTINGS_KEY, SSO_KEY, resolve_user, signin_page
+from services.auth import User, allowed_pages
+
+
+def start_session(settings: dict[str, Any], sso: bool) -> tuple[User | None, str]:
+    """Store the `[shelfwise]` settings and SSO flag, then (user or None, the sidebar note)."""
+    st.session_state[SETTINGS_KEY], st.session_state[SSO_KEY] = settings, sso
+    user, note = resolve_user()
+    if user is not None:
+        st.session_state[USER_KEY] = user
+        key = settings.get("pseudonym_key")  # None: warehouse.privacy.load_key() finds the key
+        st.session_state[PRIVACY_KEY] = str(key).encode() if key else None
+    return user, note
+
+
+def signin_navigation(url_paths: Iterable[str] = ()) -> StreamlitPage:
+    """The navigation of a signed-out session: the sign-in page, also (hidden) at every page's
+    `url_paths`, so a deep link asks to sign in instead of showing "Page not found"."""
+    signin = st.Page(
+        signin_page, title="Sign in", icon=":material/login:", url_path="signin", default=True
+    )
+    aliases = [
+        st.Page(signin_page, title="Sign in", url_path=path, visibility="hidden")
+        for path in dict.fromkeys(url_paths)
+        if path != "signin"
+    ]
+    return st.navigation([signin, *aliases])
+
+
+def role_navigation(
+    role: str,
+    page_files: Mapping[str, tuple[str, str, str, str]],
+    sections: Mapping[str, tuple[str, ...]],
+) -> StreamlitPage:
+    """The pages `role` may open, by section; Overview is the default. Hidden aliases open a
+    page from an old or guessable link: `/dashboard` (Overview) and each page's key
+    (`/forecasts`, `/inventory`, ...) where it differs from the page's URL path."""
+    allowed = set(allowed_pages(role))
+    pages = {
+        k: st.Page(
+            page_files[k][0],
+            title=page_files[k][1],
+            icon=page_files[k][2],
+            url_path=page_files[k][3],
+            default=(k == "overview"),
+        )
+        for keys in sections.values()
+        for k in keys
+        if k in allowed
+    }
+    nav = {section: [pages[k] for k in keys if k in pages] for section, keys in sections.items()}
+    aliases = {"dashboard": "overview", **{k: k for k in pages if k != page_files[k][3]}}
+    nav["Dashboards"] += [
+        st.Page(
+            lambda target=pages[key]: st.switch_page(target),
+            title=page_files[key][1],
+            url_path=alias,
+            visibility="hidden",
+        )
+        for alias, key in aliases.items()
+        if key in pages
+    ]
+    return st.navigation({section: items for section, items in nav.items() if items})

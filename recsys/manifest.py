@@ -1,0 +1,77 @@
+"""Reading the model registry without loading a model: versions, manifests, whether one exists.
+
+Torch-free on purpose: the app's sidebar (`services.freshness`) and `status` ask which model is
+served and when it was trained on every page run; importing torch for that costs seconds.
+`recsys.registry` writes versions and loads models on top of this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from recsys.errors import RecsysError
+from recsys.pin import read_pin
+from warehouse.files import file_sha256
+from warehouse.paths import artifacts_dir
+
+log = logging.getLogger(__name__)
+PACKAGE = "recsys"
+MANIFEST = "manifest.json"
+
+
+def model_root(db: str | os.PathLike[str] | None) -> Path:
+    """Folder holding the recommender's versions next to warehouse `db`."""
+    return artifacts_dir(db, PACKAGE)
+
+
+def list_versions(db: str | os.PathLike[str] | None) -> list[Path]:
+    """Version folders, newest first."""
+    root = model_root(db)
+    if not root.exists():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and p.name[:1] == "v" and p.name[1:].isdigit()]
+    return sorted(found, key=lambda p: int(p.name[1:]), reverse=True)
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of a version after checking every file's SHA-256."""
+    manifest_path = path / MANIFEST
+    if not manifest_path.exists():
+        raise RecsysError(f"{path}: no {MANIFEST} (incomplete version)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RecsysError(f"{manifest_path}: unreadable ({exc})") from exc
+    for name, digest in manifest.get("files", {}).items():
+        file = path / name
+        if not file.exists():
+            raise RecsysError(f"{file}: missing")
+        if file_sha256(file) != digest:
+            raise RecsysError(f"{file}: checksum mismatch (corrupt artifact)")
+    return manifest
+
+
+def latest_manifest(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:
+    """Manifest of the pinned version, else of the newest whose files check out (None: none)."""
+    pinned = read_pin(db)
+    if pinned is not None:
+        try:
+            return read_manifest(model_root(db) / f"v{pinned:04d}")
+        except RecsysError as exc:
+            log.warning("pinned model version unusable: %s", exc)
+            return None
+    for path in list_versions(db):
+        try:
+            return read_manifest(path)
+        except RecsysError as exc:
+            log.warning("skipping model version: %s", exc)
+    return None
+
+
+def has_model(db: str | os.PathLike[str]) -> bool:
+    """Whether the registry next to `db` holds a loadable model version."""
+    return latest_manifest(db) is not None
