@@ -1,8 +1,8 @@
 """Shelfwise app entry point: reads secrets, opens the warehouse, routes to the pages.
 
 Run with `make run` (or `streamlit run app.py`). The warehouse is `$SHELFWISE_DB` or
-data/shelfwise.duckdb. Pages live in app_pages/ and are registered here explicitly; a page the
-signed-in role may not open is left out of the navigation (`app_pages._navigation`) and refuses a
+data/shelfwise.duckdb. Pages live in pages/ and are registered here explicitly; a page the
+signed-in role may not open is left out of the navigation (`pages._navigation`) and refuses a
 direct visit.
 """
 
@@ -13,30 +13,31 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages import _shared as shared
-from app_pages._freshness import render_freshness
-from app_pages._navigation import role_navigation, signin_navigation, start_session
-from app_pages._sidebar import sidebar_filters, sidebar_user
+from pages import _shared as shared
+from pages._freshness import render_freshness
+from pages._navigation import role_navigation, signin_navigation, start_session
+from pages._sidebar import sidebar_filters, sidebar_user
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.readers import LiveWarehouse
 
 #: Page key -> (file, title, icon, url path); keys and minimal roles are `services.auth.PAGES`.
-#: The files live in app_pages/, not pages/: a pages/ folder beside this file makes a fresh
-#: server's first run a legacy (MPA v1) one, and a deep link as the first visit showed "Page not
+#: Served through `python -m pages._serve` (`make run`), which tells Streamlit before the server
+#: starts that this app routes with `st.navigation`: otherwise the pages/ folder makes a fresh
+#: server's first run a legacy (MPA v1) one, and a deep link as the first visit shows "Page not
 #: found" (issue 18). Each page also checks the role.
 PAGE_FILES: dict[str, tuple[str, str, str, str]] = {
-    "overview": ("app_pages/overview.py", "Overview", ":material/dashboard:", "home"),
-    "sales": ("app_pages/sales.py", "Sales explorer", ":material/query_stats:", "sales-explorer"),
+    "overview": ("pages/overview.py", "Overview", ":material/dashboard:", "home"),
+    "sales": ("pages/sales.py", "Sales explorer", ":material/query_stats:", "sales-explorer"),
     "recommendations": (
-        "app_pages/recommendations.py",
+        "pages/recommendations.py",
         "Recommendations",
         ":material/recommend:",
         "recommend",
     ),
-    "forecasts": ("app_pages/forecasts.py", "Forecasts", ":material/trending_up:", "forecast"),
-    "inventory": ("app_pages/inventory.py", "Inventory", ":material/inventory_2:", "stock"),
-    "sql": ("app_pages/sql.py", "SQL workbench", ":material/terminal:", "sql-workbench"),
-    "data": ("app_pages/data.py", "Data & models", ":material/database:", "data-models"),
+    "forecasts": ("pages/forecasts.py", "Forecasts", ":material/trending_up:", "forecast"),
+    "inventory": ("pages/inventory.py", "Inventory", ":material/inventory_2:", "stock"),
+    "sql": ("pages/sql.py", "SQL workbench", ":material/terminal:", "sql-workbench"),
+    "data": ("pages/data.py", "Data & models", ":material/database:", "data-models"),
 }
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Dashboards": ("overview", "sales", "forecasts", "inventory"),

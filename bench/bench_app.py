@@ -78,16 +78,17 @@ def free_port() -> int:
 
 
 def start_server(repo: Path, db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`streamlit run app.py` of `repo` on 127.0.0.1 (sign-in off, no file watcher)."""
+    """`repo`'s app on 127.0.0.1 (sign-in off, no file watcher): through its launcher
+    `python -m pages._serve` where it has one, else `streamlit run app.py` (older checkouts)."""
     port = free_port()
+    launcher = ["pages._serve"] if (repo / "pages" / "_serve.py").exists() else []
+    serve = launcher or ["streamlit", "run", str(repo / "app.py")]
     env = {**os.environ, "SHELFWISE_DB": str(db), "SHELFWISE_AUTH": "0", "PYTHONPATH": str(repo)}
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            str(repo / "app.py"),
+            *serve,
             "--server.address",
             "127.0.0.1",
             "--server.port",

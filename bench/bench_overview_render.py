@@ -4,7 +4,7 @@ Profiling the Overview's first render per session with AppTest (cProfile in the 
 showed the movers chart built with `plotly.express` as the largest part. This bench builds the
 figures of the Overview on the same movers and trend frames and serialises them (what
 `st.plotly_chart` does): the former `px.bar` movers chart (baseline, kept here), the `go.Bar`
-one the page uses now (`app_pages._movers_chart.movers_figure`) and the trend small multiples.
+one the page uses now (`pages._movers_chart.movers_figure`) and the trend small multiples.
 
     PYTHONPATH=$PWD .venv/bin/python bench/bench_overview_render.py [--db demo.duckdb]
 
@@ -26,8 +26,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
-from app_pages._charts import money_axis, trend_figure
-from app_pages._movers_chart import movers_figure
+from pages._charts import money_axis, trend_figure
+from pages._movers_chart import movers_figure
 from services import dashboard
 from warehouse.db import reading
 from warehouse.demo import DemoConfig, build_demo

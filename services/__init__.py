@@ -2,5 +2,5 @@
 the HTTP API's glue (models, dependencies, typed calls).
 
 Layer: above `warehouse`, `recsys` and `forecasting` (imports them directly), below `app.py`,
-`app_pages/` and the HTTP API. Nothing here imports streamlit.
+`pages/` and the HTTP API. Nothing here imports streamlit.
 """

@@ -1,6 +1,6 @@
 """Display rules of the app's tables and numbers (no streamlit): labels, formats, column order.
 
-`app_pages._format` turns these into Streamlit `column_config`; `number_format` names the format
+`pages._format` turns these into Streamlit `column_config`; `number_format` names the format
 of a numeric column from its name and type (pounds, percentages, whole units, ids).
 """
 

@@ -66,7 +66,7 @@ def app_factory(
 def open_page(at: AppTest, page: str) -> AppTest:
     at.run()
     if page != "overview":
-        at.switch_page(f"app_pages/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -118,7 +118,7 @@ def test_overview_kpis_trend_movers_and_store_filter(app_factory, downloads) -> 
         everything.strip("£").replace(",", "")
     )
     # the filter persists on another page
-    at.switch_page("app_pages/sales.py").run()
+    at.switch_page("pages/sales.py").run()
     assert at.sidebar.multiselect(key="flt_stores").value == [first_store]
 
 

@@ -28,7 +28,7 @@ def open_app(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
     monkeypatch.setenv("SHELFWISE_AUTH", "0")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
     if page != "overview":
-        at.switch_page(f"app_pages/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -212,5 +212,5 @@ def test_data_page_refresh_runs_the_pipeline_with_progress(monkeypatch, demo_db:
     log = " ".join(m.value for m in at.markdown)
     assert "done" in log
     assert demo_db.stat().st_ino != before  # a new file was swapped in
-    at.switch_page("app_pages/inventory.py").run()
+    at.switch_page("pages/inventory.py").run()
     assert not at.exception and any(m.label == "Lines to order" for m in at.metric)

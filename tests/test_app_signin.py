@@ -39,9 +39,9 @@ EXPECTED: dict[str, set[str]] = {
 
 
 PAGE_FILES = {
-    "sql-workbench": "app_pages/sql.py",
-    "recommend": "app_pages/recommendations.py",
-    "data-models": "app_pages/data.py",
+    "sql-workbench": "pages/sql.py",
+    "recommend": "pages/recommendations.py",
+    "data-models": "pages/data.py",
 }
 
 
@@ -131,7 +131,7 @@ def test_page_script_run_without_app_refuses(
 ) -> None:
     """Even run on its own (no app.py, no user in the session), a page refuses to render."""
     monkeypatch.setenv("SHELFWISE_DB", str(demo_db_master))
-    page = Path(APP).parent / "app_pages" / "sql.py"
+    page = Path(APP).parent / "pages" / "sql.py"
     at = AppTest.from_file(str(page), default_timeout=60).run()
     assert not at.exception
     assert any("Access refused" in e.value for e in at.error)

@@ -1,6 +1,6 @@
 """The layout holds: layers import downward only, no cycles, no import by string, small modules.
 
-Layers, bottom to top: warehouse -> recsys, forecasting -> services -> app_pages, app.py
+Layers, bottom to top: warehouse -> recsys, forecasting -> services -> pages, app.py
 (docs/ARCHITECTURE.md). Imports are read from the source with `ast` (function-level ones too).
 """
 
@@ -15,15 +15,15 @@ import pytest
 
 from tests.conftest import REPO
 
-PACKAGES = ("warehouse", "recsys", "forecasting", "services", "app_pages")
+PACKAGES = ("warehouse", "recsys", "forecasting", "services", "pages")
 #: What each top-level part may import from the project (itself included).
 ALLOWED: dict[str, set[str]] = {
     "warehouse": {"warehouse"},
     "recsys": {"warehouse", "recsys"},
     "forecasting": {"warehouse", "forecasting"},
     "services": {"warehouse", "recsys", "forecasting", "services"},
-    "app_pages": {"warehouse", "recsys", "forecasting", "services", "app_pages"},
-    "app": {"warehouse", "recsys", "forecasting", "services", "app_pages"},
+    "pages": {"warehouse", "recsys", "forecasting", "services", "pages"},
+    "app": {"warehouse", "recsys", "forecasting", "services", "pages"},
 }
 MAX_LINES = 400
 MAX_PAGE_LINES = 150
@@ -128,7 +128,7 @@ def test_nothing_is_imported_by_string() -> None:
 def test_only_the_app_and_pages_import_streamlit() -> None:
     offenders = []
     for name, path in MODULES.items():
-        if layer(name) in {"app", "app_pages"}:
+        if layer(name) in {"app", "pages"}:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = (
@@ -151,7 +151,7 @@ def limit_of(name: str) -> int:
     """The line limit of module `name`: app.py, a page, or any other module."""
     if name == "app":
         return MAX_APP_LINES
-    return MAX_PAGE_LINES if layer(name) == "app_pages" else MAX_LINES
+    return MAX_PAGE_LINES if layer(name) == "pages" else MAX_LINES
 
 
 def test_modules_stay_small() -> None:
@@ -171,14 +171,16 @@ def test_oversize_exceptions_are_still_needed() -> None:
         assert line_count(REPO / rel) > limit, f"{rel} fits now: drop its exception"
 
 
-def test_no_legacy_pages_folder_next_to_app() -> None:
-    """A `pages/` folder beside app.py makes a fresh server's first run a legacy (MPA v1) run:
-    a deep link as the first visit shows "Page not found" before `st.navigation` takes over
-    (issue 18). The app's pages live in `app_pages/`."""
-    legacy = REPO / "pages"
-    assert not legacy.exists(), (
-        f"{legacy} exists (move its files to app_pages/; stale __pycache__?)"
-    )
+def test_the_app_is_served_through_the_launcher() -> None:
+    """A bare `streamlit run app.py` takes pages/ for a legacy (MPA v1) folder on a fresh
+    server's first run, and a deep link as the first visit shows "Page not found" (issue 18):
+    every way this project serves the app goes through `pages/_serve.py`."""
+    makefile = (REPO / "Makefile").read_text()
+    for target in ("run", "dev"):
+        recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+        assert "-m pages._serve" in recipe and "streamlit run" not in recipe, target
+    for starter in ("tests/test_browser.py", "bench/bench_app.py"):
+        assert '"pages._serve"' in (REPO / starter).read_text(), starter
 
 
 ARCHITECTURE = REPO / "docs" / "ARCHITECTURE.md"
@@ -229,7 +231,7 @@ def test_docs_name_only_objects_that_exist(doc: str) -> None:
 def test_docstrings_name_only_objects_that_exist() -> None:
     missing = []
     for name, path in MODULES.items():
-        if layer(name) in {"app", "app_pages"}:
+        if layer(name) in {"app", "pages"}:
             continue
         text = path.read_text(encoding="utf-8")
         for ref in set(

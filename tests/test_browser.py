@@ -1,4 +1,5 @@
-"""A real browser: Debian's headless Chromium, driven by Playwright, against `streamlit run app.py`.
+"""A real browser: Debian's headless Chromium, driven by Playwright, against the app served as
+`make run` serves it (`python -m pages._serve`, i.e. `streamlit run app.py`).
 
 Visits every page, checks that no error box is shown, and saves a screenshot of each page under
 artifacts/browser/. A second run with sign-in on checks a viewer's navigation in the browser.
@@ -48,10 +49,10 @@ PAGES: dict[str, str] = {
     "sql-workbench": "SQL workbench",
     "data-models": "Data & models",
 }
-#: The first request of a fresh server: a deep link, which showed "Page not found" while the
-#: pages lived in pages/ (Streamlit's legacy folder; issue 18).
+#: The first request of a fresh server: a deep link, which showed "Page not found" when the
+#: server was a bare `streamlit run app.py` (pages/ taken for Streamlit's legacy folder; issue 18).
 DEEP_LINK = "forecast"
-#: Old or guessable links (hidden aliases in app_pages._navigation) -> the page they open.
+#: Old or guessable links (hidden aliases in pages._navigation) -> the page they open.
 ALIASES: dict[str, str] = {"forecasts": "Forecasts", "dashboard": "Overview"}
 STARTUP_TIMEOUT_S = 90
 RUN_TIMEOUT_MS = 90_000
@@ -71,9 +72,7 @@ def start_app(db: Path, env_extra: dict[str, str], address: str) -> tuple[subpro
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            str(REPO / "app.py"),
+            "pages._serve",
             "--server.address",
             address,
             "--server.port",

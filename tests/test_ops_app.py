@@ -23,7 +23,7 @@ def test_sidebar_warns_when_outputs_are_missing_or_older_than_the_data(
         assert label in text
     warning = " ".join(w.value for w in at.sidebar.warning)
     assert "older than the data" in warning and "no model yet" in warning
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
     mode = at.radio(key="data_refresh_mode")
     assert mode.value == "Changed since built"

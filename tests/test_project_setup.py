@@ -61,4 +61,4 @@ def test_ruff_bans_streamlit_outside_the_app_and_checks_docstrings() -> None:
     assert lint["pydocstyle"]["convention"] == "google"
     assert "streamlit" in lint["flake8-tidy-imports"]["banned-api"]
     allowed = {path for path, codes in lint["per-file-ignores"].items() if "TID251" in codes}
-    assert allowed <= {"app.py", "app_pages/**", "tests/**", "bench/bench_app.py"}
+    assert allowed <= {"app.py", "pages/**", "tests/**", "bench/bench_app.py"}

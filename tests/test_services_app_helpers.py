@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from app_pages._movers_chart import movers_figure
+from pages._movers_chart import movers_figure
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.dashboard import seasonality_grid
 from services.display import frequency_label, kpi_text, label, money, number_format, tidy

@@ -54,7 +54,7 @@ def heavy_modules_after(body: str, env: dict[str, str] | None = None) -> dict[st
 
 
 def test_the_sidebar_freshness_block_imports_neither_torch_nor_scipy() -> None:
-    loaded = heavy_modules_after("import app_pages._freshness\nimport services.freshness")
+    loaded = heavy_modules_after("import pages._freshness\nimport services.freshness")
     assert loaded == dict.fromkeys(HEAVY, False)
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import _format as fmt
-from app_pages import _reads as dash
-from app_pages import _shared as shared
-from app_pages import _sql_results as results
-from app_pages import _workbench as ui
+from pages import _format as fmt
+from pages import _reads as dash
+from pages import _shared as shared
+from pages import _sql_results as results
+from pages import _workbench as ui
 from services import queries
 from services.queries import EXAMPLE_QUERIES
 from warehouse.db import WarehouseError

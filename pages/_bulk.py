@@ -7,11 +7,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import _format as fmt
-from app_pages import _reads as dash
-from app_pages import _services as svc
-from app_pages import _shared as shared
-from app_pages._export import export_buttons
+from pages import _format as fmt
+from pages import _reads as dash
+from pages import _services as svc
+from pages import _shared as shared
+from pages._export import export_buttons
 from recsys.errors import NoModelError
 from recsys.service import BusinessRules
 from services.merch import customer_ids_from_text

@@ -6,10 +6,10 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from app_pages import _format as fmt
-from app_pages import _reads as dash
-from app_pages import _services as svc
-from app_pages import _shared as shared
+from pages import _format as fmt
+from pages import _reads as dash
+from pages import _services as svc
+from pages import _shared as shared
 from services.pipeline import run_pipeline
 from warehouse.db import WarehouseError
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import _shared as shared
-from app_pages._admin import models_tab, quality_tab, refresh_tab
+from pages import _shared as shared
+from pages._admin import models_tab, quality_tab, refresh_tab
 from services.loads import LOAD_KINDS, PANEL_DEFAULTS, load_upload
 from warehouse.db import WarehouseError
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import _charts as charts
-from app_pages import _format as fmt
-from app_pages._export import export_buttons
+from pages import _charts as charts
+from pages import _format as fmt
+from pages._export import export_buttons
 from recsys.service import BusinessRules
 
 MAX_PRICE = 200.0

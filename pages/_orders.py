@@ -9,9 +9,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import _format as fmt
-from app_pages import _shared as shared
-from app_pages._export import export_buttons
+from pages import _format as fmt
+from pages import _shared as shared
+from pages._export import export_buttons
 from services.display import money, tidy
 from services.orders import ApprovedOrder, approve_order, order_summary
 from warehouse.db import WarehouseError

@@ -7,11 +7,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from app_pages import _charts as charts
-from app_pages import _format as fmt
-from app_pages import _services as svc
-from app_pages import _shared as shared
 from forecasting.errors import NoForecastError
+from pages import _charts as charts
+from pages import _format as fmt
+from pages import _services as svc
+from pages import _shared as shared
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.display import frequency_label
 

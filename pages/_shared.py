@@ -1,8 +1,8 @@
 """Shared helpers of the pages: the signed-in user, filters, empty states, the freshness banner.
 
 `app.py` puts the live warehouse, the user and the global filters into `st.session_state` on
-every run; pages read them here. Data comes from `app_pages._services` and
-`app_pages._reads`; export buttons are in `app_pages._export`.
+every run; pages read them here. Data comes from `pages._services` and
+`pages._reads`; export buttons are in `pages._export`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cache under the pages' service accessors (`app_pages._services`, `app_pages._reads`).
+"""The cache under the pages' service accessors (`pages._services`, `pages._reads`).
 
 Results are cached per warehouse file and generation (`LiveWarehouse.generation()`), so a
 refresh that swaps in a new file is read on the next run; model results also per model version.
@@ -14,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import duckdb
 import streamlit as st
 
-from app_pages._shared import warehouse
+from pages._shared import warehouse
 from warehouse.readers import LiveWarehouse
 
 CACHE_TTL_S = 600

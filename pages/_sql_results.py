@@ -8,10 +8,10 @@ import time
 
 import streamlit as st
 
-from app_pages import _format as fmt
-from app_pages import _shared as shared
-from app_pages import _workbench as ui
-from app_pages._export import export_buttons
+from pages import _format as fmt
+from pages import _shared as shared
+from pages import _workbench as ui
+from pages._export import export_buttons
 from warehouse.db import WarehouseError
 from warehouse.sandbox import run_sandboxed
 

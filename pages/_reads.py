@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from app_pages._cache import on_cursor
-from app_pages._shared import warehouse
+from pages._cache import on_cursor
+from pages._shared import warehouse
 from services import catalog, dashboard
 from services.catalog import DataQuality
 from services.dashboard import DataRange, Filters, Kpi, ProductDetail

@@ -9,12 +9,12 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages import _format as fmt
-from app_pages import _reads as dash
-from app_pages import _services as svc
-from app_pages import _shared as shared
-from app_pages._orders import order_review
 from forecasting.errors import NoPlanError
+from pages import _format as fmt
+from pages import _reads as dash
+from pages import _services as svc
+from pages import _shared as shared
+from pages._orders import order_review
 
 shared.require("inventory")
 st.title("Inventory")

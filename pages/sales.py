@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import _charts as charts
-from app_pages import _format as fmt
-from app_pages import _reads as dash
-from app_pages import _shared as shared
-from app_pages._export import export_buttons
-from app_pages._sales_charts import breakdown_figure, heatmap_figure, product_figure
+from pages import _charts as charts
+from pages import _format as fmt
+from pages import _reads as dash
+from pages import _shared as shared
+from pages._export import export_buttons
+from pages._sales_charts import breakdown_figure, heatmap_figure, product_figure
 from services.display import money
 
 shared.require("sales")

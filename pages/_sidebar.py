@@ -10,9 +10,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from app_pages import _reads as dash
-from app_pages._shared import FILTERS_KEY
-from app_pages._sign_in import sign_out
+from pages import _reads as dash
+from pages._shared import FILTERS_KEY
+from pages._sign_in import sign_out
 from services.auth import User
 from services.dashboard import Filters
 from warehouse.readers import LiveWarehouse

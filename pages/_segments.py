@@ -6,10 +6,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import _format as fmt
-from app_pages import _services as svc
-from app_pages import _shared as shared
-from app_pages._export import export_buttons
+from pages import _format as fmt
+from pages import _services as svc
+from pages import _shared as shared
+from pages._export import export_buttons
 from services.segments import SegmentRule
 from warehouse.db import WarehouseError
 from warehouse.privacy import pseudonymise

@@ -10,11 +10,11 @@ from typing import Any
 
 import polars as pl
 
-from app_pages._cache import on_cursor, on_model, on_path
-from app_pages._shared import warehouse
 from forecasting import api as forecast_api
 from forecasting.drivers import DriversView, drivers_for_forecast
 from forecasting.inventory import api as inventory_api
+from pages._cache import on_cursor, on_model, on_path
+from pages._shared import warehouse
 from recsys import service as recsys_service
 from recsys.service import BusinessRules
 from recsys.versions import pin_version, unpin

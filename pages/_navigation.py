@@ -12,8 +12,8 @@ from typing import Any
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from app_pages._shared import PRIVACY_KEY, USER_KEY
-from app_pages._sign_in import SETTINGS_KEY, SSO_KEY, resolve_user, signin_page
+from pages._shared import PRIVACY_KEY, USER_KEY
+from pages._sign_in import SETTINGS_KEY, SSO_KEY, resolve_user, signin_page
 from services.auth import User, allowed_pages
 
 

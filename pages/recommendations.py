@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import _format as fmt
-from app_pages import _reads as dash
-from app_pages import _services as svc
-from app_pages import _shared as shared
-from app_pages._bulk import bulk_list
-from app_pages._recs import ranked_list, rules_form
-from app_pages._segments import segment_builder
+from pages import _format as fmt
+from pages import _reads as dash
+from pages import _services as svc
+from pages import _shared as shared
+from pages._bulk import bulk_list
+from pages._recs import ranked_list, rules_form
+from pages._segments import segment_builder
 from recsys.errors import NoModelError
 
 user = shared.require("recommendations")

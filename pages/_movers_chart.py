@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from app_pages import _charts as charts
+from pages import _charts as charts
 
 COLOURS = {"up": "#2e7d32", "down": "#c62828"}
 HOVER = (

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages._shared import USER_KEY
+from pages._shared import USER_KEY
 from services import auth
 from warehouse.db import WarehouseError
 

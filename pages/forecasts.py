@@ -6,12 +6,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages import _reads as dash
-from app_pages import _services as svc
-from app_pages import _shared as shared
-from app_pages._export import export_buttons
-from app_pages._forecast_parts import backtest_block, band_figure, drivers_block
 from forecasting.errors import NoForecastError
+from pages import _reads as dash
+from pages import _services as svc
+from pages import _shared as shared
+from pages._export import export_buttons
+from pages._forecast_parts import backtest_block, band_figure, drivers_block
 
 shared.require("forecasts")
 st.title("Forecasts")
