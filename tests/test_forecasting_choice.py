@@ -9,9 +9,17 @@ import polars as pl
 
 from forecasting.choice import candidates, choose, ensemble_arrays, members_of
 from forecasting.data import build_panel
-from forecasting.engine import AUTO, EngineConfig, ModelForecast, forecast_panel
+from forecasting.engine import (
+    AUTO,
+    EngineConfig,
+    ModelForecast,
+    forecast_panel,
+    needs_refit,
+    validation_windows,
+)
 from forecasting.intervals import ConformalTable, horizon_buckets, residual_scale, scale_groups
 from forecasting.models.lgbm import LightGBMConfig
+from warehouse.executors import InlineExecutor
 
 FAST = LightGBMConfig(n_estimators=30, max_rows=20_000, num_threads=1)
 
@@ -111,3 +119,61 @@ def test_scale_groups_keep_a_near_dead_series_tail_out_of_the_others_intervals()
     hi_grouped = grouped.apply(yhat, s, later, buckets)[0.9][steady]
     covered = (actual[steady] <= hi_grouped).mean()
     assert (hi_grouped <= hi_pooled).all() and 0.85 <= covered <= 0.95
+
+
+def test_validation_windows_by_frequency_capped_by_history() -> None:
+    assert validation_windows("D", 700, 28) == 1
+    assert validation_windows("W", 116, 26) == 1
+    assert validation_windows("W", 116, 26, requested=3) == 3  # the oldest fits on 39 weeks
+    assert validation_windows("W", 90, 26, requested=3) == 2  # the third would fit on 13 < 26
+    assert validation_windows("W", 15, 8, requested=3) == 1  # two horizons only
+
+
+def test_refit_only_when_the_cutoff_alone_holds_a_season_plus_a_horizon() -> None:
+    assert needs_refit(52, 64, 90, 26)  # store-item to 2016-12-30: 65 weeks at the origin, 91
+    assert not needs_refit(52, 90, 116, 26)  # 117 weeks: the origin already holds 91 >= 78
+    assert not needs_refit(52, 34, 42, 8)  # 43 weeks: no year-ago values at either origin
+    assert not needs_refit(7, 672, 700, 28)  # daily
+
+
+def test_the_choice_pools_every_validation_window() -> None:
+    """`steady` is a little worse on the newest window but far better on the older one."""
+    rng = np.random.default_rng(2)
+    actual = rng.poisson(20, (2 * 30, 4)).astype(float)
+    steady = actual * 1.05
+    lucky = actual.copy()
+    lucky[:30] = actual[:30] * 1.02  # newest window: close
+    lucky[30:] = actual[30:] * 1.6  # older window: far off
+    newest = {k: _fc(30, v[:30], v[:30], k) for k, v in (("steady", steady), ("lucky", lucky))}
+    both = {k: _fc(30, v[:30], v, k) for k, v in (("steady", steady), ("lucky", lucky))}
+    seg = np.array(["smooth"] * 30)
+    one = choose(newest, actual[:30], seg, np.zeros(0), max_members=1)
+    two = choose(both, actual, seg, np.zeros(0), max_members=1, windows=2)
+    assert one == {"smooth": "lucky"} and two == {"smooth": "steady"}
+
+
+def test_weekly_engine_calibrates_on_three_windows_and_chunks_match() -> None:
+    """Real fits: 3 validation windows when asked; the chunked path (per-series models
+    on an executor) gives the same stacked windows and forecasts as the in-process one."""
+    rng = np.random.default_rng(6)
+    d0 = dt.date(2022, 1, 7)
+    rows = [
+        ("S", f"P{i}", d0 + dt.timedelta(weeks=w), float(rng.poisson(5 + 3 * i)))
+        for i in range(7)
+        for w in range(60)
+    ]
+    hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
+    panel = build_panel(hist, "W", d0 + dt.timedelta(weeks=59), horizon=6)
+    models = ("moving_average", "tsb")
+    cfg = EngineConfig(horizon=6, prophet_series=0, lightgbm=FAST, models=models, windows=3)
+    local = forecast_panel(panel, 59, cfg)
+    chunked = forecast_panel(panel, 59, cfg, executor=InlineExecutor(), chunk=3)
+    assert "3 windows of 6" in local.calibration
+    for name in ("moving_average", "tsb"):
+        assert local.forecasts[name].cal_yhat.shape == (3 * 7, 6)
+        np.testing.assert_allclose(local.forecasts[name].cal_yhat, chunked.forecasts[name].cal_yhat)
+        np.testing.assert_allclose(local.forecasts[name].yhat, chunked.forecasts[name].yhat)
+    ma = local.forecasts["moving_average"].cal_yhat  # oldest window: mean of weeks 34..41
+    np.testing.assert_allclose(
+        ma[14:], np.repeat(panel.y[:, 34:42].mean(1)[:, None], 6, 1), rtol=1e-6
+    )
