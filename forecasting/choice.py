@@ -60,27 +60,23 @@ def choose(
     seg_cal: np.ndarray,
     prophet_rows: np.ndarray,
     max_members: int = MAX_MEMBERS,
-    windows: int = 1,
 ) -> dict[str, str]:
     """{segment: candidate name} with the lowest validation WAPE; "prophet_subset" for that subset.
 
     Args:
-        forecasts: every model's forecast (a subset model such as Prophet has fewer rows, and
-            its `cal_yhat` the newest window only).
-        actual_cal: (w x n, h) actuals of the `windows` validation windows stacked, newest
-            first (a model's `cal_yhat` alike); seg_cal: (n,) segments at the newest origin.
+        forecasts: every model's forecast (a subset model such as Prophet has fewer rows).
+        actual_cal: (n, h) actuals of the validation window; seg_cal: (n,) segments at its origin.
         prophet_rows: panel rows Prophet ran on (may be empty, or every row).
         max_members: the largest ensemble tried.
 
-    Segments come from the validation origin, so the choice uses no data after the cutoff; a
-    segment's WAPE pools every window.
+    Segments come from the validation origin, so the choice uses no data after the cutoff.
     """
-    n = actual_cal.shape[0] // windows
+    n = actual_cal.shape[0]
     full = sorted(k for k, v in forecasts.items() if v.rows.size == n)
     cands = candidates(full, max_members)
     choice: dict[str, str] = {}
     for s in np.unique(seg_cal):
-        mask = np.tile(seg_cal == s, windows)
+        mask = seg_cal == s
         cal = {k: forecasts[k].cal_yhat[mask] for k in full}
         choice[str(s)] = _best(cands, cal, actual_cal[mask])
     if "prophet" in forecasts and 0 < prophet_rows.size < n:
