@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -162,3 +163,24 @@ def test_weekly_engine_calibrates_on_three_windows_and_chunks_match() -> None:
     np.testing.assert_allclose(
         ma[14:], np.repeat(panel.y[:, 34:42].mean(1)[:, None], 6, 1), rtol=1e-6
     )
+
+
+def test_a_short_weekly_history_refits_lightgbm_at_the_cutoff() -> None:
+    """Real fits: 66 weeks, h=8: the validation origin holds 58 < 52 + 8 weeks, the cutoff 66,
+    so LightGBM's forecast is a booster fitted at the cutoff (not the validation one reused)."""
+    rng = np.random.default_rng(8)
+    d0 = dt.date(2022, 1, 7)
+    rows = [
+        ("S", f"P{i}", d0 + dt.timedelta(weeks=w), float(rng.poisson(8 + 4 * i)))
+        for i in range(6)
+        for w in range(66)
+    ]
+    hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
+    panel = build_panel(hist, "W", d0 + dt.timedelta(weeks=65), horizon=8)
+    models = ("moving_average", "lightgbm")
+    cfg = EngineConfig(horizon=8, prophet_series=0, lightgbm=FAST, models=models)
+    res = forecast_panel(panel, 65, cfg)
+    at_cutoff = forecast_panel(panel, 65, replace(cfg, refit=True))
+    reused = forecast_panel(panel, 65, replace(cfg, refit=False))
+    np.testing.assert_allclose(res.forecasts["lightgbm"].yhat, at_cutoff.forecasts["lightgbm"].yhat)
+    assert not np.allclose(res.forecasts["lightgbm"].yhat, reused.forecasts["lightgbm"].yhat)
