@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# this checkout's packages, not an editable install of another one (a shared virtualenv)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from forecast_datasets import Dataset, build
 
 SHARED = Path(
