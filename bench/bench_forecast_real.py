@@ -20,7 +20,8 @@ against every peer).
 
 Usage:
     python bench/bench_forecast_real.py --work /tmp/fc/bench [--prophet-sample 300] [--parallel]
-        [--shift 1] [--json out.json]
+        [--shift 1] [--arima-sample 0] [--cases 0,1,2] [--json out.json]
+    python bench/bench_forecast_real.py --work /tmp/fc/bench --speed 60
 
 `--shift 1` moves every cutoff back one horizon (a second period to check on).
 """
@@ -40,6 +41,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# this checkout's packages, not an editable install of another one (a shared virtualenv)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from forecast_datasets import Dataset, build
 
 SHARED = Path(
@@ -89,6 +92,32 @@ def statsforecast_fit(panel, end: int, h: int, model, rows: np.ndarray) -> np.nd
     out = sf.forecast(df=frame, h=h).sort_values(["unique_id", "ds"])
     values = out.iloc[:, -1].to_numpy(np.float64).reshape(rows.size, h)
     return np.maximum(np.nan_to_num(values), 0.0)
+
+
+def _arima_chunk(job: tuple) -> np.ndarray:
+    """AutoARIMA on one chunk of series (runs in a worker process)."""
+    from statsforecast.models import AutoARIMA
+
+    panel, end, h = job
+    return statsforecast_fit(
+        panel, end, h, AutoARIMA(season_length=panel.season), np.arange(panel.n)
+    )
+
+
+def autoarima_parallel(panel, end: int, h: int, rows: np.ndarray, workers: int = 2) -> np.ndarray:
+    """(len(rows), h) AutoARIMA forecasts, chunks of series on `workers` spawned processes
+    (`warehouse.executors.ProcessExecutor`); a failed chunk scores as zeros (reported)."""
+    from warehouse.executors import ProcessExecutor
+
+    parts = np.array_split(np.arange(rows.size), max(1, min(rows.size, 8 * workers)))
+    jobs = [(panel.subset(rows[p]), end, h) for p in parts]
+    out = np.zeros((rows.size, h))
+    for i, res in ProcessExecutor(workers=workers, progress=False).map(_arima_chunk, jobs):
+        if isinstance(res, Exception):
+            print(f"AutoARIMA chunk {i} failed: {res}", file=sys.stderr, flush=True)
+            continue
+        out[parts[i]] = res
+    return out
 
 
 def tsb_tuned(panel, end: int, h: int) -> tuple[np.ndarray, str]:
@@ -149,7 +178,7 @@ def prophet_fit(panel, end: int, h: int, rows: np.ndarray) -> np.ndarray:
 
 def run_case(ds: Dataset, prophet_sample: int | None, arima_sample: int, shift: int = 0) -> dict:
     """Every row of one dataset (cutoff moved back `shift` horizons); returns the numbers."""
-    from statsforecast.models import AutoARIMA, AutoETS
+    from statsforecast.models import AutoETS
 
     from forecasting.backtest import _active
     from forecasting.data import STEP_DAYS, load_panel
@@ -211,10 +240,14 @@ def run_case(ds: Dataset, prophet_sample: int | None, arima_sample: int, shift: 
     note = "all" if prophet_rows.size == panel.n else f"sample {prophet_rows.size}"
     rows["Prophet"] = (prophet_rows, fc, time.perf_counter() - t, note)
     emit("Prophet")
-    sample = np.sort(rng.choice(panel.n, min(arima_sample, panel.n), replace=False))
+    if arima_sample <= 0 or arima_sample >= panel.n:
+        sample, note = every, "all"
+    else:
+        sample = np.sort(rng.choice(panel.n, arima_sample, replace=False))
+        note = f"sample {sample.size}"
     t = time.perf_counter()
-    fc = statsforecast_fit(panel, end, h, AutoARIMA(season_length=panel.season), sample)
-    rows["AutoARIMA"] = (sample, fc, time.perf_counter() - t, f"sample {sample.size}")
+    fc = autoarima_parallel(panel, end, h, sample)
+    rows["AutoARIMA"] = (sample, fc, time.perf_counter() - t, f"{note}, 2 processes")
     emit("AutoARIMA")
     out = {
         "name": ds.name if not shift else f"{ds.name} to {until}",
@@ -252,6 +285,53 @@ def run_case(ds: Dataset, prophet_sample: int | None, arima_sample: int, shift: 
     return out
 
 
+def speed(ds: Dataset, work: Path, sample: int) -> None:
+    """OR II daily only: `forecasting run` end to end (a subprocess on a copy of the warehouse:
+    wall and CPU seconds), then Prophet and AutoETS on the same seeded sample of `sample`
+    series, timed after an untimed warm-up on 2 series (imports, numba compilation), their
+    per-series cost projected to every series (printed as a projection)."""
+    import shutil
+
+    from statsforecast.models import AutoETS
+
+    from forecasting.backtest import _active
+    from forecasting.data import load_panel
+
+    db = work / "speed.duckdb"
+    shutil.copyfile(ds.db, db)
+    load0 = os.getloadavg()
+    cmd = [sys.executable, "-m", "forecasting", "--db", str(db), "run"]
+    cmd += ["--until", ds.until.isoformat(), "--horizon", str(ds.horizon)]
+    t0, c0 = time.perf_counter(), _cpu_s()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    if done.returncode != 0:
+        raise SystemExit(f"forecasting run failed: {done.stderr[-1500:]}")
+    print(done.stdout.strip().splitlines()[-1][:300])
+    full = load_panel(ds.db, ds.until, horizon=ds.horizon, active_days=None)
+    end = full.index_of(ds.until)
+    panel = _active(full, end, 90)
+    rows = np.sort(np.random.default_rng(0).choice(panel.n, min(sample, panel.n), replace=False))
+    ets = AutoETS(season_length=panel.season)
+    prophet_fit(panel, end, ds.horizon, rows[:2])  # warm-up, untimed: imports and compilation
+    statsforecast_fit(panel, end, ds.horizon, ets, rows[:2])
+    t = time.perf_counter()
+    prophet_fit(panel, end, ds.horizon, rows)
+    prophet_s = time.perf_counter() - t
+    t = time.perf_counter()
+    statsforecast_fit(panel, end, ds.horizon, ets, rows)
+    ets_s = time.perf_counter() - t
+    per = panel.n / rows.size
+    print(f"\n{ds.name}: {panel.n} series, h={ds.horizon}, {_pin()} cores")
+    print(f"load average {load0[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
+    print(f"{'what':<52}{'wall s':>9}{'CPU s':>9}")
+    print(f"{'forecasting run, end to end (measured, all series)':<52}{wall:>9.1f}{cpu:>9.1f}")
+    for name, secs in (("Prophet (2 processes)", prophet_s), ("AutoETS (1 process)", ets_s)):
+        print(f"{name + f', {rows.size} series (measured)':<52}{secs:>9.1f}")
+        print(f"{name + f', {panel.n} series (projection)':<52}{secs * per:>9.1f}")
+    print(f"goal: forecasting run <= 60 s on 2 cores: {'MET' if wall <= 60 else 'MISSED'}")
+
+
 def _print(r: dict) -> None:
     for p in r["peers"]:
         print(
@@ -286,7 +366,21 @@ def main() -> None:
         help="Prophet on a seeded random sample of this many series of each dataset with over "
         "1,000 series (every series of the others)",
     )
-    parser.add_argument("--arima-sample", type=int, default=100)
+    parser.add_argument(
+        "--arima-sample", type=int, default=100, help="AutoARIMA series per dataset (0 = all)"
+    )
+    parser.add_argument(
+        "--cases",
+        default="0,1,2",
+        help="datasets to run: 0 OR II daily, 1 store-item, 2 OR II weekly",
+    )
+    parser.add_argument(
+        "--speed",
+        type=int,
+        metavar="N",
+        help="only time OR II daily: `forecasting run` end to end, and Prophet and AutoETS on "
+        "a seeded sample of N series projected to all",
+    )
     parser.add_argument("--parallel", action="store_true", help="run the cases concurrently")
     parser.add_argument(
         "--shift", type=int, default=0, help="move every cutoff back this many horizons"
@@ -300,11 +394,15 @@ def main() -> None:
         SHARED / "online-retail-ii-2009-2010" / "online_retail_II.parquet",
         SHARED / "store-item-demand" / "demand-forecasting-kernels-only.zip",
     )
+    if args.speed:
+        speed(datasets[0], args.work, args.speed)
+        return
     if args.case is not None:
         r = run_case(datasets[args.case], args.prophet_sample, args.arima_sample, args.shift)
         print(json.dumps(r, default=str))
         return
     load = os.getloadavg()[0]
+    cases = [int(c) for c in args.cases.split(",")]
     base = [
         sys.executable,
         __file__,
@@ -320,15 +418,15 @@ def main() -> None:
     jobs = (
         [
             subprocess.Popen([*base, "--case", str(i)], stdout=subprocess.PIPE, text=True)
-            for i in range(len(datasets))
+            for i in cases
         ]
         if args.parallel
         else []
     )
     results = []
-    for i in range(len(datasets)):
+    for k, i in enumerate(cases):
         proc = (
-            jobs[i]
+            jobs[k]
             if jobs
             else subprocess.Popen([*base, "--case", str(i)], stdout=subprocess.PIPE, text=True)
         )

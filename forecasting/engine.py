@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -24,14 +24,11 @@ from forecasting.fanout import (
     prophet_model,
 )
 from forecasting.intervals import (
-    MIN_POOLED_POINTS,
-    ConformalTable,
+    conformal,
     horizon_buckets,
     interval,
     level,
     probabilities,
-    residual_scale,
-    scale_groups,
     segments,
 )
 from forecasting.models.base import Forecaster, make_model
@@ -52,6 +49,11 @@ DEFAULT_MODELS: tuple[str, ...] = (
     "lightgbm_median",
 )
 AUTO = "auto"
+#: Validation windows by frequency when `EngineConfig.windows` is 0. One: older origins fit on
+#: shorter histories; on the weekly panels of BENCHMARKS.md (#13) choosing on 3 windows made OR II
+#: weekly worse (WAPE 0.661 -> 0.694), and intervals on 2 moved store-item's 80% coverage from
+#: 0.803 to 0.731 (to 0.850 from 0.711 on its 91-week cut).
+AUTO_WINDOWS: dict[str, int] = {"D": 1, "W": 1}
 #: `prophet_series` value meaning every series.
 PROPHET_ALL = -1
 #: The objective of each LightGBM variant.
@@ -69,8 +71,14 @@ class EngineConfig:
         prophet_series: how many smooth, high-volume series also get Prophet (0 = none,
             PROPHET_ALL = every series, in parallel processes; it then joins the choice).
         lightgbm: options of the global model.
-        refit: refit LightGBM at the cutoff; by default the booster fitted at the calibration
-            origin also forecasts from the cutoff (half the cost; residuals stay out-of-sample).
+        refit: refit LightGBM at the cutoff; False: the booster fitted at the calibration
+            origin also forecasts from the cutoff (half the cost; residuals stay out-of-sample);
+            None (default): refit only where that booster lacks the yearly shape the cutoff's
+            history holds (`needs_refit`).
+        windows: validation windows (rolling origins a horizon apart, each model fitted at
+            each) pooled by the intervals (the choice reads the newest: its models fit on the
+            most history); 0 = `AUTO_WINDOWS` by frequency. Capped by the history
+            (`validation_windows`).
     """
 
     horizon: int = 28
@@ -78,7 +86,8 @@ class EngineConfig:
     models: tuple[str, ...] = DEFAULT_MODELS
     prophet_series: int = 20
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
-    refit: bool = False
+    refit: bool | None = None
+    windows: int = 0
 
     def __post_init__(self) -> None:
         if self.horizon < 1:
@@ -89,6 +98,8 @@ class EngineConfig:
             raise ValueError(f"prophet_series must be >= 0 or 'all', got {self.prophet_series}")
         if "prophet" in self.models:
             raise ValueError("prophet runs on a subset: set prophet_series instead")
+        if self.windows < 0:
+            raise ValueError(f"windows must be >= 0 (0 = auto), got {self.windows}")
         probabilities(self.levels)
 
 
@@ -217,47 +228,50 @@ def forecast_panel(
             f"horizons: one to fit, one to calibrate the intervals), found {end + 1}"
         )
     probs = probabilities(cfg.levels)
+    w = validation_windows(panel.freq, end, h, cfg.windows)
+    origins = [end - k * h for k in range(1, w + 1)]  # newest first: origins[0] == cal_end
+    refit = cfg.refit if cfg.refit is not None else needs_refit(panel.season, cal_end, end, h)
     seg_cal, seg = segments(panel, cal_end), segments(panel, end)
-    scale_cal, scale = level(panel, cal_end), level(panel, end)
+    scale_cal = np.concatenate([level(panel, o) for o in origins])
+    scale = level(panel, end)
     buckets = horizon_buckets(h, panel.freq)
-    actual_cal = panel.y[:, cal_end + 1 : end + 1].astype(np.float64)
-    all_rows = np.arange(panel.n)
+    actual_cal = np.vstack([panel.y[:, o + 1 : o + 1 + h] for o in origins]).astype(np.float64)
+    n, all_rows = panel.n, np.arange(panel.n)
 
     raw: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
     lgbm: LightGBMGlobal | None = None
-    bar = tqdm(
-        total=panel.n * len(cfg.models),
-        desc="forecast series x models",
-        unit="series",
-        disable=not progress,
-    )
+    bar = tqdm(total=n * len(cfg.models), desc="forecast series x models", disable=not progress)
     for name in cfg.models:
         bar.set_postfix_str(name)
         t0 = time.perf_counter()
-        model = _build(name, cfg)
-        if name in LIGHTGBM_OBJECTIVES and fans_out(executor):  # trained here, chunks predict
+        # trained here, chunks predict (one validation window; older windows: the path below)
+        if name in LIGHTGBM_OBJECTIVES and fans_out(executor) and len(origins) == 1:
             cal, fut, fitted = fit_lightgbm_fanned_out(
-                partial(_lightgbm, name, cfg), panel, cal_end, end, h, cfg.refit, executor, chunk
+                partial(_lightgbm, name, cfg), panel, cal_end, end, h, refit, executor, chunk
             )
             lgbm = fitted if name == "lightgbm" and np.isfinite(fut).any() else lgbm
             raw[name] = (all_rows, cal, fut, time.perf_counter() - t0)
             bar.update(panel.n)
             continue
         if executor is not None and name not in LIGHTGBM_OBJECTIVES:
-            cal, fut = fit_predict_chunks(name, panel, cal_end, end, h, executor, chunk)
+            back = tuple(origins[1:])
+            cal, fut = fit_predict_chunks(name, panel, cal_end, end, h, executor, chunk, back)
             raw[name] = (all_rows, cal, fut, time.perf_counter() - t0)
-            bar.update(panel.n)
+            bar.update(n)
             continue
+        older = [_build(name, cfg) for _ in origins[1:]]
+        older_cal = [_fit_predict(m, panel, o, h) for m, o in zip(older, origins[1:], strict=True)]
+        model = _build(name, cfg)
         cal = _fit_predict(model, panel, cal_end, h)
-        if name in LIGHTGBM_OBJECTIVES and not cfg.refit and np.isfinite(cal).any():
+        if name in LIGHTGBM_OBJECTIVES and not refit and np.isfinite(cal).any():
             fut = _predict_from(model, panel, end, h)  # type: ignore[arg-type]
         else:
             model = _build(name, cfg)
             fut = _fit_predict(model, panel, end, h)
         if name == "lightgbm" and np.isfinite(fut).any():
             lgbm = model  # type: ignore[assignment]
-        raw[name] = (all_rows, cal, fut, time.perf_counter() - t0)
-        bar.update(panel.n)
+        raw[name] = (all_rows, np.vstack([cal, *older_cal]), fut, time.perf_counter() - t0)
+        bar.update(n)
     bar.close()
     prophet_rows = select_prophet_rows(panel, end, seg, cfg.prophet_series)
     if prophet_rows.size:
@@ -267,26 +281,40 @@ def forecast_panel(
         fut = _fit_predict(prophet_model(executor), sub, end, h)
         raw["prophet"] = (prophet_rows, cal, fut, time.perf_counter() - t0)
 
-    fb_rows, fb_cal, fb_fut, _ = raw[FALLBACK]
+    fb_cal, fb_fut = raw[FALLBACK][1], raw[FALLBACK][2]
     forecasts: dict[str, ModelForecast] = {}
     for name, (rows, cal, fut, secs) in raw.items():
-        failed = ~np.isfinite(fut).all(1) | ~np.isfinite(cal).all(1)
-        cal, _ = apply_fallback(name, cal, fb_cal[rows], failed)
+        wins = cal.shape[0] // rows.size  # Prophet (a subset) has the newest window only
+        stack = (np.arange(wins)[:, None] * n + rows[None, :]).ravel()
+        failed = ~np.isfinite(fut).all(1) | ~np.isfinite(cal[: rows.size]).all(1)
+        cal, _ = apply_fallback(
+            name, cal, fb_cal[stack], np.tile(failed, wins) | ~np.isfinite(cal).all(1)
+        )
         fut, used = apply_fallback(name, fut, fb_fut[rows], failed)
         quant, method = conformal(
-            panel, end, actual_cal[rows], cal, fut, scale_cal[rows], scale[rows], buckets, probs
+            panel,
+            end,
+            actual_cal[stack],
+            cal,
+            fut,
+            scale_cal[stack],
+            scale[rows],
+            buckets,
+            probs,
+            wins,
         )
         forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs, method)
 
-    choice = choose(forecasts, actual_cal, seg_cal, prophet_rows)
+    newest = {k: replace(v, cal_yhat=v.cal_yhat[: v.rows.size]) for k, v in forecasts.items()}
+    choice = choose(newest, actual_cal[:n], seg_cal, prophet_rows)  # older windows: intervals
     for name in sorted(set(choice.values()) - set(forecasts)):  # an ensemble of models
         fut, cal, used = ensemble_arrays(forecasts, name)
         quant, method = conformal(
-            panel, end, actual_cal, cal, fut, scale_cal, scale, buckets, probs
+            panel, end, actual_cal, cal, fut, scale_cal, scale, buckets, probs, w
         )
         secs = sum(forecasts[m].seconds for m in name.split("+"))
         forecasts[name] = ModelForecast(all_rows, used, fut, quant, cal, secs, method)
-    forecasts[AUTO] = assemble_auto(forecasts, choice, seg, prophet_rows, panel.n)
+    forecasts[AUTO] = assemble_auto(forecasts, choice, seg, prophet_rows, n)
     methods = sorted({forecasts[name].calibration for name in set(choice.values())})
     forecasts[AUTO].calibration = "; ".join(methods)
     log.info("choice per segment: %s", choice)
@@ -294,51 +322,24 @@ def forecast_panel(
     return EngineResult(panel, end, forecasts, seg, choice, prophet_rows, lgbm)
 
 
+def validation_windows(freq: str, end: int, h: int, requested: int = 0) -> int:
+    """Validation windows (rolling origins `h` apart before the cutoff `end`) for the choice and
+    the intervals: `requested`, or `AUTO_WINDOWS[freq]` when 0, capped so that the oldest
+    origin keeps at least `h` periods to fit on (1 at least: `min_history`)."""
+    most = max(1, (end + 1) // h - 1)
+    return max(1, min(requested or AUTO_WINDOWS[freq], most))
+
+
 def min_history(horizon: int) -> int:
     """The shortest history (periods up to the cutoff) a forecast accepts: two horizons."""
     return 2 * horizon
 
 
-def conformal(
-    panel: Panel,
-    end: int,
-    actual_cal: np.ndarray,
-    cal: np.ndarray,
-    fut: np.ndarray,
-    level_cal: np.ndarray,
-    level_now: np.ndarray,
-    buckets: np.ndarray,
-    probs: list[float],
-) -> tuple[dict[float, np.ndarray], str]:
-    """Quantiles {p: (n, h)} of the forecast `fut` from the validation residuals of `cal`, and
-    the method used.
-
-    Residuals are divided by `residual_scale` (recent level x the forecast's own level) and
-    pooled per scale group (`scale_groups`: quintiles of that scale) x horizon bucket.
-    """
-    s_cal, s_now = residual_scale(level_cal, cal), residual_scale(level_now, fut)
-    g_cal, g_now = scale_groups(s_cal, s_now)
-    table = calibrate(panel, end, actual_cal, cal, s_cal, g_cal, buckets, probs)
-    return table.apply(fut, s_now, g_now, buckets), table.method
-
-
-def calibrate(
-    panel: Panel,
-    end: int,
-    actual: np.ndarray,
-    cal: np.ndarray,
-    scale: np.ndarray,
-    segment: np.ndarray,
-    buckets: np.ndarray,
-    probs: list[float],
-) -> ConformalTable:
-    """Conformal table from the calibration window (pooled as far as needed), or model-based
-    intervals when the window holds under `MIN_POOLED_POINTS` residuals."""
-    if np.isfinite(cal).all(1).sum() * cal.shape[1] < MIN_POOLED_POINTS:
-        table = ConformalTable.model_based(panel, end, probs)
-    else:
-        table = ConformalTable.fit(actual, cal, scale, segment, buckets, probs, "scale group")
-    return table.with_floor(panel.floor)
+def needs_refit(season: int, cal_end: int, end: int, h: int) -> bool:
+    """Refit LightGBM at the cutoff when the cutoff's history holds a season plus a horizon
+    (periods) and the validation origin's does not: only the refit then sees year-ago values
+    for whole horizons (the yearly shape); otherwise reusing the validation booster costs half."""
+    return cal_end + 1 < season + h <= end + 1
 
 
 def apply_fallback(

@@ -38,13 +38,15 @@ CHUNK_SERIES = 2000
 
 @dataclass(frozen=True)
 class ChunkJob:
-    """One chunk: the model name, the sub-panel and the two origins (calibration, cutoff)."""
+    """One chunk: the model name, the sub-panel and the origins (validation, cutoff, and the
+    older validation origins `older`, newest first)."""
 
     name: str
     panel: Panel
     cal_end: int
     end: int
     h: int
+    older: tuple[int, ...] = ()
 
 
 def _one(model: Forecaster, panel: Panel, end: int, h: int) -> np.ndarray:
@@ -58,10 +60,11 @@ def _one(model: Forecaster, panel: Panel, end: int, h: int) -> np.ndarray:
 
 
 def run_chunk(job: ChunkJob) -> tuple[np.ndarray, np.ndarray]:
-    """(calibration forecast, cutoff forecast), each (chunk series, h); runs on a worker."""
-    cal = _one(make_model(job.name), job.panel, job.cal_end, job.h)
+    """(validation forecasts (windows x chunk series, h), newest window first; cutoff forecast
+    (chunk series, h)); runs on a worker."""
+    cal = [_one(make_model(job.name), job.panel, o, job.h) for o in (job.cal_end, *job.older)]
     fut = _one(make_model(job.name), job.panel, job.end, job.h)
-    return cal, fut
+    return np.vstack(cal), fut
 
 
 def chunks(n: int, size: int = CHUNK_SERIES) -> list[np.ndarray]:
@@ -79,21 +82,27 @@ def fit_predict_chunks(
     h: int,
     executor: Executor,
     size: int | None = None,
+    older: tuple[int, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`name` fitted at `cal_end` and at `end` on every series, by chunks of `size` series
-    (default `CHUNK_SERIES`).
+    """`name` fitted at `cal_end` (and the `older` validation origins) and at `end` on every
+    series, by chunks of `size` series (default `CHUNK_SERIES`).
 
     Returns:
-        (cal, fut): (n, h) arrays; NaN rows where the model (or its chunk) failed.
+        (cal (w x n, h): the validation windows stacked, newest first; fut (n, h)); NaN rows
+        where the model (or its chunk) failed.
     """
-    parts = chunks(panel.n, size or CHUNK_SERIES)
-    jobs = [ChunkJob(name, panel.subset(rows), cal_end, end, h) for rows in parts]
-    cal, fut = np.full((panel.n, h), np.nan), np.full((panel.n, h), np.nan)
+    n, w = panel.n, 1 + len(older)
+    parts = chunks(n, size or CHUNK_SERIES)
+    jobs = [ChunkJob(name, panel.subset(rows), cal_end, end, h, older) for rows in parts]
+    cal, fut = np.full((w * n, h), np.nan), np.full((n, h), np.nan)
     for i, result in executor.map(run_chunk, jobs, desc=f"{name} chunks"):
         if isinstance(result, Exception):
             log.warning("%s: chunk %d failed (%s); its series fall back", name, i, result)
             continue
-        cal[parts[i]], fut[parts[i]] = result
+        m = parts[i].size
+        for k in range(w):
+            cal[k * n + parts[i]] = result[0][k * m : (k + 1) * m]
+        fut[parts[i]] = result[1]
     return cal, fut
 
 

@@ -132,9 +132,11 @@ class ConformalTable:
         buckets: np.ndarray,
         probs: list[float],
         grouping: str = "segment",
+        windows: int = 1,
     ) -> ConformalTable:
         """From calibration actuals and forecasts, both (n, h); scale and segment (n,) (any
-        grouping of the series, named by `grouping` in the method).
+        grouping of the series, named by `grouping` in the method). With `windows` > 1 the rows
+        are series x validation windows stacked (the method says how many).
 
         Pools adaptively: per group x horizon bucket where a group has `MIN_GROUP_POINTS`
         residuals, else across segments, and across all horizons for a bucket with under
@@ -167,7 +169,8 @@ class ConformalTable:
             if pooled_h
             else "pooled across series, by horizon"
         )
-        method = f"conformal, 1 window of {actual.shape[1]}, {resid.size:,} residuals, {how}"
+        wins = f"{windows} windows" if windows > 1 else "1 window"
+        method = f"conformal, {wins} of {actual.shape[1]}, {resid.size:,} residuals, {how}"
         return cls(tuple(probs), table, method)
 
     @classmethod
@@ -219,3 +222,51 @@ def interval(
     lo_p = round((1 - level_pct / 100) / 2, 6)
     hi_p = round(1 - lo_p, 6)
     return np.minimum(quantiles[lo_p], yhat), np.maximum(quantiles[hi_p], yhat)
+
+
+def conformal(
+    panel: Panel,
+    end: int,
+    actual_cal: np.ndarray,
+    cal: np.ndarray,
+    fut: np.ndarray,
+    level_cal: np.ndarray,
+    level_now: np.ndarray,
+    buckets: np.ndarray,
+    probs: list[float],
+    windows: int = 1,
+) -> tuple[dict[float, np.ndarray], str]:
+    """Quantiles {p: (n, h)} of the forecast `fut` from the validation residuals of `cal`, and
+    the method used.
+
+    `actual_cal`, `cal` (w x n, h) and `level_cal` (w x n,) stack the `windows` validation
+    windows (each normalised by the level at its own origin). Residuals are divided by
+    `residual_scale` (recent level x the forecast's own level) and pooled per scale group
+    (`scale_groups`: quintiles of that scale) x horizon bucket.
+    """
+    s_cal, s_now = residual_scale(level_cal, cal), residual_scale(level_now, fut)
+    g_cal, g_now = scale_groups(s_cal, s_now)
+    table = calibrate(panel, end, actual_cal, cal, s_cal, g_cal, buckets, probs, windows)
+    return table.apply(fut, s_now, g_now, buckets), table.method
+
+
+def calibrate(
+    panel: Panel,
+    end: int,
+    actual: np.ndarray,
+    cal: np.ndarray,
+    scale: np.ndarray,
+    segment: np.ndarray,
+    buckets: np.ndarray,
+    probs: list[float],
+    windows: int = 1,
+) -> ConformalTable:
+    """Conformal table from the validation windows (pooled as far as needed), or model-based
+    intervals when they hold under `MIN_POOLED_POINTS` residuals."""
+    if np.isfinite(cal).all(1).sum() * cal.shape[1] < MIN_POOLED_POINTS:
+        table = ConformalTable.model_based(panel, end, probs)
+    else:
+        table = ConformalTable.fit(
+            actual, cal, scale, segment, buckets, probs, "scale group", windows
+        )
+    return table.with_floor(panel.floor)

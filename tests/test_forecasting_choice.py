@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
 
 from forecasting.choice import candidates, choose, ensemble_arrays, members_of
 from forecasting.data import build_panel
-from forecasting.engine import AUTO, EngineConfig, ModelForecast, forecast_panel
+from forecasting.engine import (
+    AUTO,
+    EngineConfig,
+    ModelForecast,
+    forecast_panel,
+    needs_refit,
+    validation_windows,
+)
 from forecasting.intervals import ConformalTable, horizon_buckets, residual_scale, scale_groups
 from forecasting.models.lgbm import LightGBMConfig
+from warehouse.executors import InlineExecutor
 
 FAST = LightGBMConfig(n_estimators=30, max_rows=20_000, num_threads=1)
 
@@ -111,3 +120,67 @@ def test_scale_groups_keep_a_near_dead_series_tail_out_of_the_others_intervals()
     hi_grouped = grouped.apply(yhat, s, later, buckets)[0.9][steady]
     covered = (actual[steady] <= hi_grouped).mean()
     assert (hi_grouped <= hi_pooled).all() and 0.85 <= covered <= 0.95
+
+
+def test_validation_windows_by_frequency_capped_by_history() -> None:
+    assert validation_windows("D", 700, 28) == 1
+    assert validation_windows("W", 116, 26) == 1
+    assert validation_windows("W", 116, 26, requested=3) == 3  # the oldest fits on 39 weeks
+    assert validation_windows("W", 90, 26, requested=3) == 2  # the third would fit on 13 < 26
+    assert validation_windows("W", 15, 8, requested=3) == 1  # two horizons only
+
+
+def test_refit_only_when_the_cutoff_alone_holds_a_season_plus_a_horizon() -> None:
+    assert needs_refit(52, 64, 90, 26)  # store-item to 2016-12-30: 65 weeks at the origin, 91
+    assert not needs_refit(52, 90, 116, 26)  # 117 weeks: the origin already holds 91 >= 78
+    assert not needs_refit(52, 34, 42, 8)  # 43 weeks: no year-ago values at either origin
+    assert not needs_refit(7, 672, 700, 28)  # daily
+
+
+def test_weekly_engine_calibrates_on_three_windows_and_chunks_match() -> None:
+    """Real fits: 3 validation windows when asked (the intervals pool them; the choice reads the
+    newest); the chunked path (per-series models
+    on an executor) gives the same stacked windows and forecasts as the in-process one."""
+    rng = np.random.default_rng(6)
+    d0 = dt.date(2022, 1, 7)
+    rows = [
+        ("S", f"P{i}", d0 + dt.timedelta(weeks=w), float(rng.poisson(5 + 3 * i)))
+        for i in range(7)
+        for w in range(60)
+    ]
+    hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
+    panel = build_panel(hist, "W", d0 + dt.timedelta(weeks=59), horizon=6)
+    models = ("moving_average", "tsb")
+    cfg = EngineConfig(horizon=6, prophet_series=0, lightgbm=FAST, models=models, windows=3)
+    local = forecast_panel(panel, 59, cfg)
+    chunked = forecast_panel(panel, 59, cfg, executor=InlineExecutor(), chunk=3)
+    assert "3 windows of 6" in local.calibration
+    for name in ("moving_average", "tsb"):
+        assert local.forecasts[name].cal_yhat.shape == (3 * 7, 6)
+        np.testing.assert_allclose(local.forecasts[name].cal_yhat, chunked.forecasts[name].cal_yhat)
+        np.testing.assert_allclose(local.forecasts[name].yhat, chunked.forecasts[name].yhat)
+    ma = local.forecasts["moving_average"].cal_yhat  # oldest window: mean of weeks 34..41
+    np.testing.assert_allclose(
+        ma[14:], np.repeat(panel.y[:, 34:42].mean(1)[:, None], 6, 1), rtol=1e-6
+    )
+
+
+def test_a_short_weekly_history_refits_lightgbm_at_the_cutoff() -> None:
+    """Real fits: 66 weeks, h=8: the validation origin holds 58 < 52 + 8 weeks, the cutoff 66,
+    so LightGBM's forecast is a booster fitted at the cutoff (not the validation one reused)."""
+    rng = np.random.default_rng(8)
+    d0 = dt.date(2022, 1, 7)
+    rows = [
+        ("S", f"P{i}", d0 + dt.timedelta(weeks=w), float(rng.poisson(8 + 4 * i)))
+        for i in range(6)
+        for w in range(66)
+    ]
+    hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
+    panel = build_panel(hist, "W", d0 + dt.timedelta(weeks=65), horizon=8)
+    models = ("moving_average", "lightgbm")
+    cfg = EngineConfig(horizon=8, prophet_series=0, lightgbm=FAST, models=models)
+    res = forecast_panel(panel, 65, cfg)
+    at_cutoff = forecast_panel(panel, 65, replace(cfg, refit=True))
+    reused = forecast_panel(panel, 65, replace(cfg, refit=False))
+    np.testing.assert_allclose(res.forecasts["lightgbm"].yhat, at_cutoff.forecasts["lightgbm"].yhat)
+    assert not np.allclose(res.forecasts["lightgbm"].yhat, reused.forecasts["lightgbm"].yhat)
