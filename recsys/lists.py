@@ -4,14 +4,16 @@ Steps, the same for one customer or ten thousand: model scores (the ranker's can
 everything else, or the legacy blend for a model version without a ranker) -> business rules
 (exclude purchased, in stock, categories, price, allow / block) -> diversity (at most N per
 category) -> top-k -> reasons. The ranker's candidates and predictions for every customer of
-the serving data are computed once per serving state (`ranked_state`), so a list is a lookup
+the serving data are computed once per serving state (`serving_ranked`), so a list is a lookup
 plus the rules.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -20,6 +22,8 @@ from recsys.data import TrainData
 from recsys.features import FEATURES, feature_matrix
 from recsys.ranker import BAND, RankerRecommender, rank_unit
 from recsys.reasons import explained_feature, partners, reason_text
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,45 @@ def rank_all(ranker: RankerRecommender, data: TrainData, users: np.ndarray) -> R
         np.full(cands.size, -1, np.int64),
         np.full(cands.size, None, dtype=object),
     )
+
+
+#: A list for at most this many customers, asked before every customer is ranked, ranks just
+#: them (the same `rank_all`, milliseconds) while the full ranking builds in the background.
+SUBSET_MAX_USERS = 256
+
+
+def serving_ranked(state: Any, users: np.ndarray | None) -> Ranked:
+    """`Ranked` of the serving data: every customer (built once per state; a bulk request waits
+    for it), or, while that is not built, just `users` when they are few (a page or API request
+    right after start-up or a refresh; it starts the full build in the background)."""
+    cache = state.__dict__
+    ranked: Ranked | None = cache.get("_ranked")
+    if ranked is not None:
+        return ranked
+    lock: threading.Lock = cache.setdefault("_ranked_lock", threading.Lock())
+    if users is not None and len(users) <= SUBSET_MAX_USERS:
+        if lock.acquire(blocking=False):
+            threading.Thread(
+                target=_rank_everyone, args=(state, lock), daemon=True, name="recsys-rank-all"
+            ).start()
+        return rank_all(state.rank_model, state.data, users)
+    with lock:
+        if "_ranked" not in cache:
+            everyone = np.unique(state.data.events["user"].to_numpy())
+            cache["_ranked"] = rank_all(state.rank_model, state.data, everyone)
+    return cast(Ranked, cache["_ranked"])
+
+
+def _rank_everyone(state: Any, release: threading.Lock) -> None:
+    """Background: rank every customer of the serving data into the state, then `release`."""
+    try:
+        if "_ranked" not in state.__dict__:
+            users = np.unique(state.data.events["user"].to_numpy())
+            state.__dict__["_ranked"] = rank_all(state.rank_model, state.data, users)
+    except Exception as exc:  # noqa: BLE001 - requests rank their own customers meanwhile
+        log.warning("recsys: ranking every customer failed: %s", exc)
+    finally:
+        release.release()
 
 
 def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:

@@ -137,13 +137,10 @@ class ServingState:
     def ranked_for(self, data: TrainData, users: np.ndarray | None = None) -> Any:
         """`recsys.lists.Ranked` of `data`: every customer of the serving data (computed once),
         or just `users` of another data (a basket)."""
-        from recsys.lists import rank_all
+        from recsys.lists import rank_all, serving_ranked
 
         if data is self.data:
-            if "_ranked" not in self.__dict__:
-                users_all = np.unique(self.data.events["user"].to_numpy())
-                self.__dict__["_ranked"] = rank_all(self.rank_model, data, users_all)
-            return self.__dict__["_ranked"]
+            return serving_ranked(self, users)
         key = ("_ranked_other", id(data))
         cached = data._cache.get(str(key))
         if cached is None:

@@ -17,7 +17,7 @@ from recsys.candidates import SourceConfig, fit_sources, generate
 from recsys.cli import main
 from recsys.data import TrainData, cut_before, load_train_data
 from recsys.features import FEATURES, feature_matrix
-from recsys.lists import rank_lists
+from recsys.lists import rank_all, rank_lists, serving_ranked
 from recsys.ranker import RankerConfig
 from recsys.reasons import NAMEABLE, explained_feature
 from recsys.refresh import train_and_register
@@ -96,6 +96,22 @@ def test_batch_and_single_lists_are_identical(ranked_db: Path) -> None:
             assert rows["product_id"].to_list() == single["product_id"].to_list()
             assert rows["reason"].to_list() == single["reason"].to_list()
             np.testing.assert_allclose(rows["score"].to_numpy(), single["score"].to_numpy())
+
+
+def test_a_few_customers_ranked_alone_get_what_the_full_ranking_gives(ranked_db: Path) -> None:
+    # right after start-up or a refresh a request ranks just its customers
+    # (`serving_ranked`) while every customer is ranked in the background
+    state = service.serving_state(ranked_db)
+    users = np.unique(state.data.events["user"].to_numpy())
+    few = users[:: max(len(users) // 7, 1)][:7]
+    alone = rank_all(state.rank_model, state.data, few)
+    full = serving_ranked(state, None)  # every customer (waits for the build)
+    assert serving_ranked(state, few) is full  # once built, every request reads it
+    for user in few:
+        a = slice(alone.ptr[user], alone.ptr[user + 1])
+        b = slice(full.ptr[user], full.ptr[user + 1])
+        assert alone.item[a].tolist() == full.item[b].tolist()
+        np.testing.assert_allclose(alone.unit[a], full.unit[b])
 
 
 def test_reasons_name_the_largest_contribution(ranked_db: Path) -> None:
