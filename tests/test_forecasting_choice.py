@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from forecasting.choice import candidates, choose, ensemble_arrays, members_of
-from forecasting.data import build_panel
+from forecasting.data import Panel, build_panel
 from forecasting.engine import (
     AUTO,
     EngineConfig,
@@ -137,19 +137,26 @@ def test_refit_only_when_the_cutoff_alone_holds_a_season_plus_a_horizon() -> Non
     assert not needs_refit(7, 672, 700, 28)  # daily
 
 
+def _weekly_panel(
+    seed: int, series: int, weeks: int, base: float, step: float, horizon: int
+) -> Panel:
+    """A weekly panel of `series` Poisson series (mean base + step x i) over `weeks` weeks."""
+    rng = np.random.default_rng(seed)
+    d0 = dt.date(2022, 1, 7)
+    rows = [
+        ("S", f"P{i}", d0 + dt.timedelta(weeks=w), float(rng.poisson(base + step * i)))
+        for i in range(series)
+        for w in range(weeks)
+    ]
+    hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
+    return build_panel(hist, "W", d0 + dt.timedelta(weeks=weeks - 1), horizon=horizon)
+
+
 def test_weekly_engine_calibrates_on_three_windows_and_chunks_match() -> None:
     """Real fits: 3 validation windows when asked (the intervals pool them; the choice reads the
     newest); the chunked path (per-series models
     on an executor) gives the same stacked windows and forecasts as the in-process one."""
-    rng = np.random.default_rng(6)
-    d0 = dt.date(2022, 1, 7)
-    rows = [
-        ("S", f"P{i}", d0 + dt.timedelta(weeks=w), float(rng.poisson(5 + 3 * i)))
-        for i in range(7)
-        for w in range(60)
-    ]
-    hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
-    panel = build_panel(hist, "W", d0 + dt.timedelta(weeks=59), horizon=6)
+    panel = _weekly_panel(seed=6, series=7, weeks=60, base=5, step=3, horizon=6)
     models = ("moving_average", "tsb")
     cfg = EngineConfig(horizon=6, prophet_series=0, lightgbm=FAST, models=models, windows=3)
     local = forecast_panel(panel, 59, cfg)
@@ -168,15 +175,7 @@ def test_weekly_engine_calibrates_on_three_windows_and_chunks_match() -> None:
 def test_a_short_weekly_history_refits_lightgbm_at_the_cutoff() -> None:
     """Real fits: 66 weeks, h=8: the validation origin holds 58 < 52 + 8 weeks, the cutoff 66,
     so LightGBM's forecast is a booster fitted at the cutoff (not the validation one reused)."""
-    rng = np.random.default_rng(8)
-    d0 = dt.date(2022, 1, 7)
-    rows = [
-        ("S", f"P{i}", d0 + dt.timedelta(weeks=w), float(rng.poisson(8 + 4 * i)))
-        for i in range(6)
-        for w in range(66)
-    ]
-    hist = pl.DataFrame(rows, schema=["store_id", "product_id", "ds", "y"], orient="row")
-    panel = build_panel(hist, "W", d0 + dt.timedelta(weeks=65), horizon=8)
+    panel = _weekly_panel(seed=8, series=6, weeks=66, base=8, step=4, horizon=8)
     models = ("moving_average", "lightgbm")
     cfg = EngineConfig(horizon=8, prophet_series=0, lightgbm=FAST, models=models)
     res = forecast_panel(panel, 65, cfg)
