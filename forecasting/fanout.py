@@ -26,7 +26,7 @@ import numpy as np
 from forecasting.data import Panel
 from forecasting.features import PanelStats, build_features
 from forecasting.models.base import Forecaster, make_model
-from forecasting.models.lgbm import LightGBMGlobal
+from forecasting.models.lgbm import LightGBMGlobal, median_forecast
 from forecasting.models.prophet import ProphetModel
 from warehouse.executors import Executor, InlineExecutor
 
@@ -145,9 +145,7 @@ def predict_lightgbm_chunk(models: tuple[str, ...], job: LightGBMChunk) -> np.nd
     hor = np.tile(np.arange(1, h + 1), panel.n)
     orig = np.full(rows.size, job.origin)
     x, scale = build_features(panel, PanelStats(panel), rows, orig, hor, job.stores, job.cats)
-    preds = [_booster(m).predict(x, num_threads=1) for m in models]
-    out = np.maximum((np.median(preds, axis=0) * scale).reshape(panel.n, h), job.floor)
-    out[~np.isfinite(out).all(axis=1)] = np.nan
+    out = median_forecast([_booster(m) for m in models], x, scale, h, job.floor, threads=1)
     return np.asarray(out, dtype=np.float64)
 
 

@@ -10,6 +10,7 @@ by `scale`, so the loss is on the units' scale (like the M5 winners' tweedie mod
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning threads hurt on shared cores
@@ -179,10 +180,7 @@ class LightGBMGlobal:
         """(n, h) forecasts from origin `end`; NaN rows where a prediction is not finite."""
         x, scale = self._prediction_features(h)
         threads = self.config.num_threads
-        pred = np.median([b.predict(x, num_threads=threads) for b in self.boosters], axis=0) * scale
-        out = np.maximum(pred.reshape(self._panel.n, h), self._panel.floor)
-        out[~np.isfinite(out).all(axis=1)] = np.nan
-        return out
+        return median_forecast(self.boosters, x, scale, h, self._panel.floor, threads)
 
     def drivers(self, series: np.ndarray) -> np.ndarray:
         """(len(series), len(DRIVER_GROUPS)) contributions (units) to the next period's forecast.
@@ -206,3 +204,21 @@ class LightGBMGlobal:
         return np.column_stack(
             [units[:, [index[f] for f in feats]].sum(axis=1) for feats in DRIVER_GROUPS.values()]
         )
+
+
+def median_forecast(
+    boosters: Sequence[lgb.Booster],
+    x: np.ndarray,
+    scale: np.ndarray,
+    h: int,
+    floor: float,
+    threads: int = 0,
+) -> np.ndarray:
+    """(series, h) forecasts from feature rows `x` (series x h, in that order) and their
+    `scale`: the median over the boosters of prediction x scale, floored at `floor`; NaN rows
+    where a prediction is not finite. Shared by `LightGBMGlobal.predict` and the chunked
+    prediction of `forecasting.fanout`, so both give the same numbers."""
+    pred = np.median([b.predict(x, num_threads=threads) for b in boosters], axis=0) * scale
+    out = np.maximum(pred.reshape(-1, h), floor)
+    out[~np.isfinite(out).all(axis=1)] = np.nan
+    return out
