@@ -1,8 +1,7 @@
 """Whether the forecaster's and the inventory optimizer's outputs exist in a warehouse.
 
-Light on purpose (no model, no scipy): the app's sidebar asks on every page run
-(`services.freshness`); the refresh jobs (`forecasting.refresh`,
-`forecasting.inventory.refresh`) re-export these checks for the pipeline.
+Light on purpose (no model, no scipy): the app's sidebar asks on every page run, and the
+pipeline's steps use the same checks (`services.freshness.OUTPUT_CHECKS`).
 """
 
 from __future__ import annotations

@@ -13,8 +13,6 @@ from forecasting.backtest import BacktestConfig, run_backtest, save_backtest
 from forecasting.data import STEP_DAYS, last_sale_day, warehouse_frequency
 from forecasting.engine import EngineConfig
 from forecasting.errors import ForecastInputError
-from forecasting.outputs import has_backtest as has_backtest
-from forecasting.outputs import has_forecasts as has_forecasts
 from forecasting.run import RunConfig, run_forecast
 
 #: Forecast horizon (periods) and Prophet series of the refresh: quick enough for `make run`.

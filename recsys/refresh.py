@@ -17,9 +17,7 @@ from recsys.baselines import Ease
 from recsys.blend import BlendRecommender
 from recsys.data import catalogue_fingerprint, load_train_data
 from recsys.ddp import fit_ddp
-from recsys.export import has_recommendations as has_recommendations
 from recsys.export import write_table
-from recsys.manifest import has_model as has_model
 from recsys.ranker import RankerConfig, RankerModel
 from recsys.registry import save_model
 from recsys.service import BusinessRules, bulk_recommendations

@@ -23,9 +23,7 @@ import torch
 
 from recsys.baselines import Ease
 from recsys.errors import NoModelError, RecsysError
-from recsys.manifest import MANIFEST as MANIFEST
-from recsys.manifest import latest_manifest as latest_manifest
-from recsys.manifest import list_versions, model_root, read_manifest
+from recsys.manifest import MANIFEST, list_versions, model_root, read_manifest
 from recsys.pin import read_pin
 from recsys.train import TwoTowerRecommender
 from warehouse.files import file_sha256, fsync_dir

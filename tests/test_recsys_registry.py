@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from recsys import registry
+from recsys import manifest, registry
 from recsys.baselines import Ease
 from recsys.errors import NoModelError
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
@@ -56,7 +56,7 @@ def test_corrupt_latest_falls_back_to_previous(tmp_path: Path, model: TwoTowerRe
     loaded = registry.load_latest(db)
     assert loaded.version == 1
     assert "checksum mismatch" in loaded.skipped[0] and "v0002" in loaded.skipped[0]
-    (loaded.path / registry.MANIFEST).unlink()
+    (loaded.path / manifest.MANIFEST).unlink()
     with pytest.raises(NoModelError, match="python -m recsys train") as err:
         registry.load_latest(db)
     assert "v0001" in str(err.value) and "v0002" in str(err.value)
@@ -65,7 +65,7 @@ def test_corrupt_latest_falls_back_to_previous(tmp_path: Path, model: TwoTowerRe
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(NoModelError, match="no model versions.*python -m recsys train"):
         registry.load_latest(tmp_path / "none.duckdb")
-    assert registry.latest_manifest(tmp_path / "none.duckdb") is None
+    assert manifest.latest_manifest(tmp_path / "none.duckdb") is None
 
 
 def test_failed_save_leaves_nothing_behind(

@@ -30,8 +30,9 @@ from forecasting.engine import EngineConfig, forecast_panel
 from forecasting.inventory import sampling
 from forecasting.models.lgbm import LightGBMGlobal
 from recsys.batch import bulk_frame
+from recsys.manifest import latest_manifest
 from recsys.refresh import train_and_register
-from recsys.registry import latest_manifest, load_latest
+from recsys.registry import load_latest
 from recsys.service import BusinessRules, serving_state
 from recsys.train import TwoTowerConfig
 from tests.conftest import HEAVY, REPO

@@ -13,17 +13,9 @@ from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.inputs import sales_range
 from forecasting.inventory.plan import run_plan
 
-__all__ = [
-    "SIM_DAYS",
-    "SIM_SAMPLES",
-    "plan_exists",
-    "plan_latest",
-    "simulate_recent",
-    "simulation_done",
-]
+__all__ = ["SIM_DAYS", "SIM_SAMPLES", "plan_latest", "simulate_recent"]
 from forecasting.inventory.sim_report import write_results
 from forecasting.inventory.simulate import SimConfig, load_sim_data, simulate
-from forecasting.outputs import plan_exists, simulation_done
 from warehouse.db import reading
 
 #: The refresh's simulation summary: the last `SIM_DAYS` days, replayed from before.
