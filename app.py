@@ -72,7 +72,7 @@ def main() -> None:
     )
     user, note = start_session(secrets("shelfwise"), bool(secrets("auth")))
     if user is None:
-        signin_navigation([*(f[3] for f in PAGE_FILES.values()), *PAGE_FILES, "dashboard"]).run()
+        signin_navigation(PAGE_FILES).run()
         return
     page = role_navigation(user.role, PAGE_FILES, SECTIONS)
     sidebar_user(user, note)

@@ -6,7 +6,7 @@ the session (the settings app.py read from secrets, who the user is) and builds 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -28,18 +28,29 @@ def start_session(settings: dict[str, Any], sso: bool) -> tuple[User | None, str
     return user, note
 
 
-def signin_navigation(url_paths: Iterable[str] = ()) -> StreamlitPage:
-    """The navigation of a signed-out session: the sign-in page, also (hidden) at every page's
-    `url_paths`, so a deep link asks to sign in instead of showing "Page not found"."""
+#: Old links -> the page key they open (hidden aliases; see `aliases`).
+OLD_LINKS: dict[str, str] = {"dashboard": "overview"}
+
+
+def aliases(page_files: Mapping[str, tuple[str, str, str, str]]) -> dict[str, str]:
+    """Hidden URL path -> page key: the old links and each page's key where it differs from the
+    page's URL path (`/forecasts` -> Forecasts at `/forecast`)."""
+    return {**OLD_LINKS, **{k: k for k, files in page_files.items() if k != files[3]}}
+
+
+def signin_navigation(page_files: Mapping[str, tuple[str, str, str, str]]) -> StreamlitPage:
+    """The navigation of a signed-out session: the sign-in page, also (hidden) at every URL a
+    page answers to, so a deep link asks to sign in instead of showing "Page not found"."""
+    url_paths = [*(files[3] for files in page_files.values()), *aliases(page_files)]
     signin = st.Page(
         signin_page, title="Sign in", icon=":material/login:", url_path="signin", default=True
     )
-    aliases = [
+    hidden = [
         st.Page(signin_page, title="Sign in", url_path=path, visibility="hidden")
         for path in dict.fromkeys(url_paths)
         if path != "signin"
     ]
-    return st.navigation([signin, *aliases])
+    return st.navigation([signin, *hidden])
 
 
 def role_navigation(
@@ -64,7 +75,6 @@ def role_navigation(
         if k in allowed
     }
     nav = {section: [pages[k] for k in keys if k in pages] for section, keys in sections.items()}
-    aliases = {"dashboard": "overview", **{k: k for k in pages if k != page_files[k][3]}}
     nav["Dashboards"] += [
         st.Page(
             lambda target=pages[key]: st.switch_page(target),
@@ -72,7 +82,7 @@ def role_navigation(
             url_path=alias,
             visibility="hidden",
         )
-        for alias, key in aliases.items()
+        for alias, key in aliases(page_files).items()
         if key in pages
     ]
     return st.navigation({section: items for section, items in nav.items() if items})
