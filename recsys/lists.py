@@ -83,17 +83,20 @@ def serving_ranked(state: Any, users: np.ndarray | None) -> Ranked:
         return rank_all(state.rank_model, state.data, users)
     with lock:
         if "_ranked" not in cache:
-            everyone = np.unique(state.data.events["user"].to_numpy())
-            cache["_ranked"] = rank_all(state.rank_model, state.data, everyone)
+            cache["_ranked"] = _rank_every_customer(state)
     return cast(Ranked, cache["_ranked"])
+
+
+def _rank_every_customer(state: Any) -> Ranked:
+    """`rank_all` over every customer of the serving data."""
+    return rank_all(state.rank_model, state.data, np.unique(state.data.events["user"].to_numpy()))
 
 
 def _rank_everyone(state: Any, release: threading.Lock) -> None:
     """Background: rank every customer of the serving data into the state, then `release`."""
     try:
         if "_ranked" not in state.__dict__:
-            users = np.unique(state.data.events["user"].to_numpy())
-            state.__dict__["_ranked"] = rank_all(state.rank_model, state.data, users)
+            state.__dict__["_ranked"] = _rank_every_customer(state)
     except Exception as exc:  # noqa: BLE001 - requests rank their own customers meanwhile
         log.warning("recsys: ranking every customer failed: %s", exc)
     finally:
