@@ -22,6 +22,7 @@ import polars as pl
 from recsys.blend import BlendRecommender
 from recsys.data import TrainData, catalogue_fingerprint, load_train_data, parse_date
 from recsys.errors import RecsysError
+from recsys.features import tables
 from recsys.index import IndexConfig, VectorIndex, build_index
 from recsys.pin import read_pin
 from recsys.registry import LoadedModel, list_versions, load_latest
@@ -157,6 +158,12 @@ class ServingState:
             blend_reasons(self, data, int(u), r[r >= 0]) for u, r in zip(users, ids, strict=True)
         ]
 
+    def warm(self) -> None:
+        """Build the lazy parts (blend, index, descriptions, ranker tables) before any request."""
+        _ = self.ranker, self.index, self.descriptions
+        if self.rank_model is not None:
+            tables(self.data, self.rank_model.sources.category_codes)
+
     @property
     def products(self) -> pl.DataFrame:
         """The catalogue: one row per product, in item-index order."""
@@ -244,7 +251,7 @@ def _reload(slot: tuple[Path, dt.date | None], key: tuple[Any, ...], lock: threa
     by the next call)."""
     try:
         state = _load_state(slot, key, publish=False)
-        _ = state.ranker, state.index, state.descriptions
+        state.warm()
         with _LOCK:
             _STATES[slot] = (key, state)
     except Exception as exc:  # noqa: BLE001 - the previous state keeps serving
@@ -368,17 +375,12 @@ def blend_reasons(
         return ["popular with customers now"] * len(items)
     past = row_items[valid]
     weight = 0.5 ** (row_ages[valid] / 60.0)
-    past_vectors = (
-        state.item_vectors[past]
-        if data is state.data
-        else state.loaded.model.item_vectors(data).cpu().numpy()[past]
-    )
     vectors = (
         state.item_vectors
         if data is state.data
         else state.loaded.model.item_vectors(data).cpu().numpy()
-    )
-    sims = (vectors[items] @ past_vectors.T) * weight[None, :]
+    )  # a basket's data scores the item vectors once, not twice
+    sims = (vectors[items] @ vectors[past].T) * weight[None, :]
     names = data.catalogue.products["description"].to_list()
     out = []
     for row, item in enumerate(items):

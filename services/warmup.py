@@ -31,7 +31,7 @@ def warm_recommendations(db: str | os.PathLike[str] | None) -> bool:
     started = time.perf_counter()
     try:
         state = recsys_service.serving_state(db)
-        _ = state.ranker, state.index, state.descriptions
+        state.warm()
         customers = list(state.data.user_index)
         if customers:  # the first list ranks every customer once per model and date
             recsys_service.recommend_for_customer(db, str(customers[0]), k=10)

@@ -14,6 +14,8 @@ def test_warm_up_loads_the_serving_state(trained_demo_master: Path) -> None:
     assert warm_recommendations(trained_demo_master) is True
     state = recsys_service.serving_state(trained_demo_master)
     assert "index" in state.__dict__  # the lazily built parts are built
+    assert state.rank_model is not None
+    assert "ranker-tables" in state.data._cache  # a first basket builds nothing
     customer = state.data.user_ids[0]
     assert recsys_service.recommend_for_customer(trained_demo_master, customer, 5).height == 5
 
