@@ -65,7 +65,7 @@ class UserKNN:
     """The neighbour pool of one fitted `TrainData`: TIFU vectors and their customer ids."""
 
     vectors: sp.csr_matrix  # [n_pool, n_items]
-    unit: sp.csr_matrix  # the same rows scaled to unit length
+    unit_t: sp.csr_matrix  # [n_items, n_pool] the rows scaled to unit length, transposed
     pool_index: dict[str, int]
     k: int
     params: tuple[int, float, float]
@@ -77,13 +77,13 @@ class UserKNN:
         """The pool of every customer of `data` (vectors from sales before `data.as_of`)."""
         vectors = tifu_vectors(data, group, r_b, r_g)
         index = {u: i for i, u in enumerate(data.user_ids)}
-        return cls(vectors, _unit(vectors), index, k, (group, r_b, r_g))
+        return cls(vectors, _unit(vectors).T.tocsr(), index, k, (group, r_b, r_g))
 
     def scores(self, data: TrainData, users: np.ndarray) -> sp.csr_matrix:
         """[len(users), n_items] mean pool vector of each customer's k nearest others
         (customers of `data`, which may be another data than the pool's: a basket)."""
         query = _unit(tifu_vectors(data, *self.params)[users])
-        sim = np.asarray((query @ self.unit.T).todense(), dtype=np.float32)
+        sim = np.asarray((query @ self.unit_t).todense(), dtype=np.float32)
         me = np.array([self.pool_index.get(data.user_ids[int(u)], -1) for u in users], np.int64)
         mine = me >= 0
         sim[np.flatnonzero(mine), me[mine]] = -np.inf
