@@ -180,6 +180,15 @@ def main() -> None:
     popular = data.item_popularity(30.0)[cv.item]
     ties = 1e-3 * popular / max(popular.max(), 1.0)
     show("buy-again (counts, popularity ties)", [repeat_metrics(cv, counts + ties, inner)])
+    units = gamma_poisson(data, cv, h, 1.0, by_quantity=True)[1]  # expected units (EB rate)
+    qty = data.events.group_by("user", "item").agg(q=pl.col("quantity").clip(0).sum())
+    q = sp.csr_matrix(
+        (qty["q"].to_numpy(), (qty["user"].to_numpy(), qty["item"].to_numpy())),
+        shape=(data.n_users, data.n_items),
+    )
+    q_own = np.asarray(q[cv.user, cv.item]).ravel()
+    show("units bought (quantity-weighted frequency)", [repeat_metrics(cv, q_own + ties, inner)])
+    show("gamma-Poisson expected units, shape 1", [repeat_metrics(cv, units + 1e-6 * ties, inner)])
     # 1) TIFU personal part, then neighbours, as a score on its own (tuned here, inner only)
     users_v = np.unique(cv.user)
     best = (-1.0, (7, 1.0, 0.8))
@@ -222,7 +231,18 @@ def main() -> None:
         x = x[:, : len(FEATURES)]
         extra = nbr_features(cut_before(data, cut), cands, h, tifu, shape)
         n_own = np.bincount(cands.user, minlength=data.n_users)[cands.user]
-        windows[c] = (np.hstack([x, extra]), y, cands.user + c * 10_000_000, n_own > HEAVY)
+        got = (
+            data.events.filter((pl.col("t_days") >= cut) & (pl.col("t_days") < cut + h))
+            .group_by("user", "item")
+            .len()
+            .with_columns(key=pl.col("user").cast(pl.Int64) * data.n_items + pl.col("item"))
+            .sort("key")
+        )
+        keys = cands.user * data.n_items + cands.item
+        at = np.clip(np.searchsorted(got["key"].to_numpy(), keys), 0, got.height - 1)
+        hit = got["key"].to_numpy()[at] == keys
+        graded = np.where(hit, np.minimum(got["len"].to_numpy()[at], 3), 0).astype(np.float32)
+        windows[c] = (np.hstack([x, extra]), y, cands.user + c * 10_000_000, n_own > HEAVY, graded)
     print(f"features built in {time.process_time() - start:.1f} CPU-s", flush=True)
     names = FEATURES + EXTRA
     base = list(range(len(FEATURES)))
@@ -238,14 +258,17 @@ def main() -> None:
         ("+ heavy-buyer trend", base + trend_cols, False),
         ("+ all three", base + tifu_cols + gp_cols + trend_cols, False),
         ("+ all three, heavy customers only", base + tifu_cols + gp_cols + trend_cols, True),
+        ("served features, graded labels (orders in window, max 3)", base, "graded"),
     ]
     print(f"{'variant (own-items model, 4 windows)':<60}{'recall':>9}{'NDCG':>9}{'+-sd':>8}")
-    for name, cols, heavy_only in variants:
+    for name, cols, heavy_only in variants:  # heavy_only: True, False or "graded" (labels)
         x = np.vstack([windows[c][0] for c in four])[:, cols]
         y = np.concatenate([windows[c][1] for c in four])
         g = np.concatenate([windows[c][2] for c in four])
         keep = np.isin(g, g[y > 0])
-        if heavy_only:
+        if heavy_only == "graded":
+            y = np.concatenate([windows[c][4] for c in four])
+        elif heavy_only:
             keep &= np.concatenate([windows[c][3] for c in four])
         got, cpu = [], time.process_time()
         for seed in args.seeds:
