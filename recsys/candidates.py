@@ -9,6 +9,8 @@ builds its training windows):
 - `popular`: most distinct buyers in the last `popular_days`;
 - `trending`: buyers in the last `popular_days` against the `popular_days` before (growth);
 - `category`: the customer's category shares x each category's recent best sellers;
+- `uknn`: user-kNN over TIFU vectors (`recsys.uknn`); its score is given for every candidate
+  (0 = none of the neighbours bought it), its rank only for its own top-N;
 - `two_tower`: the two-tower model's scores (retrieved through `recsys.index` for serving).
 The union of the sources is the ranker's candidate set (the ceiling of its recall).
 """
@@ -26,8 +28,21 @@ from recsys.base import top_k
 from recsys.baselines import ItemKNN, ease_weights
 from recsys.data import TrainData
 from recsys.errors import RecsysError
+from recsys.uknn import UserKNN
 
-SOURCES = ("buy_again", "ease", "knn", "together", "popular", "trending", "category", "two_tower")
+SOURCES = (
+    "buy_again",
+    "ease",
+    "knn",
+    "together",
+    "popular",
+    "trending",
+    "category",
+    "uknn",
+    "two_tower",
+)
+#: Sources whose score is a feature of every candidate, not only of the ones they retrieve.
+EVERY_ROW = ("uknn",)
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class SourceConfig:
     together_half_life_days: float = 60.0
     popular_days: float = 14.0
     category_days: float = 30.0
+    uknn_k: int = 50
     use_two_tower: bool = False
 
     def __post_init__(self) -> None:
@@ -54,6 +70,7 @@ class SourceConfig:
                 self.ease_items,
                 self.knn_neighbours,
                 self.together_neighbours,
+                self.uknn_k,
             )
             < 1
         ):
@@ -111,6 +128,7 @@ class Sources:
     trending: np.ndarray
     category_best: np.ndarray  # [n_items] recent buyers share within the item's category
     category_codes: np.ndarray  # [n_items] int category code
+    uknn: UserKNN
     two_tower: object | None = None
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
@@ -123,7 +141,7 @@ class Sources:
         """Sources whose scores are sparse enough to rank without a dense matrix: users [n] ->
         [n, n_items] sparse (0 = not retrieved), the same values as `scorers`."""
         weighted = data.weighted()
-        return {"buy_again": lambda u: weighted[u]}
+        return {"buy_again": lambda u: weighted[u], "uknn": lambda u: self.uknn.scores(data, u)}
 
     def _recent(self, data: TrainData) -> sp.csr_matrix:
         key = f"recent-{self.config.together_half_life_days}"
@@ -172,6 +190,7 @@ class Sources:
             "popular": lambda u: np.broadcast_to(self.popular, (len(u), data.n_items)),
             "trending": lambda u: np.broadcast_to(self.trending, (len(u), data.n_items)),
             "category": category,
+            "uknn": lambda u: dense(self.uknn.scores(data, u)),
         }
         if self.two_tower is not None:
             tower = self.two_tower
@@ -209,6 +228,7 @@ def fit_sources(
         trending.astype(np.float32),
         category_best,
         codes,
+        UserKNN.fit(data, config.uknn_k),
         two_tower if config.use_two_tower else None,
     )
 
@@ -282,6 +302,7 @@ def generate(
     sparse = sources.sparse_scorers(data)
     cfg = sources.config
     parts: dict[str, list[tuple[np.ndarray, ...]]] = {s: [] for s in names}
+    every: dict[str, list[sp.csr_matrix]] = {s: [] for s in names if s in EVERY_ROW}
     shared = {  # the same list for every customer: computed once
         name: _dense_top(scorers[name](users[:1]), np.zeros(1, np.int64), _depth(cfg, name))
         for name in names
@@ -298,7 +319,10 @@ def generate(
                     *(np.tile(a, len(chunk)) for a in shared[name][1:]),
                 )
             elif name in sparse:
-                got = _sparse_top(sparse[name](chunk), chunk, depth)
+                matrix = sparse[name](chunk)
+                if name in every:
+                    every[name].append(sp.csr_matrix(matrix))
+                got = _sparse_top(matrix, chunk, depth)
             else:
                 got = _dense_top(scorers[name](chunk), chunk, depth)
             parts[name].append(got)
@@ -319,6 +343,11 @@ def generate(
             pos = np.searchsorted(union, k)
             score[pos] = v
             rank[pos] = r.astype(np.float32)
+        if name in every and union.size:
+            rows = np.searchsorted(users, union // data.n_items, sorter=np.argsort(users))
+            rows = np.argsort(users)[rows]
+            stacked = sp.vstack(every[name]).tocsr()
+            score = np.asarray(stacked[rows, union % data.n_items], np.float32).ravel()
         scores_out[name] = score
         ranks_out[name] = rank
     return Candidates(union // data.n_items, union % data.n_items, scores_out, ranks_out)
@@ -348,7 +377,7 @@ def source_recall(
     out: dict[str, float] = {}
     cand_keys = cands.user * n_items + cands.item
     for name in [*cands.scores, "union"]:
-        got = cand_keys if name == "union" else cand_keys[~np.isnan(cands.scores[name])]
+        got = cand_keys if name == "union" else cand_keys[cands.ranks[name] > 0]
         hit = np.isin(rel_keys, got)
         per_user = np.zeros(len(users))
         np.add.at(

@@ -237,6 +237,8 @@ def feature_matrix(data: TrainData, cands: Candidates, category_codes: np.ndarra
     for j, name in enumerate(SOURCE_FEATURES):
         src, kind = name.rsplit("_", 1)
         if src in cands.scores:
-            values = cands.scores[src] if kind == "score" else cands.ranks[src]
-            source[:, j] = np.where(np.isnan(cands.scores[src]), np.nan, values)
+            if kind == "score":
+                source[:, j] = cands.scores[src]
+            else:  # rank 0 = not in the source's own top-N
+                source[:, j] = np.where(cands.ranks[src] > 0, cands.ranks[src], np.nan)
     return np.hstack([pair, tab.item[cands.item], user, source]).astype(np.float32)

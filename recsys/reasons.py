@@ -51,6 +51,8 @@ def reason_text(feature: str, x: np.ndarray, category: str, partner: str | None)
         return text
     if feature.startswith("together") and partner:
         return f"often bought with {partner}"
+    if feature.startswith("uknn"):
+        return "customers who buy what you buy also buy this"
     if feature.split("_")[0] in ("ease", "knn", "two") and partner:
         return f"customers who buy {partner} also buy this"
     if feature in ("i_trend", "i_buyers_7") or feature.startswith("trending"):
