@@ -15,7 +15,9 @@ header prints the load average before and after):
 
     .venv/bin/python bench/bench_app.py --db /tmp/app/demo1.duckdb --rounds 3
 
-"n/a" marks an interaction the checkout does not have. Needs /usr/bin/chromium.
+"n/a" marks an interaction the checkout does not have. `--returning` adds, beside the
+new-context rows, "returning user" rows: every page opened in one browser context kept across
+rounds (Streamlit's static files in its HTTP cache after round 1). Needs /usr/bin/chromium.
 """
 
 from __future__ import annotations
@@ -208,8 +210,15 @@ def interactions(page, base: str) -> dict[str, float | None]:
     return out
 
 
-def bench(repo: Path, db: Path, rounds: int, shots: Path | None) -> dict[str, list[float | None]]:
-    """Every page's first render and every interaction, `rounds` times, on a fresh server."""
+def bench(
+    repo: Path, db: Path, rounds: int, shots: Path | None, returning: bool = False
+) -> dict[str, list[float | None]]:
+    """Every page's first render and every interaction, `rounds` times, on a fresh server.
+
+    `returning`: besides (never instead of) the new-context first renders, every page is also
+    opened in one browser context kept across rounds (its HTTP cache holds Streamlit's static
+    files after round 1), as a returning user's browser would; rows "returning user: <page>".
+    """
     from playwright.sync_api import sync_playwright
 
     log = Path(tempfile.gettempdir()) / f"shelfwise-bench-app-{repo.name}.log"
@@ -218,6 +227,7 @@ def bench(repo: Path, db: Path, rounds: int, shots: Path | None) -> dict[str, li
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            kept = browser.new_context(viewport={"width": 1400, "height": 1000})
             for round_no in range(rounds):
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 page = context.new_page()
@@ -231,10 +241,17 @@ def bench(repo: Path, db: Path, rounds: int, shots: Path | None) -> dict[str, li
                             path=str(shots / f"{path or 'overview'}.png"), full_page=True
                         )
                 context.close()
+                if returning:
+                    page = kept.new_page()
+                    for path, title in PAGES.items():
+                        seconds = first_render(page, base, path, title)
+                        results.setdefault(f"returning user: {title}", []).append(seconds)
+                    page.close()
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 for name, seconds in interactions(context.new_page(), base).items():
                     results.setdefault(name, []).append(seconds)
                 context.close()
+            kept.close()
             browser.close()
     finally:
         proc.terminate()
@@ -259,6 +276,11 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shots", type=Path, help="screenshots of every page (last checkout)")
+    parser.add_argument(
+        "--returning",
+        action="store_true",
+        help="also every page in one browser context kept across rounds (cached static files)",
+    )
     args = parser.parse_args()
     db = Path(args.db).resolve()
     repos: list[Path] = args.repo or [Path(".")]
@@ -266,7 +288,7 @@ def main() -> None:
     runs = {}
     for i, repo in enumerate(repos):
         shots = args.shots if i == len(repos) - 1 else None
-        runs[repo] = bench(repo.resolve(), db, args.rounds, shots)
+        runs[repo] = bench(repo.resolve(), db, args.rounds, shots, args.returning)
     print(
         f"App in headless Chromium, {db.name}; seconds; round 1 after the server's start, "
         f"then the median of {args.rounds - 1} later rounds (new sessions); target "

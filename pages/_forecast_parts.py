@@ -13,7 +13,7 @@ from pages import _format as fmt
 from pages import _services as svc
 from pages import _shared as shared
 from services.accuracy import compare_models, frequencies, segments_and_default
-from services.display import frequency_label
+from services.display import frequency_label, model_label
 
 
 def band_figure(forecast: pl.DataFrame, recent: pl.DataFrame) -> go.Figure:
@@ -77,32 +77,39 @@ def backtest_block() -> None:
     )
     # Only models scored on the same series are compared: the set most models share.
     comparison = compare_models(backtest, seg, freq)
-    ranked, same = comparison.ranked, comparison.n_series
-    bar = px.bar(
-        ranked.to_pandas(),
-        x="wape",
-        y="model",
-        orientation="h",
-        labels={"wape": f"WAPE, {same:,} series (lower is better)", "model": ""},
-    )
-    bar.update_xaxes(tickformat=".0%")
-    bar.update_layout(
-        height=max(200, 40 * ranked.height),
-        margin={"t": 10, "b": 10},
-        yaxis={"autorange": "reversed"},
-    )
-    st.plotly_chart(bar, key="fc_backtest")
-    fmt.table(
-        ranked.select("model", "wape", "mase", "bias", "coverage_80", "n_series"),
-        key="fc_backtest_table",
-        first=("model", "wape"),
-    )
-    if comparison.others.height:
+    same, human = comparison.n_series, pl.col("model").map_elements(model_label, pl.String)
+    ranked, others = (f.with_columns(human) for f in (comparison.ranked, comparison.others))
+    # the table loads Streamlit's data grid (about 0.5 s of a first render): a lazy tab
+    chart_tab, table_tab = st.tabs(["Chart", "Table"], key="fc_backtest_view", on_change="rerun")
+    with chart_tab:
+        if chart_tab.open:
+            bar = px.bar(
+                ranked.to_pandas(),
+                x="wape",
+                y="model",
+                orientation="h",
+                labels={"wape": f"WAPE, {same:,} series (lower is better)", "model": ""},
+            )
+            bar.update_xaxes(tickformat=".0%")
+            bar.update_layout(
+                height=max(200, 40 * ranked.height),
+                margin={"t": 10, "b": 10},
+                yaxis={"autorange": "reversed"},
+            )
+            st.plotly_chart(bar, key="fc_backtest")
+    with table_tab:
+        if table_tab.open:
+            fmt.table(
+                ranked.select("model", "wape", "mase", "bias", "coverage_80", "n_series"),
+                key="fc_backtest_table",
+                first=("model", "wape"),
+            )
+    if others.height:
         st.caption(
             "Not compared (scored on other series): "
             + "; ".join(
                 f"{r['model']} on {r['n_series']:,} series, WAPE {r['wape']:.1%}"
-                for r in comparison.others.iter_rows(named=True)
+                for r in others.iter_rows(named=True)
             )
         )
 
@@ -117,7 +124,9 @@ def drivers_block(store_id: str | None, product_id: str | None) -> None:
     if drivers.is_empty():
         st.info(view.note)
         return
-    (st.caption if view.from_forecast_model else st.warning)(view.note)
+    code = view.forecast_model
+    note = view.note.replace(code, model_label(code)) if code else view.note  # human name
+    (st.caption if view.from_forecast_model else st.warning)(note)
     bar = px.bar(
         drivers.sort("contribution").to_pandas(),
         x="contribution",

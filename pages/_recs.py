@@ -56,12 +56,11 @@ def ranked_list(frame: pl.DataFrame, categories: list[str], key: str, basename: 
     shown = frame.with_columns(
         (pl.col("product_id") + " " + pl.col("description").fill_null("")).alias("_label")
     )
-    st.plotly_chart(
-        charts.ranked_bars(
-            shown, "score", "_label", "category", categories, "score (higher = better match)"
-        ),
-        key=f"{key}_chart",
+    span, title = charts.score_axis(shown["score"])
+    figure = charts.ranked_bars(
+        shown, "score", "_label", "category", categories, title, value_range=span
     )
+    st.plotly_chart(figure, key=f"{key}_chart")
     fmt.table(
         frame,
         key=f"{key}_table",

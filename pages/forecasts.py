@@ -12,6 +12,7 @@ from pages import _services as svc
 from pages import _shared as shared
 from pages._export import export_buttons
 from pages._forecast_parts import backtest_block, band_figure, drivers_block
+from services.display import model_label
 
 shared.require("forecasts")
 st.title("Forecasts")
@@ -38,7 +39,7 @@ show_days = st.slider("History shown (days)", 28, 365, 120, key="fc_history_days
 start = forecast["date"].min()
 recent = history.filter(pl.col("date") >= start - pl.duration(days=show_days)) if start else history
 st.plotly_chart(band_figure(forecast, recent), key="fc_chart")
-model = forecast["model"][0] if "model" in forecast.columns else "?"
+model = model_label(forecast["model"][0]) if "model" in forecast.columns else "?"
 st.caption(
     f"Model: **{model}** · horizon {forecast.height} days · "
     f"{forecast['yhat'].sum():,.0f} units forecast in total."

@@ -13,6 +13,9 @@ from pages._export import export_buttons
 from pages._movers_chart import movers_figure
 from services.display import kpi_text
 
+MOVER_COLUMNS = ["product_id", "description", "change", "change_pct", "revenue", "previous_revenue"]
+MOVER_FIRST = ("product_id", "description", "change", "change_pct")
+
 shared.require("overview")
 filters = shared.filters()
 st.title("Overview")
@@ -57,14 +60,29 @@ movers = dash.movers(filters, n)
 if movers.is_empty():
     st.info("No revenue change to rank in this period.")
 else:
-    st.plotly_chart(movers_figure(movers), key="overview_movers")
-    up, down = st.columns(2)
-    cols = ["product_id", "description", "change", "change_pct", "revenue", "previous_revenue"]
-    first = ("product_id", "description", "change", "change_pct")
-    up.markdown("**Rising**")
-    with up:
-        fmt.table(movers.filter(direction="up").select(cols), key="overview_up", first=first)
-    down.markdown("**Falling**")
-    with down:
-        fmt.table(movers.filter(direction="down").select(cols), key="overview_down", first=first)
+    # The tables load Streamlit's data grid (about 0.5 s of a first render, issue 18): a lazy
+    # tab, built only when opened.
+    chart_tab, table_tab = st.tabs(
+        ["Chart", "Table"], key="overview_movers_view", on_change="rerun"
+    )
+    with chart_tab:
+        if chart_tab.open:
+            st.plotly_chart(movers_figure(movers), key="overview_movers")
+    with table_tab:
+        if table_tab.open:
+            up, down = st.columns(2)
+            up.markdown("**Rising**")
+            with up:
+                fmt.table(
+                    movers.filter(direction="up").select(MOVER_COLUMNS),
+                    key="overview_up",
+                    first=MOVER_FIRST,
+                )
+            down.markdown("**Falling**")
+            with down:
+                fmt.table(
+                    movers.filter(direction="down").select(MOVER_COLUMNS),
+                    key="overview_down",
+                    first=MOVER_FIRST,
+                )
     export_buttons(movers, "movers", key="overview_export")

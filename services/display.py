@@ -114,6 +114,26 @@ def frequency_label(code: str) -> str:
     return _FREQUENCIES.get(code) or _FREQUENCIES.get(code.split("-")[0], code)
 
 
+_MODELS = {
+    "seasonal_naive": "Seasonal naive",
+    "moving_average": "Moving average",
+    "croston_sba": "Croston (SBA)",
+    "tsb": "TSB",
+    "ets": "Exponential smoothing",
+    "lightgbm": "LightGBM",
+    "lightgbm_median": "LightGBM (median)",
+    "prophet": "Prophet",
+    "auto": "Best per segment",
+}
+
+
+def model_label(code: str) -> str:
+    """Human name of a forecasting model ("lightgbm_median" -> "LightGBM (median)"); an
+    ensemble "a+b" reads "Blend: A + B"."""
+    names = [_MODELS.get(part) or label(part) for part in code.split("+")]
+    return names[0] if len(names) == 1 else "Blend: " + " + ".join(names)
+
+
 def tidy(frame: pl.DataFrame, first: tuple[str, ...] = DECISION_FIRST) -> pl.DataFrame:
     """Decision columns first; nested values (lists, structs) as text; nulls in text as ''."""
     order = [c for c in first if c in frame.columns]

@@ -102,8 +102,12 @@ def test_overview_kpis_trend_movers_and_store_filter(app_factory, downloads) -> 
         "Days of cover",
     }
     assert values["Revenue"].startswith("£")
-    assert at.get("plotly_chart"), "trend and movers charts"
+    assert len(at.get("plotly_chart")) == 2, "trend and movers charts"
+    assert not at.dataframe  # the movers' tables are a lazy tab: no data grid on first render
+    at.session_state["overview_movers_view"] = "Table"
+    at.run()
     assert len(at.dataframe) == 2  # rising and falling
+    assert len(at.get("plotly_chart")) == 1  # the movers chart is not built behind the table
     assert "Local demo" in " ".join(
         m.value for m in at.sidebar.markdown
     ) or "Sign-in off" in " ".join(m.value for m in at.sidebar.markdown)
@@ -139,6 +143,8 @@ def test_overview_exports_every_format(app_factory, downloads) -> None:
 
 def test_movers_slider_changes_list_length(app_factory) -> None:
     at = open_page(app_factory(), "overview")
+    at.session_state["overview_movers_view"] = "Table"
+    at.run()
     before = sum(len(df.value) for df in at.dataframe)
     at.slider(key="overview_movers_n").set_value(3).run()
     after = sum(len(df.value) for df in at.dataframe)

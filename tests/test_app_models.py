@@ -5,12 +5,14 @@ The Data page's full refresh (train + forecast + plan) is the heavy variant."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from forecasting.engine import DEFAULT_MODELS
 from services.pipeline import steps
 from tests.conftest import HEAVY, copy_warehouse
 from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 - fixture
@@ -131,6 +133,11 @@ def test_recommendations_page_with_a_trained_model(
     recs = at.dataframe[0].value
     assert len(recs) == 20 and {"product_id", "score", "reason"} <= set(recs.columns)
     assert len(at.dataframe[1].value) > 0  # the customer's history
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    low, high = chart["layout"]["xaxis"]["range"]  # the axis spans the list's own scores
+    scores = recs["score"]
+    assert low <= scores.min() and high > scores.max()
+    assert (low > 0) == ("axis starts at" in chart["layout"]["xaxis"]["title"]["text"])
     at.slider(key="rec_k").set_value(5).run()
     assert len(at.dataframe[0].value) == 5
     category = at.dataframe[0].value["category"].iloc[-1]  # has at least one eligible product
@@ -187,6 +194,10 @@ def test_forecasts_page_with_a_real_forecast(monkeypatch, forecast_db: Path) -> 
     at = open_app(monkeypatch, forecast_db, "forecasts")
     assert len(at.get("plotly_chart")) >= 1
     caption = " ".join(c.value for c in at.caption)
+    shown_model = caption.split("Model: **")[1].split("**")[0]
+    assert shown_model and "_" not in shown_model  # a human model name, not a code
+    notes = caption + " ".join(w.value for w in at.warning)  # the drivers' note among them
+    assert not [code for code in DEFAULT_MODELS if "_" in code and code in notes]
     total = load_forecast(
         forecast_db,
         store_id=at.selectbox(key="fc_store").value,
@@ -198,6 +209,41 @@ def test_forecasts_page_with_a_real_forecast(monkeypatch, forecast_db: Path) -> 
     grand = load_forecast(forecast_db)["yhat"].sum()
     assert f"{grand:,.0f} units forecast" in " ".join(c.value for c in at.caption)
     assert grand > total
+
+
+def test_forecasts_backtest_chart_first_table_on_demand(
+    monkeypatch, forecast_db: Path, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    import polars as pl
+
+    from forecasting.backtest import BacktestConfig, BacktestReport, save_backtest
+
+    metrics = {k: [0.5, 0.7] for k in ("mase", "rmsse", "bias", "pinball", "coverage_80")}
+    table = pl.DataFrame(
+        {
+            "model": ["ets", "seasonal_naive"],
+            "segment": ["all", "all"],
+            "frequency": ["D", "D"],
+            "n_series": [12, 12],
+            "wape": [0.4, 0.6],
+            **metrics,
+            "coverage_95": [0.9, 0.9],
+        }
+    )
+    db = copy_warehouse(forecast_db, tmp_path / "demo.duckdb")
+    save_backtest(db, BacktestReport(table, []), BacktestConfig(until=dt.date(2026, 1, 1)))
+    at = open_app(monkeypatch, db, "forecasts")
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    bars = [t["y"] for f in figures for t in f["data"] if t.get("type") == "bar"]
+    wanted = ["Exponential smoothing", "Seasonal naive"]  # human model names, best first
+    assert any(list(y) == wanted for y in bars), bars
+    grids = len(at.dataframe)  # the table is a lazy tab: no data grid until it is opened
+    at.session_state["fc_backtest_view"] = "Table"
+    at.run()
+    assert not at.exception and len(at.dataframe) == grids + 1
+    assert at.dataframe[-1].value.shape[0] == 2
 
 
 @pytest.mark.heavy

@@ -10,13 +10,31 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pages._charts import score_axis
 from pages._movers_chart import movers_figure
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.dashboard import seasonality_grid
-from services.display import frequency_label, kpi_text, label, money, number_format, tidy
+from services.display import (
+    frequency_label,
+    kpi_text,
+    label,
+    model_label,
+    money,
+    number_format,
+    tidy,
+)
 from services.loads import load_file
 from services.merch import customer_ids_from_text
 from warehouse.db import WarehouseError
+
+
+def test_model_labels_are_human() -> None:
+    assert model_label("lightgbm_median") == "LightGBM (median)"
+    assert model_label("seasonal_naive") == "Seasonal naive" and model_label("ets") != "ets"
+    assert model_label("ets+lightgbm+lightgbm_median") == (
+        "Blend: Exponential smoothing + LightGBM + LightGBM (median)"
+    )
+    assert model_label("new_model") == "New model"  # unknown codes still lose the snake case
 
 
 def test_display_rules() -> None:
@@ -108,3 +126,13 @@ def test_movers_chart_ranks_by_change_risers_green_fallers_red() -> None:
     assert [t.marker.color for t in fig.data] == ["#c62828", "#2e7d32"]
     assert list(fig.layout.yaxis.categoryarray) == ["P3 Three", "P2 Two", "P1 One"]
     assert list(fig.data[1].x) == [50.0, 200.0] and fig.layout.xaxis.tickprefix == "£"
+
+
+def test_score_axis_spans_close_scores_and_says_where_it_starts() -> None:
+    (low, high), title = score_axis(pl.Series([10.73, 10.65, 10.56]))
+    assert 10.0 < low < 10.56 and high > 10.73  # the differences are visible
+    assert f"axis starts at {low:,.2f}, not 0" in title
+    (low, high), title = score_axis(pl.Series([10.2, 0.1]))  # a wide list: from zero
+    assert low == 0.0 and high > 10.2 and "axis starts" not in title
+    (low, _), _ = score_axis(pl.Series([-1.0, -3.0]))  # negative scores keep their own range
+    assert low < -3.0
