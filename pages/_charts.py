@@ -114,8 +114,7 @@ def ranked_bars(
     height_per_bar: int = 24,
     value_range: tuple[float, float] | None = None,
 ) -> go.Figure:
-    """Horizontal bars in rank order (first row on top), coloured by `colour_by`; the value
-    axis spans `value_range` when given (else from zero)."""
+    """Bars in rank order (first on top), coloured by `colour_by`; x spans `value_range`."""
     colours = category_colours(all_categories)
     shown = frame.with_columns(pl.col(colour_by).fill_null("(none)"))
     labels = [f"{i + 1}. {text}" for i, text in enumerate(shown[label].to_list())]
@@ -144,22 +143,8 @@ def ranked_bars(
         height=max(260, height_per_bar * frame.height + 60),
         barmode="overlay",
         margin={"t": 10, "b": 10},
-        xaxis_title=value_title,
+        xaxis={"title": value_title, "range": list(value_range) if value_range else None},
         yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
         legend={"title": colour_by},
     )
-    if value_range is not None:
-        fig.update_xaxes(range=list(value_range))
     return fig
-
-
-def score_axis(scores: pl.Series) -> tuple[tuple[float, float], str]:
-    """The value range and title of a list's score axis. A list's scores are often within 2 %
-    of each other (10.73 .. 10.56): from zero every bar looks the same, so the axis spans the
-    list's own range (a quarter of it as margin) and its title says where it starts."""
-    low, high = float(scores.min()), float(scores.max())  # type: ignore[arg-type]
-    pad = max(high - low, abs(high) * 0.01, 1e-6) * 0.25
-    if low >= 0 and low - pad <= 0:  # the range reaches zero anyway: an ordinary axis
-        return (0.0, high + pad), "score (higher = better match)"
-    start = low - pad
-    return (start, high + pad), f"score (higher = better match; axis starts at {start:,.2f}, not 0)"

@@ -10,6 +10,7 @@ from pages import _charts as charts
 from pages import _format as fmt
 from pages._export import export_buttons
 from recsys.service import BusinessRules
+from services.display import score_axis
 
 MAX_PRICE = 200.0
 
@@ -56,7 +57,7 @@ def ranked_list(frame: pl.DataFrame, categories: list[str], key: str, basename: 
     shown = frame.with_columns(
         (pl.col("product_id") + " " + pl.col("description").fill_null("")).alias("_label")
     )
-    span, title = charts.score_axis(shown["score"])
+    span, title = score_axis(shown["score"])
     figure = charts.ranked_bars(
         shown, "score", "_label", "category", categories, title, value_range=span
     )

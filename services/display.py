@@ -179,3 +179,15 @@ def kpi_text(value: float | None, unit: str) -> str:
     if unit == "days":
         return f"{value:,.1f} d"
     return f"{value:,.0f}"
+
+
+def score_axis(scores: pl.Series) -> tuple[tuple[float, float], str]:
+    """The value range and title of a list's score axis. A list's scores are often within 2 %
+    of each other (10.73 .. 10.56): from zero every bar looks the same, so the axis spans the
+    list's own range (a quarter of it as margin) and its title says where it starts."""
+    low, high = float(scores.min()), float(scores.max())  # type: ignore[arg-type]
+    pad = max(high - low, abs(high) * 0.01, 1e-6) * 0.25
+    if low >= 0 and low - pad <= 0:  # the range reaches zero anyway: an ordinary axis
+        return (0.0, high + pad), "score (higher = better match)"
+    start = low - pad
+    return (start, high + pad), f"score (higher = better match; axis starts at {start:,.2f}, not 0)"

@@ -10,7 +10,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pages._charts import score_axis
 from pages._movers_chart import movers_figure
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.dashboard import seasonality_grid
@@ -21,6 +20,7 @@ from services.display import (
     model_label,
     money,
     number_format,
+    score_axis,
     tidy,
 )
 from services.loads import load_file
