@@ -28,21 +28,8 @@ from recsys.base import top_k
 from recsys.baselines import ItemKNN, ease_weights
 from recsys.data import TrainData
 from recsys.errors import RecsysError
+from recsys.feature_names import EVERY_ROW, SOURCES
 from recsys.uknn import UserKNN
-
-SOURCES = (
-    "buy_again",
-    "ease",
-    "knn",
-    "together",
-    "popular",
-    "trending",
-    "category",
-    "uknn",
-    "two_tower",
-)
-#: Sources whose score is a feature of every candidate, not only of the ones they retrieve.
-EVERY_ROW = ("uknn",)
 
 
 @dataclass(frozen=True)

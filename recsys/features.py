@@ -15,47 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from recsys.candidates import SOURCES, Candidates
+from recsys.candidates import Candidates
 from recsys.data import TrainData
-
-PAIR = (
-    "ux_orders",
-    "ux_quantity",
-    "ux_days_since_last",
-    "ux_days_since_first",
-    "ux_mean_gap",
-    "ux_cycle_ratio",
-    "ux_weighted",
-    "ux_bought",
-    "ux_order_share",
-    "ux_orders_90",
-    "ux_orders_30",
-    "ux_in_last_orders",
-)
-ITEM = (
-    "i_buyers_7",
-    "i_buyers_30",
-    "i_buyers_90",
-    "i_trend",
-    "i_price",
-    "i_category",
-    "i_buyers_all",
-    "i_age",
-    "i_repeat_share",
-    "i_mean_quantity",
-)
-USER = (
-    "u_orders",
-    "u_days_since_last",
-    "u_basket_size",
-    "u_items",
-    "u_spend",
-    "u_days_active",
-    "u_category_share",
-)
-SOURCE_FEATURES = tuple(f"{s}_{kind}" for s in SOURCES for kind in ("score", "rank"))
-FEATURES = PAIR + ITEM + USER + SOURCE_FEATURES
-CATEGORICAL = ("i_category",)
+from recsys.feature_names import CATEGORICAL as CATEGORICAL  # re-exported: the feature names
+from recsys.feature_names import FEATURES as FEATURES
+from recsys.feature_names import ITEM as ITEM
+from recsys.feature_names import PAIR as PAIR
+from recsys.feature_names import SOURCE_FEATURES as SOURCE_FEATURES
+from recsys.feature_names import USER as USER
 
 
 @dataclass(frozen=True)

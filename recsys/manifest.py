@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from recsys.errors import RecsysError
+from recsys.feature_names import FEATURES
 from recsys.pin import read_pin
 from warehouse.files import file_sha256
 from warehouse.paths import artifacts_dir
@@ -52,7 +53,27 @@ def read_manifest(path: Path) -> dict[str, Any]:
             raise RecsysError(f"{file}: missing")
         if file_sha256(file) != digest:
             raise RecsysError(f"{file}: checksum mismatch (corrupt artifact)")
+    check_ranker_features(path, manifest)
     return manifest
+
+
+def check_ranker_features(path: Path, manifest: dict[str, Any]) -> None:
+    """Raise RecsysError when a saved ranker was trained on other features than this code's
+    (`recsys.feature_names.FEATURES`): such a version cannot serve, so it must not count as the
+    served model either (the pipeline then trains a new one instead of skipping the step).
+    Reads only the header of each LightGBM text model (its `feature_names=` line)."""
+    for name in manifest.get("files", {}):
+        if not (name.startswith("ranker_") and name.endswith(".txt")):
+            continue
+        with open(path / name, encoding="utf-8") as handle:
+            for _, line in zip(range(64), handle, strict=False):
+                if line.startswith("feature_names="):
+                    if tuple(line.removeprefix("feature_names=").split()) != FEATURES:
+                        raise RecsysError(
+                            f"{path / name}: trained on other ranker features than this version "
+                            "of recsys; train a new model version (`python -m recsys train`)"
+                        )
+                    break
 
 
 def latest_manifest(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:

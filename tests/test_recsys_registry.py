@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +13,12 @@ import torch
 from recsys import manifest, registry
 from recsys.baselines import Ease
 from recsys.errors import NoModelError
+from recsys.feature_names import FEATURES
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
+from services.freshness import OUTPUT_CHECKS
+from tests.conftest import copy_warehouse
 from tests.test_recsys_base import small_data
+from warehouse.files import file_sha256
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +89,27 @@ def test_failed_save_leaves_nothing_behind(
     root = registry.model_root(db)
     assert sorted(p.name for p in root.iterdir()) == ["v0001"]
     assert registry.load_latest(db).version == 1
+
+
+def test_a_ranker_trained_on_other_features_is_not_the_served_model(
+    trained_demo_master: Path, tmp_path: Path
+) -> None:
+    """A version saved before the ranker's features changed (here: without the `uknn` score)
+    neither serves nor counts as the model, so the pipeline trains a new one."""
+    db = copy_warehouse(trained_demo_master, tmp_path / "demo.duckdb")
+    assert manifest.has_model(db)
+    version = manifest.list_versions(db)[0]
+    saved = json.loads((version / manifest.MANIFEST).read_text(encoding="utf-8"))
+    boosters = [n for n in saved["files"] if n.startswith("ranker_") and n.endswith(".txt")]
+    assert boosters
+    older = " ".join(f for f in FEATURES if f != "uknn_score")
+    for name in boosters:
+        text = (version / name).read_text(encoding="utf-8")
+        text = re.sub(r"(?m)^feature_names=.*$", f"feature_names={older}", text)
+        (version / name).write_text(text, encoding="utf-8")
+        saved["files"][name] = file_sha256(version / name)  # intact, only older
+    (version / manifest.MANIFEST).write_text(json.dumps(saved), encoding="utf-8")
+    assert not manifest.has_model(db) and manifest.latest_manifest(db) is None
+    assert OUTPUT_CHECKS["recsys train"](db) is False  # the pipeline's step runs again
+    with pytest.raises(NoModelError, match="other ranker features"):
+        registry.load_latest(db)
