@@ -288,7 +288,6 @@ def forecast_panel(
     fb_cal, fb_fut = raw[FALLBACK][1], raw[FALLBACK][2]
     means = mean_forecasts(raw.get(MEAN_MODEL), n)  # the level the residual scale reads
     mean_cal, mean_fut = means
-    mirror = needs_refit(panel.season, cal_end, end, h)  # the window's bias: another regime
     forecasts: dict[str, ModelForecast] = {}
     for name, (rows, cal, fut, secs) in raw.items():
         wins = cal.shape[0] // rows.size  # Prophet (a subset) has the newest window only
@@ -311,7 +310,6 @@ def forecast_panel(
             wins,
             None if mean_cal is None else mean_cal[stack],
             None if mean_fut is None else mean_fut[rows],
-            mirror,
         )
         forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs, method)
 
@@ -320,7 +318,7 @@ def forecast_panel(
     for name in sorted(set(choice.values()) - set(forecasts)):  # an ensemble of models
         fut, cal, used = ensemble_arrays(forecasts, name)
         quant, method = conformal(
-            panel, end, actual_cal, cal, fut, scale_cal, scale, buckets, probs, w, *means, mirror
+            panel, end, actual_cal, cal, fut, scale_cal, scale, buckets, probs, w, *means
         )
         secs = sum(forecasts[m].seconds for m in name.split("+"))
         forecasts[name] = ModelForecast(all_rows, used, fut, quant, cal, secs, method)

@@ -11,12 +11,6 @@ The forecast level in the scale is the **mean model's** (the tweedie LightGBM, w
 rather than the chosen model's own (issue #13, BENCHMARKS.md "third session"): demand spreads in
 proportion to its expected level, and a median model forecasts near zero for lumpy series and
 lags growth, so its own level under-states the spread of the weeks ahead.
-
-Where the validation origin's history lacks the yearly shape the cutoff's holds (a season plus
-a horizon: `forecasting.engine.needs_refit`), the validation window's bias belongs to a model
-that could not see the season, not to the forecast's: its sign is not assumed to repeat, each
-pool's quantiles are read from its residuals r together with r - 2 median(r)
-(`pool_quantiles`).
 """
 
 from __future__ import annotations
@@ -107,14 +101,6 @@ def horizon_buckets(h: int, freq: str) -> np.ndarray:
     return np.searchsorted(np.array(edges), np.arange(1, h + 1), side="left")
 
 
-def pool_quantiles(resid: np.ndarray, probs: list[float], mirror: bool = False) -> np.ndarray:
-    """(len(probs),) empirical quantiles of a pool of residuals (any shape); with `mirror`,
-    of the pool together with its reflection about zero bias, `resid - 2 median(resid)`: the
-    window's median error then counts as equally likely to repeat or to reverse."""
-    r = resid.ravel()
-    return np.quantile(np.concatenate([r, r - 2 * np.median(r)]) if mirror else r, probs)
-
-
 def probabilities(levels: tuple[int, ...]) -> list[float]:
     """Every quantile level needed: the stored q_05..q_95 and each interval's two ends."""
     probs = set(QUANTILES)
@@ -154,7 +140,6 @@ class ConformalTable:
         grouping: str = "segment",
         windows: int = 1,
         scale_note: str = "",
-        mirror: bool = False,
     ) -> ConformalTable:
         """From calibration actuals and forecasts, both (n, h); scale and segment (n,) (any
         grouping of the series, named by `grouping` in the method). With `windows` > 1 the rows
@@ -163,7 +148,7 @@ class ConformalTable:
         Pools adaptively: per group x horizon bucket where a group has `MIN_GROUP_POINTS`
         residuals, else across segments, and across all horizons for a bucket with under
         `MIN_BUCKET_POINTS`. `method` says which pooling was used (and `scale_note`,
-        how the scale was read); `mirror`: `pool_quantiles` with the bias sign-symmetric.
+        how the scale was read).
         """
         ok = np.isfinite(yhat).all(1)
         resid = (actual[ok] - yhat[ok]) / scale[ok, None]
@@ -172,18 +157,18 @@ class ConformalTable:
         if resid.size == 0:
             resid = np.zeros((1, actual.shape[1]))
             seg = np.array(["*"])
-        table[("*", -1)] = pool_quantiles(resid, probs, mirror)
+        table[("*", -1)] = np.quantile(resid, probs)
         by_segment = pooled_h = False
         for b in np.unique(buckets):
             cols = resid[:, buckets == b]
             if cols.size < MIN_BUCKET_POINTS:
                 pooled_h = True
                 continue  # `apply` falls back to ("*", -1)
-            table[("*", int(b))] = pool_quantiles(cols, probs, mirror)
+            table[("*", int(b))] = np.quantile(cols, probs)
             for s in np.unique(seg):
                 vals = cols[seg == s]
                 if vals.size >= MIN_GROUP_POINTS:
-                    table[(str(s), int(b))] = pool_quantiles(vals, probs, mirror)
+                    table[(str(s), int(b))] = np.quantile(vals, probs)
                     by_segment = True
         how = (
             f"by {grouping} x horizon"
@@ -195,11 +180,6 @@ class ConformalTable:
         wins = f"{windows} windows" if windows > 1 else "1 window"
         method = (
             f"conformal, {wins} of {actual.shape[1]}, {resid.size:,} residuals, {how}{scale_note}"
-            + (
-                ", window bias sign-symmetric (validation origin short of a season)"
-                if mirror
-                else ""
-            )
         )
         return cls(tuple(probs), table, method)
 
@@ -267,7 +247,6 @@ def conformal(
     windows: int = 1,
     mean_cal: np.ndarray | None = None,
     mean_fut: np.ndarray | None = None,
-    mirror: bool = False,
 ) -> tuple[dict[float, np.ndarray], str]:
     """Quantiles {p: (n, h)} of the forecast `fut` from the validation residuals of `cal`, and
     the method used.
@@ -277,17 +256,14 @@ def conformal(
     `residual_scale` (recent level x the forecast level) and pooled per scale group
     (`scale_groups`: quintiles of that scale) x horizon bucket. The forecast level is the mean
     model's (`mean_cal`, `mean_fut`, same shapes as `cal`, `fut`) on the rows where it is
-    finite, else the model's own. `mirror`: the window's bias is sign-symmetric
-    (`pool_quantiles`; the engine sets it where the validation origin is short of a season).
+    finite, else the model's own.
     """
     ref_cal, note_cal = _mean_level(cal, mean_cal)
     ref_fut, _ = _mean_level(fut, mean_fut)
     s_cal, s_now = residual_scale(level_cal, ref_cal), residual_scale(level_now, ref_fut)
     g_cal, g_now = scale_groups(s_cal, s_now)
     note = ", scale from the mean model's level" if note_cal else ""
-    table = calibrate(
-        panel, end, actual_cal, cal, s_cal, g_cal, buckets, probs, windows, note, mirror
-    )
+    table = calibrate(panel, end, actual_cal, cal, s_cal, g_cal, buckets, probs, windows, note)
     return table.apply(fut, s_now, g_now, buckets), table.method
 
 
@@ -323,7 +299,6 @@ def calibrate(
     probs: list[float],
     windows: int = 1,
     scale_note: str = "",
-    mirror: bool = False,
 ) -> ConformalTable:
     """Conformal table from the validation windows (pooled as far as needed), or model-based
     intervals when they hold under `MIN_POOLED_POINTS` residuals."""
@@ -331,6 +306,6 @@ def calibrate(
         table = ConformalTable.model_based(panel, end, probs)
     else:
         table = ConformalTable.fit(
-            actual, cal, scale, segment, buckets, probs, "scale group", windows, scale_note, mirror
+            actual, cal, scale, segment, buckets, probs, "scale group", windows, scale_note
         )
     return table.with_floor(panel.floor)

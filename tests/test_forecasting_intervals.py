@@ -78,39 +78,3 @@ def test_the_engine_says_its_intervals_read_the_mean_models_level() -> None:
     assert "scale from the mean model's level" in res.calibration
     lo, hi = res.forecasts[AUTO].interval(80)
     assert (lo <= res.forecasts[AUTO].yhat).all() and (hi > lo).any()
-
-
-def test_a_window_bias_that_reverses_is_covered_when_its_sign_is_not_assumed() -> None:
-    """The validation window under-forecasts a rising season by 10%; the forecast window
-    over-forecasts a falling one by 10%. Quantiles that keep the window's bias miss the
-    reversal; `mirror` (validation origin short of a season) covers both signs."""
-    rng = np.random.default_rng(3)
-    n, h = 1000, 8
-    level = rng.uniform(50, 200, n)
-    yhat = np.repeat(level[:, None], h, axis=1)
-    actual_cal = rng.poisson(1.1 * yhat).astype(float)
-    actual = rng.poisson(0.9 * yhat).astype(float)
-    panel = _weekly_panel(2, 20, 1)
-    args = (panel, 19, actual_cal, yhat, yhat, level, level, horizon_buckets(h, "W"))
-    kept_q, kept_method = conformal(*args, [0.1, 0.5, 0.9])
-    mirror_q, mirror_method = conformal(*args, [0.1, 0.5, 0.9], 1, None, None, True)
-    assert "sign-symmetric" in mirror_method and "sign-symmetric" not in kept_method
-
-    def cover(q: dict[float, np.ndarray]) -> float:
-        lo, hi = interval(q, yhat, 80)
-        return float(((actual >= lo) & (actual <= hi)).mean())
-
-    assert cover(kept_q) < 0.5 and cover(mirror_q) >= 0.75
-
-
-def test_the_engine_mirrors_the_bias_only_where_the_validation_origin_is_short_of_a_season() -> (
-    None
-):
-    """Weekly, h = 8: with 62 weeks the cutoff holds 52 + 8 weeks and the validation origin
-    (54 weeks) does not (`needs_refit`); with 40 weeks neither does."""
-    cfg = EngineConfig(horizon=8, prophet_series=0, lightgbm=FAST)
-    short = _weekly_panel(20, 62, 4)
-    res = forecast_panel(short, short.y.shape[1] - 1, cfg)
-    assert "window bias sign-symmetric" in res.calibration
-    plain = _weekly_panel(20, 40, 4)
-    assert "sign-symmetric" not in forecast_panel(plain, plain.y.shape[1] - 1, cfg).calibration
