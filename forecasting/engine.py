@@ -28,6 +28,7 @@ from forecasting.intervals import (
     horizon_buckets,
     interval,
     level,
+    mean_forecasts,
     probabilities,
     segments,
 )
@@ -54,6 +55,9 @@ AUTO = "auto"
 #: weekly worse (WAPE 0.661 -> 0.694), and intervals on 2 moved store-item's 80% coverage from
 #: 0.803 to 0.731 (to 0.850 from 0.711 on its 91-week cut).
 AUTO_WINDOWS: dict[str, int] = {"D": 1, "W": 1}
+#: The model whose forecast level scales every model's interval residuals (demand spreads with
+#: its mean; see `forecasting.intervals`).
+MEAN_MODEL = "lightgbm"
 #: `prophet_series` value meaning every series.
 PROPHET_ALL = -1
 #: The objective of each LightGBM variant.
@@ -282,6 +286,8 @@ def forecast_panel(
         raw["prophet"] = (prophet_rows, cal, fut, time.perf_counter() - t0)
 
     fb_cal, fb_fut = raw[FALLBACK][1], raw[FALLBACK][2]
+    means = mean_forecasts(raw.get(MEAN_MODEL), n)  # the level the residual scale reads
+    mean_cal, mean_fut = means
     forecasts: dict[str, ModelForecast] = {}
     for name, (rows, cal, fut, secs) in raw.items():
         wins = cal.shape[0] // rows.size  # Prophet (a subset) has the newest window only
@@ -302,6 +308,8 @@ def forecast_panel(
             buckets,
             probs,
             wins,
+            None if mean_cal is None else mean_cal[stack],
+            None if mean_fut is None else mean_fut[rows],
         )
         forecasts[name] = ModelForecast(rows, used, fut, quant, cal, secs, method)
 
@@ -310,7 +318,7 @@ def forecast_panel(
     for name in sorted(set(choice.values()) - set(forecasts)):  # an ensemble of models
         fut, cal, used = ensemble_arrays(forecasts, name)
         quant, method = conformal(
-            panel, end, actual_cal, cal, fut, scale_cal, scale, buckets, probs, w
+            panel, end, actual_cal, cal, fut, scale_cal, scale, buckets, probs, w, *means
         )
         secs = sum(forecasts[m].seconds for m in name.split("+"))
         forecasts[name] = ModelForecast(all_rows, used, fut, quant, cal, secs, method)

@@ -2,10 +2,15 @@
 
 Conformal recipe (split conformal, normalised): a model is fitted on history through
 `end - h` and forecasts the last `h` known periods; the residuals `(y - yhat) / s` (s =
-`residual_scale`: the recent level x the forecast's own level) are pooled per scale group x
+`residual_scale`: the recent level x the forecast level) are pooled per scale group x
 horizon bucket, and their empirical quantiles turn a later forecast into quantiles
 `max(0, yhat + Q_r(p) * s)`. Pooling across series is what makes them stable; the calibration
 window is the same length as the forecast.
+
+The forecast level in the scale is the **mean model's** (the tweedie LightGBM, where it ran)
+rather than the chosen model's own (issue #13, BENCHMARKS.md "third session"): demand spreads in
+proportion to its expected level, and a median model forecasts near zero for lumpy series and
+lags growth, so its own level under-states the spread of the weeks ahead.
 """
 
 from __future__ import annotations
@@ -63,7 +68,8 @@ def level(panel: Panel, end: int) -> np.ndarray:
 
 def residual_scale(level_: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """(n,) divisor of the residuals: the geometric mean of the recent level (n,) and the
-    forecast's own mean |yhat| over the horizon (n, h), floored at 0.05.
+    forecast level, the mean |yhat| over the horizon (n, h) of the forecast given (`conformal`
+    passes the mean model's where it ran), floored at 0.05.
 
     The forecast's part lets the intervals follow a season the model foresees (a level read in
     the high season no longer widens the low season's intervals); the level's part keeps them
@@ -133,6 +139,7 @@ class ConformalTable:
         probs: list[float],
         grouping: str = "segment",
         windows: int = 1,
+        scale_note: str = "",
     ) -> ConformalTable:
         """From calibration actuals and forecasts, both (n, h); scale and segment (n,) (any
         grouping of the series, named by `grouping` in the method). With `windows` > 1 the rows
@@ -140,7 +147,8 @@ class ConformalTable:
 
         Pools adaptively: per group x horizon bucket where a group has `MIN_GROUP_POINTS`
         residuals, else across segments, and across all horizons for a bucket with under
-        `MIN_BUCKET_POINTS`. `method` says which pooling was used.
+        `MIN_BUCKET_POINTS`. `method` says which pooling was used (and `scale_note`,
+        how the scale was read).
         """
         ok = np.isfinite(yhat).all(1)
         resid = (actual[ok] - yhat[ok]) / scale[ok, None]
@@ -170,7 +178,9 @@ class ConformalTable:
             else "pooled across series, by horizon"
         )
         wins = f"{windows} windows" if windows > 1 else "1 window"
-        method = f"conformal, {wins} of {actual.shape[1]}, {resid.size:,} residuals, {how}"
+        method = (
+            f"conformal, {wins} of {actual.shape[1]}, {resid.size:,} residuals, {how}{scale_note}"
+        )
         return cls(tuple(probs), table, method)
 
     @classmethod
@@ -235,19 +245,47 @@ def conformal(
     buckets: np.ndarray,
     probs: list[float],
     windows: int = 1,
+    mean_cal: np.ndarray | None = None,
+    mean_fut: np.ndarray | None = None,
 ) -> tuple[dict[float, np.ndarray], str]:
     """Quantiles {p: (n, h)} of the forecast `fut` from the validation residuals of `cal`, and
     the method used.
 
     `actual_cal`, `cal` (w x n, h) and `level_cal` (w x n,) stack the `windows` validation
     windows (each normalised by the level at its own origin). Residuals are divided by
-    `residual_scale` (recent level x the forecast's own level) and pooled per scale group
-    (`scale_groups`: quintiles of that scale) x horizon bucket.
+    `residual_scale` (recent level x the forecast level) and pooled per scale group
+    (`scale_groups`: quintiles of that scale) x horizon bucket. The forecast level is the mean
+    model's (`mean_cal`, `mean_fut`, same shapes as `cal`, `fut`) on the rows where it is
+    finite, else the model's own.
     """
-    s_cal, s_now = residual_scale(level_cal, cal), residual_scale(level_now, fut)
+    ref_cal, note_cal = _mean_level(cal, mean_cal)
+    ref_fut, _ = _mean_level(fut, mean_fut)
+    s_cal, s_now = residual_scale(level_cal, ref_cal), residual_scale(level_now, ref_fut)
     g_cal, g_now = scale_groups(s_cal, s_now)
-    table = calibrate(panel, end, actual_cal, cal, s_cal, g_cal, buckets, probs, windows)
+    note = ", scale from the mean model's level" if note_cal else ""
+    table = calibrate(panel, end, actual_cal, cal, s_cal, g_cal, buckets, probs, windows, note)
     return table.apply(fut, s_now, g_now, buckets), table.method
+
+
+def _mean_level(own: np.ndarray, mean: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """(rows of `mean` where finite, else of `own`; whether any came from `mean`)."""
+    if mean is None:
+        return own, False
+    ok = np.isfinite(mean).all(1)
+    return np.where(ok[:, None], mean, own), bool(ok.any())
+
+
+def mean_forecasts(
+    run: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None, n: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The mean model's validation (w x n, h) and cutoff (n, h) forecasts from its engine run
+    (rows, cal, fut, seconds), NaN where it failed, for `conformal`'s scale; (None, None) when
+    it did not run on all `n` series."""
+    if run is None or run[0].size != n:
+        return None, None
+    _, cal, fut, _ = run
+    bad = np.tile(~np.isfinite(fut).all(1), cal.shape[0] // n)
+    return np.where(bad[:, None], np.nan, cal), fut
 
 
 def calibrate(
@@ -260,6 +298,7 @@ def calibrate(
     buckets: np.ndarray,
     probs: list[float],
     windows: int = 1,
+    scale_note: str = "",
 ) -> ConformalTable:
     """Conformal table from the validation windows (pooled as far as needed), or model-based
     intervals when they hold under `MIN_POOLED_POINTS` residuals."""
@@ -267,6 +306,6 @@ def calibrate(
         table = ConformalTable.model_based(panel, end, probs)
     else:
         table = ConformalTable.fit(
-            actual, cal, scale, segment, buckets, probs, "scale group", windows
+            actual, cal, scale, segment, buckets, probs, "scale group", windows, scale_note
         )
     return table.with_floor(panel.floor)
