@@ -76,7 +76,7 @@ def serving_ranked(state: Any, users: np.ndarray | None) -> Ranked:
         return ranked
     lock: threading.Lock = cache.setdefault("_ranked_lock", threading.Lock())
     if users is not None and len(users) <= SUBSET_MAX_USERS:
-        if lock.acquire(blocking=False):
+        if _BACKGROUND and lock.acquire(blocking=False):
             threading.Thread(
                 target=_rank_everyone, args=(state, lock), daemon=True, name="recsys-rank-all"
             ).start()
@@ -85,6 +85,18 @@ def serving_ranked(state: Any, users: np.ndarray | None) -> Ranked:
         if "_ranked" not in cache:
             cache["_ranked"] = _rank_every_customer(state)
     return cast(Ranked, cache["_ranked"])
+
+
+_BACKGROUND = False
+
+
+def rank_in_background(enabled: bool = True) -> None:
+    """Let a request for a few customers start the ranking of every customer in a background
+    thread (`serving_ranked`). Long-lived servers only (the app launcher, the API): a command
+    line exits long before it would finish, and a process that exits while a daemon thread is
+    inside LightGBM or BLAS can abort ("terminate called without an active exception")."""
+    global _BACKGROUND
+    _BACKGROUND = enabled
 
 
 def _rank_every_customer(state: Any) -> Ranked:

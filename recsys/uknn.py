@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
-import torch
 
 from recsys.data import TrainData
 
@@ -108,9 +107,8 @@ class UserKNN:
         k = min(self.k, sim.shape[1] - 1)
         if k < 1 or len(users) == 0:
             return sp.csr_matrix((len(users), self.vectors.shape[1]), dtype=np.float32)
-        # torch's top-k: ~25x faster than argpartition over the whole pool, row by row
-        picked_t, top_t = torch.from_numpy(sim).topk(k, dim=1)
-        picked, top = picked_t.numpy(), top_t.numpy()
+        top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+        picked = np.take_along_axis(sim, top, axis=1)
         ok = np.isfinite(picked) & (picked > 0)  # no empty or excluded neighbours
         rows = np.repeat(np.arange(len(users)), k)[ok.ravel()]
         pick = sp.csr_matrix(

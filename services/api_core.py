@@ -26,6 +26,7 @@ from forecasting.inventory import api as inventory_api
 from forecasting.inventory import orders
 from recsys import service as recsys
 from recsys.errors import NoModelError, RecsysError
+from recsys.lists import rank_in_background
 from recsys.manifest import list_versions
 from services import api_recs
 from services.api_models import (
@@ -94,6 +95,7 @@ def configure_serving() -> None:
     1 ms GIL switch interval (Python's default is 5 ms), so a short call answered on the event
     loop does not wait 5 ms at each I/O step behind a thread computing a long one."""
     recsys.serve_stale_while_reloading(True)
+    rank_in_background(True)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 

@@ -46,6 +46,9 @@ def warm_in_background(db: str | os.PathLike[str] | Path | None = None) -> threa
     """Start `warm_recommendations(db)` in a daemon thread (None when $SHELFWISE_WARMUP=0)."""
     if os.environ.get(WARMUP_ENV, "1") == "0":
         return None
+    from recsys.lists import rank_in_background
+
+    rank_in_background(True)  # this is a long-lived server: rank everyone behind the first page
     thread = threading.Thread(
         target=warm_recommendations, args=(db,), daemon=True, name="shelfwise-warmup"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,18 @@ def test_a_few_customers_ranked_alone_get_what_the_full_ranking_gives(ranked_db:
         b = slice(full.ptr[user], full.ptr[user + 1])
         assert alone.item[a].tolist() == full.item[b].tolist()
         np.testing.assert_allclose(alone.unit[a], full.unit[b])
+
+
+def test_a_command_line_ranks_a_few_customers_without_a_background_thread(
+    ranked_db: Path,
+) -> None:
+    # a command line exits before a background ranking would end (and may abort inside it)
+    state = service.serving_state(ranked_db)
+    state.__dict__.pop("_ranked", None)
+    before = {t.name for t in threading.enumerate()}
+    serving_ranked(state, np.arange(3))
+    assert "recsys-rank-all" not in {t.name for t in threading.enumerate()} - before
+    assert "_ranked" not in state.__dict__
 
 
 def test_reasons_name_the_largest_contribution(ranked_db: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from recsys import lists
 from recsys import service as recsys_service
 from services.warmup import WARMUP_ENV, warm_in_background, warm_recommendations
 
@@ -31,5 +32,7 @@ def test_warm_up_runs_in_a_daemon_thread_unless_turned_off(
     assert thread is not None and thread.daemon
     thread.join(timeout=120)
     assert not thread.is_alive()
+    assert lists._BACKGROUND  # a server ranks everyone behind its first requests
+    lists.rank_in_background(False)  # back to the command-line default for later tests
     monkeypatch.setenv(WARMUP_ENV, "0")
     assert warm_in_background(demo_db) is None
