@@ -70,19 +70,14 @@ else:
             st.plotly_chart(movers_figure(movers), key="overview_movers")
     with table_tab:
         if table_tab.open:
-            up, down = st.columns(2)
-            up.markdown("**Rising**")
-            with up:
-                fmt.table(
-                    movers.filter(direction="up").select(MOVER_COLUMNS),
-                    key="overview_up",
-                    first=MOVER_FIRST,
-                )
-            down.markdown("**Falling**")
-            with down:
-                fmt.table(
-                    movers.filter(direction="down").select(MOVER_COLUMNS),
-                    key="overview_down",
-                    first=MOVER_FIRST,
-                )
+            for column, (title, direction) in zip(
+                st.columns(2), (("Rising", "up"), ("Falling", "down")), strict=True
+            ):
+                column.markdown(f"**{title}**")
+                with column:
+                    fmt.table(
+                        movers.filter(direction=direction).select(MOVER_COLUMNS),
+                        key=f"overview_{direction}",
+                        first=MOVER_FIRST,
+                    )
     export_buttons(movers, "movers", key="overview_export")
