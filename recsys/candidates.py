@@ -331,8 +331,8 @@ def generate(
             score[pos] = v
             rank[pos] = r.astype(np.float32)
         if name in every and union.size:
-            rows = np.searchsorted(users, union // data.n_items, sorter=np.argsort(users))
-            rows = np.argsort(users)[rows]
+            order = np.argsort(users)  # row of each candidate's customer in `users`
+            rows = order[np.searchsorted(users, union // data.n_items, sorter=order)]
             stacked = sp.vstack(every[name]).tocsr()
             score = np.asarray(stacked[rows, union % data.n_items], np.float32).ravel()
         scores_out[name] = score

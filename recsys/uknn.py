@@ -12,6 +12,7 @@ Retail II (bench/recsys_repeat_nbr.py, bench/recsys_new_nbr.py), never on its te
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -73,17 +74,13 @@ class UserKNN:
     k: int
     params: tuple[int, float, float]
 
+    @cached_property
     def unit_t_dense(self) -> np.ndarray | None:
-        """`unit_t` as a dense array (cached) when it fits in `DENSE_POOL_BYTES`: a sparse
-        query times a dense pool is several times faster than sparse x sparse (the product is
-        mostly non-zero anyway) and gives the same numbers row by row; None = too large."""
+        """`unit_t` as a dense array when it fits in `DENSE_POOL_BYTES`: a sparse query times
+        a dense pool is several times faster than sparse x sparse (the product is mostly
+        non-zero anyway) and gives the same numbers row by row; None = too large."""
         n_items, n_pool = self.unit_t.shape
-        if n_items * n_pool * 4 > DENSE_POOL_BYTES:
-            return None
-        cached = self.__dict__.get("_dense")
-        if cached is None:
-            cached = self.__dict__["_dense"] = self.unit_t.toarray()
-        return cached
+        return None if n_items * n_pool * 4 > DENSE_POOL_BYTES else self.unit_t.toarray()
 
     @classmethod
     def fit(
@@ -98,7 +95,7 @@ class UserKNN:
         """[len(users), n_items] mean pool vector of each customer's k nearest others
         (customers of `data`, which may be another data than the pool's: a basket)."""
         query = _unit(tifu_vectors(data, *self.params)[users])
-        pool = self.unit_t_dense()
+        pool = self.unit_t_dense
         product = query @ (self.unit_t if pool is None else pool)
         sim = np.asarray(product.todense() if sp.issparse(product) else product, dtype=np.float32)
         me = np.array([self.pool_index.get(data.user_ids[int(u)], -1) for u in users], np.int64)
