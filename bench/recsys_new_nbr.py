@@ -14,7 +14,6 @@ each variant (own items are excluded from new-item lists, as in the served bench
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import time
@@ -23,6 +22,7 @@ import numpy as np
 import polars as pl
 from recsys_accuracy import _inner_split
 from recsys_repeat_nbr import heavy_trend, pair_values, tifu_neighbours
+from recsys_repeat_variants import inner_parser, top20_metrics
 
 from recsys.candidates import Candidates, fit_sources, generate
 from recsys.data import TrainData, cut_before
@@ -90,28 +90,11 @@ def new_rows(
 
 def new_metrics(cands: Candidates, pred: np.ndarray, split: EvalSplit) -> tuple[float, float]:
     """(recall@20, NDCG@20) of each customer's new candidates ordered by `pred`."""
-    order = np.lexsort((-pred, cands.user))
-    users = cands.user[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(users)) + 1]
-    rank = np.arange(users.size) - np.repeat(starts, np.diff(np.r_[starts, users.size]))
-    top = order[rank < 20]
-    row = np.searchsorted(split.users, cands.user[top])
-    rel = split.relevant["new"].tocsr()
-    hits = np.asarray(rel[row, cands.item[top]]).ravel() > 0
-    n_rel = np.diff(rel.indptr)
-    per = np.bincount(row, weights=hits, minlength=split.users.size)
-    dcg = np.bincount(row, weights=hits / np.log2(rank[rank < 20] + 2), minlength=per.size)
-    keep, denom = n_rel > 0, np.minimum(n_rel, 20)
-    ideal = np.cumsum(1 / np.log2(np.arange(2, 22)))[np.maximum(denom, 1) - 1]
-    return float(np.mean(per[keep] / denom[keep])), float(np.mean(dcg[keep] / ideal[keep]))
+    return top20_metrics(cands, pred, split, "new")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--until", required=True)
-    parser.add_argument("--horizon", type=float, default=70.0)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser = inner_parser(__doc__)
     args = parser.parse_args()
     split = make_split(args.db, EvalConfig(until=dt.date.fromisoformat(args.until)))
     inner = _inner_split(split, args.horizon)

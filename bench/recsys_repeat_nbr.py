@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 from recsys_accuracy import _inner_split
-from recsys_repeat_variants import own_rows, repeat_metrics
+from recsys_repeat_variants import inner_parser, own_rows, repeat_metrics
 
 from recsys.candidates import Candidates
 from recsys.data import TrainData, cut_before
@@ -146,11 +146,7 @@ def nbr_features(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--until", required=True)
-    parser.add_argument("--horizon", type=float, default=70.0)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser = inner_parser(__doc__)
     parser.add_argument("--part", choices=("variants", "ceiling"), default="variants")
     args = parser.parse_args()
     if args.part == "ceiling":

@@ -175,15 +175,18 @@ def own_rows(
     return x, y, cands
 
 
-def repeat_metrics(cands: Candidates, pred: np.ndarray, split: EvalSplit) -> tuple[float, float]:
-    """(recall@20, NDCG@20) of each customer's own candidates ordered by `pred`."""
+def top20_metrics(
+    cands: Candidates, pred: np.ndarray, split: EvalSplit, mode: str
+) -> tuple[float, float]:
+    """(recall@20, NDCG@20) of each customer's candidates ordered by `pred` (n_candidates,),
+    against `split.relevant[mode]` (`mode`: "repeat" or "new")."""
     order = np.lexsort((-pred, cands.user))
     users = cands.user[order]
     starts = np.r_[0, np.flatnonzero(np.diff(users)) + 1]
     rank = np.arange(users.size) - np.repeat(starts, np.diff(np.r_[starts, users.size]))
     top = order[rank < 20]
     row = np.searchsorted(split.users, cands.user[top])
-    rel = split.relevant["repeat"].tocsr()
+    rel = split.relevant[mode].tocsr()
     hits = np.asarray(rel[row, cands.item[top]]).ravel() > 0
     n_rel = np.diff(rel.indptr)
     per = np.bincount(row, weights=hits, minlength=split.users.size)
@@ -193,12 +196,23 @@ def repeat_metrics(cands: Candidates, pred: np.ndarray, split: EvalSplit) -> tup
     return float(np.mean(per[keep] / denom[keep])), float(np.mean(dcg[keep] / ideal[keep]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def repeat_metrics(cands: Candidates, pred: np.ndarray, split: EvalSplit) -> tuple[float, float]:
+    """(recall@20, NDCG@20) of each customer's own candidates ordered by `pred`."""
+    return top20_metrics(cands, pred, split, "repeat")
+
+
+def inner_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every inner-split variant script takes: --db, --until, --horizon, --seeds."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--db", required=True)
     parser.add_argument("--until", required=True)
     parser.add_argument("--horizon", type=float, default=70.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    return parser
+
+
+def main() -> None:
+    parser = inner_parser(__doc__)
     args = parser.parse_args()
     until = dt.date.fromisoformat(args.until)
     split = make_split(args.db, EvalConfig(until=until, horizon_days=int(args.horizon)))
