@@ -14,8 +14,15 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-#: 24 distinct colours: no two categories share one (plotly's Dark24).
-PALETTE: tuple[str, ...] = tuple(px.colors.qualitative.Dark24)
+#: Category colours, most distinct first: Tableau 10 and three that differ from it in hue or
+#: lightness (plotly's Dark24, the earlier palette, gave four of the demo's 13 categories pink or
+#: red bars), then the rest of Dark24 for catalogues with more categories.
+PALETTE: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [*px.colors.qualitative.T10, "#222A2A", "#1F3A93", "#00B3E6"]
+        + [c.upper() for c in px.colors.qualitative.Dark24]
+    )
+)
 UNITS: dict[str, tuple[str, str]] = {"revenue": ("Revenue (£)", "£"), "units": ("Units", "")}
 #: A horizontal legend above the plot, right-aligned: below it, it hid the year of a date axis.
 LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
