@@ -54,7 +54,12 @@ with customer_tab:
             ranked_list(recs, categories, "rec_cust", f"recommendations_{customer_id}")
         with right:
             st.subheader("History")
-            fmt.table(svc.customer_history(customer_id), key="rec_history", height=420)
+            fmt.table(  # ids hidden: in a narrow column they pushed "Sold at" out of view
+                svc.customer_history(customer_id),
+                key="rec_history",
+                height=420,
+                hide=("order_id", "product_id"),
+            )
 
 if similar_tab.open or basket_tab.open:
     catalogue = dash.products(())
