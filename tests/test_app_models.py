@@ -130,6 +130,9 @@ def test_recommendations_page_with_a_trained_model(
     downloads,  # noqa: F811 - the fixture imported above
 ) -> None:
     at = open_app(monkeypatch, trained_db, "recommendations")
+    caption = " ".join(c.value for c in at.caption)  # what really makes the lists
+    assert "Lists by the LightGBM ranker of model v1" in caption
+    assert "similar products by its two-tower item vectors" in caption
     recs = at.dataframe[0].value
     assert len(recs) == 20 and {"product_id", "score", "reason"} <= set(recs.columns)
     assert len(at.dataframe[1].value) > 0  # the customer's history

@@ -96,6 +96,7 @@ def test_batch_and_single_lists_are_identical(ranked_db: Path) -> None:
     for rules in cases:
         batch = service.bulk_recommendations(ranked_db, customers, k=10, rules=rules)
         assert batch["model"].unique().to_list() == ["ranker(lightgbm)"]
+        assert service.model_status(ranked_db)["serving"]["lists"] == "ranker(lightgbm)"
         for customer in customers:
             single = service.recommend_for_customer(ranked_db, customer, 10, rules)
             rows = batch.filter(pl.col("customer_id") == customer)
