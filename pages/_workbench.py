@@ -80,6 +80,20 @@ def ordered_tables(tables: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def table_label(row: dict[str, object]) -> str:
+    """A schema table as the picker shows it: "fct_sales · mart · 1,234 rows"."""
+    rows = row.get("rows")
+    count = f"{rows:,} rows" if isinstance(rows, int) else "rows unknown"
+    return f"{row['table_name']} · {row['layer']} · {count}"
+
+
+def columns_markdown(columns: pl.DataFrame) -> str:
+    """A table's (column_name, data_type) rows as a markdown table (names in code style)."""
+    lines = ["| column | type |", "| --- | --- |"]
+    lines += [f"| `{name}` | {kind} |" for name, kind in columns.iter_rows()]
+    return "\n".join(lines)
+
+
 def default_chart(frame: pl.DataFrame) -> tuple[str, str, str] | None:
     """(kind, x, y) chosen from the result's types, or None when nothing sensible to draw.
 

@@ -15,7 +15,13 @@ from streamlit.testing.v1 import AppTest
 from forecasting.engine import DEFAULT_MODELS
 from services.pipeline import steps
 from tests.conftest import HEAVY, copy_warehouse
-from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 - fixture
+from tests.test_app import (  # noqa: F401 - fixture
+    APP,
+    TIMEOUT_S,
+    downloaded,
+    downloads,
+    open_tab,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 #: The whole refresh pipeline takes minutes on 2 cores: full form only.
@@ -253,7 +259,7 @@ def test_forecasts_backtest_chart_first_table_on_demand(
 @needs_heavy
 def test_data_page_refresh_runs_the_pipeline_with_progress(monkeypatch, demo_db: Path) -> None:
     """The Refresh tab runs every built step (train, forecast, plan) and shows the log."""
-    at = open_app(monkeypatch, demo_db, "data")
+    at = open_tab(open_app(monkeypatch, demo_db, "data"), "data_tab", "Refresh")
     before = demo_db.stat().st_ino
     at.button(key="data_refresh").click().run(timeout=1800)
     assert not at.exception
