@@ -94,6 +94,38 @@ def concat(parts: Sequence[Ranked]) -> Ranked:
     )
 
 
+def gather(parts: Sequence[Ranked], users: np.ndarray) -> Ranked:
+    """The rows of sorted `users` from parts over disjoint users, as one `Ranked` in user order
+    (what `rank_all` over `users` gives); a part may hold other users too."""
+    n_users = len(parts[0].ptr) - 1
+    counts = np.zeros(n_users, np.int64)
+    picks: list[tuple[Ranked, np.ndarray]] = []
+    for part in parts:
+        sizes = part.ptr[users + 1] - part.ptr[users]
+        if sizes.any():
+            counts[users] += sizes
+            starts = np.repeat(part.ptr[users] - np.cumsum(sizes) + sizes, sizes)
+            picks.append((part, starts + np.arange(int(sizes.sum()))))
+    if len(picks) == 1 and len(picks[0][1]) == len(picks[0][0].item):
+        return picks[0][0]  # the part holds exactly these users
+    picks = picks or [(parts[0], np.zeros(0, np.int64))]  # none of them has a candidate
+    keys = np.concatenate([p.keys[rows] for p, rows in picks])
+    order = np.argsort(keys, kind="stable")  # keys = user * n_items + item: rank_all's order
+
+    def take(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name)[rows] for p, rows in picks])[order]
+
+    return Ranked(
+        take("item"),
+        take("unit"),
+        take("x"),
+        np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        keys[order],
+        take("named"),
+        take("text"),
+    )
+
+
 def rank_chunked(
     rank: Callable[[np.ndarray], Ranked], users: np.ndarray, chunk: int = CHUNK
 ) -> Ranked:
@@ -143,7 +175,8 @@ class RankBuild:
     def ranked(self, users: np.ndarray | None, background: bool = False) -> Ranked:
         """A `Ranked` holding at least `users` (None: every customer).
 
-        Fewer customers than the build has left: ranked alone, the build paused meanwhile
+        When those of `users` the build has not ranked yet are fewer than the customers it has
+        left: they are ranked alone, the build paused meanwhile, and joined to the chunks done
         (kept for the next lookups of the same customers). Otherwise every customer (waits for
         the build, or runs it here). `background`: start the build in a thread if not running.
         """
@@ -158,14 +191,21 @@ class RankBuild:
                 for covered, part in self._subsets:
                     if covered[wanted].all():
                         return part
-                alone = len(wanted) < len(self.users) - self._next
+                done = list(self._parts)  # chunks ranked so far (immutable once appended)
+                todo = np.setdiff1d(wanted, self.users[: self._next], assume_unique=True)
+                alone = len(todo) < len(self.users) - self._next
                 if alone:
                     self._paused += 1
             if alone:
                 if background:
                     self.start()
                 try:
-                    part = rank_chunked(self._rank, wanted, self._chunk)
+                    new = (
+                        [rank_chunked(self._rank, todo, self._chunk)]
+                        if len(todo) or not done
+                        else []
+                    )
+                    part = gather(done + new, wanted) if done else new[0]
                 finally:
                     with self._cond:
                         self._paused -= 1

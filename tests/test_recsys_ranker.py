@@ -23,7 +23,7 @@ from recsys.cli import main
 from recsys.data import TrainData, cut_before, load_train_data
 from recsys.features import FEATURES, feature_matrix
 from recsys.lists import rank_all, rank_build, rank_lists, serving_ranked
-from recsys.ranked import RankBuild, Ranked
+from recsys.ranked import RankBuild, Ranked, gather
 from recsys.ranker import RankerConfig
 from recsys.reasons import NAMEABLE, explained_feature
 from recsys.refresh import train_and_register
@@ -143,6 +143,13 @@ def test_everyone_ranked_in_chunks_equals_one_rank_all(ranked_db: Path) -> None:
     assert build.full is chunked and build.remaining == 0
     for field in fields(Ranked):  # NaN features compare equal
         np.testing.assert_array_equal(getattr(chunked, field.name), getattr(one, field.name))
+    # a request's customers taken from the chunks done plus its own ranking of the rest
+    few = users[::13]
+    done = [rank_all(state.rank_model, state.data, users[lo : lo + 300]) for lo in (0, 300)]
+    rest = rank_all(state.rank_model, state.data, few[few >= users[600]])
+    joined, alone = gather([*done, rest], few), rank_all(state.rank_model, state.data, few)
+    for field in fields(Ranked):
+        np.testing.assert_array_equal(getattr(joined, field.name), getattr(alone, field.name))
 
 
 def test_a_bulk_list_during_the_build_equals_the_list_after_it(ranked_db: Path) -> None:
@@ -355,6 +362,8 @@ def test_a_stopped_build_resumes_at_its_next_chunk() -> None:
     gate.set()
     build.stop(wait_s=30)  # ends after the chunk in progress
     assert build.full is None and build.remaining == 4
+    done = build.ranked(np.array([4, 1]))  # ranked already: taken from the chunks done
+    assert len(calls) == 2 and done.item.tolist() == [1, 4] and done.ptr[-1] == 2
     everyone = build.build()
     assert calls == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
     assert everyone.item.tolist() == list(range(n_users)) and everyone.ptr[-1] == n_users
