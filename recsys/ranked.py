@@ -2,9 +2,9 @@
 
 `rank_all` ranks a set of customers in one go (candidates, features, the ranker's scores). A
 serving state ranks every customer once, but in chunks of `CHUNK` customers (`RankBuild`), so
-that a request made meanwhile, for fewer customers than those left to rank (a page's customer,
-a segment's bulk list), pauses the build between two chunks and ranks just its own customers
-instead of waiting for everyone. A customer's candidates, features and scores do not depend on
+that a request made meanwhile (a page's customer, a segment's bulk list) whose customers not
+ranked yet are fewer than those left pauses the build between two chunks, ranks just those and
+takes the others from the chunks done (`gather`) instead of waiting for everyone. A customer's candidates, features and scores do not depend on
 which other customers are ranked with it, so chunked, subset and one-go rankings are identical.
 
 Thread-safety: one lock (`RankBuild._cond`) guards the build's progress; the finished `Ranked`
@@ -139,9 +139,10 @@ _BUILDS: weakref.WeakSet[RankBuild] = weakref.WeakSet()
 class RankBuild:
     """Ranks `users` (every customer of a serving state) in chunks of `chunk`, once.
 
-    `ranked(users)` answers a request at any time: the full ranking when built; a ranking of
-    just `users` (the build paused meanwhile) when they are fewer than those left; otherwise it
-    waits for (or runs) the rest of the build. `start()` runs the build in a background thread,
+    `ranked(users)` answers a request at any time: the full ranking when built; else, when
+    those of `users` not ranked yet are fewer than the customers left, a ranking of just them
+    (the build paused meanwhile) joined to the chunks done; otherwise it waits for (or runs)
+    the rest of the build. `start()` runs the build in a background thread,
     `stop()` stops it after its current chunk; a later `start()` or `build()` resumes it.
     """
 
@@ -227,6 +228,7 @@ class RankBuild:
         """Rank the rest in a daemon thread unless built or a builder runs (True: started)."""
         with self._cond:
             if self._full is not None or self._building:
+                self._stop = False  # a stop asked before the running builder saw it is void
                 return False
             self._building, self._stop = True, False
             self._thread = threading.Thread(
