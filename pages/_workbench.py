@@ -80,11 +80,11 @@ def ordered_tables(tables: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def table_label(row: dict[str, object]) -> str:
-    """A schema table as the picker shows it: "fct_sales · mart · 1,234 rows"."""
-    rows = row.get("rows")
+def table_about(row: dict[str, object]) -> str:
+    """A schema table's caption under the picker: "mart · 1,234 rows · 5 columns"."""
+    rows, columns = row.get("rows"), row.get("columns")
     count = f"{rows:,} rows" if isinstance(rows, int) else "rows unknown"
-    return f"{row['table_name']} · {row['layer']} · {count}"
+    return f"{row['layer']} · {count}" + (f" · {columns} columns" if columns else "")
 
 
 def columns_markdown(columns: pl.DataFrame) -> str:

@@ -25,14 +25,15 @@ with schema:  # a picker and a markdown list: no data grid to load on the first 
     st.subheader("Schema")
     tables = ui.ordered_tables(dash.schema_tables())
     names = tables["table_name"].to_list()
-    about = {row["table_name"]: ui.table_label(row) for row in tables.iter_rows(named=True)}
+    layers = dict(zip(names, tables["layer"], strict=True))
     chosen = st.selectbox(
         "Table (marts first)",
         names,
         key="sql_schema_table",
         index=names.index("fct_sales_daily") if "fct_sales_daily" in names else 0,
-        format_func=lambda name: about[name],
+        format_func=lambda name: f"{name} · {layers[name]}",
     )
+    st.caption(ui.table_about(tables.row(names.index(chosen), named=True)))
     columns = dash.schema_columns().filter(pl.col("table_name") == chosen)
     with st.container(height=300, border=False):
         st.markdown(ui.columns_markdown(columns.select("column_name", "data_type")))

@@ -193,8 +193,9 @@ def test_sql_workbench_runs_refuses_and_keeps_history(app_factory, downloads) ->
     assert not at.dataframe  # the schema is a picker and a markdown list: no grid to load
     picker = at.selectbox(key="sql_schema_table")
     assert picker.value == "fct_sales_daily" and picker.options[0].startswith("dim_")
-    assert "mart" in picker.options[0] and "rows" in picker.options[0]  # marts first
+    assert picker.options[0].endswith(" · mart")  # marts first
     picker.set_value("dim_store").run()
+    assert any(c.value.startswith("mart · 2 rows · 4 columns") for c in at.caption)
     listed = next(m.value for m in at.markdown if m.value.startswith("| column | type |"))
     names = [line.split("`")[1] for line in listed.splitlines()[2:]]
     assert names == ["store_id", "store_name", "region", "source"]
