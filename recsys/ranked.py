@@ -4,8 +4,9 @@
 serving state ranks every customer once, but in chunks of `CHUNK` customers (`RankBuild`), so
 that a request made meanwhile (a page's customer, a segment's bulk list) whose customers not
 ranked yet are fewer than those left pauses the build between two chunks, ranks just those and
-takes the others from the chunks done (`gather`) instead of waiting for everyone. A customer's candidates, features and scores do not depend on
-which other customers are ranked with it, so chunked, subset and one-go rankings are identical.
+takes the others from the chunks done (`gather`) instead of waiting for everyone. A customer's
+candidates, features and scores do not depend on which other customers are ranked with it, so
+chunked, subset and one-go rankings are identical.
 
 Thread-safety: one lock (`RankBuild._cond`) guards the build's progress; the finished `Ranked`
 is published in one assignment after the last chunk (never a half-built one); one builder runs
