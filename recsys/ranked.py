@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 CHUNK = 1024
 #: A wait for every customer's ranking fails after this many seconds without a finished chunk.
 STALL_S = 300.0
-#: Subset rankings a build keeps until everyone is ranked (a page's lookups reuse them).
-KEEP_SUBSETS = 4
+#: Subset rankings a build keeps until everyone is ranked (a page's lookups, a bulk list's
+#: chunks reuse them); each can be most of the full ranking's size (about 500 MB at scale 1).
+KEEP_SUBSETS = 2
 
 
 @dataclass(frozen=True)
