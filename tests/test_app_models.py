@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from forecasting.engine import DEFAULT_MODELS
-from services.pipeline import steps
+from services.pipeline import STEPS, steps
 from tests.conftest import HEAVY, copy_warehouse
 from tests.test_app import (  # noqa: F401 - fixture
     APP,
@@ -264,8 +264,8 @@ def test_data_page_refresh_runs_the_pipeline_with_progress(monkeypatch, demo_db:
     at.button(key="data_refresh").click().run(timeout=1800)
     assert not at.exception
     assert at.status and at.status[0].label == "Refresh done"
-    log = " ".join(m.value for m in at.markdown)
-    assert "done" in log
+    log = " ".join(m.value for m in at.markdown)  # one line per step: "<step>: ran (<why>)"
+    assert all(f"{step.name}: ran (" in log for step in STEPS), log
     assert demo_db.stat().st_ino != before  # a new file was swapped in
     at.switch_page("pages/inventory.py").run()
-    assert not at.exception and any(m.label == "Lines to order" for m in at.metric)
+    assert not at.exception and any(m.label == "Lines" for m in at.metric)  # the plan shows
