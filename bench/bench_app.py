@@ -1,7 +1,9 @@
 """App speed in a real browser: Debian's headless Chromium (Playwright) against `streamlit run`.
 
 Measures, on one server per checkout, the first render of every page (a new browser session
-landing on the page's URL until the script has finished and nothing is loading) and the main
+landing on the page's URL until the script has finished and nothing is loading), every page
+reached through its sidebar link in the already-open app ("navigate: <page>", what a user does
+after the first page: the front end is loaded, only the page's script runs) and the main
 interactions (filter change, customer search, export format switch, bulk list, order approval,
 tab switches) until the rerun they cause has finished. Round 1 follows the server's start (cold
 caches); later rounds are new sessions on the warm server. The 1 s target is printed beside.
@@ -130,6 +132,18 @@ def first_render(page, base: str, path: str, title: str) -> float:
     return elapsed
 
 
+def navigate(page, title: str) -> float:
+    """Seconds from clicking the sidebar link of page `title` in the open app until that page's
+    heading is shown and its script has finished (nothing loading)."""
+    page.wait_for_function(SETTLED, timeout=TIMEOUT_MS, polling=50)
+    link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first
+    start = time.perf_counter()
+    link.click()
+    page.get_by_role("heading", name=title, level=1).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function(SETTLED, timeout=TIMEOUT_MS, polling=20)
+    return time.perf_counter() - start
+
+
 def timed(page, action: Callable[[], None]) -> float:
     """Seconds from `action` until the rerun it caused has finished (0.0 + UI time if none).
 
@@ -240,6 +254,10 @@ def bench(
                         page.screenshot(
                             path=str(shots / f"{path or 'overview'}.png"), full_page=True
                         )
+                # the open app (on the last page): every other page through its sidebar link,
+                # Overview last (from Data & models)
+                for title in [*list(PAGES.values())[1:], PAGES[""]]:
+                    results.setdefault(f"navigate: {title}", []).append(navigate(page, title))
                 context.close()
                 if returning:
                     page = kept.new_page()

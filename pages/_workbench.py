@@ -80,6 +80,20 @@ def ordered_tables(tables: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def table_about(row: dict[str, object]) -> str:
+    """A schema table's caption under the picker: "mart · 1,234 rows · 5 columns"."""
+    rows, columns = row.get("rows"), row.get("columns")
+    count = f"{rows:,} rows" if isinstance(rows, int) else "rows unknown"
+    return f"{row['layer']} · {count}" + (f" · {columns} columns" if columns else "")
+
+
+def columns_markdown(columns: pl.DataFrame) -> str:
+    """A table's (column_name, data_type) rows as a markdown table (names in code style)."""
+    lines = ["| column | type |", "| --- | --- |"]
+    lines += [f"| `{name}` | {kind} |" for name, kind in columns.iter_rows()]
+    return "\n".join(lines)
+
+
 def default_chart(frame: pl.DataFrame) -> tuple[str, str, str] | None:
     """(kind, x, y) chosen from the result's types, or None when nothing sensible to draw.
 

@@ -12,40 +12,50 @@ from warehouse.db import WarehouseError
 
 shared.require("data")
 st.title("Data & models")
-ingest_tab, quality, models, refresh = st.tabs(
-    ["Ingest a file", "Data quality", "Model versions", "Refresh"]
+ingest_tab, quality, models, refresh = st.tabs(  # only the open tab runs (no grid at first)
+    ["Ingest a file", "Data quality", "Model versions", "Refresh"],
+    key="data_tab",
+    on_change="rerun",
 )
 
 with ingest_tab:
-    kind = st.selectbox("Kind of file", list(LOAD_KINDS), key="data_kind")
-    upload = st.file_uploader(
-        "File (csv, parquet, xlsx or zip)",
-        type=["csv", "parquet", "xlsx", "zip"],
-        key="data_upload",
-    )
-    panel_cols: dict[str, str] = {}
-    if kind == "sales-panel":
-        c = st.columns(4)
-        for i, (name, default) in enumerate(PANEL_DEFAULTS):
-            panel_cols[name] = c[i].text_input(name.replace("_", " "), default, key=f"data_{name}")
-    if upload is not None and st.button("Load into the warehouse", type="primary", key="data_load"):
-        try:
-            with st.spinner(f"Loading {upload.name}..."):
-                report = load_upload(
-                    shared.db_path(), kind, upload.name, upload.getvalue(), panel_cols
+    if ingest_tab.open:
+        kind = st.selectbox("Kind of file", list(LOAD_KINDS), key="data_kind")
+        upload = st.file_uploader(
+            "File (csv, parquet, xlsx or zip)",
+            type=["csv", "parquet", "xlsx", "zip"],
+            key="data_upload",
+        )
+        panel_cols: dict[str, str] = {}
+        if kind == "sales-panel":
+            c = st.columns(4)
+            for i, (name, default) in enumerate(PANEL_DEFAULTS):
+                panel_cols[name] = c[i].text_input(
+                    name.replace("_", " "), default, key=f"data_{name}"
                 )
-        except (WarehouseError, ValueError) as exc:
-            st.error(f"Load refused, warehouse unchanged: {exc}")
-        else:
-            st.success(
-                f"Loaded {upload.name}: {report.rows_added:,} rows added, "
-                f"{report.rows_quarantined:,} quarantined."
-            )
-            st.code(report.render(), language=None)
+        if upload is not None and st.button(
+            "Load into the warehouse", type="primary", key="data_load"
+        ):
+            try:
+                with st.spinner(f"Loading {upload.name}..."):
+                    report = load_upload(
+                        shared.db_path(), kind, upload.name, upload.getvalue(), panel_cols
+                    )
+            except (WarehouseError, ValueError) as exc:
+                st.error(f"Load refused, warehouse unchanged: {exc}")
+            else:
+                st.success(
+                    f"Loaded {upload.name}: {report.rows_added:,} rows added, "
+                    f"{report.rows_quarantined:,} quarantined."
+                )
+                st.code(report.render(), language=None)
 
 with quality:
-    quality_tab()
+    if quality.open:
+        quality_tab()
 with models:
-    models_tab()
+    if models.open:
+        models_tab()
 with refresh:
-    refresh_tab()
+    if refresh.open:
+        refresh_tab()

@@ -14,6 +14,7 @@ from pages._bulk import bulk_list
 from pages._recs import ranked_list, rules_form
 from pages._segments import segment_builder
 from recsys.errors import NoModelError
+from services.display import serving_text
 
 user = shared.require("recommendations")
 st.title("Recommendations")
@@ -21,8 +22,7 @@ status = shared.guarded(svc.model_status, NoModelError)
 if status is None:
     shared.empty_state("No model yet: run `python -m recsys train`.")
 version = status.get("version")
-trained = str(status.get("trained_at") or "?")[:16].replace("T", " ")
-st.caption(f"Model {status.get('model', '')} v{version}, trained {trained}.")
+st.caption(serving_text(status))  # what really makes each list (the ranker, item vectors)
 categories = list(dash.filter_options()[1])
 rules = rules_form(categories)
 k = st.slider("How many (K)", 5, 50, 20, key="rec_k")

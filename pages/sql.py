@@ -21,26 +21,26 @@ st.title("SQL workbench")
 
 saved = queries.saved_queries(shared.db_path(), user.name)
 editor, schema = st.columns([3, 1])
-with schema:
+with schema:  # a picker and a markdown list: no data grid to load on the first render
     st.subheader("Schema")
     tables = ui.ordered_tables(dash.schema_tables())
-    st.dataframe(
-        tables, hide_index=True, height=260, key="sql_tables", column_config=fmt.config(tables)
-    )
     names = tables["table_name"].to_list()
+    layers = dict(zip(names, tables["layer"], strict=True))
     chosen = st.selectbox(
-        "Columns of",
+        "Table (marts first)",
         names,
         key="sql_schema_table",
         index=names.index("fct_sales_daily") if "fct_sales_daily" in names else 0,
+        format_func=lambda name: f"{name} · {layers[name]}",
     )
-    st.dataframe(
-        dash.schema_columns()
-        .filter(pl.col("table_name") == chosen)
-        .select("column_name", "data_type"),
-        hide_index=True,
-        key="sql_columns",
-    )
+    st.caption(ui.table_about(tables.row(names.index(chosen), named=True)))
+    columns = dash.schema_columns().filter(pl.col("table_name") == chosen)
+    with st.container(height=300, border=False):
+        st.markdown(ui.columns_markdown(columns.select("column_name", "data_type")))
+    if st.toggle("Every table as a grid", key="sql_tables_grid"):
+        st.dataframe(
+            tables, hide_index=True, height=260, key="sql_tables", column_config=fmt.config(tables)
+        )
 with editor:
     c1, c2 = st.columns(2)
     example = c1.selectbox(

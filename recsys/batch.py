@@ -1,7 +1,9 @@
 """Batch lists (`service.bulk_recommendations`): the same ranking path as one customer's list.
 
-Known customers go through `recsys.lists.rank_lists` in batches; customers without purchases get
-recent popularity under the same rules, grouped by their out-of-stock mask.
+Known customers go through `recsys.lists.rank_lists` in batches, after one ranking of just
+them while every customer is not ranked yet and they are fewer than those left to rank
+(`recsys.ranked.RankBuild`); customers without purchases get recent popularity under the same
+rules, grouped by their out-of-stock mask.
 """
 
 from __future__ import annotations
@@ -87,6 +89,9 @@ def bulk_frame(
         for lo in range(0, len(known), batch_size)
     ]
     if executor is None or len(batches) <= 1:
+        if known and state.rank_model is not None:  # these customers only, if fewer than
+            users = np.array([index[c] for c in known], dtype=np.int64)  # those left to rank
+            state.ranked_for(state.data, users)  # (kept for the chunks' lookups below)
         for batch in batches:
             parts.append(rank_batch(state, k, rules, batch))
             bar.update(batch.len())

@@ -4,115 +4,66 @@ Steps, the same for one customer or ten thousand: model scores (the ranker's can
 everything else, or the legacy blend for a model version without a ranker) -> business rules
 (exclude purchased, in stock, categories, price, allow / block) -> diversity (at most N per
 category) -> top-k -> reasons. The ranker's candidates and predictions for every customer of
-the serving data are computed once per serving state (`serving_ranked`), so a list is a lookup
-plus the rules.
+the serving data are computed once per serving state (`serving_ranked`, in chunks by
+`recsys.ranked.RankBuild`), so a list is a lookup plus the rules.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-from dataclasses import dataclass
-from typing import Any, cast
+import weakref
+from functools import partial
+from typing import Any
 
 import numpy as np
 
 from recsys.base import Filters, apply_filters, top_k
 from recsys.data import TrainData
-from recsys.features import FEATURES, feature_matrix
-from recsys.ranker import BAND, RankerRecommender, rank_unit
+from recsys.features import FEATURES
+from recsys.ranked import RankBuild
+from recsys.ranked import Ranked as Ranked  # re-exported: the ranking path's types
+from recsys.ranked import rank_all as rank_all
+from recsys.ranker import RankerRecommender
 from recsys.reasons import explained_feature, partners, reason_text
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Ranked:
-    """Candidates of every user of one `TrainData`, sorted by user; `ptr` [n_users + 1]."""
-
-    item: np.ndarray
-    unit: np.ndarray  # BAND + unit score per candidate
-    x: np.ndarray  # [rows, F] features
-    ptr: np.ndarray
-    keys: np.ndarray  # [rows] user * n_items + item, sorted
-    named: np.ndarray  # [rows] named feature of the reason (-1 = not explained yet)
-    text: np.ndarray  # [rows] object: the reason (None = not explained yet)
-
-
-def rank_all(ranker: RankerRecommender, data: TrainData, users: np.ndarray) -> Ranked:
-    """Candidates, features and ranker scores of `users` (sorted) of `data`."""
-    users = np.sort(np.asarray(users, dtype=np.int64))
-    assert ranker.model is not None and ranker.sources is not None
-    from recsys.candidates import generate
-
-    cands = generate(ranker.sources, data, users)
-    x = feature_matrix(data, cands, ranker.sources.category_codes)
-    pred = ranker.model.predict(x)
-    ptr = np.zeros(data.n_users + 1, np.int64)
-    np.add.at(ptr, cands.user + 1, 1)
-    return Ranked(
-        cands.item,
-        BAND + rank_unit(cands.user, pred),
-        x,
-        np.cumsum(ptr),
-        cands.user * data.n_items + cands.item,
-        np.full(cands.size, -1, np.int64),
-        np.full(cands.size, None, dtype=object),
-    )
-
-
-#: A list for at most this many customers, asked before every customer is ranked, ranks just
-#: them (the same `rank_all`, milliseconds) while the full ranking builds in the background.
-SUBSET_MAX_USERS = 256
 
 
 def serving_ranked(state: Any, users: np.ndarray | None) -> Ranked:
-    """`Ranked` of the serving data: every customer (built once per state; a bulk request waits
-    for it), or, while that is not built, just `users` when they are few (a page or API request
-    right after start-up or a refresh; it starts the full build in the background)."""
-    cache = state.__dict__
-    ranked: Ranked | None = cache.get("_ranked")
-    if ranked is not None:
-        return ranked
-    lock: threading.Lock = cache.setdefault("_ranked_lock", threading.Lock())
-    if users is not None and len(users) <= SUBSET_MAX_USERS:
-        if _BACKGROUND and lock.acquire(blocking=False):
-            threading.Thread(
-                target=_rank_everyone, args=(state, lock), daemon=True, name="recsys-rank-all"
-            ).start()
-        return rank_all(state.rank_model, state.data, users)
-    with lock:
-        if "_ranked" not in cache:
-            cache["_ranked"] = _rank_every_customer(state)
-    return cast(Ranked, cache["_ranked"])
+    """`Ranked` of the serving data: every customer (built once per state, in chunks), or,
+    while that is not built, just `users` when they are fewer than the customers left to rank
+    (a page or API request right after start-up or a refresh, a segment's bulk list); the
+    build is paused meanwhile and, in a server, runs in the background (`RankBuild`)."""
+    return rank_build(state).ranked(users, background=_BACKGROUND)
+
+
+_BUILD_LOCK = threading.Lock()  # guards the creation of a state's RankBuild
+
+
+def rank_build(state: Any) -> RankBuild:
+    """The state's `RankBuild` over every customer of its serving data (made once)."""
+    build: RankBuild | None = state.__dict__.get("_rank_build")
+    if build is None:
+        with _BUILD_LOCK:
+            build = state.__dict__.get("_rank_build")
+            if build is None:
+                build = RankBuild(
+                    partial(rank_all, state.rank_model, state.data),
+                    np.unique(state.data.events["user"].to_numpy()),
+                )
+                state.__dict__["_rank_build"] = build
+                weakref.finalize(state, build.stop)  # a replaced state, once unused, stops it
+    return build
 
 
 _BACKGROUND = False
 
 
 def rank_in_background(enabled: bool = True) -> None:
-    """Let a request for a few customers start the ranking of every customer in a background
-    thread (`serving_ranked`). Long-lived servers only (the app launcher, the API): a command
-    line exits long before it would finish, and a process that exits while a daemon thread is
-    inside LightGBM or BLAS can abort ("terminate called without an active exception")."""
+    """Let a request start the ranking of every customer in a background thread
+    (`serving_ranked`). Long-lived servers only (the app launcher, the API): a command line
+    exits long before it would finish (`recsys.ranked` stops a build between two chunks at
+    exit, but a command has no use for it)."""
     global _BACKGROUND
     _BACKGROUND = enabled
-
-
-def _rank_every_customer(state: Any) -> Ranked:
-    """`rank_all` over every customer of the serving data."""
-    return rank_all(state.rank_model, state.data, np.unique(state.data.events["user"].to_numpy()))
-
-
-def _rank_everyone(state: Any, release: threading.Lock) -> None:
-    """Background: rank every customer of the serving data into the state, then `release`."""
-    try:
-        if "_ranked" not in state.__dict__:
-            state.__dict__["_ranked"] = _rank_every_customer(state)
-    except Exception as exc:  # noqa: BLE001 - requests rank their own customers meanwhile
-        log.warning("recsys: ranking every customer failed: %s", exc)
-    finally:
-        release.release()
 
 
 def dense_scores(state: Any, data: TrainData, users: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from warehouse.paths import artifacts_dir
 log = logging.getLogger(__name__)
 PACKAGE = "recsys"
 MANIFEST = "manifest.json"
+RANKER = "ranker.json"  # a version's ranker (`recsys.registry` writes it)
 
 
 def model_root(db: str | os.PathLike[str] | None) -> Path:
@@ -91,6 +92,18 @@ def latest_manifest(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:
         except RecsysError as exc:
             log.warning("skipping model version: %s", exc)
     return None
+
+
+def served_by(manifest: dict[str, Any]) -> dict[str, str]:
+    """What serves each list of a version, by the `model` code its rows carry: `lists` (a
+    customer's, a basket's and bulk lists: "ranker(lightgbm)" when the version has a ranker,
+    else its blend) and `similar` (similar products: the item vectors of `model`)."""
+    model = str(manifest.get("model") or "?")
+    if RANKER in manifest.get("files", {}):
+        lists = "ranker(lightgbm)"
+    else:
+        lists = str(manifest.get("serving_model") or model)
+    return {"lists": lists, "similar": model}
 
 
 def has_model(db: str | os.PathLike[str]) -> bool:

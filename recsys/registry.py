@@ -23,14 +23,13 @@ import torch
 
 from recsys.baselines import Ease
 from recsys.errors import NoModelError, RecsysError
-from recsys.manifest import MANIFEST, list_versions, model_root, read_manifest
+from recsys.manifest import MANIFEST, RANKER, list_versions, model_root, read_manifest
 from recsys.pin import read_pin
 from recsys.train import TwoTowerRecommender
 from warehouse.files import file_sha256, fsync_dir
 
 log = logging.getLogger(__name__)
 WEIGHTS, META, EASE = "weights.pt", "meta.json", "ease.npy"
-RANKER = "ranker.json"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from recsys.data import (
 from recsys.errors import RecsysError
 from recsys.features import ITEM_TABLE_KEY, tables
 from recsys.lists import rank_lists
-from recsys.manifest import latest_manifest
+from recsys.manifest import latest_manifest, served_by
 from recsys.schemas import BULK_SCHEMA, CUSTOMER_HISTORY_SCHEMA, REC_SCHEMA, SIMILAR_SCHEMA
 from recsys.serving import (
     BULK_COLUMNS,
@@ -257,12 +257,13 @@ def bulk_recommendations(
 
 
 def model_status(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:
-    """The latest good model's version, trained_at, data range and metrics (None = no model)."""
+    """The served model's version, trained_at, data range, metrics and `serving` (what makes
+    each list: `recsys.manifest.served_by`); None = no model."""
     manifest = latest_manifest(db)
     if manifest is None:
         return None
     keys = ("version", "model", "trained_at", "data_range", "metrics", "buy_again_weight")
-    return {key: manifest.get(key) for key in keys}
+    return {**{key: manifest.get(key) for key in keys}, "serving": served_by(manifest)}
 
 
 __all__ = [

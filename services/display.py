@@ -6,6 +6,8 @@ of a numeric column from its name and type (pounds, percentages, whole units, id
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 #: Columns a manager decides on, shown first in this order when present.
@@ -132,6 +134,24 @@ def model_label(code: str) -> str:
     ensemble "a+b" reads "Blend: A + B"."""
     names = [_MODELS.get(part) or label(part) for part in code.split("+")]
     return names[0] if len(names) == 1 else "Blend: " + " + ".join(names)
+
+
+def serving_text(status: dict[str, Any]) -> str:
+    """What makes the Recommendations page's lists, in words, from `model_status`:
+    "Lists by the LightGBM ranker of model v2, trained 2026-12-01 06:00; similar products by
+    its two-tower item vectors." """
+    serving = status.get("serving") or {}
+    lists = str(serving.get("lists") or status.get("model") or "?")
+    if lists == "ranker(lightgbm)":
+        lists = "the LightGBM ranker"
+    elif lists.startswith("blend(") and lists.endswith(")"):
+        lists = "the blend of " + " and ".join(lists[6:-1].split("+"))
+    similar = str(serving.get("similar") or status.get("model") or "?")
+    trained = str(status.get("trained_at") or "?")[:16].replace("T", " ")
+    return (
+        f"Lists by {lists} of model v{status.get('version')}, trained {trained}; "
+        f"similar products by its {similar} item vectors."
+    )
 
 
 def tidy(frame: pl.DataFrame, first: tuple[str, ...] = DECISION_FIRST) -> pl.DataFrame:

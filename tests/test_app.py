@@ -71,6 +71,14 @@ def open_page(at: AppTest, page: str) -> AppTest:
     return at
 
 
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open tab `label` of the lazy tabs `key` (only the open tab's content is built)."""
+    at.session_state[key] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def downloaded(at: AppTest, files: dict[str, tuple[str | None, bytes]], index: int = 0) -> bytes:
     """The bytes behind a download button, built as a click would (deferred `data=`)."""
     proto = at.get("download_button")[index].proto
@@ -182,14 +190,18 @@ def test_sql_workbench_runs_refuses_and_keeps_history(app_factory, downloads) ->
     at = open_page(app_factory(), "sql")
     at.toggle(key="sql_plain").set_value(True).run()
     assert at.title[0].value == "SQL workbench"
-    assert "fct_sales_daily" in at.dataframe[0].value["table_name"].tolist()  # schema browser
-    at.selectbox(key="sql_schema_table").set_value("dim_store").run()
-    assert at.dataframe[1].value["column_name"].tolist() == [
-        "store_id",
-        "store_name",
-        "region",
-        "source",
-    ]
+    assert not at.dataframe  # the schema is a picker and a markdown list: no grid to load
+    picker = at.selectbox(key="sql_schema_table")
+    assert picker.value == "fct_sales_daily" and picker.options[0].startswith("dim_")
+    assert picker.options[0].endswith(" · mart")  # marts first
+    picker.set_value("dim_store").run()
+    assert any(c.value.startswith("mart · 2 rows · 4 columns") for c in at.caption)
+    listed = next(m.value for m in at.markdown if m.value.startswith("| column | type |"))
+    names = [line.split("`")[1] for line in listed.splitlines()[2:]]
+    assert names == ["store_id", "store_name", "region", "source"]
+    at.toggle(key="sql_tables_grid").set_value(True).run()  # every table, on demand
+    assert "fct_sales_daily" in at.dataframe[0].value["table_name"].tolist()
+    at.toggle(key="sql_tables_grid").set_value(False).run()
     at.text_area(key="sql_text").set_value(
         "SELECT store_id, count(*) AS n FROM dim_store GROUP BY ALL ORDER BY 1"
     ).run()
@@ -241,7 +253,9 @@ def test_data_page_ingests_a_file_and_picks_up_the_new_warehouse(
     cursor.close()
     at = open_page(app_factory(demo_db), "data")
     assert at.title[0].value == "Data & models"
-    assert metric_values(at)["Loads"] == "0"
+    assert not at.dataframe and not at.metric  # lazy tabs: only the ingest form is built
+    assert metric_values(open_tab(at, "data_tab", "Data quality"))["Loads"] == "0"
+    open_tab(at, "data_tab", "Ingest a file")
     at.selectbox(key="data_kind").set_value("inventory").run()
     csv = (
         "store_id,product_id,snapshot_date,on_hand_units,on_order_units\n"
@@ -252,6 +266,7 @@ def test_data_page_ingests_a_file_and_picks_up_the_new_warehouse(
     assert not at.exception
     assert any("Loaded stock.csv" in s.value for s in at.success)
     assert "quarantined" in at.code[0].value
+    open_tab(at, "data_tab", "Data quality")
     assert metric_values(at)["Loads"] == "1"  # new file generation seen without a restart
     assert metric_values(at)["Rows quarantined"] == "1"
     assert stores >= 1

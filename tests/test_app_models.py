@@ -13,9 +13,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from forecasting.engine import DEFAULT_MODELS
-from services.pipeline import steps
+from services.pipeline import STEPS, steps
 from tests.conftest import HEAVY, copy_warehouse
-from tests.test_app import APP, TIMEOUT_S, downloaded, downloads  # noqa: F401 - fixture
+from tests.test_app import (  # noqa: F401 - fixture
+    APP,
+    TIMEOUT_S,
+    downloaded,
+    downloads,
+    open_tab,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 #: The whole refresh pipeline takes minutes on 2 cores: full form only.
@@ -130,6 +136,9 @@ def test_recommendations_page_with_a_trained_model(
     downloads,  # noqa: F811 - the fixture imported above
 ) -> None:
     at = open_app(monkeypatch, trained_db, "recommendations")
+    caption = " ".join(c.value for c in at.caption)  # what really makes the lists
+    assert "Lists by the LightGBM ranker of model v1" in caption
+    assert "similar products by its two-tower item vectors" in caption
     recs = at.dataframe[0].value
     assert len(recs) == 20 and {"product_id", "score", "reason"} <= set(recs.columns)
     history = at.dataframe[1].value  # the customer's history, ids hidden in its narrow column
@@ -251,13 +260,13 @@ def test_forecasts_backtest_chart_first_table_on_demand(
 @needs_heavy
 def test_data_page_refresh_runs_the_pipeline_with_progress(monkeypatch, demo_db: Path) -> None:
     """The Refresh tab runs every built step (train, forecast, plan) and shows the log."""
-    at = open_app(monkeypatch, demo_db, "data")
+    at = open_tab(open_app(monkeypatch, demo_db, "data"), "data_tab", "Refresh")
     before = demo_db.stat().st_ino
     at.button(key="data_refresh").click().run(timeout=1800)
     assert not at.exception
     assert at.status and at.status[0].label == "Refresh done"
-    log = " ".join(m.value for m in at.markdown)
-    assert "done" in log
+    log = " ".join(m.value for m in at.markdown)  # one line per step: "<step>: ran (<why>)"
+    assert all(f"{step.name}: ran (" in log for step in STEPS), log
     assert demo_db.stat().st_ino != before  # a new file was swapped in
     at.switch_page("pages/inventory.py").run()
-    assert not at.exception and any(m.label == "Lines to order" for m in at.metric)
+    assert not at.exception and any(m.label == "Lines" for m in at.metric)  # the plan shows

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.test_app import open_tab
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -25,6 +27,7 @@ def test_sidebar_warns_when_outputs_are_missing_or_older_than_the_data(
     assert "older than the data" in warning and "no model yet" in warning
     at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
+    open_tab(at, "data_tab", "Refresh")
     mode = at.radio(key="data_refresh_mode")
     assert mode.value == "Changed since built"
     assert mode.options == ["Changed since built", "Only missing", "All"]

@@ -7,18 +7,23 @@ import datetime as dt
 import json
 import shutil
 import threading
+import time
+from dataclasses import fields
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from recsys import service
 from recsys.candidates import SourceConfig, fit_sources, generate
 from recsys.cli import main
 from recsys.data import TrainData, cut_before, load_train_data
 from recsys.features import FEATURES, feature_matrix
-from recsys.lists import rank_all, rank_lists, serving_ranked
+from recsys.lists import rank_all, rank_build, rank_lists, serving_ranked
+from recsys.ranked import RankBuild, Ranked, gather
 from recsys.ranker import RankerConfig
 from recsys.reasons import NAMEABLE, explained_feature
 from recsys.refresh import train_and_register
@@ -91,6 +96,7 @@ def test_batch_and_single_lists_are_identical(ranked_db: Path) -> None:
     for rules in cases:
         batch = service.bulk_recommendations(ranked_db, customers, k=10, rules=rules)
         assert batch["model"].unique().to_list() == ["ranker(lightgbm)"]
+        assert service.model_status(ranked_db)["serving"]["lists"] == "ranker(lightgbm)"
         for customer in customers:
             single = service.recommend_for_customer(ranked_db, customer, 10, rules)
             rows = batch.filter(pl.col("customer_id") == customer)
@@ -120,11 +126,73 @@ def test_a_command_line_ranks_a_few_customers_without_a_background_thread(
 ) -> None:
     # a command line exits before a background ranking would end (and may abort inside it)
     state = service.serving_state(ranked_db)
-    state.__dict__.pop("_ranked", None)
+    state.__dict__.pop("_rank_build", None)
     before = {t.name for t in threading.enumerate()}
     serving_ranked(state, np.arange(3))
     assert "recsys-rank-all" not in {t.name for t in threading.enumerate()} - before
-    assert "_ranked" not in state.__dict__
+    assert rank_build(state).full is None  # nobody ranked every customer
+
+
+def test_everyone_ranked_in_chunks_equals_one_rank_all(ranked_db: Path) -> None:
+    state = service.serving_state(ranked_db)
+    users = np.unique(state.data.events["user"].to_numpy())
+    one = rank_all(state.rank_model, state.data, users)
+    build = RankBuild(partial(rank_all, state.rank_model, state.data), users, chunk=300)
+    assert len(users) > 3 * 300  # several chunks, the last one short
+    chunked = build.build()
+    assert build.full is chunked and build.remaining == 0
+    for field in fields(Ranked):  # NaN features compare equal
+        np.testing.assert_array_equal(getattr(chunked, field.name), getattr(one, field.name))
+    # a request's customers taken from the chunks done plus its own ranking of the rest
+    few = users[::13]
+    done = [rank_all(state.rank_model, state.data, users[lo : lo + 300]) for lo in (0, 300)]
+    rest = rank_all(state.rank_model, state.data, few[few >= users[600]])
+    joined, alone = gather([*done, rest], few), rank_all(state.rank_model, state.data, few)
+    for field in fields(Ranked):
+        np.testing.assert_array_equal(getattr(joined, field.name), getattr(alone, field.name))
+
+
+def test_a_bulk_list_during_the_build_equals_the_list_after_it(ranked_db: Path) -> None:
+    # the background build is held inside its second chunk; a bulk list for fewer customers
+    # than those left ranks just them, and the build does not start a chunk meanwhile
+    state = service.serving_state(ranked_db)
+    users = np.unique(state.data.events["user"].to_numpy())
+    inside, release, chunks_started = threading.Event(), threading.Event(), []
+    paused_while_ranking: list[bool] = []
+
+    def rank(chunk: np.ndarray) -> Ranked:
+        if threading.current_thread().name == "recsys-rank-all":
+            chunks_started.append(len(chunk))
+            if len(chunks_started) == 2:
+                inside.set()
+                assert release.wait(60)
+        elif not paused_while_ranking:  # the request's own ranking: let the build's chunk end
+            seen = len(chunks_started)
+            release.set()
+            deadline = time.monotonic() + 30
+            while build.remaining > len(users) - 2 * 200 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.3)
+            paused_while_ranking.append(len(chunks_started) == seen)
+        return rank_all(state.rank_model, state.data, chunk)
+
+    build = RankBuild(rank, users, chunk=200)
+    state.__dict__["_rank_build"] = build
+    try:
+        customers = [state.data.user_ids[u] for u in users[::17][:40]]
+        assert build.start() and inside.wait(60)
+        during = service.bulk_recommendations(ranked_db, customers, k=10)
+        assert paused_while_ranking == [True]  # no new chunk while the request ranked
+        assert build.full is None and build.remaining > len(customers)
+        everyone = build.build()  # waits for the background build to finish
+        after = service.bulk_recommendations(ranked_db, customers, k=10)
+        assert serving_ranked(state, users[:3]) is everyone
+        assert during.height == 400
+        assert_frame_equal(during, after)
+    finally:
+        release.set()
+        build.stop(wait_s=60)
+        state.__dict__.pop("_rank_build", None)
 
 
 def test_reasons_name_the_largest_contribution(ranked_db: Path) -> None:
@@ -263,3 +331,40 @@ def test_basket_equals_the_basket_as_one_more_customer(ranked_db: Path) -> None:
         best, _, _, _ = rank_lists(state, whole, users, 10, rules, rules_mask(state, rules))
         expected = [ids[i] for i in best[0] if i >= 0]
         assert fast["product_id"].to_list() == expected
+
+
+def test_a_stopped_build_resumes_at_its_next_chunk() -> None:
+    # a stopped background build (a replaced state, the process exiting) is resumed by the next
+    # caller that needs every customer; no chunk is ranked twice and nothing half-built shows
+    n_users, calls, gate = 10, [], threading.Event()
+
+    def rank(users: np.ndarray) -> Ranked:
+        calls.append(users.tolist())
+        if len(calls) == 2:
+            assert gate.wait(30)
+        ptr = np.zeros(n_users + 1, np.int64)
+        ptr[users + 1] = 1
+        return Ranked(
+            users.copy(),
+            np.ones(len(users), np.float32),
+            users[:, None].astype(np.float32),
+            np.cumsum(ptr),
+            users * 7,
+            np.full(len(users), -1, np.int64),
+            np.full(len(users), None, dtype=object),
+        )
+
+    build = RankBuild(rank, np.arange(n_users)[::-1], chunk=3)
+    assert build.start() and not build.start()  # one builder at a time
+    while len(calls) < 2:
+        time.sleep(0.01)
+    build.stop()
+    gate.set()
+    build.stop(wait_s=30)  # ends after the chunk in progress
+    assert build.full is None and build.remaining == 4
+    done = build.ranked(np.array([4, 1]))  # ranked already: taken from the chunks done
+    assert len(calls) == 2 and done.item.tolist() == [1, 4] and done.ptr[-1] == 2
+    everyone = build.build()
+    assert calls == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert everyone.item.tolist() == list(range(n_users)) and everyone.ptr[-1] == n_users
+    assert build.ranked(np.array([4])) is everyone and not build.start()

@@ -215,8 +215,11 @@ def test_cli_export_writes_file_and_table(
     assert not (tmp_path / "x.txt").exists()
 
 
-def test_model_status(trained_db: Path) -> None:
+def test_model_status(trained_db: Path, customer: str) -> None:
     status = service.model_status(trained_db)
     assert status is not None and status["version"] == 1
     assert status["model"] == "two-tower" and status["metrics"]["epochs"]
+    listed = service.recommend_for_customer(trained_db, customer, 5)["model"].unique().to_list()
+    assert status["serving"] == {"lists": listed[0], "similar": "two-tower"}  # no ranker: blend
+    assert listed[0].startswith("blend(")
     assert status["data_range"]["last_sale"] >= status["data_range"]["first_sale"]

@@ -21,6 +21,7 @@ from services.display import (
     money,
     number_format,
     score_axis,
+    serving_text,
     tidy,
 )
 from services.loads import load_file
@@ -136,3 +137,14 @@ def test_score_axis_spans_close_scores_and_says_where_it_starts() -> None:
     assert low == 0.0 and high > 10.2 and "axis starts" not in title
     (low, _), _ = score_axis(pl.Series([-1.0, -3.0]))  # negative scores keep their own range
     assert low < -3.0
+
+
+def test_the_serving_caption_names_what_makes_each_list() -> None:
+    status = {"version": 2, "model": "two-tower", "trained_at": "2026-12-01T06:00:00+00:00"}
+    ranker = {**status, "serving": {"lists": "ranker(lightgbm)", "similar": "two-tower"}}
+    assert serving_text(ranker) == (
+        "Lists by the LightGBM ranker of model v2, trained 2026-12-01 06:00; "
+        "similar products by its two-tower item vectors."
+    )
+    blend = {**status, "serving": {"lists": "blend(buy-again+two-tower)", "similar": "two-tower"}}
+    assert serving_text(blend).startswith("Lists by the blend of buy-again and two-tower of")
