@@ -25,8 +25,12 @@ def config(frame: pl.DataFrame) -> dict[str, Any]:
         elif isinstance(dtype, pl.Datetime):
             out[name] = st.column_config.DatetimeColumn(label(name), format="D MMM YYYY HH:mm")
         elif dtype.is_numeric():
+            shown = number_format(name, dtype)
             out[name] = st.column_config.NumberColumn(
-                label(name), format=number_format(name, dtype)
+                label(name),
+                format=shown,
+                # percent alone prints "69%" beside "67.2%"; a 0.001 step fixes one decimal
+                step=0.001 if shown == "percent" else None,
             )
         elif dtype == pl.Boolean:
             out[name] = st.column_config.CheckboxColumn(label(name))

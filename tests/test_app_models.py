@@ -111,7 +111,10 @@ def test_order_grid_has_no_raw_floats_or_timestamps(monkeypatch, planned_db: Pat
             assert "_" not in config[column].get("label", "_"), f"{column}: raw header"
             kind = str(frame[column].dtype)
             if kind.startswith(("float", "int")):
-                assert config[column]["type_config"].get("format"), f"{column}: raw number"
+                shown = config[column]["type_config"]
+                assert shown.get("format"), f"{column}: raw number"
+                if shown["format"] == "percent":  # one decimal: never "69%" beside "67.2%"
+                    assert shown.get("step") == 0.001, f"{column}: decimals vary"
             assert not kind.startswith("datetime") or config[column]["type_config"]["type"] in (
                 "date",
                 "datetime",
