@@ -10,7 +10,10 @@ window is the same length as the forecast.
 The forecast level in the scale is the **mean model's** (the tweedie LightGBM, where it ran)
 rather than the chosen model's own (issue #13, BENCHMARKS.md "third session"): demand spreads in
 proportion to its expected level, and a median model forecasts near zero for lumpy series and
-lags growth, so its own level under-states the spread of the weeks ahead.
+lags growth, so its own level under-states the spread of the weeks ahead. Each horizon bucket's
+quantiles are read from its residuals pooled with the same residuals moved to the window's
+median (`recentred_quantiles`, BENCHMARKS.md "fourth session"): a bucket's own bias in one
+window need not repeat.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ MIN_GROUP_POINTS = 300
 MIN_POOLED_POINTS = 100
 #: A horizon bucket with fewer residuals than this uses the residuals pooled over all horizons.
 MIN_BUCKET_POINTS = 50
+#: What `ConformalTable.fit`'s method says of `recentred_quantiles`.
+BUCKETS_AT_MEDIAN = ", buckets also at the window's median"
 
 
 def segments(panel: Panel, end: int) -> np.ndarray:
@@ -95,6 +100,20 @@ def scale_groups(
     return label, later
 
 
+def recentred_quantiles(vals: np.ndarray, centre: float, probs: list[float]) -> np.ndarray:
+    """(len(probs),) quantiles of a horizon bucket's residuals `vals` (any shape) pooled with
+    the same residuals moved to the window's median `centre` (vals - median(vals) + centre).
+
+    A bucket's own median is one window's bias at that distance ahead (a few hundred series'
+    shared errors: a season turning inside the window, a level the model lags); it need not
+    repeat in the weeks ahead. Pooling both copies keeps each bucket's spread and shape and
+    widens it by half the gap between its bias and the window's (issue #13, BENCHMARKS.md
+    "fourth session").
+    """
+    flat = np.ravel(vals)
+    return np.quantile(np.concatenate([flat, flat - np.median(flat) + centre]), probs)
+
+
 def horizon_buckets(h: int, freq: str) -> np.ndarray:
     """(h,) bucket id of each horizon step (finer near the origin)."""
     edges = [7, 14, 28, 56] if freq == "D" else [1, 2, 4, 8]
@@ -147,8 +166,9 @@ class ConformalTable:
 
         Pools adaptively: per group x horizon bucket where a group has `MIN_GROUP_POINTS`
         residuals, else across segments, and across all horizons for a bucket with under
-        `MIN_BUCKET_POINTS`. `method` says which pooling was used (and `scale_note`,
-        how the scale was read).
+        `MIN_BUCKET_POINTS`. Each bucket's quantiles are `recentred_quantiles` at the median of
+        its group's (or, pooled, the whole) window. `method` says which pooling was used (and
+        `scale_note`, how the scale was read).
         """
         ok = np.isfinite(yhat).all(1)
         resid = (actual[ok] - yhat[ok]) / scale[ok, None]
@@ -158,17 +178,18 @@ class ConformalTable:
             resid = np.zeros((1, actual.shape[1]))
             seg = np.array(["*"])
         table[("*", -1)] = np.quantile(resid, probs)
+        centre = {str(s): float(np.median(resid[seg == s])) for s in np.unique(seg)}
         by_segment = pooled_h = False
         for b in np.unique(buckets):
             cols = resid[:, buckets == b]
             if cols.size < MIN_BUCKET_POINTS:
                 pooled_h = True
                 continue  # `apply` falls back to ("*", -1)
-            table[("*", int(b))] = np.quantile(cols, probs)
+            table[("*", int(b))] = recentred_quantiles(cols, float(np.median(resid)), probs)
             for s in np.unique(seg):
                 vals = cols[seg == s]
                 if vals.size >= MIN_GROUP_POINTS:
-                    table[(str(s), int(b))] = np.quantile(vals, probs)
+                    table[(str(s), int(b))] = recentred_quantiles(vals, centre[str(s)], probs)
                     by_segment = True
         how = (
             f"by {grouping} x horizon"
@@ -179,7 +200,8 @@ class ConformalTable:
         )
         wins = f"{windows} windows" if windows > 1 else "1 window"
         method = (
-            f"conformal, {wins} of {actual.shape[1]}, {resid.size:,} residuals, {how}{scale_note}"
+            f"conformal, {wins} of {actual.shape[1]}, {resid.size:,} residuals, {how}"
+            f"{BUCKETS_AT_MEDIAN if len(table) > 1 else ''}{scale_note}"
         )
         return cls(tuple(probs), table, method)
 

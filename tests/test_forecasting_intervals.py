@@ -1,4 +1,5 @@
-"""Conformal intervals: the residual scale reads the mean model's level (issue #13)."""
+"""Conformal intervals: the residual scale reads the mean model's level; each horizon bucket's
+residuals are also read at the window's median (issue #13)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ import polars as pl
 
 from forecasting.data import Panel, build_panel
 from forecasting.engine import AUTO, MEAN_MODEL, EngineConfig, forecast_panel
-from forecasting.intervals import conformal, horizon_buckets, interval, mean_forecasts
+from forecasting.intervals import (
+    BUCKETS_AT_MEDIAN,
+    ConformalTable,
+    conformal,
+    horizon_buckets,
+    interval,
+    mean_forecasts,
+    recentred_quantiles,
+)
 from forecasting.models.lgbm import LightGBMConfig
 
 FAST = LightGBMConfig(n_estimators=30, max_rows=20_000, num_threads=1)
@@ -70,11 +79,45 @@ def test_mean_forecasts_skip_a_subset_model_and_blank_the_failed_series() -> Non
     assert mean_forecasts((rows[:2], cal[:4], fut[:2], 0.0), n) == (None, None)
 
 
-def test_the_engine_says_its_intervals_read_the_mean_models_level() -> None:
+def test_the_engine_says_its_intervals_read_the_mean_models_level_and_the_windows_median() -> None:
     panel = _weekly_panel(20, 40, 2)  # 160 residuals: conformal, not model-based
     end = panel.y.shape[1] - 1
     res = forecast_panel(panel, end, EngineConfig(horizon=8, prophet_series=0, lightgbm=FAST))
     assert MEAN_MODEL in res.forecasts
     assert "scale from the mean model's level" in res.calibration
+    assert BUCKETS_AT_MEDIAN in res.calibration
     lo, hi = res.forecasts[AUTO].interval(80)
     assert (lo <= res.forecasts[AUTO].yhat).all() and (hi > lo).any()
+
+
+def test_recentred_quantiles_pool_the_bucket_with_itself_moved_to_the_windows_median() -> None:
+    vals = np.array([[1.0, 2.0], [3.0, 4.0]])  # median 2.5
+    got = recentred_quantiles(vals, 0.5, [0.0, 0.5, 1.0])
+    pooled = np.array([1.0, 2.0, 3.0, 4.0, -1.0, 0.0, 1.0, 2.0])  # vals - 2.5 + 0.5
+    assert np.allclose(got, np.quantile(pooled, [0.0, 0.5, 1.0]))
+    same = recentred_quantiles(vals, 2.5, [0.1, 0.9])  # the bucket already at the median
+    assert np.allclose(same, np.quantile(np.tile(vals.ravel(), 2), [0.1, 0.9]))
+
+
+def test_a_bucket_whose_bias_differs_from_the_window_is_widened_towards_the_window() -> None:
+    """One horizon bucket over-forecast in the window (a season turning inside it), the others
+    not: its interval reaches half-way back to the window's median, so a bias that does not
+    repeat after the cutoff is covered; the other buckets keep their own quantiles."""
+    rng = np.random.default_rng(3)
+    n, h = 1500, 8
+    buckets = horizon_buckets(h, "W")
+    noise = rng.normal(0, 1, (n, h))
+    shift = np.where(buckets == 0, -2.0, 0.0)  # the first week: 2 below the forecast in the window
+    actual, yhat = noise + shift + 10, np.full((n, h), 10.0)
+    scale, group = np.ones(n), np.full(n, "scale q1")
+    probs = [0.1, 0.5, 0.9]
+    table = ConformalTable.fit(actual, yhat, scale, group, buckets, probs, "scale group")
+    assert table.method.endswith(BUCKETS_AT_MEDIAN)
+    first, last = table.table[("scale q1", 0)], table.table[("scale q1", int(buckets[-1]))]
+    assert first[2] > 0.5 and first[0] < -2.5  # reaches up towards the window's median (~0)
+    assert abs(last[1]) < 0.15 and 1.1 < last[2] < 1.5  # already near the median: ~N(0, 1)
+    fresh = rng.normal(0, 1, (n, 1)) + 10  # after the cutoff the first week's bias is gone
+    q = table.apply(np.full((n, 1), 10.0), scale, group, np.zeros(1, dtype=int))
+    lo, hi = interval(q, np.full((n, 1), 10.0), 80)
+    cover = ((fresh >= lo) & (fresh <= hi)).mean()
+    assert cover > 0.6, cover  # its own quantiles alone (-3.3, -0.7): about 0.23
