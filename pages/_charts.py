@@ -1,9 +1,7 @@
 """Charts that tell the truth, shared by the pages (plotly figures, no Streamlit calls).
 
-Different units get their own axes (small multiples), partial periods at the edges of the range
-are marked, money axes read £1,234, ranked bars keep their rank order with one distinct colour
-per category.
-"""
+Different units get their own axes (small multiples), partial periods at the edges are marked,
+money axes read £1,234, ranked bars keep rank order with one distinct colour per category."""
 
 from __future__ import annotations
 
@@ -14,15 +12,9 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-#: Category colours, most distinct first: Tableau 10 and three that differ from it in hue or
-#: lightness (plotly's Dark24, the earlier palette, gave four of the demo's 13 categories pink or
-#: red bars), then the rest of Dark24 for catalogues with more categories.
-PALETTE: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        [*px.colors.qualitative.T10, "#222A2A", "#1F3A93", "#00B3E6"]
-        + [c.upper() for c in px.colors.qualitative.Dark24]
-    )
-)
+#: Category colours: Tableau 10 and 3 unlike it first (Dark24 alone made 4 of 13 pink or red).
+_FIRST = [*px.colors.qualitative.T10, "#222A2A", "#1F3A93", "#00B3E6"]
+PALETTE = tuple(dict.fromkeys(_FIRST + [c.upper() for c in px.colors.qualitative.Dark24]))
 UNITS: dict[str, tuple[str, str]] = {"revenue": ("Revenue (£)", "£"), "units": ("Units", "")}
 #: A horizontal legend above the plot, right-aligned: below it, it hid the year of a date axis.
 LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
