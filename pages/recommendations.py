@@ -54,10 +54,11 @@ with customer_tab:
             ranked_list(recs, categories, "rec_cust", f"recommendations_{customer_id}")
         with right:
             st.subheader("History")
-            fmt.table(  # ids hidden: in a narrow column they pushed "Sold at" out of view
+            fmt.table(  # date first, ids hidden: the narrow column cut "Sold at" off
                 svc.customer_history(customer_id),
                 key="rec_history",
                 height=420,
+                first=("sold_at", "description", "quantity", "revenue"),
                 hide=("order_id", "product_id"),
             )
 
