@@ -178,6 +178,7 @@ class ConformalTable:
             resid = np.zeros((1, actual.shape[1]))
             seg = np.array(["*"])
         table[("*", -1)] = np.quantile(resid, probs)
+        window_centre = float(np.median(resid))
         centre = {str(s): float(np.median(resid[seg == s])) for s in np.unique(seg)}
         by_segment = pooled_h = False
         for b in np.unique(buckets):
@@ -185,7 +186,7 @@ class ConformalTable:
             if cols.size < MIN_BUCKET_POINTS:
                 pooled_h = True
                 continue  # `apply` falls back to ("*", -1)
-            table[("*", int(b))] = recentred_quantiles(cols, float(np.median(resid)), probs)
+            table[("*", int(b))] = recentred_quantiles(cols, window_centre, probs)
             for s in np.unique(seg):
                 vals = cols[seg == s]
                 if vals.size >= MIN_GROUP_POINTS:
