@@ -145,8 +145,12 @@ def test_recommendations_page_with_a_trained_model(
     recs = at.dataframe[0].value
     assert len(recs) == 20 and {"product_id", "score", "reason"} <= set(recs.columns)
     history = at.dataframe[1].value  # the customer's history, ids hidden in its narrow column
-    assert len(history) > 0 and list(history.columns)[0] == "sold_at"
+    assert len(history) > 0
+    assert list(history.columns)[:4] == ["sold_at", "description", "units", "revenue"]
     assert "product_id" not in history
+    widths = {c: v.get("width") for c, v in json.loads(at.dataframe[1].proto.columns).items()}
+    assert widths["sold_at"] and widths["units"] and widths["revenue"]  # sized to fit, not cut
+    assert json.loads(at.dataframe[1].proto.columns)["units"]["label"] == "Units"
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     low, high = chart["layout"]["xaxis"]["range"]  # the axis spans the list's own scores
     scores = recs["score"]
