@@ -187,6 +187,39 @@ CASES: list[Case] = [
         "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1'))",
         says="json_execute",
     ),
+    # settings read through SHOW (`SHOW name` of a name that is no table shows that setting)
+    Case("show setting", "SHOW secret_directory", says="settings are not readable"),
+    Case("show setting quoted", 'SHOW "Temp_Directory"', says="settings are not readable"),
+    Case(
+        "show setting in subquery",
+        "SELECT * FROM (SHOW extension_directory)",
+        says="settings are not readable",
+    ),
+    Case(
+        "show setting in cte",
+        "WITH s AS (SHOW home_directory) SELECT * FROM s",
+        says="settings are not readable",
+    ),
+    Case(
+        "show setting under unpivot",
+        "UNPIVOT (SHOW secret_directory) ON secret_directory INTO NAME k VALUE v",
+        says="settings are not readable",
+    ),
+    Case(
+        "show setting under summarize",
+        "SUMMARIZE (SHOW secret_directory)",
+        says="settings are not readable",
+    ),
+    Case(
+        "show setting under pivot without IN",
+        "PIVOT (SHOW secret_directory) ON secret_directory USING count(*)",
+        says="SHOW",
+    ),
+    Case(
+        "show setting under explain analyze",
+        "EXPLAIN ANALYZE SHOW memory_limit",
+        says="settings are not readable",
+    ),
     # stacked statements hidden in comments and strings
     Case("stacked", "SELECT 1; DROP TABLE dim_store", says="one statement"),
     Case("stacked after comment", "SELECT 1 /* ; */ ; DELETE FROM dim_store", says="one statement"),
@@ -284,6 +317,7 @@ def test_hostile_input_is_refused_or_stopped_and_changes_nothing(
         assert result is None, f"{case.name} ran"
     assert "\n" not in message and "Traceback" not in message
     assert "hunter2" not in message
+    assert str(warehouse.parent) not in message and str(Path.home()) not in message
     # a stopped query ends near its limit, not when it would have finished (generous bound)
     assert elapsed < TIMEOUT_S * 5 + 5
 
@@ -315,6 +349,9 @@ def test_a_string_with_a_semicolon_is_one_statement(warehouse: Path) -> None:
         "SELECT * FROM range(3)",
         "SELECT histogram(category) FROM dim_product",
         "SELECT table_name FROM duckdb_tables() ORDER BY 1",
+        "SHOW dim_store",
+        "SHOW warehouse.main.dim_store",
+        "SHOW ALL TABLES",
     ],
 )
 def test_read_kinds_run(warehouse: Path, sql: str) -> None:

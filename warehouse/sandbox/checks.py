@@ -1,11 +1,12 @@
 """The sandbox's checks, all before any part of the query runs: statement kind, syntax tree, plan.
 
 Order for one query: parse (`extract_statements`) -> syntax tree (`json_serialize_sql`: table
-functions, denied functions, literal sizes of list/string builders, customer-level tables) ->
-plan (`EXPLAIN (FORMAT json)`: scans and table functions behind views). A PIVOT without an IN
-list (MULTI) has no syntax tree and DuckDB runs part of it while planning, so before its plan is
-asked for, its text is checked word by word: denied names, literal sizes, and for roles below
-analyst every table or view name it mentions (views expanded through their definitions).
+functions, denied functions, literal sizes of list/string builders, `SHOW name` only of a table or
+view (of a setting it reads the setting), customer-level tables) -> plan (`EXPLAIN (FORMAT json)`:
+scans and table functions behind views). A PIVOT without an IN list (MULTI) has no syntax tree and
+DuckDB runs part of it while planning, so before its plan is asked for, its text is checked word
+by word: denied names, no SHOW, literal sizes, and for roles below analyst every table or view
+name it mentions (views expanded through their definitions).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from warehouse.sandbox.text import EXPLAIN_PREFIX, first_word, segments
 _PIVOT_WORDS = frozenset({"pivot", "unpivot", "pivot_wider", "pivot_longer"})
 #: Names the plan shows under "Function" that are operators, not table functions.
 _PLAN_OPERATOR_FUNCTIONS = frozenset({"column_data_scan", "seq_scan", "chunk_scan"})
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?)")
 
 
@@ -105,9 +107,10 @@ def _refuse_size(name: str, size: float) -> None:
 
 def syntax_reads(
     con: duckdb.DuckDBPyConnection, select_text: str
-) -> tuple[set[str], set[str], set[str]]:
-    """(table functions, all function names, table names) named in a SELECT's syntax tree.
+) -> tuple[set[str], set[str], set[str], set[str]]:
+    """(table functions, all function names, table names, SHOW targets) in a SELECT's syntax tree.
 
+    SHOW targets are the names of `SHOW name` (a table or view, or else a DuckDB setting).
     Also refuses a literal size above `MAX_CONSTANT_SIZE` inside a `SIZED_FUNCTIONS` call.
     """
     raw = con.execute("SELECT json_serialize_sql($q)", {"q": select_text}).fetchall()[0][0]
@@ -117,6 +120,7 @@ def syntax_reads(
     table_functions: set[str] = set()
     functions: set[str] = set()
     tables: set[str] = set()
+    shown: set[str] = set()
     for node in _walk(tree):
         if node.get("type") == "TABLE_FUNCTION" and isinstance(node.get("function"), dict):
             table_functions.add(_unquote(node["function"].get("function_name", "")))
@@ -131,7 +135,9 @@ def syntax_reads(
                         _refuse_size(name, size)
         if node.get("type") in {"BASE_TABLE", "SHOW_REF"} and node.get("table_name"):
             tables.add(_unquote(node["table_name"]))
-    return table_functions, functions, tables
+            if node.get("show_type") == "SHOW":
+                shown.add(_unquote(node["table_name"]))
+    return table_functions, functions, tables, shown
 
 
 def plan_reads(con: duckdb.DuckDBPyConnection, text: str) -> tuple[set[str], set[str]]:
@@ -174,6 +180,25 @@ def refuse_functions(table_functions: Iterable[str], functions: Iterable[str]) -
             raise SandboxRefusal(f"function {name}() is not allowed in the SQL workbench")
 
 
+def refuse_settings(con: duckdb.DuckDBPyConnection, shown: Iterable[str]) -> None:
+    """Refuse `SHOW name` unless `name` is a table or view (`SHOW setting` reads a setting)."""
+    names = set(shown)
+    if not names:
+        return
+    relations = {
+        r[0]
+        for r in con.execute(
+            "SELECT lower(table_name) FROM duckdb_tables() "
+            "UNION ALL SELECT lower(view_name) FROM duckdb_views()"
+        ).fetchall()
+    }
+    for name in sorted(names - relations):
+        raise SandboxRefusal(
+            f"SHOW {name}: only tables and views can be shown in the SQL workbench "
+            "(settings are not readable)"
+        )
+
+
 def refuse_tables(tables: Iterable[str], restricted: set[str], role: str) -> None:
     """Refuse when `tables` names a table `role` may not read."""
     hidden = sorted(set(tables) & restricted)
@@ -204,8 +229,9 @@ def check_query(con: duckdb.DuckDBPyConnection, text: str, role: str) -> str:
     if kind == "MULTI":  # PIVOT without an IN list: no syntax tree, so check the words
         _check_pivot_words(con, text, restricted, role)
     else:
-        table_functions, functions, syntax_tables = syntax_reads(con, text)
+        table_functions, functions, syntax_tables, shown = syntax_reads(con, text)
         refuse_functions(table_functions, functions)
+        refuse_settings(con, shown)
         refuse_tables(syntax_tables, restricted, role)
     plan_tables, plan_functions = plan_reads(con, text)
     refuse_functions({f for f in plan_functions if f not in _PLAN_OPERATOR_FUNCTIONS}, ())
@@ -229,12 +255,17 @@ def called_names(text: str) -> set[str]:
 
 def identifiers(text: str) -> set[str]:
     """Every lower-cased word outside strings and comments (quoted identifiers unquoted)."""
-    return {m.group(0).lower() for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_$]*", _code_only(text))}
+    return {m.group(0).lower() for m in _WORD.finditer(_code_only(text))}
 
 
 def _check_pivot_words(
     con: duckdb.DuckDBPyConnection, text: str, restricted: set[str], role: str
 ) -> None:
+    code = " ".join(part for kind, part in segments(text) if kind == "code")
+    if re.search(r"\bshow\b", code, re.IGNORECASE):
+        raise SandboxRefusal(
+            "SHOW inside a PIVOT without an IN list is not allowed (give the PIVOT an IN list)"
+        )
     names = called_names(text)
     refuse_functions((), names)
     if names & SIZED_FUNCTIONS:
