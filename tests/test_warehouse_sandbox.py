@@ -220,6 +220,18 @@ CASES: list[Case] = [
         "EXPLAIN ANALYZE SHOW memory_limit",
         says="settings are not readable",
     ),
+    # table functions outside the allowed list under a PIVOT without an IN list (DuckDB runs
+    # part of such a PIVOT while planning, so they must be refused before the plan is built)
+    Case(
+        "unlisted table function under pivot without IN",
+        "PIVOT (FROM pragma_storage_info('no_such_table')) ON column_name USING count(*)",
+        says="table function pragma_storage_info()",
+    ),
+    Case(
+        "settings table macro under pivot without IN",
+        "PIVOT (FROM duckdb_profiling_settings()) ON name USING count(*)",
+        says="table function duckdb_profiling_settings()",
+    ),
     # stacked statements hidden in comments and strings
     Case("stacked", "SELECT 1; DROP TABLE dim_store", says="one statement"),
     Case("stacked after comment", "SELECT 1 /* ; */ ; DELETE FROM dim_store", says="one statement"),
@@ -417,6 +429,11 @@ def test_timeout_is_configurable(warehouse: Path) -> None:
         "SUMMARIZE fct_sales",
         "PIVOT fct_sales ON store_id USING count(*) GROUP BY customer_id",
         "EXPLAIN ANALYZE SELECT * FROM dim_customer",
+        "SELECT * FROM 'fct_sales'",  # a string in FROM names a table
+        "PIVOT 'dim_customer' ON region USING count(*)",
+        "PIVOT (FROM 'FCT_SALES' WHERE quantity > 1) ON store_id USING count(*)",
+        "SHOW dim_customer",
+        "SELECT * FROM customer_rfm",  # customer-level by its customer_id column
     ],
 )
 def test_roles_below_analyst_cannot_read_customer_level_tables(
@@ -424,6 +441,27 @@ def test_roles_below_analyst_cannot_read_customer_level_tables(
 ) -> None:
     with pytest.raises(SandboxRefusal, match="customer-level data"):
         run_sandboxed(warehouse, sql, role=role)
+
+
+def test_a_pivot_without_in_list_is_refused_before_it_runs_on_customer_data(
+    warehouse: Path,
+) -> None:
+    """No one-bit oracle for viewers: DuckDB runs a PIVOT's value query while planning, so a
+    refusal that came only after the plan would differ (an error or not) with the customer rows."""
+    with reading(warehouse) as con:
+        customer = scalar(con, "SELECT min(customer_id) FROM fct_sales WHERE store_id = 'S001'")
+    messages = set()
+    for who in (customer, "C999999"):
+        sql = (
+            f"PIVOT (FROM 'fct_sales' WHERE customer_id = '{who}') ON store_id "
+            "USING count(*) GROUP BY S001"
+        )
+        with pytest.raises(SandboxRefusal) as refused:
+            run_sandboxed(warehouse, sql, role="viewer", timeout_s=TIMEOUT_S)
+        messages.add(str(refused.value))
+    assert messages == {
+        "role 'viewer' may not read customer-level data (fct_sales); ask for the analyst role"
+    }
 
 
 def test_analysts_read_customer_tables_and_viewers_read_aggregates(warehouse: Path) -> None:

@@ -10,7 +10,7 @@ A query runs only if every layer agrees; each refusal is one clear line (`Sandbo
 4. Syntax tree (`checks`): table functions only from `ALLOWED_TABLE_FUNCTIONS`, no function in
    `DENIED_FUNCTIONS`, no literal size above `MAX_CONSTANT_SIZE` in list/string builders, `SHOW x`
    only of a table or view (not of a setting), and for roles below analyst no customer-level
-   table. A PIVOT without an IN list is checked by words before it is planned.
+   table. A PIVOT without an IN list is checked by words (strings included) before it is planned.
 5. Plan (`checks`, `EXPLAIN (FORMAT json)`): every scanned table and table function.
 6. Process (`run`, `child`): the query runs in a child process with a hard address-space cap,
    no file writes, killed at the time limit; DuckDB's own `memory_limit`, `threads`, external
