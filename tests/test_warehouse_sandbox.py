@@ -364,6 +364,7 @@ def test_a_string_with_a_semicolon_is_one_statement(warehouse: Path) -> None:
         "SHOW dim_store",
         "SHOW warehouse.main.dim_store",
         "SHOW ALL TABLES",
+        "SELECT " + " + ".join(["units"] * 900) + " AS u FROM fct_sales_daily",  # a deep tree
     ],
 )
 def test_read_kinds_run(warehouse: Path, sql: str) -> None:

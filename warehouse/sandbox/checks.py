@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -38,6 +39,8 @@ from warehouse.sandbox.text import EXPLAIN_PREFIX, first_word, segments
 _PIVOT_WORDS = frozenset({"pivot", "unpivot", "pivot_wider", "pivot_longer"})
 #: Names the plan shows under "Function" that are operators, not table functions.
 _PLAN_OPERATOR_FUNCTIONS = frozenset({"column_data_scan", "seq_scan", "chunk_scan"})
+#: Python recursion limit while decoding a syntax tree or plan (a few levels per SQL level).
+_JSON_RECURSION_LIMIT = 20_000
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?)")
 
@@ -73,13 +76,27 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
+    """Every dict in a JSON tree, parents before children (a loop: trees can be deep)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item  # the caller may mark children before they are visited
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
+def _load_json(raw: str) -> Any:
+    """`json.loads` with room for DuckDB's deepest trees (its expression depth limit is 1000)."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _JSON_RECURSION_LIMIT))
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise SandboxRefusal("the query is nested too deeply to be checked; simplify it") from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _unquote(name: str) -> str:
@@ -116,7 +133,7 @@ def syntax_reads(
     Also refuses a literal size above `MAX_CONSTANT_SIZE` inside a `SIZED_FUNCTIONS` call.
     """
     raw = con.execute("SELECT json_serialize_sql($q)", {"q": select_text}).fetchall()[0][0]
-    tree = json.loads(raw)
+    tree = _load_json(raw)
     if tree.get("error"):
         raise SandboxRefusal("the query cannot be checked (its syntax tree is not available)")
     table_functions: set[str] = set()
@@ -148,7 +165,7 @@ def plan_reads(con: duckdb.DuckDBPyConnection, text: str) -> tuple[set[str], set
     tables: set[str] = set()
     functions: set[str] = set()
     for _, plan in rows:
-        for node in _walk(json.loads(plan)):
+        for node in _walk(_load_json(plan)):
             info = node.get("extra_info")
             if not isinstance(info, dict):
                 continue
