@@ -7,6 +7,7 @@ import json
 import shutil
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -410,6 +411,26 @@ def test_column_types_survive(warehouse: Path) -> None:
     assert result.frame.schema == pl.Schema(
         {"sale_date": pl.Date, "units": pl.Float64, "store_id": pl.String}
     )
+
+
+def test_dates_beyond_python_come_back_as_text_that_prints(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`'infinity'::DATE` made polars panic (a BaseException) when printed or turned into rows:
+    the CLI printed a Rust backtrace and the HTTP API failed. Such columns now come as text."""
+    sql = (
+        "SELECT 'infinity'::DATE AS d, ['-infinity'::TIMESTAMP] AS l, "
+        "{'a': '20000-01-01'::DATE} AS s, MAP {'infinity'::DATE: 1} AS m, DATE '2024-01-02' AS ok"
+    )
+    result = run_sandboxed(warehouse, sql)
+    assert result.frame.rows() == [
+        ("infinity", "[-infinity]", "{'a': 20000-01-01}", "{infinity=1}", date(2024, 1, 2))
+    ]
+    assert "infinity" in str(result.frame)
+    assert cli_main(["--db", str(warehouse), "sql", sql]) == 0
+    assert "infinity" in capsys.readouterr().out
+    daily = run_sandboxed(warehouse, "SELECT sale_date FROM fct_sales_daily", max_rows=3)
+    assert daily.frame.schema["sale_date"] == pl.Date  # ordinary dates stay dates
 
 
 def test_timeout_is_configurable(warehouse: Path) -> None:

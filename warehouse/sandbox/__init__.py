@@ -16,6 +16,8 @@ A query runs only if every layer agrees; each refusal is one clear line (`Sandbo
    no file writes, killed at the time limit; DuckDB's own `memory_limit`, `threads`, external
    access off and a locked configuration inside it.
 7. Errors (`errors`): the user sees the class of a database error, never its text (logged).
+8. Results (`values`): a column holding a date or time Python cannot hold (`'infinity'::DATE`,
+   year 20000) comes back as DuckDB's text of it, so printing it or sending it as JSON works.
 """
 
 from warehouse.sandbox.checks import (
