@@ -66,6 +66,7 @@ class Case:
     sql: str | bytes
     expect: str = "refused"
     says: str = ""  # a fragment the refusal message must contain (case-insensitive)
+    role: str = "analyst"
 
 
 S = "{secrets}"  # replaced by the secrets folder
@@ -233,6 +234,45 @@ CASES: list[Case] = [
         "PIVOT (FROM duckdb_profiling_settings()) ON name USING count(*)",
         says="table function duckdb_profiling_settings()",
     ),
+    # where a home-made lexer and DuckDB's scanner disagree: `x€$a$` is one identifier to DuckDB,
+    # a `)` inside a quoted EXPLAIN option value does not end the options
+    Case(
+        "dollar tag after a euro sign hides a call under pivot without IN",
+        "PIVOT (SELECT 1 AS x\u20ac$a$, current_setting('secret_directory') AS k, 2 AS q$a$) "
+        "ON k USING count(*)",
+        says="current_setting",
+    ),
+    Case(
+        "dollar tag after an emoji hides SHOW under pivot without IN",
+        "PIVOT (SELECT 1 AS x\U0001f600$a$, s.* FROM (SHOW secret_directory) s, "
+        "(SELECT 2 AS q$a$) t) ON secret_directory USING count(*)",
+        says="SHOW",
+    ),
+    Case(
+        "quoted call split by a comment under pivot without IN",
+        "PIVOT (SELECT 1 AS x\u00b7$a$, '--', \"current_setting\"/* c */('secret_directory') AS k, "
+        "2 AS q$a$) ON k USING count(*)",
+        says="current_setting",
+    ),
+    Case(
+        "dollar tag hides a table function under pivot without IN",
+        "PIVOT (SELECT 1 AS x\u20ac$a$, s.* FROM pragma_metadata_info() s, (SELECT 2 AS q$a$) t) "
+        "ON block_id USING count(*)",
+        says="table function pragma_metadata_info()",
+    ),
+    Case(
+        "explain option value hides the statement",
+        "EXPLAIN (ANALYZE \"x) SELECT 1 AS \") SELECT current_setting('secret_directory') AS k, "
+        "'\" , 2 AS z --' AS z",
+        says="EXPLAIN must be followed",
+    ),
+    Case(
+        "explain option value hides a customer read",
+        'EXPLAIN (ANALYZE "x) SELECT 1 AS ") SELECT customer_id, \'" , 2 AS z --\' AS z '
+        "FROM dim_customer WHERE customer_id = 'C000001'",
+        says="EXPLAIN must be followed",
+        role="viewer",
+    ),
     # stacked statements hidden in comments and strings
     Case("stacked", "SELECT 1; DROP TABLE dim_store", says="one statement"),
     Case("stacked after comment", "SELECT 1 /* ; */ ; DELETE FROM dim_store", says="one statement"),
@@ -311,7 +351,7 @@ def test_hostile_input_is_refused_or_stopped_and_changes_nothing(
     started = time.perf_counter()
     try:
         result: QueryResult | None = run_sandboxed(
-            warehouse, sql, max_rows=100, timeout_s=TIMEOUT_S
+            warehouse, sql, max_rows=100, timeout_s=TIMEOUT_S, role=case.role
         )
         message = ""
     except SandboxRefusal as exc:
@@ -358,6 +398,8 @@ def test_a_string_with_a_semicolon_is_one_statement(warehouse: Path) -> None:
         "SUMMARIZE dim_store",
         "EXPLAIN SELECT * FROM dim_store",
         "EXPLAIN ANALYZE SELECT count(*) FROM dim_store",
+        "EXPLAIN (FORMAT json, ANALYZE) SELECT count(*) FROM dim_store",
+        "EXPLAIN ANALYZE (SELECT count(*) FROM dim_store)",
         "PIVOT fct_sales_daily ON store_id USING sum(units) GROUP BY product_id",
         "SELECT * FROM range(3)",
         "SELECT histogram(category) FROM dim_product",

@@ -4,11 +4,12 @@ Order for one query: parse (`extract_statements`) -> syntax tree (`json_serializ
 functions, denied functions, literal sizes of list/string builders, `SHOW name` only of a table or
 view (of a setting it reads the setting), customer-level tables) -> plan (`EXPLAIN (FORMAT json)`:
 scans and table functions behind views). A PIVOT without an IN list (MULTI) has no syntax tree and
-DuckDB runs part of it while planning, so before its plan is asked for, its text is checked word
-by word: denied names, table functions outside the allowed list, no SHOW, literal sizes, and for
-roles below analyst every table or view name it mentions, in strings too (`FROM 'fct_sales'`
-names a table), views expanded through their definitions. (Checking after the plan is too late:
-the part DuckDB ran while planning shows in which error comes back, one bit per query.)
+DuckDB runs part of it while planning, so before its plan is asked for, its text is checked token
+by token (DuckDB's own tokenizer, `tokens`): denied names, table functions outside the allowed
+list, no SHOW, literal sizes, and for roles below analyst every table or view name it mentions,
+in strings too (`FROM 'fct_sales'` names a table), views expanded through their definitions.
+(Checking after the plan is too late: the part DuckDB ran while planning shows in which error
+comes back, one bit per query.) The statement under an EXPLAIN is found with the same tokens.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from warehouse.sandbox.policy import (
     SandboxRefusal,
     role_rank,
 )
-from warehouse.sandbox.text import EXPLAIN_PREFIX, first_word, segments
+from warehouse.sandbox.text import first_word
+from warehouse.sandbox.tokens import called_names, explain_inner, keywords, numbers
 
 _PIVOT_WORDS = frozenset({"pivot", "unpivot", "pivot_wider", "pivot_longer"})
 #: Names the plan shows under "Function" that are operators, not table functions.
@@ -42,7 +44,6 @@ _PLAN_OPERATOR_FUNCTIONS = frozenset({"column_data_scan", "seq_scan", "chunk_sca
 #: Python recursion limit while decoding a syntax tree or plan (a few levels per SQL level).
 _JSON_RECURSION_LIMIT = 20_000
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?)")
 
 
 def check_statement(con: duckdb.DuckDBPyConnection, text: str) -> str:
@@ -236,10 +237,12 @@ def check_query(con: duckdb.DuckDBPyConnection, text: str, role: str) -> str:
     """
     kind = check_statement(con, text)
     if kind == "EXPLAIN":
-        prefix = EXPLAIN_PREFIX.match(text)
-        inner = text[prefix.end() :] if prefix else ""
+        inner = explain_inner(text, READ_KEYWORDS) or ""
         if not inner.strip() or first_word(inner) == "explain":
-            raise SandboxRefusal("EXPLAIN must be followed by one read query")
+            raise SandboxRefusal(
+                "EXPLAIN must be followed by one read query (options only as plain words, "
+                "e.g. EXPLAIN (FORMAT json) SELECT ...)"
+            )
         check_query(con, inner, role)
         return text
     restricted = (
@@ -258,23 +261,10 @@ def check_query(con: duckdb.DuckDBPyConnection, text: str, role: str) -> str:
     return text
 
 
-def _code_only(text: str) -> str:
-    return "".join(
-        part if kind == "code" else (f" {_unquote(part)} " if kind == "quoted" else " '' ")
-        for kind, part in segments(text)
-    )
-
-
-def called_names(text: str) -> set[str]:
-    """Lower-cased names written as `name(` outside strings and comments (quoted names too)."""
-    return {
-        m.group(1).lower() for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", _code_only(text))
-    }
-
-
 def identifiers(text: str) -> set[str]:
-    """Every lower-cased word outside strings and comments (quoted identifiers unquoted)."""
-    return {m.group(0).lower() for m in _WORD.finditer(_code_only(text))}
+    """Every lower-cased word of `text`, in strings and quoted names too (a superset of its names:
+    DuckDB reads `FROM 'fct_sales'` as the table fct_sales)."""
+    return {m.group(0).lower() for m in _WORD.finditer(text)}
 
 
 def _table_only_functions(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -289,16 +279,15 @@ def _table_only_functions(con: duckdb.DuckDBPyConnection) -> set[str]:
 def _check_pivot_words(
     con: duckdb.DuckDBPyConnection, text: str, restricted: set[str], role: str
 ) -> None:
-    code = " ".join(part for kind, part in segments(text) if kind == "code")
-    if re.search(r"\bshow\b", code, re.IGNORECASE):
+    if "show" in keywords(text):
         raise SandboxRefusal(
             "SHOW inside a PIVOT without an IN list is not allowed (give the PIVOT an IN list)"
         )
     names = called_names(text)
     refuse_functions(names & _table_only_functions(con), names)
     if names & SIZED_FUNCTIONS:
-        for match in _NUMBER.finditer(_code_only(text)):
-            _refuse_size(sorted(names & SIZED_FUNCTIONS)[0], float(match.group(1).replace("_", "")))
+        for size in numbers(text):
+            _refuse_size(sorted(names & SIZED_FUNCTIONS)[0], size)
     if not restricted:
         return
     views = {
@@ -309,8 +298,7 @@ def _check_pivot_words(
         ).fetchall()
     }
     seen: set[str] = set()
-    # every word, in strings too: DuckDB reads `FROM 'fct_sales'` as the table fct_sales
-    pending = identifiers(text) | {m.group(0).lower() for m in _WORD.finditer(text)}
+    pending = identifiers(text)
     while pending:  # expand views through their definitions (bounded by the number of views)
         refuse_tables(pending, restricted, role)
         seen |= pending
