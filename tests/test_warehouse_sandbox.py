@@ -416,6 +416,44 @@ def test_read_kinds_run(warehouse: Path, sql: str) -> None:
     assert result.elapsed_s > 0
 
 
+ORDINARY_QUERIES = [
+    # window functions with a frame, over a CTE
+    "WITH d AS (SELECT sale_date, sum(units) AS units FROM fct_sales_daily GROUP BY 1) "
+    "SELECT sale_date, avg(units) OVER (ORDER BY sale_date ROWS BETWEEN 6 PRECEDING "
+    "AND CURRENT ROW) AS units_7d, rank() OVER (ORDER BY units DESC) AS r FROM d ORDER BY 1",
+    # QUALIFY: best day of each store
+    "SELECT store_id, product_id, sale_date, units FROM fct_sales_daily "
+    "QUALIFY row_number() OVER (PARTITION BY store_id ORDER BY units DESC) = 1",
+    # PIVOT with an IN list
+    "PIVOT fct_sales_daily ON store_id IN ('S001', 'S002') USING sum(units) GROUP BY product_id",
+    # ASOF JOIN: the last stock snapshot on or before each sales day
+    "SELECT d.store_id, d.product_id, d.sale_date, i.on_hand_units FROM fct_sales_daily d "
+    "ASOF JOIN fct_inventory i ON d.store_id = i.store_id AND d.product_id = i.product_id "
+    "AND d.sale_date >= i.snapshot_date",
+    # list and struct functions on a mart
+    "SELECT store_id, list_sort(list_distinct(list(product_id)))[1:3] AS first_products, "
+    "struct_pack(days := count(DISTINCT sale_date), units := sum(units)) AS totals, "
+    "list_transform([1, 2, 3], lambda x: x * 2) AS doubled FROM fct_sales_daily GROUP BY store_id",
+    # a bounded recursive CTE, UNPIVOT, and a string literal that mentions SHOW and query
+    "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 10) "
+    "SELECT sum(n) AS s, 'show the query' AS note FROM t",
+    "UNPIVOT (SELECT store_id, sum(units) AS units, sum(revenue) AS revenue FROM fct_sales_daily "
+    "GROUP BY 1) ON units, revenue INTO NAME measure VALUE amount",
+    "PIVOT (SELECT store_id, units, 'show' AS note FROM fct_sales_daily) ON store_id "
+    "USING sum(units) GROUP BY note",
+]
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+@pytest.mark.parametrize(
+    "sql", ORDINARY_QUERIES, ids=[f"q{i}" for i in range(len(ORDINARY_QUERIES))]
+)
+def test_ordinary_analyst_queries_run_for_every_role(warehouse: Path, sql: str, role: str) -> None:
+    """No false refusals: window functions, CTEs, PIVOT, QUALIFY, ASOF JOIN, lists and structs."""
+    result = run_sandboxed(warehouse, sql, max_rows=50, timeout_s=10, role=role)
+    assert result.frame.height > 0
+
+
 def test_pivot_gives_one_column_per_store(warehouse: Path) -> None:
     result = run_sandboxed(
         warehouse,
