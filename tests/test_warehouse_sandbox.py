@@ -71,6 +71,7 @@ class Case:
 
 S = "{secrets}"  # replaced by the secrets folder
 OUT = "{out}"  # replaced by a folder where nothing may appear
+W = "{warehouse}"  # replaced by the warehouse file's path
 
 CASES: list[Case] = [
     # writes of every kind
@@ -273,6 +274,20 @@ CASES: list[Case] = [
         says="EXPLAIN must be followed",
         role="viewer",
     ),
+    # the warehouse file by its path: DuckDB opened it while planning (it is attached), and the
+    # error then told whether a guessed path was the warehouse's
+    Case("the warehouse file by its path", f"SELECT * FROM '{W}'", says="file path"),
+    Case("the warehouse file under summarize", f"SUMMARIZE '{W}'", says="file path"),
+    Case(
+        "the warehouse file under pivot without IN",
+        f"PIVOT '{W}' ON store_id USING count(*)",
+        says="file path",
+    ),
+    Case(
+        "the warehouse file as a quoted name under pivot without IN",
+        f'PIVOT (FROM "{W}") ON store_id USING count(*)',
+        says="file path",
+    ),
     # stacked statements hidden in comments and strings
     Case("stacked", "SELECT 1; DROP TABLE dim_store", says="one statement"),
     Case("stacked after comment", "SELECT 1 /* ; */ ; DELETE FROM dim_store", says="one statement"),
@@ -328,10 +343,10 @@ CASES: list[Case] = [
 ]
 
 
-def _fill(sql: str | bytes, secrets: Path, out: Path) -> str | bytes:
+def _fill(sql: str | bytes, secrets: Path, out: Path, warehouse: Path) -> str | bytes:
     if isinstance(sql, bytes):
         return sql
-    return sql.replace(S, str(secrets)).replace(OUT, str(out))
+    return sql.replace(S, str(secrets)).replace(OUT, str(out)).replace(W, str(warehouse))
 
 
 def test_there_are_at_least_forty_cases() -> None:
@@ -346,7 +361,7 @@ def test_hostile_input_is_refused_or_stopped_and_changes_nothing(
     out = tmp_path / "out"
     out.mkdir()
     before_sum, before_files = sha256(warehouse), folder_listing(warehouse)
-    sql = _fill(case.sql, secrets_dir, out)
+    sql = _fill(case.sql, secrets_dir, out, warehouse)
 
     started = time.perf_counter()
     try:

@@ -36,13 +36,23 @@ from warehouse.sandbox.policy import (
     role_rank,
 )
 from warehouse.sandbox.text import first_word
-from warehouse.sandbox.tokens import called_names, explain_inner, keywords, numbers
+from warehouse.sandbox.tokens import (
+    called_names,
+    explain_inner,
+    keywords,
+    numbers,
+    table_strings,
+)
 
 _PIVOT_WORDS = frozenset({"pivot", "unpivot", "pivot_wider", "pivot_longer"})
 #: Names the plan shows under "Function" that are operators, not table functions.
 _PLAN_OPERATOR_FUNCTIONS = frozenset({"column_data_scan", "seq_scan", "chunk_scan"})
 #: Python recursion limit while decoding a syntax tree or plan (a few levels per SQL level).
 _JSON_RECURSION_LIMIT = 20_000
+#: Characters of a file path or name that no warehouse table name has.
+_PATH_CHARS = frozenset("/\\.:~")
+#: Keywords after which a string is a table reference (a replacement scan of a file path).
+_TABLE_KEYWORDS = frozenset({"from", "join", "pivot", "unpivot", "describe", "summarize", "show"})
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
@@ -154,6 +164,7 @@ def syntax_reads(
                     if size is not None:
                         _refuse_size(name, size)
         if node.get("type") in {"BASE_TABLE", "SHOW_REF"} and node.get("table_name"):
+            refuse_path(node["table_name"])
             tables.add(_unquote(node["table_name"]))
             if node.get("show_type") == "SHOW":
                 shown.add(_unquote(node["table_name"]))
@@ -198,6 +209,18 @@ def refuse_functions(table_functions: Iterable[str], functions: Iterable[str]) -
     for name in sorted(functions):
         if name in DENIED_FUNCTIONS:
             raise SandboxRefusal(f"function {name}() is not allowed in the SQL workbench")
+
+
+def refuse_path(name: str) -> None:
+    """Refuse a table name that is a file path (`FROM '/x/y.duckdb'` is a replacement scan).
+
+    DuckDB's external access setting stops other files, but the warehouse file itself opened
+    while planning, and the error then told whether a guessed path was the warehouse's.
+    """
+    if any(ch in name for ch in _PATH_CHARS):
+        raise SandboxRefusal(
+            "a file path in FROM is not allowed: the SQL workbench reads only warehouse tables"
+        )
 
 
 def refuse_settings(con: duckdb.DuckDBPyConnection, shown: Iterable[str]) -> None:
@@ -283,6 +306,8 @@ def _check_pivot_words(
         raise SandboxRefusal(
             "SHOW inside a PIVOT without an IN list is not allowed (give the PIVOT an IN list)"
         )
+    for name in table_strings(text, _TABLE_KEYWORDS):
+        refuse_path(name)
     names = called_names(text)
     refuse_functions(names & _table_only_functions(con), names)
     if names & SIZED_FUNCTIONS:

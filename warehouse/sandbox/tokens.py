@@ -62,6 +62,21 @@ def keywords(text: str) -> set[str]:
     return {t.text.lower() for t in tokenize(text) if t.kind == "keyword"}
 
 
+def table_strings(text: str, after: frozenset[str]) -> list[str]:
+    """Contents of the strings and quoted names that directly follow a keyword of `after` (e.g.
+    the `'x.csv'` of `FROM 'x.csv'`, which DuckDB reads as a table name or a file)."""
+    tokens = [t for t in tokenize(text) if t.kind != "comment"]
+    found: list[str] = []
+    for before, token in zip(tokens, tokens[1:], strict=False):
+        if before.text.lower() not in after:
+            continue
+        if token.kind == "string_const" and token.text.startswith("'"):
+            found.append(token.text[1:-1].replace("''", "'"))
+        elif token.kind == "identifier" and token.text.startswith('"'):
+            found.append(name_of(token))
+    return found
+
+
 def numbers(text: str) -> list[float]:
     """Every numeric constant of `text` (underscores allowed; hexadecimal ones skipped)."""
     values: list[float] = []
