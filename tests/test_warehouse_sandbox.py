@@ -284,6 +284,11 @@ CASES: list[Case] = [
         says="file path",
     ),
     Case(
+        "the warehouse file in a FROM list under pivot without IN",
+        f"PIVOT (SELECT s.* FROM dim_store s, '{W}' w) ON region USING count(*)",
+        says="file path",
+    ),
+    Case(
         "the warehouse file as a quoted name under pivot without IN",
         f'PIVOT (FROM "{W}") ON store_id USING count(*)',
         says="file path",
@@ -456,6 +461,10 @@ ORDINARY_QUERIES = [
     "GROUP BY 1) ON units, revenue INTO NAME measure VALUE amount",
     "PIVOT (SELECT store_id, units, 'show' AS note FROM fct_sales_daily) ON store_id "
     "USING sum(units) GROUP BY note",
+    # strings with / and . in a PIVOT without an IN list are not file paths unless in FROM
+    "PIVOT (SELECT d.store_id, d.units, 'N/A' AS note, 'v1.2' AS version FROM fct_sales_daily d, "
+    "dim_store s WHERE s.store_id = d.store_id AND s.region IN ('North', 'a/b')) ON store_id "
+    "USING sum(units) GROUP BY note, version",
 ]
 
 

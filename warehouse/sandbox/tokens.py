@@ -62,18 +62,52 @@ def keywords(text: str) -> set[str]:
     return {t.text.lower() for t in tokenize(text) if t.kind == "keyword"}
 
 
+#: Keywords that end a FROM list (the clauses after it).
+_AFTER_FROM_LIST = frozenset(
+    {
+        "where",
+        "group",
+        "having",
+        "order",
+        "limit",
+        "offset",
+        "qualify",
+        "window",
+        "union",
+        "except",
+        "intersect",
+        "select",
+        "using",
+        "values",
+        "in",
+    }
+)
+
+
 def table_strings(text: str, after: frozenset[str]) -> list[str]:
-    """Contents of the strings and quoted names that directly follow a keyword of `after` (e.g.
-    the `'x.csv'` of `FROM 'x.csv'`, which DuckDB reads as a table name or a file)."""
+    """Contents of the strings and quoted names that DuckDB may read as a table or a file: right
+    after a keyword of `after` (`FROM 'x.csv'`), or after a comma in a FROM list that such a
+    keyword opened (`FROM t, 'x.csv'`), at any depth of parentheses."""
     tokens = [t for t in tokenize(text) if t.kind != "comment"]
+    in_list = [False]  # per depth of parentheses: inside a FROM list
     found: list[str] = []
-    for before, token in zip(tokens, tokens[1:], strict=False):
-        if before.text.lower() not in after:
-            continue
-        if token.kind == "string_const" and token.text.startswith("'"):
+    previous = ""
+    for token in tokens:
+        word = token.text.lower()
+        table_place = previous in after or (previous == "," and in_list[-1])
+        if table_place and token.kind == "string_const" and token.text.startswith("'"):
             found.append(token.text[1:-1].replace("''", "'"))
-        elif token.kind == "identifier" and token.text.startswith('"'):
+        elif table_place and token.kind == "identifier" and token.text.startswith('"'):
             found.append(name_of(token))
+        if token.text == "(":
+            in_list.append(False)
+        elif token.text == ")" and len(in_list) > 1:
+            in_list.pop()
+        elif token.kind == "keyword" and word in after:
+            in_list[-1] = True
+        elif token.kind == "keyword" and word in _AFTER_FROM_LIST:
+            in_list[-1] = False
+        previous = word if token.kind in {"keyword", "operator"} else ""
     return found
 
 
