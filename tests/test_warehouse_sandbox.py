@@ -7,6 +7,7 @@ import json
 import shutil
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -65,10 +66,12 @@ class Case:
     sql: str | bytes
     expect: str = "refused"
     says: str = ""  # a fragment the refusal message must contain (case-insensitive)
+    role: str = "analyst"
 
 
 S = "{secrets}"  # replaced by the secrets folder
 OUT = "{out}"  # replaced by a folder where nothing may appear
+W = "{warehouse}"  # replaced by the warehouse file's path
 
 CASES: list[Case] = [
     # writes of every kind
@@ -187,6 +190,109 @@ CASES: list[Case] = [
         "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1'))",
         says="json_execute",
     ),
+    # settings read through SHOW (`SHOW name` of a name that is no table shows that setting)
+    Case("show setting", "SHOW secret_directory", says="settings are not readable"),
+    Case("show setting quoted", 'SHOW "Temp_Directory"', says="settings are not readable"),
+    Case(
+        "show setting in subquery",
+        "SELECT * FROM (SHOW extension_directory)",
+        says="settings are not readable",
+    ),
+    Case(
+        "show setting in cte",
+        "WITH s AS (SHOW home_directory) SELECT * FROM s",
+        says="settings are not readable",
+    ),
+    Case(
+        "show setting under unpivot",
+        "UNPIVOT (SHOW secret_directory) ON secret_directory INTO NAME k VALUE v",
+        says="settings are not readable",
+    ),
+    Case(
+        "show setting under summarize",
+        "SUMMARIZE (SHOW secret_directory)",
+        says="settings are not readable",
+    ),
+    Case(
+        "show setting under pivot without IN",
+        "PIVOT (SHOW secret_directory) ON secret_directory USING count(*)",
+        says="SHOW",
+    ),
+    Case(
+        "show setting under explain analyze",
+        "EXPLAIN ANALYZE SHOW memory_limit",
+        says="settings are not readable",
+    ),
+    # table functions outside the allowed list under a PIVOT without an IN list (DuckDB runs
+    # part of such a PIVOT while planning, so they must be refused before the plan is built)
+    Case(
+        "unlisted table function under pivot without IN",
+        "PIVOT (FROM pragma_storage_info('no_such_table')) ON column_name USING count(*)",
+        says="table function pragma_storage_info()",
+    ),
+    Case(
+        "settings table macro under pivot without IN",
+        "PIVOT (FROM duckdb_profiling_settings()) ON name USING count(*)",
+        says="table function duckdb_profiling_settings()",
+    ),
+    # where a home-made lexer and DuckDB's scanner disagree: `x€$a$` is one identifier to DuckDB,
+    # a `)` inside a quoted EXPLAIN option value does not end the options
+    Case(
+        "dollar tag after a euro sign hides a call under pivot without IN",
+        "PIVOT (SELECT 1 AS x\u20ac$a$, current_setting('secret_directory') AS k, 2 AS q$a$) "
+        "ON k USING count(*)",
+        says="current_setting",
+    ),
+    Case(
+        "dollar tag after an emoji hides SHOW under pivot without IN",
+        "PIVOT (SELECT 1 AS x\U0001f600$a$, s.* FROM (SHOW secret_directory) s, "
+        "(SELECT 2 AS q$a$) t) ON secret_directory USING count(*)",
+        says="SHOW",
+    ),
+    Case(
+        "quoted call split by a comment under pivot without IN",
+        "PIVOT (SELECT 1 AS x\u00b7$a$, '--', \"current_setting\"/* c */('secret_directory') AS k, "
+        "2 AS q$a$) ON k USING count(*)",
+        says="current_setting",
+    ),
+    Case(
+        "dollar tag hides a table function under pivot without IN",
+        "PIVOT (SELECT 1 AS x\u20ac$a$, s.* FROM pragma_metadata_info() s, (SELECT 2 AS q$a$) t) "
+        "ON block_id USING count(*)",
+        says="table function pragma_metadata_info()",
+    ),
+    Case(
+        "explain option value hides the statement",
+        "EXPLAIN (ANALYZE \"x) SELECT 1 AS \") SELECT current_setting('secret_directory') AS k, "
+        "'\" , 2 AS z --' AS z",
+        says="EXPLAIN must be followed",
+    ),
+    Case(
+        "explain option value hides a customer read",
+        'EXPLAIN (ANALYZE "x) SELECT 1 AS ") SELECT customer_id, \'" , 2 AS z --\' AS z '
+        "FROM dim_customer WHERE customer_id = 'C000001'",
+        says="EXPLAIN must be followed",
+        role="viewer",
+    ),
+    # the warehouse file by its path: DuckDB opened it while planning (it is attached), and the
+    # error then told whether a guessed path was the warehouse's
+    Case("the warehouse file by its path", f"SELECT * FROM '{W}'", says="file path"),
+    Case("the warehouse file under summarize", f"SUMMARIZE '{W}'", says="file path"),
+    Case(
+        "the warehouse file under pivot without IN",
+        f"PIVOT '{W}' ON store_id USING count(*)",
+        says="file path",
+    ),
+    Case(
+        "the warehouse file in a FROM list under pivot without IN",
+        f"PIVOT (SELECT s.* FROM dim_store s, '{W}' w) ON region USING count(*)",
+        says="file path",
+    ),
+    Case(
+        "the warehouse file as a quoted name under pivot without IN",
+        f'PIVOT (FROM "{W}") ON store_id USING count(*)',
+        says="file path",
+    ),
     # stacked statements hidden in comments and strings
     Case("stacked", "SELECT 1; DROP TABLE dim_store", says="one statement"),
     Case("stacked after comment", "SELECT 1 /* ; */ ; DELETE FROM dim_store", says="one statement"),
@@ -242,10 +348,10 @@ CASES: list[Case] = [
 ]
 
 
-def _fill(sql: str | bytes, secrets: Path, out: Path) -> str | bytes:
+def _fill(sql: str | bytes, secrets: Path, out: Path, warehouse: Path) -> str | bytes:
     if isinstance(sql, bytes):
         return sql
-    return sql.replace(S, str(secrets)).replace(OUT, str(out))
+    return sql.replace(S, str(secrets)).replace(OUT, str(out)).replace(W, str(warehouse))
 
 
 def test_there_are_at_least_forty_cases() -> None:
@@ -260,12 +366,12 @@ def test_hostile_input_is_refused_or_stopped_and_changes_nothing(
     out = tmp_path / "out"
     out.mkdir()
     before_sum, before_files = sha256(warehouse), folder_listing(warehouse)
-    sql = _fill(case.sql, secrets_dir, out)
+    sql = _fill(case.sql, secrets_dir, out, warehouse)
 
     started = time.perf_counter()
     try:
         result: QueryResult | None = run_sandboxed(
-            warehouse, sql, max_rows=100, timeout_s=TIMEOUT_S
+            warehouse, sql, max_rows=100, timeout_s=TIMEOUT_S, role=case.role
         )
         message = ""
     except SandboxRefusal as exc:
@@ -284,6 +390,7 @@ def test_hostile_input_is_refused_or_stopped_and_changes_nothing(
         assert result is None, f"{case.name} ran"
     assert "\n" not in message and "Traceback" not in message
     assert "hunter2" not in message
+    assert str(warehouse.parent) not in message and str(Path.home()) not in message
     # a stopped query ends near its limit, not when it would have finished (generous bound)
     assert elapsed < TIMEOUT_S * 5 + 5
 
@@ -311,16 +418,64 @@ def test_a_string_with_a_semicolon_is_one_statement(warehouse: Path) -> None:
         "SUMMARIZE dim_store",
         "EXPLAIN SELECT * FROM dim_store",
         "EXPLAIN ANALYZE SELECT count(*) FROM dim_store",
+        "EXPLAIN (FORMAT json, ANALYZE) SELECT count(*) FROM dim_store",
+        "EXPLAIN ANALYZE (SELECT count(*) FROM dim_store)",
         "PIVOT fct_sales_daily ON store_id USING sum(units) GROUP BY product_id",
         "SELECT * FROM range(3)",
         "SELECT histogram(category) FROM dim_product",
         "SELECT table_name FROM duckdb_tables() ORDER BY 1",
+        "SHOW dim_store",
+        "SHOW warehouse.main.dim_store",
+        "SHOW ALL TABLES",
+        "SELECT " + " + ".join(["units"] * 900) + " AS u FROM fct_sales_daily",  # a deep tree
     ],
 )
 def test_read_kinds_run(warehouse: Path, sql: str) -> None:
     result = run_sandboxed(warehouse, sql, max_rows=5000)
     assert result.frame.height > 0
     assert result.elapsed_s > 0
+
+
+ORDINARY_QUERIES = [
+    # window functions with a frame, over a CTE
+    "WITH d AS (SELECT sale_date, sum(units) AS units FROM fct_sales_daily GROUP BY 1) "
+    "SELECT sale_date, avg(units) OVER (ORDER BY sale_date ROWS BETWEEN 6 PRECEDING "
+    "AND CURRENT ROW) AS units_7d, rank() OVER (ORDER BY units DESC) AS r FROM d ORDER BY 1",
+    # QUALIFY: best day of each store
+    "SELECT store_id, product_id, sale_date, units FROM fct_sales_daily "
+    "QUALIFY row_number() OVER (PARTITION BY store_id ORDER BY units DESC) = 1",
+    # PIVOT with an IN list
+    "PIVOT fct_sales_daily ON store_id IN ('S001', 'S002') USING sum(units) GROUP BY product_id",
+    # ASOF JOIN: the last stock snapshot on or before each sales day
+    "SELECT d.store_id, d.product_id, d.sale_date, i.on_hand_units FROM fct_sales_daily d "
+    "ASOF JOIN fct_inventory i ON d.store_id = i.store_id AND d.product_id = i.product_id "
+    "AND d.sale_date >= i.snapshot_date",
+    # list and struct functions on a mart
+    "SELECT store_id, list_sort(list_distinct(list(product_id)))[1:3] AS first_products, "
+    "struct_pack(days := count(DISTINCT sale_date), units := sum(units)) AS totals, "
+    "list_transform([1, 2, 3], lambda x: x * 2) AS doubled FROM fct_sales_daily GROUP BY store_id",
+    # a bounded recursive CTE, UNPIVOT, and a string literal that mentions SHOW and query
+    "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 10) "
+    "SELECT sum(n) AS s, 'show the query' AS note FROM t",
+    "UNPIVOT (SELECT store_id, sum(units) AS units, sum(revenue) AS revenue FROM fct_sales_daily "
+    "GROUP BY 1) ON units, revenue INTO NAME measure VALUE amount",
+    "PIVOT (SELECT store_id, units, 'show' AS note FROM fct_sales_daily) ON store_id "
+    "USING sum(units) GROUP BY note",
+    # strings with / and . in a PIVOT without an IN list are not file paths unless in FROM
+    "PIVOT (SELECT d.store_id, d.units, 'N/A' AS note, 'v1.2' AS version FROM fct_sales_daily d, "
+    "dim_store s WHERE s.store_id = d.store_id AND s.region IN ('North', 'a/b')) ON store_id "
+    "USING sum(units) GROUP BY note, version",
+]
+
+
+@pytest.mark.parametrize("role", ["viewer", "analyst"])
+@pytest.mark.parametrize(
+    "sql", ORDINARY_QUERIES, ids=[f"q{i}" for i in range(len(ORDINARY_QUERIES))]
+)
+def test_ordinary_analyst_queries_run_for_every_role(warehouse: Path, sql: str, role: str) -> None:
+    """No false refusals: window functions, CTEs, PIVOT, QUALIFY, ASOF JOIN, lists and structs."""
+    result = run_sandboxed(warehouse, sql, max_rows=50, timeout_s=10, role=role)
+    assert result.frame.height > 0
 
 
 def test_pivot_gives_one_column_per_store(warehouse: Path) -> None:
@@ -362,6 +517,26 @@ def test_column_types_survive(warehouse: Path) -> None:
     )
 
 
+def test_dates_beyond_python_come_back_as_text_that_prints(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`'infinity'::DATE` made polars panic (a BaseException) when printed or turned into rows:
+    the CLI printed a Rust backtrace and the HTTP API failed. Such columns now come as text."""
+    sql = (
+        "SELECT 'infinity'::DATE AS d, ['-infinity'::TIMESTAMP] AS l, "
+        "{'a': '20000-01-01'::DATE} AS s, MAP {'infinity'::DATE: 1} AS m, DATE '2024-01-02' AS ok"
+    )
+    result = run_sandboxed(warehouse, sql)
+    assert result.frame.rows() == [
+        ("infinity", "[-infinity]", "{'a': 20000-01-01}", "{infinity=1}", date(2024, 1, 2))
+    ]
+    assert "infinity" in str(result.frame)
+    assert cli_main(["--db", str(warehouse), "sql", sql]) == 0
+    assert "infinity" in capsys.readouterr().out
+    daily = run_sandboxed(warehouse, "SELECT sale_date FROM fct_sales_daily", max_rows=3)
+    assert daily.frame.schema["sale_date"] == pl.Date  # ordinary dates stay dates
+
+
 def test_timeout_is_configurable(warehouse: Path) -> None:
     endless = "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT max(n) FROM t"
     with pytest.raises(SandboxRefusal, match=r"0\.5 s time limit"):
@@ -380,6 +555,11 @@ def test_timeout_is_configurable(warehouse: Path) -> None:
         "SUMMARIZE fct_sales",
         "PIVOT fct_sales ON store_id USING count(*) GROUP BY customer_id",
         "EXPLAIN ANALYZE SELECT * FROM dim_customer",
+        "SELECT * FROM 'fct_sales'",  # a string in FROM names a table
+        "PIVOT 'dim_customer' ON region USING count(*)",
+        "PIVOT (FROM 'FCT_SALES' WHERE quantity > 1) ON store_id USING count(*)",
+        "SHOW dim_customer",
+        "SELECT * FROM customer_rfm",  # customer-level by its customer_id column
     ],
 )
 def test_roles_below_analyst_cannot_read_customer_level_tables(
@@ -387,6 +567,27 @@ def test_roles_below_analyst_cannot_read_customer_level_tables(
 ) -> None:
     with pytest.raises(SandboxRefusal, match="customer-level data"):
         run_sandboxed(warehouse, sql, role=role)
+
+
+def test_a_pivot_without_in_list_is_refused_before_it_runs_on_customer_data(
+    warehouse: Path,
+) -> None:
+    """No one-bit oracle for viewers: DuckDB runs a PIVOT's value query while planning, so a
+    refusal that came only after the plan would differ (an error or not) with the customer rows."""
+    with reading(warehouse) as con:
+        customer = scalar(con, "SELECT min(customer_id) FROM fct_sales WHERE store_id = 'S001'")
+    messages = set()
+    for who in (customer, "C999999"):
+        sql = (
+            f"PIVOT (FROM 'fct_sales' WHERE customer_id = '{who}') ON store_id "
+            "USING count(*) GROUP BY S001"
+        )
+        with pytest.raises(SandboxRefusal) as refused:
+            run_sandboxed(warehouse, sql, role="viewer", timeout_s=TIMEOUT_S)
+        messages.add(str(refused.value))
+    assert messages == {
+        "role 'viewer' may not read customer-level data (fct_sales); ask for the analyst role"
+    }
 
 
 def test_analysts_read_customer_tables_and_viewers_read_aggregates(warehouse: Path) -> None:

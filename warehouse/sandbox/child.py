@@ -32,6 +32,7 @@ from warehouse.sandbox.policy import (
     SANDBOX_CONFIG,
     SandboxRefusal,
 )
+from warehouse.sandbox.values import times_as_text
 
 _M_ARENA_MAX = -8
 
@@ -71,7 +72,10 @@ def unique_names(names: list[str]) -> list[str]:
 
 
 def fetch_capped(con: duckdb.DuckDBPyConnection, text: str, max_rows: int) -> tuple[pa.Table, bool]:
-    """At most `max_rows` rows of `text` as an Arrow table (unique column names), and truncated."""
+    """At most `max_rows` rows of `text` as an Arrow table (unique column names), and truncated.
+
+    Columns with a date or time Python cannot hold come as text (`values.times_as_text`).
+    """
     relation = con.sql(text)
     if relation is None:
         return pa.table({}), False
@@ -85,7 +89,8 @@ def fetch_capped(con: duckdb.DuckDBPyConnection, text: str, max_rows: int) -> tu
             break
     table = pa.Table.from_batches(batches, schema=reader.schema)
     table = table.rename_columns(unique_names(table.column_names))
-    return table.slice(0, max_rows), table.num_rows > max_rows
+    truncated = table.num_rows > max_rows
+    return times_as_text(con, table.slice(0, max_rows)), truncated
 
 
 def _vm_size() -> int:

@@ -118,9 +118,3 @@ def first_word(text: str) -> str:
     """The first keyword of `text`, lower-cased ('' when none)."""
     match = re.match(r"[\s(]*([A-Za-z_]+)", text)
     return match.group(1).lower() if match else ""
-
-
-#: `EXPLAIN [ANALYZE] [(options)]` before the explained statement.
-EXPLAIN_PREFIX = re.compile(
-    r"\s*explain\s+(?:analy[sz]e\s+)?(?:\((?:[^()']|'[^']*')*\)\s*)?", re.IGNORECASE
-)
