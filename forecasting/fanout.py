@@ -24,7 +24,7 @@ import lightgbm as lgb
 import numpy as np
 
 from forecasting.data import Panel
-from forecasting.features import PanelStats, build_features
+from forecasting.features import PanelStats, blank_unseen_year_ago, build_features
 from forecasting.models.base import Forecaster, make_model
 from forecasting.models.lgbm import LightGBMGlobal, median_forecast
 from forecasting.models.prophet import ProphetModel
@@ -129,6 +129,7 @@ class LightGBMChunk:
     origin: int
     h: int
     floor: float
+    year_ago_months: tuple[int, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -145,6 +146,7 @@ def predict_lightgbm_chunk(models: tuple[str, ...], job: LightGBMChunk) -> np.nd
     hor = np.tile(np.arange(1, h + 1), panel.n)
     orig = np.full(rows.size, job.origin)
     x, scale = build_features(panel, PanelStats(panel), rows, orig, hor, job.stores, job.cats)
+    x = blank_unseen_year_ago(x, job.year_ago_months)  # as `LightGBMGlobal.predict` does
     out = median_forecast([_booster(m) for m in models], x, scale, h, job.floor, threads=1)
     return np.asarray(out, dtype=np.float64)
 
@@ -166,7 +168,10 @@ def predict_lightgbm_chunks(
     fn = partial(predict_lightgbm_chunk, tuple(b.model_to_string() for b in model.boosters))
     parts = chunks(panel.n, size or CHUNK_SERIES)
     jobs = [
-        LightGBMChunk(panel.subset(r), stores[r], cats[r], origin, h, panel.floor) for r in parts
+        LightGBMChunk(
+            panel.subset(r), stores[r], cats[r], origin, h, panel.floor, model.year_ago_months
+        )
+        for r in parts
     ]
     out = np.full((panel.n, h), np.nan)
     for i, result in executor.map(fn, jobs, desc=f"{model.name} chunks"):

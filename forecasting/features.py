@@ -234,3 +234,29 @@ def build_features(
         promo - promo_now,
     ]
     return np.column_stack(cols).astype(np.float32), s
+
+
+#: Features read a year before the target (NaN where the history does not reach back a year).
+YEAR_AGO_FEATURES: tuple[str, ...] = ("last_year", "last_year_window")
+
+
+def months_with_year_ago(x: np.ndarray) -> tuple[int, ...]:
+    """Target months (1..12) of the feature rows `x` (m, len(FEATURE_NAMES)) that have a
+    year-ago value: the months a model trained on `x` has seen those features in."""
+    has = np.isfinite(x[:, FEATURE_NAMES.index("last_year")])
+    return tuple(int(v) for v in np.unique(x[has, FEATURE_NAMES.index("month")]))
+
+
+def blank_unseen_year_ago(x: np.ndarray, months: tuple[int, ...]) -> np.ndarray:
+    """`x` with the year-ago features set to NaN on rows whose target month is not in `months`.
+
+    On a short history a model sees year-ago values only for the newest months of its training
+    targets (a 78-week weekly panel: spring and summer). Trees cannot carry what they learned
+    there to other months' year-ago values, so a winter forecast read them wrongly (store-item,
+    104 weeks: +0.18 to +0.24 bias in January-March, BENCHMARKS.md "Session 25"); without them it
+    takes the path trained on every month. Modifies and returns `x`.
+    """
+    unseen = ~np.isin(x[:, FEATURE_NAMES.index("month")], np.asarray(months, dtype=x.dtype))
+    for name in YEAR_AGO_FEATURES:
+        x[unseen, FEATURE_NAMES.index(name)] = np.nan
+    return x

@@ -8,7 +8,13 @@ import numpy as np
 import polars as pl
 
 from forecasting.data import build_panel
-from forecasting.features import FEATURE_NAMES, PanelStats, build_features
+from forecasting.features import (
+    FEATURE_NAMES,
+    PanelStats,
+    blank_unseen_year_ago,
+    build_features,
+    months_with_year_ago,
+)
 from forecasting.models.lgbm import LightGBMConfig, LightGBMGlobal
 
 
@@ -74,3 +80,36 @@ def test_lightgbm_forecast_ignores_data_after_the_cutoff() -> None:
     second = LightGBMGlobal(cfg).fit(_panel(changed), end).predict(14)
     np.testing.assert_allclose(first, second)
     assert np.isfinite(first).all() and (first >= 0).all()
+
+
+def test_year_ago_features_are_blanked_for_months_the_model_never_saw_them_in() -> None:
+    """A weekly panel of 70 weeks from 2023-01-02: training targets have a year-ago value only
+    from January 2024 on; forecasting from mid-2024 into the autumn reads no year-ago value
+    for months outside that set (issue #13, store-item short histories)."""
+    rng = np.random.default_rng(3)
+    y = rng.poisson(20.0, size=(6, 80)).astype(float) + 1
+    panel = _panel(y, "W")
+    end = 69  # 2024-05-06
+    model = LightGBMGlobal(
+        LightGBMConfig(horizon=26, history=80, n_estimators=10, max_rows=5000, num_threads=1)
+    ).fit(panel, end)
+    seen = set(model.year_ago_months)
+    assert seen and seen <= set(range(1, 6))  # targets with a year-ago value: Jan..May 2024
+    x, _ = model._prediction_features(26)
+    month = x[:, FEATURE_NAMES.index("month")]
+    ly = x[:, FEATURE_NAMES.index("last_year")]
+    unseen = ~np.isin(month, sorted(seen))
+    assert unseen.any() and np.isnan(ly[unseen]).all()
+    raw = _features(panel, end, 26)
+    assert np.isfinite(raw[unseen, FEATURE_NAMES.index("last_year")]).any()  # it was there
+
+
+def test_months_with_year_ago_and_blanking_on_a_hand_made_matrix() -> None:
+    x = np.zeros((4, len(FEATURE_NAMES)), dtype=np.float32)
+    x[:, FEATURE_NAMES.index("month")] = [1, 2, 3, 3]
+    x[:, FEATURE_NAMES.index("last_year")] = [5.0, np.nan, 7.0, 1.0]
+    x[:, FEATURE_NAMES.index("last_year_window")] = 2.0
+    assert months_with_year_ago(x) == (1, 3)
+    out = blank_unseen_year_ago(x.copy(), (1,))
+    assert np.isnan(out[2:, FEATURE_NAMES.index("last_year_window")]).all()
+    assert out[0, FEATURE_NAMES.index("last_year")] == 5.0

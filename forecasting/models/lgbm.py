@@ -24,7 +24,9 @@ from forecasting.features import (
     DRIVER_GROUPS,
     FEATURE_NAMES,
     PanelStats,
+    blank_unseen_year_ago,
     build_features,
+    months_with_year_ago,
 )
 
 
@@ -115,6 +117,7 @@ class LightGBMGlobal:
         self._panel, self._end = panel, end
         self._stats = PanelStats(panel)
         self._stores, self._cats = self._codes(panel)
+        self.year_ago_months: tuple[int, ...] = ()
         self.boosters = [
             self._fit_one(panel, end, self.config.seed + b) for b in range(self.config.bags)
         ]
@@ -126,6 +129,8 @@ class LightGBMGlobal:
         rng = np.random.default_rng(seed)
         rows, orig, hor = self.training_rows(panel, end, rng)
         x, scale = build_features(panel, self._stats, rows, orig, hor, self._stores, self._cats)
+        seen = set(self.year_ago_months) | set(months_with_year_ago(x))
+        self.year_ago_months = tuple(sorted(seen))
         target = panel.y[rows, orig + hor] / scale
         objective = cfg.objective
         if objective == "tweedie" and (target < 0).any():
@@ -174,7 +179,10 @@ class LightGBMGlobal:
         rows = np.repeat(series, steps.size)
         orig = np.full(rows.size, self._end)
         hor = np.tile(steps, n)
-        return build_features(self._panel, self._stats, rows, orig, hor, self._stores, self._cats)
+        x, scale = build_features(
+            self._panel, self._stats, rows, orig, hor, self._stores, self._cats
+        )
+        return blank_unseen_year_ago(x, self.year_ago_months), scale
 
     def predict(self, h: int) -> np.ndarray:
         """(n, h) forecasts from origin `end`; NaN rows where a prediction is not finite."""
