@@ -39,6 +39,11 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def code_tokens(text: str) -> list[Token]:
+    """The tokens of `text` without its comments (a comment may sit between a name and its `(`)."""
+    return [t for t in tokenize(text) if t.kind != "comment"]
+
+
 def name_of(token: Token) -> str:
     """The lower-cased name an identifier or keyword token stands for (quotes removed)."""
     text = token.text
@@ -49,7 +54,7 @@ def name_of(token: Token) -> str:
 
 def called_names(text: str) -> set[str]:
     """Lower-cased names written as `name(` (quoted names too; comments between them allowed)."""
-    tokens = [t for t in tokenize(text) if t.kind != "comment"]
+    tokens = code_tokens(text)
     return {
         name_of(token)
         for token, after in zip(tokens, tokens[1:], strict=False)
@@ -88,7 +93,7 @@ def table_strings(text: str, after: frozenset[str]) -> list[str]:
     """Contents of the strings and quoted names that DuckDB may read as a table or a file: right
     after a keyword of `after` (`FROM 'x.csv'`), or after a comma in a FROM list that such a
     keyword opened (`FROM t, 'x.csv'`), at any depth of parentheses."""
-    tokens = [t for t in tokenize(text) if t.kind != "comment"]
+    tokens = code_tokens(text)
     in_list = [False]  # per depth of parentheses: inside a FROM list
     found: list[str] = []
     previous = ""
@@ -130,7 +135,7 @@ def explain_inner(text: str, statement_words: frozenset[str]) -> str | None:
     follows it. Options may hold only plain words, strings, numbers and commas: a quoted option
     value can hold a `)` that a split by characters would take for the end of the options.
     """
-    tokens = [t for t in tokenize(text) if t.kind != "comment"]
+    tokens = code_tokens(text)
     if not tokens or tokens[0].text.lower() != "explain":
         return None
     i = 1
