@@ -149,8 +149,7 @@ def wait_until_rendered(page, title: str) -> None:
 @pytest.mark.parametrize("served", [({"SHELFWISE_AUTH": "0"}, "127.0.0.1")], indirect=True)
 def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    context, page = new_page(browser)
     failures: list[str] = []
     for url_path in (DEEP_LINK, *(p for p in PAGES if p != DEEP_LINK)):  # fresh server: deep link
         title = PAGES[url_path]
@@ -179,8 +178,7 @@ def test_every_page_renders_without_an_error_box(browser, served: str) -> None:
     "served", [({"SHELFWISE_USERS": "", "SHELFWISE_AUTH": ""}, "0.0.0.0")], indirect=True
 )
 def test_signin_in_the_browser_limits_a_viewer(browser, served: str) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
+    context, page = new_page(browser)
     page.goto(f"{served}/{DEEP_LINK}")  # a deep link signed out: sign in, then that page
     wait_until_rendered(page, "Sign in to Shelfwise")
     assert not page.get_by_text("Page not found").count()
@@ -224,6 +222,17 @@ def served_models(models_db: Path) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def new_page(browser, downloads: bool = False):
+    """A page in a new browser context whose every action waits at most RUN_TIMEOUT_MS (a click
+    on a widget of a rerun still computing on a loaded 2-core box may need more than
+    Playwright's default 30 s; issue 18's flake). Returns (context, page)."""
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, accept_downloads=downloads
+    )
+    context.set_default_timeout(RUN_TIMEOUT_MS)
+    return context, context.new_page()
 
 
 def settle(page) -> None:
@@ -292,8 +301,7 @@ def select_cell(page, grid, col: int, attempts: int = 3) -> None:
 def test_order_review_edit_approve_and_download(
     browser, served_models: str, tmp_path: Path
 ) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
+    context, page = new_page(browser, downloads=True)
     open_from_the_sidebar(page, served_models, "Inventory")
     grid = page.locator('[data-testid="stDataFrame"]').last
     select_cell(page, grid, 2)  # the editable "Order qty" column
@@ -331,8 +339,7 @@ def test_order_review_edit_approve_and_download(
 def test_similar_products_follow_the_rules_in_the_browser(
     browser, served_models: str, tmp_path: Path
 ) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
+    context, page = new_page(browser, downloads=True)
     open_from_the_sidebar(page, served_models, "Recommendations")
     page.get_by_role("tab", name="Similar products").click()
     settle(page)
@@ -344,8 +351,10 @@ def test_similar_products_follow_the_rules_in_the_browser(
     option.click()
     page.keyboard.press("Escape")
     settle(page)
+    export = page.get_by_role("button", name="Export (CSV)")
+    export.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)  # the tab's rerun may still run
     with page.expect_download(timeout=RUN_TIMEOUT_MS) as info:
-        page.get_by_role("button", name="Export (CSV)").click()
+        export.click()
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
     rows = list(csv.DictReader(path.open()))
