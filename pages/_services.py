@@ -19,7 +19,7 @@ from recsys import service as recsys_service
 from recsys.service import BusinessRules
 from recsys.versions import pin_version, unpin
 from recsys.versions import versions_frame as recsys_versions_frame
-from services import merch, orders, segments
+from services import display, merch, orders, segments
 
 
 def what_to_order(store_id: str | None) -> pl.DataFrame:
@@ -87,8 +87,8 @@ def recommend(customer_id: str, k: int, rules: BusinessRules, version: str) -> p
 
 
 def customer_history(customer_id: str) -> pl.DataFrame:
-    """What one customer bought."""
-    return on_path(recsys_service.customer_history, customer_id)
+    """What one customer bought, as shown (`services.display.purchase_lines`)."""
+    return display.purchase_lines(on_path(recsys_service.customer_history, customer_id))
 
 
 def similar_products(product_id: str, k: int, rules: BusinessRules, version: str) -> pl.DataFrame:

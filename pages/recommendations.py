@@ -4,7 +4,6 @@ business rules and each with an export; a segment builder. Tabs render only when
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from pages import _format as fmt
@@ -60,9 +59,7 @@ with customer_tab:
         with right:
             st.subheader("History")
             fmt.table(  # date first, ids hidden, widths set: the decision columns fit
-                svc.customer_history(customer_id)
-                .with_columns(pl.col("sold_at").dt.date())
-                .rename({"quantity": "units"}),
+                svc.customer_history(customer_id),
                 key="rec_history",
                 height=420,
                 first=("sold_at", "description", "units", "revenue"),

@@ -173,6 +173,12 @@ def tidy(frame: pl.DataFrame, first: tuple[str, ...] = DECISION_FIRST) -> pl.Dat
     return frame.with_columns(fixes) if fixes else frame
 
 
+def purchase_lines(history: pl.DataFrame) -> pl.DataFrame:
+    """A customer's purchase lines (`recsys.schemas.CUSTOMER_HISTORY_SCHEMA`, newest first) as a
+    merchandiser reads them: the sale's day (a date, not a timestamp) and `units` bought."""
+    return history.with_columns(pl.col("sold_at").dt.date()).rename({"quantity": "units"})
+
+
 def _all_midnight(values: pl.Series) -> bool:
     """Whether every timestamp of a datetime column is at 00:00 (a date stored as a datetime)."""
     times = values.drop_nulls()

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from pages._movers_chart import movers_figure
+from recsys.schemas import CUSTOMER_HISTORY_SCHEMA
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.dashboard import seasonality_grid
 from services.display import (
@@ -20,6 +21,7 @@ from services.display import (
     model_label,
     money,
     number_format,
+    purchase_lines,
     score_axis,
     serving_text,
     tidy,
@@ -148,3 +150,22 @@ def test_the_serving_caption_names_what_makes_each_list() -> None:
     )
     blend = {**status, "serving": {"lists": "blend(buy-again+two-tower)", "similar": "two-tower"}}
     assert serving_text(blend).startswith("Lists by the blend of buy-again and two-tower of")
+
+
+def test_purchase_lines_show_the_day_and_units_bought() -> None:
+    history = pl.DataFrame(
+        {
+            "sold_at": [dt.datetime(2026, 10, 31, 14, 5)],
+            "order_id": ["O1"],
+            "product_id": ["P1"],
+            "description": ["Mug"],
+            "category": ["Home"],
+            "quantity": [3.0],
+            "revenue": [7.5],
+        },
+        schema=CUSTOMER_HISTORY_SCHEMA,
+    )
+    shown = purchase_lines(history)
+    assert shown.schema["sold_at"] == pl.Date and shown["sold_at"][0] == date(2026, 10, 31)
+    assert "quantity" not in shown.columns and shown["units"][0] == 3.0
+    assert shown.columns[0] == "sold_at" and shown.height == 1
