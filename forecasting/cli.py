@@ -117,11 +117,11 @@ _quiet = quiet_logging
 
 def _cmd_run(db: Path, args: argparse.Namespace) -> int:
     _quiet()
-    with open_executor(args.executor) as executor:
+    with open_executor(args.executor, progress=not args.quiet) as executor:
         summary = run_forecast(
             db,
             RunConfig(until=args.until, active_days=args.active_days, engine=_engine(args)),
-            progress=True,
+            progress=not args.quiet,
             executor=executor,
         )
     models = cast(list[str], summary["models"])
@@ -153,8 +153,8 @@ def _cmd_backtest(db: Path, args: argparse.Namespace) -> int:
     cfg = BacktestConfig(
         until=args.until, windows=args.windows, active_days=args.active_days, engine=_engine(args)
     )
-    with open_executor(args.executor) as executor:
-        report = run_backtest(db, cfg, executor=executor)
+    with open_executor(args.executor, progress=not args.quiet) as executor:
+        report = run_backtest(db, cfg, progress=not args.quiet, executor=executor)
     print_report(report)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(report.to_json(), indent=1, default=str))
@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 user error)."""
     args = _parser().parse_args(argv)
     db = resolve_db_path(args.db)
-    if args.quiet:
+    if args.quiet:  # for child processes: tqdm reads it at import, so bars here are told
         os.environ["TQDM_DISABLE"] = "1"
     try:
         return int(args.handler(db, args) or 0)

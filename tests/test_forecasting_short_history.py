@@ -94,6 +94,16 @@ def test_too_short_a_history_is_refused_in_one_line(weekly_117: Path) -> None:
     assert weekly_117.stat().st_mtime_ns == before
 
 
+def test_quiet_run_prints_no_progress_bars(weekly_117: Path) -> None:
+    """`--quiet` silences the bars (tqdm reads TQDM_DISABLE only when imported, so the CLI
+    must tell each bar itself), before or after the sub-command."""
+    for argv in (("--quiet", "run"), ("run", "--quiet")):
+        done = _cli("forecasting", "--db", str(weekly_117), *argv, "--horizon", "8")
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == "", done.stderr[-500:]
+        assert done.stdout.startswith("forecast run ")
+
+
 def test_a_tiny_panel_gets_model_based_intervals() -> None:
     hist = pl.DataFrame(
         _weekly_rows(30, series=1), schema=["store_id", "product_id", "ds", "y"], orient="row"

@@ -153,7 +153,7 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
     if args.export is not None:  # before reorder_plan is replaced, not after
         check_output_path(args.export, flag="--export", suffixes=(".csv", ".xlsx"))
     start = time.perf_counter()
-    with open_executor(args.executor) as executor:
+    with open_executor(args.executor, progress=not args.quiet) as executor:
         frame = run_plan(db, args.until, cfg, executor)
     to_order = frame.filter(frame["suggested_order_qty"] > 0)
     value = to_order["order_value"].sum() or 0.0
@@ -202,8 +202,9 @@ def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
         demand_mode=args.demand_mode,
     )
     data = load_sim_data(db, cfg)
-    with open_executor(args.executor, progress=not args.json) as executor:
-        result = simulate(data, cfg, progress=not args.json, executor=executor)
+    bars = not (args.json or args.quiet)
+    with open_executor(args.executor, progress=bars) as executor:
+        result = simulate(data, cfg, progress=bars, executor=executor)
     write_results(db, result, cfg)
     if args.json:
         for note in result.notes:
