@@ -58,7 +58,8 @@ def export_buttons(
     if frame.is_empty():
         st.caption("Nothing to export.")
         return
-    cols = st.columns([1, 1, 3], vertical_alignment="bottom")
+    # the button column fits the longest label ("Purchase order (Parquet)") without an ellipsis
+    cols = st.columns([2, 3, 4], vertical_alignment="bottom")
     fmt = cols[0].selectbox("Format", list(EXPORT_FORMATS), key=f"{key}_fmt")
     ext, mime = EXPORT_FORMATS[fmt]
     cols[1].download_button(

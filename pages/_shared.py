@@ -73,8 +73,9 @@ def require(page: str) -> User:
 
 
 def empty_state(message: str) -> NoReturn:
-    """Show a clear empty state and stop the page."""
-    st.info(message, icon=":material/hourglass_empty:")
+    """Show a clear empty state (as a sentence: the CLI's lower-case messages capitalised) and
+    stop the page."""
+    st.info(message[:1].upper() + message[1:], icon=":material/hourglass_empty:")
     st.stop()
 
 
