@@ -201,7 +201,9 @@ def build_panel(
         ((pl.col("ds") - pl.lit(d0)).dt.total_days() // step).alias("_t")
     )
     y = np.zeros((keys.height, n_t), dtype=np.float32)
-    y[cells["_row"].to_numpy(), cells["_t"].to_numpy()] = cells["y"].to_numpy()
+    # summed, not assigned: two dates of one series in one week (an odd day in a weekly file, a
+    # week ending moved from Saturday to Friday) would otherwise keep only the last one's units
+    np.add.at(y, (cells["_row"].to_numpy(), cells["_t"].to_numpy()), cells["y"].to_numpy())
     sold = y != 0
     start = np.where(sold.any(axis=1), sold.argmax(axis=1), n_t - 1)
     dates = np.datetime64(d0, "D") + np.timedelta64(step, "D") * np.arange(n_t)
