@@ -64,7 +64,14 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "directory": (lambda tmp: tmp, "is a directory"),
     "unknown type": (_write("data.json", "{}"), "unsupported file type"),
     "missing column": (_no_price, "missing column 'Price' / 'UnitPrice'"),
-    "wrong types": (_bad_types, "no row passed the checks (bad_quantity"),
+    "wrong types": (
+        _bad_types,
+        "no row passed the checks (bad_quantity x",  # then the first such row and its value
+    ),
+    "wrong types, the row named": (
+        _bad_types,
+        "first bad_quantity: row 1, column 'Quantity': 'lots'",
+    ),
     "corrupt parquet": (
         _write("junk.parquet", b"PAR1 this is not parquet"),
         "not a readable parquet",

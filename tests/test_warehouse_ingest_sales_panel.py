@@ -81,6 +81,35 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
     assert not (tmp_path / "p.duckdb").exists()
 
 
+def test_slash_dates_load_in_the_file_s_own_order(tmp_path: Path) -> None:
+    csv = tmp_path / "us.csv"  # month/day/year, as a US export writes them
+    csv.write_text("Date,Store,Dept,Sales\n06/30/2017,1,1,10.5\n07/07/2017,1,1,12\n")
+    db = tmp_path / "us.duckdb"
+    cols = PanelColumns(date="Date", store="Store", item="Dept", qty="Sales")
+    assert ingest_sales_panel(db, csv, cols).rows_added == 2
+    with reading(db) as con:
+        days = query(con, "SELECT sale_date::VARCHAR AS d FROM fct_sales_daily ORDER BY 1")["d"]
+    assert days.to_list() == ["2017-06-30", "2017-07-07"]
+    mixed = tmp_path / "mixed.csv"  # 30/06 then 07/13: day/month, then month/day
+    mixed.write_text("Date,Store,Dept,Sales\n30/06/2017,1,1,1\n07/13/2017,1,1,1\n")
+    with pytest.raises(WarehouseError, match=r"row 2, column 'Date': '07/13/2017' contradicts"):
+        ingest_sales_panel(tmp_path / "m.duckdb", mixed, cols)
+    assert not (tmp_path / "m.duckdb").exists()
+
+
+def test_a_file_with_no_good_row_names_the_first_row_and_value(tmp_path: Path) -> None:
+    csv = tmp_path / "bad.csv"
+    csv.write_text("Date,Store,Dept,Sales\nx2017-06-30,1,1,1\n2017-07-07,1,1,lots\n")
+    cols = PanelColumns(date="Date", store="Store", item="Dept", qty="Sales")
+    with pytest.raises(WarehouseError) as err:
+        ingest_sales_panel(tmp_path / "b.duckdb", csv, cols)
+    assert str(err.value).endswith(
+        "bad.csv: no row passed the checks (bad_date x1, bad_quantity x1; "
+        "first bad_date: row 1, column 'Date': 'x2017-06-30')"
+    )
+    assert not (tmp_path / "b.duckdb").exists()
+
+
 def test_zip_member_is_chosen(tmp_path: Path) -> None:
     archive = tmp_path / "panel.zip"
     with zipfile.ZipFile(archive, "w") as z:

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse.db import WarehouseError
 from warehouse.ingest.rules import (
     SLASH_FORMATS,
     DateWindow,
     date_window,
+    no_row_passed,
     non_finite,
     out_of_window,
     slash_date_order,
@@ -192,9 +192,12 @@ def prepare(
     rejected = judged.filter(pl.col("_reason").is_not_null())
     accepted = judged.filter(pl.col("_reason").is_null())
     if accepted.height == 0:
-        counts = rejected.group_by("_reason").len().sort("len", descending=True)
-        top = ", ".join(f"{r} x{n}" for r, n in counts.iter_rows())
-        raise WarehouseError(f"{path}: no row passed the checks ({top})")
+        shown = {
+            "bad_date": (cols["invoice_date"], "invoice_date"),
+            "bad_quantity": (cols["quantity"], "quantity"),
+            "bad_price": (cols["price"], "price"),
+        }
+        raise no_row_passed(path, rejected, shown)
 
     lines = accepted.select(
         row_hash(pl.lit(SOURCE), pl.col("_content")).alias("line_key"),

@@ -97,6 +97,23 @@ def slash_date_order(values: pl.Series, path: Path, column: str) -> str:
     return "dmy" if day_first.height else "mdy"
 
 
+def no_row_passed(
+    path: Path, rejected: pl.DataFrame, shown: dict[str, tuple[str, str]]
+) -> WarehouseError:
+    """The error of a file none of whose rows passed: every reason with its count, then the first
+    row of the most common one (`_row`, 1 = first data row) and, where `shown` maps that reason to
+    (the source column's name, its column in `rejected`), the value that failed."""
+    counts = rejected.group_by("_reason").len().sort(["len", "_reason"], descending=[True, False])
+    top = ", ".join(f"{reason} x{n:,}" for reason, n in counts.iter_rows())
+    reason = str(counts["_reason"][0])
+    first = rejected.filter(pl.col("_reason") == reason).row(0, named=True)
+    where = f"first {reason}: row {first['_row']}"
+    if reason in shown:
+        name, col = shown[reason]
+        where += f", column {name!r}: {first[col]!r}"
+    return WarehouseError(f"{path}: no row passed the checks ({top}; {where})")
+
+
 def has_slash_dates(values: pl.Series) -> bool:
     """Whether any value looks like `a/b/yyyy`."""
     return bool(values.str.contains(_SLASH).any())

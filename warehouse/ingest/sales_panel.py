@@ -10,9 +10,12 @@ Rules (first match wins; rejected rows go to `quarantine` with their reason):
 
 Quantities may be fractional (a sales value) and negative (returns, stock adjustments): they are
 kept as they are, so `fct_sales_daily.units` is net sales; forecasting clips history at zero.
-Dates are kept as in the source (a weekly panel keeps its own week dates). The frequency is
-detected from the most common gap between a series' consecutive dates (1 day: 'D', 7: 'W') and
-stored in `source_frequency`. Each panel row becomes one sale line with no order id.
+Dates: 2017-06-30, 2017/06/30, 30.06.2017, or slash dates in the file's own order (06/30/2017 or
+30/06/2017; a file mixing the two is refused at its first contradicting row,
+`rules.slash_date_order`). Dates are kept as in the source (a weekly panel keeps its own week
+dates). The frequency is detected from the most common gap between a series' consecutive dates
+(1 day: 'D', 7: 'W') and stored in `source_frequency`. Each panel row becomes one sale line
+with no order id.
 """
 
 from __future__ import annotations
@@ -24,7 +27,15 @@ import polars as pl
 
 from warehouse.db import WarehouseError
 from warehouse.ingest.online_retail import normalise_code
-from warehouse.ingest.rules import date_window, non_finite, out_of_window
+from warehouse.ingest.rules import (
+    SLASH_FORMATS,
+    date_window,
+    has_slash_dates,
+    no_row_passed,
+    non_finite,
+    out_of_window,
+    slash_date_order,
+)
 from warehouse.load import first_failing_reason, quarantine_frame, require_columns, row_hash
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
@@ -92,12 +103,16 @@ def prepare(
     source_cols = columns.required()
     price = pl.col(columns.price).str.strip_chars() if columns.price else pl.lit(None, pl.String)
     date_text = pl.col(columns.date).str.strip_chars()
+    formats = _DATE_FORMATS
+    dates = raw[columns.date].fill_null("").str.strip_chars()
+    if has_slash_dates(dates):  # 06/30/2017 or 30/06/2017: the file's own order, or refused
+        formats += SLASH_FORMATS[slash_date_order(dates, path, columns.date)]
     typed = (
         raw.with_row_index("_row", offset=1)
         .with_columns(
-            pl.coalesce(
-                [date_text.str.strptime(pl.Date, f, strict=False) for f in _DATE_FORMATS]
-            ).alias("_date"),
+            pl.coalesce([date_text.str.strptime(pl.Date, f, strict=False) for f in formats]).alias(
+                "_date"
+            ),
             normalise_code(pl.col(columns.store)).alias("store_code"),
             normalise_code(pl.col(columns.item)).alias("product_code"),
             pl.col(columns.qty).str.strip_chars().cast(pl.Float64, strict=False).alias("_qty"),
@@ -129,8 +144,14 @@ def prepare(
     ]
     judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
     accepted = judged.filter(pl.col("_reason").is_null())
+    rejected = judged.filter(pl.col("_reason").is_not_null())
     if accepted.height == 0:
-        raise WarehouseError(f"{path}: no row passed the checks (see the quarantine reasons)")
+        shown = {
+            "bad_date": (columns.date, columns.date),
+            "bad_quantity": (columns.qty, columns.qty),
+            "bad_price": (columns.price, columns.price) if columns.price else ("", ""),
+        }
+        raise no_row_passed(path, rejected, {k: v for k, v in shown.items() if v[0]})
     frequency = detect_frequency(accepted.select("store_code", "product_code", "_date"), path)
     lines = accepted.select(
         row_hash(
@@ -147,5 +168,4 @@ def prepare(
         pl.col("_price").alias("unit_price"),
         pl.lit(None, pl.Float64).alias("list_price"),
     )
-    rejected = judged.filter(pl.col("_reason").is_not_null())
     return lines, quarantine_frame(rejected, source_cols), frequency
