@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warehouse.db import WarehouseError
+from warehouse.db import NotApplicableError, WarehouseError
 
 
 class NoForecastError(WarehouseError):
@@ -25,3 +25,8 @@ class NoPlanError(Exception):
 
 class ForecastInputError(WarehouseError):
     """Bad parameters or data given to the forecaster (message names the parameter)."""
+
+
+class DailySalesNeededError(NotApplicableError):
+    """The inventory optimizer needs daily sales (reorder points are in days of demand) and the
+    warehouse holds a weekly panel."""

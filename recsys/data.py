@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from recsys.errors import RecsysError
+from recsys.errors import NoCustomerPurchasesError, RecsysError
 from warehouse.db import reading, run_named
 
 #: The data contract at the warehouse -> recsys boundary.
@@ -261,7 +261,7 @@ def load_train_data(
     """Interactions on or before `until` (all when None) indexed against the full catalogue."""
     interactions = load_interactions(db, until=until)
     if interactions.is_empty():
-        raise RecsysError(
+        raise NoCustomerPurchasesError(
             f"{db}: no identified customer purchases"
             + (f" on or before {until}" if until else "")
             + "; nothing to learn from"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from warehouse.db import WarehouseError
+from warehouse.db import NotApplicableError, WarehouseError
 
 
 class RecsysError(WarehouseError):
     """A clear, one-line error about recommendations input or state."""
+
+
+class NoCustomerPurchasesError(RecsysError, NotApplicableError):
+    """The warehouse has no purchase with a customer id (e.g. a store x item sales panel)."""
 
 
 class NoModelError(RecsysError):

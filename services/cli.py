@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from tqdm import tqdm
 
@@ -91,15 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "users":
         return users_cli(list(args.users_args))
-    if args.quiet:
+    if args.quiet:  # for child processes; bars of this one are told (tqdm read it at import)
         os.environ["TQDM_DISABLE"] = "1"
     try:
-        with _StepProgress() as progress:
+        with nullcontext(None) if args.quiet else _StepProgress() as progress:
             lines = run_pipeline(
                 resolve_db_path(args.db),
                 if_missing=args.if_missing,
                 force=args.force,
                 progress=progress,
+                bars=not args.quiet,
             )
         for line in lines:
             print(line)

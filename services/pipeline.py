@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from forecasting import refresh as forecast_jobs
@@ -26,6 +26,7 @@ from services.freshness import (
     snapshot,
     step_inputs,
 )
+from warehouse.db import NotApplicableError
 from warehouse.freshness import write_stamps
 
 #: `make run` must finish in a few minutes on 2 cores: fewer, capped epochs than the CLI default.
@@ -39,29 +40,47 @@ class PipelineStep:
     Attributes:
         name: e.g. "recsys train".
         is_done: whether the step's output exists for this warehouse.
-        run: does the work (writes its own outputs atomically).
+        run: does the work (writes its own outputs atomically); its second argument says
+            whether it may draw progress bars.
     """
 
     name: str
     is_done: Callable[[Path], bool]
-    run: Callable[[Path], None]
+    run: Callable[[Path, bool], None]
 
 
-def _train(db: Path) -> None:
-    recsys_jobs.train_and_register(db, until=None, progress=True, config=RECSYS_CONFIG)
+def _train(db: Path, bars: bool = True) -> None:
+    config = replace(RECSYS_CONFIG, show_progress=bars)
+    recsys_jobs.train_and_register(db, until=None, progress=bars, config=config)
 
 
-def _export(db: Path) -> None:
-    recsys_jobs.export_recommendations(db, k=20, progress=True)
+def _export(db: Path, bars: bool = True) -> None:
+    recsys_jobs.export_recommendations(db, k=20, progress=bars)
 
 
-_RUNS: dict[str, Callable[[Path], None]] = {
+def _forecast(db: Path, bars: bool = True) -> None:
+    forecast_jobs.forecast_latest(db)  # no bars of its own
+
+
+def _backtest(db: Path, bars: bool = True) -> None:
+    forecast_jobs.backtest_last_window(db)
+
+
+def _plan(db: Path, bars: bool = True) -> None:
+    inventory_jobs.plan_latest(db)
+
+
+def _simulate(db: Path, bars: bool = True) -> None:
+    inventory_jobs.simulate_recent(db)
+
+
+_RUNS: dict[str, Callable[[Path, bool], None]] = {
     "recsys train": _train,
     "recsys export": _export,
-    "forecast run": forecast_jobs.forecast_latest,
-    "forecast backtest summary": forecast_jobs.backtest_last_window,
-    "inventory plan": inventory_jobs.plan_latest,
-    "inventory simulate": inventory_jobs.simulate_recent,
+    "forecast run": _forecast,
+    "forecast backtest summary": _backtest,
+    "inventory plan": _plan,
+    "inventory simulate": _simulate,
 }
 #: The steps in running order; whether each is done is `services.freshness.OUTPUT_CHECKS`.
 STEPS: tuple[PipelineStep, ...] = tuple(
@@ -85,6 +104,7 @@ def run_pipeline(
     if_missing: bool = False,
     force: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    bars: bool = True,
 ) -> list[str]:
     """Run the steps whose inputs changed since their output was made; one log line per step.
 
@@ -96,19 +116,34 @@ def run_pipeline(
         if_missing: only steps whose output is missing (`make run`).
         force: every step.
         progress: called as (step name, steps done, steps in all) before each step and at the end.
+        bars: whether the steps may draw their own progress bars (`--quiet`: no).
+
+    A step whose data cannot feed it (`NotApplicableError`: no customer ids, weekly sales) is
+    skipped with its reason, and so are the later steps of its package; no stamp is written, so
+    it runs once such data is loaded.
     """
     path = Path(db)
     mode: Mode = "force" if force else "missing" if if_missing else "changed"
     log: list[str] = []
+    not_applicable: dict[str, str] = {}  # family ("recsys", ...) -> why its step could not run
     for i, step in enumerate(STEPS):
         if progress:
             progress(step.name, i, len(STEPS))
+        family = step.name.split()[0]
+        if family in not_applicable:
+            log.append(f"{step.name}: skipped ({not_applicable[family]})")
+            continue
         snap = snapshot(path)
         decision = decide(step.name, step.is_done(path), snap, mode)
         if not decision.run:
             log.append(f"{step.name}: {decision.reason}")
             continue
-        step.run(path)
+        try:
+            step.run(path, bars)
+        except NotApplicableError as exc:  # e.g. no customer ids: the other steps still run
+            not_applicable[family] = str(exc)
+            log.append(f"{step.name}: skipped ({exc})")
+            continue
         write_stamps(path, [(step.name, step_inputs(step.name, snap), None)])
         log.append(f"{step.name}: ran ({decision.reason})")
     if progress:

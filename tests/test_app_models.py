@@ -47,7 +47,7 @@ def planned_db(demo_db_master: Path, tmp_path_factory: pytest.TempPathFactory) -
     db = tmp_path_factory.mktemp("planned") / "demo.duckdb"
     shutil.copyfile(demo_db_master, db)
     for step in steps("inventory"):
-        step.run(db)
+        step.run(db, False)
     return db
 
 

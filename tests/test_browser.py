@@ -206,7 +206,7 @@ def models_db(outputs_demo_master: Path, tmp_path_factory: pytest.TempPathFactor
         outputs_demo_master, tmp_path_factory.mktemp("browser-models") / "demo.duckdb"
     )
     for step in steps("inventory"):
-        step.run(db)
+        step.run(db, False)
     return db
 
 

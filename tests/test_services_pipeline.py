@@ -6,9 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
+
 from forecasting.inventory.api import load_reorder_plan, simulation_summary
-from services.pipeline import STEPS, steps
+from services.pipeline import STEPS, run_pipeline, steps
+from tests.conftest import ingest_panel
+from tests.test_forecasting_short_history import _weekly_rows
 from warehouse.cli import main as warehouse_main
+from warehouse.ingest.sales_panel import PanelColumns
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +34,7 @@ def test_pipeline_steps_plan_then_simulate(demo_db: Path) -> None:
     assert [step.name for step in inventory_steps] == ["inventory plan", "inventory simulate"]
     assert not any(step.is_done(demo_db) for step in inventory_steps)
     for step in inventory_steps:
-        step.run(demo_db)
+        step.run(demo_db, False)
         assert step.is_done(demo_db)
     assert load_reorder_plan(demo_db).height > 0
     summary = simulation_summary(demo_db)
@@ -56,3 +61,38 @@ def test_services_cli_help_lists_pipeline_and_users() -> None:
         check=True,
     )
     assert "pipeline" in done.stdout and "users" in done.stdout
+
+
+def test_a_weekly_panel_without_customers_gets_forecasts_and_says_what_it_skipped(
+    tmp_path: Path,
+) -> None:
+    """A store x item weekly panel (no customer ids, weekly sales): recommendations and reorder
+    points cannot be made from it; the pipeline skips those steps with the reason and still
+    forecasts; a rerun (quiet, through the CLI) draws no bar and tries the skipped ones again."""
+    csv = tmp_path / "weekly.csv"
+    rows = _weekly_rows(117, series=4)
+    pl.DataFrame(rows, schema=["shop", "sku", "week", "qty"], orient="row").write_csv(csv)
+    db = tmp_path / "w.duckdb"
+    ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
+    log = dict(line.split(": ", 1) for line in run_pipeline(db, bars=False))
+    assert log["recsys train"].startswith("skipped (") and "no identified customer" in log[
+        "recsys train"
+    ]
+    assert log["recsys export"] == log["recsys train"]  # the family's later step says the same
+    assert log["forecast run"].startswith("ran") and log["forecast backtest summary"].startswith(
+        "ran"
+    )
+    assert "weekly sales" in log["inventory plan"] and log["inventory plan"].startswith("skipped")
+    assert log["inventory simulate"] == log["inventory plan"]
+    done = subprocess.run(
+        [sys.executable, "-m", "services", "pipeline", "--db", str(db), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr == ""  # --quiet: no bars, no step notes
+    again = dict(line.split(": ", 1) for line in done.stdout.splitlines())
+    assert again["recsys train"] == log["recsys train"]  # tried again: no stamp was written
+    assert not again["forecast run"].startswith("ran")  # up to date

@@ -33,6 +33,12 @@ class WarehouseError(Exception):
     """A user-facing, one-line error (bad file, wrong schema, locked database...)."""
 
 
+class NotApplicableError(WarehouseError):
+    """The warehouse's data cannot feed this job at all, which is no fault of the data: sales
+    without customer ids give no recommendations, weekly sales no reorder points in days. A
+    command exits with the message; the refresh pipeline skips the job, says why, and goes on."""
+
+
 def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
     """The warehouse path: explicit `db`, else $SHELFWISE_DB, else data/shelfwise.duckdb."""
     if db:

@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from forecasting.errors import DailySalesNeededError
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import QUANTILE_COLUMNS, DemandInputs
 from forecasting.inventory.level import LEVEL_WEEKS, Level, estimate_level
@@ -112,7 +113,7 @@ def sales_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     if table_exists(con, "source_frequency"):
         weekly = run_named(con, "inventory/weekly_sources")
         if not weekly.is_empty():
-            raise WarehouseError(
+            raise DailySalesNeededError(
                 f"source {weekly['source'][0]} has weekly sales; the inventory optimizer needs "
                 "daily sales (reorder points are in days of demand)"
             )

@@ -103,7 +103,7 @@ def prepare(
     source_cols = columns.required()
     price = pl.col(columns.price).str.strip_chars() if columns.price else pl.lit(None, pl.String)
     date_text = pl.col(columns.date).str.strip_chars()
-    formats = _DATE_FORMATS
+    formats: tuple[str, ...] = _DATE_FORMATS
     dates = raw[columns.date].fill_null("").str.strip_chars()
     if has_slash_dates(dates):  # 06/30/2017 or 30/06/2017: the file's own order, or refused
         formats += SLASH_FORMATS[slash_date_order(dates, path, columns.date)]
