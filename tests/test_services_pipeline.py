@@ -75,9 +75,10 @@ def test_a_weekly_panel_without_customers_gets_forecasts_and_says_what_it_skippe
     db = tmp_path / "w.duckdb"
     ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
     log = dict(line.split(": ", 1) for line in run_pipeline(db, bars=False))
-    assert log["recsys train"].startswith("skipped (") and "no identified customer" in log[
-        "recsys train"
-    ]
+    assert (
+        log["recsys train"].startswith("skipped (")
+        and "no identified customer" in log["recsys train"]
+    )
     assert log["recsys export"] == log["recsys train"]  # the family's later step says the same
     assert log["forecast run"].startswith("ran") and log["forecast backtest summary"].startswith(
         "ran"
