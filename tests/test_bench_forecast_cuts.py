@@ -6,6 +6,7 @@ import datetime as dt
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 SPEC = importlib.util.spec_from_file_location(
     "forecast_cuts", Path(__file__).resolve().parents[1] / "bench" / "forecast_cuts.py"
@@ -43,7 +44,7 @@ EXPECTED = {
 }
 
 
-def _cutoff(cut) -> dt.date:
+def _cutoff(cut: Any) -> dt.date:
     until, step, h = BASE[cut.dataset]
     return cuts.cutoff(until, step, h, cut.shift, cut.back)
 
