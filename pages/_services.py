@@ -16,6 +16,7 @@ from forecasting.inventory import api as inventory_api
 from pages._cache import on_cursor, on_model, on_path
 from pages._shared import warehouse
 from recsys import service as recsys_service
+from recsys.applicable import customers_missing
 from recsys.service import BusinessRules
 from recsys.versions import pin_version, unpin
 from recsys.versions import versions_frame as recsys_versions_frame
@@ -79,6 +80,15 @@ def unpin_model() -> None:
 def model_status() -> dict[str, Any] | None:
     """The serving model's version and metrics (never cached: a training may finish)."""
     return recsys_service.model_status(warehouse().path)
+
+
+def no_model_text() -> str:
+    """Why the Recommendations page has no list: the data cannot feed recommendations (no
+    customer ids), or no model was trained yet."""
+    reason = on_path(customers_missing)
+    if reason:
+        return f"No recommendations for this data: {reason}."
+    return "No model yet: run `python -m recsys train`."
 
 
 def recommend(customer_id: str, k: int, rules: BusinessRules, version: str) -> pl.DataFrame:

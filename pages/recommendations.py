@@ -24,7 +24,7 @@ user = shared.require("recommendations")
 st.title("Recommendations")
 status = shared.guarded(svc.model_status, NoModelError)
 if status is None:
-    shared.empty_state("No model yet: run `python -m recsys train`.")
+    shared.empty_state(svc.no_model_text())
 version = status.get("version")
 st.caption(serving_text(status))  # what really makes each list (the ranker, item vectors)
 categories = list(dash.filter_options()[1])

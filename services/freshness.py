@@ -15,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from forecasting.outputs import has_backtest, has_forecasts, plan_exists, simulation_done
+from forecasting.outputs import (
+    daily_sales_missing,
+    has_backtest,
+    has_forecasts,
+    plan_exists,
+    simulation_done,
+)
+from recsys.applicable import customers_missing
 from recsys.export import has_recommendations
 from recsys.manifest import has_model, latest_manifest
 from warehouse.db import reading, run_named, table_exists
@@ -169,6 +176,21 @@ def step_inputs(step: str, snap: Snapshot) -> dict[str, str | None]:
     return {name: snap.inputs.get(name) for name in STEP_INPUTS[step]}
 
 
+#: Step family (a step name's first word) -> why the warehouse's data cannot feed its steps, or
+#: None. Light checks: the sidebar asks on every page run.
+APPLICABILITY: dict[str, Callable[[str | os.PathLike[str]], str | None]] = {
+    "recsys": customers_missing,
+    "inventory": daily_sales_missing,
+}
+
+
+def not_applicable(db: str | os.PathLike[str]) -> dict[str, str]:
+    """{family: reason} of the step families this warehouse's data cannot feed (no customer
+    ids: no recommendations; weekly sales: no reorder points)."""
+    reasons = {family: check(db) for family, check in APPLICABILITY.items()}
+    return {family: reason for family, reason in reasons.items() if reason}
+
+
 @dataclass(frozen=True)
 class OutputFreshness:
     """One line of the sidebar: an output, its as-of and whether it is older than the data."""
@@ -215,7 +237,11 @@ def freshness_report(
     snap = snapshot(db)
     lines: list[OutputFreshness] = []
     model = snap.model
-    if model:
+    skipped = not_applicable(db)
+    if "recsys" in skipped and not model:
+        reason = skipped["recsys"]
+        lines.append(OutputFreshness("Model trained", "not for this data", False, reason))
+    elif model:
         pinned = " (pinned)" if _pinned(db) else ""
         data_range = model.get("data_range") or {}
         last = data_range.get("last_sale") if isinstance(data_range, dict) else None
@@ -230,7 +256,9 @@ def freshness_report(
         ("Plan as of", snap.plan_as_of, "inventory plan"),
     )
     for label, date, step in specs:
-        if date is None:
+        if date is None and step.split()[0] in skipped:
+            lines.append(OutputFreshness(label, "not for this data", False, skipped["inventory"]))
+        elif date is None:
             lines.append(OutputFreshness(label, "none yet", True, "no output yet"))
         else:
             lines.append(_line(label, str(date), step, snap, exists(step)))

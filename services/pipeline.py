@@ -23,6 +23,7 @@ from services.freshness import (
     Mode,
     decide,
     freshness_report,
+    not_applicable,
     snapshot,
     step_inputs,
 )
@@ -125,13 +126,13 @@ def run_pipeline(
     path = Path(db)
     mode: Mode = "force" if force else "missing" if if_missing else "changed"
     log: list[str] = []
-    not_applicable: dict[str, str] = {}  # family ("recsys", ...) -> why its step could not run
+    skipped = not_applicable(path)  # family ("recsys", ...) -> why its steps cannot run
     for i, step in enumerate(STEPS):
         if progress:
             progress(step.name, i, len(STEPS))
         family = step.name.split()[0]
-        if family in not_applicable:
-            log.append(f"{step.name}: skipped ({not_applicable[family]})")
+        if family in skipped:
+            log.append(f"{step.name}: skipped ({skipped[family]})")
             continue
         snap = snapshot(path)
         decision = decide(step.name, step.is_done(path), snap, mode)
@@ -141,7 +142,7 @@ def run_pipeline(
         try:
             step.run(path, bars)
         except NotApplicableError as exc:  # e.g. no customer ids: the other steps still run
-            not_applicable[family] = str(exc)
+            skipped[family] = str(exc)
             log.append(f"{step.name}: skipped ({exc})")
             continue
         write_stamps(path, [(step.name, step_inputs(step.name, snap), None)])

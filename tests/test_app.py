@@ -12,6 +12,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from recsys.applicable import NO_CUSTOMERS
 from services.dashboard import data_range
 from warehouse.readers import LiveWarehouse
 
@@ -242,6 +243,24 @@ def test_pages_without_models_show_the_command(app_factory, page: str, command: 
     assert not at.exception
     texts = " ".join(i.value for i in at.info)
     assert command in texts
+
+
+def test_a_panel_without_customers_says_why_it_has_no_lists(
+    app_factory, store_item_sample_db: Path
+) -> None:
+    """A store x item panel: the Recommendations page names what is missing (a command would
+    fail), the Overview shows unknown revenue and orders as n/a, and the sidebar asks for no
+    refresh of a model that cannot be made."""
+    at = open_page(app_factory(store_item_sample_db), "recommendations")
+    assert not at.exception
+    info = " ".join(i.value for i in at.info)
+    assert f"No recommendations for this data: {NO_CUSTOMERS}." in info
+    assert "python -m recsys train" not in info
+    assert not any("older than the data" in w.value and "Model" in w.value for w in at.warning)
+    overview = open_page(app_factory(store_item_sample_db), "overview")
+    cards = {m.label: m.value for m in overview.metric}
+    assert cards["Revenue"] == cards["Orders"] == cards["Average basket"] == "n/a"
+    assert cards["Units"] not in ("n/a", "0")
 
 
 def test_data_page_ingests_a_file_and_picks_up_the_new_warehouse(

@@ -9,6 +9,8 @@ from pathlib import Path
 import polars as pl
 
 from forecasting.inventory.api import load_reorder_plan, simulation_summary
+from recsys.applicable import NO_CUSTOMERS
+from services.freshness import freshness_report
 from services.pipeline import STEPS, run_pipeline, steps
 from tests.conftest import ingest_panel
 from tests.test_forecasting_short_history import _weekly_rows
@@ -75,10 +77,7 @@ def test_a_weekly_panel_without_customers_gets_forecasts_and_says_what_it_skippe
     db = tmp_path / "w.duckdb"
     ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
     log = dict(line.split(": ", 1) for line in run_pipeline(db, bars=False))
-    assert (
-        log["recsys train"].startswith("skipped (")
-        and "no identified customer" in log["recsys train"]
-    )
+    assert log["recsys train"] == f"skipped ({NO_CUSTOMERS})"
     assert log["recsys export"] == log["recsys train"]  # the family's later step says the same
     assert log["forecast run"].startswith("ran") and log["forecast backtest summary"].startswith(
         "ran"
@@ -97,3 +96,8 @@ def test_a_weekly_panel_without_customers_gets_forecasts_and_says_what_it_skippe
     again = dict(line.split(": ", 1) for line in done.stdout.splitlines())
     assert again["recsys train"] == log["recsys train"]  # tried again: no stamp was written
     assert not again["forecast run"].startswith("ran")  # up to date
+    report = freshness_report(db)  # the sidebar: nothing to refresh, and why two are absent
+    assert report.stale == ()
+    absent = {o.label: o for o in report.outputs if o.as_of == "not for this data"}
+    assert absent["Model trained"].reason == NO_CUSTOMERS
+    assert "weekly sales" in absent["Plan as of"].reason

@@ -19,6 +19,7 @@ from forecasting.inventory.demand_dist import QUANTILE_COLUMNS, DemandInputs
 from forecasting.inventory.level import LEVEL_WEEKS, Level, estimate_level
 from forecasting.inventory.level_error import ErrorPool, level_errors
 from forecasting.inventory.seasonal import YEAR_LAG_DAYS, seasonal_ratio
+from forecasting.outputs import weekly_sales
 from warehouse.db import WarehouseError, reading, run_named, table_exists
 
 
@@ -110,13 +111,9 @@ def level_error_pool(
 
 def sales_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """(first, last) sale date; raises when the warehouse has no sales or weekly sales."""
-    if table_exists(con, "source_frequency"):
-        weekly = run_named(con, "inventory/weekly_sources")
-        if not weekly.is_empty():
-            raise DailySalesNeededError(
-                f"source {weekly['source'][0]} has weekly sales; the inventory optimizer needs "
-                "daily sales (reorder points are in days of demand)"
-            )
+    weekly = weekly_sales(con)
+    if weekly:
+        raise DailySalesNeededError(weekly)
     row = run_named(con, "inventory/sales_range").row(0)
     if row[1] is None:
         raise WarehouseError("the warehouse has no sales; load data before planning")
