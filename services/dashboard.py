@@ -139,6 +139,8 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[Kpi]:
     Revenue (GBP), units, orders, average basket (GBP per order), stockout rate (share of store x
     product snapshots with on-hand <= 0), inventory value (GBP at unit cost, last snapshot of the
     period) and days of cover (on-hand units at that snapshot / average units sold per day).
+    Revenue, orders and basket are None (shown "n/a") when the period's sales carry no price or
+    no order id (a store x item panel of units), not £0.
     """
     params = filters.params()
     sales = run_named(con, "app/sales_kpis", params)
@@ -147,7 +149,9 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[Kpi]:
     stock_now, stock_before = _period_row(stock, "current"), _period_row(stock, "previous")
 
     def basket(row: dict[str, Any]) -> float | None:
-        return row["revenue"] / row["orders"] if row.get("orders") else None
+        if not row.get("orders") or row.get("revenue") is None:
+            return None
+        return float(row["revenue"]) / row["orders"]
 
     def cover(stock_row: dict[str, Any], sales_row: dict[str, Any]) -> float | None:
         units_per_day = (sales_row.get("units") or 0) / filters.days

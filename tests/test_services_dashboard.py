@@ -59,6 +59,22 @@ def test_filters_previous_period_and_validation() -> None:
         aq.Filters(date(2026, 3, 2), date(2026, 3, 1))
 
 
+def test_a_panel_of_units_shows_revenue_and_orders_as_unknown(store_item_sample_db: Path) -> None:
+    """A store x item panel has no prices and no order ids: revenue, orders and basket are
+    unknown (None, shown "n/a"), not £0 and one "order" per panel row; units are summed."""
+    with reading(store_item_sample_db) as cur:
+        last = query(cur, "SELECT max(sale_date) AS d FROM fct_sales")["d"][0]
+        units = query(
+            cur,
+            "SELECT sum(quantity) AS u FROM fct_sales WHERE sale_date > $d",
+            {"d": last - timedelta(days=30)},
+        )["u"][0]
+        kpis = {k.name: k for k in aq.kpis(cur, aq.Filters(last - timedelta(days=29), last))}
+    assert kpis["Revenue"].value is None and kpis["Revenue"].previous is None
+    assert kpis["Orders"].value is None and kpis["Average basket"].value is None
+    assert kpis["Units"].value == pytest.approx(units) and units > 0
+
+
 @pytest.mark.parametrize("narrow", [False, True])
 def test_sales_kpis_match_the_fact_table(con, facts, narrow: bool) -> None:
     f = period(facts)

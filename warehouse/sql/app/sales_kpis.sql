@@ -1,11 +1,13 @@
 -- Sales KPIs of the current period [$start, $end] and the previous one [$prev_start, $prev_end]
--- (contiguous): one row per period (period, revenue, units, orders). Filters: $stores,
+-- (contiguous): one row per period (period, revenue, units, orders; revenue and orders are NULL
+-- when the period's lines have no price or no order id). Filters: $stores,
 -- $categories (empty list = all); the category filter is a semi-join, so no join by default.
 with lines as (
     select
         case when s.sale_date >= $start then 'current' else 'previous' end as period,
         s.revenue,
         s.quantity,
+        s.order_id,
         coalesce(s.order_id, s.sale_line_id) as order_key
     from fct_sales as s
     where s.sale_date between $prev_start and $end
@@ -18,9 +20,10 @@ with lines as (
 final as (
     select
         period,
-        coalesce(sum(revenue), 0) as revenue,
+        sum(revenue) as revenue,  -- NULL: no line has a price (a sales panel of units)
         coalesce(sum(quantity), 0) as units,
-        count(distinct order_key) as orders
+        -- NULL: no line has an order id (a panel's rows are not orders)
+        case when count(order_id) > 0 then count(distinct order_key) end as orders
     from lines
     group by period
 )
