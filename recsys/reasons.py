@@ -27,6 +27,9 @@ def explained_feature(contrib: np.ndarray) -> np.ndarray:
 
 
 _INDEX = {f: i for i, f in enumerate(FEATURES)}
+#: A product first sold at most this many days ago is called a "new line" (the ranker can also
+#: raise an old product through its age; then the reason says it is established).
+NEW_LINE_DAYS = 90
 
 
 def _value(x: np.ndarray, name: str) -> float:
@@ -59,8 +62,10 @@ def reason_text(feature: str, x: np.ndarray, category: str, partner: str | None)
         return (
             f"trending in {category} this month ({_value(x, 'i_buyers_30'):.0f} buyers in 30 days)"
         )
-    if feature == "i_age" and np.isfinite(_value(x, "i_age")):
-        return f"new line in {category}: first sold {_days(_value(x, 'i_age'))} ago"
+    if feature == "i_age" and np.isfinite(age := _value(x, "i_age")):
+        if age <= NEW_LINE_DAYS:
+            return f"new line in {category}: first sold {_days(age)} ago"
+        return f"an established line in {category}: first sold {_days(age)} ago"
     if feature.startswith("category") or feature in ("u_category_share", "i_category"):
         return f"a best seller in {category}, a category you buy often"
     if feature == "i_price":
