@@ -72,7 +72,7 @@ def _plan(db: Path, bars: bool = True) -> None:
 
 
 def _simulate(db: Path, bars: bool = True) -> None:
-    inventory_jobs.simulate_recent(db)
+    inventory_jobs.simulate_recent(db, progress=bars)
 
 
 _RUNS: dict[str, Callable[[Path, bool], None]] = {

@@ -9,6 +9,8 @@ statistical models still run); `make test-heavy` runs the whole file. Skips with
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -48,6 +50,7 @@ class Daily:
     third: list[str]
     plan_as_of: tuple[object, object]
     forecast_until: tuple[object, object]
+    second_stderr: str  # what the second run (bars=False, as `--quiet`) wrote to stderr
 
 
 def _split(source: Path, folder: Path) -> tuple[Path, Path]:
@@ -104,10 +107,28 @@ def _scenario(db: Path, part1: Path, part2: Path) -> Daily:
     if copy:
         shutil.copyfile(db, copy)
         shutil.copytree(db.parent / "models", Path(copy).parent / "models", dirs_exist_ok=True)
-    second = run_pipeline(db)
+    quiet = io.StringIO()
+    with contextlib.redirect_stderr(quiet):
+        second = run_pipeline(db, bars=False)
     after = _outputs(db)
     third = run_pipeline(db)
-    return Daily(db, first, stale, second, third, (before[0], after[0]), (before[1], after[1]))
+    return Daily(
+        db,
+        first,
+        stale,
+        second,
+        third,
+        (before[0], after[0]),
+        (before[1], after[1]),
+        quiet.getvalue(),
+    )
+
+
+def test_a_quiet_refresh_draws_no_progress_bar(daily: Daily) -> None:
+    """Every step of the second run ran (new sales) with `bars=False` (`--quiet`): training,
+    export and the replay drew no bar (a nightly log stays readable)."""
+    assert all(": ran (" in line for line in daily.second), daily.second
+    assert "it/s" not in daily.second_stderr and "%|" not in daily.second_stderr
 
 
 def test_first_run_builds_everything(daily: Daily) -> None:

@@ -28,8 +28,9 @@ def plan_latest(db: str | os.PathLike[str]) -> None:
     run_plan(db)
 
 
-def simulate_recent(db: str | os.PathLike[str]) -> None:
-    """Replay the last `SIM_DAYS` days and save the summary (skipped on short histories)."""
+def simulate_recent(db: str | os.PathLike[str], progress: bool = True) -> None:
+    """Replay the last `SIM_DAYS` days and save the summary (skipped on short histories); with
+    `progress`, a bar over the replayed days."""
     with reading(db) as con:
         first, last = sales_range(con)
     until = last - timedelta(days=SIM_DAYS)
@@ -37,5 +38,5 @@ def simulate_recent(db: str | os.PathLike[str]) -> None:
         print(f"simulate: skipped, less than {2 * SIM_DAYS} days of sales", file=sys.stderr)
         return
     cfg = SimConfig(until=until, days=SIM_DAYS, plan=PlanConfig(n_samples=SIM_SAMPLES))
-    result = simulate(load_sim_data(db, cfg), cfg)
+    result = simulate(load_sim_data(db, cfg), cfg, progress=progress)
     write_results(db, result, cfg)
