@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 
 import polars as pl
 
-from pages._charts import PALETTE, category_colours, ranked_bars
+from pages._charts import PALETTE, category_colours, ranked_bars, trend_figure
 
 
 def _lch(hex_colour: str) -> tuple[float, float, float]:
@@ -67,3 +68,17 @@ def test_ranked_bars_keep_rank_order_and_one_legend_entry_per_category() -> None
     colours = category_colours(["X", "Y"])
     assert list(bars.marker.color) == [colours["X"], colours["Y"], colours["X"]]
     assert [trace.name for trace in fig.data[1:]] == ["X", "Y"]
+
+
+def test_trend_leaves_out_a_measure_the_data_does_not_have() -> None:
+    weeks = [dt.date(2017, 1, 2) + dt.timedelta(weeks=w) for w in range(6)]
+    panel = pl.DataFrame(
+        {"period_start": weeks, "revenue": [None] * 6, "units": [10.0, 12, 9, 11, 13, 12]},
+        schema_overrides={"revenue": pl.Float64},
+    )
+    figure = trend_figure(panel, "week", weeks[0], weeks[-1] + dt.timedelta(days=6))
+    titles = [a.text for a in figure.layout.annotations]
+    assert titles == ["Units"] and {t.name for t in figure.data} <= {"Units", "partial week"}
+    priced = panel.with_columns(pl.col("units").mul(2.5).alias("revenue"))
+    both = trend_figure(priced, "week", weeks[0], weeks[-1] + dt.timedelta(days=6))
+    assert [a.text for a in both.layout.annotations] == ["Revenue (£)", "Units"]
