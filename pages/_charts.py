@@ -44,11 +44,8 @@ def trend_figure(
     measures: tuple[str, ...] = ("revenue", "units"),
     height: int = 360,
 ) -> go.Figure:
-    """One small multiple per measure over a shared time axis; partial periods in grey. A
-    measure the data does not have (revenue of a panel without prices: all null) is left out
-    rather than drawn as a flat zero line."""
-    known = tuple(m for m in measures if trend.height and trend[m].null_count() < trend.height)
-    measures = known or measures
+    """A small multiple per measure with data (no flat zero line); partial periods in grey."""
+    measures = tuple(m for m in measures if trend[m].null_count() < trend.height) or measures
     data = mark_partial(trend, grain, first, last)
     fig = make_subplots(
         rows=len(measures),
