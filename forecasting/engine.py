@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from forecasting.choice import choose, ensemble_arrays
 from forecasting.data import Panel
+from forecasting.errors import ForecastInputError
 from forecasting.fanout import (
     fans_out,
     fit_lightgbm_fanned_out,
@@ -227,7 +228,7 @@ def forecast_panel(
     need = min_history(h)
     if end + 1 < need:
         unit = "days" if panel.freq == "D" else "weeks"
-        raise ValueError(
+        raise ForecastInputError(
             f"--horizon {h}: needs at least {need} {unit} of history up to the cutoff (two "
             f"horizons: one to fit, one to calibrate the intervals), found {end + 1}"
         )

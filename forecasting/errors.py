@@ -23,10 +23,15 @@ class NoPlanError(Exception):
         )
 
 
-class ForecastInputError(WarehouseError):
-    """Bad parameters or data given to the forecaster (message names the parameter)."""
+class ForecastInputError(WarehouseError, ValueError):
+    """Bad parameters or data given to the forecaster (message names the parameter); also a
+    ValueError, as the engine's argument checks were before."""
 
 
 class DailySalesNeededError(NotApplicableError):
     """The inventory optimizer needs daily sales (reorder points are in days of demand) and the
     warehouse holds a weekly panel."""
+
+
+class NotEnoughHistoryError(NotApplicableError):
+    """Fewer periods of sales than a forecast can learn from (the refresh skips forecasting)."""

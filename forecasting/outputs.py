@@ -35,6 +35,29 @@ def no_plan_error(con: duckdb.DuckDBPyConnection) -> NoPlanError:
     return NoPlanError(f"No reorder points for this data: {reason}.") if reason else NoPlanError()
 
 
+def history_periods(db: str | os.PathLike[str]) -> tuple[str, int]:
+    """(frequency 'D' or 'W', periods of sales history from the first to the last sale; 0 when
+    there are no sales)."""
+    with reading(db) as con:
+        if not table_exists(con, "fct_sales_daily"):
+            return "D", 0
+        frequency = str(run_named(con, "forecasting/frequency")["frequency"][0])
+        first, last = run_named(con, "forecasting/bounds").row(0)
+    if first is None or last is None:
+        return frequency, 0
+    return frequency, (last - first).days // (1 if frequency == "D" else 7) + 1
+
+
+def history_too_short(db: str | os.PathLike[str], spans: int = 2) -> str | None:
+    """Why no forecast can be made (fewer than `spans` periods of sales: one to fit, one to
+    calibrate), or None."""
+    frequency, periods = history_periods(db)
+    if periods >= spans:
+        return None
+    unit = ("day" if frequency == "D" else "week") + ("" if periods == 1 else "s")
+    return f"{periods} {unit} of sales: too little history to learn from (at least {spans})"
+
+
 def daily_sales_missing(db: str | os.PathLike[str]) -> str | None:
     """`weekly_sales` of the warehouse file `db`."""
     with reading(db) as con:

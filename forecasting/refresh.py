@@ -12,12 +12,29 @@ import os
 from forecasting.backtest import BacktestConfig, run_backtest, save_backtest
 from forecasting.data import STEP_DAYS, last_sale_day, warehouse_frequency
 from forecasting.engine import EngineConfig
-from forecasting.errors import ForecastInputError
+from forecasting.errors import ForecastInputError, NotEnoughHistoryError
+from forecasting.outputs import history_periods, history_too_short
 from forecasting.run import RunConfig, run_forecast
 
-#: Forecast horizon (periods) and Prophet series of the refresh: quick enough for `make run`.
-REFRESH_HORIZON = 28
+#: Forecast horizon (periods) of the refresh per frequency, when the history allows it: four
+#: weeks of days; half a year of weeks. The one-window backtest looks back `BACKTEST_HORIZON`.
+REFRESH_HORIZON = {"D": 28, "W": 26}
+BACKTEST_HORIZON = {"D": 28, "W": 8}
+#: Prophet series of the refresh: quick enough for `make run`.
 REFRESH_PROPHET_SERIES = 10
+
+
+def fitted_horizon(db: str | os.PathLike[str], wanted: dict[str, int], spans: int) -> int:
+    """The longest horizon up to `wanted[frequency]` whose `spans` horizons fit in the history
+    (a forecast needs two: one to fit, one to calibrate; a backtest three); at least 1.
+
+    Raises NotEnoughHistoryError when the history holds fewer than `spans` periods.
+    """
+    short = history_too_short(db, spans)
+    if short:
+        raise NotEnoughHistoryError(short)
+    frequency, periods = history_periods(db)
+    return min(wanted[frequency], periods // spans)
 
 
 def quiet_logging() -> None:
@@ -27,11 +44,18 @@ def quiet_logging() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def forecast_latest(db: str | os.PathLike[str]) -> None:
-    """Forecast every active series from the last sale, `REFRESH_HORIZON` periods ahead."""
+def forecast_latest(db: str | os.PathLike[str]) -> str | None:
+    """Forecast every active series from the last sale, `REFRESH_HORIZON` periods ahead or as
+    far as the history allows (`fitted_horizon`); returns a note for the log when shorter."""
     quiet_logging()
-    engine = EngineConfig(horizon=REFRESH_HORIZON, prophet_series=REFRESH_PROPHET_SERIES)
+    h = fitted_horizon(db, REFRESH_HORIZON, 2)
+    engine = EngineConfig(horizon=h, prophet_series=REFRESH_PROPHET_SERIES)
     run_forecast(db, RunConfig(engine=engine))
+    frequency, periods = history_periods(db)
+    if h == REFRESH_HORIZON[frequency]:
+        return None
+    unit = "days" if frequency == "D" else "weeks"
+    return f"{h} {unit} ahead (history of {periods} {unit} allows no more)"
 
 
 def backtest_last_window(db: str | os.PathLike[str]) -> None:
@@ -41,7 +65,7 @@ def backtest_last_window(db: str | os.PathLike[str]) -> None:
     if last is None:
         raise ForecastInputError(f"{db}: no sales to backtest on")
     frequency = warehouse_frequency(db)
-    h = REFRESH_HORIZON if frequency == "D" else 8
+    h = fitted_horizon(db, BACKTEST_HORIZON, 3)  # fit, calibrate, then the scored window
     until = last - dt.timedelta(days=STEP_DAYS[frequency] * h)
     cfg = BacktestConfig(
         until=until,

@@ -19,6 +19,7 @@ from forecasting.outputs import (
     daily_sales_missing,
     has_backtest,
     has_forecasts,
+    history_too_short,
     plan_exists,
     simulation_done,
 )
@@ -180,6 +181,7 @@ def step_inputs(step: str, snap: Snapshot) -> dict[str, str | None]:
 #: None. Light checks: the sidebar asks on every page run.
 APPLICABILITY: dict[str, Callable[[str | os.PathLike[str]], str | None]] = {
     "recsys": customers_missing,
+    "forecast": history_too_short,
     "inventory": daily_sales_missing,
 }
 
@@ -256,8 +258,8 @@ def freshness_report(
         ("Plan as of", snap.plan_as_of, "inventory plan"),
     )
     for label, date, step in specs:
-        if date is None and step.split()[0] in skipped:
-            lines.append(OutputFreshness(label, "not for this data", False, skipped["inventory"]))
+        if date is None and (family := step.split()[0]) in skipped:
+            lines.append(OutputFreshness(label, "not for this data", False, skipped[family]))
         elif date is None:
             lines.append(OutputFreshness(label, "none yet", True, "no output yet"))
         else:

@@ -42,40 +42,45 @@ class PipelineStep:
         name: e.g. "recsys train".
         is_done: whether the step's output exists for this warehouse.
         run: does the work (writes its own outputs atomically); its second argument says
-            whether it may draw progress bars.
+            whether it may draw progress bars; it may return a note for the log.
     """
 
     name: str
     is_done: Callable[[Path], bool]
-    run: Callable[[Path, bool], None]
+    run: Callable[[Path, bool], str | None]
 
 
-def _train(db: Path, bars: bool = True) -> None:
+def _train(db: Path, bars: bool = True) -> str | None:
     config = replace(RECSYS_CONFIG, show_progress=bars)
     recsys_jobs.train_and_register(db, until=None, progress=bars, config=config)
+    return None
 
 
-def _export(db: Path, bars: bool = True) -> None:
+def _export(db: Path, bars: bool = True) -> str | None:
     recsys_jobs.export_recommendations(db, k=20, progress=bars)
+    return None
 
 
-def _forecast(db: Path, bars: bool = True) -> None:
-    forecast_jobs.forecast_latest(db)  # no bars of its own
+def _forecast(db: Path, bars: bool = True) -> str | None:
+    return forecast_jobs.forecast_latest(db)  # no bars of its own; the note says how far
 
 
-def _backtest(db: Path, bars: bool = True) -> None:
+def _backtest(db: Path, bars: bool = True) -> str | None:
     forecast_jobs.backtest_last_window(db)
+    return None
 
 
-def _plan(db: Path, bars: bool = True) -> None:
+def _plan(db: Path, bars: bool = True) -> str | None:
     inventory_jobs.plan_latest(db)
+    return None
 
 
-def _simulate(db: Path, bars: bool = True) -> None:
+def _simulate(db: Path, bars: bool = True) -> str | None:
     inventory_jobs.simulate_recent(db, progress=bars)
+    return None
 
 
-_RUNS: dict[str, Callable[[Path, bool], None]] = {
+_RUNS: dict[str, Callable[[Path, bool], str | None]] = {
     "recsys train": _train,
     "recsys export": _export,
     "forecast run": _forecast,
@@ -140,13 +145,13 @@ def run_pipeline(
             log.append(f"{step.name}: {decision.reason}")
             continue
         try:
-            step.run(path, bars)
+            note = step.run(path, bars)
         except NotApplicableError as exc:  # e.g. no customer ids: the other steps still run
             skipped[family] = str(exc)
             log.append(f"{step.name}: skipped ({exc})")
             continue
         write_stamps(path, [(step.name, step_inputs(step.name, snap), None)])
-        log.append(f"{step.name}: ran ({decision.reason})")
+        log.append(f"{step.name}: ran ({decision.reason})" + (f"; {note}" if note else ""))
     if progress:
         progress("done", len(STEPS), len(STEPS))
     return log

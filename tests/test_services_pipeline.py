@@ -101,3 +101,34 @@ def test_a_weekly_panel_without_customers_gets_forecasts_and_says_what_it_skippe
     absent = {o.label: o for o in report.outputs if o.as_of == "not for this data"}
     assert absent["Model trained"].reason == NO_CUSTOMERS
     assert "weekly sales" in absent["Plan as of"].reason
+
+
+def test_short_histories_forecast_as_far_as_they_allow_and_skip_what_they_cannot(
+    tmp_path: Path,
+) -> None:
+    """20 weeks of a panel: the refresh forecasts 10 weeks ahead (two horizons fit the history)
+    and says so; one day of sales: nothing to forecast or replay, said as skipped, exit clean."""
+    csv = tmp_path / "weekly.csv"
+    rows = _weekly_rows(20, series=3)
+    pl.DataFrame(rows, schema=["shop", "sku", "week", "qty"], orient="row").write_csv(csv)
+    db = tmp_path / "w20.duckdb"
+    ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
+    log = dict(line.split(": ", 1) for line in run_pipeline(db, bars=False))
+    assert log["forecast run"] == (
+        "ran (no output yet); 10 weeks ahead (history of 20 weeks allows no more)"
+    )
+    assert log["forecast backtest summary"].startswith("ran")
+    one_day = tmp_path / "day.csv"
+    one_day.write_text("date,store,item,sales\n2017-06-30,1,1,5\n2017-06-30,1,2,3\n")
+    db1 = tmp_path / "d1.duckdb"
+    ingest_panel(db1, one_day, PanelColumns("date", "store", "item", "sales"))
+    log = dict(line.split(": ", 1) for line in run_pipeline(db1, bars=False))
+    too_short = "1 day of sales: too little history to learn from (at least 2)"
+    assert log["forecast run"] == log["forecast backtest summary"] == f"skipped ({too_short})"
+    assert log["inventory simulate"] == "skipped (less than 112 days of sales to replay)"
+    forecast = {o.label: o for o in freshness_report(db1).outputs}["Forecast as of"]
+    assert (forecast.as_of, forecast.stale, forecast.reason) == (
+        "not for this data",
+        False,
+        too_short,
+    )

@@ -6,9 +6,9 @@ Called by the refresh pipeline (`services.pipeline`); the CLI offers the full op
 from __future__ import annotations
 
 import os
-import sys
 from datetime import timedelta
 
+from forecasting.errors import NotEnoughHistoryError
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.inputs import sales_range
 from forecasting.inventory.plan import run_plan
@@ -29,14 +29,13 @@ def plan_latest(db: str | os.PathLike[str]) -> None:
 
 
 def simulate_recent(db: str | os.PathLike[str], progress: bool = True) -> None:
-    """Replay the last `SIM_DAYS` days and save the summary (skipped on short histories); with
-    `progress`, a bar over the replayed days."""
+    """Replay the last `SIM_DAYS` days and save the summary; with `progress`, a bar over the
+    replayed days. Raises NotEnoughHistoryError under `2 * SIM_DAYS` days of sales."""
     with reading(db) as con:
         first, last = sales_range(con)
     until = last - timedelta(days=SIM_DAYS)
-    if until < first + timedelta(days=SIM_DAYS):
-        print(f"simulate: skipped, less than {2 * SIM_DAYS} days of sales", file=sys.stderr)
-        return
+    if until < first + timedelta(days=SIM_DAYS):  # the pipeline logs it as skipped
+        raise NotEnoughHistoryError(f"less than {2 * SIM_DAYS} days of sales to replay")
     cfg = SimConfig(until=until, days=SIM_DAYS, plan=PlanConfig(n_samples=SIM_SAMPLES))
     result = simulate(load_sim_data(db, cfg), cfg, progress=progress)
     write_results(db, result, cfg)
