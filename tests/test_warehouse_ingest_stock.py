@@ -21,7 +21,7 @@ def test_inventory_loads_replaces_and_keeps_negative_on_hand(
         "S001,P00001,2030-01-01,5,0\n"
         "S001,P00002,2030-01-01,-2,12\n"
         "S001,P00003,2030-01-01,lots,0\n"
-        "S001,P00004,01/01/2030,1,0\n"
+        "S001,P00004,2030-02-30,1,0\n"  # no such day
     )
     report = ingest_inventory(demo_db, csv)
     assert report.rows_added == 2
@@ -36,6 +36,35 @@ def test_inventory_loads_replaces_and_keeps_negative_on_hand(
             "WHERE snapshot_date = DATE '2030-01-01' ORDER BY product_id",
         )
     assert rows.rows() == [("P00001", 7.0, 0.0), ("P00002", -2.0, 12.0)]
+
+
+def test_stock_takes_slash_dates_and_refuses_a_file_with_no_good_row(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    csv = tmp_path / "us.csv"  # month/day/year: 06/30 tells the order
+    csv.write_text(
+        "store_id,product_id,snapshot_date,on_hand_units\n"
+        "S001,P00001,06/30/2026,4\nS001,P00002,07/01/2026,6\n"
+    )
+    assert ingest_inventory(demo_db, csv).rows_added == 2
+    with reading(demo_db) as con:
+        days = query(
+            con,
+            "SELECT snapshot_date::VARCHAR AS d FROM raw_inventory "
+            "WHERE store_code = 'S001' AND product_code IN ('P00001', 'P00002') "
+            "AND snapshot_date BETWEEN DATE '2026-06-30' AND DATE '2026-07-01' ORDER BY 1",
+        )["d"]
+    assert days.to_list() == ["2026-06-30", "2026-07-01"]
+    before = demo_db.read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("store_id,product_id,snapshot_date,on_hand_units\nS001,P00001,2026-06-31,4\n")
+    with pytest.raises(WarehouseError, match=r"first bad_date: row 1, column 'snapshot_date'"):
+        ingest_inventory(demo_db, bad)
+    supply = tmp_path / "supply.csv"
+    supply.write_text("product_id,lead_time_mean_days\nP00001,-3\n")
+    with pytest.raises(WarehouseError, match=r"no row passed the checks \(bad_lead_time_mean_days"):
+        ingest_supply(demo_db, supply)
+    assert demo_db.read_bytes() == before  # nothing written
 
 
 def test_supply_resolution_store_then_product_then_default(demo_db: Path, tmp_path: Path) -> None:
