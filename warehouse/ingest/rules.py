@@ -114,6 +114,16 @@ def no_row_passed(
     return WarehouseError(f"{path}: no row passed the checks ({top}; {where})")
 
 
+def date_expr(raw: pl.DataFrame, path: Path, column: str, formats: tuple[str, ...]) -> pl.Expr:
+    """A Date expression of the text column `column`: the first of `formats` that parses, then
+    slash dates in the file's own order (`slash_date_order`: a file that mixes them is refused)."""
+    values = raw[column].fill_null("").str.strip_chars()
+    if has_slash_dates(values):  # 06/30/2017 or 30/06/2017
+        formats = (*formats, *SLASH_FORMATS[slash_date_order(values, path, column)])
+    text = pl.col(column).str.strip_chars()
+    return pl.coalesce([text.str.strptime(pl.Date, f, strict=False) for f in formats])
+
+
 def has_slash_dates(values: pl.Series) -> bool:
     """Whether any value looks like `a/b/yyyy`."""
     return bool(values.str.contains(_SLASH).any())

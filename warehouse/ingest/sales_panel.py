@@ -28,13 +28,11 @@ import polars as pl
 from warehouse.db import WarehouseError
 from warehouse.ingest.online_retail import normalise_code
 from warehouse.ingest.rules import (
-    SLASH_FORMATS,
+    date_expr,
     date_window,
-    has_slash_dates,
     no_row_passed,
     non_finite,
     out_of_window,
-    slash_date_order,
 )
 from warehouse.load import first_failing_reason, quarantine_frame, require_columns, row_hash
 
@@ -102,17 +100,10 @@ def prepare(
     require_columns(raw, path, columns.required())
     source_cols = columns.required()
     price = pl.col(columns.price).str.strip_chars() if columns.price else pl.lit(None, pl.String)
-    date_text = pl.col(columns.date).str.strip_chars()
-    formats: tuple[str, ...] = _DATE_FORMATS
-    dates = raw[columns.date].fill_null("").str.strip_chars()
-    if has_slash_dates(dates):  # 06/30/2017 or 30/06/2017: the file's own order, or refused
-        formats += SLASH_FORMATS[slash_date_order(dates, path, columns.date)]
     typed = (
         raw.with_row_index("_row", offset=1)
         .with_columns(
-            pl.coalesce([date_text.str.strptime(pl.Date, f, strict=False) for f in formats]).alias(
-                "_date"
-            ),
+            date_expr(raw, path, columns.date, _DATE_FORMATS).alias("_date"),
             normalise_code(pl.col(columns.store)).alias("store_code"),
             normalise_code(pl.col(columns.item)).alias("product_code"),
             pl.col(columns.qty).str.strip_chars().cast(pl.Float64, strict=False).alias("_qty"),

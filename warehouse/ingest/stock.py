@@ -20,13 +20,11 @@ from warehouse.db import WarehouseError
 from warehouse.defaults import SUPPLY_DEFAULTS
 from warehouse.ingest.online_retail import normalise_code
 from warehouse.ingest.rules import (
-    SLASH_FORMATS,
+    date_expr,
     date_window,
-    has_slash_dates,
     no_row_passed,
     non_finite,
     out_of_window,
-    slash_date_order,
 )
 from warehouse.load import first_failing_reason, quarantine_frame, require_columns
 
@@ -56,21 +54,12 @@ def prepare_inventory(
         require_columns(raw, path, [on_order_col])
     require_columns(raw, path, wanted)
     on_order = pl.col(on_order_col) if on_order_col in raw.columns else pl.lit(None, pl.String)
-    formats = ["%Y-%m-%d"]
-    dates = raw[date_col].fill_null("").str.strip_chars()
-    if has_slash_dates(dates):  # 06/30/2017 or 30/06/2017: the file's own order, or refused
-        formats += SLASH_FORMATS[slash_date_order(dates, path, date_col)]
     typed = (
         raw.with_row_index("_row", offset=1)
         .with_columns(
             normalise_code(pl.col(store_col)).alias("_store"),
             normalise_code(pl.col(product_col)).alias("_product"),
-            pl.coalesce(
-                [
-                    pl.col(date_col).str.strip_chars().str.strptime(pl.Date, f, strict=False)
-                    for f in formats
-                ]
-            ).alias("_snapshot_date"),
+            date_expr(raw, path, date_col, ("%Y-%m-%d",)).alias("_snapshot_date"),
             pl.col(on_hand_col).str.strip_chars().cast(pl.Float64, strict=False).alias("_on_hand"),
             on_order.str.strip_chars().cast(pl.Float64, strict=False).alias("_on_order"),
             on_order.alias("_on_order_text"),
