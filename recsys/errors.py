@@ -9,7 +9,7 @@ class RecsysError(WarehouseError):
     """A clear, one-line error about recommendations input or state."""
 
 
-class NoCustomerPurchasesError(RecsysError, NotApplicableError):
+class NoCustomerPurchasesError(NotApplicableError, RecsysError):
     """The warehouse has no purchase with a customer id (e.g. a store x item sales panel)."""
 
 

@@ -21,11 +21,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from recsys.applicable import customers_missing
 from recsys.baselines import Ease
-from recsys.errors import NoModelError, RecsysError
+from recsys.errors import NoCustomerPurchasesError, NoModelError, RecsysError
 from recsys.manifest import MANIFEST, RANKER, list_versions, model_root, read_manifest
 from recsys.pin import read_pin
 from recsys.train import TwoTowerRecommender
+from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.files import file_sha256, fsync_dir
 
 log = logging.getLogger(__name__)
@@ -158,8 +160,19 @@ def load_latest(db: str | os.PathLike[str] | None) -> LoadedModel:
         return LoadedModel(
             loaded.model, loaded.manifest, loaded.path, tuple(problems), loaded.ease, loaded.ranker
         )
+    reason = _no_customers(db) if not problems else None
+    if reason:  # no model can be made: say why, not "train one"
+        raise NoCustomerPurchasesError(f"no recommendations for this data: {reason}")
     detail = f"{model_root(db)}: " + ("; ".join(problems) if problems else "no model versions")
     raise NoModelError(detail)
+
+
+def _no_customers(db: str | os.PathLike[str] | None) -> str | None:
+    """`recsys.applicable.customers_missing`, None when the warehouse cannot be read."""
+    try:
+        return customers_missing(resolve_db_path(db))
+    except WarehouseError:
+        return None
 
 
 def _load_pinned(db: str | os.PathLike[str] | None, version: int) -> LoadedModel:

@@ -45,7 +45,7 @@ from services.api_models import (
 )
 from services.api_recs import DEFAULT_RULES
 from services.dashboard import data_range
-from warehouse.db import WarehouseError, generation, table_exists
+from warehouse.db import NotApplicableError, WarehouseError, generation, table_exists
 from warehouse.readers import WarehouseReader
 from warehouse.sandbox import run_sandboxed
 
@@ -226,7 +226,7 @@ def basket_recommendations(
     try:
         frame = recsys.complete_basket(db, list(product_ids), k=k, rules=rules)
     except RecsysError as exc:
-        if isinstance(exc, NoModelError):
+        if isinstance(exc, NoModelError | NotApplicableError):  # 503, not 404
             raise
         raise NotFound(str(exc)) from exc
     model = str(frame["model"][0]) if frame.height else "none"
@@ -239,7 +239,7 @@ def similar(db: Path, product_id: str, *, k: int = 10) -> SimilarProducts:
     try:
         frame = recsys.similar_products(db, product_id, k=k)
     except RecsysError as exc:
-        if isinstance(exc, NoModelError):
+        if isinstance(exc, NoModelError | NotApplicableError):  # 503, not 404
             raise
         raise NotFound(str(exc)) from exc
     model = str(frame["model"][0]) if frame.height else "none"

@@ -27,7 +27,7 @@ from forecasting.errors import NoForecastError, NoPlanError
 from recsys.errors import NoModelError, RecsysError
 from services.api_core import BadRequest, NotFound
 from services.api_models import ErrorResponse
-from warehouse.db import WarehouseError, resolve_db_path
+from warehouse.db import NotApplicableError, WarehouseError, resolve_db_path
 from warehouse.keys import ApiKey, append_audit, audit_path, find_key, keys_path, load_keys
 from warehouse.ratelimit import KeyRateLimiter
 from warehouse.roles import ROLES, Role, role_at_least
@@ -187,7 +187,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (422, "invalid parameters or body"),
         (429, "rate limit of the key reached; see the Retry-After header"),
         (500, "internal error"),
-        (503, "not ready: no model, forecast or plan built yet, or no warehouse"),
+        (
+            503,
+            "not ready: no model, forecast or plan built yet (or none can be made from this "
+            "data: `not_applicable`), or no warehouse",
+        ),
     )
 }
 
@@ -249,6 +253,7 @@ def install_error_handlers(app: FastAPI) -> None:
         (NotFound, 404, "not_found"),
         (BadRequest, 422, "invalid_request"),
         (SandboxRefusal, 400, "sql_refused"),
+        (NotApplicableError, 503, "not_applicable"),
         (NoModelError, 503, "not_ready"),
         (NoForecastError, 503, "not_ready"),
         (NoPlanError, 503, "not_ready"),

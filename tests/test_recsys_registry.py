@@ -12,7 +12,7 @@ import torch
 
 from recsys import manifest, registry
 from recsys.baselines import Ease
-from recsys.errors import NoModelError
+from recsys.errors import NoCustomerPurchasesError, NoModelError
 from recsys.feature_names import FEATURES
 from recsys.train import TwoTowerConfig, TwoTowerRecommender
 from services.freshness import OUTPUT_CHECKS
@@ -66,6 +66,13 @@ def test_corrupt_latest_falls_back_to_previous(tmp_path: Path, model: TwoTowerRe
     with pytest.raises(NoModelError, match="python -m recsys train") as err:
         registry.load_latest(db)
     assert "v0001" in str(err.value) and "v0002" in str(err.value)
+
+
+def test_no_model_for_a_panel_without_customers_says_what_the_data_lacks(
+    store_item_sample_db: Path,
+) -> None:
+    with pytest.raises(NoCustomerPurchasesError, match="no recommendations for this data: no sale"):
+        registry.load_latest(store_item_sample_db)
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
