@@ -30,6 +30,11 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO), **extra}
 
 
+def api_env(home: Path) -> dict[str, str]:
+    """The environment of a server whose keys file lives in `home`."""
+    return _env(SHELFWISE_KEYS=str(home / "api_keys.json"))
+
+
 @pytest.fixture(scope="session")
 def api_db(outputs_demo_master: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small demo with every output the API serves, made by the real command lines: a

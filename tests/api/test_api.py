@@ -15,7 +15,15 @@ import httpx
 import polars as pl
 import pytest
 
-from tests.api.conftest import REPO, ROLES, ApiServer, add_key, start_server, stop_server
+from tests.api.conftest import (
+    REPO,
+    ROLES,
+    ApiServer,
+    add_key,
+    api_env,
+    start_server,
+    stop_server,
+)
 from warehouse.db import reading
 from warehouse.files import file_sha256
 
@@ -380,3 +388,23 @@ def test_purchase_orders_csv_is_the_cli_export_and_the_app_draft(
         .sort(key)
         .equals(rows.select(*key, pl.col("quantity").round(0).cast(pl.Int64)).sort(key))
     )
+
+
+def test_a_panel_without_customers_says_why_there_are_no_lists(
+    store_item_sample_db: Path, tmp_path: Path
+) -> None:
+    """Recommendations cannot be made from a store x item panel: 503 `not_applicable` with the
+    reason (not "run python -m recsys train"); no plan yet stays 503 `not_ready`."""
+    env = {**api_env(tmp_path), "SHELFWISE_DB": str(store_item_sample_db)}
+    token = add_key(env, "viewer", "viewer")
+    proc, url = start_server(store_item_sample_db, env, tmp_path / "server.log")
+    try:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+            similar = client.get("/v1/products/1/similar?k=3", timeout=120)
+            plan = client.get("/v1/reorder-plan?limit=5", timeout=120)
+    finally:
+        stop_server(proc)
+    message = error_of(similar, 503, "not_applicable")
+    assert message.startswith("no recommendations for this data: no sale has a customer id")
+    assert "recsys train" not in message
+    assert "forecasting plan" in error_of(plan, 503, "not_ready")
