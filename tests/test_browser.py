@@ -245,20 +245,28 @@ def settle(page) -> None:
     )
 
 
-def open_dropdown(page, label: str, option, attempts: int = 3) -> None:
-    """Open the multiselect labelled `label` until `option` shows, as a user clicks again when
-    a click lands while the expander is still rendering (at most `attempts` clicks)."""
+def pick_first_option(page, label: str, attempts: int = 3) -> str:
+    """Choose the first real option (Streamlit lists "Select all" first) of the multiselect
+    labelled `label` and return its text, once the box shows it as chosen. A late rerun can
+    close the dropdown between seeing the option and clicking it (the flake of issue 18 on a
+    loaded box): then the dropdown is opened again, at most `attempts` times."""
     box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label)
+    option = page.get_by_role("option").filter(has_not_text="Select all").first
     for attempt in range(attempts):
-        box.click()
         try:
+            box.click(timeout=10_000)
             option.wait_for(state="visible", timeout=10_000)
-            return
-        except Exception:  # the dropdown did not open (a playwright timeout): click again
+            text = option.inner_text(timeout=10_000).strip()
+            option.click(timeout=10_000)
+            box.get_by_text(text, exact=True).wait_for(timeout=10_000)  # the chosen chip
+            page.keyboard.press("Escape")
+            return text
+        except Exception:  # a playwright timeout: the dropdown closed or the click was lost
             if attempt == attempts - 1:
                 raise
             page.keyboard.press("Escape")
             settle(page)
+    raise AssertionError("unreachable")
 
 
 def open_from_the_sidebar(page, base: str, title: str) -> None:
@@ -342,17 +350,14 @@ def test_similar_products_follow_the_rules_in_the_browser(
     context, page = new_page(browser, downloads=True)
     open_from_the_sidebar(page, served_models, "Recommendations")
     page.get_by_role("tab", name="Similar products").click()
+    export = page.get_by_role("button", name="Export (CSV)")
+    export.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)  # the tab's first list is drawn
     settle(page)
     page.get_by_text("Business rules (apply to every tab)").click()
-    # the first real category (Streamlit lists a "Select all" entry first)
-    option = page.get_by_role("option").filter(has_not_text="Select all").first
-    open_dropdown(page, "Only these categories", option)
-    category = option.inner_text().strip()
-    option.click()
-    page.keyboard.press("Escape")
+    category = pick_first_option(page, "Only these categories")
+    page.wait_for_timeout(1000)  # the rerun the choice starts may begin late on a loaded box
     settle(page)
-    export = page.get_by_role("button", name="Export (CSV)")
-    export.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)  # the tab's rerun may still run
+    export.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)  # the rerun under the rule
     with page.expect_download(timeout=RUN_TIMEOUT_MS) as info:
         export.click()
     path = tmp_path / info.value.suggested_filename
