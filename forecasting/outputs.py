@@ -10,6 +10,7 @@ import os
 
 import duckdb
 
+from forecasting.data import STEP_DAYS
 from forecasting.errors import NoPlanError
 from warehouse.db import WarehouseError, has_rows, reading, run_named, scalar, table_exists
 
@@ -45,17 +46,21 @@ def history_periods(db: str | os.PathLike[str]) -> tuple[str, int]:
         first, last = run_named(con, "forecasting/bounds").row(0)
     if first is None or last is None:
         return frequency, 0
-    return frequency, (last - first).days // (1 if frequency == "D" else 7) + 1
+    return frequency, (last - first).days // STEP_DAYS[frequency] + 1
 
 
-def history_too_short(db: str | os.PathLike[str], spans: int = 2) -> str | None:
-    """Why no forecast can be made (fewer than `spans` periods of sales: one to fit, one to
-    calibrate), or None."""
-    frequency, periods = history_periods(db)
+def too_little_history(frequency: str, periods: int, spans: int) -> str | None:
+    """Why `periods` of sales (at `frequency`) cannot feed a forecast needing `spans` horizons
+    of at least one period (two: one to fit, one to calibrate), or None."""
     if periods >= spans:
         return None
     unit = ("day" if frequency == "D" else "week") + ("" if periods == 1 else "s")
     return f"{periods} {unit} of sales: too little history to learn from (at least {spans})"
+
+
+def history_too_short(db: str | os.PathLike[str], spans: int = 2) -> str | None:
+    """`too_little_history` of the warehouse file `db`."""
+    return too_little_history(*history_periods(db), spans)
 
 
 def daily_sales_missing(db: str | os.PathLike[str]) -> str | None:

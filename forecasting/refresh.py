@@ -10,10 +10,10 @@ import logging
 import os
 
 from forecasting.backtest import BacktestConfig, run_backtest, save_backtest
-from forecasting.data import STEP_DAYS, last_sale_day, warehouse_frequency
+from forecasting.data import STEP_DAYS, last_sale_day
 from forecasting.engine import EngineConfig
 from forecasting.errors import ForecastInputError, NotEnoughHistoryError
-from forecasting.outputs import history_periods, history_too_short
+from forecasting.outputs import history_periods, too_little_history
 from forecasting.run import RunConfig, run_forecast
 
 #: Forecast horizon (periods) of the refresh per frequency, when the history allows it: four
@@ -24,16 +24,15 @@ BACKTEST_HORIZON = {"D": 28, "W": 8}
 REFRESH_PROPHET_SERIES = 10
 
 
-def fitted_horizon(db: str | os.PathLike[str], wanted: dict[str, int], spans: int) -> int:
-    """The longest horizon up to `wanted[frequency]` whose `spans` horizons fit in the history
-    (a forecast needs two: one to fit, one to calibrate; a backtest three); at least 1.
+def fitted_horizon(frequency: str, periods: int, wanted: dict[str, int], spans: int) -> int:
+    """The longest horizon up to `wanted[frequency]` whose `spans` horizons fit in `periods` of
+    history (a forecast needs two: one to fit, one to calibrate; a backtest three); at least 1.
 
     Raises NotEnoughHistoryError when the history holds fewer than `spans` periods.
     """
-    short = history_too_short(db, spans)
+    short = too_little_history(frequency, periods, spans)
     if short:
         raise NotEnoughHistoryError(short)
-    frequency, periods = history_periods(db)
     return min(wanted[frequency], periods // spans)
 
 
@@ -48,10 +47,10 @@ def forecast_latest(db: str | os.PathLike[str]) -> str | None:
     """Forecast every active series from the last sale, `REFRESH_HORIZON` periods ahead or as
     far as the history allows (`fitted_horizon`); returns a note for the log when shorter."""
     quiet_logging()
-    h = fitted_horizon(db, REFRESH_HORIZON, 2)
+    frequency, periods = history_periods(db)
+    h = fitted_horizon(frequency, periods, REFRESH_HORIZON, 2)
     engine = EngineConfig(horizon=h, prophet_series=REFRESH_PROPHET_SERIES)
     run_forecast(db, RunConfig(engine=engine))
-    frequency, periods = history_periods(db)
     if h == REFRESH_HORIZON[frequency]:
         return None
     unit = "days" if frequency == "D" else "weeks"
@@ -64,8 +63,8 @@ def backtest_last_window(db: str | os.PathLike[str]) -> None:
     last = last_sale_day(db)
     if last is None:
         raise ForecastInputError(f"{db}: no sales to backtest on")
-    frequency = warehouse_frequency(db)
-    h = fitted_horizon(db, BACKTEST_HORIZON, 3)  # fit, calibrate, then the scored window
+    frequency, periods = history_periods(db)
+    h = fitted_horizon(frequency, periods, BACKTEST_HORIZON, 3)  # fit, calibrate, then scored
     until = last - dt.timedelta(days=STEP_DAYS[frequency] * h)
     cfg = BacktestConfig(
         until=until,
