@@ -51,16 +51,23 @@ def _weekly_rows(weeks: int, series: int = 6, seed: int = 5) -> list[tuple]:
     return rows
 
 
+def weekly_warehouse(folder: Path, weeks: int, series: int = 6) -> Path:
+    """A weekly panel of `weeks` x `series` (`_weekly_rows`) written as CSV in `folder` and
+    loaded through the real ingest; the warehouse path."""
+    csv = folder / "weekly.csv"
+    frame = pl.DataFrame(
+        _weekly_rows(weeks, series), schema=["shop", "sku", "week", "qty"], orient="row"
+    )
+    frame.write_csv(csv)
+    db = folder / "w.duckdb"
+    ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
+    return db
+
+
 @pytest.fixture(scope="module")
 def weekly_117(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A weekly warehouse with 117 weeks of history, through the real ingest."""
-    tmp = tmp_path_factory.mktemp("w117")
-    csv = tmp / "weekly.csv"
-    frame = pl.DataFrame(_weekly_rows(117), schema=["shop", "sku", "week", "qty"], orient="row")
-    frame.write_csv(csv)
-    db = tmp / "w.duckdb"
-    ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
-    return db
+    return weekly_warehouse(tmp_path_factory.mktemp("w117"), 117)
 
 
 def test_weekly_117_weeks_forecasts_26_ahead_with_calibrated_intervals(weekly_117: Path) -> None:

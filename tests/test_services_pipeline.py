@@ -6,14 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import polars as pl
-
 from forecasting.inventory.api import load_reorder_plan, simulation_summary
 from recsys.applicable import NO_CUSTOMERS
 from services.freshness import freshness_report
 from services.pipeline import STEPS, run_pipeline, steps
 from tests.conftest import ingest_panel
-from tests.test_forecasting_short_history import _weekly_rows
+from tests.test_forecasting_short_history import weekly_warehouse
 from warehouse.cli import main as warehouse_main
 from warehouse.ingest.sales_panel import PanelColumns
 
@@ -71,11 +69,7 @@ def test_a_weekly_panel_without_customers_gets_forecasts_and_says_what_it_skippe
     """A store x item weekly panel (no customer ids, weekly sales): recommendations and reorder
     points cannot be made from it; the pipeline skips those steps with the reason and still
     forecasts; a rerun (quiet, through the CLI) draws no bar and tries the skipped ones again."""
-    csv = tmp_path / "weekly.csv"
-    rows = _weekly_rows(117, series=4)
-    pl.DataFrame(rows, schema=["shop", "sku", "week", "qty"], orient="row").write_csv(csv)
-    db = tmp_path / "w.duckdb"
-    ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
+    db = weekly_warehouse(tmp_path, 117, series=4)
     log = dict(line.split(": ", 1) for line in run_pipeline(db, bars=False))
     assert log["recsys train"] == f"skipped ({NO_CUSTOMERS})"
     assert log["recsys export"] == log["recsys train"]  # the family's later step says the same
@@ -108,11 +102,7 @@ def test_short_histories_forecast_as_far_as_they_allow_and_skip_what_they_cannot
 ) -> None:
     """20 weeks of a panel: the refresh forecasts 10 weeks ahead (two horizons fit the history)
     and says so; one day of sales: nothing to forecast or replay, said as skipped, exit clean."""
-    csv = tmp_path / "weekly.csv"
-    rows = _weekly_rows(20, series=3)
-    pl.DataFrame(rows, schema=["shop", "sku", "week", "qty"], orient="row").write_csv(csv)
-    db = tmp_path / "w20.duckdb"
-    ingest_panel(db, csv, PanelColumns("week", "shop", "sku", "qty"))
+    db = weekly_warehouse(tmp_path, 20, series=3)
     log = dict(line.split(": ", 1) for line in run_pipeline(db, bars=False))
     assert log["forecast run"] == (
         "ran (no output yet); 10 weeks ahead (history of 20 weeks allows no more)"
