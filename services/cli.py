@@ -31,7 +31,10 @@ def _parser() -> argparse.ArgumentParser:
         help="re-run the steps whose inputs changed: train, recommend, forecast, plan",
         description="Re-runs exactly the steps whose inputs (sales, stock, supply, promotions, "
         "the served model, the latest forecast) changed since their output was made, and says "
-        "why for each. Safe to run nightly (see README, 'Nightly refresh').",
+        "why for each. Steps the warehouse's data cannot feed (no customer ids: no "
+        "recommendations; weekly sales: no reorder points; too short a history) are skipped "
+        "with the reason, and the others still run. Safe to run nightly (see README, "
+        "'Nightly refresh').",
     )
     how = pipe.add_mutually_exclusive_group()
     how.add_argument("--if-missing", action="store_true", help="only steps whose output is missing")
