@@ -1,4 +1,5 @@
-"""The Overview's movers chart: revenue change per product, risers green, fallers red.
+"""The Overview's movers chart: change per product (revenue, or units where the sales have no
+prices), risers green, fallers red.
 
 Built from `go.Bar` traces directly: `plotly.express` spent most of the Overview's render
 building this one figure (pandas conversion, templates), see docs/BENCHMARKS.md.
@@ -13,15 +14,24 @@ from pages import _charts as charts
 
 COLOURS = {"up": "#2e7d32", "down": "#c62828"}
 HOVER = (
-    "%{y}<br>change %{x:,.0f}<br>category %{customdata[0]}<br>revenue %{customdata[1]:,.0f}"
+    "%{y}<br>change %{x:,.0f}<br>category %{customdata[0]}<br>{measure} %{customdata[1]:,.0f}"
     " (before %{customdata[2]:,.0f}, %{customdata[3]:.1%})<extra></extra>"
 )
+
+
+def measure_of(movers: pl.DataFrame) -> str:
+    """'revenue' or 'units': what the movers' change is in (`services.dashboard.movers`)."""
+    return str(movers["measure"][0]) if movers.height else "revenue"
 
 
 def movers_figure(movers: pl.DataFrame) -> go.Figure:
     """Horizontal bars of `services.dashboard.movers` rows, sorted by change (largest on top)."""
     chart = movers.sort("change").with_columns(
         (pl.col("product_id") + " " + pl.col("description")).alias("label")
+    )
+    measure = measure_of(chart)
+    now, before = (
+        ("revenue", "previous_revenue") if measure == "revenue" else ("units", "previous_units")
     )
     fig = go.Figure()
     for direction in chart["direction"].unique(maintain_order=True).to_list():
@@ -33,19 +43,20 @@ def movers_figure(movers: pl.DataFrame) -> go.Figure:
                 orientation="h",
                 name=direction,
                 marker_color=COLOURS.get(direction, "#7f7f7f"),
-                customdata=part.select(
-                    "category", "revenue", "previous_revenue", "change_pct"
-                ).rows(),
-                hovertemplate=HOVER,
+                customdata=part.select("category", now, before, "change_pct").rows(),
+                hovertemplate=HOVER.replace("{measure}", measure),
             )
         )
-    charts.money_axis(fig, "x")
+    if measure == "revenue":
+        charts.money_axis(fig, "x")
+    else:
+        fig.update_xaxes(tickformat=",.0f", separatethousands=True)
     fig.update_layout(
         height=max(300, 24 * chart.height),
         margin={"t": 10, "b": 10},
         showlegend=False,
         barmode="relative",
-        xaxis_title="revenue change vs the previous period",
+        xaxis_title=f"{measure} change vs the previous period",
         yaxis={"categoryorder": "array", "categoryarray": chart["label"].to_list()},
     )
     return fig

@@ -11,10 +11,9 @@ from pages import _reads as dash
 from pages import _shared as shared
 from pages._export import export_buttons
 from pages._movers_chart import movers_figure
-from services.display import kpi_text
+from services.display import kpi_text, mover_rows
 
-MOVER_COLUMNS = ["product_id", "description", "change", "change_pct", "revenue", "previous_revenue"]
-MOVER_FIRST = ("product_id", "description", "change", "change_pct")
+MOVER_FIRST = ("product_id", "description", "change", "units_change", "change_pct")
 
 shared.require("overview")
 filters = shared.filters()
@@ -58,7 +57,7 @@ st.subheader("Top and bottom movers")
 n = st.slider("Products per list", 3, 25, 10, key="overview_movers_n")
 movers = dash.movers(filters, n)
 if movers.is_empty():
-    st.info("No revenue change to rank in this period.")
+    st.info("No change in sales to rank in this period.")
 else:
     # The tables load Streamlit's data grid (about 0.5 s of a first render, issue 18): a lazy
     # tab, built only when opened.
@@ -76,7 +75,7 @@ else:
                 column.markdown(f"**{title}**")
                 with column:
                     fmt.table(
-                        movers.filter(direction=direction).select(MOVER_COLUMNS),
+                        mover_rows(movers, direction),
                         key=f"overview_{direction}",
                         first=MOVER_FIRST,
                     )

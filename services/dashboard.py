@@ -198,10 +198,12 @@ def trend(con: duckdb.DuckDBPyConnection, filters: Filters, grain: str = "day") 
 
 @returns(MOVERS_SCHEMA)
 def movers(con: duckdb.DuckDBPyConnection, filters: Filters, n: int = 10) -> pl.DataFrame:
-    """Top `n` risers and fallers by revenue change vs the previous period.
+    """Top `n` risers and fallers by the change in sales vs the previous period.
 
-    Columns: direction ('up'/'down'), product_id, description, category, revenue,
-    previous_revenue, change (GBP), change_pct (None when there was no previous revenue).
+    Columns: direction ('up'/'down'), product_id, description, category, measure ('revenue'
+    where the lines have prices, else 'units': a sales panel without prices), revenue and
+    previous_revenue (GBP; None when measured in units), units, previous_units, change (in the
+    measure), change_pct (None when the previous period had none).
     """
     if n < 1:
         raise WarehouseError(f"n: must be >= 1, got {n}")

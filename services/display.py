@@ -49,6 +49,8 @@ LABELS: dict[str, str] = {
     "change_pct": "Change %",
     "previous_revenue": "Before",
     "change": "Change £",
+    "units_change": "Change (units)",
+    "previous_units": "Before (units)",
     "wape": "WAPE",
     "mase": "MASE",
     "avg_unit_price": "Avg price",
@@ -177,6 +179,18 @@ def purchase_lines(history: pl.DataFrame) -> pl.DataFrame:
     """A customer's purchase lines (`recsys.schemas.CUSTOMER_HISTORY_SCHEMA`, newest first) as a
     merchandiser reads them: the sale's day (a date, not a timestamp) and `units` bought."""
     return history.with_columns(pl.col("sold_at").dt.date()).rename({"quantity": "units"})
+
+
+def mover_rows(movers: pl.DataFrame, direction: str) -> pl.DataFrame:
+    """The Overview's table of `direction` ('up' or 'down') movers (`services.dashboard.movers`
+    rows, both directions): product, description, change, change % and the two periods' values,
+    in revenue (£) or, where the sales have no prices, in units (the change then reads "Change
+    (units)", not "Change £"; an empty direction has the same columns as the other)."""
+    measure = str(movers["measure"][0]) if movers.height else "revenue"
+    columns = ["product_id", "description", "change", "change_pct"]
+    columns += [measure, f"previous_{measure}"]
+    table = movers.filter(pl.col("direction") == direction).select(columns)
+    return table.rename({"change": "units_change"}) if measure == "units" else table
 
 
 def _all_midnight(values: pl.Series) -> bool:

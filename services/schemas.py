@@ -17,8 +17,11 @@ MOVERS_SCHEMA: dict[str, pl.DataType] = {
     "product_id": pl.String(),
     "description": pl.String(),
     "category": pl.String(),
+    "measure": pl.String(),
     "revenue": pl.Float64(),
     "previous_revenue": pl.Float64(),
+    "units": pl.Float64(),
+    "previous_units": pl.Float64(),
     "change": pl.Float64(),
     "change_pct": pl.Float64(),
 }

@@ -20,6 +20,7 @@ from services.display import (
     label,
     model_label,
     money,
+    mover_rows,
     number_format,
     purchase_lines,
     score_axis,
@@ -118,8 +119,11 @@ def test_movers_chart_ranks_by_change_risers_green_fallers_red() -> None:
             "product_id": ["P1", "P2", "P3"],
             "description": ["One", "Two", "Three"],
             "category": ["a", "b", "a"],
+            "measure": ["revenue"] * 3,
             "revenue": [300.0, 150.0, 10.0],
             "previous_revenue": [100.0, 100.0, 60.0],
+            "units": [30.0, 15.0, 1.0],
+            "previous_units": [10.0, 10.0, 6.0],
             "change": [200.0, 50.0, -50.0],
             "change_pct": [2.0, 0.5, -0.8333],
         }
@@ -129,6 +133,46 @@ def test_movers_chart_ranks_by_change_risers_green_fallers_red() -> None:
     assert [t.marker.color for t in fig.data] == ["#c62828", "#2e7d32"]
     assert list(fig.layout.yaxis.categoryarray) == ["P3 Three", "P2 Two", "P1 One"]
     assert list(fig.data[1].x) == [50.0, 200.0] and fig.layout.xaxis.tickprefix == "£"
+    assert fig.layout.xaxis.title.text == "revenue change vs the previous period"
+    assert fig.data[1].customdata[0][1] == 150.0  # revenue in the hover
+
+
+def test_movers_of_a_panel_without_prices_are_in_units() -> None:
+    """No £ on the axis, units in the hover, and the table's change reads "Change (units)"."""
+    movers = pl.DataFrame(
+        {
+            "direction": ["up", "down"],
+            "product_id": ["P1", "P3"],
+            "description": ["One", "Three"],
+            "category": ["a", "a"],
+            "measure": ["units", "units"],
+            "revenue": [None, None],
+            "previous_revenue": [None, None],
+            "units": [30.0, 1.0],
+            "previous_units": [10.0, 6.0],
+            "change": [20.0, -5.0],
+            "change_pct": [2.0, -0.8333],
+        },
+        schema_overrides={"revenue": pl.Float64, "previous_revenue": pl.Float64},
+    )
+    fig = movers_figure(movers)
+    assert not fig.layout.xaxis.tickprefix
+    assert fig.layout.xaxis.title.text == "units change vs the previous period"
+    assert "units" in fig.data[0].hovertemplate and fig.data[1].customdata[0][1] == 30.0
+    assert mover_rows(movers, "up")["units_change"].to_list() == [20.0]
+    table = mover_rows(movers.filter(direction="down").with_columns(direction=pl.lit("x")), "up")
+    assert table.is_empty() and table.columns == [
+        "product_id",
+        "description",
+        "units_change",
+        "change_pct",
+        "units",
+        "previous_units",
+    ]
+    assert (
+        label("units_change") == "Change (units)"
+        and number_format("units_change", pl.Float64()) == "%+,.0f"
+    )
 
 
 def test_score_axis_spans_close_scores_and_says_where_it_starts() -> None:

@@ -75,6 +75,31 @@ def test_a_panel_of_units_shows_revenue_and_orders_as_unknown(store_item_sample_
     assert kpis["Units"].value == pytest.approx(units) and units > 0
 
 
+def test_a_panel_of_units_ranks_its_movers_by_units(store_item_sample_db: Path) -> None:
+    """Without prices the movers rank by the change in units (ranking by revenue ranked
+    nothing: every product's revenue change was 0); revenue stays unknown."""
+    with reading(store_item_sample_db) as cur:
+        last = query(cur, "SELECT max(sale_date) AS d FROM fct_sales")["d"][0]
+        f = aq.Filters(last - timedelta(days=29), last)
+        prev = f.previous()
+        by = query(
+            cur,
+            "SELECT product_id, sum(CASE WHEN sale_date >= $s THEN quantity ELSE 0 END) "
+            "- sum(CASE WHEN sale_date < $s THEN quantity ELSE 0 END) AS change "
+            "FROM fct_sales WHERE sale_date BETWEEN $p AND $e GROUP BY 1",
+            {"s": f.start, "p": prev.start, "e": f.end},
+        )
+        movers = aq.movers(cur, f, 3)
+    assert set(movers["measure"]) == {"units"}
+    assert movers["revenue"].null_count() == movers.height
+    down = movers.filter(direction="down")  # December after November: the sample's items fall
+    assert down.height == 3
+    assert down["change"].to_list() == pytest.approx(by.sort("change")["change"].head(3).to_list())
+    assert (down["units"] - down["previous_units"]).to_list() == pytest.approx(
+        down["change"].to_list()
+    )
+
+
 @pytest.mark.parametrize("narrow", [False, True])
 def test_sales_kpis_match_the_fact_table(con, facts, narrow: bool) -> None:
     f = period(facts)
@@ -140,6 +165,7 @@ def test_movers_are_the_largest_changes(con, facts) -> None:
         .with_columns(change=pl.col("now") - pl.col("before"))
     )
     movers = aq.movers(con, f, 3)
+    assert set(movers["measure"]) == {"revenue"}
     up = movers.filter(direction="up")
     down = movers.filter(direction="down")
     assert up["change"].to_list() == pytest.approx(
