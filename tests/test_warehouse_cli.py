@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES, STORE_ITEM_COLUMNS, STORE_ITEM_SAMPLE
 from warehouse.cli import main
-from warehouse.db import writing
+from warehouse.db import query, reading, writing
 from warehouse.ingest.sales_panel import PanelColumns, ingest_args
 
 OR_SAMPLE = SAMPLES / "online_retail_ii_sample.csv"
@@ -164,3 +164,35 @@ def test_module_entry_point_exit_codes(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("error: ") and "file not found" in bad.stderr
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_holiday_country_is_set_checked_and_kept_by_later_loads(
+    store_item_sample_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A US retailer's calendar: `holidays --country us` rebuilds dim_date with US holidays
+    (Thanksgiving, no Boxing Day); an unknown code changes nothing; a later ingest keeps it."""
+    db = str(store_item_sample_db)
+
+    def holidays_in(year: int) -> set[str]:
+        with reading(db) as con:
+            frame = query(
+                con,
+                "SELECT holiday_name FROM dim_date WHERE is_holiday AND year(date_day) = $y",
+                {"y": year},
+            )
+        return set(frame["holiday_name"])
+
+    assert main(["--db", db, "holidays"]) == 0
+    assert "holiday calendar: GB" in capsys.readouterr().out
+    assert "Boxing Day" in holidays_in(2016)
+    before = _sha(store_item_sample_db)
+    assert main(["--db", db, "holidays", "--country", "XX"]) == 2
+    err = capsys.readouterr().err
+    assert "--country 'XX'" in err and "ISO 3166" in err and len(err.strip().splitlines()) == 1
+    assert _sha(store_item_sample_db) == before
+    assert main(["--db", db, "holidays", "--country", "us"]) == 0
+    assert "holiday calendar: US" in capsys.readouterr().out
+    us_2016 = holidays_in(2016)
+    assert "Thanksgiving Day" in us_2016 and "Boxing Day" not in us_2016
+    assert main(ingest_args(store_item_sample_db, STORE_ITEM_SAMPLE, STORE_ITEM_COLUMNS)) == 0
+    assert "Thanksgiving Day" in holidays_in(2016)  # the load rebuilt dim_date with US holidays

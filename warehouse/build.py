@@ -9,7 +9,7 @@ import holidays
 import polars as pl
 from tqdm import tqdm
 
-from warehouse.db import execute, quote_identifier, row_count, scalar, sql_text
+from warehouse.db import WarehouseError, execute, quote_identifier, row_count, scalar, sql_text
 from warehouse.defaults import (
     DEFAULT_COST_RATIO,
     DEFAULT_SUPPLIER_ID,
@@ -60,12 +60,51 @@ class KeyTestFailure:
         return f"{self.mart}: {self.null_keys} null key(s), {self.duplicate_keys} duplicate key(s)"
 
 
-def refresh_holidays(con: duckdb.DuckDBPyConnection, country: str = HOLIDAY_COUNTRY) -> None:
-    """Fill ref_holiday for every year the sales cover (plus the next, for forecasts)."""
+#: `_meta` key of the warehouse's holiday country (`set_holiday_country`).
+HOLIDAY_COUNTRY_KEY = "holiday_country"
+
+
+def holiday_country(con: duckdb.DuckDBPyConnection) -> str:
+    """The country whose public holidays fill dim_date: the one set for this warehouse
+    (`python -m warehouse holidays --country`), else `HOLIDAY_COUNTRY` (GB)."""
+    value = scalar(con, "SELECT value FROM _meta WHERE key = $k", {"k": HOLIDAY_COUNTRY_KEY})
+    return str(value) if value else HOLIDAY_COUNTRY
+
+
+def set_holiday_country(con: duckdb.DuckDBPyConnection, country: str) -> str:
+    """Remember `country` (an ISO 3166 code the `holidays` package knows, any case) as this
+    warehouse's holiday calendar; returns it upper-cased. The caller rebuilds the marts.
+
+    Raises:
+        WarehouseError: an unknown code (the message names the parameter and a few known codes).
+    """
+    code = country.strip().upper()
+    known = holidays.list_supported_countries()
+    if code not in known:
+        close = sorted(c for c in known if len(c) == 2 and c[:1] == code[:1])[:12]
+        hint = f" (codes starting with {code[:1]!r}: {', '.join(close)})" if close else ""
+        raise WarehouseError(
+            f"--country {country!r}: not a country the holidays calendar knows; use an ISO "
+            f"3166 code such as GB, US, DE, FR{hint}"
+        )
+    execute(
+        con,
+        "INSERT OR REPLACE INTO _meta VALUES ($k, $v)",
+        {"k": HOLIDAY_COUNTRY_KEY, "v": code},
+    )
+    return code
+
+
+def refresh_holidays(con: duckdb.DuckDBPyConnection, country: str | None = None) -> None:
+    """Fill ref_holiday with `country`'s holidays (default: `holiday_country`) for every year
+    the sales cover plus the next (for forecasts); one calendar at a time (other countries'
+    rows are removed: dim_date reads every row)."""
+    country = country or holiday_country(con)
     rows = con.execute(
         "SELECT year(min(sold_at)), year(max(sold_at)) FROM raw_sales_line"
     ).fetchall()
     row = rows[0]
+    execute(con, "DELETE FROM ref_holiday")
     if row[0] is None:
         return
     years = range(int(row[0]), int(row[1]) + 2)
@@ -78,7 +117,6 @@ def refresh_holidays(con: duckdb.DuckDBPyConnection, country: str = HOLIDAY_COUN
         },
         schema={"holiday_date": pl.Date, "country": pl.String, "holiday_name": pl.String},
     )
-    execute(con, "DELETE FROM ref_holiday WHERE country = $c", {"c": country})
     con.register("_holidays", frame)
     execute(con, "INSERT INTO ref_holiday SELECT * FROM _holidays")
     con.unregister("_holidays")

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.cli_common import finish_parser
-from warehouse.db import WarehouseError, reading, resolve_db_path
+from warehouse.db import WarehouseError, query, reading, resolve_db_path, writing
 
 #: Sub-commands that moved to `python -m services` (the warehouse never imports upward).
 MOVED_COMMANDS: tuple[str, ...] = ("pipeline", "users")
@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--max-rows", type=int, default=50)
     sql.add_argument("--timeout", default="30", help="seconds before the query stops, 0 < s <= 300")
 
+    hol = sub.add_parser(
+        "holidays", help="show or set the country whose public holidays the forecasts use"
+    )
+    hol.add_argument(
+        "--country", help="ISO 3166 code, e.g. US or DE (a new warehouse uses GB); rebuilds marts"
+    )
     sub.add_parser("info", help="row counts and date ranges of the marts")
     sub.add_parser("check", help="run the mart key tests (unique, not null)")
     for name in MOVED_COMMANDS:
@@ -95,6 +101,7 @@ EXAMPLES = {
     "ingest inventory": "python -m warehouse ingest inventory stock.csv",
     "ingest supply": "python -m warehouse ingest supply supply.csv",
     "sql": 'python -m warehouse sql "SELECT count(*) FROM fct_sales"',
+    "holidays": "python -m warehouse holidays --country US",
     "info": "python -m warehouse info --db data/online_retail.duckdb",
     "check": "python -m warehouse check",
     "pipeline": "python -m services pipeline",
@@ -170,6 +177,29 @@ def _cmd_sql(db: Path, args: argparse.Namespace) -> None:
         print(shown)
 
 
+def _cmd_holidays(db: Path, args: argparse.Namespace) -> None:
+    from warehouse.build import build_marts, check_mart_keys, holiday_country, set_holiday_country
+
+    if args.country is not None:
+        with writing(db) as con:  # a private copy swapped in: all or nothing
+            set_holiday_country(con, args.country)
+            build_marts(con)
+            failures = check_mart_keys(con)
+            if failures:
+                raise WarehouseError("mart key tests failed: " + "; ".join(map(str, failures)))
+    with reading(db) as con:
+        country = holiday_country(con)
+        days = query(
+            con,
+            "SELECT count(*) AS n, min(date_day) AS first, max(date_day) AS last "
+            "FROM dim_date WHERE is_holiday",
+        ).row(0, named=True)
+    span = f", {days['first']} .. {days['last']}" if days["n"] else ""
+    print(f"holiday calendar: {country}, {days['n']} holiday(s) in dim_date{span}")
+    if args.country is not None:
+        print("forecasts use it from their next run (python -m services pipeline)")
+
+
 def _cmd_info(db: Path) -> None:
     from warehouse.build import warehouse_info
 
@@ -205,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _cmd_ingest(db, args)
         elif args.command == "sql":
             _cmd_sql(db, args)
+        elif args.command == "holidays":
+            _cmd_holidays(db, args)
         elif args.command == "info":
             _cmd_info(db)
         elif args.command == "check":
