@@ -10,8 +10,32 @@ from pages import _format as fmt
 from pages import _reads as dash
 from pages import _services as svc
 from pages import _shared as shared
+from services.loads import holiday_calendar, set_holiday_calendar
 from services.pipeline import run_pipeline
 from warehouse.db import WarehouseError
+
+
+def holiday_section() -> None:
+    """The warehouse's holiday calendar, and a country code field to change it."""
+    st.subheader("Holiday calendar")
+    calendar = holiday_calendar(shared.db_path())
+    st.caption(
+        f"Forecasts read public holidays from the warehouse: {calendar}. A retailer outside "
+        "the UK sets its own country once (the marts are rebuilt; forecasts use it from their "
+        "next refresh)."
+    )
+    code_col, button_col = st.columns([1, 2], vertical_alignment="bottom")
+    code = code_col.text_input(
+        "Country (ISO 3166 code)", calendar.country, max_chars=3, key="data_holiday_country"
+    )
+    if button_col.button("Use this calendar", key="data_holiday_set"):
+        try:
+            with st.spinner(f"Rebuilding the calendar for {code}..."):
+                calendar = set_holiday_calendar(shared.db_path(), code)
+        except WarehouseError as exc:
+            st.error(f"Calendar unchanged: {exc}")
+        else:
+            st.success(f"Holiday calendar: {calendar}. Refresh the forecasts to use it.")
 
 
 def quality_tab() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import _shared as shared
-from pages._admin import models_tab, quality_tab, refresh_tab
+from pages._admin import holiday_section, models_tab, quality_tab, refresh_tab
 from services.loads import LOAD_KINDS, PANEL_DEFAULTS, load_upload
 from warehouse.db import WarehouseError
 
@@ -49,6 +49,7 @@ with ingest_tab:
                     f"{report.rows_quarantined:,} quarantined."
                 )
                 st.code(report.render(), language=None)
+        holiday_section()
 
 with quality:
     if quality.open:

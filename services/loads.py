@@ -1,4 +1,5 @@
-"""A file of a given kind loaded into the warehouse: the upload of the Data & models page.
+"""A file of a given kind loaded into the warehouse: the upload of the Data & models page; and
+the warehouse's holiday calendar (shown and set there).
 
 The four kinds are the warehouse loaders (`warehouse.ingest`); each load is atomic and returns
 its report (rows added, quarantined, reasons).
@@ -11,7 +12,9 @@ import tempfile
 from pathlib import Path
 
 from warehouse import ingest
-from warehouse.db import WarehouseError
+from warehouse.build import HolidayCalendar
+from warehouse.build import holiday_calendar as read_holiday_calendar
+from warehouse.db import WarehouseError, reading
 from warehouse.ingest.sales_panel import PanelColumns
 from warehouse.load import LoadReport
 
@@ -64,3 +67,15 @@ def load_upload(
         path = Path(folder) / Path(file_name).name
         path.write_bytes(data)
         return load_file(db, kind, path, panel)
+
+
+def holiday_calendar(db: str | os.PathLike[str]) -> HolidayCalendar:
+    """The warehouse's holiday calendar (country, holidays in dim_date)."""
+    with reading(db) as con:
+        return read_holiday_calendar(con)
+
+
+def set_holiday_calendar(db: str | os.PathLike[str], country: str) -> HolidayCalendar:
+    """Make `country` (ISO 3166 code) the warehouse's holiday calendar, marts rebuilt atomically;
+    raises `WarehouseError` naming the code (warehouse unchanged) when it is unknown."""
+    return ingest.set_holiday_calendar(db, country)

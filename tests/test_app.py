@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from recsys.applicable import NO_CUSTOMERS
 from services.dashboard import data_range
+from warehouse.db import query, reading
 from warehouse.readers import LiveWarehouse
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -302,3 +303,22 @@ def test_data_page_rejects_a_bad_file_and_changes_nothing(app_factory, demo_db: 
     assert not at.exception
     assert any("warehouse unchanged" in e.value for e in at.error)
     assert demo_db.read_bytes() == before
+
+
+def test_data_page_shows_and_sets_the_holiday_calendar(app_factory, demo_db: Path) -> None:
+    """The ingest tab names the calendar (GB for the demo); an unknown code is refused with the
+    file untouched; US rebuilds dim_date with US holidays."""
+    at = open_page(app_factory(demo_db), "data")
+    assert any("holiday(s) in dim_date" in c.value and "GB" in c.value for c in at.caption)
+    before = demo_db.read_bytes()
+    at.text_input(key="data_holiday_country").set_value("XX").run()
+    at.button(key="data_holiday_set").click().run()
+    assert not at.exception
+    assert any("Calendar unchanged" in e.value and "'XX'" in e.value for e in at.error)
+    assert demo_db.read_bytes() == before
+    at.text_input(key="data_holiday_country").set_value("US").run()
+    at.button(key="data_holiday_set").click().run()
+    assert any(s.value.startswith("Holiday calendar: US") for s in at.success)
+    with reading(demo_db) as con:
+        names = query(con, "SELECT holiday_name FROM dim_date WHERE is_holiday")["holiday_name"]
+    assert "Thanksgiving Day" in set(names) and "Boxing Day" not in set(names)

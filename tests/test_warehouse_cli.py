@@ -188,7 +188,7 @@ def test_holiday_country_is_set_checked_and_kept_by_later_loads(
     before = _sha(store_item_sample_db)
     assert main(["--db", db, "holidays", "--country", "XX"]) == 2
     err = capsys.readouterr().err
-    assert "--country 'XX'" in err and "ISO 3166" in err and len(err.strip().splitlines()) == 1
+    assert "country 'XX'" in err and "ISO 3166" in err and len(err.strip().splitlines()) == 1
     assert _sha(store_item_sample_db) == before
     assert main(["--db", db, "holidays", "--country", "us"]) == 0
     assert "holiday calendar: US" in capsys.readouterr().out

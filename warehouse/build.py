@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import holidays
 import polars as pl
 from tqdm import tqdm
 
-from warehouse.db import WarehouseError, execute, quote_identifier, row_count, scalar, sql_text
+from warehouse.db import (
+    WarehouseError,
+    execute,
+    quote_identifier,
+    row_count,
+    run_named,
+    scalar,
+    sql_text,
+)
 from warehouse.defaults import (
     DEFAULT_COST_RATIO,
     DEFAULT_SUPPLIER_ID,
@@ -84,7 +93,7 @@ def set_holiday_country(con: duckdb.DuckDBPyConnection, country: str) -> str:
         close = sorted(c for c in known if len(c) == 2 and c[:1] == code[:1])[:12]
         hint = f" (codes starting with {code[:1]!r}: {', '.join(close)})" if close else ""
         raise WarehouseError(
-            f"--country {country!r}: not a country the holidays calendar knows; use an ISO "
+            f"country {country!r}: not a country the holidays calendar knows; use an ISO "
             f"3166 code such as GB, US, DE, FR{hint}"
         )
     execute(
@@ -93,6 +102,28 @@ def set_holiday_country(con: duckdb.DuckDBPyConnection, country: str) -> str:
         {"k": HOLIDAY_COUNTRY_KEY, "v": code},
     )
     return code
+
+
+@dataclass(frozen=True)
+class HolidayCalendar:
+    """The warehouse's holiday calendar: its country and the holidays dim_date holds."""
+
+    country: str
+    holidays: int
+    first_day: date | None
+    last_day: date | None
+
+    def __str__(self) -> str:
+        span = f", {self.first_day} .. {self.last_day}" if self.holidays else ""
+        return f"{self.country}, {self.holidays} holiday(s) in dim_date{span}"
+
+
+def holiday_calendar(con: duckdb.DuckDBPyConnection) -> HolidayCalendar:
+    """The country set for this warehouse and the holidays dim_date holds."""
+    row = run_named(con, "app/holiday_calendar").row(0, named=True)
+    return HolidayCalendar(
+        holiday_country(con), int(row["holidays"]), row["first_day"], row["last_day"]
+    )
 
 
 def refresh_holidays(con: duckdb.DuckDBPyConnection, country: str | None = None) -> None:

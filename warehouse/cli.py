@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.cli_common import finish_parser
-from warehouse.db import WarehouseError, query, reading, resolve_db_path, writing
+from warehouse.db import WarehouseError, reading, resolve_db_path
 
 #: Sub-commands that moved to `python -m services` (the warehouse never imports upward).
 MOVED_COMMANDS: tuple[str, ...] = ("pipeline", "users")
@@ -178,26 +178,15 @@ def _cmd_sql(db: Path, args: argparse.Namespace) -> None:
 
 
 def _cmd_holidays(db: Path, args: argparse.Namespace) -> None:
-    from warehouse.build import build_marts, check_mart_keys, holiday_country, set_holiday_country
+    from warehouse.build import holiday_calendar
+    from warehouse.ingest import set_holiday_calendar
 
-    if args.country is not None:
-        with writing(db) as con:  # a private copy swapped in: all or nothing
-            set_holiday_country(con, args.country)
-            build_marts(con)
-            failures = check_mart_keys(con)
-            if failures:
-                raise WarehouseError("mart key tests failed: " + "; ".join(map(str, failures)))
-    with reading(db) as con:
-        country = holiday_country(con)
-        days = query(
-            con,
-            "SELECT count(*) AS n, min(date_day) AS first, max(date_day) AS last "
-            "FROM dim_date WHERE is_holiday",
-        ).row(0, named=True)
-    span = f", {days['first']} .. {days['last']}" if days["n"] else ""
-    print(f"holiday calendar: {country}, {days['n']} holiday(s) in dim_date{span}")
-    if args.country is not None:
-        print("forecasts use it from their next run (python -m services pipeline)")
+    if args.country is None:
+        with reading(db) as con:
+            print(f"holiday calendar: {holiday_calendar(con)}")
+        return
+    print(f"holiday calendar: {set_holiday_calendar(db, args.country)}")
+    print("forecasts use it from their next run (python -m services pipeline)")
 
 
 def _cmd_info(db: Path) -> None:

@@ -16,7 +16,13 @@ import duckdb
 import polars as pl
 from tqdm import tqdm
 
-from warehouse.build import build_marts, check_mart_keys
+from warehouse.build import (
+    HolidayCalendar,
+    build_marts,
+    check_mart_keys,
+    holiday_calendar,
+    set_holiday_country,
+)
 from warehouse.db import WarehouseError, execute, row_count, writing
 from warehouse.ingest import online_retail, sales_panel, stock
 from warehouse.load import (
@@ -62,6 +68,20 @@ def _run_load(
                 raise InjectedFault(f"injected failure after stage {name!r}")
             bar.update()
     return report
+
+
+def set_holiday_calendar(db: str | os.PathLike[str] | None, country: str) -> HolidayCalendar:
+    """Make `country` (an ISO 3166 code) the warehouse's holiday calendar and rebuild the marts
+    with it, on a private copy swapped in (all or nothing, like a load); returns the calendar.
+
+    Raises:
+        WarehouseError: an unknown country code (nothing changes), or failing key tests.
+    """
+    with writing(db) as con:
+        set_holiday_country(con, country)
+        build_marts(con)
+        _assert_keys(con)
+        return holiday_calendar(con)
 
 
 def _assert_keys(con: duckdb.DuckDBPyConnection) -> None:
