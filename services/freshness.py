@@ -33,8 +33,8 @@ from warehouse.freshness import DataState, Stamp, data_state, latest_stamps
 STEP_INPUTS: dict[str, tuple[str, ...]] = {
     "recsys train": ("sales",),
     "recsys export": ("sales", "model"),
-    "forecast run": ("sales", "promotions"),
-    "forecast backtest summary": ("sales",),
+    "forecast run": ("sales", "promotions", "calendar"),
+    "forecast backtest summary": ("sales", "calendar"),
     "inventory plan": ("sales", "stock", "supply", "forecast"),
     "inventory simulate": ("sales", "stock", "supply"),
 }
@@ -54,6 +54,7 @@ _NEWS: dict[str, str] = {
     "stock": "new stock snapshots",
     "supply": "new supply parameters",
     "promotions": "new promotions",
+    "calendar": "another holiday calendar",
     "model": "another model version is served",
     "forecast": "a new forecast run",
 }

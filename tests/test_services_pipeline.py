@@ -95,6 +95,14 @@ def test_a_weekly_panel_without_customers_gets_forecasts_and_says_what_it_skippe
     absent = {o.label: o for o in report.outputs if o.as_of == "not for this data"}
     assert absent["Model trained"].reason == NO_CUSTOMERS
     assert "weekly sales" in absent["Plan as of"].reason
+    # a US retailer sets its holiday calendar: the forecasts (which read it) are stale, and rerun
+    assert warehouse_main(["--db", str(db), "--quiet", "holidays", "--country", "US"]) == 0
+    assert [o.label for o in freshness_report(db).stale] == ["Forecast as of"]
+    log = dict(line.split(": ", 1) for line in run_pipeline(db, bars=False))
+    reason = "another holiday calendar since"
+    assert log["forecast run"] == f"ran ({reason} the forecast was made)"
+    assert log["forecast backtest summary"] == f"ran ({reason} the backtest was run)"
+    assert freshness_report(db).stale == ()
 
 
 def test_short_histories_forecast_as_far_as_they_allow_and_skip_what_they_cannot(

@@ -20,7 +20,7 @@ import duckdb
 from warehouse.db import execute, reading, run_named, sql_text, table_exists, writing
 
 #: The inputs whose generation is tracked, in the order reasons are given.
-DATA_INPUTS: tuple[str, ...] = ("sales", "stock", "supply", "promotions")
+DATA_INPUTS: tuple[str, ...] = ("sales", "stock", "supply", "promotions", "calendar")
 
 
 @dataclass(frozen=True)
