@@ -94,8 +94,9 @@ def in_band(cover: float) -> bool:
     return BAND[0] <= round(cover, 3) <= BAND[1]
 
 
-def run_cut(cut: Cut, work: Path) -> dict:
-    """Build the cut's panel as `run_case` does, run the engine, score the chosen forecaster."""
+def run_cut(cut: Cut, work: Path, prophet: int = 0) -> dict:
+    """Build the cut's panel as `run_case` does, run the engine, score the chosen forecaster
+    (`prophet`: EngineConfig.prophet_series, 0 = none, -1 = every series)."""
     import numpy as np
     from bench_forecast_real import SHARED, _cpu_s, wape
     from forecast_datasets import build
@@ -117,7 +118,7 @@ def run_cut(cut: Cut, work: Path) -> dict:
     full = load_panel(ds.db, last, horizon=h, active_days=None)
     end = full.index_of(until)
     panel = _active(full, end, 90 // step)
-    res = forecast_panel(panel, end, EngineConfig(horizon=h, prophet_series=0))
+    res = forecast_panel(panel, end, EngineConfig(horizon=h, prophet_series=prophet))
     wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
     actual = panel.y[:, end + 1 : end + 1 + h].astype(np.float64)
     auto = res.forecasts[AUTO]
@@ -167,11 +168,17 @@ def main() -> None:
         help=f"comma-separated labels (default: the 17 cuts); known: {', '.join(BY_LABEL)}",
     )
     parser.add_argument("--json", type=Path, help="write every case's numbers here")
+    parser.add_argument(
+        "--prophet",
+        default="0",
+        help="Prophet series per case: 0 (default, as the tables above), N, or 'all'",
+    )
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case is not None:
         os.environ.setdefault("GOMP_SPINCOUNT", "1000")  # before LightGBM loads
-        print(json.dumps(run_cut(BY_LABEL[args.case], args.work)))
+        prophet = -1 if args.prophet == "all" else int(args.prophet)
+        print(json.dumps(run_cut(BY_LABEL[args.case], args.work, prophet)))
         return
     labels = args.cases.split(",") if args.cases else [c.label for c in CUTS]
     unknown = [x for x in labels if x not in BY_LABEL]
@@ -197,6 +204,7 @@ def main() -> None:
     results = []
     for label in labels:
         cmd = ["nice", "-n", "5", sys.executable, __file__, "--work", str(args.work)]
+        cmd += ["--prophet", args.prophet]
         done = subprocess.run([*cmd, "--case", label], capture_output=True, text=True, env=env)
         if done.returncode != 0:
             raise SystemExit(f"case {label} failed: {done.stderr[-2000:]}")
