@@ -10,21 +10,27 @@ from plotly.subplots import make_subplots
 
 from pages import _charts as charts
 from services.dashboard import ProductDetail, seasonality_grid
+from services.display import sales_measure
 
 DAY_NAMES = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
 
 
 def breakdown_figure(table: pl.DataFrame) -> go.Figure:
-    """Revenue bars of a breakdown, largest on top, £ axis; units and share on hover."""
+    """Bars of a breakdown, largest on top: revenue on a £ axis, or units where the sales have
+    no prices (`sales_measure`); the other measure and the share on hover."""
+    measure = sales_measure(table)
     fig = px.bar(
         table.to_pandas(),
-        x="revenue",
+        x=measure,
         y="label",
         orientation="h",
-        hover_data={"units": ":,.0f", "revenue_share": ":.1%"},
-        labels={"label": "", "revenue": "revenue"},
+        hover_data={"units": ":,.0f", f"{measure}_share": ":.1%"},
+        labels={"label": "", measure: measure},
     )
-    charts.money_axis(fig, "x")
+    if measure == "revenue":
+        charts.money_axis(fig, "x")
+    else:
+        fig.update_xaxes(tickformat=",.0f", separatethousands=True)
     fig.update_layout(
         height=max(280, 22 * table.height),
         margin={"t": 10, "b": 10},
@@ -34,17 +40,22 @@ def breakdown_figure(table: pl.DataFrame) -> go.Figure:
 
 
 def heatmap_figure(heat: pl.DataFrame) -> go.Figure:
-    """Revenue per day: weeks left to right, Monday at the top."""
-    grid = seasonality_grid(heat)
+    """Revenue (units where the sales have no prices) per day: weeks left to right, Monday at
+    the top."""
+    measure = sales_measure(heat)
+    grid = seasonality_grid(heat, measure)
     days = [c for c in grid.columns if c != "week_start"]
+    unit, prefix = ("£", "£") if measure == "revenue" else ("units", "")
     fig = go.Figure(
         go.Heatmap(
             z=grid.select(days).to_numpy().T,
             x=grid["week_start"].to_list(),
             y=[DAY_NAMES[int(d)] for d in days],
             colorscale="Viridis",
-            colorbar={"title": "£", "tickformat": ",.0f"},
-            hovertemplate="week of %{x|%d %b %Y}<br>%{y}: £%{z:,.0f}<extra></extra>",
+            colorbar={"title": unit, "tickformat": ",.0f"},
+            hovertemplate=f"week of %{{x|%d %b %Y}}<br>%{{y}}: {prefix}%{{z:,.0f}}"
+            + ("" if prefix else " units")
+            + "<extra></extra>",
         )
     )
     fig.update_layout(height=320, margin={"t": 10, "b": 10}, yaxis={"autorange": "reversed"})

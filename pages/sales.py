@@ -11,7 +11,7 @@ from pages import _reads as dash
 from pages import _shared as shared
 from pages._export import export_buttons
 from pages._sales_charts import breakdown_figure, heatmap_figure, product_figure
-from services.display import money
+from services.display import money, sales_measure
 
 shared.require("sales")
 filters = shared.filters()
@@ -29,8 +29,15 @@ with by_time:
         grain = c1.radio(
             "Grain", ["day", "week", "month"], index=1, horizontal=True, key="sales_grain"
         )
-        measure = c2.radio("Measure", ["revenue", "units"], horizontal=True, key="sales_measure")
         trend = dash.trend(filters, grain)
+        priced = sales_measure(trend) == "revenue"  # a panel without prices has no revenue
+        measure = c2.radio(
+            "Measure",
+            ["revenue", "units"] if priced else ["units"],
+            horizontal=True,
+            key="sales_measure" if priced else "sales_measure_units",
+            help=None if priced else "These sales have no prices: revenue is unknown.",
+        )
         if trend.is_empty():
             st.info("No sales for these filters.")
         else:
@@ -72,10 +79,15 @@ with season:
         if heat.is_empty():
             st.info("No sales for these filters.")
         else:
+            if heat["day_of_week"].n_unique() == 1:
+                st.info(
+                    "Every sale here is dated on one weekday (a weekly panel: each week's "
+                    "sales on its last day), so this grid shows weeks, not a weekday pattern."
+                )
             st.plotly_chart(heatmap_figure(heat), key="sales_heatmap")
             st.caption(
-                "Revenue per day: weeks left to right, Monday at the top; blank cells "
-                "are days outside the date range."
+                f"{sales_measure(heat).capitalize()} per day: weeks left to right, Monday at "
+                "the top; blank cells are days outside the date range."
             )
 
 with detail:

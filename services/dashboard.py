@@ -277,7 +277,8 @@ def breakdown(
     drill_category: str | None = None,
     limit: int = 50,
 ) -> pl.DataFrame:
-    """Columns label, revenue (GBP), units, revenue_share: top `limit` by revenue.
+    """Columns label, revenue (GBP), units, revenue_share, units_share: top `limit` by revenue
+    (by units where the sales have no prices: revenue and its share are then NULL).
 
     `by` is 'store', 'category' or 'product'; `drill_category` narrows to one category.
     """
@@ -296,14 +297,15 @@ def seasonality(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFram
     return run_named(con, "app/heatmap", filters.params())
 
 
-def seasonality_grid(heat: pl.DataFrame) -> pl.DataFrame:
-    """`seasonality` as a grid: week_start, then one revenue column per day of week ("1".."7").
+def seasonality_grid(heat: pl.DataFrame, measure: str = "revenue") -> pl.DataFrame:
+    """`seasonality` as a grid: week_start, then one `measure` ('revenue' or 'units') column
+    per day of week ("1".."7").
 
     Weeks sorted; a day outside the date range is null.
     """
-    return heat.pivot(
-        on="day_of_week", index="week_start", values="revenue", sort_columns=True
-    ).sort("week_start")
+    return heat.pivot(on="day_of_week", index="week_start", values=measure, sort_columns=True).sort(
+        "week_start"
+    )
 
 
 @dataclass(frozen=True)

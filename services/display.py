@@ -199,6 +199,15 @@ def _all_midnight(values: pl.Series) -> bool:
     return times.len() > 0 and bool((times.dt.truncate("1d") == times).all())
 
 
+def sales_measure(frame: pl.DataFrame) -> str:
+    """'revenue' when `frame`'s revenue column holds any value, else 'units': sales without
+    prices (a panel of units or sales values) have NULL revenue, and a revenue chart of them is
+    an empty £ axis."""
+    if "revenue" in frame.columns and frame["revenue"].null_count() < frame.height:
+        return "revenue"
+    return "units"
+
+
 def money(value: float | None) -> str:
     """£ with thousand separators (no pence from £100 up); 'n/a' for None."""
     if value is None:

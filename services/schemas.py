@@ -30,6 +30,7 @@ BREAKDOWN_SCHEMA: dict[str, pl.DataType] = {
     "revenue": pl.Float64(),
     "units": pl.Float64(),
     "revenue_share": pl.Float64(),
+    "units_share": pl.Float64(),
 }
 SEASONALITY_SCHEMA: dict[str, pl.DataType] = {
     "week_start": pl.Date(),

@@ -264,6 +264,23 @@ def test_a_panel_without_customers_says_why_it_has_no_lists(
     assert cards["Units"] not in ("n/a", "0")
 
 
+def test_sales_explorer_of_a_panel_without_prices_charts_units(
+    app_factory, store_item_sample_db: Path
+) -> None:
+    """No prices: the time chart offers units only (an empty £ chart before), the breakdown
+    ranks by units and the heatmap is in units."""
+    at = open_page(app_factory(store_item_sample_db), "sales")
+    measure = at.radio(key="sales_measure_units")
+    assert measure.options == ["units"] and "no prices" in measure.help
+    assert at.get("plotly_chart")
+    open_tab(at, "sales_tab", "By store / category / product")
+    at.radio(key="sales_by").set_value("store").run()
+    table = at.dataframe[0].value
+    assert table["units"].is_monotonic_decreasing and table["revenue"].isna().all()
+    open_tab(at, "sales_tab", "Seasonality")
+    assert any(c.value.startswith("Units per day") for c in at.caption)
+
+
 def test_data_page_ingests_a_file_and_picks_up_the_new_warehouse(
     app_factory, demo_db: Path
 ) -> None:

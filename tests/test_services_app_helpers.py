@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from pages._movers_chart import movers_figure
+from pages._sales_charts import heatmap_figure
 from recsys.schemas import CUSTOMER_HISTORY_SCHEMA
 from services.accuracy import compare_models, frequencies, segments_and_default
 from services.dashboard import seasonality_grid
@@ -23,6 +24,7 @@ from services.display import (
     mover_rows,
     number_format,
     purchase_lines,
+    sales_measure,
     score_axis,
     serving_text,
     tidy,
@@ -110,6 +112,25 @@ def test_seasonality_grid_has_a_column_per_weekday() -> None:
     assert grid.columns == ["week_start", "1", "2"]
     assert grid["week_start"].to_list() == [date(2024, 1, 1), date(2024, 1, 8)]
     assert grid["2"].to_list() == [3.0, None]
+
+
+def test_sales_without_prices_are_measured_in_units() -> None:
+    """Revenue where any row has it; units where every revenue is NULL (a panel of units), and
+    the heatmap then pivots and labels units."""
+    priced = pl.DataFrame({"revenue": [None, 2.0], "units": [1.0, 2.0]})
+    unpriced = pl.DataFrame(
+        {
+            "week_start": [date(2024, 1, 1)] * 2,
+            "day_of_week": [1, 5],
+            "revenue": [None, None],
+            "units": [4.0, 6.0],
+        },
+        schema_overrides={"revenue": pl.Float64},
+    )
+    assert sales_measure(priced) == "revenue" and sales_measure(unpriced) == "units"
+    assert seasonality_grid(unpriced, "units")["5"].to_list() == [6.0]
+    fig = heatmap_figure(unpriced)
+    assert fig.data[0].colorbar.title.text == "units" and "£" not in fig.data[0].hovertemplate
 
 
 def test_movers_chart_ranks_by_change_risers_green_fallers_red() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from services import catalog, exports
 from services import dashboard as aq
+from services.display import sales_measure
 from warehouse.db import WarehouseError, execute, query, reading, writing
 from warehouse.paths import artifacts_dir
 from warehouse.readers import LiveWarehouse
@@ -100,6 +101,19 @@ def test_a_panel_of_units_ranks_its_movers_by_units(store_item_sample_db: Path) 
     )
 
 
+def test_a_panel_of_units_breaks_down_by_units(store_item_sample_db: Path) -> None:
+    """Without prices the breakdown ranks by units (NULL revenue ordered nothing) and gives
+    each label's share of units."""
+    with reading(store_item_sample_db) as cur:
+        last = query(cur, "SELECT max(sale_date) AS d FROM fct_sales")["d"][0]
+        table = aq.breakdown(cur, aq.Filters(last - timedelta(days=29), last), "product", limit=2)
+        every = aq.breakdown(cur, aq.Filters(last - timedelta(days=29), last), "store", limit=50)
+    assert table.height == 2 and table["revenue"].null_count() == 2
+    assert table["units"].to_list() == sorted(table["units"].to_list(), reverse=True)
+    assert every["units_share"].sum() == pytest.approx(1.0)
+    assert sales_measure(table) == "units"
+
+
 @pytest.mark.parametrize("narrow", [False, True])
 def test_sales_kpis_match_the_fact_table(con, facts, narrow: bool) -> None:
     f = period(facts)
@@ -178,6 +192,8 @@ def test_breakdown_store_filter_and_drilldown(con, facts) -> None:
     f = period(facts)
     stores = aq.breakdown(con, f, "store")
     assert stores["revenue_share"].sum() == pytest.approx(1.0)
+    assert stores["units_share"].sum() == pytest.approx(1.0)
+    assert sales_measure(stores) == "revenue"
     one = sorted(facts["sales"]["store_id"].unique())[0]
     only = aq.breakdown(con, aq.Filters(f.start, f.end, (one,)), "store")
     assert only.height == 1 and only["label"][0].startswith(one)

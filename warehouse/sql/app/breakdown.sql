@@ -1,4 +1,5 @@
--- Revenue, units and share of revenue by $by ('store', 'category' or 'product') in [$start, $end].
+-- Revenue, units and their shares by $by ('store', 'category' or 'product') in [$start, $end],
+-- largest revenue first (largest units where no line has a price: revenue is then NULL).
 -- $drill_category (empty = none) narrows to one category for the product drill-down.
 with lines as (
     select
@@ -23,9 +24,10 @@ final as (
         label,
         sum(revenue) as revenue,
         sum(units) as units,
-        sum(revenue) / nullif(sum(sum(revenue)) over (), 0) as revenue_share
+        sum(revenue) / nullif(sum(sum(revenue)) over (), 0) as revenue_share,
+        sum(units) / nullif(sum(sum(units)) over (), 0) as units_share
     from lines
     group by label
 )
 
-select * from final order by revenue desc limit $limit
+select * from final order by revenue desc nulls last, units desc, label limit $limit
