@@ -13,11 +13,12 @@ from pages import _format as fmt
 from pages import _services as svc
 from pages import _shared as shared
 from services.accuracy import compare_models, frequencies, segments_and_default
-from services.display import frequency_label, model_label
+from services.display import frequency_label, model_label, period_unit
 
 
 def band_figure(forecast: pl.DataFrame, recent: pl.DataFrame) -> go.Figure:
-    """History, the forecast and its 80/95 % bands on one units-per-day axis."""
+    """History, the forecast and its 80/95 % bands on one axis of units per day (per week
+    for a weekly panel)."""
     fig = go.Figure()
     dates = forecast["date"].to_list()
     for lo, hi, name, alpha in (
@@ -57,7 +58,7 @@ def band_figure(forecast: pl.DataFrame, recent: pl.DataFrame) -> go.Figure:
     fig.update_layout(
         height=420,
         margin={"t": 40, "b": 10},
-        yaxis_title="units per day",
+        yaxis_title=f"units per {period_unit(forecast['date'])}",
         legend=charts.LEGEND_ABOVE,
     )
     return fig

@@ -12,7 +12,7 @@ from pages import _services as svc
 from pages import _shared as shared
 from pages._export import export_buttons
 from pages._forecast_parts import backtest_block, band_figure, drivers_block
-from services.display import model_label
+from services.display import model_label, period_unit
 
 shared.require("forecasts")
 st.title("Forecasts")
@@ -41,7 +41,7 @@ recent = history.filter(pl.col("date") >= start - pl.duration(days=show_days)) i
 st.plotly_chart(band_figure(forecast, recent), key="fc_chart")
 model = model_label(forecast["model"][0]) if "model" in forecast.columns else "?"
 st.caption(
-    f"Model: **{model}** · horizon {forecast.height} days · "
+    f"Model: **{model}** · horizon {forecast.height} {period_unit(forecast['date'])}s · "
     f"{forecast['yhat'].sum():,.0f} units forecast in total."
 )
 export_buttons(forecast, "forecast", key="fc_export")

@@ -199,6 +199,13 @@ def _all_midnight(values: pl.Series) -> bool:
     return times.len() > 0 and bool((times.dt.truncate("1d") == times).all())
 
 
+def period_unit(dates: pl.Series) -> str:
+    """'week' when consecutive `dates` are mostly 7 days apart (a weekly panel's forecast or
+    history), else 'day'."""
+    gaps = dates.sort().diff().drop_nulls().dt.total_days()
+    return "week" if gaps.len() and gaps.mode().min() == 7 else "day"
+
+
 def sales_measure(frame: pl.DataFrame) -> str:
     """'revenue' when `frame`'s revenue column holds any value, else 'units': sales without
     prices (a panel of units or sales values) have NULL revenue, and a revenue chart of them is

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pages._forecast_parts import band_figure
 from pages._movers_chart import movers_figure
 from pages._sales_charts import heatmap_figure
 from recsys.schemas import CUSTOMER_HISTORY_SCHEMA
@@ -23,6 +24,7 @@ from services.display import (
     money,
     mover_rows,
     number_format,
+    period_unit,
     purchase_lines,
     sales_measure,
     score_axis,
@@ -234,3 +236,22 @@ def test_purchase_lines_show_the_day_and_units_bought() -> None:
     assert shown.schema["sold_at"] == pl.Date and shown["sold_at"][0] == date(2026, 10, 31)
     assert "quantity" not in shown.columns and shown["units"][0] == 3.0
     assert shown.columns[0] == "sold_at" and shown.height == 1
+
+
+def test_a_weekly_forecast_is_labelled_in_weeks() -> None:
+    """A weekly panel's forecast: 'units per week' on the axis (it said 'per day') and the
+    period unit for the caption's horizon; a daily one stays in days."""
+    weeks = pl.date_range(date(2024, 1, 5), date(2024, 2, 23), "7d", eager=True)
+    days = pl.date_range(date(2024, 1, 1), date(2024, 1, 10), "1d", eager=True)
+    assert period_unit(weeks) == "week" and period_unit(days) == "day"
+    assert period_unit(pl.Series([], dtype=pl.Date)) == "day"
+    forecast = pl.DataFrame(
+        {
+            "date": weeks,
+            "yhat": [5.0] * weeks.len(),
+            **{c: [4.0] * weeks.len() for c in ("yhat_lo_80", "yhat_lo_95")},
+            **{c: [6.0] * weeks.len() for c in ("yhat_hi_80", "yhat_hi_95")},
+        }
+    )
+    recent = pl.DataFrame({"date": weeks.head(3), "units": [4.0, 5.0, 6.0]})
+    assert band_figure(forecast, recent).layout.yaxis.title.text == "units per week"
