@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from pages import _charts as charts
 from services.dashboard import ProductDetail, seasonality_grid
-from services.display import sales_measure
+from services.display import period_unit, sales_measure
 
 DAY_NAMES = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
 
@@ -63,47 +63,57 @@ def heatmap_figure(heat: pl.DataFrame) -> go.Figure:
 
 
 def product_figure(item: ProductDetail) -> go.Figure:
-    """Units sold per day, average price paid and stock on hand / on order, one panel each."""
+    """Units sold per day (per week for a weekly panel), average price paid and stock on hand /
+    on order, one panel each; the price and stock panels only where there are prices and stock
+    snapshots (a sales panel has neither: two empty panels before)."""
+    hist, stock = item.history, item.stock
+    priced = hist["avg_unit_price"].null_count() < hist.height
+    titles = [f"Units sold per {period_unit(hist['sale_date'])}"]
+    titles += ["Average price paid (£)"] * priced + ["Stock on hand and on order (units)"] * (
+        not stock.is_empty()
+    )
     fig = make_subplots(
-        rows=3,
+        rows=len(titles),
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.07,
-        subplot_titles=(
-            "Units sold per day",
-            "Average price paid (£)",
-            "Stock on hand and on order (units)",
-        ),
+        subplot_titles=titles,
     )
-    hist, stock = item.history, item.stock
     fig.add_trace(
         go.Bar(x=hist["sale_date"].to_list(), y=hist["units"].to_list(), name="units"),
         row=1,
         col=1,
     )
-    fig.add_trace(
-        go.Scatter(
-            x=hist["sale_date"].to_list(),
-            y=hist["avg_unit_price"].round(2).to_list(),
-            name="avg price",
-            mode="lines",
-        ),
-        row=2,
-        col=1,
-    )
-    for column, name in (("on_hand_units", "on hand"), ("on_order_units", "on order")):
+    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
+    row = 1
+    if priced:
+        row += 1
         fig.add_trace(
             go.Scatter(
-                x=stock["snapshot_date"].to_list(),
-                y=stock[column].to_list(),
-                name=name,
-                line_shape="hv",
+                x=hist["sale_date"].to_list(),
+                y=hist["avg_unit_price"].round(2).to_list(),
+                name="avg price",
+                mode="lines",
             ),
-            row=3,
+            row=row,
             col=1,
         )
-    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(tickprefix="£", tickformat=",.2f", nticks=5, row=2, col=1)
-    fig.update_yaxes(tickformat=",.0f", row=3, col=1)
-    fig.update_layout(height=620, margin={"t": 30, "b": 10}, legend={"orientation": "h"})
+        fig.update_yaxes(tickprefix="£", tickformat=",.2f", nticks=5, row=row, col=1)
+    if not stock.is_empty():
+        row += 1
+        for column, name in (("on_hand_units", "on hand"), ("on_order_units", "on order")):
+            fig.add_trace(
+                go.Scatter(
+                    x=stock["snapshot_date"].to_list(),
+                    y=stock[column].to_list(),
+                    name=name,
+                    line_shape="hv",
+                ),
+                row=row,
+                col=1,
+            )
+        fig.update_yaxes(tickformat=",.0f", row=row, col=1)
+    fig.update_layout(
+        height=140 + 160 * len(titles), margin={"t": 30, "b": 10}, legend={"orientation": "h"}
+    )
     return fig

@@ -12,10 +12,10 @@ import pytest
 
 from pages._forecast_parts import band_figure
 from pages._movers_chart import movers_figure
-from pages._sales_charts import heatmap_figure
+from pages._sales_charts import heatmap_figure, product_figure
 from recsys.schemas import CUSTOMER_HISTORY_SCHEMA
 from services.accuracy import compare_models, frequencies, segments_and_default
-from services.dashboard import seasonality_grid
+from services.dashboard import ProductDetail, seasonality_grid
 from services.display import (
     frequency_label,
     kpi_text,
@@ -255,3 +255,33 @@ def test_a_weekly_forecast_is_labelled_in_weeks() -> None:
     )
     recent = pl.DataFrame({"date": weeks.head(3), "units": [4.0, 5.0, 6.0]})
     assert band_figure(forecast, recent).layout.yaxis.title.text == "units per week"
+
+
+def test_product_detail_shows_only_the_panels_it_has_data_for() -> None:
+    """A weekly panel's product (no prices, no stock): one panel, 'Units sold per week'; with
+    prices and stock snapshots the three panels as before."""
+    weeks = pl.date_range(date(2024, 1, 5), date(2024, 2, 2), "7d", eager=True)
+    history = pl.DataFrame(
+        {
+            "sale_date": weeks,
+            "units": [3.0] * 5,
+            "revenue": [None] * 5,
+            "avg_unit_price": [None] * 5,
+        },
+        schema_overrides={"revenue": pl.Float64, "avg_unit_price": pl.Float64},
+    )
+    no_stock = pl.DataFrame(
+        schema={"snapshot_date": pl.Date, "on_hand_units": pl.Float64, "on_order_units": pl.Float64}
+    )
+    bare = product_figure(ProductDetail({}, history, no_stock))
+    assert [a.text for a in bare.layout.annotations] == ["Units sold per week"]
+    stock = pl.DataFrame(
+        {"snapshot_date": [date(2024, 1, 5)], "on_hand_units": [9.0], "on_order_units": [0.0]}
+    )
+    priced = history.with_columns(avg_unit_price=pl.lit(2.5))
+    full = product_figure(ProductDetail({}, priced, stock))
+    assert [a.text for a in full.layout.annotations] == [
+        "Units sold per week",
+        "Average price paid (£)",
+        "Stock on hand and on order (units)",
+    ]
