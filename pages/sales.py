@@ -11,7 +11,7 @@ from pages import _reads as dash
 from pages import _shared as shared
 from pages._export import export_buttons
 from pages._sales_charts import breakdown_figure, heatmap_figure, product_figure
-from services.display import money, sales_measure
+from services.display import money, sales_measure, without_empty_columns
 
 shared.require("sales")
 filters = shared.filters()
@@ -70,7 +70,9 @@ with by_dim:
             st.info("No sales for these filters.")
         else:
             st.plotly_chart(breakdown_figure(table), key="sales_breakdown")
-            fmt.table(table.rename({"label": by}), key="sales_breakdown_table")
+            fmt.table(
+                without_empty_columns(table.rename({"label": by})), key="sales_breakdown_table"
+            )
             export_buttons(table, f"sales_by_{by}", key="sales_breakdown_export")
 
 with season:

@@ -97,8 +97,8 @@ def number_format(name: str, dtype: pl.DataType) -> str:
     low = name.lower()
     if low.endswith("_id") or low in ("rank", "version", "position", "year"):
         return "%d"
-    if any(part in low for part in _SHARE) and "units" not in low:
-        return "percent"
+    if low.endswith("_share") or (any(part in low for part in _SHARE) and "units" not in low):
+        return "percent"  # units_share is a share; units_rate-like names are not
     if low == "change" or low.endswith("_change"):
         return "%+,.0f"  # "+88,220" / "-19,550" under "Change £", never "£-19,549.54"
     if any(part in low for part in _MONEY):
@@ -204,6 +204,14 @@ def period_unit(dates: pl.Series) -> str:
     history), else 'day'."""
     gaps = dates.sort().diff().drop_nulls().dt.total_days()
     return "week" if gaps.len() and gaps.mode().min() == 7 else "day"
+
+
+def without_empty_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` without its columns that hold no value at all (revenue of sales without prices:
+    a column of "None" tells the reader nothing); an empty frame is returned as it is."""
+    if frame.is_empty():
+        return frame
+    return frame.select([c for c in frame.columns if frame[c].null_count() < frame.height])
 
 
 def sales_measure(frame: pl.DataFrame) -> str:

@@ -30,6 +30,7 @@ from services.display import (
     score_axis,
     serving_text,
     tidy,
+    without_empty_columns,
 )
 from services.loads import load_file
 from services.merch import customer_ids_from_text
@@ -130,6 +131,9 @@ def test_sales_without_prices_are_measured_in_units() -> None:
         schema_overrides={"revenue": pl.Float64},
     )
     assert sales_measure(priced) == "revenue" and sales_measure(unpriced) == "units"
+    assert without_empty_columns(unpriced).columns == ["week_start", "day_of_week", "units"]
+    assert number_format("units_share", pl.Float64()) == "percent"
+    assert number_format("units", pl.Float64()) == "%,.0f"
     assert seasonality_grid(unpriced, "units")["5"].to_list() == [6.0]
     fig = heatmap_figure(unpriced)
     assert fig.data[0].colorbar.title.text == "units" and "£" not in fig.data[0].hovertemplate
