@@ -28,10 +28,12 @@ with ingest_tab:
         )
         panel_cols: dict[str, str] = {}
         if kind == "sales-panel":
-            c = st.columns(4)
+            c = st.columns(len(PANEL_DEFAULTS))
             for i, (name, default) in enumerate(PANEL_DEFAULTS):
                 panel_cols[name] = c[i].text_input(
-                    name.replace("_", " "), default, key=f"data_{name}"
+                    name.replace("_", " ") + (" (optional)" if not default else ""),
+                    default,
+                    key=f"data_{name}",
                 )
         if upload is not None and st.button(
             "Load into the warehouse", type="primary", key="data_load"

@@ -26,6 +26,7 @@ PANEL_DEFAULTS: tuple[tuple[str, str], ...] = (
     ("store_col", "store"),
     ("item_col", "item"),
     ("qty_col", "sales"),
+    ("price_col", ""),
 )
 
 
@@ -37,15 +38,20 @@ def load_file(
 ) -> LoadReport:
     """Load `path` as a file of `kind`; a sales panel names its columns in `panel`.
 
-    `panel` maps the `PANEL_DEFAULTS` roles (date_col, store_col, item_col, qty_col) to source
-    columns. Raises `WarehouseError` (or `ValueError`) with the warehouse unchanged.
+    `panel` maps the `PANEL_DEFAULTS` roles (date_col, store_col, item_col, qty_col, and the
+    optional price_col: empty = the file has no prices) to source columns. Raises
+    `WarehouseError` (or `ValueError`) with the warehouse unchanged.
     """
     if kind == "online-retail":
         return ingest.ingest_online_retail(db, path)
     if kind == "sales-panel":
         cols = {**dict(PANEL_DEFAULTS), **(panel or {})}
         columns = PanelColumns(
-            cols["date_col"], cols["store_col"], cols["item_col"], cols["qty_col"], None
+            cols["date_col"],
+            cols["store_col"],
+            cols["item_col"],
+            cols["qty_col"],
+            cols["price_col"].strip() or None,
         )
         return ingest.ingest_sales_panel(db, path, columns)
     if kind == "inventory":

@@ -34,7 +34,7 @@ from services.display import (
 )
 from services.loads import load_file
 from services.merch import customer_ids_from_text
-from warehouse.db import WarehouseError
+from warehouse.db import WarehouseError, query, reading
 
 
 def test_model_labels_are_human() -> None:
@@ -101,6 +101,21 @@ def test_uploaded_id_lists() -> None:
 def test_load_of_an_unknown_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError, match="kind: 'nope'"):
         load_file(tmp_path / "w.duckdb", "nope", tmp_path / "f.csv")
+
+
+def test_a_sales_panel_upload_may_name_its_price_column(tmp_path: Path) -> None:
+    """The upload form's optional price column: named, the panel's revenue is known; left
+    empty (the default), the panel has none (n/a in the app)."""
+    rows = "".join(f"2024-01-{d:02d},S1,P1,{d},2.5\n" for d in range(1, 11))
+    source = tmp_path / "panel.csv"
+    source.write_text("date,store,item,sales,price\n" + rows)
+    priced, plain = tmp_path / "priced.duckdb", tmp_path / "plain.duckdb"
+    load_file(priced, "sales-panel", source, {"price_col": "price"})
+    load_file(plain, "sales-panel", source)
+    with reading(priced) as con:
+        assert query(con, "SELECT sum(revenue) AS r FROM fct_sales")["r"][0] == 55 * 2.5
+    with reading(plain) as con:
+        assert query(con, "SELECT count(revenue) AS n FROM fct_sales")["n"][0] == 0
 
 
 def test_seasonality_grid_has_a_column_per_weekday() -> None:
