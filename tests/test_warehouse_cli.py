@@ -196,3 +196,13 @@ def test_holiday_country_is_set_checked_and_kept_by_later_loads(
     assert "Thanksgiving Day" in us_2016 and "Boxing Day" not in us_2016
     assert main(ingest_args(store_item_sample_db, STORE_ITEM_SAMPLE, STORE_ITEM_COLUMNS)) == 0
     assert "Thanksgiving Day" in holidays_in(2016)  # the load rebuilt dim_date with US holidays
+    assert "holiday calendar" not in capsys.readouterr().out  # chosen: no reminder
+
+
+def test_a_first_load_says_which_holiday_calendar_feeds_the_forecasts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(ingest_args(tmp_path / "new.duckdb", STORE_ITEM_SAMPLE, STORE_ITEM_COLUMNS)) == 0
+    out = capsys.readouterr().out
+    assert "note: holiday calendar GB (the default) feeds the forecasts" in out
+    assert "python -m warehouse holidays --country XX" in out

@@ -73,11 +73,16 @@ class KeyTestFailure:
 HOLIDAY_COUNTRY_KEY = "holiday_country"
 
 
-def holiday_country(con: duckdb.DuckDBPyConnection) -> str:
-    """The country whose public holidays fill dim_date: the one set for this warehouse
-    (`python -m warehouse holidays --country`), else `HOLIDAY_COUNTRY` (GB)."""
+def holiday_country_set(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The country set for this warehouse (`python -m warehouse holidays --country`), or None."""
     value = scalar(con, "SELECT value FROM _meta WHERE key = $k", {"k": HOLIDAY_COUNTRY_KEY})
-    return str(value) if value else HOLIDAY_COUNTRY
+    return str(value) if value else None
+
+
+def holiday_country(con: duckdb.DuckDBPyConnection) -> str:
+    """The country whose public holidays fill dim_date: the one set for this warehouse, else
+    `HOLIDAY_COUNTRY` (GB)."""
+    return holiday_country_set(con) or HOLIDAY_COUNTRY
 
 
 def set_holiday_country(con: duckdb.DuckDBPyConnection, country: str) -> str:

@@ -21,6 +21,8 @@ from warehouse.build import (
     build_marts,
     check_mart_keys,
     holiday_calendar,
+    holiday_country,
+    holiday_country_set,
     set_holiday_country,
 )
 from warehouse.db import WarehouseError, execute, row_count, writing
@@ -55,7 +57,7 @@ def _run_load(
         *stages,
         ("build marts", build_marts),
         ("key tests", _assert_keys),
-        ("log", lambda con: log_load(con, report)),
+        ("log", lambda con: log_load(con, _with_calendar_note(con, report))),
     ]
     with (
         writing(db, create=True) as con,
@@ -82,6 +84,17 @@ def set_holiday_calendar(db: str | os.PathLike[str] | None, country: str) -> Hol
         build_marts(con)
         _assert_keys(con)
         return holiday_calendar(con)
+
+
+def _with_calendar_note(con: duckdb.DuckDBPyConnection, report: LoadReport) -> LoadReport:
+    """`report` with a note naming the holiday calendar while none was chosen (the GB default):
+    a retailer elsewhere learns, from its first load, that its forecasts use UK holidays."""
+    if holiday_country_set(con) is None:
+        report.notes.append(
+            f"holiday calendar {holiday_country(con)} (the default) feeds the forecasts; "
+            "another country: python -m warehouse holidays --country XX"
+        )
+    return report
 
 
 def _assert_keys(con: duckdb.DuckDBPyConnection) -> None:
