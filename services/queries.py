@@ -16,16 +16,17 @@ from warehouse.paths import artifacts_dir
 _NAME = re.compile(r"^[\w .-]{1,60}$")
 MAX_SQL_CHARS = 20_000
 #: Example queries of the SQL workbench, name -> SQL (the first is the editor's opening text).
+#: Each also reads units, so it says something for sales without prices (revenue NULL).
 EXAMPLE_QUERIES: dict[str, str] = {
     "Revenue by category, last 90 days": (
         "SELECT p.category, round(sum(d.revenue), 2) AS revenue, sum(d.units) AS units\n"
         "FROM fct_sales_daily d JOIN dim_product p USING (product_id)\n"
         "WHERE d.sale_date > (SELECT max(sale_date) FROM fct_sales_daily) - INTERVAL 90 DAY\n"
-        "GROUP BY ALL ORDER BY revenue DESC"
+        "GROUP BY ALL ORDER BY revenue DESC NULLS LAST, units DESC"
     ),
     "Weekly revenue": (
-        "SELECT date_trunc('week', sale_date) AS week, round(sum(revenue), 2) AS revenue\n"
-        "FROM fct_sales_daily GROUP BY ALL ORDER BY week"
+        "SELECT date_trunc('week', sale_date) AS week, round(sum(revenue), 2) AS revenue,\n"
+        "  sum(units) AS units\nFROM fct_sales_daily GROUP BY ALL ORDER BY week"
     ),
     "Stockouts at the latest snapshot": (
         "SELECT store_id, count(*) AS positions_out_of_stock\nFROM fct_inventory\n"
