@@ -26,7 +26,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
-from pages._charts import money_axis, trend_figure
+from pages._charts import trend_figure, value_axis
 from pages._movers_chart import movers_figure
 from services import dashboard
 from warehouse.db import reading
@@ -52,7 +52,7 @@ def px_movers(movers: pl.DataFrame) -> go.Figure:
             "change_pct": ":.1%",
         },
     )
-    money_axis(fig, "x")
+    value_axis(fig, "x")
     fig.update_layout(
         height=max(300, 24 * chart.height), margin={"t": 10, "b": 10}, showlegend=False
     )

@@ -91,10 +91,10 @@ def trend_figure(
     return fig
 
 
-def money_axis(fig: go.Figure, axis: str = "x") -> go.Figure:
-    """Round £ ticks with thousand separators on `axis` ('x' or 'y')."""
-    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
-    update(tickprefix="£", tickformat=",.0f", separatethousands=True)
+def value_axis(fig: go.Figure, axis: str = "x", measure: str = "revenue") -> go.Figure:
+    """Round ticks with thousand separators on `axis` ('x' or 'y'); £ when `measure` is revenue."""
+    style = {"tickprefix": "£" if measure == "revenue" else "", "tickformat": ",.0f"}
+    (fig.update_xaxes if axis == "x" else fig.update_yaxes)(**style, separatethousands=True)
     return fig
 
 

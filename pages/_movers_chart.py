@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from pages import _charts as charts
+from services.display import movers_measure
 
 COLOURS = {"up": "#2e7d32", "down": "#c62828"}
 HOVER = (
@@ -19,17 +20,12 @@ HOVER = (
 )
 
 
-def measure_of(movers: pl.DataFrame) -> str:
-    """'revenue' or 'units': what the movers' change is in (`services.dashboard.movers`)."""
-    return str(movers["measure"][0]) if movers.height else "revenue"
-
-
 def movers_figure(movers: pl.DataFrame) -> go.Figure:
     """Horizontal bars of `services.dashboard.movers` rows, sorted by change (largest on top)."""
     chart = movers.sort("change").with_columns(
         (pl.col("product_id") + " " + pl.col("description")).alias("label")
     )
-    measure = measure_of(chart)
+    measure = movers_measure(chart)
     now, before = (
         ("revenue", "previous_revenue") if measure == "revenue" else ("units", "previous_units")
     )
@@ -47,10 +43,7 @@ def movers_figure(movers: pl.DataFrame) -> go.Figure:
                 hovertemplate=HOVER.replace("{measure}", measure),
             )
         )
-    if measure == "revenue":
-        charts.money_axis(fig, "x")
-    else:
-        fig.update_xaxes(tickformat=",.0f", separatethousands=True)
+    charts.value_axis(fig, "x", measure)
     fig.update_layout(
         height=max(300, 24 * chart.height),
         margin={"t": 10, "b": 10},

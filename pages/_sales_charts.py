@@ -27,10 +27,7 @@ def breakdown_figure(table: pl.DataFrame) -> go.Figure:
         hover_data={"units": ":,.0f", f"{measure}_share": ":.1%"},
         labels={"label": "", measure: measure},
     )
-    if measure == "revenue":
-        charts.money_axis(fig, "x")
-    else:
-        fig.update_xaxes(tickformat=",.0f", separatethousands=True)
+    charts.value_axis(fig, "x", measure)
     fig.update_layout(
         height=max(280, 22 * table.height),
         margin={"t": 10, "b": 10},
@@ -45,7 +42,7 @@ def heatmap_figure(heat: pl.DataFrame) -> go.Figure:
     measure = sales_measure(heat)
     grid = seasonality_grid(heat, measure)
     days = [c for c in grid.columns if c != "week_start"]
-    unit, prefix = ("£", "£") if measure == "revenue" else ("units", "")
+    unit, value = ("£", "£%{z:,.0f}") if measure == "revenue" else ("units", "%{z:,.0f} units")
     fig = go.Figure(
         go.Heatmap(
             z=grid.select(days).to_numpy().T,
@@ -53,9 +50,7 @@ def heatmap_figure(heat: pl.DataFrame) -> go.Figure:
             y=[DAY_NAMES[int(d)] for d in days],
             colorscale="Viridis",
             colorbar={"title": unit, "tickformat": ",.0f"},
-            hovertemplate=f"week of %{{x|%d %b %Y}}<br>%{{y}}: {prefix}%{{z:,.0f}}"
-            + ("" if prefix else " units")
-            + "<extra></extra>",
+            hovertemplate=f"week of %{{x|%d %b %Y}}<br>%{{y}}: {value}<extra></extra>",
         )
     )
     fig.update_layout(height=320, margin={"t": 10, "b": 10}, yaxis={"autorange": "reversed"})

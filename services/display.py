@@ -181,12 +181,17 @@ def purchase_lines(history: pl.DataFrame) -> pl.DataFrame:
     return history.with_columns(pl.col("sold_at").dt.date()).rename({"quantity": "units"})
 
 
+def movers_measure(movers: pl.DataFrame) -> str:
+    """'revenue' or 'units': what `services.dashboard.movers` rows measure their change in."""
+    return str(movers["measure"][0]) if movers.height else "revenue"
+
+
 def mover_rows(movers: pl.DataFrame, direction: str) -> pl.DataFrame:
     """The Overview's table of `direction` ('up' or 'down') movers (`services.dashboard.movers`
     rows, both directions): product, description, change, change % and the two periods' values,
     in revenue (£) or, where the sales have no prices, in units (the change then reads "Change
     (units)", not "Change £"; an empty direction has the same columns as the other)."""
-    measure = str(movers["measure"][0]) if movers.height else "revenue"
+    measure = movers_measure(movers)
     columns = ["product_id", "description", "change", "change_pct"]
     columns += [measure, f"previous_{measure}"]
     table = movers.filter(pl.col("direction") == direction).select(columns)
