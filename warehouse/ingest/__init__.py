@@ -21,11 +21,11 @@ from warehouse.build import (
     build_marts,
     check_mart_keys,
     holiday_calendar,
-    holiday_country,
     holiday_country_set,
     set_holiday_country,
 )
 from warehouse.db import WarehouseError, execute, row_count, writing
+from warehouse.defaults import HOLIDAY_COUNTRY
 from warehouse.ingest import online_retail, sales_panel, stock
 from warehouse.load import (
     LoadReport,
@@ -91,7 +91,7 @@ def _with_calendar_note(con: duckdb.DuckDBPyConnection, report: LoadReport) -> L
     a retailer elsewhere learns, from its first load, that its forecasts use UK holidays."""
     if holiday_country_set(con) is None:
         report.notes.append(
-            f"holiday calendar {holiday_country(con)} (the default) feeds the forecasts; "
+            f"holiday calendar {HOLIDAY_COUNTRY} (the default) feeds the forecasts; "
             "another country: python -m warehouse holidays --country XX"
         )
     return report
