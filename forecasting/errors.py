@@ -28,10 +28,5 @@ class ForecastInputError(WarehouseError, ValueError):
     ValueError, as the engine's argument checks were before."""
 
 
-class DailySalesNeededError(NotApplicableError):
-    """The inventory optimizer needs daily sales (reorder points are in days of demand) and the
-    warehouse holds a weekly panel."""
-
-
 class NotEnoughHistoryError(NotApplicableError):
     """Fewer periods of sales than a forecast can learn from (the refresh skips forecasting)."""

@@ -8,32 +8,8 @@ from __future__ import annotations
 
 import os
 
-import duckdb
-
 from forecasting.data import STEP_DAYS
-from forecasting.errors import NoPlanError
 from warehouse.db import WarehouseError, has_rows, reading, run_named, scalar, table_exists
-
-
-def weekly_sales(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Why the inventory optimizer cannot plan this warehouse (a source with weekly sales:
-    reorder points are in days of demand), or None."""
-    if not table_exists(con, "source_frequency"):
-        return None
-    weekly = run_named(con, "inventory/weekly_sources")
-    if weekly.is_empty():
-        return None
-    return (
-        f"source {weekly['source'][0]} has weekly sales; the inventory optimizer needs daily "
-        "sales (reorder points are in days of demand)"
-    )
-
-
-def no_plan_error(con: duckdb.DuckDBPyConnection) -> NoPlanError:
-    """The error of a read that finds no reorder plan: why none can be made for this data
-    (weekly sales), else how to make one."""
-    reason = weekly_sales(con)
-    return NoPlanError(f"No reorder points for this data: {reason}.") if reason else NoPlanError()
 
 
 def history_periods(db: str | os.PathLike[str]) -> tuple[str, int]:
@@ -61,12 +37,6 @@ def too_little_history(frequency: str, periods: int, spans: int) -> str | None:
 def history_too_short(db: str | os.PathLike[str], spans: int = 2) -> str | None:
     """`too_little_history` of the warehouse file `db`."""
     return too_little_history(*history_periods(db), spans)
-
-
-def daily_sales_missing(db: str | os.PathLike[str]) -> str | None:
-    """`weekly_sales` of the warehouse file `db`."""
-    with reading(db) as con:
-        return weekly_sales(con)
 
 
 def has_forecasts(db: str | os.PathLike[str]) -> bool:

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Re-runs exactly the steps whose inputs (sales, stock, supply, promotions, "
         "the served model, the latest forecast) changed since their output was made, and says "
         "why for each. Steps the warehouse's data cannot feed (no customer ids: no "
-        "recommendations; weekly sales: no reorder points; too short a history) are skipped "
+        "recommendations; too short a history: no forecasts or replay) are skipped "
         "with the reason, and the others still run. Safe to run nightly (see README, "
         "'Nightly refresh').",
     )

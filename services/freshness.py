@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from forecasting.outputs import (
-    daily_sales_missing,
     has_backtest,
     has_forecasts,
     history_too_short,
@@ -183,13 +182,12 @@ def step_inputs(step: str, snap: Snapshot) -> dict[str, str | None]:
 APPLICABILITY: dict[str, Callable[[str | os.PathLike[str]], str | None]] = {
     "recsys": customers_missing,
     "forecast": history_too_short,
-    "inventory": daily_sales_missing,
 }
 
 
 def not_applicable(db: str | os.PathLike[str]) -> dict[str, str]:
     """{family: reason} of the step families this warehouse's data cannot feed (no customer
-    ids: no recommendations; weekly sales: no reorder points)."""
+    ids: no recommendations; too short a history: no forecasts)."""
     reasons = {family: check(db) for family, check in APPLICABILITY.items()}
     return {family: reason for family, reason in reasons.items() if reason}
 

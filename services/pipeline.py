@@ -124,7 +124,7 @@ def run_pipeline(
         progress: called as (step name, steps done, steps in all) before each step and at the end.
         bars: whether the steps may draw their own progress bars (`--quiet`: no).
 
-    A step whose data cannot feed it (`NotApplicableError`: no customer ids, weekly sales) is
+    A step whose data cannot feed it (`NotApplicableError`: no customer ids, too short a history) is
     skipped with its reason, and so are the later steps of its package; no stamp is written, so
     it runs once such data is loaded.
     """

@@ -21,7 +21,13 @@ from forecasting.inventory.api import (
 )
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import DemandInputs
-from forecasting.inventory.inputs import PlanInputs, load_inputs
+from forecasting.inventory.inputs import (
+    PlanInputs,
+    daily_matrix,
+    load_inputs,
+    sales_range,
+    store_pairs,
+)
 from forecasting.inventory.orders import build_orders, write_purchase_orders
 from forecasting.inventory.plan import build_plan
 from warehouse.db import execute, query, reading, scalar, writing
@@ -333,11 +339,16 @@ def test_json_is_valid_for_simulation_smoke(
     assert summary.height == 3 and set(summary["scope"]) == {"overall"}
 
 
-def test_weekly_panel_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_weekly_panel_is_planned_from_its_weeks_spread_over_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A weekly panel (each row the week ending on its date) gets reorder points: the plan
+    reads every week spread evenly over its seven days, the first week from its first day, and
+    never a week that had not ended by the plan date; the reason says so."""
+    week0 = date(2024, 1, 5)  # a Friday; weeks end on Fridays
+    weekly = {(item, w): 7.0 * (5 + w % 3) * item for w in range(20) for item in (1, 2)}
     rows = ["date,store,item,sales"] + [
-        f"{date(2024, 1, 7) + timedelta(weeks=w)},1,{item},{5 + w % 3}"
-        for w in range(20)
-        for item in (1, 2)
+        f"{week0 + timedelta(weeks=w)},1,{item},{units:g}" for (item, w), units in weekly.items()
     ]
     source = tmp_path / "weekly.csv"
     source.write_text("\n".join(rows) + "\n")
@@ -346,9 +357,30 @@ def test_weekly_panel_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[
 
     columns = PanelColumns("date", "store", "item", "sales")
     assert warehouse_main(ingest_args(db, source, columns)) == 0
+    last_week = week0 + timedelta(weeks=19)
+    with reading(db) as con:
+        assert sales_range(con) == (week0 - timedelta(days=6), last_week)
+        pairs = store_pairs(con, last_week)
+        assert pairs["first_sale_date"].to_list() == [week0 - timedelta(days=6)] * 2
+        # the last 3 weeks, day by day: each day a seventh of its week
+        days = daily_matrix(con, pairs, last_week - timedelta(days=21), 21)
+        # a plan on the Wednesday after week 17 reads up to week 17's Friday, not week 18's
+        midweek = daily_matrix(con, pairs, last_week - timedelta(days=21), 12)
+    for row, item in enumerate((1, 2)):
+        expected = np.repeat([weekly[(item, w)] / 7 for w in (17, 18, 19)], 7)
+        np.testing.assert_allclose(days[row], expected)
+        np.testing.assert_allclose(midweek[row], np.r_[expected[:7], np.zeros(5)])
     capsys.readouterr()
-    assert main(["--db", str(db), "plan"]) == 2
-    assert "weekly sales" in capsys.readouterr().err
+    assert main(["--db", str(db), "plan", "--quiet"]) == 0
+    with reading(db) as con:
+        plan = query(con, "SELECT * FROM reorder_plan ORDER BY product_id")
+    assert plan.height == 2 and plan["as_of"].to_list() == [last_week] * 2
+    assert (plan["reorder_point"] > 0).all()
+    # mean daily demand of the 8-week window: the weeks' mean / 7
+    for row, item in enumerate((1, 2)):
+        window = np.mean([weekly[(item, w)] for w in range(12, 20)]) / 7
+        assert plan["mean_daily_demand"][row] == pytest.approx(window, abs=1e-3)
+    assert all("8 weeks of weekly sales spread over their days" in r for r in plan["reason"])
 
 
 def test_portfolio_scope_spends_stock_where_cycles_are_frequent() -> None:

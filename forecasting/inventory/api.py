@@ -10,12 +10,12 @@ import os
 
 import polars as pl
 
+from forecasting.errors import NoPlanError
 from forecasting.inventory.schemas import (
     REORDER_PLAN_SCHEMA,
     SIMULATION_SUMMARY_SCHEMA,
     STOCK_VIEW_SCHEMA,
 )
-from forecasting.outputs import no_plan_error
 from warehouse.contracts import validate
 from warehouse.db import reading, run_named, table_exists
 
@@ -25,7 +25,7 @@ def _plan_query(
 ) -> pl.DataFrame:
     with reading(db) as con:
         if not table_exists(con, "reorder_plan"):
-            raise no_plan_error(con)
+            raise NoPlanError()
         return run_named(con, name, params)
 
 
@@ -62,7 +62,7 @@ def stock_view(db: str | os.PathLike[str] | None, store_id: str, product_id: str
     order_up_to (levels are null when the pair is not in the plan)."""
     with reading(db) as con:
         if not table_exists(con, "reorder_plan"):
-            raise no_plan_error(con)
+            raise NoPlanError()
         history = run_named(
             con, "inventory/stock_history", {"store_id": store_id, "product_id": product_id}
         )

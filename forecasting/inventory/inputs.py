@@ -13,13 +13,11 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from forecasting.errors import DailySalesNeededError
 from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import QUANTILE_COLUMNS, DemandInputs
 from forecasting.inventory.level import LEVEL_WEEKS, Level, estimate_level
 from forecasting.inventory.level_error import ErrorPool, level_errors
 from forecasting.inventory.seasonal import YEAR_LAG_DAYS, seasonal_ratio
-from forecasting.outputs import weekly_sales
 from warehouse.db import WarehouseError, reading, run_named, table_exists
 
 
@@ -36,6 +34,8 @@ class PlanInputs:
         level: the as-of level estimate whose factor rescales `shape` (or the window), or None.
         shape: the longer history the bootstrap reads where the level is used
             (`PlanConfig.shape_days`), `[n_pairs, shape_days]`, or None (the window).
+        errors: the level's recent misses (`level_error.level_errors`), or None.
+        period_days: days one sales row covers (7: a weekly panel spread over its days).
     """
 
     pairs: pl.DataFrame
@@ -46,6 +46,7 @@ class PlanInputs:
     level: Level | None = None
     shape: np.ndarray | None = None
     errors: ErrorPool | None = None
+    period_days: int = 1
 
     def history_scale(self) -> np.ndarray | None:
         """Factor on the history source per pair: seasonal ratio x level factor (or None)."""
@@ -109,23 +110,43 @@ def level_error_pool(
     return level_errors(history, first_day, groups, cfg.shape_days, horizons, lag)
 
 
+def period_days(con: duckdb.DuckDBPyConnection) -> int:
+    """Days one sales row covers: 7 for a weekly panel (a row is the week ending on its date;
+    the inventory queries spread it evenly over the week's days), else 1."""
+    if not table_exists(con, "source_frequency"):
+        return 1
+    return 7 if run_named(con, "forecasting/frequency")["frequency"][0] == "W" else 1
+
+
 def sales_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
-    """(first, last) sale date; raises when the warehouse has no sales or weekly sales."""
-    weekly = weekly_sales(con)
-    if weekly:
-        raise DailySalesNeededError(weekly)
-    row = run_named(con, "inventory/sales_range").row(0)
+    """(first, last) day of sales (a weekly panel's first week from its first day); raises
+    when the warehouse has no sales."""
+    row = run_named(con, "inventory/sales_range", {"period_days": period_days(con)}).row(0)
     if row[1] is None:
         raise WarehouseError("the warehouse has no sales; load data before planning")
     return row[0], row[1]
 
 
+def store_pairs(con: duckdb.DuckDBPyConnection, until: date) -> pl.DataFrame:
+    """The store x product pairs to plan as of `until` (`inventory/pairs.sql`)."""
+    return run_named(con, "inventory/pairs", {"until": until, "period_days": period_days(con)})
+
+
 def daily_matrix(
     con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, start: date, n_days: int
 ) -> np.ndarray:
-    """Units per pair and day for days start+1 .. start+n_days: `[n_pairs, n_days]`."""
+    """Units per pair and day for days start+1 .. start+n_days: `[n_pairs, n_days]`.
+
+    A weekly panel's weeks are spread evenly over their seven days; a week ending after
+    start+n_days is not read (it had not ended by then)."""
     frame = run_named(
-        con, "inventory/daily_units", {"start": start, "end": start + timedelta(days=n_days)}
+        con,
+        "inventory/daily_units",
+        {
+            "start": start,
+            "end": start + timedelta(days=n_days),
+            "period_days": period_days(con),
+        },
     )
     keyed = pairs.select("store_id", "product_id").with_row_index("row")
     rows = frame.join(keyed, on=["store_id", "product_id"], how="inner").with_columns(
@@ -139,8 +160,13 @@ def daily_matrix(
 def load_forecast(
     con: duckdb.DuckDBPyConnection, pairs: pl.DataFrame, until: date, max_days: int
 ) -> tuple[str | None, np.ndarray | None, np.ndarray | None]:
-    """(run id, quantiles `[n, H, 7]`, has-forecast mask) of the run made as of `until`."""
+    """(run id, quantiles `[n, H, 7]`, has-forecast mask) of the run made as of `until`.
+
+    None for a weekly panel: its forecasts are week totals, not the daily quantiles the
+    lead-time sampling draws from (the history bootstrap, at an as-of level, serves instead)."""
     if not (table_exists(con, "forecasts") and table_exists(con, "forecast_runs")):
+        return None, None, None
+    if period_days(con) != 1:
         return None, None, None
     run = run_named(con, "inventory/forecast_run", {"until": until})
     if run.is_empty():
@@ -167,9 +193,10 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
         until = until or last
         if until < first:
             raise ValueError(f"--until {until} is before the first sale ({first})")
-        pairs = run_named(con, "inventory/pairs", {"until": until})
+        pairs = store_pairs(con, until)
         if pairs.is_empty():
             raise WarehouseError("no store x product pairs in dim_supply; load sales first")
+        period = period_days(con)
         back = lookback_days(cfg)
         long_history = daily_matrix(con, pairs, until - timedelta(days=back), back)
         history = long_history[:, back - cfg.window_days :]
@@ -194,7 +221,7 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
     shape = None if level is None else long_history[:, back - cfg.shape_days :]
     errors = level_error_pool(pairs, long_history, first_day, cfg, level)
     return PlanInputs(
-        pairs, DemandInputs(history, q, has), until, run_id, season, level, shape, errors
+        pairs, DemandInputs(history, q, has), until, run_id, season, level, shape, errors, period
     )
 
 

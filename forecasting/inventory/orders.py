@@ -18,8 +18,8 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from forecasting.errors import NoPlanError
 from forecasting.inventory.schemas import REORDER_PLAN_SCHEMA
-from forecasting.outputs import no_plan_error
 from warehouse.contracts import validate
 from warehouse.db import reading, run_named, table_exists
 from warehouse.defaults import DEFAULT_SUPPLIER_ID
@@ -141,7 +141,7 @@ def purchase_orders(
     with reading(db) as con:
         if plan is None:
             if not table_exists(con, "reorder_plan"):
-                raise no_plan_error(con)
+                raise NoPlanError()
             plan = validate(
                 run_named(con, "inventory/reorder_plan"),
                 REORDER_PLAN_SCHEMA,

@@ -69,7 +69,13 @@ def build_plan(
     risk = np.where(inactive | no_stock, np.nan, risk_all)
     fc_mask = inputs.demand.forecast_mask()
     days = cfg.window_days if inputs.level is None else cfg.shape_days
-    history_text = np.full(pairs.height, f"{days}-day history bootstrap")
+    history_text = np.full(
+        pairs.height,
+        f"{days}-day history bootstrap"
+        if inputs.period_days == 1
+        else f"{days // inputs.period_days} weeks of weekly sales spread over their days, "
+        "bootstrapped",
+    )
     if inputs.season is not None:
         factor = np.char.mod("%.2f", inputs.season)
         history_text = np.char.add(

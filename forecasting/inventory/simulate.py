@@ -53,6 +53,7 @@ from forecasting.inventory.inputs import (
     max_season_horizon,
     sales_range,
     season_factors,
+    store_pairs,
 )
 from forecasting.inventory.level import LEVEL_WEEKS, MIN_WEEKS
 from forecasting.inventory.maths import check_service_level, round_order_quantity
@@ -63,7 +64,7 @@ from forecasting.inventory.policies import (
     rule_of_thumb_policy,
     shelfwise_policy,
 )
-from warehouse.db import WarehouseError, reading, run_named
+from warehouse.db import WarehouseError, reading
 from warehouse.executors import Executor
 
 METRICS: tuple[str, ...] = (
@@ -133,6 +134,9 @@ class SimData:
     has_stock: bool
     year_ago: np.ndarray | None = None  # [n_pairs, window + days + horizon], 52 weeks earlier
     history_days: int | None = None
+    #: [n_pairs, days] the demand the replay serves when it is not what the plans read (a
+    #: benchmark planning from weekly sums spread over their days serves the daily demand)
+    actual: np.ndarray | None = None
 
     def back(self, cfg: SimConfig) -> int:
         """Days of history before the replay's first day held in `demand`."""
@@ -173,7 +177,7 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
                 f"--until {cfg.until} + --days {cfg.days} = {end} is after the last "
                 f"sale ({last}); use an earlier --until or fewer --days"
             )
-        pairs = run_named(con, "inventory/pairs", {"until": cfg.until})
+        pairs = store_pairs(con, cfg.until)
         pairs = pairs.filter(pl.col("first_sale_date") <= cfg.until)
         if pairs.is_empty():
             raise WarehouseError(f"no store x product sold on or before {cfg.until}")
@@ -235,7 +239,7 @@ def simulate(
     rng = np.random.default_rng(cfg.plan.seed)
     pairs, n, n_pol, horizon = data.pairs, data.pairs.height, len(POLICIES), cfg.days
     back = data.back(cfg)
-    actual = data.demand[:, back:]
+    actual = data.demand[:, back:] if data.actual is None else data.actual
     lt_mean, lt_sd = (
         column_array(pairs, "lead_time_mean_days"),
         column_array(pairs, "lead_time_sd_days"),

@@ -1,5 +1,6 @@
 -- Store x product pairs to plan as of $until: supply parameters (dim_supply, defaults already
--- resolved), product facts, the first sale and the latest stock snapshot on or before $until.
+-- resolved), product facts, the first day of sales (a weekly panel's first week, $period_days = 7,
+-- starts six days before its row's date) and the latest stock snapshot on or before $until.
 with supply as (
     select * from dim_supply
 ),
@@ -10,7 +11,10 @@ products as (
 ),
 
 first_sale as (
-    select store_id, product_id, min(sale_date) as first_sale_date
+    select
+        store_id,
+        product_id,
+        min(sale_date) - cast($period_days - 1 as integer) as first_sale_date
     from fct_sales_daily
     group by store_id, product_id
 ),
