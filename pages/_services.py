@@ -20,7 +20,7 @@ from recsys.applicable import customers_missing
 from recsys.service import BusinessRules
 from recsys.versions import pin_version, unpin
 from recsys.versions import versions_frame as recsys_versions_frame
-from services import display, merch, orders, segments
+from services import display, levels, merch, orders, segments
 
 
 def what_to_order(store_id: str | None) -> pl.DataFrame:
@@ -138,3 +138,13 @@ def save_segment(user: str, name: str, rule: segments.SegmentRule) -> None:
 def draft_orders(store_id: str | None) -> pl.DataFrame:
     """Draft purchase orders per supplier x store (None: every store), most urgent first."""
     return on_path(orders.draft_orders_for, store_id)
+
+
+def reorder_levels(store_id: str | None) -> levels.ReorderLevels:
+    """The plan's levels of one store (None: every store) and how many pairs lack stock."""
+    return on_path(levels.reorder_levels_for, store_id)
+
+
+def product_levels(store_id: str, product_id: str) -> dict[str, object] | None:
+    """One store x product's levels in the plan, or None when it is not planned."""
+    return on_path(levels.product_levels, store_id, product_id)

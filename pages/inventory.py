@@ -14,6 +14,7 @@ from pages import _format as fmt
 from pages import _reads as dash
 from pages import _services as svc
 from pages import _shared as shared
+from pages._levels import levels_without_stock, product_levels_card
 from pages._orders import order_review
 
 shared.require("inventory")
@@ -39,7 +40,12 @@ with order_tab:
         )
         if filters.categories and "category" in draft.columns:
             draft = draft.filter(draft["category"].is_in(list(filters.categories)))
-        if draft.is_empty():
+        levels = shared.guarded(
+            lambda: svc.reorder_levels(None if store == "(all)" else store), NoPlanError
+        )
+        if draft.is_empty() and levels.stock_missing:
+            levels_without_stock(levels, filters.categories)
+        elif draft.is_empty():
             st.success("Nothing to order for this selection.")
         else:
             order_review(draft)
@@ -53,7 +59,7 @@ with product_tab:
         p_id = c2.selectbox("Product", list(labels), format_func=labels.get, key="inv_p_product")
         view = shared.guarded(lambda: svc.stock_view(p_store, p_id), NoPlanError)
         if view.is_empty():
-            st.info("No stock history for this store x product.")
+            product_levels_card(svc.product_levels(p_store, p_id))
         else:
             fig = go.Figure(
                 go.Scatter(

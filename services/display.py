@@ -45,6 +45,7 @@ LABELS: dict[str, str] = {
     "on_order": "On order",
     "reorder_point": "Reorder point",
     "order_up_to": "Order-up-to",
+    "mean_daily_demand": "Demand per day",
     "revenue_share": "Share",
     "change_pct": "Change %",
     "previous_revenue": "Before",
@@ -77,6 +78,7 @@ _UNITS = (
     "on_order",
     "reorder_point",
     "order_up_to",
+    "safety_stock",
     "orders",
     "rows",
     "customers",
@@ -235,6 +237,13 @@ def money(value: float | None) -> str:
     sign = "-" if value < 0 else ""
     body = f"{abs(value):,.0f}" if abs(value) >= 100 else f"{abs(value):,.2f}"
     return f"{sign}£{body}"
+
+
+def units_text(value: float | None) -> str:
+    """Units with thousand separators, whole from 10 up, one decimal below; 'n/a' for None."""
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}"
 
 
 def kpi_text(value: float | None, unit: str) -> str:

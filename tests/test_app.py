@@ -281,6 +281,30 @@ def test_sales_explorer_of_a_panel_without_prices_charts_units(
     assert any(c.value.startswith("Units per day") for c in at.caption)
 
 
+def test_inventory_of_a_panel_without_stock_shows_the_levels_to_set(
+    app_factory, store_item_sample_db: Path, downloads
+) -> None:
+    """Sales but no stock: nothing can be suggested, and the page says why instead of "nothing
+    to order"; it shows the plan's levels (exportable) and, per product, the levels as cards."""
+    from forecasting.inventory.plan import run_plan
+
+    run_plan(store_item_sample_db)
+    at = open_page(app_factory(store_item_sample_db), "inventory")
+    info = " ".join(i.value for i in at.info)
+    assert "No stock on hand is loaded" in info and "ingest inventory" in info
+    assert not any("Nothing to order" in s.value for s in at.success)
+    levels = at.dataframe[0].value
+    assert {"reorder_point", "safety_stock", "order_qty"} <= set(levels.columns)
+    assert (levels["reorder_point"] > 0).all()
+    data = downloaded(at, downloads)
+    assert data.decode().splitlines()[0].startswith("store_id,product_id,description")
+    open_tab(at, "inv_tab", "Per product")
+    cards = metric_values(at)
+    assert set(cards) == {"Reorder point", "Safety stock", "Order quantity", "Demand per day"}
+    assert all(v != "n/a" for v in cards.values())
+    assert any("No stock history" in i.value for i in at.info)
+
+
 def test_data_page_ingests_a_file_and_picks_up_the_new_warehouse(
     app_factory, demo_db: Path
 ) -> None:

@@ -134,9 +134,7 @@ class SimData:
     has_stock: bool
     year_ago: np.ndarray | None = None  # [n_pairs, window + days + horizon], 52 weeks earlier
     history_days: int | None = None
-    #: [n_pairs, days] the demand the replay serves when it is not what the plans read (a
-    #: benchmark planning from weekly sums spread over their days serves the daily demand)
-    actual: np.ndarray | None = None
+    actual: np.ndarray | None = None  # [n_pairs, days] served, if not demand's (plans read demand)
 
     def back(self, cfg: SimConfig) -> int:
         """Days of history before the replay's first day held in `demand`."""
