@@ -372,6 +372,9 @@ def test_a_weekly_panel_is_planned_from_its_weeks_spread_over_days(
         np.testing.assert_allclose(midweek[row], np.r_[expected[:7], np.zeros(5)])
     capsys.readouterr()
     assert main(["--db", str(db), "plan", "--quiet"]) == 0
+    said = capsys.readouterr().out
+    assert "2 to order now" not in said and "0 to order now" in said
+    assert f"2 pairs have no stock snapshot on or before {last_week}" in said
     with reading(db) as con:
         plan = query(con, "SELECT * FROM reorder_plan ORDER BY product_id")
     assert plan.height == 2 and plan["as_of"].to_list() == [last_week] * 2

@@ -168,6 +168,13 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
             f"more than {cfg.item_floor_gap:.0%} below its target; --scope item: each item "
             "on its own"
         )
+    no_stock = int(frame["on_hand"].is_null().sum())
+    if no_stock:
+        print(
+            f"  {no_stock:,} pairs have no stock snapshot on or before {frame['as_of'][0]}: "
+            "their reorder points are set but nothing is suggested; load stock with "
+            "`python -m warehouse ingest inventory FILE`"
+        )
     sources = frame["demand_source"].value_counts(sort=True)
     for source, count in sources.iter_rows():
         print(f"  demand source {source}: {count:,} pairs")
