@@ -26,7 +26,10 @@ def holiday_section() -> None:
     )
     code_col, button_col = st.columns([1, 2], vertical_alignment="bottom")
     code = code_col.text_input(
-        "Country (ISO 3166 code)", calendar.country, max_chars=3, key="data_holiday_country"
+        "Country or region (ISO 3166, e.g. US or GB-SCT)",
+        calendar.country,
+        max_chars=16,
+        key="data_holiday_country",
     )
     if button_col.button("Use this calendar", key="data_holiday_set"):
         try:

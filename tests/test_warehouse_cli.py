@@ -199,6 +199,36 @@ def test_holiday_country_is_set_checked_and_kept_by_later_loads(
     assert "holiday calendar" not in capsys.readouterr().out  # chosen: no reminder
 
 
+def test_a_region_with_its_own_holidays_is_a_subdivision_of_its_country(
+    store_item_sample_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Scotland's bank holidays are not the UK-wide ones the default GB calendar holds:
+    `--country gb-sct` adds Saint Andrew's Day and the 2 January holiday; an unknown
+    subdivision is refused in one line naming the ones that exist, and nothing changes."""
+    db = str(store_item_sample_db)
+
+    def holidays_in(year: int) -> set[str]:
+        with reading(db) as con:
+            frame = query(
+                con,
+                "SELECT holiday_name FROM dim_date WHERE is_holiday AND year(date_day) = $y",
+                {"y": year},
+            )
+        return set(frame["holiday_name"])
+
+    uk_wide = holidays_in(2016)
+    assert not {"Saint Andrew's Day", "New Year Holiday"} & uk_wide
+    before = _sha(store_item_sample_db)
+    assert main(["--db", db, "holidays", "--country", "GB-XYZ"]) == 2
+    err = capsys.readouterr().err
+    assert "GB has no subdivision 'XYZ'" in err and "ENG, NIR, SCT, WLS" in err
+    assert len(err.strip().splitlines()) == 1 and _sha(store_item_sample_db) == before
+    assert main(["--db", db, "holidays", "--country", "gb-sct"]) == 0
+    assert "holiday calendar: GB-SCT" in capsys.readouterr().out
+    scotland = holidays_in(2016)
+    assert {"Saint Andrew's Day", "New Year Holiday"} <= scotland
+
+
 def test_a_first_load_says_which_holiday_calendar_feeds_the_forecasts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -86,13 +86,17 @@ def holiday_country(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def set_holiday_country(con: duckdb.DuckDBPyConnection, country: str) -> str:
-    """Remember `country` (an ISO 3166 code the `holidays` package knows, any case) as this
-    warehouse's holiday calendar; returns it upper-cased. The caller rebuilds the marts.
+    """Remember `country` as this warehouse's holiday calendar: an ISO 3166 code the `holidays`
+    package knows (any case), optionally with a subdivision after a hyphen as in ISO 3166-2
+    (`GB-SCT`: Scotland's bank holidays, `US-CA`, `DE-BY`); returns it normalised. The caller
+    rebuilds the marts.
 
     Raises:
-        WarehouseError: an unknown code (the message names the parameter and a few known codes).
+        WarehouseError: an unknown code or subdivision (the message names the parameter and
+            the codes it accepts).
     """
-    code = country.strip().upper()
+    code, _, region = country.strip().partition("-")
+    code = code.upper()
     known = holidays.list_supported_countries()
     if code not in known:
         close = sorted(c for c in known if len(c) == 2 and c[:1] == code[:1])[:12]
@@ -101,6 +105,15 @@ def set_holiday_country(con: duckdb.DuckDBPyConnection, country: str) -> str:
             f"country {country!r}: not a country the holidays calendar knows; use an ISO "
             f"3166 code such as GB, US, DE, FR{hint}"
         )
+    if region:
+        regions = {r.upper(): r for r in known[code]}
+        if region.upper() not in regions:
+            listed = ", ".join(known[code][:20]) or "none"
+            raise WarehouseError(
+                f"country {country!r}: {code} has no subdivision {region!r} in the holidays "
+                f"calendar; its subdivisions: {listed}"
+            )
+        code = f"{code}-{regions[region.upper()]}"
     execute(
         con,
         "INSERT OR REPLACE INTO _meta VALUES ($k, $v)",
@@ -144,7 +157,8 @@ def refresh_holidays(con: duckdb.DuckDBPyConnection, country: str | None = None)
     if row[0] is None:
         return
     years = range(int(row[0]), int(row[1]) + 2)
-    calendar = holidays.country_holidays(country, years=years)
+    code, _, region = country.partition("-")  # "GB-SCT": Scotland's calendar
+    calendar = holidays.country_holidays(code, subdiv=region or None, years=years)
     frame = pl.DataFrame(
         {
             "holiday_date": list(calendar.keys()),

@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         "holidays", help="show or set the country whose public holidays the forecasts use"
     )
     hol.add_argument(
-        "--country", help="ISO 3166 code, e.g. US or DE (a new warehouse uses GB); rebuilds marts"
+        "--country",
+        help="ISO 3166 code, e.g. US or DE, with a subdivision after a hyphen where the "
+        "holidays differ, e.g. GB-SCT or US-CA (a new warehouse uses GB); rebuilds marts",
     )
     sub.add_parser("info", help="row counts and date ranges of the marts")
     sub.add_parser("check", help="run the mart key tests (unique, not null)")
