@@ -20,9 +20,10 @@ def holiday_section() -> None:
     st.subheader("Holiday calendar")
     calendar = holiday_calendar(shared.db_path())
     st.caption(
-        f"Forecasts read public holidays from the warehouse: {calendar}. A retailer outside "
-        "the UK sets its own country once (the marts are rebuilt; forecasts use it from their "
-        "next refresh)."
+        f"Forecasts read public holidays from the warehouse: {calendar}. GB holds only the "
+        "UK-wide ones: a shop in England sets GB-ENG (Easter Monday, the August bank "
+        "holiday), in Scotland GB-SCT, elsewhere its own country, once (the marts are "
+        "rebuilt; forecasts use it from their next refresh)."
     )
     code_col, button_col = st.columns([1, 2], vertical_alignment="bottom")
     code = code_col.text_input(
