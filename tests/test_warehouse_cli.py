@@ -229,6 +229,32 @@ def test_a_region_with_its_own_holidays_is_a_subdivision_of_its_country(
     assert {"Saint Andrew's Day", "New Year Holiday"} <= scotland
 
 
+def test_a_warehouse_holds_one_sales_frequency(
+    store_item_sample_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Weekly rows among daily ones would be read as days by the forecasts and the plans (and
+    days as weeks): a weekly panel into a warehouse of daily sales, or daily invoices into a
+    weekly one, is refused in one line naming the file, and the warehouse is unchanged."""
+    weekly = tmp_path / "weekly.csv"
+    pl.read_csv(STORE_ITEM_SAMPLE).with_columns(pl.col("date").str.to_date()).filter(
+        pl.col("date").dt.weekday() == 5  # Fridays only: a weekly panel of the same items
+    ).write_csv(weekly)
+    before = _sha(store_item_sample_db)
+    assert main(ingest_args(store_item_sample_db, weekly, STORE_ITEM_COLUMNS)) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress bar
+    assert last.startswith(f"error: {weekly}: its sales are weekly and this warehouse already ")
+    assert "holds daily sales" in last and _sha(store_item_sample_db) == before
+    weekly_db = tmp_path / "weekly.duckdb"
+    assert main(ingest_args(weekly_db, weekly, STORE_ITEM_COLUMNS)) == 0
+    assert main(ingest_args(weekly_db, weekly, STORE_ITEM_COLUMNS)) == 0  # the same again: fine
+    capsys.readouterr()
+    before = _sha(weekly_db)
+    assert main(["--db", str(weekly_db), "ingest", "online-retail", str(OR_SAMPLE)]) == 2
+    err = capsys.readouterr().err
+    assert "its sales are daily and this warehouse already holds weekly sales" in err
+    assert _sha(weekly_db) == before
+
+
 def test_a_first_load_says_which_holiday_calendar_feeds_the_forecasts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

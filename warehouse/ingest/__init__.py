@@ -24,7 +24,7 @@ from warehouse.build import (
     holiday_country_set,
     set_holiday_country,
 )
-from warehouse.db import WarehouseError, execute, row_count, writing
+from warehouse.db import WarehouseError, execute, row_count, run_named, scalar, writing
 from warehouse.defaults import HOLIDAY_COUNTRY
 from warehouse.ingest import online_retail, sales_panel, stock
 from warehouse.load import (
@@ -120,8 +120,32 @@ def _new_report(kind: str, source: str, path: Path, read: SourceFile) -> LoadRep
     )
 
 
-def _sales_stage(report: LoadReport, lines: pl.DataFrame) -> Stage:
+_FREQUENCY_WORDS = {"D": "daily", "W": "weekly"}
+
+
+def check_frequency(con: duckdb.DuckDBPyConnection, path: Path, frequency: str) -> None:
+    """Refuse sales of another frequency ('D' or 'W') than those the warehouse already holds:
+    forecasts and reorder points read all of a warehouse's sales at one frequency, so weekly
+    rows among daily ones would be read as days (or days as weeks)."""
+    if not scalar(con, "SELECT count(*) > 0 FROM raw_sales_line"):
+        return
+    held = str(run_named(con, "forecasting/frequency")["frequency"][0])
+    if held != frequency:
+        raise WarehouseError(
+            f"{path}: its sales are {_FREQUENCY_WORDS[frequency]} and this warehouse already "
+            f"holds {_FREQUENCY_WORDS[held]} sales; a warehouse holds one frequency (forecasts "
+            "and reorder points read all its sales at one), so load the file into a warehouse "
+            "of its own (--db NEW.duckdb)"
+        )
+
+
+def _sales_stage(
+    report: LoadReport, lines: pl.DataFrame, path: Path, frequency: str = "D"
+) -> Stage:
+    """Append new sale lines of `frequency` (checked against the warehouse's first)."""
+
     def stage(con: duckdb.DuckDBPyConnection) -> None:
+        check_frequency(con, path, frequency)
         report.rows_accepted = lines.height
         report.rows_added = append_new(
             con, "raw_sales_line", _with_load_id(lines, report.load_id), "line_key"
@@ -150,7 +174,7 @@ def ingest_online_retail(
         db,
         report,
         [
-            ("insert lines", _sales_stage(report, lines)),
+            ("insert lines", _sales_stage(report, lines, path)),
             (
                 "insert customers",
                 lambda con: replace_by_key(
@@ -200,7 +224,7 @@ def ingest_sales_panel(
         db,
         report,
         [
-            ("insert lines", _sales_stage(report, lines)),
+            ("insert lines", _sales_stage(report, lines, path, frequency)),
             ("frequency", record_frequency),
             ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
         ],
