@@ -19,6 +19,17 @@ from warehouse.ingest.sales_panel import PanelColumns, ingest_args
 OR_SAMPLE = SAMPLES / "online_retail_ii_sample.csv"
 
 
+def _holidays_in(db: str, year: int) -> set[str]:
+    """Names of the holidays `dim_date` marks in `year`."""
+    with reading(db) as con:
+        frame = query(
+            con,
+            "SELECT holiday_name FROM dim_date WHERE is_holiday AND year(date_day) = $y",
+            {"y": year},
+        )
+    return set(frame["holiday_name"])
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -173,18 +184,9 @@ def test_holiday_country_is_set_checked_and_kept_by_later_loads(
     (Thanksgiving, no Boxing Day); an unknown code changes nothing; a later ingest keeps it."""
     db = str(store_item_sample_db)
 
-    def holidays_in(year: int) -> set[str]:
-        with reading(db) as con:
-            frame = query(
-                con,
-                "SELECT holiday_name FROM dim_date WHERE is_holiday AND year(date_day) = $y",
-                {"y": year},
-            )
-        return set(frame["holiday_name"])
-
     assert main(["--db", db, "holidays"]) == 0
     assert "holiday calendar: GB" in capsys.readouterr().out
-    assert "Boxing Day" in holidays_in(2016)
+    assert "Boxing Day" in _holidays_in(db, 2016)
     before = _sha(store_item_sample_db)
     assert main(["--db", db, "holidays", "--country", "XX"]) == 2
     err = capsys.readouterr().err
@@ -192,10 +194,10 @@ def test_holiday_country_is_set_checked_and_kept_by_later_loads(
     assert _sha(store_item_sample_db) == before
     assert main(["--db", db, "holidays", "--country", "us"]) == 0
     assert "holiday calendar: US" in capsys.readouterr().out
-    us_2016 = holidays_in(2016)
+    us_2016 = _holidays_in(db, 2016)
     assert "Thanksgiving Day" in us_2016 and "Boxing Day" not in us_2016
     assert main(ingest_args(store_item_sample_db, STORE_ITEM_SAMPLE, STORE_ITEM_COLUMNS)) == 0
-    assert "Thanksgiving Day" in holidays_in(2016)  # the load rebuilt dim_date with US holidays
+    assert "Thanksgiving Day" in _holidays_in(db, 2016)  # the load rebuilt dim_date with it
     assert "holiday calendar" not in capsys.readouterr().out  # chosen: no reminder
 
 
@@ -207,16 +209,7 @@ def test_a_region_with_its_own_holidays_is_a_subdivision_of_its_country(
     subdivision is refused in one line naming the ones that exist, and nothing changes."""
     db = str(store_item_sample_db)
 
-    def holidays_in(year: int) -> set[str]:
-        with reading(db) as con:
-            frame = query(
-                con,
-                "SELECT holiday_name FROM dim_date WHERE is_holiday AND year(date_day) = $y",
-                {"y": year},
-            )
-        return set(frame["holiday_name"])
-
-    uk_wide = holidays_in(2016)
+    uk_wide = _holidays_in(db, 2016)
     assert not {"Saint Andrew's Day", "New Year Holiday"} & uk_wide
     before = _sha(store_item_sample_db)
     assert main(["--db", db, "holidays", "--country", "GB-XYZ"]) == 2
@@ -225,7 +218,7 @@ def test_a_region_with_its_own_holidays_is_a_subdivision_of_its_country(
     assert len(err.strip().splitlines()) == 1 and _sha(store_item_sample_db) == before
     assert main(["--db", db, "holidays", "--country", "gb-sct"]) == 0
     assert "holiday calendar: GB-SCT" in capsys.readouterr().out
-    scotland = holidays_in(2016)
+    scotland = _holidays_in(db, 2016)
     assert {"Saint Andrew's Day", "New Year Holiday"} <= scotland
 
 
