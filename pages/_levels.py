@@ -4,6 +4,7 @@ exports them; nothing can be suggested to order without stock on hand."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 import streamlit as st
@@ -34,7 +35,7 @@ def levels_without_stock(levels: ReorderLevels, categories: Sequence[str] = ()) 
     export_buttons(rows, "reorder_levels", key="inv_levels_export", label="Reorder levels")
 
 
-def product_levels_card(row: dict[str, object] | None) -> None:
+def product_levels_card(row: dict[str, Any] | None) -> None:
     """One pair's levels when it has no stock history (or why there are none)."""
     if row is None:
         st.info("This store x product is not in the reorder plan.")
@@ -52,5 +53,5 @@ def product_levels_card(row: dict[str, object] | None) -> None:
         strict=True,
     ):
         value = row.get(name)
-        col.metric(label, units_text(None if value is None else float(str(value))))
+        col.metric(label, units_text(None if value is None else float(value)))
     st.caption(str(row.get("reason") or ""))

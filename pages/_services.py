@@ -145,6 +145,6 @@ def reorder_levels(store_id: str | None) -> levels.ReorderLevels:
     return on_path(levels.reorder_levels_for, store_id)
 
 
-def product_levels(store_id: str, product_id: str) -> dict[str, object] | None:
+def product_levels(store_id: str, product_id: str) -> dict[str, Any] | None:
     """One store x product's levels in the plan, or None when it is not planned."""
     return on_path(levels.product_levels, store_id, product_id)

@@ -40,15 +40,16 @@ with order_tab:
         )
         if filters.categories and "category" in draft.columns:
             draft = draft.filter(draft["category"].is_in(list(filters.categories)))
-        levels = shared.guarded(
-            lambda: svc.reorder_levels(None if store == "(all)" else store), NoPlanError
-        )
-        if draft.is_empty() and levels.stock_missing:
-            levels_without_stock(levels, filters.categories)
-        elif draft.is_empty():
-            st.success("Nothing to order for this selection.")
-        else:
+        if not draft.is_empty():
             order_review(draft)
+        else:  # nothing to order: say whether that is because no stock is loaded
+            levels = shared.guarded(
+                lambda: svc.reorder_levels(None if store == "(all)" else store), NoPlanError
+            )
+            if levels.stock_missing:
+                levels_without_stock(levels, filters.categories)
+            else:
+                st.success("Nothing to order for this selection.")
 
 with product_tab:
     if product_tab.open:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -76,7 +77,7 @@ def reorder_levels_for(db: str | os.PathLike[str] | None, store_id: str | None) 
 
 def product_levels(
     db: str | os.PathLike[str] | None, store_id: str, product_id: str
-) -> dict[str, object] | None:
+) -> dict[str, Any] | None:
     """One pair's row of the levels table (`LEVEL_COLUMNS`), or None when it is not planned."""
     plan = inventory_api.load_reorder_plan(db).filter(
         (pl.col("store_id") == store_id) & (pl.col("product_id") == product_id)
