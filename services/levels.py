@@ -79,9 +79,7 @@ def product_levels(
     db: str | os.PathLike[str] | None, store_id: str, product_id: str
 ) -> dict[str, Any] | None:
     """One pair's row of the levels table (`LEVEL_COLUMNS`), or None when it is not planned."""
-    plan = inventory_api.load_reorder_plan(db).filter(
-        (pl.col("store_id") == store_id) & (pl.col("product_id") == product_id)
-    )
+    plan = inventory_api.plan_row(db, store_id, product_id)
     if plan.is_empty():
         return None
     return plan.select(LEVEL_COLUMNS).with_columns(_reason()).row(0, named=True)

@@ -35,6 +35,12 @@ def load_reorder_plan(db: str | os.PathLike[str] | None) -> pl.DataFrame:
     return validate(frame, REORDER_PLAN_SCHEMA, "inventory.api.load_reorder_plan", extra="allow")
 
 
+def plan_row(db: str | os.PathLike[str] | None, store_id: str, product_id: str) -> pl.DataFrame:
+    """One store x product's row of the plan (no row when it is not planned)."""
+    frame = _plan_query(db, "inventory/plan_row", {"store_id": store_id, "product_id": product_id})
+    return validate(frame, REORDER_PLAN_SCHEMA, "inventory.api.plan_row", extra="allow")
+
+
 def what_to_order(
     db: str | os.PathLike[str] | None, store_id: str | None = None, category: str | None = None
 ) -> pl.DataFrame:
