@@ -41,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     plan = subparsers.add_parser(
         "plan",
         help="reorder points and order suggestions per store x product (writes reorder_plan)",
+        description="Reorder points, safety stock and today's order suggestions per store x "
+        "product, written to reorder_plan. A weekly panel is planned from each week spread "
+        "evenly over its days (a row's date is its week's last day). Pairs without a stock "
+        "snapshot get their levels but no suggestion (load stock: python -m warehouse ingest "
+        "inventory FILE).",
     )
     plan.add_argument("--until", type=_date, help="plan date (default: the last sale date)")
     plan.add_argument(
