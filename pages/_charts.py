@@ -5,12 +5,14 @@ money axes read £1,234, ranked bars keep rank order with one distinct colour pe
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
+
+from services.display import mark_partial
 
 #: Category colours: Tableau 10 and 3 unlike it first (Dark24 alone made 4 of 13 pink or red).
 _FIRST = [*px.colors.qualitative.T10, "#222A2A", "#1F3A93", "#00B3E6"]
@@ -20,22 +22,6 @@ UNITS: dict[str, tuple[str, str]] = {"revenue": ("Revenue (£)", "£"), "units":
 LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
 
 
-def period_end(start: date, grain: str) -> date:
-    """Last day of the `grain` ('day', 'week', 'month') period starting on `start`."""
-    if grain == "day":
-        return start
-    if grain == "week":
-        return start + timedelta(days=6)
-    nxt = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-    return nxt - timedelta(days=1)
-
-
-def mark_partial(trend: pl.DataFrame, grain: str, first: date, last: date) -> pl.DataFrame:
-    """`trend` plus a bool `partial`: the period is cut by the range [first, last]."""
-    flags = [s < first or period_end(s, grain) > last for s in trend["period_start"].to_list()]
-    return trend.with_columns(pl.Series("partial", flags, dtype=pl.Boolean))
-
-
 def trend_figure(
     trend: pl.DataFrame,
     grain: str,
@@ -43,10 +29,12 @@ def trend_figure(
     last: date,
     measures: tuple[str, ...] = ("revenue", "units"),
     height: int = 360,
+    period_days: int = 1,
 ) -> go.Figure:
-    """A small multiple per measure with data (no flat zero line); partial periods in grey."""
+    """A small multiple per measure with data (no flat zero line); partial periods in grey
+    (`period_days` 7: a weekly panel, whose weeks are whole)."""
     measures = tuple(m for m in measures if trend[m].null_count() < trend.height) or measures
-    data = mark_partial(trend, grain, first, last)
+    data = mark_partial(trend, grain, first, last, period_days)
     fig = make_subplots(
         rows=len(measures),
         cols=1,

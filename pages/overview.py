@@ -40,16 +40,17 @@ for row in (kpis[:4], kpis[4:]):
 
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 left.subheader("Trend")
+span = dash.data_range()  # cached; a weekly panel has no day grain
 grain = (
-    right.segmented_control("Grain", ["day", "week", "month"], default="week", key="overview_grain")
-    or "week"
+    right.segmented_control("Grain", span.grains, default="week", key="overview_grain") or "week"
 )
 trend = dash.trend(filters, grain)
 if trend.is_empty():
     st.info("No sales in this period for the chosen stores and categories.")
 else:
     st.plotly_chart(
-        charts.trend_figure(trend, grain, filters.start, filters.end), key="overview_trend"
+        charts.trend_figure(trend, grain, filters.start, filters.end, period_days=span.period_days),
+        key="overview_trend",
     )
     st.caption(f"Grey open circles: a {grain} only partly inside the date range (not a drop).")
 

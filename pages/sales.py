@@ -26,8 +26,13 @@ by_time, by_dim, season, detail = st.tabs(
 with by_time:
     if by_time.open:
         c1, c2 = st.columns(2)
+        span = dash.data_range()  # cached; a weekly panel has no day grain
         grain = c1.radio(
-            "Grain", ["day", "week", "month"], index=1, horizontal=True, key="sales_grain"
+            "Grain",
+            span.grains,
+            index=span.grains.index("week"),
+            horizontal=True,
+            key="sales_grain",
         )
         trend = dash.trend(filters, grain)
         priced = sales_measure(trend) == "revenue"  # a panel without prices has no revenue
@@ -43,7 +48,13 @@ with by_time:
         else:
             st.plotly_chart(
                 charts.trend_figure(
-                    trend, grain, filters.start, filters.end, (measure,), height=340
+                    trend,
+                    grain,
+                    filters.start,
+                    filters.end,
+                    (measure,),
+                    height=340,
+                    period_days=span.period_days,
                 ),
                 key="sales_trend",
             )

@@ -105,18 +105,36 @@ class DataRange:
     products: int
     stores: int
     customers: int
+    period_days: int = 1
+
+    @property
+    def grains(self) -> tuple[str, ...]:
+        """The trend grains these sales have: no 'day' for a weekly panel (7-day rows)."""
+        return GRAINS if self.period_days == 1 else GRAINS[1:]
+
+
+def sales_period_days(con: duckdb.DuckDBPyConnection) -> int:
+    """Days one sales row covers: 7 for a weekly panel (a row is the week ending on its date),
+    else 1."""
+    if not table_exists(con, "source_frequency"):
+        return 1
+    return 7 if run_named(con, "forecasting/frequency")["frequency"][0] == "W" else 1
 
 
 def data_range(con: duckdb.DuckDBPyConnection) -> DataRange:
-    """Sales date range and sizes of the warehouse."""
+    """Sales date range and sizes of the warehouse; a weekly panel's range starts on its first
+    week's first day."""
     row = run_named(con, "app/data_range").row(0, named=True)
+    days = sales_period_days(con)
+    first = row["first_day"]
     return DataRange(
-        row["first_day"],
+        first - timedelta(days=days - 1) if first is not None else None,
         row["last_day"],
         int(row["sale_lines"]),
         int(row["products"]),
         int(row["stores"]),
         int(row["customers"]),
+        days,
     )
 
 
@@ -190,10 +208,17 @@ def kpis(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[Kpi]:
 
 @returns(TREND_SCHEMA)
 def trend(con: duckdb.DuckDBPyConnection, filters: Filters, grain: str = "day") -> pl.DataFrame:
-    """Columns period_start DATE, revenue (GBP), units: one row per `grain` with sales."""
+    """Columns period_start DATE, revenue (GBP), units: one row per `grain` with sales. On a
+    weekly panel a week is the source's own (period_start = its first day, six days before the
+    row's date) and there is no 'day' grain."""
+    days = sales_period_days(con)
     if grain not in GRAINS:
         raise WarehouseError(f"grain: {grain!r} is not one of {', '.join(GRAINS)}")
-    return run_named(con, "app/trend", {**filters.params(), "grain": grain})
+    if grain == "day" and days == 7:
+        raise WarehouseError(
+            "grain: these sales are weekly, so there is no 'day'; use week or month"
+        )
+    return run_named(con, "app/trend", {**filters.params(), "grain": grain, "period_days": days})
 
 
 @returns(MOVERS_SCHEMA)

@@ -6,6 +6,7 @@ of a numeric column from its name and type (pounds, percentages, whole units, id
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -269,3 +270,26 @@ def score_axis(scores: pl.Series) -> tuple[tuple[float, float], str]:
         return (0.0, high + pad), "score (higher = better match)"
     start = low - pad
     return (start, high + pad), f"score (higher = better match; axis starts at {start:,.2f}, not 0)"
+
+
+def period_end(start: date, grain: str) -> date:
+    """Last day of the `grain` ('day', 'week', 'month') period starting on `start`."""
+    if grain == "day":
+        return start
+    if grain == "week":
+        return start + timedelta(days=6)
+    nxt = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def mark_partial(
+    trend: pl.DataFrame, grain: str, first: date, last: date, period_days: int = 1
+) -> pl.DataFrame:
+    """`trend` plus a bool `partial`: the period is cut by the range [first, last]. A weekly
+    panel's weeks (`period_days` 7) are whole rows of the source, never partial."""
+    starts = trend["period_start"].to_list()
+    if grain == "week" and period_days == 7:
+        flags = [False] * len(starts)
+    else:
+        flags = [s < first or period_end(s, grain) > last for s in starts]
+    return trend.with_columns(pl.Series("partial", flags, dtype=pl.Boolean))

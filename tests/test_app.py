@@ -281,6 +281,33 @@ def test_sales_explorer_of_a_panel_without_prices_charts_units(
     assert any(c.value.startswith("Units per day") for c in at.caption)
 
 
+def test_a_weekly_panel_trends_by_week_or_month_only(app_factory, tmp_path: Path) -> None:
+    """A weekly panel has no daily sales: Overview and the Sales explorer offer week and month
+    grains only, and chart its weeks."""
+    from datetime import date, timedelta
+
+    from warehouse.cli import main as warehouse_main
+    from warehouse.ingest.sales_panel import PanelColumns, ingest_args
+
+    week0 = date(2024, 1, 5)
+    rows = ["date,store,item,sales"] + [
+        f"{week0 + timedelta(weeks=w)},1,{item},{5 + w % 4}" for w in range(30) for item in (1, 2)
+    ]
+    source = tmp_path / "weekly.csv"
+    source.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "weekly.duckdb"
+    assert (
+        warehouse_main(ingest_args(db, source, PanelColumns("date", "store", "item", "sales"))) == 0
+    )
+    at = open_page(app_factory(db), "overview")
+    assert [o.content for o in at.get("button_group")[0].proto.options] == ["week", "month"]
+    assert at.get("plotly_chart")
+    at.switch_page("pages/sales.py").run()
+    assert not at.exception, at.exception
+    assert at.radio(key="sales_grain").options == ["week", "month"]
+    assert at.get("plotly_chart")
+
+
 def test_inventory_of_a_panel_without_stock_shows_the_levels_to_set(
     app_factory, store_item_sample_db: Path, downloads
 ) -> None:

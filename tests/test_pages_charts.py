@@ -82,3 +82,24 @@ def test_trend_leaves_out_a_measure_the_data_does_not_have() -> None:
     priced = panel.with_columns(pl.col("units").mul(2.5).alias("revenue"))
     both = trend_figure(priced, "week", weeks[0], weeks[-1] + dt.timedelta(days=6))
     assert [a.text for a in both.layout.annotations] == ["Revenue (£)", "Units"]
+
+
+def test_a_weekly_panels_weeks_are_whole_but_its_months_can_be_cut() -> None:
+    """A weekly panel's week is one source row, never partial, even where it starts before
+    the range; its months are cut by the range as a daily panel's are."""
+    from services.display import mark_partial
+
+    starts = [dt.date(2024, 1, 2) + dt.timedelta(weeks=w) for w in range(4)]
+    weeks = pl.DataFrame({"period_start": starts, "revenue": [1.0] * 4, "units": [1.0] * 4})
+    first, last = dt.date(2024, 1, 5), starts[-1] + dt.timedelta(days=6)
+    assert (
+        mark_partial(weeks, "week", first, last, period_days=7)["partial"].to_list() == [False] * 4
+    )
+    assert mark_partial(weeks, "week", first, last)["partial"].to_list() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    months = pl.DataFrame({"period_start": [dt.date(2024, 1, 1)], "revenue": [1.0], "units": [1.0]})
+    assert mark_partial(months, "month", first, last, period_days=7)["partial"].to_list() == [True]

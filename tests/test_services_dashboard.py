@@ -278,3 +278,41 @@ def test_model_versions_lists_artifacts_newest_first(tmp_path: Path) -> None:
     assert frame["version"].to_list() == ["v0002", "v0001"]
     assert "ndcg_at_10=0.31" in frame["details"][0]
     assert catalog.model_versions(tmp_path / "none.duckdb").is_empty()
+
+
+def test_a_weekly_panel_trends_by_its_own_weeks_with_no_day_grain(tmp_path: Path) -> None:
+    """A weekly panel (each row the week ending on its date, here Mondays) plots one point per
+    source week, starting six days before the row's date (not the calendar week holding it,
+    which cut the last week in two and marked it partial), offers no 'day' grain, and its data
+    range starts on the first week's first day."""
+    from warehouse.cli import main as warehouse_main
+    from warehouse.ingest.sales_panel import PanelColumns, ingest_args
+
+    week0 = date(2024, 1, 8)  # a Monday; weeks end on Mondays
+    rows = ["date,store,item,sales"] + [
+        f"{week0 + timedelta(weeks=w)},1,{item},{10 * item + w}"
+        for w in range(12)
+        for item in (1, 2)
+    ]
+    source = tmp_path / "weekly.csv"
+    source.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "weekly.duckdb"
+    assert (
+        warehouse_main(ingest_args(db, source, PanelColumns("date", "store", "item", "sales"))) == 0
+    )
+    last = week0 + timedelta(weeks=11)
+    with reading(db) as cur:
+        span = aq.data_range(cur)
+        assert (span.first_day, span.last_day, span.period_days) == (
+            week0 - timedelta(days=6),
+            last,
+            7,
+        )
+        assert span.grains == ("week", "month")
+        weeks = aq.trend(cur, aq.Filters(week0, last), "week")
+        with pytest.raises(WarehouseError, match="weekly"):
+            aq.trend(cur, aq.Filters(week0, last), "day")
+    assert weeks["period_start"].to_list() == [
+        week0 + timedelta(weeks=w, days=-6) for w in range(12)
+    ]
+    assert weeks["units"].to_list() == [float(30 + 2 * w) for w in range(12)]

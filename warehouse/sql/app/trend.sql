@@ -1,6 +1,14 @@
 -- Revenue and units per $grain ('day', 'week' or 'month') in [$start, $end], filtered.
+-- $period_days = 7 (a weekly panel, each row the week ending on its date): a 'week' is the
+-- source's own week, starting six days before the row's date, not the calendar week holding it.
 with daily as (
-    select date_trunc($grain, d.sale_date)::DATE as period_start, d.revenue, d.units
+    select
+        case
+            when $grain = 'week' and $period_days = 7 then d.sale_date - 6
+            else date_trunc($grain, d.sale_date)::DATE
+        end as period_start,
+        d.revenue,
+        d.units
     from fct_sales_daily as d
     inner join dim_product as p on p.product_id = d.product_id
     where d.sale_date between $start and $end
