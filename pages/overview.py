@@ -11,7 +11,7 @@ from pages import _reads as dash
 from pages import _shared as shared
 from pages._export import export_buttons
 from pages._movers_chart import movers_figure
-from services.display import kpi_text, mover_rows
+from services.display import kpi_text, mark_partial, mover_rows
 
 MOVER_FIRST = ("product_id", "description", "change", "units_change", "change_pct")
 
@@ -52,7 +52,8 @@ else:
         charts.trend_figure(trend, grain, filters.start, filters.end, period_days=span.period_days),
         key="overview_trend",
     )
-    st.caption(f"Grey open circles: a {grain} only partly inside the date range (not a drop).")
+    if mark_partial(trend, grain, filters.start, filters.end, span.period_days)["partial"].any():
+        st.caption(f"Grey open circles: a {grain} only partly inside the date range (not a drop).")
 
 st.subheader("Top and bottom movers")
 n = st.slider("Products per list", 3, 25, 10, key="overview_movers_n")

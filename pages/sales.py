@@ -11,7 +11,7 @@ from pages import _reads as dash
 from pages import _shared as shared
 from pages._export import export_buttons
 from pages._sales_charts import breakdown_figure, heatmap_figure, product_figure
-from services.display import money, sales_measure, without_empty_columns
+from services.display import mark_partial, money, sales_measure, without_empty_columns
 
 shared.require("sales")
 filters = shared.filters()
@@ -58,7 +58,9 @@ with by_time:
                 ),
                 key="sales_trend",
             )
-            st.caption(f"Grey open circles: a {grain} only partly inside the date range.")
+            cut = mark_partial(trend, grain, filters.start, filters.end, span.period_days)
+            if cut["partial"].any():
+                st.caption(f"Grey open circles: a {grain} only partly inside the date range.")
             export_buttons(trend, f"sales_by_{grain}", key="sales_trend_export")
 
 with by_dim:

@@ -283,7 +283,7 @@ def test_sales_explorer_of_a_panel_without_prices_charts_units(
 
 def test_a_weekly_panel_trends_by_week_or_month_only(app_factory, tmp_path: Path) -> None:
     """A weekly panel has no daily sales: Overview and the Sales explorer offer week and month
-    grains only, and chart its weeks."""
+    grains only, and chart its weeks (whole weeks: no "partial" note)."""
     from datetime import date, timedelta
 
     from warehouse.cli import main as warehouse_main
@@ -302,6 +302,7 @@ def test_a_weekly_panel_trends_by_week_or_month_only(app_factory, tmp_path: Path
     at = open_page(app_factory(db), "overview")
     assert [o.content for o in at.get("button_group")[0].proto.options] == ["week", "month"]
     assert at.get("plotly_chart")
+    assert not any("partly inside" in c.value for c in at.caption), "its weeks are whole"
     at.switch_page("pages/sales.py").run()
     assert not at.exception, at.exception
     assert at.radio(key="sales_grain").options == ["week", "month"]
