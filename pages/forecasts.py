@@ -35,7 +35,10 @@ history = shared.guarded(lambda: svc.history(store_id, product_id, category), No
 if forecast.is_empty():
     shared.empty_state("No forecast for this selection: run `python -m forecasting run`.")
 
-show_days = st.slider("History shown (days)", 28, 365, 120, key="fc_history_days")
+if not forecast.is_empty() and period_unit(forecast["date"]) == "week":  # a weekly panel
+    show_days = 7 * st.slider("History shown (weeks)", 4, 156, 52, key="fc_history_weeks")
+else:
+    show_days = st.slider("History shown (days)", 28, 365, 120, key="fc_history_days")
 start = forecast["date"].min()
 recent = history.filter(pl.col("date") >= start - pl.duration(days=show_days)) if start else history
 st.plotly_chart(band_figure(forecast, recent), key="fc_chart")

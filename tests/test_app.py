@@ -283,7 +283,8 @@ def test_sales_explorer_of_a_panel_without_prices_charts_units(
 
 def test_a_weekly_panel_trends_by_week_or_month_only(app_factory, tmp_path: Path) -> None:
     """A weekly panel has no daily sales: Overview and the Sales explorer offer week and month
-    grains only, and chart its weeks (whole weeks: no "partial" note)."""
+    grains only, and chart its weeks (whole weeks: no "partial" note); Forecasts shows its history
+    in weeks."""
     from datetime import date, timedelta
 
     from warehouse.cli import main as warehouse_main
@@ -307,6 +308,14 @@ def test_a_weekly_panel_trends_by_week_or_month_only(app_factory, tmp_path: Path
     assert not at.exception, at.exception
     assert at.radio(key="sales_grain").options == ["week", "month"]
     assert at.get("plotly_chart")
+    from forecasting.cli import main as forecasting_main
+
+    assert (
+        forecasting_main(["--db", str(db), "run", "--horizon", "4", "--prophet-series", "0"]) == 0
+    )
+    at.switch_page("pages/forecasts.py").run()
+    assert not at.exception, at.exception
+    assert at.slider(key="fc_history_weeks").label == "History shown (weeks)"
 
 
 def test_inventory_of_a_panel_without_stock_shows_the_levels_to_set(
