@@ -316,3 +316,30 @@ def test_a_weekly_panel_trends_by_its_own_weeks_with_no_day_grain(tmp_path: Path
         week0 + timedelta(weeks=w, days=-6) for w in range(12)
     ]
     assert weeks["units"].to_list() == [float(30 + 2 * w) for w in range(12)]
+
+
+def test_store_filter_labels_do_not_repeat_the_id_and_sort_numbers_as_numbers(
+    tmp_path: Path, con
+) -> None:
+    """A panel's stores have no names (the name is the id): "2", not "2 2"; ids 1..10 sort as
+    numbers. Named demo stores keep "id name"."""
+    from warehouse.cli import main as warehouse_main
+    from warehouse.ingest.sales_panel import PanelColumns, ingest_args
+
+    rows = ["date,store,item,sales"] + [
+        f"2024-01-{d:02d},{s},1,3" for d in range(1, 29) for s in (10, 2, 1)
+    ]
+    source = tmp_path / "panel.csv"
+    source.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "panel.duckdb"
+    assert (
+        warehouse_main(ingest_args(db, source, PanelColumns("date", "store", "item", "sales"))) == 0
+    )
+    with reading(db) as cur:
+        stores, _ = aq.filter_options(cur)
+    assert list(stores.items()) == [("1", "1"), ("2", "2"), ("10", "10")]
+    demo_stores, _ = aq.filter_options(con)
+    assert all(
+        label.startswith(f"{sid} ") and len(label) > len(sid) + 1
+        for sid, label in demo_stores.items()
+    )

@@ -1,6 +1,14 @@
--- Values for the global filters: kind ('store' or 'category'), value, label.
+-- Values for the global filters: kind ('store' or 'category'), value, label. A store's label
+-- is its id and name, or its id alone where the name is missing or repeats the id (a panel's
+-- store "1" was listed as "1 1"); numeric ids sort as numbers (1, 2, ..., 10).
 with stores as (
-    select 'store' as kind, store_id as value, store_id || ' ' || coalesce(store_name, '') as label
+    select
+        'store' as kind,
+        store_id as value,
+        case
+            when coalesce(trim(store_name), '') in ('', store_id) then store_id
+            else store_id || ' ' || store_name
+        end as label
     from dim_store
 ),
 
@@ -16,4 +24,4 @@ final as (
     select * from categories
 )
 
-select * from final order by kind, value
+select * from final order by kind, try_cast(value as BIGINT) nulls last, value
