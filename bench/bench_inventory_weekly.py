@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=91)
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--targets", default="0.9,0.95,0.99")
+    parser.add_argument(
+        "--window-days", type=int, default=None, help="history window of both views' plans"
+    )
     args = parser.parse_args()
     targets = [float(t) for t in args.targets.split(",") if t]
     rows: list[str] = []
@@ -79,9 +82,10 @@ def main() -> None:
         name, rest = spec.split("=", 1)
         path, until, *own_days = rest.split(":")
         days = int(own_days[0]) if own_days else args.days
-        base = SimConfig(
-            until=date.fromisoformat(until), days=days, plan=PlanConfig(n_samples=args.samples)
-        )
+        plan = PlanConfig(n_samples=args.samples)
+        if args.window_days:
+            plan = dataclasses.replace(plan, window_days=args.window_days)
+        base = SimConfig(until=date.fromisoformat(until), days=days, plan=plan)
         start = time.perf_counter()
         daily = load_sim_data(path, base)
         daily = dataclasses.replace(daily, forecast=(None, None, None))
