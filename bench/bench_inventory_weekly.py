@@ -2,7 +2,8 @@
 
 Usage:
     python bench/bench_inventory_weekly.py --db NAME=PATH:UNTIL[:DAYS] [--db ...]
-        [--days 91] [--samples 500] [--targets 0.9,0.95,0.99]
+        [--days 91] [--samples 500] [--targets 0.9,0.95,0.99] [--window-days N]
+        [--weekly-shape-days N]
 
 A retailer who keeps only weekly sales gets reorder points from weeks spread evenly over their
 days (`warehouse/sql/inventory/daily_units.sql` with `period_days` 7). Whether that holds is a
@@ -61,6 +62,7 @@ def weekly_view(data: SimData, back: int, window_days: int) -> SimData:
         actual=data.demand[:, back:],
         year_ago=year_ago,
         forecast=(None, None, None),
+        period_days=WEEK,
     )
 
 
@@ -72,6 +74,12 @@ def main() -> None:
     parser.add_argument("--targets", default="0.9,0.95,0.99")
     parser.add_argument(
         "--window-days", type=int, default=None, help="history window of both views' plans"
+    )
+    parser.add_argument(
+        "--weekly-shape-days",
+        type=int,
+        default=None,
+        help="weekly view: days of weeks relative to their neighbours' level (0: the window)",
     )
     args = parser.parse_args()
     targets = [float(t) for t in args.targets.split(",") if t]
@@ -85,6 +93,8 @@ def main() -> None:
         plan = PlanConfig(n_samples=args.samples)
         if args.window_days:
             plan = dataclasses.replace(plan, window_days=args.window_days)
+        if args.weekly_shape_days is not None:
+            plan = dataclasses.replace(plan, weekly_shape_days=args.weekly_shape_days)
         base = SimConfig(until=date.fromisoformat(until), days=days, plan=plan)
         start = time.perf_counter()
         daily = load_sim_data(path, base)

@@ -140,6 +140,13 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
         help="rescale the history window to an as-of level with a damped trend: auto (default) "
         "where there is no seasonal ratio (under a year of sales), trend always, off never",
     )
+    parser.add_argument(
+        "--weekly-shape-days",
+        type=int,
+        default=168,
+        help="weekly panels: bootstrap this many days of weeks, each relative to its neighbours' "
+        "level, at the window's level (default 168 = 24 weeks; 0: the window's weeks as is)",
+    )
 
 
 def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
@@ -154,6 +161,7 @@ def _cmd_plan(db: Path, args: argparse.Namespace) -> int:
         item_floor_gap=args.item_floor_gap,
         seasonal=args.seasonal,
         level=args.level,
+        weekly_shape_days=args.weekly_shape_days,
     )
     if args.export is not None:  # before reorder_plan is replaced, not after
         check_output_path(args.export, flag="--export", suffixes=(".csv", ".xlsx"))
@@ -203,6 +211,7 @@ def _cmd_simulate(db: Path, args: argparse.Namespace) -> int:
         item_floor_gap=args.item_floor_gap,
         seasonal=args.seasonal,
         level=args.level,
+        weekly_shape_days=args.weekly_shape_days,
         policy=args.policy,
         review_days=args.review_days,
     )

@@ -37,6 +37,9 @@ class PlanConfig:
         shape_days: where the level is used, the bootstrap reads this many days, rescaled to
             the level (a longer history of the lumpy orders than the window is possible; 182
             measured worse than 56 on Online Retail II, docs/BENCHMARKS.md).
+        weekly_shape_days: on a weekly panel where the level is not used, the bootstrap reads
+            this many days of weeks relative to their neighbours' level, at the window's level
+            (`forecasting.inventory.weekly_shape`); 0 = the window as is.
         level_sd: multiplier on the level's relative standard error added to the samples
             (0 = treat the level as exact).
         pooled_sizes: sale-day sizes shrunk towards the category's pool
@@ -66,6 +69,7 @@ class PlanConfig:
     item_floor_gap: float = 0.10
     level: Literal["auto", "trend", "off"] = "auto"
     shape_days: int = 56
+    weekly_shape_days: int = 168
     level_sd: float = 1.0
     pooled_sizes: Literal["auto", "on", "off"] = "auto"
     size_prior_days: float = 8.0
@@ -102,5 +106,12 @@ class PlanConfig:
             raise ValueError(f"size_prior_days must be 0..1000, got {self.size_prior_days}")
         if not 7 <= self.shape_days <= 364:
             raise ValueError(f"shape_days must be 7..364, got {self.shape_days}")
+        if self.weekly_shape_days and not (
+            14 <= self.weekly_shape_days <= 364 and self.weekly_shape_days % 7 == 0
+        ):
+            raise ValueError(
+                f"--weekly-shape-days must be 0 or a multiple of 7 in 14..364, "
+                f"got {self.weekly_shape_days}"
+            )
         if self.no_cost_cover_days <= 0 or self.rule_of_thumb_days <= 0:
             raise ValueError("cover days must be positive")

@@ -18,6 +18,7 @@ from forecasting.inventory.demand_dist import QUANTILE_COLUMNS, DemandInputs
 from forecasting.inventory.level import LEVEL_WEEKS, Level, estimate_level
 from forecasting.inventory.level_error import ErrorPool, level_errors
 from forecasting.inventory.seasonal import YEAR_LAG_DAYS, seasonal_ratio
+from forecasting.inventory.weekly_shape import WeeklyShape, weekly_shape
 from warehouse.db import WarehouseError, reading, run_named, table_exists
 
 
@@ -32,10 +33,11 @@ class PlanInputs:
         forecast_run: the forecast run used, or None (history only).
         season: per-pair factor on the history window (`forecasting.inventory.seasonal`), or None.
         level: the as-of level estimate whose factor rescales `shape` (or the window), or None.
-        shape: the longer history the bootstrap reads where the level is used
-            (`PlanConfig.shape_days`), `[n_pairs, shape_days]`, or None (the window).
+        shape: the longer history the bootstrap reads (`history_shape`), or None (the window).
         errors: the level's recent misses (`level_error.level_errors`), or None.
         period_days: days one sales row covers (7: a weekly panel spread over its days).
+        weekly: a weekly panel's shape (`weekly_shape.WeeklyShape`: its rows and the level's
+            standard error), or None.
     """
 
     pairs: pl.DataFrame
@@ -47,6 +49,7 @@ class PlanInputs:
     shape: np.ndarray | None = None
     errors: ErrorPool | None = None
     period_days: int = 1
+    weekly: WeeklyShape | None = None
 
     def history_scale(self) -> np.ndarray | None:
         """Factor on the history source per pair: seasonal ratio x level factor (or None)."""
@@ -66,7 +69,29 @@ def lookback_days(cfg: PlanConfig) -> int:
         cfg.window_days,
         7 * LEVEL_WEEKS if cfg.level != "off" else 0,
         cfg.shape_days if cfg.level != "off" else 0,
+        cfg.weekly_shape_days + 6,
     )
+
+
+def history_shape(
+    history: np.ndarray,
+    first_day: np.ndarray,
+    cfg: PlanConfig,
+    level: Level | None,
+    period_days: int,
+) -> tuple[np.ndarray | None, WeeklyShape | None]:
+    """The history the bootstrap reads in place of the window (`[n_pairs, days]`, or None),
+    and a weekly panel's `WeeklyShape` (or None).
+
+    Where the as-of level is used: its last `shape_days`. Else on a weekly panel: the weeks
+    relative to their neighbours' level (`weekly_shape.weekly_shape`, `weekly_shape_days`).
+    """
+    if level is not None:
+        return history[:, history.shape[1] - cfg.shape_days :], None
+    if period_days == 7 and cfg.weekly_shape_days:
+        weekly = weekly_shape(history, first_day, cfg.window_days, cfg.weekly_shape_days)
+        return weekly.history, weekly
+    return None, None
 
 
 def first_sale_index(pairs: pl.DataFrame, start: date, n_days: int) -> np.ndarray:
@@ -218,11 +243,10 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
     season = None if year_ago is None else season_factors(pairs, year_ago, cfg)
     first_day = first_sale_index(pairs, until - timedelta(days=back), back)
     level = level_estimate(pairs, long_history, first_day, cfg, season is not None)
-    shape = None if level is None else long_history[:, back - cfg.shape_days :]
+    shape, weekly = history_shape(long_history, first_day, cfg, level, period)
     errors = level_error_pool(pairs, long_history, first_day, cfg, level)
-    return PlanInputs(
-        pairs, DemandInputs(history, q, has), until, run_id, season, level, shape, errors, period
-    )
+    demand = DemandInputs(history, q, has)
+    return PlanInputs(pairs, demand, until, run_id, season, level, shape, errors, period, weekly)
 
 
 def season_horizons(pairs: pl.DataFrame, cfg: PlanConfig) -> np.ndarray:

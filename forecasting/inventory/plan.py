@@ -76,6 +76,13 @@ def build_plan(
         else f"{days // inputs.period_days} weeks of weekly sales spread over their days, "
         "bootstrapped",
     )
+    if inputs.weekly is not None:
+        history_text = np.where(
+            inputs.weekly.rows,
+            f"{cfg.weekly_shape_days // 7} weeks of weekly sales, each relative to its "
+            f"neighbours' level, at the last {cfg.window_days // 7} weeks' level, bootstrapped",
+            history_text,
+        )
     if inputs.season is not None:
         factor = np.char.mod("%.2f", inputs.season)
         history_text = np.char.add(

@@ -136,6 +136,8 @@ def shelfwise_policy(
         if inputs.level is None or cfg.level_sd == 0
         else (inputs.level.rel_sd * cfg.level_sd if inputs.level.rel_sd is not None else None)
     )
+    if inputs.weekly is not None and cfg.level_sd:  # the weekly level's own standard error
+        level_sd = inputs.weekly.level_sd * cfg.level_sd
     if scale is not None:
         mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, scale)
     if inputs.errors is not None:  # the recent bias of the level

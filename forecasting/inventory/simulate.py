@@ -18,11 +18,9 @@ service level is the share of complete cycles without a day of unmet demand.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
@@ -37,7 +35,6 @@ from forecasting.inventory.breakdown import (
     service_cell,
     summarise,
 )
-from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import DemandInputs
 from forecasting.inventory.inputs import (
     PlanInputs,
@@ -45,18 +42,20 @@ from forecasting.inventory.inputs import (
     column_array,
     daily_matrix,
     first_sale_index,
+    history_shape,
     level_error_pool,
     level_estimate,
     load_forecast,
     load_year_ago,
     lookback_days,
     max_season_horizon,
+    period_days,
     sales_range,
     season_factors,
     store_pairs,
 )
 from forecasting.inventory.level import LEVEL_WEEKS, MIN_WEEKS
-from forecasting.inventory.maths import check_service_level, round_order_quantity
+from forecasting.inventory.maths import round_order_quantity
 from forecasting.inventory.policies import (
     Policy,
     normal_policy,
@@ -64,6 +63,7 @@ from forecasting.inventory.policies import (
     rule_of_thumb_policy,
     shelfwise_policy,
 )
+from forecasting.inventory.sim_config import SimConfig, SimData
 from warehouse.db import WarehouseError, reading
 from warehouse.executors import Executor
 
@@ -74,71 +74,6 @@ METRICS: tuple[str, ...] = (
     "stockout_days",
     "orders",
 )
-
-
-@dataclass(frozen=True)
-class SimConfig:
-    """What to replay, and with which plan settings.
-
-    Attributes:
-        until: last day of known history; the replay covers the `days` days after it.
-        days: length of the replay.
-        plan: how every (re-)plan is computed (`PlanConfig`: target, samples, window, seasonal
-            ratio, level, scope, policy and review days); `targets` and `measure` are not used
-            (the replay measures cycle service against one fixed target).
-        replan_days: re-estimate the policies every this many days (from the past only).
-        demand_mode: "lost_sales" (unmet demand is lost) or "backorders".
-        normal_level: the normal formula's level when it differs from the target (benchmarks
-            sweep it to trace that policy's stock / service curve).
-    """
-
-    until: date
-    days: int
-    plan: PlanConfig = field(default_factory=PlanConfig)
-    replan_days: int = 7
-    demand_mode: Literal["lost_sales", "backorders"] = "lost_sales"
-    normal_level: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.normal_level is not None:
-            check_service_level(self.normal_level, "normal_level")
-        if not 7 <= self.days <= 730:
-            raise ValueError(f"--days must be between 7 and 730, got {self.days}")
-        if not 1 <= self.replan_days <= self.days:
-            raise ValueError(f"replan_days must be 1..days, got {self.replan_days}")
-        if self.demand_mode not in ("lost_sales", "backorders"):
-            raise ValueError(
-                f"demand_mode must be lost_sales or backorders, got {self.demand_mode!r}"
-            )
-
-    @property
-    def service_level(self) -> float:
-        """The cycle service target (the plan's)."""
-        return self.plan.service_level
-
-    def with_plan(self, **changes: Any) -> SimConfig:
-        """A copy with some `PlanConfig` fields changed."""
-        return dataclasses.replace(self, plan=dataclasses.replace(self.plan, **changes))
-
-
-@dataclass(frozen=True)
-class SimData:
-    """Pairs and their daily demand from `until - history_days + 1` to `until + days`.
-
-    `history_days` None means the plan's window (`SimConfig.plan.window_days`).
-    """
-
-    pairs: pl.DataFrame
-    demand: np.ndarray  # [n_pairs, history_days + days]
-    forecast: tuple[str | None, np.ndarray | None, np.ndarray | None]
-    has_stock: bool
-    year_ago: np.ndarray | None = None  # [n_pairs, window + days + horizon], 52 weeks earlier
-    history_days: int | None = None
-    actual: np.ndarray | None = None  # [n_pairs, days] served, if not demand's (plans read demand)
-
-    def back(self, cfg: SimConfig) -> int:
-        """Days of history before the replay's first day held in `demand`."""
-        return cfg.plan.window_days if self.history_days is None else self.history_days
 
 
 @dataclass(frozen=True)
@@ -181,7 +116,7 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
             raise WarehouseError(f"no store x product sold on or before {cfg.until}")
         back = lookback_days(cfg.plan)
         demand = daily_matrix(con, pairs, cfg.until - timedelta(days=back), back + cfg.days)
-        forecast = load_forecast(con, pairs, cfg.until, 120)
+        forecast, period = load_forecast(con, pairs, cfg.until, 120), period_days(con)
         year_ago = load_year_ago(
             con,
             pairs,
@@ -191,7 +126,7 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
         )
     check_supply(pairs)
     has_stock = bool(pairs["on_hand_units"].is_not_null().any())
-    return SimData(pairs, demand, forecast, has_stock, year_ago, back)
+    return SimData(pairs, demand, forecast, has_stock, year_ago, back, None, period)
 
 
 def _policies(
@@ -212,10 +147,11 @@ def _policies(
     as_of = cfg.until + timedelta(days=day)
     first_day = first_sale_index(data.pairs, as_of - timedelta(days=back), back)
     level = level_estimate(data.pairs, history, first_day, plan_cfg, season is not None)
-    shape = None if level is None else history[:, back - plan_cfg.shape_days :]
+    shape, weekly = history_shape(history, first_day, plan_cfg, level, data.period_days)
     errors = level_error_pool(data.pairs, history, first_day, plan_cfg, level)
+    demand = DemandInputs(window, q, has)
     inputs = PlanInputs(
-        data.pairs, DemandInputs(window, q, has), as_of, run_id, season, level, shape, errors
+        data.pairs, demand, as_of, run_id, season, level, shape, errors, weekly=weekly
     )
     order_qty = order_quantities(data.pairs, window.mean(axis=1), plan_cfg)
     target = np.full(data.pairs.height, cfg.service_level)

@@ -1,0 +1,148 @@
+"""The weekly panels' bootstrap history: weeks relative to their neighbours, at the recent level."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecasting.cli import main as forecasting_main
+from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.weekly_shape import week_phase, weekly_shape
+from warehouse.cli import main as warehouse_main
+from warehouse.db import query, reading
+from warehouse.ingest.sales_panel import PanelColumns, ingest_args
+
+WEEKS = 30
+
+
+def spread(weeks: np.ndarray) -> np.ndarray:
+    """Weekly totals `[n, weeks]` spread evenly over their days, `[n, 7 * weeks]`."""
+    return np.repeat(weeks / 7.0, 7, axis=1)
+
+
+def test_the_weeks_first_day_is_read_from_where_values_change() -> None:
+    rng = np.random.default_rng(2)
+    history = spread(rng.uniform(10, 100, (3, 10)))
+    assert week_phase(history) == 0
+    assert week_phase(history[:, 3:]) == 4  # cut mid-week: the next week starts at column 4
+    assert week_phase(np.c_[history, np.zeros((3, 2))]) == 0  # a week not ended, read as zeros
+    assert week_phase(np.full((2, 30), 5.0)) == 0
+
+
+def test_a_week_cut_by_the_history_start_or_end_is_not_a_week() -> None:
+    # weeks of 70 and 140 alternating, the matrix starting and ending mid-week
+    weeks = np.tile(np.array([[70.0, 140.0]]), (1, 16))
+    history = spread(weeks)[:, 3:-2]
+    shaped = weekly_shape(history, np.zeros(1, dtype=int), 56, 168)
+    shape, usable = shaped.history, shaped.rows
+    assert usable.all()
+    shape_weeks = shape.reshape(24, 7).sum(axis=1)
+    assert np.all(np.abs(np.diff(np.sign(np.diff(shape_weeks)))) == 2)  # high, low, high...
+    assert shape_weeks[::2].mean() / shape_weeks[1::2].mean() > 1.7  # not two weeks blended
+    assert np.ptp(shape.reshape(24, 7), axis=1).max() == pytest.approx(0.0)
+
+
+def test_the_season_is_taken_out_and_the_level_is_the_windows() -> None:
+    # a smooth pair on a strong season (x0.6..x1.4 in a year): the plain half-year holds
+    # the swing, the shape only the small noise, at the last 8 weeks' mean
+    rng = np.random.default_rng(0)
+    t = np.arange(WEEKS)
+    season = 1000.0 * (1.0 + 0.4 * np.sin(2 * np.pi * t / 52.0))
+    weeks = (season * rng.normal(1.0, 0.03, WEEKS))[None, :]
+    history = spread(weeks)
+    shaped = weekly_shape(history, np.zeros(1, dtype=int), 56, 168)
+    shape, usable = shaped.history, shaped.rows
+    assert usable.tolist() == [True] and shape.shape == (1, 168)
+    assert shape.mean() == pytest.approx(history[:, -56:].mean())
+    shape_weeks = shape.reshape(24, 7).sum(axis=1)
+    plain_weeks = weeks[0, -24:]
+    assert np.std(shape_weeks) / np.mean(shape_weeks) < 0.06
+    assert 0.0 < shaped.level_sd[0] < 0.03
+    assert np.std(plain_weeks) / np.mean(plain_weeks) > 0.12
+    assert np.ptp(shape.reshape(24, 7), axis=1).max() == pytest.approx(0.0)  # flat in a week
+
+
+def test_a_noisy_pair_keeps_its_noise_over_three_times_the_weeks() -> None:
+    rng = np.random.default_rng(1)
+    weeks = 500.0 * rng.uniform(0.3, 1.7, (1, WEEKS))
+    shaped = weekly_shape(spread(weeks), np.zeros(1, dtype=int), 56, 168)
+    shape, usable = shaped.history, shaped.rows
+    relative = shape.reshape(24, 7).sum(axis=1) / (shape.mean() * 7)
+    assert usable.all()
+    assert len(np.unique(np.round(relative, 9))) == 24
+    assert 0.3 < np.std(relative) < 0.55  # uniform(0.3, 1.7): sd 0.40, a bit more left out
+    # the 8-week level's own relative standard error: the weeks' sd / sqrt(8)
+    assert shaped.level_sd[0] == pytest.approx(np.std(relative, ddof=1) / np.sqrt(8), rel=0.05)
+
+
+def test_pairs_without_the_whole_span_keep_their_window_repeated() -> None:
+    weeks = np.full((3, WEEKS), 70.0)
+    weeks[1, :20] = 0.0  # first sale 10 weeks before the plan: inside the 24-week span
+    weeks[2, 6:29] = 0.0  # an intermittent item: the span's first weeks have no selling neighbour
+    history = spread(weeks)
+    first = np.array([0, 20 * 7, 0])
+    shaped = weekly_shape(history, first, 56, 168)
+    shape, usable = shaped.history, shaped.rows
+    assert usable.tolist() == [True, False, False]
+    assert shaped.level_sd.tolist() == [0.0, 0.0, 0.0]  # a constant level; no estimate
+    for row in (1, 2):
+        np.testing.assert_allclose(shape[row], np.tile(history[row, -56:], 3))
+
+
+def test_a_plan_midweek_reads_the_weeks_that_ended() -> None:
+    weeks = np.tile(np.array([[60.0, 80.0]]), (1, WEEKS // 2))
+    history = np.c_[spread(weeks), np.zeros((1, 4))]  # four days of a week not ended yet
+    shaped = weekly_shape(history, np.zeros(1, dtype=int), 56, 168)
+    shape, usable = shaped.history, shaped.rows
+    assert usable.all()
+    assert shape.mean() == pytest.approx(10.0)  # the last 8 whole weeks' mean, not diluted
+
+
+def test_weekly_shape_days_must_be_whole_weeks() -> None:
+    assert PlanConfig(weekly_shape_days=0).weekly_shape_days == 0
+    with pytest.raises(ValueError, match="--weekly-shape-days"):
+        PlanConfig(weekly_shape_days=100)
+    with pytest.raises(ValueError, match="--weekly-shape-days"):
+        PlanConfig(weekly_shape_days=7)
+
+
+def test_a_weekly_plan_reads_24_weeks_at_the_recent_level_and_says_so(tmp_path: Path) -> None:
+    """End to end on a real weekly warehouse with over a year of weeks (a seasonal ratio, so
+    no as-of level): a pair whose big weeks fell outside the last 8
+    gets a higher 99% reorder point than from those 8 weeks alone; a steady pair about the
+    same; the reason names the source, and `--weekly-shape-days 0` restores the window."""
+    week0 = date(2024, 1, 5)  # a Friday; weeks end on Fridays
+    steady = [70.0 + 7.0 * (w % 2) for w in range(64)]
+    spiky = [200.0 if w in (42, 46, 49, 51, 53) else 60.0 + 20.0 * (w % 2) for w in range(64)]
+    rows = ["date,store,item,sales"] + [
+        f"{week0 + timedelta(weeks=w)},1,{item},{units[w]:g}"
+        for item, units in ((1, steady), (2, spiky))
+        for w in range(64)
+    ]
+    source = tmp_path / "weekly.csv"
+    source.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "weekly.duckdb"
+    assert (
+        warehouse_main(ingest_args(db, source, PanelColumns("date", "store", "item", "sales"))) == 0
+    )
+    plans = {}
+    for days in ("168", "0"):
+        args = ["--db", str(db), "plan", "--quiet", "--service-level", "0.99", "--scope", "item"]
+        assert forecasting_main([*args, "--weekly-shape-days", days]) == 0
+        with reading(db) as con:
+            plans[days] = query(con, "SELECT * FROM reorder_plan ORDER BY product_id")
+    shaped, window = plans["168"], plans["0"]
+    assert all(
+        "24 weeks of weekly sales, each relative to its neighbours' level, at the last 8 weeks' "
+        "level, bootstrapped" in reason
+        for reason in shaped["reason"]
+    )
+    assert all("8 weeks of weekly sales spread over their days" in r for r in window["reason"])
+    assert shaped["mean_daily_demand"].to_list() == window["mean_daily_demand"].to_list()
+    steady_s, spiky_s = shaped["reorder_point"].to_list()
+    steady_w, spiky_w = window["reorder_point"].to_list()
+    assert spiky_s > 1.3 * spiky_w
+    assert steady_s == pytest.approx(steady_w, rel=0.1)
