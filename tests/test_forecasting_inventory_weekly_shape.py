@@ -109,18 +109,20 @@ def test_weekly_shape_days_must_be_whole_weeks() -> None:
         PlanConfig(weekly_shape_days=7)
 
 
-def test_a_weekly_plan_reads_24_weeks_at_the_recent_level_and_says_so(tmp_path: Path) -> None:
+def test_a_weekly_plan_reads_24_weeks_at_the_recent_level_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """End to end on a real weekly warehouse with over a year of weeks (a seasonal ratio, so
     no as-of level): a pair whose big weeks fell outside the last 8
     gets a higher 99% reorder point than from those 8 weeks alone; a steady pair about the
     same; the reason names the source, and `--weekly-shape-days 0` restores the window."""
     week0 = date(2024, 1, 5)  # a Friday; weeks end on Fridays
-    steady = [70.0 + 7.0 * (w % 2) for w in range(64)]
-    spiky = [200.0 if w in (42, 46, 49, 51, 53) else 60.0 + 20.0 * (w % 2) for w in range(64)]
+    steady = [70.0 + 7.0 * (w % 2) for w in range(70)]
+    spiky = [200.0 if w in (48, 52, 55, 57, 59) else 60.0 + 20.0 * (w % 2) for w in range(70)]
     rows = ["date,store,item,sales"] + [
         f"{week0 + timedelta(weeks=w)},1,{item},{units[w]:g}"
         for item, units in ((1, steady), (2, spiky))
-        for w in range(64)
+        for w in range(70)
     ]
     source = tmp_path / "weekly.csv"
     source.write_text("\n".join(rows) + "\n")
@@ -146,3 +148,10 @@ def test_a_weekly_plan_reads_24_weeks_at_the_recent_level_and_says_so(tmp_path: 
     steady_w, spiky_w = window["reorder_point"].to_list()
     assert spiky_s > 1.3 * spiky_w
     assert steady_s == pytest.approx(steady_w, rel=0.1)
+    # the replay re-plans the same way and says so
+    capsys.readouterr()
+    until = week0 + timedelta(weeks=66)
+    args = ["--db", str(db), "simulate", "--until", str(until), "--days", "21", "--json"]
+    assert forecasting_main([*args, "--samples", "200"]) == 0
+    notes = capsys.readouterr().err
+    assert "weekly panel: shelfwise bootstraps each pair's last 24 weeks" in notes

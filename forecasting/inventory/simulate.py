@@ -323,6 +323,12 @@ def _notes(data: SimData, cfg: SimConfig) -> list[str]:
             f"trend of the last {LEVEL_WEEKS} weeks (winsorised), shrunk towards the category's; "
             f"pairs with under {MIN_WEEKS} weeks of sales keep the window as is"
         )
+    elif data.period_days == 7 and plan.weekly_shape_days:
+        notes.append(
+            f"weekly panel: shelfwise bootstraps each pair's last {plan.weekly_shape_days // 7} "
+            "weeks, each relative to its neighbours' level, at the window's level and with that "
+            "level's standard error (pairs without those weeks: the window as is)"
+        )
     if data.forecast[0]:
         notes.append(
             f"first plan uses forecast run {data.forecast[0]}; re-plans use the history source "
