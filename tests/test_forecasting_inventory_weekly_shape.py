@@ -10,6 +10,7 @@ import pytest
 
 from forecasting.cli import main as forecasting_main
 from forecasting.inventory.config import PlanConfig
+from forecasting.inventory.inputs import load_inputs
 from forecasting.inventory.weekly_shape import week_phase, weekly_shape
 from warehouse.cli import main as warehouse_main
 from warehouse.db import query, reading
@@ -109,6 +110,27 @@ def test_weekly_shape_days_must_be_whole_weeks() -> None:
         PlanConfig(weekly_shape_days=7)
 
 
+WEEK0 = date(2024, 1, 5)  # a Friday; the weeks of `weekly_warehouse` end on Fridays
+
+
+def weekly_warehouse(tmp_path: Path) -> Path:
+    """A real weekly warehouse of 70 weeks: item 1 steady, item 2 with five big weeks among
+    the 24 before the last 8."""
+    steady = [70.0 + 7.0 * (w % 2) for w in range(70)]
+    spiky = [200.0 if w in (48, 52, 55, 57, 59) else 60.0 + 20.0 * (w % 2) for w in range(70)]
+    rows = ["date,store,item,sales"] + [
+        f"{WEEK0 + timedelta(weeks=w)},1,{item},{units[w]:g}"
+        for item, units in ((1, steady), (2, spiky))
+        for w in range(70)
+    ]
+    source = tmp_path / "weekly.csv"
+    source.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "weekly.duckdb"
+    columns = PanelColumns("date", "store", "item", "sales")
+    assert warehouse_main(ingest_args(db, source, columns)) == 0
+    return db
+
+
 def test_a_weekly_plan_reads_24_weeks_at_the_recent_level_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,20 +138,7 @@ def test_a_weekly_plan_reads_24_weeks_at_the_recent_level_and_says_so(
     no as-of level): a pair whose big weeks fell outside the last 8
     gets a higher 99% reorder point than from those 8 weeks alone; a steady pair about the
     same; the reason names the source, and `--weekly-shape-days 0` restores the window."""
-    week0 = date(2024, 1, 5)  # a Friday; weeks end on Fridays
-    steady = [70.0 + 7.0 * (w % 2) for w in range(70)]
-    spiky = [200.0 if w in (48, 52, 55, 57, 59) else 60.0 + 20.0 * (w % 2) for w in range(70)]
-    rows = ["date,store,item,sales"] + [
-        f"{week0 + timedelta(weeks=w)},1,{item},{units[w]:g}"
-        for item, units in ((1, steady), (2, spiky))
-        for w in range(70)
-    ]
-    source = tmp_path / "weekly.csv"
-    source.write_text("\n".join(rows) + "\n")
-    db = tmp_path / "weekly.duckdb"
-    assert (
-        warehouse_main(ingest_args(db, source, PanelColumns("date", "store", "item", "sales"))) == 0
-    )
+    db = weekly_warehouse(tmp_path)
     plans = {}
     for days in ("168", "0"):
         args = ["--db", str(db), "plan", "--quiet", "--service-level", "0.99", "--scope", "item"]
@@ -150,8 +159,24 @@ def test_a_weekly_plan_reads_24_weeks_at_the_recent_level_and_says_so(
     assert steady_s == pytest.approx(steady_w, rel=0.1)
     # the replay re-plans the same way and says so
     capsys.readouterr()
-    until = week0 + timedelta(weeks=66)
+    until = WEEK0 + timedelta(weeks=66)
     args = ["--db", str(db), "simulate", "--until", str(until), "--days", "21", "--json"]
     assert forecasting_main([*args, "--samples", "200"]) == 0
     notes = capsys.readouterr().err
     assert "weekly panel: shelfwise bootstraps each pair's last 24 weeks" in notes
+
+
+def test_a_plan_in_mid_week_reads_the_weeks_that_ended_not_zeros(tmp_path: Path) -> None:
+    """A plan on the Wednesday after the last week ended reads the same weeks as a plan on that
+    Friday: five days of a week not yet ended are no data, not five days without sales."""
+    db = weekly_warehouse(tmp_path)
+    last_week = WEEK0 + timedelta(weeks=69)
+    frames = []
+    for until in (last_week, last_week + timedelta(days=5)):
+        inputs = load_inputs(db, until, PlanConfig(seasonal=False, level="off"))
+        assert inputs.weekly is not None and inputs.shape is not None
+        frames.append((inputs.demand.history, inputs.shape))
+    (friday, friday_shape), (wednesday, wednesday_shape) = frames
+    np.testing.assert_array_equal(wednesday, friday)
+    np.testing.assert_array_equal(wednesday_shape, friday_shape)
+    assert (friday[:, -7:] > 0).all()

@@ -18,7 +18,7 @@ from forecasting.inventory.demand_dist import QUANTILE_COLUMNS, DemandInputs
 from forecasting.inventory.level import LEVEL_WEEKS, Level, estimate_level
 from forecasting.inventory.level_error import ErrorPool, level_errors
 from forecasting.inventory.seasonal import YEAR_LAG_DAYS, seasonal_ratio
-from forecasting.inventory.weekly_shape import WeeklyShape, weekly_shape
+from forecasting.inventory.weekly_shape import WeeklyShape, weekly_shape, whole_weeks_end
 from warehouse.db import WarehouseError, reading, run_named, table_exists
 
 
@@ -223,7 +223,15 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
             raise WarehouseError("no store x product pairs in dim_supply; load sales first")
         period = period_days(con)
         back = lookback_days(cfg)
-        long_history = daily_matrix(con, pairs, until - timedelta(days=back), back)
+        # a weekly panel's week not ended by the plan date has no data yet (not zero sales):
+        # read up to six days more and end on the last week that ended
+        extra = 6 if period == 7 else 0
+        start = until - timedelta(days=back + extra)
+        long_history = daily_matrix(con, pairs, start, back + extra)
+        if extra:
+            end = whole_weeks_end(long_history)
+            long_history = long_history[:, end - back : end]
+            start += timedelta(days=end - back)
         history = long_history[:, back - cfg.window_days :]
         run_id, q, has = (
             load_forecast(con, pairs, until, 120) if cfg.use_forecast else (None, None, None)
@@ -241,7 +249,7 @@ def load_inputs(db: str | os.PathLike[str], until: date | None, cfg: PlanConfig)
         )
     check_supply(pairs)
     season = None if year_ago is None else season_factors(pairs, year_ago, cfg)
-    first_day = first_sale_index(pairs, until - timedelta(days=back), back)
+    first_day = first_sale_index(pairs, start, back)
     level = level_estimate(pairs, long_history, first_day, cfg, season is not None)
     shape, weekly = history_shape(long_history, first_day, cfg, level, period)
     errors = level_error_pool(pairs, long_history, first_day, cfg, level)

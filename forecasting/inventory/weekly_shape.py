@@ -42,6 +42,13 @@ def week_phase(history: np.ndarray) -> int:
     return int(np.argmax(counts))
 
 
+def whole_weeks_end(history: np.ndarray) -> int:
+    """Columns of `history` through its last whole week: a trailing week cut by the plan date
+    (not ended yet, so read as zeros) is left out; at least `days - 6`."""
+    phase = week_phase(history)
+    return phase + WEEK * ((history.shape[1] - phase) // WEEK)
+
+
 @dataclass(frozen=True)
 class WeeklyShape:
     """The weekly panel's bootstrap history and what it knows of the level.
@@ -74,8 +81,7 @@ def weekly_shape(
         shape_days: length of the result; a multiple of 7 (whole weeks).
     """
     n, days = history.shape
-    phase = week_phase(history)
-    closed = history[:, : phase + WEEK * ((days - phase) // WEEK)]  # whole weeks at the end
+    closed = history[:, : whole_weeks_end(history)]
     window = closed[:, -window_days:] if closed.shape[1] >= window_days else closed
     level = window.mean(axis=1) if window.shape[1] else np.zeros(n)
     if window.shape[1]:  # row by row, cyclically
