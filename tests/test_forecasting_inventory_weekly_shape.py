@@ -10,8 +10,11 @@ import pytest
 
 from forecasting.cli import main as forecasting_main
 from forecasting.inventory.config import PlanConfig
-from forecasting.inventory.inputs import load_inputs
+from forecasting.inventory.demand_dist import DemandInputs
+from forecasting.inventory.inputs import PlanInputs, load_inputs
+from forecasting.inventory.policies import shelfwise_policy
 from forecasting.inventory.weekly_shape import week_phase, weekly_shape
+from tests.test_forecasting_inventory_plan import UNTIL, pairs_frame
 from warehouse.cli import main as warehouse_main
 from warehouse.db import query, reading
 from warehouse.ingest.sales_panel import PanelColumns, ingest_args
@@ -180,3 +183,27 @@ def test_a_plan_in_mid_week_reads_the_weeks_that_ended_not_zeros(tmp_path: Path)
     np.testing.assert_array_equal(wednesday, friday)
     np.testing.assert_array_equal(wednesday_shape, friday_shape)
     assert (friday[:, -7:] > 0).all()
+
+
+def test_the_weekly_level_carries_its_standard_error_and_its_bias_correction() -> None:
+    """The window's mean is unbiased, so true / estimated level has mean 1 + s^2 for a relative
+    standard error s: the shaped pairs' demand is scaled by it and spread by a lognormal of sd
+    s; with `level_sd=0` neither (the window's mean as is)."""
+    rng = np.random.default_rng(5)
+    weeks = 700.0 * rng.uniform(0.3, 1.7, (2, WEEKS))
+    history = spread(weeks)
+    shaped = weekly_shape(history, np.zeros(2, dtype=int), 56, 168)
+    pairs = pairs_frame([{"product_id": "P1"}, {"product_id": "P2"}])
+    inputs = PlanInputs(
+        pairs, DemandInputs(history[:, -56:]), UNTIL, shape=shaped.history, weekly=shaped
+    )
+    target, order_qty = np.full(2, 0.95), np.full(2, 100.0)
+    with_se, _ = shelfwise_policy(inputs, PlanConfig(), target, order_qty, np.random.default_rng(0))
+    without, _ = shelfwise_policy(
+        inputs, PlanConfig(level_sd=0.0), target, order_qty, np.random.default_rng(0)
+    )
+    window_mean = history[:, -56:].mean(axis=1)
+    np.testing.assert_allclose(without.mean_daily, window_mean)
+    np.testing.assert_allclose(with_se.mean_daily, window_mean * (1 + shaped.level_sd**2))
+    assert (shaped.level_sd > 0.1).all()
+    assert (with_se.reorder_point > without.reorder_point).all()

@@ -138,6 +138,9 @@ def shelfwise_policy(
     )
     if inputs.weekly is not None and cfg.level_sd:  # the weekly level's own standard error
         level_sd = inputs.weekly.level_sd * cfg.level_sd
+        # the level is the window's mean, unbiased, so true / estimated has mean 1 + sd^2
+        unbias = 1.0 + level_sd**2
+        scale = unbias if scale is None else scale * unbias
     if scale is not None:
         mean_daily = mean_daily * np.where(demand.forecast_mask(), 1.0, scale)
     if inputs.errors is not None:  # the recent bias of the level
