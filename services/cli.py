@@ -12,7 +12,6 @@ from contextlib import nullcontext
 from tqdm import tqdm
 
 from services.auth import users_cli
-from services.pipeline import run_pipeline
 from warehouse.cli_common import finish_parser
 from warehouse.db import WarehouseError, resolve_db_path
 
@@ -97,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return users_cli(list(args.users_args))
     if args.quiet:  # for child processes; bars of this one are told (tqdm read it at import)
         os.environ["TQDM_DISABLE"] = "1"
+    # imported here, not at the top: the pipeline pulls in torch, scipy and prophet (about
+    # 7 s), which `users` commands do not need
+    from services.pipeline import run_pipeline
+
     try:
         with nullcontext(None) if args.quiet else _StepProgress() as progress:
             lines = run_pipeline(

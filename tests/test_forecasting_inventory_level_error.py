@@ -31,6 +31,7 @@ from forecasting.inventory.simulate import (
     load_sim_data,
     simulate,
 )
+from tests.conftest import HEAVY
 from tests.test_forecasting_inventory_level import DAYS, UNTIL, _growth_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,7 +168,10 @@ def test_online_retail_tuning_period_hits_its_targets(
     )
     assert done.returncode == 0, done.stderr
     base = SimConfig(until=date(2010, 6, 1), days=90, plan=PlanConfig(n_samples=500))
-    check = check_service(load_sim_data(db, base), base, normal_levels=())
+    # `make test` replays the middle target only (about 30 s a target on 2 cores); the mean
+    # bar then holds for it alone; SHELFWISE_HEAVY=1 replays all three
+    targets = TARGETS if HEAVY else (0.95,)
+    check = check_service(load_sim_data(db, base), base, targets=targets, normal_levels=())
     assert check.mean_abs_gap_points() <= 2.0
-    for target in TARGETS:
+    for target in targets:
         assert abs(check.metric(target, "shelfwise", "cycle_service_level") - target) <= 0.04
