@@ -1,11 +1,18 @@
 """`python -m warehouse`."""
 
+import signal
 import sys
 
 if __name__ == "__main__":
     try:
-        from warehouse.cli import main
-
+        # Ctrl-C while the Rust and C extensions (polars, duckdb) load turned into a panic
+        # traceback or a death by SIGINT: hold the signal until they are loaded, then take it
+        # as a KeyboardInterrupt like any other moment
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            from warehouse.cli import main
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         code = main()
     except KeyboardInterrupt:  # before the CLI's own handler is in place
         print("interrupted; the warehouse is unchanged", file=sys.stderr)
