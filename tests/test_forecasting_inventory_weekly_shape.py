@@ -13,6 +13,8 @@ from forecasting.inventory.config import PlanConfig
 from forecasting.inventory.demand_dist import DemandInputs
 from forecasting.inventory.inputs import PlanInputs, load_inputs
 from forecasting.inventory.policies import shelfwise_policy
+from forecasting.inventory.sim_config import SimConfig
+from forecasting.inventory.simulate import _policies, load_sim_data
 from forecasting.inventory.weekly_shape import week_phase, weekly_shape
 from tests.test_forecasting_inventory_plan import UNTIL, pairs_frame
 from warehouse.cli import main as warehouse_main
@@ -207,3 +209,24 @@ def test_the_weekly_level_carries_its_standard_error_and_its_bias_correction() -
     np.testing.assert_allclose(with_se.mean_daily, window_mean * (1 + shaped.level_sd**2))
     assert (shaped.level_sd > 0.1).all()
     assert (with_se.reorder_point > without.reorder_point).all()
+
+
+def test_a_replay_started_mid_week_re_plans_from_the_weeks_that_ended(tmp_path: Path) -> None:
+    """`simulate` re-plans as `plan` does: as of a Wednesday its policies read the weeks that
+    ended by the Friday before, not the days of a week spread from its (future) total."""
+    db = weekly_warehouse(tmp_path)
+    friday = WEEK0 + timedelta(weeks=64)
+    plan = PlanConfig(seasonal=False, level="off", n_samples=200)
+    levels = {}
+    for until in (friday, friday + timedelta(days=5)):
+        cfg = SimConfig(until=until, days=21, plan=plan)
+        data = load_sim_data(db, cfg)
+        assert data.lead_in_days == 6
+        for day in (0, 7):
+            policies = _policies(data, cfg, day, np.random.default_rng(3))
+            levels[until, day] = [p.reorder_point for p in policies]
+    for day in (0, 7):
+        for on_friday, on_wednesday in zip(
+            levels[friday, day], levels[friday + timedelta(days=5), day], strict=True
+        ):
+            np.testing.assert_array_equal(on_wednesday, on_friday)

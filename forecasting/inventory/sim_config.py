@@ -76,6 +76,7 @@ class SimData:
     history_days: int | None = None
     actual: np.ndarray | None = None  # [n_pairs, days] served, if not demand's (plans read demand)
     period_days: int = 1  # 7: a weekly panel spread over its days (`inputs.period_days`)
+    lead_in_days: int = 0  # of `history_days`, read so a weekly re-plan can end on a whole week
 
     def back(self, cfg: SimConfig) -> int:
         """Days of history before the replay's first day held in `demand`."""

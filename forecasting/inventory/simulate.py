@@ -64,6 +64,7 @@ from forecasting.inventory.policies import (
     shelfwise_policy,
 )
 from forecasting.inventory.sim_config import SimConfig, SimData
+from forecasting.inventory.weekly_shape import whole_weeks_end
 from warehouse.db import WarehouseError, reading
 from warehouse.executors import Executor
 
@@ -114,9 +115,13 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
         pairs = pairs.filter(pl.col("first_sale_date") <= cfg.until)
         if pairs.is_empty():
             raise WarehouseError(f"no store x product sold on or before {cfg.until}")
-        back = lookback_days(cfg.plan)
+        period = period_days(con)
+        # a weekly panel's re-plan made mid-week knows only the weeks ended by then (as `plan`):
+        # six more days let it end on its last whole week with the plan's full lookback
+        lead_in = 6 if period == 7 else 0
+        back = lookback_days(cfg.plan) + lead_in
         demand = daily_matrix(con, pairs, cfg.until - timedelta(days=back), back + cfg.days)
-        forecast, period = load_forecast(con, pairs, cfg.until, 120), period_days(con)
+        forecast = load_forecast(con, pairs, cfg.until, 120)
         year_ago = load_year_ago(
             con,
             pairs,
@@ -126,7 +131,7 @@ def load_sim_data(db: str | os.PathLike[str], cfg: SimConfig) -> SimData:
         )
     check_supply(pairs)
     has_stock = bool(pairs["on_hand_units"].is_not_null().any())
-    return SimData(pairs, demand, forecast, has_stock, year_ago, back, None, period)
+    return SimData(pairs, demand, forecast, has_stock, year_ago, back, None, period, lead_in)
 
 
 def _policies(
@@ -136,16 +141,20 @@ def _policies(
     rng: np.random.Generator,
     executor: Executor | None = None,
 ) -> list[Policy]:
-    """The three policies as of simulation day `day` (history ends the day before it)."""
-    plan_cfg, back = cfg.plan, data.back(cfg)
-    history = data.demand[:, day : back + day]
+    """The three policies as of simulation day `day` (history ends the day before it; on a
+    weekly panel, on the last week ended by then)."""
+    plan_cfg, held = cfg.plan, data.back(cfg)
+    history = data.demand[:, day : held + day]
+    end = whole_weeks_end(history) if data.period_days == 7 else held
+    back = min(held - data.lead_in_days, end)
+    history = history[:, end - back : end]
     window = history[:, back - plan_cfg.window_days :]
     run_id, q, has = data.forecast if day == 0 else (None, None, None)
     season = None
     if plan_cfg.seasonal and data.year_ago is not None:
         season = season_factors(data.pairs, data.year_ago[:, day:], plan_cfg)
     as_of = cfg.until + timedelta(days=day)
-    first_day = first_sale_index(data.pairs, as_of - timedelta(days=back), back)
+    first_day = first_sale_index(data.pairs, as_of - timedelta(days=held - end + back), back)
     level = level_estimate(data.pairs, history, first_day, plan_cfg, season is not None)
     shape, weekly = history_shape(history, first_day, plan_cfg, level, data.period_days)
     errors = level_error_pool(data.pairs, history, first_day, plan_cfg, level)
@@ -243,8 +252,9 @@ def simulate(
             totals["orders"] += need
     notes = _notes(data, cfg)
     overall = summarise(totals, horizon)
-    first_day = first_sale_index(pairs, cfg.until - timedelta(days=back), back)
-    classes = demand_classes(data.demand[:, :back], first_day)
+    known = back - data.lead_in_days  # the demand class reads the first plan's lookback
+    first_day = first_sale_index(pairs, cfg.until - timedelta(days=known), known)
+    classes = demand_classes(data.demand[:, data.lead_in_days : back], first_day)
     class_cells, month_cells = (
         by_class(totals, classes, POLICIES),
         by_month(daily, cfg.until, POLICIES),
