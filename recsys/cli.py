@@ -9,26 +9,34 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from recsys.blend import BlendRecommender
 from recsys.data import parse_date
 from recsys.errors import RecsysError
-from recsys.refresh import train_and_register
-from recsys.train import TwoTowerConfig, TwoTowerRecommender
 from warehouse.cli_common import finish_parser
 from warehouse.db import WarehouseError, resolve_db_path
 from warehouse.executors import add_executor_option, open_executor
 from warehouse.paths import artifacts_dir
 
+if TYPE_CHECKING:
+    from recsys.train import TwoTowerConfig
+
+# torch and LightGBM are imported by the commands that train, evaluate or rank, not at start:
+# `status`, `versions`, `pin`, `unpin` and `--help` start in a fraction of the time.
+
 
 def _two_tower_config(args: argparse.Namespace) -> TwoTowerConfig:
-    return TwoTowerConfig(epochs=args.epochs, seed=args.seed, show_progress=not args.quiet)
+    from recsys.train import TwoTowerConfig
+
+    epochs = TwoTowerConfig.epochs if args.epochs is None else args.epochs
+    return TwoTowerConfig(epochs=epochs, seed=args.seed, show_progress=not args.quiet)
 
 
 def _cmd_train(db: Path, args: argparse.Namespace) -> None:
+    from recsys.refresh import train_and_register
+
     start = time.perf_counter()
     path = train_and_register(
         db,
@@ -52,6 +60,7 @@ def _cmd_train(db: Path, args: argparse.Namespace) -> None:
 
 
 def _cmd_evaluate(db: Path, args: argparse.Namespace) -> None:
+    from recsys.blend import BlendRecommender
     from recsys.evaluate import (
         EvalConfig,
         default_models,
@@ -60,6 +69,7 @@ def _cmd_evaluate(db: Path, args: argparse.Namespace) -> None:
         run_evaluation,
         write_report,
     )
+    from recsys.train import TwoTowerRecommender
 
     until = parse_date(args.until) or parse_date(args.as_of, "--as-of")
     if until is None:
@@ -196,8 +206,8 @@ def latest_manifest_of(db: Path) -> dict[str, Any] | None:
 
 
 def _cmd_status(db: Path, args: argparse.Namespace) -> None:
+    from recsys.manifest import model_status
     from recsys.pin import read_pin
-    from recsys.service import model_status
 
     status = model_status(db)
     if status:
@@ -275,7 +285,12 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train and register a new model version")
     evaluate = sub.add_parser("evaluate", help="time-split evaluation against the baselines")
     for p in (train, evaluate):
-        p.add_argument("--epochs", type=int, default=TwoTowerConfig.epochs)
+        p.add_argument(
+            "--epochs",
+            type=int,
+            default=None,
+            help="two-tower training epochs (default: the model's own)",
+        )
         p.add_argument("--seed", type=int, default=0)
     train.add_argument("--until", help="use sales on or before this date (YYYY-MM-DD)")
     train.add_argument(

@@ -109,3 +109,13 @@ def served_by(manifest: dict[str, Any]) -> dict[str, str]:
 def has_model(db: str | os.PathLike[str]) -> bool:
     """Whether the registry next to `db` holds a loadable model version."""
     return latest_manifest(db) is not None
+
+
+def model_status(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:
+    """The served model's version, trained_at, data range, metrics and `serving` (what makes
+    each list: `served_by`); None = no model."""
+    manifest = latest_manifest(db)
+    if manifest is None:
+        return None
+    keys = ("version", "model", "trained_at", "data_range", "metrics", "buy_again_weight")
+    return {**{key: manifest.get(key) for key in keys}, "serving": served_by(manifest)}

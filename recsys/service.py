@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -26,7 +25,7 @@ from recsys.data import (
 from recsys.errors import RecsysError
 from recsys.features import ITEM_TABLE_KEY, tables
 from recsys.lists import rank_lists
-from recsys.manifest import latest_manifest, served_by
+from recsys.manifest import model_status
 from recsys.schemas import BULK_SCHEMA, CUSTOMER_HISTORY_SCHEMA, REC_SCHEMA, SIMILAR_SCHEMA
 from recsys.serving import (
     BULK_COLUMNS,
@@ -254,16 +253,6 @@ def bulk_recommendations(
     customer chunks run on `executor` when given (`recsys.batch.bulk_frame`)."""
     state = serving_state(db, as_of)
     return bulk_frame(state, db, customer_ids, segment, k, rules, progress, executor=executor)
-
-
-def model_status(db: str | os.PathLike[str] | None) -> dict[str, Any] | None:
-    """The served model's version, trained_at, data range, metrics and `serving` (what makes
-    each list: `recsys.manifest.served_by`); None = no model."""
-    manifest = latest_manifest(db)
-    if manifest is None:
-        return None
-    keys = ("version", "model", "trained_at", "data_range", "metrics", "buy_again_weight")
-    return {**{key: manifest.get(key) for key in keys}, "serving": served_by(manifest)}
 
 
 __all__ = [

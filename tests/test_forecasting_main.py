@@ -17,7 +17,7 @@ PROBE = (
     "    runpy.run_module('forecasting', run_name='__main__')\n"
     "except SystemExit:\n"
     "    pass\n"
-    "import lightgbm\n"  # loaded by then: the setting came first
+    "import lightgbm\n"  # loaded after the module ran: its setting came first
     "print('spin', os.environ.get('GOMP_SPINCOUNT'))\n"
 )
 

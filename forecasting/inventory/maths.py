@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri
 
 DAYS_PER_YEAR = 365.0
 MIN_SERVICE_LEVEL = 0.5
@@ -91,7 +91,7 @@ def critical_fractile(
 def newsvendor_quantity(mean: float, sd: float, underage_cost: float, overage_cost: float) -> float:
     """Order quantity for normal demand: mean + z(cu / (cu + co)) sd."""
     fractile = float(critical_fractile(underage_cost, overage_cost))
-    return float(mean + norm.ppf(fractile) * sd)
+    return float(mean + ndtri(fractile) * sd)
 
 
 def cost_based_cycle_service(
@@ -143,7 +143,7 @@ def normal_reorder_point(
     for level in np.unique(levels):
         check_service_level(float(level))
     sigma = lead_time_demand_sigma(mean_daily, sd_daily, lead_time_mean, lead_time_sd)
-    safety = norm.ppf(np.asarray(service_level, dtype=np.float64)) * sigma
+    safety = ndtri(np.asarray(service_level, dtype=np.float64)) * sigma
     return np.asarray(mean_daily) * np.asarray(lead_time_mean) + safety, safety
 
 
