@@ -465,6 +465,11 @@ ORDINARY_QUERIES = [
     "PIVOT (SELECT d.store_id, d.units, 'N/A' AS note, 'v1.2' AS version FROM fct_sales_daily d, "
     "dim_store s WHERE s.store_id = d.store_id AND s.region IN ('North', 'a/b')) ON store_id "
     "USING sum(units) GROUP BY note, version",
+    # samples (their syntax tree holds a constant's type as a dict under "type": it crashed the
+    # check, and every SAMPLE query was refused as "the database refused it")
+    "SELECT * FROM fct_sales_daily USING SAMPLE 5",
+    "SELECT count(*) AS n FROM fct_sales_daily USING SAMPLE 10% (bernoulli)",
+    "SELECT * FROM fct_sales_daily TABLESAMPLE reservoir(3 ROWS) REPEATABLE (42)",
 ]
 
 
@@ -560,6 +565,7 @@ def test_timeout_is_configurable(warehouse: Path) -> None:
         "PIVOT (FROM 'FCT_SALES' WHERE quantity > 1) ON store_id USING count(*)",
         "SHOW dim_customer",
         "SELECT * FROM customer_rfm",  # customer-level by its customer_id column
+        "SELECT * FROM fct_sales USING SAMPLE 1",
     ],
 )
 def test_roles_below_analyst_cannot_read_customer_level_tables(

@@ -163,7 +163,8 @@ def syntax_reads(
                     size = _literal_size(inner) if inner.get("class") == "CONSTANT" else None
                     if size is not None:
                         _refuse_size(name, size)
-        if node.get("type") in {"BASE_TABLE", "SHOW_REF"} and node.get("table_name"):
+        # "type" also names a constant's type (a dict: `USING SAMPLE 3`), so compare, not hash
+        if node.get("type") in ("BASE_TABLE", "SHOW_REF") and node.get("table_name"):
             refuse_path(node["table_name"])
             tables.add(_unquote(node["table_name"]))
             if node.get("show_type") == "SHOW":
