@@ -23,6 +23,7 @@ from warehouse.sandbox import (
     SandboxRefusal,
     open_sandbox,
     run_sandboxed,
+    safe_message,
     strip_comments,
 )
 
@@ -681,3 +682,15 @@ def test_the_connection_itself_refuses_when_the_checks_are_bypassed(
         con.close()
     assert sha256(warehouse) == before
     assert not (secrets_dir / "leak.csv").exists()
+
+
+@pytest.mark.parametrize("kind", ["TypeError", "KeyError", "AttributeError", "RecursionError"])
+def test_a_fault_of_the_workbench_is_not_blamed_on_the_database(kind: str) -> None:
+    """Python's own errors (a bug in the checks) say so, with the log reference, instead of
+    "the database refused it" (what a USING SAMPLE query got from a TypeError in the checks)."""
+    message = safe_message(kind, "unhashable type: 'dict'", "SELECT 1", 30.0)
+    assert "internal error, not a fault of the query" in message
+    assert "database refused" not in message and "unhashable" not in message
+    assert "ref " in message
+    database = safe_message("ConstraintException", "x", "SELECT 1", 30.0)
+    assert "internal error" not in database

@@ -9,6 +9,7 @@ short reference that the shown message carries.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 import secrets
@@ -31,6 +32,12 @@ _KINDS: dict[str, str] = {
     "HTTPException": "a network error",
 }
 _NAME_KINDS = frozenset({"CatalogException", "BinderException"})
+#: Python's own exceptions (TypeError, KeyError, ...): a fault of the workbench, not the query's.
+_INTERNAL_KINDS = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Words that appear in DuckDB's messages and in most queries: never treated as names.
 _COMMON_WORDS = frozenset(
@@ -152,6 +159,11 @@ def safe_message(kind: str, full_text: str, query: str, timeout_s: float) -> str
     LOG.warning(
         "sandbox query failed [ref %s] %s: %s | query: %.2000s", ref, kind, full_text, query
     )
+    if kind in _INTERNAL_KINDS:
+        return (
+            "query failed: the SQL workbench could not check or run it (an internal error, not "
+            f"a fault of the query; please report ref {ref}, details in the server log)"
+        )
     if kind == "ParserException":
         return f"the query does not parse (details in the server log, ref {ref})"
     if kind in _NAME_KINDS:
