@@ -130,3 +130,31 @@ def test_full_store_item_panel(tmp_path: Path, store_item_file: Path) -> None:
         assert (
             scalar(con, "SELECT count(DISTINCT (store_id, product_id)) FROM fct_sales_daily") == 500
         )
+
+
+def test_implausibly_large_numbers_are_quarantined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A barcode read as the quantity, or 1e300, is quarantined as `number_out_of_range` (its
+    square overflowed every variance downstream); the limit is `$SHELFWISE_MAX_NUMBER`."""
+    csv = tmp_path / "panel.csv"
+    csv.write_text(
+        "date,store,item,sales\n"
+        "2024-01-01,1,a,5\n"
+        "2024-01-02,1,a,6\n"
+        "2024-01-03,1,a,999999999\n"  # under 1e9: kept
+        "2024-01-01,1,b,5012345678900\n"  # an EAN-13 in the quantity column
+        "2024-01-02,1,b,1e300\n"
+        "2024-01-03,1,b,-2e9\n"
+    )
+    db = tmp_path / "p.duckdb"
+    report = ingest_sales_panel(db, csv, KAGGLE)
+    assert report.quarantine_reasons == {"number_out_of_range": 3}
+    assert report.rows_accepted == 3
+    monkeypatch.setenv("SHELFWISE_MAX_NUMBER", "1e20")
+    assert ingest_sales_panel(tmp_path / "q.duckdb", csv, KAGGLE).quarantine_reasons == {
+        "number_out_of_range": 1
+    }
+    monkeypatch.setenv("SHELFWISE_MAX_NUMBER", "lots")
+    with pytest.raises(WarehouseError, match=r"\$SHELFWISE_MAX_NUMBER='lots'"):
+        ingest_sales_panel(tmp_path / "r.duckdb", csv, KAGGLE)

@@ -35,6 +35,7 @@ from warehouse.ingest.rules import (
     non_finite,
     out_of_window,
     slash_date_order,
+    too_large,
 )
 from warehouse.load import first_failing_reason, pick_column, quarantine_frame, row_hash
 
@@ -173,6 +174,7 @@ def prepare(
             | empty("price"),
         ),
         ("non_finite_number", non_finite("_qty", "_price")),
+        ("number_out_of_range", too_large("_qty", "_price")),
         ("bad_quantity", pl.col("_qty").is_null() | (pl.col("_qty") != pl.col("_qty").round(0))),
         ("bad_price", pl.col("_price").is_null()),
         ("bad_date", pl.col("_ts").is_null()),

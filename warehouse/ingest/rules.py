@@ -2,6 +2,9 @@
 
 - `non_finite_number`: NaN or +-inf in a quantity or price (one such line turns every revenue
   total into NaN).
+- `number_out_of_range`: a quantity, price or stock figure above `MAX_ABS_NUMBER` in size (1e9:
+  a barcode or an order number read as the quantity, or 1e300; squares of such values overflow
+  the forecasts' and plans' variances). `$SHELFWISE_MAX_NUMBER` overrides it.
 - `date_out_of_range`: a date before `DateWindow.start` or after `DateWindow.end` (defaults
   1990-01-01 .. today + 365 days; `$SHELFWISE_DATE_MIN` / `$SHELFWISE_DATE_MAX` as YYYY-MM-DD
   override them). Year 1 or 2099 would grow the date dimension by hundreds of thousands of rows.
@@ -25,6 +28,9 @@ from warehouse.db import WarehouseError
 
 DATE_MIN_ENV = "SHELFWISE_DATE_MIN"
 DATE_MAX_ENV = "SHELFWISE_DATE_MAX"
+MAX_NUMBER_ENV = "SHELFWISE_MAX_NUMBER"
+#: Largest plausible size of one row's quantity, price or stock figure (units or currency).
+MAX_ABS_NUMBER = 1e9
 _SLASH = r"^\s*(\d{1,2})/(\d{1,2})/(\d{2,4})"
 
 
@@ -64,6 +70,29 @@ def non_finite(*cols: str) -> pl.Expr:
     expr = pl.lit(False)
     for col in cols:
         expr = expr | (pl.col(col).is_not_null() & ~pl.col(col).is_finite())
+    return expr
+
+
+def max_abs_number() -> float:
+    """`$SHELFWISE_MAX_NUMBER` (a positive number), else `MAX_ABS_NUMBER`."""
+    text = os.environ.get(MAX_NUMBER_ENV, "").strip()
+    if not text:
+        return MAX_ABS_NUMBER
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise WarehouseError(f"${MAX_NUMBER_ENV}={text!r}: expected a positive number")
+    return value
+
+
+def too_large(*cols: str) -> pl.Expr:
+    """True where any of the finite Float64 columns `cols` is above `max_abs_number()` in size."""
+    limit = max_abs_number()
+    expr = pl.lit(False)
+    for col in cols:
+        expr = expr | (pl.col(col).is_finite() & (pl.col(col).abs() > limit))
     return expr
 
 

@@ -33,6 +33,7 @@ from warehouse.ingest.rules import (
     no_row_passed,
     non_finite,
     out_of_window,
+    too_large,
 )
 from warehouse.load import first_failing_reason, quarantine_frame, require_columns, row_hash
 
@@ -129,6 +130,7 @@ def prepare(
         ("bad_date", pl.col("_date").is_null()),
         ("date_out_of_range", out_of_window("_date", date_window())),
         ("non_finite_number", non_finite("_qty", "_price")),
+        ("number_out_of_range", too_large("_qty", "_price")),
         ("bad_quantity", pl.col("_qty").is_null()),
         ("bad_price", pl.col("_price_text").is_not_null() & pl.col("_price").is_null()),
         ("duplicate_key", pl.col("_occurrence") > 0),

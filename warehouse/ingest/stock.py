@@ -25,6 +25,7 @@ from warehouse.ingest.rules import (
     no_row_passed,
     non_finite,
     out_of_window,
+    too_large,
 )
 from warehouse.load import first_failing_reason, quarantine_frame, require_columns
 
@@ -79,6 +80,7 @@ def prepare_inventory(
         ("bad_date", pl.col("_snapshot_date").is_null()),
         ("date_out_of_range", out_of_window("_snapshot_date", date_window())),
         ("non_finite_number", non_finite("_on_hand", "_on_order")),
+        ("number_out_of_range", too_large("_on_hand", "_on_order")),
         ("bad_on_hand", pl.col("_on_hand").is_null()),
         (
             "bad_on_order",
@@ -166,6 +168,7 @@ def prepare_supply(
     rules = [
         ("missing_field", _empty(product_col)),
         ("non_finite_number", non_finite(*[f"_{p}" for p in params])),
+        ("number_out_of_range", too_large(*[f"_{p}" for p in params])),
         *bad_value,
         ("duplicate_key", pl.col("_occurrence") > 0),
     ]
