@@ -99,11 +99,11 @@ def read_source(path: Path, *, member: str | None = None, sheet: str | None = No
         if suffix == ".parquet":
             frame = pl.read_parquet(io.BytesIO(data))
         elif suffix in {".csv", ".txt"}:
-            frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
+            frame, notes = _read_csv(data)
         elif suffix in {".xlsx", ".xls"}:
             frame, notes = _read_workbook(data, path, sheet)
         elif suffix == ".zip":
-            frame = _read_zip_member(data, path, member)
+            frame, notes = _read_csv(_zip_member(data, path, member))
         else:
             raise WarehouseError(
                 f"{path}: unsupported file type {suffix!r} (parquet, csv, xlsx, zip)"
@@ -115,7 +115,50 @@ def read_source(path: Path, *, member: str | None = None, sheet: str | None = No
         raise WarehouseError(f"{path}: not a readable {suffix.lstrip('.')} file ({first})") from exc
     if frame.height == 0:
         raise WarehouseError(f"{path}: no data rows")
-    return SourceFile(frame.with_columns(pl.all().cast(pl.String)), digest, notes)
+    return SourceFile(_strip_header(frame.with_columns(pl.all().cast(pl.String))), digest, notes)
+
+
+#: Field separators a CSV may use; the one found most often in its header line is taken.
+SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
+_DECIMAL_COMMA = r"^\s*[-+]?\d+,\d+\s*$"
+
+
+def sniff_separator(data: bytes) -> str:
+    """The separator of a CSV: of `SEPARATORS`, the most frequent outside quotes in its first
+    line (',' on a tie or when none is there)."""
+    header = data[:65536].split(b"\n", 1)[0].decode("utf-8", errors="ignore")
+    outside = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
+    counts = {sep: outside.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","
+
+
+def _read_csv(data: bytes) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Every cell as text, with the file's own separator; a ';' file (a spreadsheet's export
+    where the comma is the decimal mark) has its decimal commas read as points ('3,5' -> '3.5')."""
+    separator = sniff_separator(data)
+    frame = pl.read_csv(io.BytesIO(data), infer_schema=False, separator=separator)
+    if separator == ",":
+        return frame, ()
+    shown = "tab" if separator == "\t" else repr(separator)
+    note = f"fields separated by {shown}"
+    if separator == ";":
+        frame = frame.with_columns(
+            pl.when(pl.col(c).str.contains(_DECIMAL_COMMA))
+            .then(pl.col(c).str.replace(",", ".", literal=True))
+            .otherwise(pl.col(c))
+            for c in frame.columns
+        )
+        note += "; numbers with a decimal comma read as decimals"
+    return frame, (note,)
+
+
+def _strip_header(frame: pl.DataFrame) -> pl.DataFrame:
+    """Column names without surrounding spaces (' Date ' -> 'Date'), unless two would clash."""
+    stripped = [c.strip() for c in frame.columns]
+    if len(set(stripped)) < len(stripped):
+        return frame
+    return frame.rename(dict(zip(frame.columns, stripped, strict=True)))
 
 
 def read_as_text(path: Path, *, member: str | None = None) -> pl.DataFrame:
@@ -154,7 +197,8 @@ def _read_workbook(
     return frame, (note,)
 
 
-def _read_zip_member(data: bytes, path: Path, member: str | None) -> pl.DataFrame:
+def _zip_member(data: bytes, path: Path, member: str | None) -> bytes:
+    """The bytes of the CSV `member` of a zip (default train.csv, or its only CSV)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = [n for n in archive.namelist() if n.lower().endswith(".csv")]
         if member is None:
@@ -168,17 +212,19 @@ def _read_zip_member(data: bytes, path: Path, member: str | None) -> pl.DataFram
                 )
         if member not in archive.namelist():
             raise WarehouseError(f"{path}: no member {member!r} (has: {', '.join(names)})")
-        member_data = archive.read(member)
-    return pl.read_csv(io.BytesIO(member_data), infer_schema=False)
+        return archive.read(member)
 
 
 def require_columns(frame: pl.DataFrame, path: Path, wanted: Sequence[str]) -> None:
     """Raise naming the file and every missing column (and what the file has)."""
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
+        by_lower = {c.lower(): c for c in frame.columns}
+        hints = [f"{c!r} -> {by_lower[c.lower()]!r}" for c in missing if c.lower() in by_lower]
+        hint = f" (names are case-sensitive: {', '.join(hints)})" if hints else ""
         raise WarehouseError(
             f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; "
-            f"the file has {', '.join(repr(c) for c in frame.columns)}"
+            f"the file has {', '.join(repr(c) for c in frame.columns)}{hint}"
         )
 
 
