@@ -174,7 +174,7 @@ def _fit_predict(model: Forecaster, panel: Panel, end: int, h: int) -> np.ndarra
     try:
         out = np.asarray(model.fit(panel, end).predict(h), dtype=np.float64)
     except Exception as exc:  # noqa: BLE001 - a failing model falls back, never kills the run
-        log.warning("%s failed (%s); its series fall back to %s", model.name, exc, FALLBACK)
+        log.warning("%s failed on %d periods (%s); uses %s", model.name, end + 1, exc, FALLBACK)
         return np.full((panel.n, h), np.nan)
     out[~np.isfinite(out).all(1)] = np.nan
     return out
@@ -294,10 +294,9 @@ def forecast_panel(
         wins = cal.shape[0] // rows.size  # Prophet (a subset) has the newest window only
         stack = (np.arange(wins)[:, None] * n + rows[None, :]).ravel()
         failed = ~np.isfinite(fut).all(1) | ~np.isfinite(cal[: rows.size]).all(1)
-        cal, _ = apply_fallback(
-            name, cal, fb_cal[stack], np.tile(failed, wins) | ~np.isfinite(cal).all(1)
-        )
-        fut, used = apply_fallback(name, fut, fb_fut[rows], failed)
+        bad_cal = np.tile(failed, wins) | ~np.isfinite(cal).all(1)
+        cal, _ = apply_fallback(name, cal, fb_cal[stack], bad_cal, "validation window")
+        fut, used = apply_fallback(name, fut, fb_fut[rows], failed, "forecast")
         quant, method = conformal(
             panel,
             end,
@@ -352,18 +351,19 @@ def needs_refit(season: int, cal_end: int, end: int, h: int) -> bool:
 
 
 def apply_fallback(
-    name: str, values: np.ndarray, fallback: np.ndarray, failed: np.ndarray | None = None
+    name: str,
+    values: np.ndarray,
+    fallback: np.ndarray,
+    failed: np.ndarray | None = None,
+    where: str = "forecast",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Replace failed rows (default: any non-finite value) by the fallback baseline.
-
-    Returns:
-        (values (n, h), model used per series (n,): `name` or "moving_average (fallback)").
-    """
+    """Failed rows (default: non-finite) replaced by the fallback; the warning names `where`.
+    Returns (values (n, h), model per series (n,): `name` or "moving_average (fallback)")."""
     if failed is None:
         failed = ~np.isfinite(values).all(1)
     used = np.where(failed, f"{FALLBACK} (fallback)", name).astype(str)
     if failed.any():
-        log.warning("%s: %d series fell back to %s", name, int(failed.sum()), FALLBACK)
+        log.warning("%s: %d series fell back to %s (%s)", name, int(failed.sum()), FALLBACK, where)
         values = values.copy()
         values[failed] = fallback[failed]
     return values, used

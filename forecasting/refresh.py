@@ -53,8 +53,13 @@ def forecast_latest(db: str | os.PathLike[str]) -> str | None:
     run_forecast(db, RunConfig(engine=engine))
     if h == REFRESH_HORIZON[frequency]:
         return None
-    unit = "days" if frequency == "D" else "weeks"
-    return f"{h} {unit} ahead (history of {periods} {unit} allows no more)"
+    unit = "day" if frequency == "D" else "week"
+    return f"{_count(h, unit)} ahead (history of {_count(periods, unit)} allows no more)"
+
+
+def _count(n: int, unit: str) -> str:
+    """'1 week', '3 weeks'."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
 def backtest_last_window(db: str | os.PathLike[str]) -> None:
