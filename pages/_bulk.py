@@ -14,7 +14,7 @@ from pages import _shared as shared
 from pages._export import export_buttons
 from recsys.errors import NoModelError
 from recsys.service import BusinessRules
-from services.merch import customer_ids_from_text
+from services.merch import customer_ids_from_upload
 from warehouse.privacy import pseudonymise
 
 
@@ -52,7 +52,7 @@ def _customers(user_name: str) -> tuple[str | None, tuple[str, ...] | None]:
     )
     if upload is None:
         return None, None
-    ids = customer_ids_from_text(upload.getvalue().decode("utf-8", errors="replace"))
+    ids = shared.guarded(lambda: customer_ids_from_upload(upload.getvalue(), upload.name))
     st.caption(f"{len(ids):,} customer ids read from {upload.name}.")
     return None, ids
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from recsys import service as recsys_service
+from recsys.export import customer_ids_from_bytes
 from recsys.service import BusinessRules
 from warehouse.db import reading, run_named
 
@@ -64,11 +65,7 @@ def bulk_with_catalogue(
     return with_catalogue(db, frame)
 
 
-def customer_ids_from_text(text: str) -> tuple[str, ...]:
-    """Customer ids of an uploaded list: the first field of each non-blank line.
-
-    A CSV with a `customer_id` column first or a plain one-id-per-line file; the header line
-    (`customer_id`, any case) is skipped.
-    """
-    rows = [line.split(",")[0].strip() for line in text.splitlines() if line.strip()]
-    return tuple(r for r in rows if r and r.lower() != "customer_id")
+def customer_ids_from_upload(data: bytes, name: str) -> tuple[str, ...]:
+    """Customer ids of an uploaded list (`recsys.export.customer_ids_from_bytes`: a CSV with a
+    customer id column, any separator, or one id per line); RecsysError names the file."""
+    return customer_ids_from_bytes(data, name)

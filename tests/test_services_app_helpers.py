@@ -33,7 +33,7 @@ from services.display import (
     without_empty_columns,
 )
 from services.loads import load_file
-from services.merch import customer_ids_from_text
+from services.merch import customer_ids_from_upload
 from warehouse.db import WarehouseError, query, reading
 
 
@@ -94,8 +94,8 @@ def test_backtest_compares_only_models_on_the_same_series() -> None:
 
 
 def test_uploaded_id_lists() -> None:
-    assert customer_ids_from_text("customer_id,x\nC1,a\n\n C2 ,b\n") == ("C1", "C2")
-    assert customer_ids_from_text("C3\nC4") == ("C3", "C4")
+    assert customer_ids_from_upload(b"customer_id,x\nC1,a\n\n C2 ,b\n", "f") == ("C1", "C2")
+    assert customer_ids_from_upload(b"C3\nC4", "f") == ("C3", "C4")
 
 
 def test_load_of_an_unknown_kind_is_refused(tmp_path: Path) -> None:
