@@ -16,6 +16,7 @@ from pathlib import Path
 from forecasting import refresh as forecast_jobs
 from forecasting.inventory import refresh as inventory_jobs
 from recsys import refresh as recsys_jobs
+from recsys.ranker import RankerConfig
 from recsys.train import TwoTowerConfig
 from services.freshness import (
     OUTPUT_CHECKS,
@@ -30,8 +31,11 @@ from services.freshness import (
 from warehouse.db import NotApplicableError
 from warehouse.freshness import write_stamps
 
-#: `make run` must finish in a few minutes on 2 cores: fewer, capped epochs than the CLI default.
+#: `make run` must finish in a few minutes on 2 cores: fewer, capped epochs than the CLI default,
+#: and the ranker's windows capped at 4,000 customers each (the scale-1 demo's 19,865 customers
+#: made 4.8M rows and 6-7 minutes of boosting).
 RECSYS_CONFIG = TwoTowerConfig(epochs=3, max_examples_per_epoch=100_000)
+RANKER_CONFIG = RankerConfig(max_users_per_window=4_000)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,9 @@ class PipelineStep:
 
 def _train(db: Path, bars: bool = True) -> str | None:
     config = replace(RECSYS_CONFIG, show_progress=bars)
-    recsys_jobs.train_and_register(db, until=None, progress=bars, config=config)
+    recsys_jobs.train_and_register(
+        db, until=None, progress=bars, config=config, ranker_config=RANKER_CONFIG
+    )
     return None
 
 

@@ -8,7 +8,7 @@ import json
 import shutil
 import threading
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from recsys import service
 from recsys.candidates import SourceConfig, fit_sources, generate
 from recsys.cli import main
 from recsys.data import TrainData, cut_before, load_train_data
+from recsys.errors import RecsysError
 from recsys.features import FEATURES, feature_matrix
 from recsys.lists import rank_all, rank_build, rank_lists, serving_ranked
 from recsys.ranked import RankBuild, Ranked, gather
@@ -368,3 +369,25 @@ def test_a_stopped_build_resumes_at_its_next_chunk() -> None:
     assert calls == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
     assert everyone.item.tolist() == list(range(n_users)) and everyone.ptr[-1] == n_users
     assert build.ranked(np.array([4])) is everyone and not build.start()
+
+
+def test_a_window_holds_at_most_the_capped_customers(demo_db_master: Path) -> None:
+    """`max_users_per_window` samples a window's customers (seeded), so a large shop's first
+    training is bounded; None keeps every customer and draws nothing more from the generator."""
+    from recsys.ranker import window_rows
+
+    data = load_train_data(demo_db_master)
+    base = replace(FAST_RANKER, sources=SourceConfig(n=20, use_two_tower=False))
+    cutoff = data.as_of - 30.0
+    full = window_rows(data, cutoff, base, np.random.default_rng(0))
+    capped = window_rows(
+        data, cutoff, replace(base, max_users_per_window=50), np.random.default_rng(0)
+    )
+    assert full is not None and capped is not None
+    assert np.unique(full[2]).size > 50 >= np.unique(capped[2]).size > 0
+    assert set(np.unique(capped[2])) <= set(np.unique(full[2]))
+    with pytest.raises(RecsysError, match="max_users_per_window"):
+        RankerConfig(max_users_per_window=0)
+    from services.pipeline import RANKER_CONFIG
+
+    assert RANKER_CONFIG.max_users_per_window == 4_000  # `make run`'s first training is bounded
