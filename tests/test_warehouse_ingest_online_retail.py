@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import SAMPLES
-from warehouse.db import query, reading, scalar
+from warehouse.db import WarehouseError, query, reading, scalar
 from warehouse.ingest import FAULT_ENV, InjectedFault, ingest_online_retail
 
 SAMPLE = SAMPLES / "online_retail_ii_sample.csv"
@@ -78,6 +78,42 @@ def test_same_result_from_csv_parquet_xlsx_and_old_spelling(tmp_path: Path) -> N
     first = results[SAMPLE.name]
     assert all(r == first for r in results.values()), results
     assert "13085" in first[2]
+
+
+def test_snake_case_or_lower_case_headers_load_the_same(tmp_path: Path) -> None:
+    """A database export names the columns 'invoice_date', 'customer_id': they were refused with
+    "missing column 'InvoiceDate'" though the file has them."""
+    frame = pl.read_csv(SAMPLE, infer_schema_length=0)
+    snake = tmp_path / "snake.csv"
+    frame.rename(
+        {
+            "Invoice": "invoice",
+            "StockCode": "stock_code",
+            "Description": "description",
+            "Quantity": "QUANTITY",
+            "InvoiceDate": "invoice_date",
+            "Price": "price",
+            "Customer ID": "customer_id",
+            "Country": "country",
+        }
+    ).write_csv(snake)
+    reports = {}
+    for path in (SAMPLE, snake):
+        db = tmp_path / f"{path.stem}.duckdb"
+        report = ingest_online_retail(db, path)
+        with reading(db) as con:
+            rows = query(con, "SELECT * FROM fct_sales ORDER BY ALL").drop("load_id", strict=False)
+        reports[path.stem] = (report.rows_accepted, report.quarantine_reasons, rows)
+    (n0, q0, rows0), (n1, q1, rows1) = reports.values()
+    assert (n0, q0) == (n1, q1) and rows0.equals(rows1)
+
+
+def test_a_missing_column_names_its_spellings(tmp_path: Path) -> None:
+    bad = tmp_path / "no_price.csv"
+    pl.read_csv(SAMPLE, infer_schema_length=0).drop("Price").write_csv(bad)
+    with pytest.raises(WarehouseError, match=r"no_price.csv: missing column 'Price' / 'UnitPrice'"):
+        ingest_online_retail(tmp_path / "x.duckdb", bad)
+    assert not (tmp_path / "x.duckdb").exists() or _counts(tmp_path / "x.duckdb")["fct_sales"] == 0
 
 
 def test_second_load_adds_nothing(tmp_path: Path) -> None:

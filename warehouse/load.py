@@ -219,23 +219,47 @@ def require_columns(frame: pl.DataFrame, path: Path, wanted: Sequence[str]) -> N
     """Raise naming the file and every missing column (and what the file has)."""
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
-        by_lower = {c.lower(): c for c in frame.columns}
-        hints = [f"{c!r} -> {by_lower[c.lower()]!r}" for c in missing if c.lower() in by_lower]
-        hint = f" (names are case-sensitive: {', '.join(hints)})" if hints else ""
         raise WarehouseError(
             f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; "
-            f"the file has {', '.join(repr(c) for c in frame.columns)}{hint}"
+            f"the file has {', '.join(repr(c) for c in frame.columns)}"
+            f"{_case_hint(frame, missing)}"
         )
 
 
-def pick_column(frame: pl.DataFrame, path: Path, spellings: Sequence[str]) -> str:
-    """The first of `spellings` present in `frame`, else a clear error naming them all."""
+def _case_hint(frame: pl.DataFrame, missing: Sequence[str]) -> str:
+    """' (names are case-sensitive: 'a' -> 'A')' for missing names the file has in another case."""
+    by_lower = {c.lower(): c for c in frame.columns}
+    hints = [f"{c!r} -> {by_lower[c.lower()]!r}" for c in missing if c.lower() in by_lower]
+    return f" (names are case-sensitive: {', '.join(hints)})" if hints else ""
+
+
+def find_column(frame: pl.DataFrame, spellings: Sequence[str]) -> str | None:
+    """The first of `spellings` in `frame`; else the only column that matches one ignoring case,
+    spaces and punctuation ('customer_id' for 'Customer ID'); else None."""
     for name in spellings:
         if name in frame.columns:
             return name
+    for name in spellings:
+        same = [c for c in frame.columns if _loose(c) == _loose(name)]
+        if len(same) == 1:
+            return same[0]
+    return None
+
+
+def _loose(name: str) -> str:
+    """A column name lower-cased with everything but letters and digits removed."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def pick_column(frame: pl.DataFrame, path: Path, spellings: Sequence[str]) -> str:
+    """`find_column`, else a clear error naming every spelling and the file's columns."""
+    found = find_column(frame, spellings)
+    if found is not None:
+        return found
     raise WarehouseError(
         f"{path}: missing column {' / '.join(repr(s) for s in spellings)}; "
         f"the file has {', '.join(repr(c) for c in frame.columns)}"
+        f"{_case_hint(frame, spellings)}"
     )
 
 

@@ -37,7 +37,13 @@ from warehouse.ingest.rules import (
     slash_date_order,
     too_large,
 )
-from warehouse.load import first_failing_reason, pick_column, quarantine_frame, row_hash
+from warehouse.load import (
+    find_column,
+    first_failing_reason,
+    pick_column,
+    quarantine_frame,
+    row_hash,
+)
 
 SOURCE = "online_retail"
 STORE_CODE = "ONLINE"
@@ -116,8 +122,7 @@ def prepare(
         if key not in ("description", "customer", "country")
     }
     for optional in ("description", "customer", "country"):
-        present = [n for n in COLUMN_SPELLINGS[optional] if n in raw.columns]
-        cols[optional] = present[0] if present else ""
+        cols[optional] = find_column(raw, COLUMN_SPELLINGS[optional]) or ""
     text = raw.select(
         pl.col(cols["invoice"]).str.strip_chars().alias("invoice"),
         normalise_code(pl.col(cols["stock_code"])).alias("stock_code"),
