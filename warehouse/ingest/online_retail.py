@@ -33,6 +33,7 @@ from warehouse.ingest.rules import (
     date_window,
     no_row_passed,
     non_finite,
+    number,
     out_of_window,
     slash_date_order,
     too_large,
@@ -152,8 +153,8 @@ def prepare(
     order = slash_date_order(text["invoice_date"].fill_null(""), path, cols["invoice_date"])
     content = pl.concat_str([pl.col(c).fill_null("") for c in source_cols], separator="|")
     typed = text.with_columns(
-        pl.col("quantity").cast(pl.Float64, strict=False).alias("_qty"),
-        pl.col("price").cast(pl.Float64, strict=False).alias("_price"),
+        number(pl.col("quantity")).alias("_qty"),
+        number(pl.col("price")).alias("_price"),
         _parse_timestamp(pl.col("invoice_date"), order).alias("_ts"),
         pl.when(pl.col("description").is_in(["nan", "NaN", ""]))
         .then(None)

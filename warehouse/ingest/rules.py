@@ -8,6 +8,9 @@
 - `date_out_of_range`: a date before `DateWindow.start` or after `DateWindow.end` (defaults
   1990-01-01 .. today + 365 days; `$SHELFWISE_DATE_MIN` / `$SHELFWISE_DATE_MAX` as YYYY-MM-DD
   override them). Year 1 or 2099 would grow the date dimension by hundreds of thousands of rows.
+- Numbers are read as a spreadsheet shows them (`number`): a currency sign around the value
+  (`£1.50`, `-€3`) and commas grouping digits by three (`1,234.5`) are accepted; `1,5` is not a
+  number here (a decimal comma is read only in a ';'-separated file, `warehouse.load`).
 - Slash dates (`a/b/yyyy`) are read with ONE order per file: day-first when some row has a first
   field above 12, month-first when some row has a second field above 12, month-first (the UCI
   format) when no row tells. A file with both kinds is refused, naming the first row that
@@ -63,6 +66,28 @@ def date_window(today: date | None = None) -> DateWindow:
         _env_date(DATE_MIN_ENV) or date(1990, 1, 1),
         _env_date(DATE_MAX_ENV) or today + timedelta(days=365),
     )
+
+
+_CURRENCY_SIGNS = "£$€¥"
+_GROUPED_BY_THREE = r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"
+
+
+def number(text: pl.Expr) -> pl.Expr:
+    """A text cell as Float64, null where it does not parse: surrounding spaces and one
+    currency sign dropped ('£1.50', '-£1.50', '€ 3'), commas that group digits by three removed
+    ('1,234.5'). Anything else ('1,5', '12 kg', 'n/a') stays null for the loader's rule."""
+    signs = re.escape(_CURRENCY_SIGNS)
+    cleaned = (
+        text.str.strip_chars()
+        .str.replace(rf"^([-+]?)\s*[{signs}]\s*", "${1}")
+        .str.replace(rf"\s*[{signs}]$", "")
+    )
+    plain = (
+        pl.when(cleaned.str.contains(_GROUPED_BY_THREE))
+        .then(cleaned.str.replace_all(",", "", literal=True))
+        .otherwise(cleaned)
+    )
+    return plain.cast(pl.Float64, strict=False)
 
 
 def non_finite(*cols: str) -> pl.Expr:

@@ -32,6 +32,7 @@ from warehouse.ingest.rules import (
     date_window,
     no_row_passed,
     non_finite,
+    number,
     out_of_window,
     too_large,
 )
@@ -107,8 +108,8 @@ def prepare(
             date_expr(raw, path, columns.date, _DATE_FORMATS).alias("_date"),
             normalise_code(pl.col(columns.store)).alias("store_code"),
             normalise_code(pl.col(columns.item)).alias("product_code"),
-            pl.col(columns.qty).str.strip_chars().cast(pl.Float64, strict=False).alias("_qty"),
-            price.cast(pl.Float64, strict=False).alias("_price"),
+            number(pl.col(columns.qty)).alias("_qty"),
+            number(price).alias("_price"),
             price.alias("_price_text"),
             pl.concat_str([pl.col(c).fill_null("") for c in source_cols], separator="|").alias(
                 "_content"

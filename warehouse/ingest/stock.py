@@ -24,6 +24,7 @@ from warehouse.ingest.rules import (
     date_window,
     no_row_passed,
     non_finite,
+    number,
     out_of_window,
     too_large,
 )
@@ -61,8 +62,8 @@ def prepare_inventory(
             normalise_code(pl.col(store_col)).alias("_store"),
             normalise_code(pl.col(product_col)).alias("_product"),
             date_expr(raw, path, date_col, ("%Y-%m-%d",)).alias("_snapshot_date"),
-            pl.col(on_hand_col).str.strip_chars().cast(pl.Float64, strict=False).alias("_on_hand"),
-            on_order.str.strip_chars().cast(pl.Float64, strict=False).alias("_on_order"),
+            number(pl.col(on_hand_col)).alias("_on_hand"),
+            number(on_order).alias("_on_order"),
             on_order.alias("_on_order_text"),
             pl.concat_str([pl.col(c).fill_null("") for c in wanted], separator="|").alias(
                 "_content"
@@ -147,10 +148,7 @@ def prepare_supply(
         .with_columns(
             normalise_code(pl.col(product_col)).alias("_product"),
             pl.when(store == "").then(None).otherwise(store).alias("_store"),
-            *[
-                pl.col(p).str.strip_chars().cast(pl.Float64, strict=False).alias(f"_{p}")
-                for p in params
-            ],
+            *[number(pl.col(p)).alias(f"_{p}") for p in params],
             pl.concat_str([pl.col(c).fill_null("") for c in wanted], separator="|").alias(
                 "_content"
             ),
