@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages import _shared as shared
 from pages._admin import holiday_section, models_tab, quality_tab, refresh_tab
-from services.loads import LOAD_KINDS, PANEL_DEFAULTS, load_upload
+from services.loads import LOAD_KINDS, PANEL_DEFAULTS, PANEL_HINTS, load_upload
 from warehouse.db import WarehouseError
 
 shared.require("data")
@@ -31,10 +31,15 @@ with ingest_tab:
             c = st.columns(len(PANEL_DEFAULTS))
             for i, (name, default) in enumerate(PANEL_DEFAULTS):
                 panel_cols[name] = c[i].text_input(
-                    name.replace("_", " ") + (" (optional)" if not default else ""),
+                    name.replace("_", " ") + PANEL_HINTS.get(name, ""),
                     default,
                     key=f"data_{name}",
                 )
+            if st.checkbox(
+                "The file has sales lines (an item may repeat within a day): add them up",
+                key="data_sum_lines",
+            ):
+                panel_cols["duplicates"] = "sum"
         if upload is not None and st.button(
             "Load into the warehouse", type="primary", key="data_load"
         ):

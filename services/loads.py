@@ -29,6 +29,9 @@ PANEL_DEFAULTS: tuple[tuple[str, str], ...] = (
     ("price_col", ""),
 )
 
+#: What a blank sales-panel role means, shown beside its name.
+PANEL_HINTS: dict[str, str] = {"store_col": " (blank: one shop)", "price_col": " (optional)"}
+
 
 def load_file(
     db: str | os.PathLike[str],
@@ -39,8 +42,10 @@ def load_file(
     """Load `path` as a file of `kind`; a sales panel names its columns in `panel`.
 
     `panel` maps the `PANEL_DEFAULTS` roles (date_col, store_col, item_col, qty_col, and the
-    optional price_col: empty = the file has no prices) to source columns. Raises
-    `WarehouseError` (or `ValueError`) with the warehouse unchanged.
+    optional price_col: empty = the file has no prices; store_col empty = one shop) to source
+    columns, and may set "duplicates" to "sum" (rows repeating a store x item x date are sales
+    lines, added up) instead of "refuse". Raises `WarehouseError` (or `ValueError`) with the
+    warehouse unchanged.
     """
     if kind == "online-retail":
         return ingest.ingest_online_retail(db, path)
@@ -48,12 +53,13 @@ def load_file(
         cols = {**dict(PANEL_DEFAULTS), **(panel or {})}
         columns = PanelColumns(
             cols["date_col"],
-            cols["store_col"],
+            cols["store_col"].strip() or None,
             cols["item_col"],
             cols["qty_col"],
             cols["price_col"].strip() or None,
         )
-        return ingest.ingest_sales_panel(db, path, columns)
+        duplicates = cols.get("duplicates", "refuse")
+        return ingest.ingest_sales_panel(db, path, columns, duplicates=duplicates)
     if kind == "inventory":
         return ingest.ingest_inventory(db, path)
     if kind == "supply":

@@ -370,6 +370,23 @@ def test_data_page_ingests_a_file_and_picks_up_the_new_warehouse(
     assert stores >= 1
 
 
+def test_data_page_loads_one_shop_s_sales_lines(app_factory, demo_db: Path) -> None:
+    """The sales-panel form: store column left blank (one shop), "add them up" ticked."""
+    at = open_page(app_factory(demo_db), "data")
+    open_tab(at, "data_tab", "Ingest a file")
+    at.selectbox(key="data_kind").set_value("sales-panel").run()
+    at.text_input(key="data_store_col").set_value("").run()
+    at.checkbox(key="data_sum_lines").check().run()
+    csv = "date,item,sales\n2026-10-01,P00001,2\n2026-10-01,P00001,3\n"
+    at.file_uploader(key="data_upload").set_value(("till.csv", csv.encode(), "text/csv")).run()
+    at.button(key="data_load").click().run()
+    assert not at.exception and not at.error
+    assert "1 row repeated" in at.code[0].value
+    with reading(demo_db) as con:
+        units = query(con, "SELECT sum(quantity) AS u FROM fct_sales WHERE store_id = 'MAIN'")
+    assert units["u"][0] == 5
+
+
 def test_data_page_rejects_a_bad_file_and_changes_nothing(app_factory, demo_db: Path) -> None:
     before = demo_db.read_bytes()
     at = open_page(app_factory(demo_db), "data")

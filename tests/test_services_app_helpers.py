@@ -118,6 +118,18 @@ def test_a_sales_panel_upload_may_name_its_price_column(tmp_path: Path) -> None:
         assert query(con, "SELECT count(revenue) AS n FROM fct_sales")["n"][0] == 0
 
 
+def test_a_one_shop_file_of_sales_lines_uploads(tmp_path: Path) -> None:
+    """Store column left blank (one shop) and "add them up" ticked (an item twice a day)."""
+    source = tmp_path / "till.csv"
+    source.write_text("date,item,sales\n2024-01-01,a,2\n2024-01-01,a,3\n2024-01-02,a,1\n")
+    db = tmp_path / "shop.duckdb"
+    report = load_file(db, "sales-panel", source, {"store_col": " ", "duplicates": "sum"})
+    assert report.rows_quarantined == 0
+    with reading(db) as con:
+        units = query(con, "SELECT store_id, sum(quantity) AS u FROM fct_sales GROUP BY 1").rows()
+    assert units == [("MAIN", 6.0)]
+
+
 def test_seasonality_grid_has_a_column_per_weekday() -> None:
     heat = pl.DataFrame(
         {

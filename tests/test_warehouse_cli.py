@@ -255,3 +255,19 @@ def test_a_first_load_says_which_holiday_calendar_feeds_the_forecasts(
     out = capsys.readouterr().out
     assert "note: holiday calendar GB (the default) feeds the forecasts" in out
     assert "python -m warehouse holidays --country XX" in out
+
+
+def test_a_one_shop_file_of_sales_lines_loads_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --store-col (one shop) and --duplicates sum (an item sold twice in a day)."""
+    csv = tmp_path / "till.csv"
+    csv.write_text("date,item,sales\n2024-01-01,a,2\n2024-01-01,a,3\n2024-01-02,a,1\n")
+    db = tmp_path / "shop.duckdb"
+    args = ["--db", str(db), "--quiet", "ingest", "sales-panel", str(csv)]
+    columns = ["--date-col", "date", "--item-col", "item", "--qty-col", "sales"]
+    assert main([*args, *columns, "--duplicates", "sum"]) == 0
+    assert "1 row repeated" in capsys.readouterr().out
+    with reading(db) as con:
+        daily = query(con, "SELECT store_id, units FROM fct_sales_daily ORDER BY sale_date")
+    assert daily.rows() == [("MAIN", 5.0), ("MAIN", 1.0)]

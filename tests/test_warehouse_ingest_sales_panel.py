@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,51 @@ def test_implausibly_large_numbers_are_quarantined(
     monkeypatch.setenv("SHELFWISE_MAX_NUMBER", "lots")
     with pytest.raises(WarehouseError, match=r"\$SHELFWISE_MAX_NUMBER='lots'"):
         ingest_sales_panel(tmp_path / "r.duckdb", csv, KAGGLE)
+
+
+TILL_LINES = (
+    "date,item,sales,price\n"
+    "2024-01-01 09:00:00,a,2,1.0\n"
+    "2024-01-01 11:30:00,a,3,2.0\n"  # the same item sold again that day
+    "2024-01-02 10:00:00,a,1,\n"
+    "2024-01-02,b,4,\n"
+    "2024-01-02,b,x,\n"  # a bad line stays quarantined
+    "2024-01-02,b,5,\n"
+)
+ONE_SHOP = PanelColumns(date="date", store=None, item="item", qty="sales", price="price")
+
+
+def _daily(db: Path) -> list[tuple[object, ...]]:
+    with reading(db) as con:
+        sql = "SELECT store_id, product_id, sale_date, units, revenue FROM fct_sales_daily"
+        return query(con, sql + " ORDER BY ALL").rows()
+
+
+def test_a_file_of_sales_lines_is_summed_per_day_when_asked(tmp_path: Path) -> None:
+    """A till export repeats an item within a day: as a panel the repeats were quarantined
+    (duplicate_key) and the day's sales undercounted (2 units of 'a' on Jan 1, not 5)."""
+    csv = tmp_path / "till.csv"
+    csv.write_text(TILL_LINES)
+    refused = ingest_sales_panel(tmp_path / "panel.duckdb", csv, ONE_SHOP)
+    assert refused.quarantine_reasons == {"duplicate_key": 2, "bad_quantity": 1}
+    assert any("--duplicates sum" in note for note in refused.notes)
+    summed_db = tmp_path / "lines.duckdb"
+    summed = ingest_sales_panel(summed_db, csv, ONE_SHOP, duplicates="sum")
+    assert summed.quarantine_reasons == {"bad_quantity": 1}
+    assert any("2 rows repeated" in note for note in summed.notes)
+    day = date(2024, 1, 1)
+    assert _daily(summed_db) == [
+        ("MAIN", "a", day, 5.0, 8.0),  # 2 x 1.00 + 3 x 2.00
+        ("MAIN", "a", date(2024, 1, 2), 1.0, None),
+        ("MAIN", "b", date(2024, 1, 2), 9.0, None),
+    ]
+    again = ingest_sales_panel(summed_db, csv, ONE_SHOP, duplicates="sum")
+    assert again.rows_added == 0 and _daily(summed_db)[0] == ("MAIN", "a", day, 5.0, 8.0)
+
+
+def test_an_unknown_duplicates_mode_is_refused(tmp_path: Path) -> None:
+    csv = tmp_path / "till.csv"
+    csv.write_text(TILL_LINES)
+    with pytest.raises(WarehouseError, match="--duplicates: 'add' is not one of refuse, sum"):
+        ingest_sales_panel(tmp_path / "x.duckdb", csv, ONE_SHOP, duplicates="add")
+    assert not (tmp_path / "x.duckdb").exists()

@@ -42,11 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     panel = kinds.add_parser("sales-panel", help="store x item sales panel, daily or weekly")
     panel.add_argument("file")
     panel.add_argument("--date-col", required=True)
-    panel.add_argument("--store-col", required=True)
+    panel.add_argument(
+        "--store-col", help="the store column; leave out for one shop's file (store 'MAIN')"
+    )
     panel.add_argument("--item-col", required=True)
     panel.add_argument("--qty-col", required=True)
     panel.add_argument("--price-col")
     panel.add_argument("--source", default="sales_panel", help="name of this source")
+    panel.add_argument(
+        "--duplicates",
+        choices=("refuse", "sum"),
+        default="refuse",
+        help="rows repeating a store x item x date: quarantine them (a panel, the default) or "
+        "sum them into the day (a file of sales lines)",
+    )
     panel.add_argument("--member", help="CSV inside a .zip (default train.csv or the only one)")
     panel.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
     inv = kinds.add_parser("inventory", help="stock snapshots CSV")
@@ -139,7 +148,13 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
             args.date_col, args.store_col, args.item_col, args.qty_col, args.price_col
         )
         report = ingest.ingest_sales_panel(
-            db, args.file, cols, source=args.source, member=args.member, sheet=args.sheet
+            db,
+            args.file,
+            cols,
+            source=args.source,
+            member=args.member,
+            sheet=args.sheet,
+            duplicates=args.duplicates,
         )
     elif args.kind == "inventory":
         report = ingest.ingest_inventory(

@@ -206,12 +206,17 @@ def ingest_sales_panel(
     source: str = "sales_panel",
     member: str | None = None,
     sheet: str | None = None,
+    duplicates: str = "refuse",
 ) -> LoadReport:
-    """Load a store x item sales panel (daily or weekly)."""
+    """Load a store x item sales panel (daily or weekly); rows repeating a store x item x date
+    are quarantined, or summed with `duplicates="sum"` (a file of sales lines)."""
     path = Path(file)
     read = read_source(path, member=member, sheet=sheet)
-    lines, quarantined, frequency = sales_panel.prepare(read.frame, path, columns, source)
+    lines, quarantined, frequency, notes = sales_panel.prepare(
+        read.frame, path, columns, source, duplicates
+    )
     report = _new_report("sales-panel", source, path, read)
+    report.notes.extend(notes)
 
     def record_frequency(con: duckdb.DuckDBPyConnection) -> None:
         execute(

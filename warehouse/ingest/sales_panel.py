@@ -6,7 +6,12 @@ Rules (first match wins; rejected rows go to `quarantine` with their reason):
 2. `bad_date` / `bad_quantity` / `bad_price`: the value does not parse;
    `non_finite_number`: NaN or infinite quantity or price;
    `date_out_of_range`: outside the plausible window (`warehouse.ingest.rules.date_window`).
-3. `duplicate_key`: the same store x item x date again in the file (first row kept).
+3. `duplicate_key`: the same store x item x date again in the file (first row kept), unless the
+   load is told the file holds sales lines (`duplicates="sum"`, `--duplicates sum`): then the
+   rows of one store x item x date are summed into one (units added, price weighted by units).
+
+A file with no store column (one shop) is loaded with `store=None`: every row is store
+`SINGLE_STORE`.
 
 Quantities may be fractional (a sales value) and negative (returns, stock adjustments): they are
 kept as they are, so `fct_sales_daily.units` is net sales; forecasting clips history at zero.
@@ -38,6 +43,11 @@ from warehouse.ingest.rules import (
 )
 from warehouse.load import first_failing_reason, quarantine_frame, require_columns, row_hash
 
+#: The store code of a panel loaded without a store column.
+SINGLE_STORE = "MAIN"
+#: What to do with rows that repeat a store x item x date: quarantine them, or sum them.
+DUPLICATE_MODES: tuple[str, ...] = ("refuse", "sum")
+
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
@@ -46,7 +56,7 @@ class PanelColumns:
     """Which source columns hold the panel's fields."""
 
     date: str
-    store: str
+    store: str | None
     item: str
     qty: str
     price: str | None = None
@@ -96,17 +106,22 @@ def detect_frequency(dates: pl.DataFrame, path: Path) -> str:
 
 
 def prepare(
-    raw: pl.DataFrame, path: Path, columns: PanelColumns, source: str
-) -> tuple[pl.DataFrame, pl.DataFrame, str]:
-    """Split text rows into (accepted raw_sales_line rows, quarantine rows, frequency)."""
+    raw: pl.DataFrame, path: Path, columns: PanelColumns, source: str, duplicates: str = "refuse"
+) -> tuple[pl.DataFrame, pl.DataFrame, str, list[str]]:
+    """Split text rows into (accepted raw_sales_line rows, quarantine rows, frequency, notes)."""
+    if duplicates not in DUPLICATE_MODES:
+        raise WarehouseError(
+            f"--duplicates: {duplicates!r} is not one of {', '.join(DUPLICATE_MODES)}"
+        )
     require_columns(raw, path, columns.required())
     source_cols = columns.required()
     price = pl.col(columns.price).str.strip_chars() if columns.price else pl.lit(None, pl.String)
+    store = pl.col(columns.store) if columns.store else pl.lit(SINGLE_STORE)
     typed = (
         raw.with_row_index("_row", offset=1)
         .with_columns(
             date_expr(raw, path, columns.date, _DATE_FORMATS).alias("_date"),
-            normalise_code(pl.col(columns.store)).alias("store_code"),
+            normalise_code(store).alias("store_code"),
             normalise_code(pl.col(columns.item)).alias("product_code"),
             number(pl.col(columns.qty)).alias("_qty"),
             number(price).alias("_price"),
@@ -126,7 +141,9 @@ def prepare(
     rules = [
         (
             "missing_field",
-            empty(columns.date) | empty(columns.store) | empty(columns.item) | empty(columns.qty),
+            pl.any_horizontal(
+                empty(c) for c in (columns.date, columns.store, columns.item, columns.qty) if c
+            ),
         ),
         ("bad_date", pl.col("_date").is_null()),
         ("date_out_of_range", out_of_window("_date", date_window())),
@@ -134,7 +151,7 @@ def prepare(
         ("number_out_of_range", too_large("_qty", "_price")),
         ("bad_quantity", pl.col("_qty").is_null()),
         ("bad_price", pl.col("_price_text").is_not_null() & pl.col("_price").is_null()),
-        ("duplicate_key", pl.col("_occurrence") > 0),
+        ("duplicate_key", (pl.col("_occurrence") > 0) & (duplicates == "refuse")),
     ]
     judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
     accepted = judged.filter(pl.col("_reason").is_null())
@@ -146,6 +163,9 @@ def prepare(
             "bad_price": (columns.price, columns.price) if columns.price else ("", ""),
         }
         raise no_row_passed(path, rejected, {k: v for k, v in shown.items() if v[0]})
+    notes = _duplicate_notes(rejected, accepted, duplicates)
+    if duplicates == "sum":
+        accepted = sum_repeated_days(accepted)
     frequency = detect_frequency(accepted.select("store_code", "product_code", "_date"), path)
     lines = accepted.select(
         row_hash(
@@ -162,4 +182,47 @@ def prepare(
         pl.col("_price").alias("unit_price"),
         pl.lit(None, pl.Float64).alias("list_price"),
     )
-    return lines, quarantine_frame(rejected, source_cols), frequency
+    return lines, quarantine_frame(rejected, source_cols), frequency, notes
+
+
+def sum_repeated_days(accepted: pl.DataFrame) -> pl.DataFrame:
+    """One row per store x item x date: `_qty` summed, `_price` weighted by units (the mean
+    price where the priced units sum to zero), the first row's other columns."""
+    priced = pl.col("_price").is_not_null()
+    priced_units = pl.when(priced).then(pl.col("_qty")).otherwise(0.0).sum()
+    weighted = (pl.col("_qty") * pl.col("_price")).sum() / priced_units
+    return accepted.group_by("store_code", "product_code", "_date", maintain_order=True).agg(
+        pl.all().exclude("_qty", "_price").first(),
+        pl.col("_qty").sum(),
+        pl.when(priced_units != 0)
+        .then(weighted)
+        .otherwise(pl.col("_price").mean())
+        .alias("_price"),
+    )
+
+
+def _duplicate_notes(rejected: pl.DataFrame, accepted: pl.DataFrame, duplicates: str) -> list[str]:
+    """What the load did with rows that repeat a store x item x date, and how to change it."""
+    if duplicates == "sum":
+        repeats = (
+            accepted.height - accepted.select("store_code", "product_code", "_date").n_unique()
+        )
+        if not repeats:
+            return []
+        return [
+            f"{_rows(repeats)} repeated a store x item x date and were added to that day's "
+            "first row (--duplicates sum)"
+        ]
+    repeats = int((rejected["_reason"] == "duplicate_key").sum())
+    if not repeats:
+        return []
+    return [
+        f"{_rows(repeats)} repeat a store x item x date and were quarantined (duplicate_key): "
+        "if the file holds sales lines rather than one row per day, load it with "
+        "--duplicates sum to add them up"
+    ]
+
+
+def _rows(n: int) -> str:
+    """'1 row', '2,345 rows'."""
+    return f"{n:,} row" + ("" if n == 1 else "s")
