@@ -271,3 +271,50 @@ def test_a_one_shop_file_of_sales_lines_loads_from_the_command_line(
     with reading(db) as con:
         daily = query(con, "SELECT store_id, units FROM fct_sales_daily ORDER BY sale_date")
     assert daily.rows() == [("MAIN", 5.0), ("MAIN", 1.0)]
+
+
+RENAMED = {
+    "Invoice": "order_no",
+    "StockCode": "sku",
+    "Quantity": "qty",
+    "InvoiceDate": "sold",
+    "Price": "unit_cost",
+    "Customer ID": "client",
+}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ([], "missing column 'Invoice' / 'InvoiceNo'; the file has 'order_no'"),
+        (["--column", "bogus=x"], "--column: unknown role 'bogus'; roles: invoice, stock_code"),
+        (["--column", "invoice"], "--column 'invoice': expected ROLE=NAME"),
+        (["--column", "invoice=nope"], "missing column(s) 'nope'"),
+    ],
+)
+def test_an_invoice_file_s_own_column_names_are_given_by_role(
+    options: list[str], message: str, demo_db: Path, tmp_path: Path, capsys
+) -> None:
+    renamed = tmp_path / "till.csv"
+    pl.read_csv(OR_SAMPLE, infer_schema_length=0).rename(RENAMED).write_csv(renamed)
+    before = _sha(demo_db)
+    args = ["--db", str(demo_db), "ingest", "online-retail", str(renamed)]
+    assert main([*args, *options]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert _sha(demo_db) == before
+    if options:
+        return
+    assert "name it with --column invoice=NAME" in err[0]
+    roles = {"invoice": "order_no", "stock_code": "sku", "quantity": "qty"}
+    roles |= {"invoice_date": "sold", "price": "unit_cost", "customer": "client"}
+    named = [arg for role, name in roles.items() for arg in ("--column", f"{role}={name}")]
+    db = tmp_path / "named.duckdb"
+    assert main(["--db", str(db), "--quiet", "ingest", "online-retail", str(renamed), *named]) == 0
+    sample = tmp_path / "sample.duckdb"
+    assert main(["--db", str(sample), "--quiet", "ingest", "online-retail", str(OR_SAMPLE)]) == 0
+    with reading(db) as named_con, reading(sample) as sample_con:
+        sql = "SELECT order_id, customer_id, product_id, quantity, unit_price FROM fct_sales"
+        assert query(named_con, sql + " ORDER BY ALL").equals(
+            query(sample_con, sql + " ORDER BY ALL")
+        )

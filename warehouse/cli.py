@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     retail.add_argument("file")
     retail.add_argument("--member", help="CSV inside a .zip that holds several")
     retail.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
+    retail.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="ROLE=NAME",
+        help="the file's own name for a role (repeatable): invoice, stock_code, description, "
+        "quantity, invoice_date, price, customer, country; e.g. --column invoice=order_no",
+    )
     panel = kinds.add_parser("sales-panel", help="store x item sales panel, daily or weekly")
     panel.add_argument("file")
     panel.add_argument("--date-col", required=True)
@@ -137,12 +145,29 @@ def _cmd_demo(db: Path, args: argparse.Namespace) -> None:
         print(f"  {mart:<18} {n:>12,}")
 
 
+def _role_columns(pairs: Sequence[str]) -> dict[str, str]:
+    """`--column ROLE=NAME` options as {role: name}; a malformed one raises naming it."""
+    roles: dict[str, str] = {}
+    for pair in pairs:
+        role, sep, name = pair.partition("=")
+        if not sep or not role.strip() or not name.strip():
+            raise WarehouseError(f"--column {pair!r}: expected ROLE=NAME, e.g. invoice=order_no")
+        roles[role.strip()] = name.strip()
+    return roles
+
+
 def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
     from warehouse import ingest
     from warehouse.ingest.sales_panel import PanelColumns
 
     if args.kind == "online-retail":
-        report = ingest.ingest_online_retail(db, args.file, member=args.member, sheet=args.sheet)
+        report = ingest.ingest_online_retail(
+            db,
+            args.file,
+            member=args.member,
+            sheet=args.sheet,
+            columns=_role_columns(args.column),
+        )
     elif args.kind == "sales-panel":
         cols = PanelColumns(
             args.date_col, args.store_col, args.item_col, args.qty_col, args.price_col

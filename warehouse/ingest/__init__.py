@@ -9,7 +9,7 @@ A failure at any step leaves the warehouse exactly as it was.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import duckdb
@@ -161,14 +161,16 @@ def ingest_online_retail(
     *,
     member: str | None = None,
     sheet: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> LoadReport:
     """Load an Online Retail (II) invoice-line file (parquet, csv, xlsx: every sheet, or zip).
 
-    `member` picks the CSV inside a zip with several; `sheet` loads one workbook sheet only.
+    `member` picks the CSV inside a zip with several; `sheet` loads one workbook sheet only;
+    `columns` maps roles (`online_retail.COLUMN_SPELLINGS`) to the file's own column names.
     """
     path = Path(file)
     read = read_source(path, member=member, sheet=sheet)
-    lines, customers, quarantined = online_retail.prepare(read.frame, path)
+    lines, customers, quarantined = online_retail.prepare(read.frame, path, columns=columns)
     report = _new_report("online-retail", online_retail.SOURCE, path, read)
     return _run_load(
         db,

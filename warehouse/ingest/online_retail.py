@@ -23,10 +23,12 @@ Codes keep the source's spelling: customer 17850 (never 17850.0), stock code 851
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
+from warehouse.db import WarehouseError
 from warehouse.ingest.rules import (
     SLASH_FORMATS,
     DateWindow,
@@ -43,6 +45,7 @@ from warehouse.load import (
     first_failing_reason,
     pick_column,
     quarantine_frame,
+    require_columns,
     row_hash,
 )
 
@@ -59,6 +62,8 @@ COLUMN_SPELLINGS: dict[str, tuple[str, ...]] = {
     "customer": ("Customer ID", "CustomerID"),
     "country": ("Country",),
 }
+#: Roles a file may lack: lines without a description, customer or country still load.
+OPTIONAL_ROLES = frozenset({"description", "customer", "country"})
 
 NON_PRODUCT_CODES = frozenset(
     {
@@ -106,8 +111,41 @@ def normalise_code(col: pl.Expr) -> pl.Expr:
     )
 
 
+def source_columns(
+    raw: pl.DataFrame, path: Path, named: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Each `COLUMN_SPELLINGS` role's column in `raw` ("" for an absent optional one).
+
+    `named` maps roles to the file's own column names (`--column invoice=order_no`), used
+    exactly; other roles are found by their spellings (`find_column`). Raises naming an unknown
+    role, or a missing column with what the file has."""
+    named = dict(named or {})
+    unknown = sorted(set(named) - set(COLUMN_SPELLINGS))
+    if unknown:
+        raise WarehouseError(
+            f"--column: unknown role {', '.join(map(repr, unknown))}; "
+            f"roles: {', '.join(COLUMN_SPELLINGS)}"
+        )
+    cols = {}
+    for role, names in COLUMN_SPELLINGS.items():
+        if role in named:
+            require_columns(raw, path, [named[role]])
+            cols[role] = named[role]
+        elif role in OPTIONAL_ROLES:
+            cols[role] = find_column(raw, names) or ""
+        else:
+            try:
+                cols[role] = pick_column(raw, path, names)
+            except WarehouseError as exc:
+                raise WarehouseError(f"{exc}; name it with --column {role}=NAME") from None
+    return cols
+
+
 def prepare(
-    raw: pl.DataFrame, path: Path, window: DateWindow | None = None
+    raw: pl.DataFrame,
+    path: Path,
+    window: DateWindow | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Split text rows into (accepted raw_sales_line rows, customers, quarantine rows).
 
@@ -115,15 +153,10 @@ def prepare(
         raw: the file as text columns, one row per invoice line.
         path: file path, for error messages.
         window: plausible dates (default `rules.date_window()`).
+        columns: roles the file names its own way (`source_columns`).
     """
     window = window or date_window()
-    cols = {
-        key: pick_column(raw, path, names)
-        for key, names in COLUMN_SPELLINGS.items()
-        if key not in ("description", "customer", "country")
-    }
-    for optional in ("description", "customer", "country"):
-        cols[optional] = find_column(raw, COLUMN_SPELLINGS[optional]) or ""
+    cols = source_columns(raw, path, columns)
     text = raw.select(
         pl.col(cols["invoice"]).str.strip_chars().alias("invoice"),
         normalise_code(pl.col(cols["stock_code"])).alias("stock_code"),
