@@ -11,10 +11,11 @@
 - Numbers are read as a spreadsheet shows them (`number`): a currency sign around the value
   (`£1.50`, `-€3`) and commas grouping digits by three (`1,234.5`) are accepted; `1,5` is not a
   number here (a decimal comma is read only in a ';'-separated file, `warehouse.load`).
-- Slash dates (`a/b/yyyy`) are read with ONE order per file: day-first when some row has a first
-  field above 12, month-first when some row has a second field above 12, month-first (the UCI
-  format) when no row tells. A file with both kinds is refused, naming the first row that
-  contradicts the order of the earlier rows.
+- Day-month dates (`a/b/yyyy`, `a-b-yyyy`, `a.b.yyyy`, or a two-digit year `a/b/yy`) are read
+  with ONE order per file: day-first when some row has a first field above 12, month-first when
+  some row has a second field above 12; when no row tells, month-first for '/' and '-' (the UCI
+  format) and day-first for '.' (the European convention). A file with both kinds is refused,
+  naming the first row that contradicts the order of the earlier rows.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ DATE_MAX_ENV = "SHELFWISE_DATE_MAX"
 MAX_NUMBER_ENV = "SHELFWISE_MAX_NUMBER"
 #: Largest plausible size of one row's quantity, price or stock figure (units or currency).
 MAX_ABS_NUMBER = 1e9
-_SLASH = r"^\s*(\d{1,2})/(\d{1,2})/(\d{2,4})"
+#: A day-month date: two 1-2 digit fields, then a 2- or 4-digit year, separated by / - or .
+_DAY_MONTH = r"^\s*(\d{1,2})([/.\-])(\d{1,2})[/.\-](\d{2}|\d{4})(?:[^\d]|$)"
 
 
 @dataclass(frozen=True)
@@ -128,15 +130,15 @@ def out_of_window(col: str, window: DateWindow) -> pl.Expr:
 
 
 def slash_date_order(values: pl.Series, path: Path, column: str) -> str:
-    """'dmy' or 'mdy' for the slash dates of one file; a mixed file raises WarehouseError.
+    """'dmy' or 'mdy' for the day-month dates of one file; a mixed file raises WarehouseError.
 
     Args:
         values: the date texts, in file order (row 1 = first data row).
         path, column: for the message.
     """
-    parts = values.str.extract_groups(_SLASH)
+    parts = values.str.extract_groups(_DAY_MONTH)
     first = parts.struct.field("1").cast(pl.Int32, strict=False)
-    second = parts.struct.field("2").cast(pl.Int32, strict=False)
+    second = parts.struct.field("3").cast(pl.Int32, strict=False)
     frame = pl.DataFrame({"a": first, "b": second}).with_row_index("row", offset=1)
     day_first = frame.filter(pl.col("a") > 12)
     month_first = frame.filter(pl.col("b") > 12)
@@ -148,7 +150,12 @@ def slash_date_order(values: pl.Series, path: Path, column: str) -> str:
             f"{path}: row {later}, column {column!r}: {shown!r} contradicts the {order} order "
             "of earlier rows; the file mixes day/month and month/day dates"
         )
-    return "dmy" if day_first.height else "mdy"
+    if day_first.height:
+        return "dmy"
+    if month_first.height:
+        return "mdy"
+    separators = parts.struct.field("2").drop_nulls()
+    return "dmy" if separators.len() and separators[0] == "." else "mdy"
 
 
 def no_row_passed(
@@ -170,25 +177,34 @@ def no_row_passed(
 
 def date_expr(raw: pl.DataFrame, path: Path, column: str, formats: tuple[str, ...]) -> pl.Expr:
     """A Date expression of the text column `column`: the first of `formats` that parses, then
-    slash dates in the file's own order (`slash_date_order`: a file that mixes them is refused)."""
+    day-month dates in the file's own order (`slash_date_order`: a file that mixes them is
+    refused)."""
     values = raw[column].fill_null("").str.strip_chars()
-    if has_slash_dates(values):  # 06/30/2017 or 30/06/2017
+    if has_slash_dates(values):  # 06/30/2017, 30-06-2017, 30.06.17
         formats = (*formats, *SLASH_FORMATS[slash_date_order(values, path, column)])
     text = pl.col(column).str.strip_chars()
     return pl.coalesce([text.str.strptime(pl.Date, f, strict=False) for f in formats])
 
 
 def has_slash_dates(values: pl.Series) -> bool:
-    """Whether any value looks like `a/b/yyyy`."""
-    return bool(values.str.contains(_SLASH).any())
+    """Whether any value looks like a day-month date (`a/b/yyyy`, `a-b-yy`, `a.b.yyyy`)."""
+    return bool(values.str.contains(_DAY_MONTH).any())
 
 
+def _day_month_formats(first: str, second: str) -> tuple[str, ...]:
+    """strptime formats of day-month dates with fields `first` then `second` ('%d', '%m'): every
+    separator, with or without a time of day; two-digit years first ('%Y' reads '10' as the year
+    10, '%y' refuses '2010')."""
+    return tuple(
+        f"{first}{sep}{second}{sep}{year}{time}"
+        for year in ("%y", "%Y")
+        for sep in "/-."
+        for time in (" %H:%M", " %H:%M:%S", "")
+    )
+
+
+#: The formats of day-month dates, by `slash_date_order`'s answer.
 SLASH_FORMATS: dict[str, tuple[str, ...]] = {
-    "dmy": ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y"),
-    "mdy": ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"),
+    "dmy": _day_month_formats("%d", "%m"),
+    "mdy": _day_month_formats("%m", "%d"),
 }
-
-
-def is_slash(text: str) -> bool:
-    """Whether one value is a slash date."""
-    return re.match(_SLASH, text) is not None

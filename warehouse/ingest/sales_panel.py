@@ -15,8 +15,8 @@ A file with no store column (one shop) is loaded with `store=None`: every row is
 
 Quantities may be fractional (a sales value) and negative (returns, stock adjustments): they are
 kept as they are, so `fct_sales_daily.units` is net sales; forecasting clips history at zero.
-Dates: 2017-06-30, 2017/06/30, 30.06.2017, or slash dates in the file's own order (06/30/2017 or
-30/06/2017; a file mixing the two is refused at its first contradicting row,
+Dates: 2017-06-30, 2017/06/30, or day-month dates in the file's own order (06/30/2017,
+30-06-2017, 30.06.17; a file mixing the orders is refused at its first contradicting row,
 `rules.slash_date_order`). Dates are kept as in the source (a weekly panel keeps its own week
 dates). The frequency is detected from the most common gap between a series' consecutive dates
 (1 day: 'D', 7: 'W') and stored in `source_frequency`. Each panel row becomes one sale line
@@ -48,7 +48,7 @@ SINGLE_STORE = "MAIN"
 #: What to do with rows that repeat a store x item x date: quarantine them, or sum them.
 DUPLICATE_MODES: tuple[str, ...] = ("refuse", "sum")
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
 @dataclass(frozen=True)
