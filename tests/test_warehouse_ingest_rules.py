@@ -86,3 +86,17 @@ def test_a_weekly_panel_with_day_first_dashed_dates_loads(tmp_path: Path) -> Non
         days = query(con, "SELECT sale_date::VARCHAR AS d FROM fct_sales_daily ORDER BY 1")["d"]
         frequency = query(con, "SELECT frequency FROM source_frequency")["frequency"][0]
     assert days.to_list() == ["2010-02-05", "2010-02-12", "2010-02-19"] and frequency == "W"
+
+
+def test_blank_rows_at_the_end_are_skipped_and_between_rows_quarantined(tmp_path: Path) -> None:
+    """A spreadsheet's ',,,' lines at the end were reported as rows missing their fields."""
+    csv = tmp_path / "blank.csv"
+    csv.write_text("date,store,item,sales\n2017-01-01,1,1,5\n\n2017-01-02,1,1,6\n,,,\n \n")
+    columns = PanelColumns(date="date", store="store", item="item", qty="sales")
+    report = ingest_sales_panel(tmp_path / "b.duckdb", csv, columns)
+    assert report.rows_read == 3 and report.rows_accepted == 2
+    assert report.quarantine_reasons == {"blank_row": 1}
+    assert "skipped 2 empty rows at the end" in report.notes
+    with reading(tmp_path / "b.duckdb") as con:
+        rows = query(con, "SELECT row_number FROM quarantine")["row_number"].to_list()
+    assert rows == [2]

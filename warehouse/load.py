@@ -113,9 +113,26 @@ def read_source(path: Path, *, member: str | None = None, sheet: str | None = No
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WarehouseError(f"{path}: not a readable {suffix.lstrip('.')} file ({first})") from exc
+    frame, trailing = _drop_trailing_blank_rows(frame.with_columns(pl.all().cast(pl.String)))
     if frame.height == 0:
         raise WarehouseError(f"{path}: no data rows")
-    return SourceFile(_strip_header(frame.with_columns(pl.all().cast(pl.String))), digest, notes)
+    if trailing:
+        notes = (*notes, f"skipped {trailing:,} empty row{'s' * (trailing > 1)} at the end")
+    return SourceFile(_strip_header(frame), digest, notes)
+
+
+def _drop_trailing_blank_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """`frame` (text columns) without the rows after its last row with a value (a spreadsheet's
+    ',,,' lines and blank lines at the end), and how many were dropped. Blank rows between data
+    rows stay: the loaders quarantine them as `blank_row`, keeping every row's number."""
+    if frame.height == 0 or frame.width == 0:
+        return frame, 0
+    filled = pl.any_horizontal(
+        pl.col(c).str.strip_chars().fill_null("") != "" for c in frame.columns
+    )
+    last = frame.select(filled.arg_true().max())[0, 0]
+    keep = 0 if last is None else int(last) + 1
+    return frame.head(keep), frame.height - keep
 
 
 #: Field separators a CSV may use; the one found most often in its header line is taken.

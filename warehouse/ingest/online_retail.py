@@ -2,7 +2,8 @@
 
 Rules (first match wins; each rejected row is kept in `quarantine` with its reason):
 
-1. `missing_field`: invoice, stock code, quantity, date or price empty.
+1. `blank_row`: no value at all (a blank line between lines).
+   `missing_field`: invoice, stock code, quantity, date or price empty.
 2. `non_finite_number`: NaN or infinite quantity or price.
    `bad_quantity` / `bad_price` / `bad_date`: the value does not parse.
    `date_out_of_range`: outside the plausible window (`warehouse.ingest.rules.date_window`).
@@ -32,6 +33,7 @@ from warehouse.db import WarehouseError
 from warehouse.ingest.rules import (
     SLASH_FORMATS,
     DateWindow,
+    blank_row,
     date_window,
     no_row_passed,
     non_finite,
@@ -204,6 +206,7 @@ def prepare(
         return pl.col(c).is_null() | (pl.col(c) == "")
 
     rules = [
+        ("blank_row", blank_row(source_cols)),
         (
             "missing_field",
             empty("invoice")

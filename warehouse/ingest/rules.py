@@ -5,6 +5,8 @@
 - `number_out_of_range`: a quantity, price or stock figure above `MAX_ABS_NUMBER` in size (1e9:
   a barcode or an order number read as the quantity, or 1e300; squares of such values overflow
   the forecasts' and plans' variances). `$SHELFWISE_MAX_NUMBER` overrides it.
+- `blank_row`: a row with no value at all between data rows (blank rows at the end of a file are
+  skipped with a note, `warehouse.load.read_source`).
 - `date_out_of_range`: a date before `DateWindow.start` or after `DateWindow.end` (defaults
   1990-01-01 .. today + 365 days; `$SHELFWISE_DATE_MIN` / `$SHELFWISE_DATE_MAX` as YYYY-MM-DD
   override them). Year 1 or 2099 would grow the date dimension by hundreds of thousands of rows.
@@ -121,6 +123,12 @@ def too_large(*cols: str) -> pl.Expr:
     for col in cols:
         expr = expr | (pl.col(col).is_finite() & (pl.col(col).abs() > limit))
     return expr
+
+
+def blank_row(columns: list[str]) -> pl.Expr:
+    """True where every one of the text `columns` is null or only spaces (a blank line between
+    data rows: quarantined as `blank_row`, not as a row missing its fields)."""
+    return pl.all_horizontal(pl.col(c).str.strip_chars().fill_null("") == "" for c in columns)
 
 
 def out_of_window(col: str, window: DateWindow) -> pl.Expr:

@@ -2,7 +2,8 @@
 
 Rules (first match wins; rejected rows go to `quarantine` with their reason):
 
-1. `missing_field`: date, store, item or quantity empty.
+1. `blank_row`: no value at all (a blank line between rows);
+   `missing_field`: date, store, item or quantity empty.
 2. `bad_date` / `bad_quantity` / `bad_price`: the value does not parse;
    `non_finite_number`: NaN or infinite quantity or price;
    `date_out_of_range`: outside the plausible window (`warehouse.ingest.rules.date_window`).
@@ -33,6 +34,7 @@ import polars as pl
 from warehouse.db import WarehouseError
 from warehouse.ingest.online_retail import normalise_code
 from warehouse.ingest.rules import (
+    blank_row,
     date_expr,
     date_window,
     no_row_passed,
@@ -139,6 +141,7 @@ def prepare(
         return pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
 
     rules = [
+        ("blank_row", blank_row(source_cols)),
         (
             "missing_field",
             pl.any_horizontal(

@@ -20,6 +20,7 @@ from warehouse.db import WarehouseError
 from warehouse.defaults import SUPPLY_DEFAULTS
 from warehouse.ingest.online_retail import normalise_code
 from warehouse.ingest.rules import (
+    blank_row,
     date_expr,
     date_window,
     no_row_passed,
@@ -74,6 +75,7 @@ def prepare_inventory(
         )
     )
     rules = [
+        ("blank_row", blank_row(wanted)),
         (
             "missing_field",
             _empty(store_col) | _empty(product_col) | _empty(date_col) | _empty(on_hand_col),
@@ -164,6 +166,7 @@ def prepare_supply(
         for p in params
     ]
     rules = [
+        ("blank_row", blank_row(wanted)),
         ("missing_field", _empty(product_col)),
         ("non_finite_number", non_finite(*[f"_{p}" for p in params])),
         ("number_out_of_range", too_large(*[f"_{p}" for p in params])),
