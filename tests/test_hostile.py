@@ -342,9 +342,9 @@ def test_the_hash_is_of_the_bytes_that_were_loaded(
     original = sha256(path)
     real_prepare = online_retail.prepare
 
-    def prepare_then_replace(raw: pl.DataFrame, p: Path) -> tuple:
+    def prepare_then_replace(raw: pl.DataFrame, p: Path, **kwargs: object) -> tuple:
         shutil.copyfile(HOSTILE / "ingest" / "day_first.csv", path)  # replaced mid-load
-        return real_prepare(raw, p)
+        return real_prepare(raw, p, **kwargs)
 
     monkeypatch.setattr(online_retail, "prepare", prepare_then_replace)
     report = ingest_online_retail(demo_db, path)
