@@ -121,16 +121,19 @@ def read_source(path: Path, *, member: str | None = None, sheet: str | None = No
     return SourceFile(_strip_header(frame), digest, notes)
 
 
+def blank_row(columns: list[str]) -> pl.Expr:
+    """True where every one of the text `columns` is null or only spaces (a blank line between
+    data rows: the loaders quarantine it as `blank_row`, not as a row missing its fields)."""
+    return pl.all_horizontal(pl.col(c).str.strip_chars().fill_null("") == "" for c in columns)
+
+
 def _drop_trailing_blank_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """`frame` (text columns) without the rows after its last row with a value (a spreadsheet's
     ',,,' lines and blank lines at the end), and how many were dropped. Blank rows between data
     rows stay: the loaders quarantine them as `blank_row`, keeping every row's number."""
     if frame.height == 0 or frame.width == 0:
         return frame, 0
-    filled = pl.any_horizontal(
-        pl.col(c).str.strip_chars().fill_null("") != "" for c in frame.columns
-    )
-    last = frame.select(filled.arg_true().max())[0, 0]
+    last = frame.select((~blank_row(frame.columns)).arg_true().max())[0, 0]
     keep = 0 if last is None else int(last) + 1
     return frame.head(keep), frame.height - keep
 

@@ -33,7 +33,6 @@ from warehouse.db import WarehouseError
 from warehouse.ingest.rules import (
     SLASH_FORMATS,
     DateWindow,
-    blank_row,
     date_window,
     no_row_passed,
     non_finite,
@@ -43,6 +42,7 @@ from warehouse.ingest.rules import (
     too_large,
 )
 from warehouse.load import (
+    blank_row,
     find_column,
     first_failing_reason,
     pick_column,

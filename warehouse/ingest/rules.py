@@ -125,12 +125,6 @@ def too_large(*cols: str) -> pl.Expr:
     return expr
 
 
-def blank_row(columns: list[str]) -> pl.Expr:
-    """True where every one of the text `columns` is null or only spaces (a blank line between
-    data rows: quarantined as `blank_row`, not as a row missing its fields)."""
-    return pl.all_horizontal(pl.col(c).str.strip_chars().fill_null("") == "" for c in columns)
-
-
 def out_of_window(col: str, window: DateWindow) -> pl.Expr:
     """True where the Date/Datetime column `col` lies outside `window`."""
     value = pl.col(col).cast(pl.Date)

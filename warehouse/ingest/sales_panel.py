@@ -34,7 +34,6 @@ import polars as pl
 from warehouse.db import WarehouseError
 from warehouse.ingest.online_retail import normalise_code
 from warehouse.ingest.rules import (
-    blank_row,
     date_expr,
     date_window,
     no_row_passed,
@@ -43,7 +42,13 @@ from warehouse.ingest.rules import (
     out_of_window,
     too_large,
 )
-from warehouse.load import first_failing_reason, quarantine_frame, require_columns, row_hash
+from warehouse.load import (
+    blank_row,
+    first_failing_reason,
+    quarantine_frame,
+    require_columns,
+    row_hash,
+)
 
 #: The store code of a panel loaded without a store column.
 SINGLE_STORE = "MAIN"

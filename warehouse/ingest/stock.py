@@ -20,7 +20,6 @@ from warehouse.db import WarehouseError
 from warehouse.defaults import SUPPLY_DEFAULTS
 from warehouse.ingest.online_retail import normalise_code
 from warehouse.ingest.rules import (
-    blank_row,
     date_expr,
     date_window,
     no_row_passed,
@@ -29,7 +28,7 @@ from warehouse.ingest.rules import (
     out_of_window,
     too_large,
 )
-from warehouse.load import first_failing_reason, quarantine_frame, require_columns
+from warehouse.load import blank_row, first_failing_reason, quarantine_frame, require_columns
 
 SUPPLY_PARAMS: tuple[str, ...] = tuple(SUPPLY_DEFAULTS)
 
