@@ -283,6 +283,25 @@ RENAMED = {
 }
 
 
+def test_column_role_with_no_name_declares_the_file_has_none(tmp_path: Path, capsys) -> None:
+    """`--column invoice= --column quantity=`: a transactions file (one row per item bought)."""
+    path = tmp_path / "transactions.csv"
+    path.write_text(
+        "t_dat,customer_id,article_id,price\n"
+        "2018-09-20,c1,0663713001,0.05\n2018-09-20,c1,0663713001,0.05\n"
+    )
+    args = ["--db", str(tmp_path / "t.duckdb"), "ingest", "online-retail", str(path)]
+    roles = ["--column", "stock_code=article_id", "--column", "invoice_date=t_dat"]
+    assert main([*args, *roles, "--column", "invoice="]) == 2
+    assert "or --column quantity= if the file has none" in capsys.readouterr().err
+    assert main([*args, *roles, "--column", "invoice=", "--column", "quantity="]) == 0
+    out = capsys.readouterr().out
+    assert "no quantity column: each line is one unit; repeated lines add up" in out
+    with reading(tmp_path / "t.duckdb") as con:
+        rows = query(con, "SELECT order_id, sum(quantity) AS units FROM fct_sales GROUP BY 1")
+    assert rows.rows() == [("c1@2018-09-20", 2.0)]
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

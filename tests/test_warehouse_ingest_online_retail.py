@@ -165,3 +165,77 @@ def test_full_online_retail_file(tmp_path: Path, online_retail_file: Path) -> No
         assert scalar(con, "SELECT count(*) FROM dim_customer") == 4_285
         assert scalar(con, "SELECT count(*) FROM dim_customer WHERE customer_id = '13085'") == 1
     assert ingest_online_retail(db, online_retail_file).rows_added == 0
+
+
+HM_LINES = """t_dat,customer_id,article_id,price,sales_channel_id
+2018-09-20,00a1,0663713001,0.0508,2
+2018-09-20,00a1,0541518023,0.0305,2
+2018-09-20,00b2,0685687003,0.0169,2
+2018-09-20,00b2,0685687003,0.0169,2
+2018-09-21,00b2,0685687004,0.0169,1
+2018-09-21,,0685687004,0.0169,1
+"""
+HM_ROLES = {"stock_code": "article_id", "invoice_date": "t_dat", "invoice": "", "quantity": ""}
+
+
+def test_a_transactions_file_without_invoice_or_quantity_loads_by_declared_absence(
+    tmp_path: Path,
+) -> None:
+    """H&M's shape: one row per item bought, no invoice or quantity column. Declared absent,
+    a repeated line is one more unit (not a copy), the basket is the customer's day, and a
+    second load adds nothing."""
+    path = tmp_path / "transactions.csv"
+    path.write_text(HM_LINES)
+    db = tmp_path / "hm.duckdb"
+    report = ingest_online_retail(db, path, columns=HM_ROLES)
+    assert (report.rows_accepted, report.rows_quarantined) == (6, 0)
+    assert any("no quantity column: each line is one unit" in n for n in report.notes)
+    with reading(db) as con:
+        units = query(
+            con,
+            "SELECT product_code, sum(quantity) AS units, count(DISTINCT order_id) AS orders "
+            "FROM raw_sales_line GROUP BY 1 ORDER BY 1",
+        )
+        orders = query(con, "SELECT DISTINCT order_id FROM raw_sales_line ORDER BY 1 NULLS LAST")
+    assert units.rows() == [
+        ("0541518023", 1.0, 1),
+        ("0663713001", 1.0, 1),
+        ("0685687003", 2.0, 1),
+        ("0685687004", 2.0, 1),
+    ]
+    assert orders["order_id"].to_list() == [
+        "00a1@2018-09-20",
+        "00b2@2018-09-20",
+        "00b2@2018-09-21",
+        None,
+    ]
+    again = ingest_online_retail(db, path, columns=HM_ROLES)
+    assert (again.rows_added, again.rows_already_loaded) == (0, 6)
+
+
+def test_undeclared_absence_is_refused_and_only_some_roles_may_be_absent(tmp_path: Path) -> None:
+    path = tmp_path / "transactions.csv"
+    path.write_text(HM_LINES)
+    db = tmp_path / "hm.duckdb"
+    named = {"stock_code": "article_id", "invoice_date": "t_dat", "invoice": ""}
+    with pytest.raises(WarehouseError, match=r"or --column quantity= if the file has none"):
+        ingest_online_retail(db, path, columns=named)
+    with pytest.raises(
+        WarehouseError, match=r"--column stock_code=: every line needs a stock_code"
+    ):
+        ingest_online_retail(db, path, columns={**HM_ROLES, "stock_code": ""})
+    assert not db.exists() or _counts(db)["raw_sales_line"] == 0
+
+
+def test_without_a_price_column_units_load_without_revenue(tmp_path: Path) -> None:
+    path = tmp_path / "units.csv"
+    pl.read_csv(SAMPLE, infer_schema_length=0).drop("Price").write_csv(path)
+    db = tmp_path / "units.duckdb"
+    with_price = ingest_online_retail(tmp_path / "priced.duckdb", SAMPLE)
+    report = ingest_online_retail(db, path, columns={"price": ""})
+    with reading(db) as con:
+        priced = scalar(con, "SELECT count(*) FROM raw_sales_line WHERE unit_price IS NOT NULL")
+    assert priced == 0
+    # no price rule fires: free lines and write-offs the priced load refused are units here
+    assert not {"zero_price", "negative_price", "bad_price"} & set(report.quarantine_reasons)
+    assert report.rows_accepted > with_price.rows_accepted

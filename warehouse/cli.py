@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ROLE=NAME",
         help="the file's own name for a role (repeatable): invoice, stock_code, description, "
-        "quantity, invoice_date, price, customer, country; e.g. --column invoice=order_no",
+        "quantity, invoice_date, price, customer, country; e.g. --column invoice=order_no; "
+        "ROLE= says the file has none (invoice: a basket per customer and day; quantity: "
+        "one unit a line; price: units only)",
     )
     panel = kinds.add_parser("sales-panel", help="store x item sales panel, daily or weekly")
     panel.add_argument("file")
@@ -146,11 +148,12 @@ def _cmd_demo(db: Path, args: argparse.Namespace) -> None:
 
 
 def _role_columns(pairs: Sequence[str]) -> dict[str, str]:
-    """`--column ROLE=NAME` options as {role: name}; a malformed one raises naming it."""
+    """`--column ROLE=NAME` options as {role: name} (`ROLE=`: the file has none, name "");
+    a malformed one raises naming it."""
     roles: dict[str, str] = {}
     for pair in pairs:
         role, sep, name = pair.partition("=")
-        if not sep or not role.strip() or not name.strip():
+        if not sep or not role.strip():
             raise WarehouseError(f"--column {pair!r}: expected ROLE=NAME, e.g. invoice=order_no")
         roles[role.strip()] = name.strip()
     return roles

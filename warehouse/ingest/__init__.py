@@ -172,6 +172,7 @@ def ingest_online_retail(
     read = read_source(path, member=member, sheet=sheet)
     lines, customers, quarantined = online_retail.prepare(read.frame, path, columns=columns)
     report = _new_report("online-retail", online_retail.SOURCE, path, read)
+    report.notes.extend(online_retail.absent_notes(columns))
     return _run_load(
         db,
         report,

@@ -3,7 +3,7 @@
 Rules (first match wins; each rejected row is kept in `quarantine` with its reason):
 
 1. `blank_row`: no value at all (a blank line between lines).
-   `missing_field`: invoice, stock code, quantity, date or price empty.
+   `missing_field`: invoice, stock code, quantity, date or price empty (those the file has).
 2. `non_finite_number`: NaN or infinite quantity or price.
    `bad_quantity` / `bad_price` / `bad_date`: the value does not parse.
    `date_out_of_range`: outside the plausible window (`warehouse.ingest.rules.date_window`).
@@ -14,7 +14,11 @@ Rules (first match wins; each rejected row is kept in `quarantine` with its reas
 5. `negative_price`: bad-debt adjustments.
 6. `zero_price`: free lines, samples and write-offs carry no demand signal we can price.
 7. `non_positive_quantity`: stock adjustments (damaged, lost) on normal invoices.
-8. `duplicate_row`: an exact copy of an earlier line of the same file (first copy kept).
+8. `duplicate_row`: an exact copy of an earlier line of the same file (first copy kept);
+   not in a file without a quantity column, where each repeat is one more unit.
+
+A transactions file (one row per item bought: H&M's `t_dat, customer_id, article_id, price`)
+declares the roles it lacks with `--column invoice= --column quantity=` (`ABSENT_MEANS`).
 
 Lines without a customer id are kept (real demand), with customer_id NULL. The shop is one
 online store (`ONLINE`): it ships every country from one stock, so per-country stores would
@@ -66,6 +70,13 @@ COLUMN_SPELLINGS: dict[str, tuple[str, ...]] = {
 }
 #: Roles a file may lack: lines without a description, customer or country still load.
 OPTIONAL_ROLES = frozenset({"description", "customer", "country"})
+#: Roles a file may declare absent with `--column ROLE=` (a transactions file: one row per item
+#: bought, no invoice or quantity), and what the load does instead.
+ABSENT_MEANS: dict[str, str] = {
+    "invoice": "one basket per customer per day, none for anonymous lines",
+    "quantity": "each line is one unit; repeated lines add up",
+    "price": "no prices: units only, no revenue",
+}
 
 NON_PRODUCT_CODES = frozenset(
     {
@@ -95,6 +106,7 @@ _DATE_FORMATS = (
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d",  # a day without a time (a transactions file's t_dat)
 )
 
 
@@ -119,8 +131,9 @@ def source_columns(
     """Each `COLUMN_SPELLINGS` role's column in `raw` ("" for an absent optional one).
 
     `named` maps roles to the file's own column names (`--column invoice=order_no`), used
-    exactly; other roles are found by their spellings (`find_column`). Raises naming an unknown
-    role, or a missing column with what the file has."""
+    exactly; an empty name declares an `ABSENT_MEANS` role absent. Other roles are found by
+    their spellings (`find_column`). Raises naming an unknown role, a role that cannot be
+    absent, or a missing column with what the file has."""
     named = dict(named or {})
     unknown = sorted(set(named) - set(COLUMN_SPELLINGS))
     if unknown:
@@ -128,9 +141,17 @@ def source_columns(
             f"--column: unknown role {', '.join(map(repr, unknown))}; "
             f"roles: {', '.join(COLUMN_SPELLINGS)}"
         )
+    cannot = sorted(r for r, name in named.items() if not name and r not in _MAY_BE_ABSENT)
+    if cannot:
+        raise WarehouseError(
+            f"--column {cannot[0]}=: every line needs a {cannot[0]}; "
+            f"only {', '.join(sorted(_MAY_BE_ABSENT))} may be absent"
+        )
     cols = {}
     for role, names in COLUMN_SPELLINGS.items():
-        if role in named:
+        if role in named and not named[role]:
+            cols[role] = ""
+        elif role in named:
             require_columns(raw, path, [named[role]])
             cols[role] = named[role]
         elif role in OPTIONAL_ROLES:
@@ -139,8 +160,30 @@ def source_columns(
             try:
                 cols[role] = pick_column(raw, path, names)
             except WarehouseError as exc:
-                raise WarehouseError(f"{exc}; name it with --column {role}=NAME") from None
+                absent = (
+                    f", or --column {role}= if the file has none ({ABSENT_MEANS[role]})"
+                    if role in ABSENT_MEANS
+                    else ""
+                )
+                raise WarehouseError(f"{exc}; name it with --column {role}=NAME{absent}") from None
     return cols
+
+
+_MAY_BE_ABSENT = OPTIONAL_ROLES | ABSENT_MEANS.keys()
+
+
+def absent_notes(columns: Mapping[str, str] | None) -> list[str]:
+    """Report notes for the roles `columns` declares absent (`--column quantity=`)."""
+    return [
+        f"no {role} column: {ABSENT_MEANS[role]}"
+        for role, name in (columns or {}).items()
+        if not name and role in ABSENT_MEANS
+    ]
+
+
+def _text(cols: Mapping[str, str], role: str) -> pl.Expr:
+    """The role's column as text, or NULL where the file has none."""
+    return pl.col(cols[role]) if cols[role] else pl.lit(None, pl.String)
 
 
 def prepare(
@@ -160,20 +203,14 @@ def prepare(
     window = window or date_window()
     cols = source_columns(raw, path, columns)
     text = raw.select(
-        pl.col(cols["invoice"]).str.strip_chars().alias("invoice"),
-        normalise_code(pl.col(cols["stock_code"])).alias("stock_code"),
-        (pl.col(cols["description"]) if cols["description"] else pl.lit(None, pl.String))
-        .str.strip_chars()
-        .alias("description"),
-        pl.col(cols["quantity"]).str.strip_chars().alias("quantity"),
-        pl.col(cols["invoice_date"]).str.strip_chars().alias("invoice_date"),
-        pl.col(cols["price"]).str.strip_chars().alias("price"),
-        (
-            normalise_code(pl.col(cols["customer"]))
-            if cols["customer"]
-            else pl.lit(None, pl.String)
-        ).alias("customer"),
-        (pl.col(cols["country"]) if cols["country"] else pl.lit(None, pl.String)).alias("country"),
+        _text(cols, "invoice").str.strip_chars().alias("invoice"),
+        normalise_code(_text(cols, "stock_code")).alias("stock_code"),
+        _text(cols, "description").str.strip_chars().alias("description"),
+        _text(cols, "quantity").str.strip_chars().alias("quantity"),
+        _text(cols, "invoice_date").str.strip_chars().alias("invoice_date"),
+        _text(cols, "price").str.strip_chars().alias("price"),
+        normalise_code(_text(cols, "customer")).alias("customer"),
+        _text(cols, "country").alias("country"),
     ).with_row_index("_row", offset=1)
     source_cols = [
         "invoice",
@@ -188,7 +225,7 @@ def prepare(
     order = slash_date_order(text["invoice_date"].fill_null(""), path, cols["invoice_date"])
     content = pl.concat_str([pl.col(c).fill_null("") for c in source_cols], separator="|")
     typed = text.with_columns(
-        number(pl.col("quantity")).alias("_qty"),
+        (number(pl.col("quantity")) if cols["quantity"] else pl.lit(1.0)).alias("_qty"),
         number(pl.col("price")).alias("_price"),
         _parse_timestamp(pl.col("invoice_date"), order).alias("_ts"),
         pl.when(pl.col("description").is_in(["nan", "NaN", ""]))
@@ -205,20 +242,14 @@ def prepare(
     def empty(c: str) -> pl.Expr:
         return pl.col(c).is_null() | (pl.col(c) == "")
 
+    needed = ["invoice", "stock_code", "quantity", "invoice_date", "price"]
     rules = [
         ("blank_row", blank_row(source_cols)),
-        (
-            "missing_field",
-            empty("invoice")
-            | empty("stock_code")
-            | empty("quantity")
-            | empty("invoice_date")
-            | empty("price"),
-        ),
+        ("missing_field", pl.any_horizontal(empty(c) for c in needed if cols[c])),
         ("non_finite_number", non_finite("_qty", "_price")),
         ("number_out_of_range", too_large("_qty", "_price")),
         ("bad_quantity", pl.col("_qty").is_null() | (pl.col("_qty") != pl.col("_qty").round(0))),
-        ("bad_price", pl.col("_price").is_null()),
+        ("bad_price", pl.col("_price").is_null() & pl.lit(bool(cols["price"]))),
         ("bad_date", pl.col("_ts").is_null()),
         ("date_out_of_range", out_of_window("_ts", window)),
         ("cancellation", pl.col("invoice").str.starts_with("C")),
@@ -230,7 +261,8 @@ def prepare(
         ("negative_price", pl.col("_price") < 0),
         ("zero_price", pl.col("_price") == 0),
         ("non_positive_quantity", pl.col("_qty") <= 0),
-        ("duplicate_row", pl.col("_occurrence") > 0),
+        # without a quantity column a repeated line is a second unit, not a copy
+        ("duplicate_row", (pl.col("_occurrence") > 0) & pl.lit(bool(cols["quantity"]))),
     ]
     judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
     rejected = judged.filter(pl.col("_reason").is_not_null())
@@ -243,10 +275,24 @@ def prepare(
         }
         raise no_row_passed(path, rejected, shown)
 
+    identity = (
+        pl.col("_content")
+        if cols["quantity"]
+        else pl.concat_str(
+            [pl.col("_content"), pl.col("_occurrence").cast(pl.String)], separator="#"
+        )
+    )
+    order_id = (
+        pl.col("invoice")
+        if cols["invoice"]
+        else pl.concat_str(
+            [pl.col("_customer"), pl.col("_ts").dt.strftime("%Y-%m-%d")], separator="@"
+        )
+    )
     lines = accepted.select(
-        row_hash(pl.lit(SOURCE), pl.col("_content")).alias("line_key"),
+        row_hash(pl.lit(SOURCE), identity).alias("line_key"),
         pl.lit(SOURCE).alias("source"),
-        pl.col("invoice").alias("order_id"),
+        order_id.alias("order_id"),
         pl.col("_ts").alias("sold_at"),
         pl.lit(STORE_CODE).alias("store_code"),
         pl.col("_customer").alias("customer_code"),
