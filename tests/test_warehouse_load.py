@@ -65,3 +65,29 @@ def test_a_column_in_another_case_is_named_in_the_error(tmp_path: Path) -> None:
     frame = pl.DataFrame({"Date": ["x"], "store": ["1"]})
     with pytest.raises(WarehouseError, match=r"case-sensitive: 'date' -> 'Date'"):
         require_columns(frame, tmp_path / "f.csv", ["date", "store"])
+
+
+TEXT = "InvoiceNo,Description,Quantity\n536366,HAND WARMER UNION JACK CAFÉ,6\n536367,PLAIN,2\n"
+
+
+@pytest.mark.parametrize(
+    ("encoded", "note"),
+    [
+        (TEXT.encode("utf-8"), None),
+        (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), None),  # Excel's "CSV UTF-8": a byte-order mark
+        (TEXT.encode("cp1252"), "text read as Windows-1252 (row 1 is not UTF-8)"),
+        (TEXT.replace("É", "\x81").encode("latin-1"), "text read as Latin-1 (row 1 is not UTF-8)"),
+        (TEXT.encode("utf-16"), "text read as UTF-16"),
+    ],
+)
+def test_a_csv_in_a_spreadsheet_s_encoding_reads_the_same(
+    encoded: bytes, note: str | None, tmp_path: Path
+) -> None:
+    """The UCI Online Retail CSV is Windows-1252; Excel saves UTF-8 with a mark, or UTF-16."""
+    path = tmp_path / "lines.csv"
+    path.write_bytes(encoded)
+    read = read_source(path)
+    assert read.frame.columns == ["InvoiceNo", "Description", "Quantity"]
+    expected = "HAND WARMER UNION JACK CAF" + ("\x81" if "Latin-1" in (note or "") else "É")
+    assert read.frame["Description"].to_list() == [expected, "PLAIN"]
+    assert [n for n in read.notes if n.startswith("text read as")] == ([note] if note else [])

@@ -153,13 +153,39 @@ def sniff_separator(data: bytes) -> str:
     return best if counts[best] > counts[","] else ","
 
 
+def as_utf8(data: bytes) -> tuple[bytes, tuple[str, ...]]:
+    """A text file's bytes as UTF-8 without a byte-order mark, and a note when they were not.
+
+    UTF-16 with its mark (Excel's "Unicode text") is decoded as such; bytes that are not valid
+    UTF-8 are read as Windows-1252 (Excel's "CSV" on Windows; the UCI Online Retail CSV), or
+    Latin-1 where Windows-1252 leaves a byte undefined. The note names the encoding used."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16").encode("utf-8"), ("text read as UTF-16",)
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        data.decode("utf-8")
+        return data, ()
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n")  # 0: the header line
+        where = f"{'the header' if row == 0 else f'row {row:,}'} is not UTF-8"
+    for encoding, name in (("cp1252", "Windows-1252"), ("latin-1", "Latin-1")):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return text.encode("utf-8"), (f"text read as {name} ({where})",)
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
 def _read_csv(data: bytes) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Every cell as text, with the file's own separator; a ';' file (a spreadsheet's export
-    where the comma is the decimal mark) has its decimal commas read as points ('3,5' -> '3.5')."""
+    """Every cell as text, with the file's own separator and encoding (`as_utf8`); a ';' file (a
+    spreadsheet's export where the comma is the decimal mark) has its decimal commas read as
+    points ('3,5' -> '3.5')."""
+    data, notes = as_utf8(data)
     separator = sniff_separator(data)
     frame = pl.read_csv(io.BytesIO(data), infer_schema=False, separator=separator)
     if separator == ",":
-        return frame, ()
+        return frame, notes
     shown = "tab" if separator == "\t" else repr(separator)
     note = f"fields separated by {shown}"
     if separator == ";":
@@ -170,7 +196,7 @@ def _read_csv(data: bytes) -> tuple[pl.DataFrame, tuple[str, ...]]:
             for c in frame.columns
         )
         note += "; numbers with a decimal comma read as decimals"
-    return frame, (note,)
+    return frame, (*notes, note)
 
 
 def _strip_header(frame: pl.DataFrame) -> pl.DataFrame:
