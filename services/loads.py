@@ -30,7 +30,11 @@ PANEL_DEFAULTS: tuple[tuple[str, str], ...] = (
 )
 
 #: What a blank sales-panel role means, shown beside its name.
-PANEL_HINTS: dict[str, str] = {"store_col": " (blank: one shop)", "price_col": " (optional)"}
+PANEL_HINTS: dict[str, str] = {
+    "store_col": " (blank: one shop)",
+    "item_col": " (blank: store totals)",
+    "price_col": " (optional)",
+}
 
 
 def load_file(
@@ -42,7 +46,8 @@ def load_file(
     """Load `path` as a file of `kind`; a sales panel names its columns in `panel`.
 
     `panel` maps the `PANEL_DEFAULTS` roles (date_col, store_col, item_col, qty_col, and the
-    optional price_col: empty = the file has no prices; store_col empty = one shop) to source
+    optional price_col: empty = the file has no prices; store_col empty = one shop; item_col
+    empty = store totals) to source
     columns, and may set "duplicates" to "sum" (rows repeating a store x item x date are sales
     lines, added up) instead of "refuse". Raises `WarehouseError` (or `ValueError`) with the
     warehouse unchanged.
@@ -54,7 +59,7 @@ def load_file(
         columns = PanelColumns(
             cols["date_col"],
             cols["store_col"].strip() or None,
-            cols["item_col"],
+            cols["item_col"].strip() or None,
             cols["qty_col"],
             cols["price_col"].strip() or None,
         )

@@ -207,3 +207,23 @@ def test_an_unknown_duplicates_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError, match="--duplicates: 'add' is not one of refuse, sum"):
         ingest_sales_panel(tmp_path / "x.duckdb", csv, ONE_SHOP, duplicates="add")
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_a_file_of_store_totals_loads_as_one_series_per_store(tmp_path: Path) -> None:
+    """Rossmann's shape (Store, Date, Sales; no item): each store's total is item 'ALL'."""
+    csv = tmp_path / "store_totals.csv"
+    csv.write_text(
+        "Store,DayOfWeek,Date,Sales,Open\n"
+        "1,5,2015-07-31,5263,1\n2,5,2015-07-31,6064,1\n"
+        "1,4,2015-07-30,5020,1\n2,4,2015-07-30,5567,1\n"
+    )
+    db = tmp_path / "totals.duckdb"
+    cols = PanelColumns(date="Date", store="Store", item=None, qty="Sales")
+    report = ingest_sales_panel(db, csv, cols)
+    assert (report.rows_accepted, report.rows_quarantined) == (4, 0)
+    assert _daily(db) == [
+        ("1", "ALL", date(2015, 7, 30), 5020.0, None),
+        ("1", "ALL", date(2015, 7, 31), 5263.0, None),
+        ("2", "ALL", date(2015, 7, 30), 5567.0, None),
+        ("2", "ALL", date(2015, 7, 31), 6064.0, None),
+    ]

@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     panel.add_argument(
         "--store-col", help="the store column; leave out for one shop's file (store 'MAIN')"
     )
-    panel.add_argument("--item-col", required=True)
+    panel.add_argument(
+        "--item-col", help="the item column; leave out for a file of store totals (item 'ALL')"
+    )
     panel.add_argument("--qty-col", required=True)
     panel.add_argument("--price-col")
     panel.add_argument("--source", default="sales_panel", help="name of this source")

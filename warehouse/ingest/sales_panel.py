@@ -12,7 +12,8 @@ Rules (first match wins; rejected rows go to `quarantine` with their reason):
    rows of one store x item x date are summed into one (units added, price weighted by units).
 
 A file with no store column (one shop) is loaded with `store=None`: every row is store
-`SINGLE_STORE`.
+`SINGLE_STORE`. A file with no item column (store totals, as Kaggle's Rossmann sales) is loaded
+with `item=None`: every row is item `ALL_ITEMS`, so each store's total is one series.
 
 Quantities may be fractional (a sales value) and negative (returns, stock adjustments): they are
 kept as they are, so `fct_sales_daily.units` is net sales; forecasting clips history at zero.
@@ -52,6 +53,8 @@ from warehouse.load import (
 
 #: The store code of a panel loaded without a store column.
 SINGLE_STORE = "MAIN"
+#: The item of a panel without an item column: a file of store totals (sales per store and day).
+ALL_ITEMS = "ALL"
 #: What to do with rows that repeat a store x item x date: quarantine them, or sum them.
 DUPLICATE_MODES: tuple[str, ...] = ("refuse", "sum")
 
@@ -64,7 +67,7 @@ class PanelColumns:
 
     date: str
     store: str | None
-    item: str
+    item: str | None
     qty: str
     price: str | None = None
 
@@ -124,12 +127,13 @@ def prepare(
     source_cols = columns.required()
     price = pl.col(columns.price).str.strip_chars() if columns.price else pl.lit(None, pl.String)
     store = pl.col(columns.store) if columns.store else pl.lit(SINGLE_STORE)
+    item = pl.col(columns.item) if columns.item else pl.lit(ALL_ITEMS)
     typed = (
         raw.with_row_index("_row", offset=1)
         .with_columns(
             date_expr(raw, path, columns.date, _DATE_FORMATS).alias("_date"),
             normalise_code(store).alias("store_code"),
-            normalise_code(pl.col(columns.item)).alias("product_code"),
+            normalise_code(item).alias("product_code"),
             number(pl.col(columns.qty)).alias("_qty"),
             number(price).alias("_price"),
             price.alias("_price_text"),
