@@ -20,7 +20,7 @@ against every peer).
 
 Usage:
     python bench/bench_forecast_real.py --work /tmp/fc/bench [--prophet-sample 300] [--parallel]
-        [--shift 1] [--arima-sample 0] [--cases 0,1,2] [--json out.json]
+        [--shift 1] [--arima-sample 0 | 300,100,0] [--cases 0,1,2] [--json out.json]
     python bench/bench_forecast_real.py --work /tmp/fc/bench --speed 60
 
 `--shift 1` moves every cutoff back one horizon (a second period to check on).
@@ -355,6 +355,11 @@ def _print(r: dict) -> None:
     print(f"{'':<34}intervals: {r['calibration']}", flush=True)
 
 
+def _case_args(base: list[str], case: int, arima_sample: int) -> list[str]:
+    """The command line of one case's own process."""
+    return [*base, "--arima-sample", str(arima_sample), "--case", str(case)]
+
+
 def main() -> None:
     """Build the warehouses, run every case (each in its own process), print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -367,7 +372,10 @@ def main() -> None:
         "1,000 series (every series of the others)",
     )
     parser.add_argument(
-        "--arima-sample", type=int, default=100, help="AutoARIMA series per dataset (0 = all)"
+        "--arima-sample",
+        default="100",
+        help="AutoARIMA series per dataset (0 = all); one number, or one per --cases entry "
+        "(e.g. 300,100,0)",
     )
     parser.add_argument(
         "--cases",
@@ -398,26 +406,21 @@ def main() -> None:
         speed(datasets[0], args.work, args.speed)
         return
     if args.case is not None:
-        r = run_case(datasets[args.case], args.prophet_sample, args.arima_sample, args.shift)
+        r = run_case(datasets[args.case], args.prophet_sample, int(args.arima_sample), args.shift)
         print(json.dumps(r, default=str))
         return
     load = os.getloadavg()[0]
     cases = [int(c) for c in args.cases.split(",")]
-    base = [
-        sys.executable,
-        __file__,
-        "--work",
-        str(args.work),
-        "--arima-sample",
-        str(args.arima_sample),
-        "--shift",
-        str(args.shift),
-    ]
+    arima = [int(a) for a in args.arima_sample.split(",")]
+    if len(arima) not in (1, len(cases)):
+        raise SystemExit("--arima-sample: one number, or one per --cases entry")
+    arima_of = dict(zip(cases, arima * len(cases) if len(arima) == 1 else arima, strict=True))
+    base = [sys.executable, __file__, "--work", str(args.work), "--shift", str(args.shift)]
     if args.prophet_sample:
         base += ["--prophet-sample", str(args.prophet_sample)]
     jobs = (
         [
-            subprocess.Popen([*base, "--case", str(i)], stdout=subprocess.PIPE, text=True)
+            subprocess.Popen(_case_args(base, i, arima_of[i]), stdout=subprocess.PIPE, text=True)
             for i in cases
         ]
         if args.parallel
@@ -428,7 +431,9 @@ def main() -> None:
         proc = (
             jobs[k]
             if jobs
-            else subprocess.Popen([*base, "--case", str(i)], stdout=subprocess.PIPE, text=True)
+            else subprocess.Popen(
+                _case_args(base, i, arima_of[i]), stdout=subprocess.PIPE, text=True
+            )
         )
         out, _ = proc.communicate()
         if proc.returncode != 0:
