@@ -1,7 +1,7 @@
 """A file of a given kind loaded into the warehouse: the upload of the Data & models page; and
 the warehouse's holiday calendar (shown and set there).
 
-The four kinds are the warehouse loaders (`warehouse.ingest`); each load is atomic and returns
+The five kinds are the warehouse loaders (`warehouse.ingest`); each load is atomic and returns
 its report (rows added, quarantined, reasons).
 """
 
@@ -19,7 +19,7 @@ from warehouse.ingest.sales_panel import PanelColumns
 from warehouse.load import LoadReport
 
 #: Kinds of file the app can load, in the order the page offers them.
-LOAD_KINDS: tuple[str, ...] = ("online-retail", "sales-panel", "inventory", "supply")
+LOAD_KINDS: tuple[str, ...] = ("online-retail", "sales-panel", "inventory", "supply", "products")
 #: Column roles of a sales panel and their default source names.
 PANEL_DEFAULTS: tuple[tuple[str, str], ...] = (
     ("date_col", "date"),
@@ -69,6 +69,8 @@ def load_file(
         return ingest.ingest_inventory(db, path)
     if kind == "supply":
         return ingest.ingest_supply(db, path)
+    if kind == "products":
+        return ingest.ingest_products(db, path)
     raise WarehouseError(f"kind: {kind!r} is not one of {', '.join(LOAD_KINDS)}")
 
 

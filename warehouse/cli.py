@@ -87,6 +87,23 @@ def _parser() -> argparse.ArgumentParser:
         help="optional supplier column (default supplier: DEFAULT)",
     )
 
+    prod = kinds.add_parser(
+        "products", help="product master: descriptions, categories, list prices, unit costs"
+    )
+    prod.add_argument("file")
+    prod.add_argument("--member", help="CSV inside a .zip that holds several")
+    prod.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
+    prod.add_argument("--product-col", default="product_id")
+    for field, default in (
+        ("description", "description"),
+        ("category", "category"),
+        ("price", "unit_price"),
+        ("cost", "unit_cost"),
+    ):
+        prod.add_argument(
+            f"--{field}-col", default=default, help=f"optional (default {default!r}, if present)"
+        )
+
     sql = sub.add_parser("sql", help="run one read-only query and print the result")
     sql.add_argument("query")
     sql.add_argument("--max-rows", type=int, default=50)
@@ -123,6 +140,8 @@ EXAMPLES = {
     "--store-col store --item-col item --qty-col sales",
     "ingest inventory": "python -m warehouse ingest inventory stock.csv",
     "ingest supply": "python -m warehouse ingest supply supply.csv",
+    "ingest products": "python -m warehouse ingest products articles.csv --product-col article_id "
+    "--description-col prod_name --category-col product_group_name",
     "sql": 'python -m warehouse sql "SELECT count(*) FROM fct_sales"',
     "holidays": "python -m warehouse holidays --country US",
     "info": "python -m warehouse info --db data/online_retail.duckdb",
@@ -163,6 +182,7 @@ def _role_columns(pairs: Sequence[str]) -> dict[str, str]:
 
 def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
     from warehouse import ingest
+    from warehouse.ingest.products import ProductColumns
     from warehouse.ingest.sales_panel import PanelColumns
 
     if args.kind == "online-retail":
@@ -195,6 +215,20 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
             date_col=args.date_col,
             on_hand_col=args.on_hand_col,
             on_order_col=args.on_order_col,
+        )
+    elif args.kind == "products":
+        report = ingest.ingest_products(
+            db,
+            args.file,
+            ProductColumns(
+                args.product_col,
+                args.description_col,
+                args.category_col,
+                args.price_col,
+                args.cost_col,
+            ),
+            member=args.member,
+            sheet=args.sheet,
         )
     else:
         report = ingest.ingest_supply(

@@ -26,7 +26,7 @@ from warehouse.build import (
 )
 from warehouse.db import WarehouseError, execute, row_count, run_named, scalar, writing
 from warehouse.defaults import HOLIDAY_COUNTRY
-from warehouse.ingest import online_retail, sales_panel, stock
+from warehouse.ingest import online_retail, products, sales_panel, stock
 from warehouse.load import (
     LoadReport,
     SourceFile,
@@ -320,6 +320,33 @@ def ingest_supply(
                 "insert supply",
                 _upsert_stage(report, "raw_supply", rows, ["store_code", "product_code"]),
             ),
+            ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+        ],
+    )
+
+
+def ingest_products(
+    db: str | os.PathLike[str] | None,
+    file: str | os.PathLike[str],
+    columns: products.ProductColumns | None = None,
+    *,
+    source: str = "products",
+    member: str | None = None,
+    sheet: str | None = None,
+) -> LoadReport:
+    """Load a product master file (descriptions, categories, list prices, unit costs); a product
+    loaded again replaces its earlier row."""
+    path = Path(file)
+    read = read_source(path, member=member, sheet=sheet)
+    rows, quarantined = products.prepare_products(
+        read.frame, path, columns or products.ProductColumns(), source
+    )
+    report = _new_report("products", source, path, read)
+    return _run_load(
+        db,
+        report,
+        [
+            ("insert products", _upsert_stage(report, "raw_product", rows, ["product_code"])),
             ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
         ],
     )
