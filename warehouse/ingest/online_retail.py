@@ -38,7 +38,7 @@ from warehouse.ingest.rules import (
     SLASH_FORMATS,
     DateWindow,
     date_window,
-    no_row_passed,
+    judge,
     non_finite,
     number,
     out_of_window,
@@ -48,7 +48,6 @@ from warehouse.ingest.rules import (
 from warehouse.load import (
     blank_row,
     find_column,
-    first_failing_reason,
     pick_column,
     quarantine_frame,
     require_columns,
@@ -77,6 +76,7 @@ ABSENT_MEANS: dict[str, str] = {
     "quantity": "each line is one unit; repeated lines add up",
     "price": "no prices: units only, no revenue",
 }
+_MAY_BE_ABSENT = OPTIONAL_ROLES | ABSENT_MEANS.keys()
 
 NON_PRODUCT_CODES = frozenset(
     {
@@ -167,9 +167,6 @@ def source_columns(
                 )
                 raise WarehouseError(f"{exc}; name it with --column {role}=NAME{absent}") from None
     return cols
-
-
-_MAY_BE_ABSENT = OPTIONAL_ROLES | ABSENT_MEANS.keys()
 
 
 def absent_notes(columns: Mapping[str, str] | None) -> list[str]:
@@ -264,16 +261,12 @@ def prepare(
         # without a quantity column a repeated line is a second unit, not a copy
         ("duplicate_row", (pl.col("_occurrence") > 0) & pl.lit(bool(cols["quantity"]))),
     ]
-    judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
-    rejected = judged.filter(pl.col("_reason").is_not_null())
-    accepted = judged.filter(pl.col("_reason").is_null())
-    if accepted.height == 0:
-        shown = {
-            "bad_date": (cols["invoice_date"], "invoice_date"),
-            "bad_quantity": (cols["quantity"], "quantity"),
-            "bad_price": (cols["price"], "price"),
-        }
-        raise no_row_passed(path, rejected, shown)
+    shown = {
+        "bad_date": (cols["invoice_date"], "invoice_date"),
+        "bad_quantity": (cols["quantity"], "quantity"),
+        "bad_price": (cols["price"], "price"),
+    }
+    accepted, rejected = judge(typed, rules, path, shown)
 
     identity = (
         pl.col("_content")

@@ -25,8 +25,8 @@ import polars as pl
 
 from warehouse.db import WarehouseError
 from warehouse.ingest.online_retail import normalise_code
-from warehouse.ingest.rules import no_row_passed, non_finite, number, too_large
-from warehouse.load import blank_row, first_failing_reason, quarantine_frame, require_columns
+from warehouse.ingest.rules import judge, non_finite, number, too_large
+from warehouse.load import blank_row, quarantine_frame, require_columns
 
 
 @dataclass(frozen=True)
@@ -112,12 +112,9 @@ def prepare_products(
         ("bad_cost", bad("cost")),
         ("duplicate_key", pl.col("_occurrence") > 0),
     ]
-    judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
-    rejected = judged.filter(pl.col("_reason").is_not_null())
-    if rejected.height == judged.height > 0:  # nothing to load: refused, nothing written
-        shown = {f"bad_{f}": (found[f], f"_{f}_text") for f in ("price", "cost") if f in found}
-        raise no_row_passed(path, rejected, shown)
-    accepted = judged.filter(pl.col("_reason").is_null()).select(
+    shown = {f"bad_{f}": (found[f], f"_{f}_text") for f in ("price", "cost") if f in found}
+    passed, rejected = judge(typed, rules, path, shown)
+    accepted = passed.select(
         pl.lit(source).alias("source"),
         pl.col("_product").alias("product_code"),
         pl.col("_description").alias("description"),

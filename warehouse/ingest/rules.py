@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.db import WarehouseError
+from warehouse.load import first_failing_reason
 
 DATE_MIN_ENV = "SHELFWISE_DATE_MIN"
 DATE_MAX_ENV = "SHELFWISE_DATE_MAX"
@@ -175,6 +177,22 @@ def no_row_passed(
         name, col = shown[reason]
         where += f", column {name!r}: {first[col]!r}"
     return WarehouseError(f"{path}: no row passed the checks ({top}; {where})")
+
+
+def judge(
+    typed: pl.DataFrame,
+    rules: Sequence[tuple[str, pl.Expr]],
+    path: Path,
+    shown: Mapping[str, tuple[str, str]],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(accepted, rejected) rows of `typed` by `rules` (`first_failing_reason`: rejected rows keep
+    their `_reason`). A file none of whose rows passes is refused whole (`no_row_passed`, showing
+    the failed value of the reasons in `shown`; a reason mapped to the name "" is not shown)."""
+    judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
+    rejected = judged.filter(pl.col("_reason").is_not_null())
+    if rejected.height == judged.height > 0:  # nothing to load: refused, nothing written
+        raise no_row_passed(path, rejected, {k: v for k, v in shown.items() if v[0]})
+    return judged.filter(pl.col("_reason").is_null()), rejected
 
 
 def date_expr(raw: pl.DataFrame, path: Path, column: str, formats: tuple[str, ...]) -> pl.Expr:

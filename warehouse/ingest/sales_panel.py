@@ -37,7 +37,7 @@ from warehouse.ingest.online_retail import normalise_code
 from warehouse.ingest.rules import (
     date_expr,
     date_window,
-    no_row_passed,
+    judge,
     non_finite,
     number,
     out_of_window,
@@ -45,7 +45,6 @@ from warehouse.ingest.rules import (
 )
 from warehouse.load import (
     blank_row,
-    first_failing_reason,
     quarantine_frame,
     require_columns,
     row_hash,
@@ -165,16 +164,12 @@ def prepare(
         ("bad_price", pl.col("_price_text").is_not_null() & pl.col("_price").is_null()),
         ("duplicate_key", (pl.col("_occurrence") > 0) & (duplicates == "refuse")),
     ]
-    judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
-    accepted = judged.filter(pl.col("_reason").is_null())
-    rejected = judged.filter(pl.col("_reason").is_not_null())
-    if accepted.height == 0:
-        shown = {
-            "bad_date": (columns.date, columns.date),
-            "bad_quantity": (columns.qty, columns.qty),
-            "bad_price": (columns.price, columns.price) if columns.price else ("", ""),
-        }
-        raise no_row_passed(path, rejected, {k: v for k, v in shown.items() if v[0]})
+    shown = {
+        "bad_date": (columns.date, columns.date),
+        "bad_quantity": (columns.qty, columns.qty),
+        "bad_price": (columns.price, columns.price) if columns.price else ("", ""),
+    }
+    accepted, rejected = judge(typed, rules, path, shown)
     notes = _duplicate_notes(rejected, accepted, duplicates)
     if duplicates == "sum":
         accepted = sum_repeated_days(accepted)

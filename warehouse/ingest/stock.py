@@ -22,13 +22,13 @@ from warehouse.ingest.online_retail import normalise_code
 from warehouse.ingest.rules import (
     date_expr,
     date_window,
-    no_row_passed,
+    judge,
     non_finite,
     number,
     out_of_window,
     too_large,
 )
-from warehouse.load import blank_row, first_failing_reason, quarantine_frame, require_columns
+from warehouse.load import blank_row, quarantine_frame, require_columns
 
 SUPPLY_PARAMS: tuple[str, ...] = tuple(SUPPLY_DEFAULTS)
 
@@ -95,14 +95,11 @@ def prepare_inventory(
         ),
         ("duplicate_key", pl.col("_occurrence") > 0),
     ]
-    judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
-    rejected = judged.filter(pl.col("_reason").is_not_null())
-    if rejected.height == judged.height > 0:  # nothing to load: refused, nothing written
-        shown = {"bad_date": (date_col, date_col), "bad_on_hand": (on_hand_col, on_hand_col)}
-        if on_order_col and on_order_col in raw.columns:
-            shown["bad_on_order"] = (on_order_col, on_order_col)
-        raise no_row_passed(path, rejected, shown)
-    accepted = judged.filter(pl.col("_reason").is_null()).select(
+    shown = {"bad_date": (date_col, date_col), "bad_on_hand": (on_hand_col, on_hand_col)}
+    if on_order_col and on_order_col in raw.columns:
+        shown["bad_on_order"] = (on_order_col, on_order_col)
+    passed, rejected = judge(typed, rules, path, shown)
+    accepted = passed.select(
         pl.lit(source).alias("source"),
         pl.col("_store").alias("store_code"),
         pl.col("_product").alias("product_code"),
@@ -110,7 +107,7 @@ def prepare_inventory(
         pl.col("_on_hand").alias("on_hand_units"),
         pl.col("_on_order").alias("on_order_units"),
     )
-    return accepted, quarantine_frame(judged.filter(pl.col("_reason").is_not_null()), wanted)
+    return accepted, quarantine_frame(rejected, wanted)
 
 
 def prepare_supply(
@@ -172,11 +169,8 @@ def prepare_supply(
         *bad_value,
         ("duplicate_key", pl.col("_occurrence") > 0),
     ]
-    judged = typed.with_columns(first_failing_reason(rules).alias("_reason"))
-    rejected = judged.filter(pl.col("_reason").is_not_null())
-    if rejected.height == judged.height > 0:  # nothing to load: refused, nothing written
-        raise no_row_passed(path, rejected, {f"bad_{p}": (p, p) for p in params})
-    accepted = judged.filter(pl.col("_reason").is_null()).select(
+    passed, rejected = judge(typed, rules, path, {f"bad_{p}": (p, p) for p in params})
+    accepted = passed.select(
         pl.lit(source).alias("source"),
         pl.col("_store").alias("store_code"),
         pl.col("_product").alias("product_code"),
@@ -186,4 +180,4 @@ def prepare_supply(
         ],
         pl.when(supplier == "").then(None).otherwise(supplier).alias("supplier_code"),
     )
-    return accepted, quarantine_frame(judged.filter(pl.col("_reason").is_not_null()), wanted)
+    return accepted, quarantine_frame(rejected, wanted)
