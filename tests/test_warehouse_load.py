@@ -10,24 +10,9 @@ import pytest
 from warehouse.db import WarehouseError, query, reading
 from warehouse.ingest import ingest_sales_panel
 from warehouse.ingest.sales_panel import PanelColumns
-from warehouse.load import read_source, require_columns, sniff_separator
+from warehouse.load import read_source, require_columns
 
 KAGGLE = PanelColumns(date="date", store="store", item="item", qty="sales")
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (b"date,store,item,sales\n", ","),
-        (b"date;store;item;sales\r\n", ";"),
-        (b"date\tstore\titem\tsales\n", "\t"),
-        (b"date|store|item|sales\n", "|"),
-        (b'"a;b",c,d\n', ","),  # a separator inside quotes does not count
-        (b"single\n", ","),
-    ],
-)
-def test_the_separator_is_read_from_the_header(header: bytes, expected: str) -> None:
-    assert sniff_separator(header + b"1,2,3,4\n") == expected
 
 
 def test_a_spreadsheet_export_with_semicolons_and_decimal_commas_loads(tmp_path: Path) -> None:
