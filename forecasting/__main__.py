@@ -12,5 +12,6 @@ import sys
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 from forecasting.cli import main  # after the OpenMP setting
+from warehouse.cli_common import exit_code
 
-sys.exit(main())
+sys.exit(exit_code(main))

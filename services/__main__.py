@@ -3,5 +3,6 @@
 import sys
 
 from services.cli import main
+from warehouse.cli_common import exit_code
 
-sys.exit(main())
+sys.exit(exit_code(main))

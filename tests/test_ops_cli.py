@@ -55,3 +55,31 @@ def test_help_of_a_sub_command_shows_its_example() -> None:
     )
     assert "example:\n  python -m forecasting plan" in done.stdout
     assert "--db" in done.stdout and "--quiet" in done.stdout
+
+
+def test_a_closed_pipe_ends_a_command_quietly(demo_db: Path) -> None:
+    """`python -m warehouse sql ... | head -1`: no BrokenPipeError traceback, a shell's 141."""
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "warehouse",
+            "--db",
+            str(demo_db),
+            "sql",
+            "SELECT range AS n FROM range(200000)",
+            "--max-rows",
+            "200000",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()  # the reader goes away, as `head -1` does
+        errors = process.stderr.read().decode()
+        code = process.wait(timeout=300)
+    assert first.strip()
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors
+    assert code == 141

@@ -11,9 +11,10 @@ if __name__ == "__main__":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             from warehouse.cli import main
+            from warehouse.cli_common import exit_code
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        code = main()
+        code = exit_code(main)
     except KeyboardInterrupt:  # before the CLI's own handler is in place
         print("interrupted; the warehouse is unchanged", file=sys.stderr)
         code = 130

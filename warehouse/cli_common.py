@@ -7,7 +7,9 @@ sub-command's `--help` ends with an example.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+import os
+import sys
+from collections.abc import Callable, Mapping
 
 DB_HELP = "warehouse file (default $SHELFWISE_DB or data/shelfwise.duckdb)"
 QUIET_HELP = "no progress bars"
@@ -74,3 +76,26 @@ def missing_examples(parser: argparse.ArgumentParser, examples: Mapping[str, str
 
     walk(parser, "")
     return missing
+
+
+#: The exit status of a command whose reader went away (a shell's 128 + SIGPIPE).
+CLOSED_PIPE_STATUS = 141
+
+
+def exit_code(main: Callable[[], int]) -> int:
+    """Run a CLI's `main` and return its status; a closed pipe (`... | head`) ends it quietly.
+
+    Python turns the reader's exit into a BrokenPipeError traceback at the next print and once
+    more when the interpreter flushes stdout at exit. Here standard output is pointed at
+    /dev/null instead, so the flush at exit is silent, and the status is 141 as a shell reports
+    for a command killed by SIGPIPE. Whatever the command wrote to the warehouse is committed or
+    rolled back as at any other failure.
+    """
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return CLOSED_PIPE_STATUS
+    return code
