@@ -8,7 +8,7 @@ percentages, dates without times, the decision columns first and no raw JSON or 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import streamlit as st
@@ -48,7 +48,7 @@ def table(
     frame: pl.DataFrame,
     *,
     key: str | None = None,
-    height: int | str = "auto",
+    height: int | Literal["auto", "content", "stretch"] = "auto",
     first: tuple[str, ...] = DECISION_FIRST,
     hide: tuple[str, ...] = (),
     widths: dict[str, int] | None = None,

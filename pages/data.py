@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages import _shared as shared
 from pages._admin import holiday_section, models_tab, quality_tab, refresh_tab
-from services.loads import LOAD_KINDS, PANEL_DEFAULTS, PANEL_HINTS, load_upload
+from services.loads import COLUMN_FIELDS, LOAD_KINDS, load_upload
 from warehouse.db import WarehouseError
 
 shared.require("data")
@@ -26,27 +26,33 @@ with ingest_tab:
             type=["csv", "parquet", "xlsx", "zip"],
             key="data_upload",
         )
-        panel_cols: dict[str, str] = {}
-        if kind == "sales-panel":
-            c = st.columns(len(PANEL_DEFAULTS))
-            for i, (name, default) in enumerate(PANEL_DEFAULTS):
-                panel_cols[name] = c[i].text_input(
-                    name.replace("_", " ") + PANEL_HINTS.get(name, ""),
-                    default,
-                    key=f"data_{name}",
-                )
-            if st.checkbox(
-                "The file has sales lines (an item may repeat within a day): add them up",
-                key="data_sum_lines",
-            ):
-                panel_cols["duplicates"] = "sum"
+        fields = COLUMN_FIELDS[kind]
+        names: dict[str, str] = {}
+        boxes = st.columns(len(fields))
+        for box, field in zip(boxes, fields, strict=True):
+            names[field.role] = box.text_input(
+                "Column names" if field.role == "columns" else field.role.replace("_", " "),
+                field.default,
+                help=field.hint.strip(" ()") or None,
+                placeholder="invoice=order_no, price=" if field.role == "columns" else None,
+                key=f"data_{kind.replace('-', '_')}_{field.role}",
+            )
+            if field.hint and field.role != "columns":
+                box.caption(field.hint.strip(" ()"))
+        if kind == "online-retail":
+            st.caption(field.hint.strip(" ()") + "; other columns are found by their usual names.")
+        if kind == "sales-panel" and st.checkbox(
+            "The file has sales lines (an item may repeat within a day): add them up",
+            key="data_sum_lines",
+        ):
+            names["duplicates"] = "sum"
         if upload is not None and st.button(
             "Load into the warehouse", type="primary", key="data_load"
         ):
             try:
                 with st.spinner(f"Loading {upload.name}..."):
                     report = load_upload(
-                        shared.db_path(), kind, upload.name, upload.getvalue(), panel_cols
+                        shared.db_path(), kind, upload.name, upload.getvalue(), names
                     )
             except (WarehouseError, ValueError) as exc:
                 st.error(f"Load refused, warehouse unchanged: {exc}")

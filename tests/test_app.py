@@ -375,7 +375,7 @@ def test_data_page_loads_one_shop_s_sales_lines(app_factory, demo_db: Path) -> N
     at = open_page(app_factory(demo_db), "data")
     open_tab(at, "data_tab", "Ingest a file")
     at.selectbox(key="data_kind").set_value("sales-panel").run()
-    at.text_input(key="data_store_col").set_value("").run()
+    at.text_input(key="data_sales_panel_store_col").set_value("").run()
     at.checkbox(key="data_sum_lines").check().run()
     csv = "date,item,sales\n2026-10-01,P00001,2\n2026-10-01,P00001,3\n"
     at.file_uploader(key="data_upload").set_value(("till.csv", csv.encode(), "text/csv")).run()
@@ -385,6 +385,31 @@ def test_data_page_loads_one_shop_s_sales_lines(app_factory, demo_db: Path) -> N
     with reading(demo_db) as con:
         units = query(con, "SELECT sum(quantity) AS u FROM fct_sales WHERE store_id = 'MAIN'")
     assert units["u"][0] == 5
+
+
+def test_data_page_names_an_invoice_file_s_columns_and_declares_absent_ones(
+    app_factory, demo_db: Path
+) -> None:
+    """A transactions file (no invoice, no quantity) loads through the form's column names;
+    every kind's form renders its own fields."""
+    at = open_page(app_factory(demo_db), "data")
+    for kind in ("products", "supply", "inventory", "sales-panel", "online-retail"):
+        at.selectbox(key="data_kind").set_value(kind).run()
+        assert not at.exception, kind
+        if kind == "products":
+            assert at.text_input(key="data_products_product_col").value == "product_id"
+    names = "stock_code=article_id, invoice_date=t_dat, invoice=, quantity="
+    at.text_input(key="data_online_retail_columns").set_value(names).run()
+    csv = "t_dat,customer_id,article_id,price\n2026-10-30,C9,P00001,1.5\n2026-10-30,C9,P00001,1.5\n"
+    at.file_uploader(key="data_upload").set_value(("tx.csv", csv.encode(), "text/csv")).run()
+    at.button(key="data_load").click().run()
+    assert not at.exception and not at.error
+    assert "no quantity column" in at.code[0].value
+    with reading(demo_db) as con:
+        units = query(
+            con, "SELECT sum(quantity) AS u FROM fct_sales WHERE order_id = 'C9@2026-10-30'"
+        )
+    assert units["u"][0] == 2
 
 
 def test_data_page_rejects_a_bad_file_and_changes_nothing(app_factory, demo_db: Path) -> None:

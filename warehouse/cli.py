@@ -168,20 +168,9 @@ def _cmd_demo(db: Path, args: argparse.Namespace) -> None:
         print(f"  {mart:<18} {n:>12,}")
 
 
-def _role_columns(pairs: Sequence[str]) -> dict[str, str]:
-    """`--column ROLE=NAME` options as {role: name} (`ROLE=`: the file has none, name "");
-    a malformed one raises naming it."""
-    roles: dict[str, str] = {}
-    for pair in pairs:
-        role, sep, name = pair.partition("=")
-        if not sep or not role.strip():
-            raise WarehouseError(f"--column {pair!r}: expected ROLE=NAME, e.g. invoice=order_no")
-        roles[role.strip()] = name.strip()
-    return roles
-
-
 def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
     from warehouse import ingest
+    from warehouse.ingest.online_retail import parse_role_names
     from warehouse.ingest.products import ProductColumns
     from warehouse.ingest.sales_panel import PanelColumns
 
@@ -191,7 +180,7 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
             args.file,
             member=args.member,
             sheet=args.sheet,
-            columns=_role_columns(args.column),
+            columns=parse_role_names(args.column),
         )
     elif args.kind == "sales-panel":
         cols = PanelColumns(

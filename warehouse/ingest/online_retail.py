@@ -28,7 +28,7 @@ Codes keep the source's spelling: customer 17850 (never 17850.0), stock code 851
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -123,6 +123,24 @@ def normalise_code(col: pl.Expr) -> pl.Expr:
         .then(trimmed.str.replace(r"\.0+$", ""))
         .otherwise(trimmed)
     )
+
+
+def parse_role_names(pairs: str | Sequence[str], label: str = "--column") -> dict[str, str]:
+    """Role names as {role: the file's column} from `ROLE=NAME` pairs: CLI options (a list) or
+    one comma-separated text (the app's field). `ROLE=` declares the role absent (name ""); a
+    malformed pair raises naming it and `label`."""
+    items = pairs.split(",") if isinstance(pairs, str) else list(pairs)
+    roles: dict[str, str] = {}
+    for pair in items:
+        if isinstance(pairs, str) and not pair.strip():
+            continue
+        role, sep, name = pair.partition("=")
+        if not sep or not role.strip():
+            raise WarehouseError(
+                f"{label} {pair.strip()!r}: expected ROLE=NAME, e.g. invoice=order_no"
+            )
+        roles[role.strip()] = name.strip()
+    return roles
 
 
 def source_columns(
