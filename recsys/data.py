@@ -22,11 +22,11 @@ from warehouse.db import reading, run_named
 #: The data contract at the warehouse -> recsys boundary.
 INTERACTIONS_SCHEMA = pl.Schema(
     {
-        "customer_id": pl.String,
-        "product_id": pl.String,
-        "order_id": pl.String,
+        "customer_id": pl.String(),
+        "product_id": pl.String(),
+        "order_id": pl.String(),
         "sold_at": pl.Datetime("us"),
-        "quantity": pl.Float64,
+        "quantity": pl.Float64(),
     }
 )
 PRODUCTS_SCHEMA = pl.Schema(
@@ -168,7 +168,7 @@ class TrainData:
             )
             matrix.sum_duplicates()
             self._cache[key] = matrix
-        return self._cache[key]  # type: ignore[return-value]
+        return self._cache[key]
 
     def item_popularity(self, window_days: float | None = None) -> np.ndarray:
         """[n_items] distinct buyers per item, over the last `window_days` (None = all)."""

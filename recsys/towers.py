@@ -181,7 +181,7 @@ class TwoTower(nn.Module):
         weights = torch.pow(0.5, ages_days / self.history_half_life_days) * (history > 0)
         return self.users(users, history, weights)
 
-    def sparse_parameters(self) -> list[nn.Parameter]:
+    def sparse_parameters(self) -> list[torch.Tensor]:
         """Parameters with sparse gradients (for SparseAdam): the table that grows with customers.
 
         Catalogue-sized tables stay dense: with a few thousand products a dense Adam step is

@@ -112,7 +112,7 @@ class StatsModel:
         model = self._model(panel.season)
         try:
             sf = StatsForecast(models=[model], freq=f"{STEP_DAYS[panel.freq]}D", n_jobs=1)
-            out = sf.forecast(df=frame, h=h)
+            out: pd.DataFrame = sf.forecast(df=frame, h=h)  # pandas in, pandas out
         except Exception as exc:  # noqa: BLE001 - one failing model must not stop the run
             log.warning("%s failed on the panel (%s); falling back", self.name, exc)
             return np.full((panel.n, h), np.nan)

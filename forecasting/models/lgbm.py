@@ -96,8 +96,8 @@ class LightGBMGlobal:
         cfg = self.config
         step = cfg.origin_step if panel.freq == "D" else 1
         origins = np.arange(end - 1, max(end - cfg.history, 0), -step)
-        series, orig = np.meshgrid(np.arange(panel.n), origins, indexing="ij")
-        series, orig = series.ravel(), orig.ravel()
+        series_grid, origin_grid = np.meshgrid(np.arange(panel.n), origins, indexing="ij")
+        series, orig = series_grid.ravel(), origin_grid.ravel()
         keep = orig - panel.start[series] >= min(cfg.min_age, panel.season * 2)
         series, orig = series[keep], orig[keep]
         if series.size == 0:
@@ -175,7 +175,7 @@ class LightGBMGlobal:
     ) -> tuple[np.ndarray, np.ndarray]:
         series = np.arange(self._panel.n) if series is None else series
         n = series.size
-        steps = np.arange(1, h + 1) if np.isscalar(h) else np.asarray(h)
+        steps = np.arange(1, h + 1) if isinstance(h, int | np.integer) else np.asarray(h)
         rows = np.repeat(series, steps.size)
         orig = np.full(rows.size, self._end)
         hor = np.tile(steps, n)
@@ -200,7 +200,7 @@ class LightGBMGlobal:
         """
         x, scale = self._prediction_features(np.array([1]), series)
         threads = self.config.num_threads
-        contrib = self.booster.predict(x, pred_contrib=True, num_threads=threads)
+        contrib = np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=threads))
         pred = self.booster.predict(x, num_threads=threads) * scale
         link = np.exp if self.objective == "tweedie" else (lambda v: v)
         base = link(contrib[:, -1]) * scale
