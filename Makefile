@@ -60,7 +60,7 @@ install-test: install browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy warehouse recsys forecasting services
+	$(VENV)/bin/mypy warehouse recsys forecasting services pages app.py api.py
 
 test: install-test lint
 	$(PY) -m pytest -q

@@ -35,7 +35,7 @@ app = FastAPI(
     version="1.0.0",
     description="Recommendations, forecasts and order plans over the Shelfwise warehouse. "
     "Every route but /v1/health needs `Authorization: Bearer TOKEN`.",
-    responses=ERROR_RESPONSES,  # type: ignore[arg-type]
+    responses=ERROR_RESPONSES,
 )
 install_error_handlers(app)
 core.configure_serving()

@@ -6,7 +6,7 @@ the session (the settings app.py read from secrets, who the user is) and builds 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -15,6 +15,15 @@ from streamlit.navigation.page import StreamlitPage
 from pages._shared import PRIVACY_KEY, USER_KEY
 from pages._sign_in import SETTINGS_KEY, SSO_KEY, resolve_user, signin_page
 from services.auth import User, allowed_pages
+
+
+def _switch_to(target: StreamlitPage) -> Callable[[], None]:
+    """A page body that opens `target` (an old URL's alias)."""
+
+    def switch() -> None:
+        st.switch_page(target)
+
+    return switch
 
 
 def start_session(settings: dict[str, Any], sso: bool) -> tuple[User | None, str]:
@@ -77,7 +86,7 @@ def role_navigation(
     nav = {section: [pages[k] for k in keys if k in pages] for section, keys in sections.items()}
     nav["Dashboards"] += [
         st.Page(
-            lambda target=pages[key]: st.switch_page(target),
+            _switch_to(pages[key]),
             title=page_files[key][1],
             url_path=alias,
             visibility="hidden",

@@ -41,9 +41,7 @@ def order_review(draft: pl.DataFrame) -> None:
         f"{money(row['order_value'])}" + (" · approved" if row["approved"] else "")
         for row in summary.iter_rows(named=True)
     }
-    order = st.selectbox(
-        "Review order", list(labels), format_func=labels.get, key="inv_order"
-    ) or next(iter(labels))
+    order = shared.pick(st, "Review order", labels, "inv_order", "No orders to review.")
     lines = draft.filter(pl.col("order_number") == order)
     shown = tidy(lines.drop("order_number", "supplier", "store_id"))
     cfg = fmt.config(shown)

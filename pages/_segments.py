@@ -3,6 +3,8 @@ segments are saved per user and exported (ids pseudonymised when asked)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import polars as pl
 import streamlit as st
 
@@ -27,7 +29,7 @@ def segment_builder(user: str) -> None:
     r = c1.slider("Recency score ≥", 1, 5, 1, key="seg_r", help="5 = bought most recently")
     f = c1.slider("Frequency score ≥", 1, 5, 1, key="seg_f", help="5 = most orders")
     m = c1.slider("Monetary score ≥", 1, 5, 1, key="seg_m", help="5 = highest spend")
-    top = float(profile["spend"].max() or 0.0) if profile.height else 0.0
+    top = float(cast(float, profile["spend"].max()) or 0.0) if profile.height else 0.0
     spend = c2.slider(
         "Lifetime spend (£)",
         0.0,

@@ -7,10 +7,10 @@ every run; pages read them here. Data comes from `pages._services` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import streamlit as st
 
@@ -77,6 +77,15 @@ def empty_state(message: str) -> NoReturn:
     stop the page."""
     st.info(message[:1].upper() + message[1:], icon=":material/hourglass_empty:")
     st.stop()
+
+
+def pick(where: Any, label: str, labels: Mapping[str, str], key: str, empty: str) -> str:
+    """A selectbox (in `where`: `st`, a column, the sidebar) over `labels`' keys showing their
+    labels; the chosen key. With nothing to choose, `empty` as the page's empty state."""
+    if not labels:
+        empty_state(empty)
+    chosen = where.selectbox(label, list(labels), format_func=lambda k: labels.get(k, k), key=key)
+    return str(chosen if chosen is not None else next(iter(labels)))
 
 
 def guarded(fn: Callable[[], T], *errors: type[BaseException]) -> T:

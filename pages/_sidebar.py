@@ -52,7 +52,7 @@ def sidebar_filters(live: LiveWarehouse) -> Filters:
         picked = st.multiselect(
             "Stores",
             list(stores),
-            format_func=stores.get,
+            format_func=lambda s: stores.get(s, s),
             key="flt_stores",
             placeholder="All stores",
         )

@@ -23,10 +23,12 @@ level = st.radio("Level", ["Store x product", "Category", "Total"], horizontal=T
 store_id = product_id = category = None
 if level == "Store x product":
     c1, c2 = st.columns(2)
-    store_id = c1.selectbox("Store", list(stores), format_func=stores.get, key="fc_store")
+    store_id = shared.pick(c1, "Store", stores, "fc_store", "No stores.")
     catalogue = dash.products(filters.categories)
     labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
-    product_id = c2.selectbox("Product", list(labels), format_func=labels.get, key="fc_product")
+    product_id = shared.pick(
+        c2, "Product", labels, "fc_product", "No products in these categories."
+    )
 elif level == "Category":
     category = st.selectbox("Category", categories, key="fc_category")
 

@@ -3,7 +3,8 @@ export), per-product stock with the plan's levels from the plan date on, service
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import cast
 
 import plotly.express as px
 import plotly.graph_objects as go
@@ -54,10 +55,12 @@ with order_tab:
 with product_tab:
     if product_tab.open:
         c1, c2 = st.columns(2)
-        p_store = c1.selectbox("Store", list(stores), format_func=stores.get, key="inv_p_store")
+        p_store = shared.pick(c1, "Store", stores, "inv_p_store", "No stores.")
         catalogue = dash.products(filters.categories)
         labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
-        p_id = c2.selectbox("Product", list(labels), format_func=labels.get, key="inv_p_product")
+        p_id = shared.pick(
+            c2, "Product", labels, "inv_p_product", "No products in these categories."
+        )
         view = shared.guarded(lambda: svc.stock_view(p_store, p_id), NoPlanError)
         if view.is_empty():
             product_levels_card(svc.product_levels(p_store, p_id))
@@ -70,7 +73,7 @@ with product_tab:
                     line={"shape": "hv", "color": "#1f77b4"},
                 )
             )
-            start = age.plan_as_of or view["date"].max()
+            start: date = age.plan_as_of or cast(date, view["date"].max())
             span = [start, start + timedelta(days=28)]
             for col, name, color in (
                 ("reorder_point", "reorder point", "#d62728"),

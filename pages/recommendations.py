@@ -25,7 +25,7 @@ st.title("Recommendations")
 status = shared.guarded(svc.model_status, NoModelError)
 if status is None:
     shared.empty_state(svc.no_model_text())
-version = status.get("version")
+version = str(status.get("version") or "")  # a cache key of the lists
 st.caption(serving_text(status))  # what really makes each list (the ranker, item vectors)
 categories = list(dash.filter_options()[1])
 rules = rules_form(categories)
@@ -48,9 +48,7 @@ with customer_tab:
             f"{row['orders']:,} orders"
             for row in found.iter_rows(named=True)
         }
-        customer_id = st.selectbox(
-            "Customer", list(names), format_func=names.get, key="rec_customer"
-        )
+        customer_id = shared.pick(st, "Customer", names, "rec_customer", "No customers.")
         recs = shared.guarded(lambda: svc.recommend(customer_id, k, rules, version), NoModelError)
         left, right = st.columns([5, 4])
         with left:
@@ -73,9 +71,7 @@ if similar_tab.open or basket_tab.open:
 
 with similar_tab:
     if similar_tab.open:
-        product_id = st.selectbox(
-            "Product", list(labels), format_func=labels.get, key="rec_similar"
-        )
+        product_id = shared.pick(st, "Product", labels, "rec_similar", "No products.")
         similar = shared.guarded(
             lambda: svc.similar_products(product_id, k, rules, version), NoModelError
         )
@@ -86,7 +82,7 @@ with basket_tab:
         basket = st.multiselect(
             "Products in the basket",
             list(labels),
-            format_func=labels.get,
+            format_func=lambda p: labels.get(p, p),
             key="rec_basket",
             max_selections=20,
         )

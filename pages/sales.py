@@ -111,11 +111,8 @@ with detail:
         if catalogue.is_empty():
             shared.empty_state("No products in these categories.")
         labels = dict(zip(catalogue["product_id"], catalogue["label"], strict=True))
-        product_id = st.selectbox(
-            "Product (best sellers first)",
-            list(labels),
-            format_func=labels.get,
-            key="sales_product",
+        product_id = shared.pick(
+            st, "Product (best sellers first)", labels, "sales_product", "No products."
         )
         item = dash.product_detail(product_id, filters)
         info = item.info
