@@ -33,7 +33,7 @@ STEP_INPUTS: dict[str, tuple[str, ...]] = {
     "recsys train": ("sales",),
     "recsys export": ("sales", "model"),
     "forecast run": ("sales", "promotions", "calendar"),
-    "forecast backtest summary": ("sales", "calendar"),
+    "forecast backtest summary": ("sales", "promotions", "calendar"),  # load_panel reads both
     "inventory plan": ("sales", "stock", "supply", "forecast"),
     "inventory simulate": ("sales", "stock", "supply"),
 }

@@ -1,7 +1,7 @@
 """A file of a given kind loaded into the warehouse: the upload of the Data & models page; and
 the warehouse's holiday calendar (shown and set there).
 
-The five kinds are the warehouse loaders (`warehouse.ingest`); each load is atomic and returns
+The six kinds are the warehouse loaders (`warehouse.ingest`); each load is atomic and returns
 its report (rows added, quarantined, reasons).
 """
 
@@ -19,11 +19,19 @@ from warehouse.build import holiday_calendar as read_holiday_calendar
 from warehouse.db import WarehouseError, reading
 from warehouse.ingest.online_retail import parse_role_names
 from warehouse.ingest.products import ProductColumns
+from warehouse.ingest.promotions import PromotionColumns
 from warehouse.ingest.sales_panel import PanelColumns
 from warehouse.load import LoadReport
 
 #: Kinds of file the app can load, in the order the page offers them.
-LOAD_KINDS: tuple[str, ...] = ("online-retail", "sales-panel", "inventory", "supply", "products")
+LOAD_KINDS: tuple[str, ...] = (
+    "online-retail",
+    "sales-panel",
+    "inventory",
+    "supply",
+    "products",
+    "promotions",
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,14 @@ COLUMN_FIELDS: dict[str, tuple[ColumnField, ...]] = {
         ColumnField("category_col", "category", " (optional)"),
         ColumnField("price_col", "unit_price", " (optional)"),
         ColumnField("cost_col", "unit_cost", " (optional)"),
+    ),
+    "promotions": (
+        ColumnField("product_col", "product_id"),
+        ColumnField("start_col", "start_date"),
+        ColumnField("end_col", "end_date", " (blank: one day)"),
+        ColumnField("store_col", "store_id", " (blank: every store)"),
+        ColumnField("discount_col", "discount_pct", " (blank: flags)"),
+        ColumnField("id_col", "promotion_id", " (optional)"),
     ),
 }
 
@@ -144,6 +160,16 @@ def load_file(
             store_col=cols["store_col"] or None,
             supplier_col=cols["supplier_col"] or None,
         )
+    if kind == "promotions":
+        promotion = PromotionColumns(
+            cols["product_col"],
+            cols["start_col"],
+            cols["end_col"] or None,
+            cols["store_col"] or None,
+            cols["discount_col"] or None,
+            cols["id_col"] or None,
+        )
+        return ingest.ingest_promotions(db, path, promotion)
     product = ProductColumns(
         cols["product_col"],
         cols["description_col"] or None,

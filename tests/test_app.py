@@ -393,7 +393,7 @@ def test_data_page_names_an_invoice_file_s_columns_and_declares_absent_ones(
     """A transactions file (no invoice, no quantity) loads through the form's column names;
     every kind's form renders its own fields."""
     at = open_page(app_factory(demo_db), "data")
-    for kind in ("products", "supply", "inventory", "sales-panel", "online-retail"):
+    for kind in ("promotions", "products", "supply", "inventory", "sales-panel", "online-retail"):
         at.selectbox(key="data_kind").set_value(kind).run()
         assert not at.exception, kind
         if kind == "products":

@@ -13,9 +13,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.freshness import OUTPUT_CHECKS, STEP_INPUTS, freshness_report
+from services.freshness import (
+    OUTPUT_CHECKS,
+    STEP_INPUTS,
+    decide,
+    freshness_report,
+    snapshot,
+    step_inputs,
+)
 from services.pipeline import STEPS
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_warehouse
+from warehouse.freshness import write_stamps
+from warehouse.ingest import ingest_promotions
 
 HEAVY = ("torch", "scipy")
 TIMEOUT_S = 180
@@ -80,3 +89,24 @@ def test_a_demo_without_outputs_reports_every_output_missing(demo_db_master: Pat
     ]
     assert all(line.stale for line in report.outputs)
     assert report.data_as_of is not None
+
+
+def test_a_promotions_plan_makes_the_forecast_and_the_plan_stale(
+    outputs_demo_master: Path, tmp_path: Path
+) -> None:
+    """Forecasts read planned promotions: loading a plan re-runs the forecast (and so the plan)
+    at the next refresh, saying why; the recommendations are untouched."""
+    db = copy_warehouse(outputs_demo_master, tmp_path / "demo.duckdb")
+    current = snapshot(db)  # the outputs as made from this data, stamped as the pipeline does
+    write_stamps(db, [(step, step_inputs(step, current), None) for step in STEP_INPUTS])
+    assert not decide("forecast run", True, snapshot(db)).run
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "product_id,start_date,end_date,discount_pct\nP00001,2026-11-02,2026-11-08,30\n"
+    )
+    ingest_promotions(db, plan)
+    after = snapshot(db)
+    forecast = decide("forecast run", True, after)
+    assert forecast.run and forecast.reason == "new promotions since the forecast was made"
+    assert decide("forecast backtest summary", True, after).run
+    assert not decide("recsys train", True, after).run

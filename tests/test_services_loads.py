@@ -86,3 +86,21 @@ def test_a_product_master_and_stock_file_upload_under_their_own_names(tmp_path: 
         on_hand = query(con, "SELECT on_hand_units FROM fct_inventory")
     assert product.rows() == [("Blue mug", "Kitchen")]
     assert on_hand["on_hand_units"].to_list() == [7]
+
+
+def test_a_promotions_plan_uploads_under_its_own_names(tmp_path: Path) -> None:
+    """A flag-only plan (no discount column) for every store, named on the form."""
+    db = tmp_path / "t.duckdb"
+    sales = tmp_path / "panel.csv"
+    sales.write_text("date,store,item,sales\n2024-01-01,S1,A1,2\n2024-01-02,S1,A1,3\n")
+    load_file(db, "sales-panel", sales)
+    plan = b"sku,first,last\nA1,2024-01-10,2024-01-12\n"
+    names = {"product_col": "sku", "start_col": "first", "end_col": "last"}
+    report = load_upload(db, "promotions", "plan.csv", plan, names)
+    assert report.rows_accepted == 1
+    assert any("recorded as flags" in note for note in report.notes)
+    with reading(db) as con:
+        rows = query(con, "SELECT store_id, product_id, end_date FROM fct_promotion").rows()
+    assert [(store, product) for store, product, _ in rows] == [(None, "A1")]
+    with pytest.raises(WarehouseError, match="^plan.csv: missing column"):
+        load_upload(db, "promotions", "plan.csv", plan, {"start_col": "first"})

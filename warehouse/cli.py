@@ -104,6 +104,22 @@ def _parser() -> argparse.ArgumentParser:
             f"--{field}-col", default=default, help=f"optional (default {default!r}, if present)"
         )
 
+    promo = kinds.add_parser(
+        "promotions", help="promotions, past and planned: product, days, store, discount"
+    )
+    promo.add_argument("file")
+    promo.add_argument("--member", help="CSV inside a .zip that holds several")
+    promo.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
+    promo.add_argument("--product-col", default="product_id")
+    promo.add_argument("--start-col", default="start_date", help="the first day on promotion")
+    for field, default, what in (
+        ("end", "end_date", "the last day; blank or absent: the first day only"),
+        ("store", "store_id", "blank or absent: every store"),
+        ("discount", "discount_pct", "percent, 0 < d <= 100; blank or absent: a flag"),
+        ("id", "promotion_id", "absent: store, product and first day"),
+    ):
+        promo.add_argument(f"--{field}-col", default=default, help=f"optional: {what}")
+
     sql = sub.add_parser("sql", help="run one read-only query and print the result")
     sql.add_argument("query")
     sql.add_argument("--max-rows", type=int, default=50)
@@ -142,6 +158,8 @@ EXAMPLES = {
     "ingest supply": "python -m warehouse ingest supply supply.csv",
     "ingest products": "python -m warehouse ingest products articles.csv --product-col article_id "
     "--description-col prod_name --category-col product_group_name",
+    "ingest promotions": "python -m warehouse ingest promotions plan.csv --store-col shop "
+    "--discount-col pct_off",
     "sql": 'python -m warehouse sql "SELECT count(*) FROM fct_sales"',
     "holidays": "python -m warehouse holidays --country US",
     "info": "python -m warehouse info --db data/online_retail.duckdb",
@@ -172,6 +190,7 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
     from warehouse import ingest
     from warehouse.ingest.online_retail import parse_role_names
     from warehouse.ingest.products import ProductColumns
+    from warehouse.ingest.promotions import PromotionColumns
     from warehouse.ingest.sales_panel import PanelColumns
 
     if args.kind == "online-retail":
@@ -204,6 +223,21 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
             date_col=args.date_col,
             on_hand_col=args.on_hand_col,
             on_order_col=args.on_order_col,
+        )
+    elif args.kind == "promotions":
+        report = ingest.ingest_promotions(
+            db,
+            args.file,
+            PromotionColumns(
+                args.product_col,
+                args.start_col,
+                args.end_col or None,
+                args.store_col or None,
+                args.discount_col or None,
+                args.id_col or None,
+            ),
+            member=args.member,
+            sheet=args.sheet,
         )
     elif args.kind == "products":
         report = ingest.ingest_products(

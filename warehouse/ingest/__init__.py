@@ -26,7 +26,7 @@ from warehouse.build import (
 )
 from warehouse.db import WarehouseError, execute, row_count, run_named, scalar, writing
 from warehouse.defaults import HOLIDAY_COUNTRY
-from warehouse.ingest import online_retail, products, sales_panel, stock
+from warehouse.ingest import online_retail, products, promotions, sales_panel, stock
 from warehouse.load import (
     LoadReport,
     SourceFile,
@@ -347,6 +347,37 @@ def ingest_products(
         report,
         [
             ("insert products", _upsert_stage(report, "raw_product", rows, ["product_code"])),
+            ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
+        ],
+    )
+
+
+def ingest_promotions(
+    db: str | os.PathLike[str] | None,
+    file: str | os.PathLike[str],
+    columns: promotions.PromotionColumns | None = None,
+    *,
+    source: str = "promotions",
+    member: str | None = None,
+    sheet: str | None = None,
+) -> LoadReport:
+    """Load promotions (product, first and last day, store, discount); a promotion loaded
+    again replaces its earlier row. Forecasts read them at their next refresh."""
+    path = Path(file)
+    cols = columns or promotions.PromotionColumns()
+    promotions.check_columns(cols)
+    read = read_source(path, member=member, sheet=sheet)
+    rows, quarantined, notes = promotions.prepare_promotions(read.frame, path, cols, source)
+    report = _new_report("promotions", source, path, read)
+    report.notes.extend(notes)
+    return _run_load(
+        db,
+        report,
+        [
+            (
+                "insert promotions",
+                _upsert_stage(report, "raw_promotion", rows, ["promotion_code"]),
+            ),
             ("quarantine", lambda con: store_quarantine(con, report, quarantined)),
         ],
     )
