@@ -25,7 +25,14 @@ import polars as pl
 
 from warehouse.db import WarehouseError
 from warehouse.ingest.online_retail import normalise_code
-from warehouse.ingest.rules import judge, non_finite, number, too_large
+from warehouse.ingest.rules import (
+    judge,
+    non_finite,
+    number,
+    optional_columns,
+    text_or_null,
+    too_large,
+)
 from warehouse.load import blank_row, quarantine_frame, require_columns
 
 
@@ -48,15 +55,7 @@ _FIELDS: tuple[str, ...] = ("description", "category", "price", "cost")
 def _present(raw: pl.DataFrame, path: Path, columns: ProductColumns) -> dict[str, str]:
     """{field: the file's column} of the optional fields the file has; raises naming a column
     the caller named that is not there, or a file with none of them."""
-    found: dict[str, str] = {}
-    for field in _FIELDS:
-        name = getattr(columns, field)
-        if not name:
-            continue
-        if name in raw.columns:
-            found[field] = name
-        elif name != getattr(_DEFAULTS, field):
-            require_columns(raw, path, [name])
+    found = optional_columns(raw, path, columns, _DEFAULTS, _FIELDS)
     if not found:
         wanted = ", ".join(repr(getattr(columns, f)) for f in _FIELDS if getattr(columns, f))
         raise WarehouseError(
@@ -75,10 +74,7 @@ def prepare_products(
     wanted = [columns.product, *found.values()]
 
     def text(field: str) -> pl.Expr:
-        if field not in found:
-            return pl.lit(None, pl.String)
-        value = pl.col(found[field]).str.strip_chars()
-        return pl.when(value == "").then(None).otherwise(value)
+        return text_or_null(found, field)
 
     typed = (
         raw.with_row_index("_row", offset=1)

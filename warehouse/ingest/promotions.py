@@ -30,7 +30,16 @@ import polars as pl
 
 from warehouse.db import WarehouseError
 from warehouse.ingest.online_retail import normalise_code
-from warehouse.ingest.rules import date_expr, date_window, judge, non_finite, number, out_of_window
+from warehouse.ingest.rules import (
+    date_expr,
+    date_window,
+    judge,
+    non_finite,
+    number,
+    optional_columns,
+    out_of_window,
+    text_or_null,
+)
 from warehouse.load import blank_row, quarantine_frame, require_columns
 
 #: The discount (percent) recorded for a promotion the file flags without one. The forecasting
@@ -57,34 +66,16 @@ _DEFAULTS = PromotionColumns()
 _OPTIONAL: tuple[str, ...] = ("end", "store", "discount", "promotion")
 
 
-def _present(raw: pl.DataFrame, path: Path, columns: PromotionColumns) -> dict[str, str]:
-    """{field: the file's column} of the optional fields the file has; raises naming a column
-    the caller named that is not there."""
-    found: dict[str, str] = {}
-    for field in _OPTIONAL:
-        name = getattr(columns, field)
-        if not name:
-            continue
-        if name in raw.columns:
-            found[field] = name
-        elif name != getattr(_DEFAULTS, field):
-            require_columns(raw, path, [name])
-    return found
-
-
 def prepare_promotions(
     raw: pl.DataFrame, path: Path, columns: PromotionColumns, source: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     """(accepted raw_promotion rows, quarantine rows, report notes) from the file's text."""
     require_columns(raw, path, [columns.product, columns.start])
-    found = _present(raw, path, columns)
+    found = optional_columns(raw, path, columns, _DEFAULTS, _OPTIONAL)
     wanted = [columns.product, columns.start, *found.values()]
 
     def text(field: str) -> pl.Expr:
-        if field not in found:
-            return pl.lit(None, pl.String)
-        value = pl.col(found[field]).str.strip_chars()
-        return pl.when(value == "").then(None).otherwise(value)
+        return text_or_null(found, field)
 
     end = date_expr(raw, path, found["end"], DATE_FORMATS) if "end" in found else None
     typed = raw.with_row_index("_row", offset=1).with_columns(

@@ -32,7 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from warehouse.db import WarehouseError
-from warehouse.load import first_failing_reason
+from warehouse.load import first_failing_reason, require_columns
 
 DATE_MIN_ENV = "SHELFWISE_DATE_MIN"
 DATE_MAX_ENV = "SHELFWISE_DATE_MAX"
@@ -228,3 +228,30 @@ SLASH_FORMATS: dict[str, tuple[str, ...]] = {
     "dmy": _day_month_formats("%d", "%m"),
     "mdy": _day_month_formats("%m", "%d"),
 }
+
+
+def optional_columns(
+    raw: pl.DataFrame, path: Path, named: object, defaults: object, fields: tuple[str, ...]
+) -> dict[str, str]:
+    """{field: the file's column} of the optional `fields` the file has: `named` and `defaults`
+    are column dataclasses (a field None or "": not read). A default name the file lacks is
+    skipped; a name the caller changed that the file lacks raises naming it."""
+    found: dict[str, str] = {}
+    for field in fields:
+        name = getattr(named, field)
+        if not name:
+            continue
+        if name in raw.columns:
+            found[field] = name
+        elif name != getattr(defaults, field):
+            require_columns(raw, path, [name])
+    return found
+
+
+def text_or_null(found: dict[str, str], field: str) -> pl.Expr:
+    """The trimmed text of `field`'s column (`optional_columns`), blank as null; all null when
+    the file lacks it."""
+    if field not in found:
+        return pl.lit(None, pl.String)
+    value = pl.col(found[field]).str.strip_chars()
+    return pl.when(value == "").then(None).otherwise(value)
