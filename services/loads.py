@@ -88,6 +88,7 @@ COLUMN_FIELDS: dict[str, tuple[ColumnField, ...]] = {
         ColumnField("store_col", "store_id", " (blank: every store)"),
         ColumnField("discount_col", "discount_pct", " (blank: flags)"),
         ColumnField("id_col", "promotion_id", " (optional)"),
+        ColumnField("flag_col", "", " (optional: a yes/no column, rows marked yes load)"),
     ),
 }
 
@@ -168,6 +169,7 @@ def load_file(
             cols["store_col"] or None,
             cols["discount_col"] or None,
             cols["id_col"] or None,
+            cols["flag_col"] or None,
         )
         return ingest.ingest_promotions(db, path, promotion)
     product = ProductColumns(

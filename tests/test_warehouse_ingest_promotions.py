@@ -128,3 +128,32 @@ def test_the_cli_loads_promotions_under_the_file_s_own_names(tmp_path: Path, cap
     out = capsys.readouterr().out
     assert "no discount column: recorded as flags" in out.replace("promotion(s) with ", "")
     assert "every promotion applies to every store" in out
+
+
+def test_a_flag_column_loads_the_rows_marked_yes_as_one_day_promotions(tmp_path: Path) -> None:
+    """Favorita's shape: a sales file with `onpromotion` per row; yes rows are promotions, no
+    rows (and blanks) are skipped and counted, anything else is quarantined with its row."""
+    db = _panel(tmp_path)
+    sales = tmp_path / "train.csv"
+    sales.write_text(
+        "date,store_nbr,item_nbr,unit_sales,onpromotion\n"
+        "2024-01-03,S1,A,4,True\n2024-01-04,S1,A,5,False\n2024-01-04,S2,A,5,\n"
+        "2024-01-05,S2,A,6,1\n2024-01-06,S2,A,6,maybe\n"
+    )
+    columns = PromotionColumns("item_nbr", "date", store="store_nbr", flag="onpromotion")
+    report = ingest_promotions(db, sales, columns)
+    assert (report.rows_read, report.rows_accepted) == (5, 2)
+    assert report.quarantine_reasons == {"bad_flag": 1}
+    assert any(
+        "2 row(s) not on promotion (onpromotion says no): skipped" in n for n in report.notes
+    )
+    with reading(db) as con:
+        rows = query(
+            con, "SELECT store_id, start_date, end_date FROM fct_promotion ORDER BY 1, 2"
+        ).rows()
+        bad = query(con, "SELECT row_number FROM quarantine WHERE reason = 'bad_flag'")
+    assert rows == [
+        ("S1", dt.date(2024, 1, 3), dt.date(2024, 1, 3)),
+        ("S2", dt.date(2024, 1, 5), dt.date(2024, 1, 5)),
+    ]
+    assert bad["row_number"].to_list() == [5]

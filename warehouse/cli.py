@@ -119,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
         ("id", "promotion_id", "absent: store, product and first day"),
     ):
         promo.add_argument(f"--{field}-col", default=default, help=f"optional: {what}")
+    promo.add_argument(
+        "--flag-col", help="a yes/no column (onpromotion): only its rows marked yes are loaded"
+    )
 
     sql = sub.add_parser("sql", help="run one read-only query and print the result")
     sql.add_argument("query")
@@ -235,6 +238,7 @@ def _cmd_ingest(db: Path, args: argparse.Namespace) -> None:
                 args.store_col or None,
                 args.discount_col or None,
                 args.id_col or None,
+                args.flag_col or None,
             ),
             member=args.member,
             sheet=args.sheet,

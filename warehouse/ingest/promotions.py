@@ -17,8 +17,13 @@ Rules (first match wins; rejected rows go to `quarantine` with their reason):
 1. `blank_row`: no value at all; `missing_field`: no product or no first day.
 2. `bad_date`: a first or last day that does not parse; `date_out_of_range`: outside the
    plausible window (`rules.date_window`); `end_before_start`.
-3. `non_finite_number`, `number_out_of_range`; `bad_discount`: not a number, or not in (0, 100].
-4. `duplicate_key`: the same promotion again in the file (the first row kept).
+3. `bad_flag`: a flag column's value that is neither yes (1, true, t, yes, y, a number above 0)
+   nor no (0, false, f, no, n, blank); rows it marks no are skipped, not quarantined.
+4. `non_finite_number`; `bad_discount`: not a number, or not in (0, 100].
+5. `duplicate_key`: the same promotion again in the file (the first row kept).
+
+A flag column (`--flag-col onpromotion`) reads a sales file that marks promotion days per row
+(Favorita's train and test files): each row marked yes is a one-period promotion.
 """
 
 from __future__ import annotations
@@ -60,10 +65,15 @@ class PromotionColumns:
     store: str | None = "store_id"
     discount: str | None = "discount_pct"
     promotion: str | None = "promotion_id"
+    #: A yes/no column (Favorita's `onpromotion`): only its rows marked yes are promotions.
+    flag: str | None = None
 
 
 _DEFAULTS = PromotionColumns()
-_OPTIONAL: tuple[str, ...] = ("end", "store", "discount", "promotion")
+_OPTIONAL: tuple[str, ...] = ("end", "store", "discount", "promotion", "flag")
+#: How a flag column says yes or no (any case); a number says yes when above 0.
+YES: frozenset[str] = frozenset({"1", "true", "t", "yes", "y"})
+NO: frozenset[str] = frozenset({"0", "false", "f", "no", "n"})
 
 
 def prepare_promotions(
@@ -96,6 +106,11 @@ def prepare_promotions(
         .otherwise(pl.col("_end_parsed"))
         .alias("_end"),
     )
+    skipped = 0
+    if "flag" in found:  # rows marked no are sales days without a promotion, not errors
+        typed = typed.with_columns(_flag(text("flag")).alias("_flag"))
+        skipped = int((typed["_flag"] == False).sum())  # noqa: E712 - a Boolean column
+        typed = typed.filter(pl.col("_flag").is_null() | pl.col("_flag"))
     typed = typed.with_columns(
         pl.coalesce(
             pl.col("_promotion"),
@@ -124,6 +139,7 @@ def prepare_promotions(
             out_of_window("_start", window) | out_of_window("_end", window),
         ),
         ("end_before_start", pl.col("_end") < pl.col("_start")),
+        ("bad_flag", pl.col("_flag").is_null() if "flag" in found else pl.lit(False)),
         ("non_finite_number", non_finite("_discount")),
         (
             "bad_discount",
@@ -136,6 +152,8 @@ def prepare_promotions(
     shown = {"bad_date": (columns.start, columns.start)}
     if "discount" in found:
         shown["bad_discount"] = (found["discount"], "_discount_text")
+    if "flag" in found:
+        shown["bad_flag"] = (found["flag"], found["flag"])
     passed, rejected = judge(typed, rules, path, shown)
     flagged = int(passed["_discount"].is_null().sum())
     accepted = passed.select(
@@ -154,6 +172,8 @@ def prepare_promotions(
             f"{flagged:,} promotion(s) with {why}: recorded as flags at "
             f"{FLAG_DISCOUNT_PCT:g}% (forecasts read them as promoted)"
         )
+    if skipped:
+        notes.append(f"{skipped:,} row(s) not on promotion ({found['flag']} says no): skipped")
     if "store" not in found:
         notes.append("no store column: every promotion applies to every store")
     return accepted, quarantine_frame(rejected, wanted), notes
@@ -164,3 +184,18 @@ def check_columns(columns: PromotionColumns) -> None:
     for field in ("product", "start"):
         if not getattr(columns, field):
             raise WarehouseError(f"promotions: the {field} column must be named")
+
+
+def _flag(text: pl.Expr) -> pl.Expr:
+    """True (a promotion), False (none: blank, a no, or 0) or null (neither: quarantined)."""
+    lower = text.str.to_lowercase()
+    value = number(text)
+    return (
+        pl.when(text.is_null() | lower.is_in(list(NO)))
+        .then(False)
+        .when(lower.is_in(list(YES)))
+        .then(True)
+        .when(value.is_not_null() & value.is_finite())
+        .then(value > 0)
+        .otherwise(None)
+    )
