@@ -18,6 +18,13 @@ from warehouse.db import WarehouseError, reading, resolve_db_path
 MOVED_COMMANDS: tuple[str, ...] = ("pipeline", "users")
 
 
+def _file_arguments(kind: argparse.ArgumentParser) -> None:
+    """The file of an `ingest` kind that reads zips and workbooks: FILE, --member, --sheet."""
+    kind.add_argument("file")
+    kind.add_argument("--member", help="CSV inside a .zip that holds several")
+    kind.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m warehouse",
@@ -36,9 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="load a real data file (atomic, idempotent)")
     kinds = ingest.add_subparsers(dest="kind", required=True)
     retail = kinds.add_parser("online-retail", help="UCI Online Retail (II) invoice lines")
-    retail.add_argument("file")
-    retail.add_argument("--member", help="CSV inside a .zip that holds several")
-    retail.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
+    _file_arguments(retail)
     retail.add_argument(
         "--column",
         action="append",
@@ -90,9 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     prod = kinds.add_parser(
         "products", help="product master: descriptions, categories, list prices, unit costs"
     )
-    prod.add_argument("file")
-    prod.add_argument("--member", help="CSV inside a .zip that holds several")
-    prod.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
+    _file_arguments(prod)
     prod.add_argument("--product-col", default="product_id")
     for field, default in (
         ("description", "description"),
@@ -107,9 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     promo = kinds.add_parser(
         "promotions", help="promotions, past and planned: product, days, store, discount"
     )
-    promo.add_argument("file")
-    promo.add_argument("--member", help="CSV inside a .zip that holds several")
-    promo.add_argument("--sheet", help="load only this workbook sheet (default: every sheet)")
+    _file_arguments(promo)
     promo.add_argument("--product-col", default="product_id")
     promo.add_argument("--start-col", default="start_date", help="the first day on promotion")
     for field, default, what in (
